@@ -1,0 +1,55 @@
+/**
+ * Length-prefixed frames: a 4-byte big-endian length, then that many bytes
+ * of UTF-8 JSON. A length prefix (not newline-delimited JSON) so a frame can
+ * be read with exact-size reads, with no scanning and no escaping, and so a
+ * malformed peer is detected by an absurd length instead of a hang.
+ *
+ * @module
+ */
+
+/** Largest frame accepted (64 MiB); anything bigger means a corrupt or hostile peer. */
+export const MAX_FRAME = 64 * 1024 * 1024;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Encodes a JSON-able value as one frame. */
+export function encodeFrame(value: unknown): Uint8Array {
+  const body = encoder.encode(JSON.stringify(value));
+  const frame = new Uint8Array(4 + body.length);
+  new DataView(frame.buffer).setUint32(0, body.length);
+  frame.set(body, 4);
+  return frame;
+}
+
+/** Reads the length from a 4-byte header. */
+export function frameLength(header: Uint8Array): number {
+  return new DataView(header.buffer, header.byteOffset, 4).getUint32(0);
+}
+
+/** Decodes a frame body (without its header). */
+export function decodeFrameBody(body: Uint8Array): unknown {
+  return JSON.parse(decoder.decode(body));
+}
+
+/**
+ * Reads one frame with `read(n)`, a function returning up to exactly `n`
+ * bytes (fewer only at end of stream). Returns `undefined` at a clean end of
+ * stream before any byte of the frame.
+ *
+ * @throws {Error} On a truncated frame or one larger than {@linkcode MAX_FRAME}.
+ */
+export async function readFrame(
+  read: (n: number) => Promise<Uint8Array>,
+): Promise<unknown | undefined> {
+  const header = await read(4);
+  if (header.length === 0) return undefined;
+  if (header.length < 4) throw new Error("Cannot read frame: the stream ended inside a header");
+  const length = frameLength(header);
+  if (length > MAX_FRAME) {
+    throw new Error(`Cannot read frame: its length ${length} exceeds ${MAX_FRAME} bytes`);
+  }
+  const body = await read(length);
+  if (body.length < length) throw new Error("Cannot read frame: the stream ended inside a frame");
+  return decodeFrameBody(body);
+}

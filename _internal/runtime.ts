@@ -1,0 +1,266 @@
+/**
+ * The only module that touches the host runtime's process, worker and
+ * permission APIs (`Deno.Command`, `Deno.execPath`, `Deno.permissions`,
+ * `Deno.kill`, `new Worker`). The npm build swaps this file for a Node
+ * implementation with the same exports, so nothing else in the library may
+ * call those APIs directly.
+ *
+ * @module
+ */
+
+/** How a child process ended, normalised the way Python reports it. */
+export interface ChildStatus {
+  /** Exit code, or `128 + signo` when killed by a signal (Deno's convention). */
+  code: number;
+  /** Signal name (`"SIGTERM"`) when the child was killed by a signal, else `null`. */
+  signal: string | null;
+}
+
+/** A spawned child runtime. */
+export interface ChildHandle {
+  /** OS process id, known as soon as `spawnRuntime` returns. */
+  readonly pid: number;
+  /** Resolves once the child has exited and been reaped. Never rejects. */
+  readonly status: Promise<ChildStatus>;
+  /** Writes bytes to the child's control pipe (its stdin). */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Sends a signal; returns `false` if the child had already exited. */
+  kill(signal: "SIGTERM" | "SIGKILL"): boolean;
+  /** Whether the pending exit keeps this process alive (non-daemon children do). */
+  ref(): void;
+  /** The opposite of {@linkcode ChildHandle.ref}. */
+  unref(): void;
+}
+
+/** Options for {@linkcode spawnRuntime}. */
+export interface SpawnOptions {
+  /** Extra runtime flags (Deno: placed before the entry module). */
+  runtimeArgs?: string[];
+}
+
+/**
+ * Starts a new runtime running `entry` (a module URL) with the parent's
+ * permissions, inheriting stdout and stderr, with a piped stdin used as the
+ * control channel.
+ */
+export function spawnRuntime(entry: string, options: SpawnOptions = {}): ChildHandle {
+  const args = ["run", ...permissionFlags(entry), ...(options.runtimeArgs ?? []), entry];
+  const command = new Deno.Command(Deno.execPath(), {
+    args,
+    stdin: "piped",
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  const child = command.spawn();
+  const writer = child.stdin.getWriter();
+  let exited = false;
+  const status = child.status.then(
+    (s) => {
+      exited = true;
+      writer.close().catch(() => {});
+      return { code: s.code, signal: s.signal };
+    },
+    () => {
+      exited = true;
+      return { code: 1, signal: null };
+    },
+  );
+  return {
+    pid: child.pid,
+    status,
+    async write(bytes) {
+      try {
+        await writer.write(bytes);
+      } catch {
+        // The child is gone; its status reports why.
+      }
+    },
+    kill(signal) {
+      if (exited) return false;
+      try {
+        child.kill(signal);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    ref: () => child.ref(),
+    unref: () => child.unref(),
+  };
+}
+
+const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
+
+let cachedFlags: string[] | undefined;
+
+/**
+ * Runtime flags that give a child the same permissions as this process.
+ *
+ * Deno has no permission inheritance for subprocesses, so the flags are rebuilt
+ * from `Deno.permissions.querySync`: all granted gives `-A`, otherwise one
+ * `--allow-*` per granted name and `--deny-*` per denied one. Scoped grants
+ * are invisible to a global query, except that `import` is queried for the
+ * hosts of the library and of `entry`, so a library imported by URL still
+ * works in the child.
+ */
+export function permissionFlags(entry?: string): string[] {
+  if (!cachedFlags) {
+    const states = PERMISSIONS.map((name) =>
+      [name, Deno.permissions.querySync({ name } as Deno.PermissionDescriptor).state] as const
+    );
+    if (states.every(([, state]) => state === "granted")) {
+      cachedFlags = ["-A"];
+    } else {
+      cachedFlags = [];
+      for (const [name, state] of states) {
+        if (state === "granted") cachedFlags.push(`--allow-${name}`);
+        else if (state === "denied") cachedFlags.push(`--deny-${name}`);
+      }
+    }
+  }
+  if (cachedFlags[0] === "-A") return cachedFlags;
+  const hosts = new Set<string>();
+  for (const url of [import.meta.url, entry]) {
+    if (url && /^https?:/.test(url)) hosts.add(new URL(url).host);
+  }
+  const extra: string[] = [];
+  for (const host of hosts) {
+    const state = Deno.permissions.querySync({ name: "import", host }).state;
+    if (state === "granted") extra.push(`--allow-import=${host}`);
+  }
+  return [...cachedFlags, ...extra];
+}
+
+/** This process's id. */
+export function currentPid(): number {
+  return Deno.pid;
+}
+
+/** This process's parent id (a live value: it changes when the parent dies). */
+export function currentPpid(): number {
+  return Deno.ppid;
+}
+
+/** Whether a process with this pid exists (signal 0). */
+export function pidExists(pid: number): boolean {
+  try {
+    Deno.kill(pid, 0 as unknown as Deno.Signal);
+    return true;
+  } catch (error) {
+    return !(error instanceof Deno.errors.NotFound);
+  }
+}
+
+/** Number of logical CPUs. */
+export function cpuCount(): number {
+  return navigator.hardwareConcurrency;
+}
+
+/** URL of the entry module of this runtime, if there is one. */
+export function mainModuleUrl(): string | undefined {
+  try {
+    return Deno.mainModule;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `fn` when the runtime exits (normally, or through `Deno.exit`). */
+export function onRuntimeExit(fn: () => void): void {
+  globalThis.addEventListener("unload", fn);
+}
+
+/** Sets the code the runtime exits with when its event loop drains. */
+export function setExitCode(code: number): void {
+  Deno.exitCode = code;
+}
+
+/** Exits the runtime at once. */
+export function exitNow(code: number): never {
+  Deno.exit(code);
+}
+
+/** Kills this very process with a signal (used to die "by SIGTERM" like Python). */
+export function killSelf(signal: "SIGTERM" | "SIGKILL"): void {
+  Deno.kill(Deno.pid, signal);
+}
+
+/** Reads exactly `n` bytes from the control pipe (stdin), or fewer at EOF. */
+export async function readControl(n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let filled = 0;
+  while (filled < n) {
+    const got = await Deno.stdin.read(out.subarray(filled));
+    if (got === null) break;
+    filled += got;
+  }
+  return out.subarray(0, filled);
+}
+
+/** Creates a private (0700) directory for this process's runtime files. */
+export function makePrivateDir(): string {
+  const dir = Deno.makeTempDirSync({ prefix: "multiproc-" });
+  Deno.chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** Removes a directory tree, ignoring errors (used at exit). */
+export function removeTree(path: string): void {
+  try {
+    Deno.removeSync(path, { recursive: true });
+  } catch {
+    // Already gone or not ours to remove.
+  }
+}
+
+/** Writes a small file synchronously (error reports). */
+export function writeFileText(path: string, text: string): void {
+  Deno.writeTextFileSync(path, text);
+}
+
+/** Reads and deletes a small file, or returns `undefined` if it is missing. */
+export function takeFileText(path: string): string | undefined {
+  try {
+    const text = Deno.readTextFileSync(path);
+    Deno.removeSync(path);
+    return text;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads a module's source text (for locating exported targets). */
+export async function readModuleSource(url: string): Promise<string> {
+  if (url.startsWith("file:")) return await Deno.readTextFile(new URL(url));
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`Cannot read ${url}: HTTP ${response.status}`);
+  return await response.text();
+}
+
+/** Reads a local (`file:`) module's source text synchronously. */
+export function readModuleSourceSync(url: string): string {
+  return Deno.readTextFileSync(new URL(url));
+}
+
+/** Resolves a bare or mapped specifier the way the runtime would. */
+export function resolveSpecifier(specifier: string, referrer: string): string | undefined {
+  if (/^\.{0,2}\//.test(specifier)) return new URL(specifier, referrer).href;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(specifier)) return specifier;
+  try {
+    return import.meta.resolve(specifier);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Calls `fn` every `ms` milliseconds without keeping the runtime alive. */
+export function everyUnref(ms: number, fn: () => void): void {
+  Deno.unrefTimer(setInterval(fn, ms));
+}
+
+/** Prints to stderr synchronously (used for child error reports). */
+export function printError(text: string): void {
+  const bytes = new TextEncoder().encode(text.endsWith("\n") ? text : text + "\n");
+  let written = 0;
+  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+}

@@ -1,0 +1,175 @@
+"""multiprocessing Queue / JoinableQueue throughput between processes.
+
+Only the transfer is timed. Children are started first, build their data,
+report on a ready queue and block on a start Event; the parent starts the
+clock as it sets the Event and stops it once the work is verifiably done:
+  * Queue cases: the consumer child has received every item and says so on a
+    done queue (the parent only coordinates, it never touches the items);
+  * JoinableQueue case: all producers are joined and q.join() has returned,
+    i.e. every item got its task_done().
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+
+from _bench import (
+    WAIT_TIMEOUT,
+    call_with_timeout,
+    emit,
+    join_all,
+    log,
+    parse_args,
+    repetitions,
+    result,
+    stop_all,
+    wait_ready,
+)
+
+# fork keeps set-up cheap and lets children inherit the pre-built item lists
+# without pickling them; start-up is not timed, so the choice does not change
+# the numbers being measured.
+CTX = mp.get_context("fork")
+
+
+def small_items(count: int) -> list[str]:
+    return [f"item-{i:05d}" for i in range(count)]
+
+
+def kib_items(count: int) -> list[str]:
+    # Distinct strings (not one object repeated) so nothing can be shared or
+    # cached between puts; the numbered prefix keeps them exactly 1024 chars.
+    pad = "x" * 1024
+    return [f"{i:08d}{pad}"[:1024] for i in range(count)]
+
+
+def producer(q, items, ready, start) -> None:
+    ready.put("producer")
+    if not start.wait(WAIT_TIMEOUT):
+        raise SystemExit(2)
+    put = q.put
+    for item in items:
+        put(item)
+    # Returning joins the queue's feeder thread, so by the time this process
+    # has exited every item has been written to the pipe.
+
+
+def consumer(q, count, ready, start, done) -> None:
+    ready.put("consumer")
+    if not start.wait(WAIT_TIMEOUT):
+        raise SystemExit(2)
+    get = q.get
+    chars = 0
+    item = None
+    for _ in range(count):
+        item = get()
+        chars += len(item)
+    done.put({"received": count, "chars": chars, "last": item})
+
+
+def queue_run(items: list[str]) -> float:
+    q, ready, done, start = CTX.Queue(), CTX.Queue(), CTX.Queue(), CTX.Event()
+    procs = [
+        CTX.Process(target=producer, args=(q, items, ready, start), daemon=True),
+        CTX.Process(target=consumer, args=(q, len(items), ready, start, done), daemon=True),
+    ]
+    try:
+        for p in procs:
+            p.start()
+        wait_ready(ready, len(procs))
+        t0 = time.perf_counter()
+        start.set()
+        report = done.get(timeout=WAIT_TIMEOUT)
+        elapsed = time.perf_counter() - t0
+        join_all(procs)
+    finally:
+        stop_all(procs)
+    # Single producer, so FIFO order means the last item must be the last one put.
+    expected = {"received": len(items), "chars": sum(map(len, items)), "last": items[-1]}
+    if report != expected:
+        raise AssertionError(f"consumer saw {report}, expected {expected}")
+    return len(items) / elapsed
+
+
+def jq_consumer(q, ready, start, counts) -> None:
+    ready.put("consumer")
+    if not start.wait(WAIT_TIMEOUT):
+        raise SystemExit(2)
+    get, task_done = q.get, q.task_done
+    received = 0
+    while True:
+        item = get()
+        task_done()
+        if item is None:
+            break
+        received += 1
+    counts.put(received)
+
+
+def joinable_run(items_per_producer: int, producers: int, consumers: int) -> float:
+    q, ready, counts, start = CTX.JoinableQueue(), CTX.Queue(), CTX.Queue(), CTX.Event()
+    prods = [
+        CTX.Process(
+            target=producer,
+            args=(q, [f"p{p}-{i:05d}" for i in range(items_per_producer)], ready, start),
+        )
+        for p in range(producers)
+    ]
+    # Daemon consumers, as in the seed: they can never keep the parent alive.
+    cons = [
+        CTX.Process(target=jq_consumer, args=(q, ready, start, counts), daemon=True)
+        for _ in range(consumers)
+    ]
+    procs = prods + cons
+    total = items_per_producer * producers
+    try:
+        for p in procs:
+            p.start()
+        wait_ready(ready, len(procs))
+        t0 = time.perf_counter()
+        start.set()
+        join_all(prods)
+        call_with_timeout(q.join)
+        elapsed = time.perf_counter() - t0
+        for _ in cons:
+            q.put(None)
+        received = sum(counts.get(timeout=WAIT_TIMEOUT) for _ in cons)
+        join_all(cons)
+    finally:
+        stop_all(procs)
+    if received != total:
+        raise AssertionError(f"consumers received {received} items, expected {total}")
+    return total / elapsed
+
+
+def main() -> None:
+    args = parse_args(__doc__.splitlines()[0])
+    reps = repetitions(args.quick)
+    scale = 10 if args.quick else 1
+    small_n, kib_n, jq_per_producer = (
+        100_000 // scale, 20_000 // scale, 20_000 // scale)
+
+    results = []
+    for case, items in (
+        ("Queue 1 producer -> 1 consumer, small str", small_items(small_n)),
+        ("Queue 1 producer -> 1 consumer, 1 KiB str", kib_items(kib_n)),
+    ):
+        log(f"{case} ({len(items)} items):")
+        rates = [queue_run(items) for _ in range(reps)]
+        results.append(result(case, "items/s", rates, {
+            "items": len(items), "item_chars": len(items[0]), "start_method": "fork",
+        }))
+
+    case = "JoinableQueue 3 producers / 2 consumers"
+    log(f"{case} ({3 * jq_per_producer} items):")
+    rates = [joinable_run(jq_per_producer, 3, 2) for _ in range(reps)]
+    results.append(result(case, "items/s", rates, {
+        "items": 3 * jq_per_producer, "item_chars": len(f"p0-{0:05d}"),
+        "start_method": "fork", "stop": "producers joined, then q.join() returned",
+    }))
+    emit("queue_throughput", results)
+
+
+if __name__ == "__main__":
+    main()

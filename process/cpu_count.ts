@@ -1,0 +1,24 @@
+/**
+ * `cpuCount()`: Python's `multiprocessing.cpu_count()`.
+ *
+ * @module
+ */
+
+import { cpuCount as hostCpuCount } from "../_internal/runtime.ts";
+
+/**
+ * The number of logical CPUs of the machine (`navigator.hardwareConcurrency`).
+ * Like Python's, it ignores CPU affinity and container limits.
+ *
+ * @returns The number of CPUs, at least 1.
+ *
+ * @example
+ * ```ts
+ * import { cpuCount } from "./mod.ts";
+ *
+ * console.log(cpuCount() >= 1); // true
+ * ```
+ */
+export function cpuCount(): number {
+  return Math.max(1, hostCpuCount());
+}

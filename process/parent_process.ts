@@ -1,0 +1,49 @@
+/**
+ * `parentProcess()`: Python's `multiprocessing.parent_process()`.
+ *
+ * @module
+ */
+
+import { processIdentity } from "../_internal/context.ts";
+import { REVIVE, type ReviveInit } from "./_revive.ts";
+import { Process } from "./process.ts";
+
+let parent: Process | undefined;
+
+/**
+ * The parent of the calling process, or `null` in a top-level program.
+ *
+ * The returned object has the parent's `pid` and `name`; `isAlive()` tells
+ * whether the parent is still running (it turns `false` when the parent dies,
+ * even by SIGKILL) and `join()` waits for the parent to end. It cannot be
+ * started, terminated or killed.
+ *
+ * @returns The parent process, or `null`.
+ *
+ * @example In a top-level program
+ * ```ts
+ * import { parentProcess } from "./mod.ts";
+ *
+ * console.log(parentProcess()); // null
+ * ```
+ */
+export function parentProcess(): Process | null {
+  const me = processIdentity();
+  if (!me) return null;
+  if (!parent) {
+    const init: ReviveInit = {
+      [REVIVE]: true,
+      identity: {
+        name: me.parentName,
+        daemon: false,
+        identity: me.identity.slice(0, -1),
+        parentPid: 0,
+        parentName: "",
+      },
+      pid: me.parentPid,
+      role: "parent",
+    };
+    parent = new Process(init as never);
+  }
+  return parent;
+}

@@ -1,0 +1,524 @@
+/**
+ * `Process`: Python's `multiprocessing.Process` for Deno.
+ *
+ * @module
+ */
+
+import { encode, errorFromData, errorToData } from "../_internal/codec.ts";
+import {
+  addChild,
+  type ChildRecord,
+  isMainDone,
+  nextChildIdentity,
+  processIdentity,
+  removeChild,
+  tryRuntimeDir,
+} from "../_internal/context.ts";
+import { encodeFrame } from "../_internal/framing.ts";
+import {
+  type ChildHandle,
+  type ChildStatus,
+  currentPid,
+  currentPpid,
+  mainModuleUrl,
+  pidExists,
+  spawnRuntime,
+  takeFileText,
+} from "../_internal/runtime.ts";
+import { callerModule, resolveTarget, type TargetSpec } from "../_internal/target.ts";
+import {
+  errorReportPath,
+  REVIVE,
+  type ReviveInit,
+  START_VERSION,
+  type StartMessage,
+} from "./_revive.ts";
+
+/** Options for {@linkcode Process}. */
+export interface ProcessOptions {
+  /**
+   * What the child runs: an **exported** function of the calling module (or
+   * of any module it imports), sync or async; or an explicit
+   * `{ module: import.meta.url, export: "task" }`. Omit it in a subclass
+   * that overrides {@linkcode Process.run}.
+   */
+  target?: TargetSpec;
+  /**
+   * Arguments for the target. They cross to the child by structured clone
+   * (Map, Set, Date, BigInt, typed arrays, Error…); shared primitives (Lock,
+   * Queue, Event…) arrive as live objects.
+   *
+   * @default {[]}
+   */
+  args?: readonly unknown[];
+  /**
+   * The process name, shown in error reports and by `currentProcess().name`.
+   *
+   * @default {"Process-N"}
+   */
+  name?: string;
+  /**
+   * A daemonic process is terminated when the main program ends, may not
+   * start children, and dies with its parent.
+   *
+   * @default {false}
+   */
+  daemon?: boolean;
+  /**
+   * Extra `deno run` flags for the child, e.g. `["--unstable-net"]`. The
+   * child always gets this process's permissions.
+   *
+   * @default {[]}
+   */
+  denoArgs?: readonly string[];
+}
+
+/** Options for {@linkcode Process.join}. */
+export interface JoinOptions {
+  /** Give up waiting after this many milliseconds (the process may still be running). */
+  timeout?: number;
+  /** Stop waiting when aborted; `join()` then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+type State = "initial" | "started" | "closed";
+
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
+
+/** Python's exit code: the code, or minus the signal number. */
+function exitCodeOf(status: ChildStatus): number {
+  if (status.signal) {
+    return -(SIGNALS[status.signal] ?? (status.code > 128 ? status.code - 128 : 1));
+  }
+  return status.code;
+}
+
+const BOOTSTRAP = new URL("./_bootstrap.ts", import.meta.url).href;
+
+/**
+ * A function run in a separate Deno process: Python's
+ * `multiprocessing.Process`.
+ *
+ * - The child imports the target's module by URL and calls the export; the
+ *   module's `if (import.meta.main)` block does not run again (Python's
+ *   `if __name__ == "__main__":`).
+ * - {@linkcode Process.start} is synchronous and sets {@linkcode Process.pid}
+ *   at once. {@linkcode Process.join} returns a Promise.
+ * - `exitCode` is `null` while running, `0` after a normal return, `1` after
+ *   an uncaught error (printed to the child's stderr under `Process <name>:`,
+ *   and available as {@linkcode Process.error}), the code given to
+ *   `Deno.exit(n)`, or `-15`/`-9` after {@linkcode Process.terminate} /
+ *   {@linkcode Process.kill}.
+ * - Subclassing works as in Python: an exported `class MyProcess extends
+ *   Process` that overrides `run()`; its own fields travel to the child (the
+ *   child does not call its constructor, as unpickling does not call
+ *   `__init__`).
+ * - Lifecycle: non-daemon children keep the program alive until they exit;
+ *   daemon children are terminated when the main module finishes (and at
+ *   exit), and exit by themselves within about a second if the parent is
+ *   killed, which Python does not do.
+ * - Differs from Python: the child's stdin is the library's control pipe
+ *   (Python gives `/dev/null`); timeouts are in milliseconds.
+ *
+ * @example Start a process and wait for it
+ * ```ts ignore
+ * import { Process } from "./mod.ts";
+ *
+ * export function task(name: string) {
+ *   console.log(`${name} is running`);
+ * }
+ *
+ * if (import.meta.main) {
+ *   const p = new Process({ target: task, args: ["child 1"] });
+ *   p.start();
+ *   console.log("main");
+ *   await p.join();
+ *   console.log(p.exitCode); // 0
+ * }
+ * ```
+ *
+ * @example A subclass, as in Python
+ * ```ts ignore
+ * import { Process } from "./mod.ts";
+ *
+ * export class MyProcess extends Process {
+ *   constructor(public who: string) {
+ *     super();
+ *   }
+ *   override run() {
+ *     console.log(`${this.who} is running`);
+ *   }
+ * }
+ *
+ * if (import.meta.main) {
+ *   await using p = new MyProcess("child 1");
+ *   p.start();
+ *   await p.join();
+ * }
+ * ```
+ */
+export class Process {
+  #name: string;
+  #daemon: boolean;
+  #target: TargetSpec | undefined;
+  #args: readonly unknown[];
+  #denoArgs: readonly string[];
+  #caller: string | undefined;
+  #identity: number[];
+  #state: State = "initial";
+  #role: "child" | ReviveInit["role"] = "child";
+  #pid: number | null = null;
+  #handle: ChildHandle | undefined;
+  #exitCode: number | null = null;
+  #error: Error | null = null;
+  #exited: Promise<void> | undefined;
+  #joiners = 0;
+
+  /**
+   * Creates a process object; nothing runs until {@linkcode Process.start}.
+   *
+   * @param options What to run and how; see {@linkcode ProcessOptions}.
+   * @throws {TypeError} If `target` is neither a function nor `{ module, export }`.
+   */
+  constructor(options: ProcessOptions = {}) {
+    const revive = (options as Partial<ReviveInit>)[REVIVE]
+      ? options as unknown as ReviveInit
+      : undefined;
+    if (revive) {
+      this.#name = revive.identity.name;
+      this.#daemon = revive.identity.daemon;
+      this.#identity = revive.identity.identity;
+      this.#pid = revive.pid;
+      this.#role = revive.role;
+      this.#state = "started";
+      this.#target = revive.target;
+      this.#args = revive.args ?? [];
+      this.#denoArgs = [];
+      return;
+    }
+    const { target, args = [], name, daemon, denoArgs = [] } = options;
+    if (
+      target !== undefined && typeof target !== "function" &&
+      (typeof target !== "object" || target === null || typeof target.export !== "string")
+    ) {
+      throw new TypeError(
+        `Cannot create process as its target is not a function or { module, export }: received ${typeof target}`,
+      );
+    }
+    if (!Array.isArray(args)) {
+      throw new TypeError(`Cannot create process as args is not an array: received ${typeof args}`);
+    }
+    this.#identity = nextChildIdentity();
+    this.#name = name ?? `Process-${this.#identity.join(":")}`;
+    this.#daemon = daemon ?? processIdentity()?.daemon ?? false;
+    this.#target = target;
+    this.#args = args;
+    this.#denoArgs = denoArgs;
+    this.#caller = callerModule();
+  }
+
+  /** The process name; settable, as in Python. */
+  get name(): string {
+    return this.#name;
+  }
+  set name(value: string) {
+    this.#name = String(value);
+  }
+
+  /**
+   * Whether the process is daemonic.
+   *
+   * @throws {Error} When set after {@linkcode Process.start}.
+   */
+  get daemon(): boolean {
+    return this.#daemon;
+  }
+  set daemon(value: boolean) {
+    if (this.#state !== "initial") {
+      throw new Error(`Cannot set daemon of process "${this.#name}" as it has already started`);
+    }
+    this.#daemon = Boolean(value);
+  }
+
+  /** The child's OS process id: `null` before {@linkcode Process.start}. */
+  get pid(): number | null {
+    return this.#pid;
+  }
+
+  /** Alias of {@linkcode Process.pid}, as in Python. */
+  get ident(): number | null {
+    return this.#pid;
+  }
+
+  /**
+   * `null` while running (or not started); then the exit code: `0` success,
+   * `1` uncaught error, `n` from `Deno.exit(n)`, `-N` when ended by signal N.
+   */
+  get exitCode(): number | null {
+    return this.#exitCode;
+  }
+
+  /**
+   * The uncaught error that ended the child (name, message and the child's
+   * stack), once it has been joined; otherwise `null`.
+   */
+  get error(): Error | null {
+    return this.#error;
+  }
+
+  /**
+   * The code run in the child. The default calls the target with the
+   * arguments; override it in a subclass instead of passing a target.
+   */
+  run(): unknown {
+    const target = this.#target;
+    if (typeof target === "function") return target(...this.#args);
+    return undefined;
+  }
+
+  /**
+   * Starts the child process. Synchronous like Python's: it returns at once
+   * with {@linkcode Process.pid} set, while the child starts.
+   *
+   * @throws {Error} If already started, if the calling process is daemonic,
+   *   or if the process was closed.
+   * @throws {TypeError} If an argument (or a field of a subclass) cannot
+   *   cross to another process; the message names it, e.g. `args[0]`.
+   */
+  start(): void {
+    if (this.#role !== "child") {
+      throw new Error(`Cannot start process "${this.#name}" as it is not a child of this process`);
+    }
+    if (this.#state === "closed") {
+      throw new Error(`Cannot start process "${this.#name}" as it is closed`);
+    }
+    if (this.#state !== "initial") {
+      throw new Error(
+        `Cannot start process "${this.#name}" twice: a process object can only be started once`,
+      );
+    }
+    const me = processIdentity();
+    if (me?.daemon) {
+      throw new Error(
+        `Cannot start process "${this.#name}" from daemon process "${me.name}": ` +
+          `daemonic processes are not allowed to have children`,
+      );
+    }
+    const isSubclass = this.constructor !== Process;
+    if (!isSubclass && this.#target === undefined) {
+      throw new TypeError(
+        `Cannot start process "${this.#name}" as it has no target: pass { target } or subclass Process and override run()`,
+      );
+    }
+    const describe = `Cannot start process "${this.#name}"`;
+    const main = mainModuleUrl();
+    // Resolved before spawning so that a missing export throws here, synchronously.
+    const cls = isSubclass
+      ? resolveTarget(this.constructor as TargetSpec, this.#caller, main, describe)
+      : undefined;
+    const fn = this.#target ? resolveTarget(this.#target, this.#caller, main, describe) : undefined;
+    const fields: Record<string, unknown> = {};
+    for (const key of Object.keys(this)) fields[key] = (this as Record<string, unknown>)[key];
+    const payload = {
+      args: encode(this.#args, { context: `${describe} as`, root: "args" }),
+      fields: encode(fields, { context: `${describe} as`, root: "this" }),
+    };
+
+    const handle = spawnRuntime(BOOTSTRAP, { runtimeArgs: [...this.#denoArgs] });
+    this.#handle = handle;
+    this.#pid = handle.pid;
+    this.#state = "started";
+    const dir = tryRuntimeDir();
+    const record: ChildRecord = {
+      daemon: this.#daemon,
+      beforeMainDone: !isMainDone(),
+      terminate: () => this.terminate(),
+      process: this,
+    };
+    addChild(record);
+    if (this.#daemon) handle.unref();
+
+    const identity = {
+      name: this.#name,
+      daemon: this.#daemon,
+      identity: this.#identity,
+      parentPid: currentPid(),
+      parentName: currentName(),
+      parentDir: dir,
+    };
+    const send = (message: StartMessage) => handle.write(encodeFrame(message));
+    if (!(cls instanceof Promise) && !(fn instanceof Promise)) {
+      send({ version: START_VERSION, identity, cls, fn, payload });
+    } else {
+      // A remote (http) module had to be fetched to find the target.
+      Promise.all([cls, fn]).then(
+        ([cls, fn]) => send({ version: START_VERSION, identity, cls, fn, payload }),
+        (error) => send({ version: START_VERSION, identity, payload, fail: errorToData(error) }),
+      );
+    }
+    this.#exited = handle.status.then((status) => {
+      this.#exitCode = exitCodeOf(status);
+      removeChild(record);
+      if (dir && this.#exitCode !== 0) {
+        const report = takeFileText(errorReportPath(dir, handle.pid));
+        if (report) {
+          try {
+            this.#error = errorFromData(JSON.parse(report));
+          } catch {
+            // A truncated report (the child was killed while writing it): keep exitCode only.
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * Waits for the process to exit. Resolves at once if it already has. With
+   * a `timeout`, resolves when it expires even if the process is still
+   * running (as in Python, check {@linkcode Process.exitCode} or
+   * {@linkcode Process.isAlive} afterwards).
+   *
+   * @throws {Error} If the process was never started.
+   */
+  async join(options: JoinOptions = {}): Promise<void> {
+    const { timeout, signal } = options;
+    if (this.#role === "main" || this.#role === "self") {
+      throw new Error(`Cannot join process "${this.#name}" as it is the current process`);
+    }
+    if (this.#role === "parent") {
+      await this.#waitForParent(options);
+      return;
+    }
+    if (this.#state === "initial" || !this.#exited) {
+      throw new Error(`Cannot join process "${this.#name}" as it has not been started`);
+    }
+    signal?.throwIfAborted();
+    if (this.#exitCode !== null) return;
+    // A daemon child does not keep the program alive, except while someone waits for it.
+    if (this.#joiners++ === 0) this.#handle?.ref();
+    try {
+      if (timeout === undefined && !signal) await this.#exited;
+      else await waitAtMost(this.#exited, timeout, signal);
+    } finally {
+      if (--this.#joiners === 0 && this.#daemon) this.#handle?.unref();
+    }
+  }
+
+  /**
+   * Whether the process has started and not yet exited. For the object
+   * returned by `parentProcess()`, whether the parent is still running.
+   */
+  isAlive(): boolean {
+    if (this.#role === "main" || this.#role === "self") return true;
+    if (this.#role === "parent") return currentPpid() === this.#pid && pidExists(this.#pid!);
+    return this.#state === "started" && this.#exitCode === null;
+  }
+
+  /**
+   * Asks the process to stop with SIGTERM (`exitCode` becomes `-15`).
+   * Harmless if it has already exited. Its own children are not terminated
+   * (as in Python), but daemonic ones notice and exit.
+   */
+  terminate(): void {
+    this.#signal("SIGTERM");
+  }
+
+  /** Stops the process with SIGKILL (`exitCode` becomes `-9`). Harmless if it has already exited. */
+  kill(): void {
+    this.#signal("SIGKILL");
+  }
+
+  /**
+   * Releases the process object. Most methods throw afterwards.
+   *
+   * @throws {Error} If the process is still running: join or terminate it first.
+   */
+  close(): void {
+    if (this.#state === "started" && this.#exitCode === null && this.#role === "child") {
+      throw new Error(
+        `Cannot close process "${this.#name}" while it is still running: call join() or terminate() first`,
+      );
+    }
+    this.#state = "closed";
+    this.#handle = undefined;
+  }
+
+  /** For `await using`: terminates the process if it is running and waits for it to exit. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#role !== "child" || !this.#exited) return;
+    if (this.#exitCode === null) this.terminate();
+    await this.#exited;
+  }
+
+  /** A Python-like description, e.g. `<Process name='Process-1' pid=123 stopped exitcode=0>`. */
+  toString(): string {
+    const state = this.#state === "initial"
+      ? "initial"
+      : this.#exitCode === null
+      ? "started"
+      : `stopped exitcode=${this.#exitCode}`;
+    const daemon = this.#daemon ? " daemon" : "";
+    return `<${this.constructor.name} name='${this.#name}' pid=${this.#pid} ${state}${daemon}>`;
+  }
+
+  #signal(signal: "SIGTERM" | "SIGKILL"): void {
+    if (this.#role !== "child") {
+      throw new Error(`Cannot signal process "${this.#name}" as it is not a child of this process`);
+    }
+    if (this.#state === "initial") {
+      throw new Error(
+        `Cannot send ${signal} to process "${this.#name}" as it has not been started`,
+      );
+    }
+    this.#handle?.kill(signal);
+  }
+
+  async #waitForParent({ timeout, signal }: JoinOptions): Promise<void> {
+    const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
+    while (this.isAlive() && Date.now() < deadline) {
+      signal?.throwIfAborted();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, deadline - Date.now())));
+    }
+  }
+}
+
+/** Resolves when `promise` settles, `timeout` ms pass, or `signal` aborts (rejecting). */
+function waitAtMost(promise: Promise<void>, timeout?: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = timeout === undefined ? undefined : setTimeout(done, Math.max(0, timeout));
+    const onAbort = () => {
+      cleanup();
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    promise.then(done, done);
+    function cleanup() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+    function done() {
+      cleanup();
+      resolve();
+    }
+  });
+}
+
+function currentName(): string {
+  return processIdentity()?.name ?? "MainProcess";
+}
