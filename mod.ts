@@ -20,3 +20,5 @@
  */
 
 export * from "./process/mod.ts";
+export * from "./sync/mod.ts";
+export * from "./queue/mod.ts";

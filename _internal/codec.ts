@@ -919,6 +919,18 @@ function newError(node: Tagged): Error {
   return e;
 }
 
+/**
+ * Turns handle data back into a live object with the registered reviver
+ * (for handles nested in another handle's data, such as a Condition's lock).
+ *
+ * @param data Handle data produced by a `[toHandle]` method.
+ * @returns The live object.
+ * @throws {Error} If no reviver is registered for its kind.
+ */
+export function reviveHandle(data: HandleData): unknown {
+  return revive(data);
+}
+
 function revive(data: HandleData): unknown {
   const reviver = revivers.get(data.kind);
   if (reviver === undefined) {

@@ -53,3 +53,51 @@ export async function readFrame(
   if (body.length < length) throw new Error("Cannot read frame: the stream ended inside a frame");
   return decodeFrameBody(body);
 }
+
+/**
+ * Writes batches of messages as frames, coalescing: while one write is in
+ * flight, batches queue up and go out together as one frame (one system
+ * call) when it completes. Under load this batches by itself; at rest a
+ * batch is written at once.
+ */
+export class BatchWriter<T> {
+  #write: (bytes: Uint8Array) => Promise<void>;
+  #onError: (error: unknown) => void;
+  #pending: T[] = [];
+  #writing = false;
+  #idle: (() => void)[] = [];
+
+  constructor(write: (bytes: Uint8Array) => Promise<void>, onError: (error: unknown) => void) {
+    this.#write = write;
+    this.#onError = onError;
+  }
+
+  /** Queues messages for the next frame. */
+  send(messages: readonly T[]): void {
+    for (const m of messages) this.#pending.push(m);
+    if (!this.#writing) this.#loop();
+  }
+
+  /** Resolves when everything queued so far has been written. */
+  flushed(): Promise<void> {
+    if (!this.#writing && this.#pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  async #loop(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending;
+        this.#pending = [];
+        await this.#write(encodeFrame(batch));
+      }
+    } catch (error) {
+      this.#pending = [];
+      this.#onError(error);
+    } finally {
+      this.#writing = false;
+      for (const resolve of this.#idle.splice(0)) resolve();
+    }
+  }
+}

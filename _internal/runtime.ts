@@ -36,6 +36,8 @@ export interface ChildHandle {
 export interface SpawnOptions {
   /** Extra runtime flags (Deno: placed before the entry module). */
   runtimeArgs?: string[];
+  /** Module URLs the child will import: their hosts get `--allow-import` if this process has it. */
+  importUrls?: (string | undefined)[];
 }
 
 /**
@@ -44,7 +46,12 @@ export interface SpawnOptions {
  * control channel.
  */
 export function spawnRuntime(entry: string, options: SpawnOptions = {}): ChildHandle {
-  const args = ["run", ...permissionFlags(entry), ...(options.runtimeArgs ?? []), entry];
+  const args = [
+    "run",
+    ...permissionFlags([entry, ...(options.importUrls ?? [])]),
+    ...(options.runtimeArgs ?? []),
+    entry,
+  ];
   const command = new Deno.Command(Deno.execPath(), {
     args,
     stdin: "piped",
@@ -100,10 +107,10 @@ let cachedFlags: string[] | undefined;
  * from `Deno.permissions.querySync`: all granted gives `-A`, otherwise one
  * `--allow-*` per granted name and `--deny-*` per denied one. Scoped grants
  * are invisible to a global query, except that `import` is queried for the
- * hosts of the library and of `entry`, so a library imported by URL still
- * works in the child.
+ * hosts of the library and of `imports` (the child's entry, the target's
+ * module…), so code imported by URL still loads in the child.
  */
-export function permissionFlags(entry?: string): string[] {
+export function permissionFlags(imports: (string | undefined)[] = []): string[] {
   if (!cachedFlags) {
     const states = PERMISSIONS.map((name) =>
       [name, Deno.permissions.querySync({ name } as Deno.PermissionDescriptor).state] as const
@@ -120,7 +127,7 @@ export function permissionFlags(entry?: string): string[] {
   }
   if (cachedFlags[0] === "-A") return cachedFlags;
   const hosts = new Set<string>();
-  for (const url of [import.meta.url, entry]) {
+  for (const url of [import.meta.url, ...imports]) {
     if (url && /^https?:/.test(url)) hosts.add(new URL(url).host);
   }
   const extra: string[] = [];
@@ -232,9 +239,10 @@ export function takeFileText(path: string): string | undefined {
 /** Reads a module's source text (for locating exported targets). */
 export async function readModuleSource(url: string): Promise<string> {
   if (url.startsWith("file:")) return await Deno.readTextFile(new URL(url));
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`Cannot read ${url}: HTTP ${response.status}`);
-  return await response.text();
+  // A text import needs only --allow-import (which loading the module needed anyway), not
+  // --allow-net, and is served from the module cache.
+  const module = await import(url, { with: { type: "text" } });
+  return module.default as string;
 }
 
 /** Reads a local (`file:`) module's source text synchronously. */
@@ -263,4 +271,174 @@ export function printError(text: string): void {
   const bytes = new TextEncoder().encode(text.endsWith("\n") ? text : text + "\n");
   let written = 0;
   while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+}
+
+/**
+ * A small file shared by processes and threads: positional reads and writes
+ * (the page cache makes them coherent across processes, a stand-in for
+ * shared memory that Deno cannot map without FFI) and an exclusive `flock`
+ * (per open file description, so two handles exclude each other even in one
+ * process, and the kernel releases it when the holder dies).
+ */
+export interface SharedFile {
+  /** Reads `into.length` bytes at `offset` (zero-filled past the end). */
+  read(offset: number, into: Uint8Array): void;
+  /** Writes `bytes` at `offset`. */
+  write(offset: number, bytes: Uint8Array): void;
+  /** Takes the exclusive lock if it is free; never blocks. */
+  tryLock(): boolean;
+  /** Waits for the exclusive lock without blocking the event loop. */
+  lock(): Promise<void>;
+  /** Releases the exclusive lock. */
+  unlock(): void;
+  /** Closes the handle (releasing any lock it holds). */
+  close(): void;
+}
+
+/** Opens (creating if needed) a shared file with mode 0600. */
+export function openShared(path: string): SharedFile {
+  const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
+  return {
+    read(offset, into) {
+      file.seekSync(offset, Deno.SeekMode.Start);
+      let done = 0;
+      while (done < into.length) {
+        const n = file.readSync(into.subarray(done));
+        if (n === null || n === 0) {
+          into.fill(0, done);
+          return;
+        }
+        done += n;
+      }
+    },
+    write(offset, bytes) {
+      file.seekSync(offset, Deno.SeekMode.Start);
+      let done = 0;
+      while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
+    },
+    tryLock: () => file.tryLockSync(true),
+    lock: () => file.lock(true),
+    unlock: () => file.unlockSync(),
+    close() {
+      try {
+        file.close();
+      } catch {
+        // Already closed.
+      }
+    },
+  };
+}
+
+/** A byte stream connection (Unix socket). */
+export interface StreamConn {
+  /** Reads up to `into.length` bytes; `null` at end of stream. */
+  read(into: Uint8Array): Promise<number | null>;
+  /** Writes all of `bytes`. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Closes both directions. */
+  close(): void;
+  /** A pending read keeps the runtime alive (the default). */
+  ref(): void;
+  /** A pending read does not keep the runtime alive. */
+  unref(): void;
+}
+
+function wrapConn(conn: Deno.Conn): StreamConn {
+  return {
+    read: (into) => conn.read(into),
+    async write(bytes) {
+      let done = 0;
+      while (done < bytes.length) done += await conn.write(bytes.subarray(done));
+    },
+    close() {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    },
+    ref: () => conn.ref(),
+    unref: () => conn.unref(),
+  };
+}
+
+/** Connects to a Unix socket. */
+export async function connectUnix(path: string): Promise<StreamConn> {
+  return wrapConn(await Deno.connect({ transport: "unix", path }));
+}
+
+/** A listening Unix socket. */
+export interface StreamListener {
+  accept(): Promise<StreamConn>;
+  close(): void;
+}
+
+/** Listens on a Unix socket at `path` (the folder must be private: the socket itself is not). */
+export function listenUnix(path: string): StreamListener {
+  const listener = Deno.listen({ transport: "unix", path });
+  return {
+    accept: async () => wrapConn(await listener.accept()),
+    close() {
+      try {
+        listener.close();
+      } catch {
+        // Already closed.
+      }
+    },
+  };
+}
+
+/** Whether an error from {@linkcode connectUnix} means "not listening yet". */
+export function isNotListening(error: unknown): boolean {
+  return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.ConnectionRefused;
+}
+
+/** A background thread of this runtime that does not keep it alive unless ref'd. */
+export interface HelperThread {
+  postMessage(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+  onError(handler: (error: unknown) => void): void;
+  ref(): void;
+  unref(): void;
+  terminate(): void;
+}
+
+/**
+ * Starts a helper thread running `url` with `data` available to it as
+ * `workerData`. It uses `node:worker_threads` (also in Deno) because a Web
+ * Worker cannot be unref'd: the hub must not keep a finished program alive.
+ */
+export async function startHelperThread(url: string, data: unknown): Promise<HelperThread> {
+  const { Worker } = await import("node:worker_threads");
+  const worker = new Worker(new URL(url), { workerData: data });
+  worker.unref();
+  return {
+    postMessage: (message) => worker.postMessage(message),
+    onMessage: (handler) => void worker.on("message", handler),
+    onError: (handler) => void worker.on("error", handler),
+    ref: () => worker.ref(),
+    unref: () => worker.unref(),
+    terminate: () => void worker.terminate(),
+  };
+}
+
+/** The helper-thread side of {@linkcode startHelperThread}: its data and its channel to the parent. */
+export async function helperThreadContext(): Promise<{
+  data: unknown;
+  postMessage(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+}> {
+  const { parentPort, workerData } = await import("node:worker_threads");
+  if (!parentPort) throw new Error("Cannot run the helper thread outside a worker");
+  return {
+    data: workerData,
+    postMessage: (message) => parentPort.postMessage(message),
+    onMessage: (handler) => void parentPort.on("message", handler),
+  };
+}
+
+/** A random hex key (for authenticating children to a hub). */
+export function randomKey(bytes = 32): string {
+  const buf = crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(buf, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -154,6 +154,11 @@ function fetchExports(url: string): Promise<void> {
   return p;
 }
 
+/** The remote (`http(s):`) modules read so far: the child must be allowed to import them. */
+export function remoteModulesSeen(): string[] {
+  return [...parsed.keys(), ...pending.keys()].filter((url) => !url.startsWith("file:"));
+}
+
 /** The explicit `{ module, export }` form, checked. */
 function explicitTarget(
   target: { module: string | URL; export: string },
@@ -250,7 +255,8 @@ function search(
     ? ` (an inline arrow function cannot be imported: declare it with "export function")`
     : "";
   const hint = unreadable > 0
-    ? ` (${unreadable} module source(s) could not be read: grant --allow-read, or pass the target explicitly)`
+    ? ` (${unreadable} module source(s) could not be read: grant --allow-read for local modules ` +
+      `or --allow-import for remote ones, or pass the target explicitly)`
     : "";
   throw new TypeError(
     `${describe} as its target ${what} "${name}" is not exported: a child process imports its ` +

@@ -15,6 +15,7 @@
 import { decode, errorFromData, errorToData } from "../_internal/codec.ts";
 import { setCurrentProcessObject, setProcessIdentity } from "../_internal/context.ts";
 import { readFrame } from "../_internal/framing.ts";
+import { goodbyeAll } from "../_internal/hub_client.ts";
 import {
   currentPid,
   currentPpid,
@@ -115,6 +116,9 @@ async function main(): Promise<void> {
   Object.assign(process, fields);
   setCurrentProcessObject(process);
   await process.run();
+  // A normal return: tell the hubs this process leaves cleanly, so they keep what it holds
+  // (only a process that dies has its permits released and its queue items redelivered).
+  await goodbyeAll();
 }
 
 try {

@@ -25,7 +25,12 @@ import {
   spawnRuntime,
   takeFileText,
 } from "../_internal/runtime.ts";
-import { callerModule, resolveTarget, type TargetSpec } from "../_internal/target.ts";
+import {
+  callerModule,
+  remoteModulesSeen,
+  resolveTarget,
+  type TargetSpec,
+} from "../_internal/target.ts";
 import {
   errorReportPath,
   REVIVE,
@@ -340,7 +345,9 @@ export class Process {
       fields: encode(fields, { context: `${describe} as`, root: "this" }),
     };
 
-    const handle = spawnRuntime(BOOTSTRAP, { runtimeArgs: [...this.#denoArgs] });
+    const importUrls = [this.#caller, main, ...remoteModulesSeen()];
+    for (const ref of [cls, fn]) if (ref && !(ref instanceof Promise)) importUrls.push(ref.module);
+    const handle = spawnRuntime(BOOTSTRAP, { runtimeArgs: [...this.#denoArgs], importUrls });
     this.#handle = handle;
     this.#pid = handle.pid;
     this.#state = "started";

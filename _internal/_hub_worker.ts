@@ -1,0 +1,72 @@
+/**
+ * Entry module of the hub's helper thread. It serves the owner's threads
+ * through the thread port and other processes through a Unix socket in the
+ * owner's private folder. A socket client must send the key first; a wrong
+ * key, a malformed or oversized frame, or a request batch that fails
+ * validation drops that connection only.
+ *
+ * @module
+ */
+
+import { HubServer } from "./hub_server.ts";
+import { BatchWriter } from "./framing.ts";
+import { readFrames } from "./hub_client.ts";
+import { type HubRef, isRequestBatch } from "./protocol.ts";
+import { helperThreadContext, listenUnix, openShared, type StreamConn } from "./runtime.ts";
+
+const HELLO_TIMEOUT_MS = 5_000;
+
+const context = await helperThreadContext();
+const ref = context.data as HubRef;
+const hub = new HubServer(openShared(ref.status));
+
+const local = hub.session((replies) => context.postMessage(replies));
+context.onMessage((message) => {
+  if (isRequestBatch(message)) local.handle(message);
+});
+
+const listener = listenUnix(ref.path);
+
+function timingSafeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+async function serve(conn: StreamConn): Promise<void> {
+  const writer = new BatchWriter<unknown>((bytes) => conn.write(bytes), () => conn.close());
+  let session: ReturnType<typeof hub.session> | undefined;
+  const hello = setTimeout(() => conn.close(), HELLO_TIMEOUT_MS);
+  try {
+    await readFrames(conn, (value) => {
+      if (!session) {
+        const m = value as { o?: unknown; key?: unknown };
+        if (m?.o !== "hello" || typeof m.key !== "string" || !timingSafeEqual(m.key, ref.key)) {
+          throw new Error("Unauthenticated client");
+        }
+        clearTimeout(hello);
+        session = hub.session((replies) => writer.send(replies));
+        return;
+      }
+      if (!isRequestBatch(value)) throw new Error("Malformed request batch");
+      session.handle(value);
+    });
+  } catch {
+    // A bad peer: dropped below, others unaffected.
+  } finally {
+    clearTimeout(hello);
+    session?.close();
+    conn.close();
+  }
+}
+
+for (;;) {
+  let conn: StreamConn;
+  try {
+    conn = await listener.accept();
+  } catch {
+    break;
+  }
+  serve(conn);
+}

@@ -1,0 +1,366 @@
+/**
+ * The client side of a hub: one connection per hub per thread, requests
+ * matched to replies by id, batched per tick, with timeouts enforced by the
+ * hub and aborts sent as `cancel` (so an operation that completed before the
+ * cancel arrived is not lost: a queue item already handed out is returned to
+ * the caller instead of vanishing).
+ *
+ * The owner's own threads talk to the hub through a thread port; other
+ * processes through the Unix socket, authenticated with the key they got from
+ * their parent.
+ *
+ * @module
+ */
+
+import { errorByName } from "./errors.ts";
+import { BatchWriter, encodeFrame, frameLength, MAX_FRAME } from "./framing.ts";
+import type { HubRef, Reply, Request } from "./protocol.ts";
+import {
+  connectUnix,
+  currentPid,
+  type HelperThread,
+  isNotListening,
+  randomKey,
+  type SharedFile,
+  startHelperThread,
+  type StreamConn,
+} from "./runtime.ts";
+import { runtimeDir } from "./context.ts";
+import { openShared } from "./runtime.ts";
+
+/** Options of a blocking call. */
+export interface CallOptions {
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+interface Transport {
+  send(messages: Request[]): void;
+  /** Resolves when everything sent so far has left this process. */
+  flushed(): Promise<void>;
+  ref(): void;
+  unref(): void;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** A connection to one hub, shared by every primitive of that hub in this thread. */
+export class HubClient {
+  readonly ref: HubRef;
+  #transport: Transport | undefined;
+  #connecting: Promise<Transport> | undefined;
+  #outbox: Request[] = [];
+  #flushScheduled = false;
+  #pending = new Map<number, Pending>();
+  #seq = 0;
+  #attached = new Set<number>();
+  #attachParams = new Map<number, [string, unknown]>();
+  #closedError: Error | undefined;
+  #status: SharedFile | undefined;
+  #statusBuf = new Uint8Array(16);
+
+  constructor(ref: HubRef, transport?: Transport | Promise<Transport>) {
+    this.ref = ref;
+    if (transport instanceof Promise) this.#connecting = transport.then((t) => this.#ready(t));
+    else if (transport) this.#ready(transport);
+  }
+
+  /**
+   * Declares an object so the hub creates it if it does not exist yet. Sent
+   * lazily before the first operation on it from this connection.
+   */
+  declare(id: number, kind: string, params: unknown): void {
+    this.#attachParams.set(id, [kind, params]);
+  }
+
+  /** Sends an operation and waits for its reply. */
+  call(op: string, id: number, args: unknown[] = [], options: CallOptions = {}): Promise<unknown> {
+    const { timeout, signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#closedError) return Promise.reject(this.#closedError);
+    const i = ++this.#seq;
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { resolve, reject, signal };
+      if (signal) {
+        pending.onAbort = () => this.#enqueue({ i: 0, o: "cancel", d: 0, a: [i] });
+        signal.addEventListener("abort", pending.onAbort, { once: true });
+      }
+      if (this.#pending.size === 0) this.#transport?.ref();
+      this.#pending.set(i, pending);
+      const request: Request = { i, o: op, d: id, a: args };
+      if (timeout !== undefined) request.t = timeout;
+      this.#send(id, request);
+    });
+  }
+
+  /** Sends an operation whose reply is not wanted (it is still ordered with the others). */
+  post(op: string, id: number, args: unknown[] = []): void {
+    if (this.#closedError) throw this.#closedError;
+    this.#send(id, { i: 0, o: op, d: id, a: args });
+  }
+
+  /** Reads slot `slot` (0–3) of object `id` in the hub's status file. */
+  status(id: number, slot: number): number {
+    this.#status ??= openShared(this.ref.status);
+    this.#status.read(id * 16, this.#statusBuf);
+    return new DataView(this.#statusBuf.buffer).getInt32(slot * 4, true);
+  }
+
+  /** Writes slot `slot` of object `id` in the status file (used for Event flags). */
+  setStatus(id: number, slot: number, value: number): void {
+    this.#status ??= openShared(this.ref.status);
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setInt32(0, value, true);
+    this.#status.write(id * 16 + slot * 4, bytes);
+  }
+
+  #send(id: number, request: Request): void {
+    if (id !== 0 && !this.#attached.has(id)) {
+      this.#attached.add(id);
+      const params = this.#attachParams.get(id);
+      if (params) this.#enqueue({ i: 0, o: "attach", d: id, a: params });
+    }
+    this.#enqueue(request);
+  }
+
+  #enqueue(request: Request): void {
+    this.#outbox.push(request);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    this.#flushAfter(this.#outbox.length, 0);
+  }
+
+  /**
+   * Sends the outbox after the current burst of synchronous work: while the
+   * outbox keeps growing from one microtask to the next (a loop of
+   * `await q.put(…)`), wait a little longer, up to a cap, so one frame
+   * carries many operations; a lone operation goes out after one microtask.
+   */
+  #flushAfter(seen: number, hops: number): void {
+    queueMicrotask(() => {
+      const size = this.#outbox.length;
+      if (size > seen && hops < 64 && size < 4096) this.#flushAfter(size, hops + 1);
+      else this.#flush();
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (!this.#transport) {
+      this.#connecting ??= this.#connect();
+      return; // #ready flushes.
+    }
+    const batch = this.#outbox;
+    this.#outbox = [];
+    if (batch.length > 0) this.#transport.send(batch);
+  }
+
+  /**
+   * Says goodbye: a clean departure, after which the hub keeps what this
+   * connection held (Python's semantics for a process that exits normally).
+   * Resolves when the goodbye has been written.
+   */
+  async goodbye(): Promise<void> {
+    if (this.#closedError || (!this.#transport && !this.#connecting)) return;
+    this.#enqueue({ i: 0, o: "bye", d: 0 });
+    await new Promise<void>((resolve) => queueMicrotask(resolve));
+    while (this.#flushScheduled) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    const transport = this.#transport ?? await this.#connecting;
+    await transport?.flushed();
+  }
+
+  #ready(transport: Transport): Transport {
+    this.#transport = transport;
+    if (this.#pending.size === 0) transport.unref();
+    else transport.ref();
+    if (this.#outbox.length > 0) this.#flush();
+    return transport;
+  }
+
+  async #connect(): Promise<Transport> {
+    try {
+      return this.#ready(
+        await connectSocket(this.ref, (replies) => this.receive(replies), (e) => this.fail(e)),
+      );
+    } catch (error) {
+      this.fail(error as Error);
+      throw error;
+    }
+  }
+
+  /** Delivers replies from the transport. */
+  receive(replies: Reply[]): void {
+    for (const reply of replies) {
+      const pending = this.#pending.get(reply.i);
+      if (!pending) continue;
+      this.#pending.delete(reply.i);
+      if (pending.onAbort) pending.signal!.removeEventListener("abort", pending.onAbort);
+      if ("e" in reply) {
+        if (reply.e.name === "AbortError" && pending.signal?.aborted) {
+          pending.reject(pending.signal.reason);
+        } else pending.reject(errorByName(reply.e.name, reply.e.message));
+      } else {
+        pending.resolve(reply.r);
+      }
+    }
+    if (this.#pending.size === 0) this.#transport?.unref();
+  }
+
+  /** The hub went away: every pending and future call fails with a clear error. */
+  fail(cause: Error): void {
+    if (this.#closedError) return;
+    this.#closedError = new Error(
+      `Cannot reach the hub of process ${this.ref.pid}: the process that created this object has exited or closed it`,
+      { cause },
+    );
+    for (const pending of this.#pending.values()) {
+      if (pending.onAbort) pending.signal!.removeEventListener("abort", pending.onAbort);
+      pending.reject(this.#closedError);
+    }
+    this.#pending.clear();
+    this.#outbox = [];
+    this.#transport?.unref();
+  }
+}
+
+/** Connects to a hub's socket, retrying while it is not listening yet. */
+async function connectSocket(
+  ref: HubRef,
+  onReplies: (replies: Reply[]) => void,
+  onClose: (error: Error) => void,
+): Promise<Transport> {
+  const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+  let delay = 2;
+  let conn: StreamConn;
+  for (;;) {
+    try {
+      conn = await connectUnix(ref.path);
+      break;
+    } catch (error) {
+      if (!isNotListening(error) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 100);
+    }
+  }
+  const writer = new BatchWriter<Request>((bytes) => conn.write(bytes), () => conn.close());
+  // The hello goes alone, first, as its own frame.
+  await conn.write(encodeFrame({ o: "hello", key: ref.key, pid: currentPid() }));
+  readFrames(conn, (value) => onReplies(value as Reply[])).then(
+    () => onClose(new Error("The hub closed the connection")),
+    (error) => onClose(error),
+  );
+  return {
+    send: (messages) => writer.send(messages),
+    flushed: () => writer.flushed(),
+    ref: () => conn.ref(),
+    unref: () => conn.unref(),
+  };
+}
+
+/** Reads length-prefixed frames from a connection until it ends. */
+export async function readFrames(
+  conn: StreamConn,
+  onFrame: (value: unknown) => void,
+): Promise<void> {
+  let buffer = new Uint8Array(64 * 1024);
+  let start = 0;
+  let end = 0;
+  const decoder = new TextDecoder();
+  for (;;) {
+    // Parse every complete frame in the buffer.
+    while (end - start >= 4) {
+      const length = frameLength(buffer.subarray(start, start + 4));
+      if (length > MAX_FRAME) throw new Error(`Frame of ${length} bytes exceeds ${MAX_FRAME}`);
+      if (end - start < 4 + length) {
+        if (4 + length > buffer.length) {
+          const bigger = new Uint8Array(Math.max(buffer.length * 2, 4 + length));
+          bigger.set(buffer.subarray(start, end));
+          end -= start;
+          start = 0;
+          buffer = bigger;
+        }
+        break;
+      }
+      const body = buffer.subarray(start + 4, start + 4 + length);
+      start += 4 + length;
+      onFrame(JSON.parse(decoder.decode(body)));
+    }
+    if (start === end) start = end = 0;
+    else if (end === buffer.length) {
+      buffer.copyWithin(0, start, end);
+      end -= start;
+      start = 0;
+    }
+    const n = await conn.read(buffer.subarray(end));
+    if (n === null) return;
+    end += n;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The registry: one client per hub in this thread, and this process's own hub.
+
+const clients = new Map<string, HubClient>();
+let own: HubClient | undefined;
+let nextId = 0;
+
+/** The client for a hub owned by another process (or thread-less access to our own). */
+export function hubClient(ref: HubRef): HubClient {
+  if (own && own.ref.path === ref.path) return own;
+  let client = clients.get(ref.path);
+  if (!client) {
+    client = new HubClient(ref);
+    clients.set(ref.path, client);
+  }
+  return client;
+}
+
+/**
+ * This process's own hub, started on first use in a helper thread so it
+ * keeps serving while the main thread is busy, and so it does not keep a
+ * finished program alive.
+ */
+export function ownHub(): HubClient {
+  if (own) return own;
+  const dir = runtimeDir();
+  const ref: HubRef = {
+    path: `${dir}/hub.sock`,
+    key: randomKey(),
+    status: `${dir}/status`,
+    pid: currentPid(),
+  };
+  // The status file exists before any client reads it.
+  openShared(ref.status).close();
+  const transport = startHelperThread(new URL("./_hub_worker.ts", import.meta.url).href, ref).then(
+    (thread: HelperThread) => {
+      thread.onMessage((replies) => client.receive(replies as Reply[]));
+      thread.onError((error) => client.fail(error as Error));
+      return {
+        send: (messages: Request[]) => thread.postMessage(messages),
+        flushed: () => Promise.resolve(),
+        ref: () => thread.ref(),
+        unref: () => thread.unref(),
+      };
+    },
+  );
+  const client: HubClient = new HubClient(ref, transport);
+  own = client;
+  return client;
+}
+
+/** Says goodbye to every hub this thread is connected to (a clean exit). */
+export async function goodbyeAll(): Promise<void> {
+  await Promise.all([...clients.values()].map((client) => client.goodbye()));
+}
+
+/** A fresh object id on this process's hub. */
+export function newObjectId(): number {
+  return ++nextId;
+}

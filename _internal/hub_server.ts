@@ -1,0 +1,360 @@
+/**
+ * The hub: the one place where the state of a process's shared primitives
+ * lives. It dispatches operations from sessions (the owner's threads, and
+ * child processes over the socket) to the state machines of `state.ts`, and
+ * cleans up after a session that goes away: permits it held are released,
+ * its pending waits are cancelled, and JoinableQueue items it took but did
+ * not acknowledge are redelivered.
+ *
+ * Transport-agnostic: `_hub_worker.ts` feeds it from a socket and a port.
+ *
+ * @module
+ */
+
+import { BrokenBarrierError } from "./errors.ts";
+import type { Reply, Request, WireError } from "./protocol.ts";
+import { MAX_OBJECTS, STATUS_SLOT_BYTES } from "./protocol.ts";
+import type { SharedFile } from "./runtime.ts";
+import {
+  BarrierState,
+  ConditionState,
+  EventState,
+  type Owner,
+  QueueState,
+  SemaphoreState,
+} from "./state.ts";
+
+type Kind = "semaphore" | "event" | "condition" | "barrier" | "queue";
+
+interface HubObject {
+  kind: Kind;
+  // deno-lint-ignore no-explicit-any
+  state: any;
+}
+
+interface OpContext {
+  owner: Owner;
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+type Op = (obj: HubObject, args: unknown[], ctx: OpContext, hub: HubServer, id: number) => unknown;
+
+function num(value: unknown, what: string): number {
+  if (typeof value !== "number" || Number.isNaN(value)) throw new TypeError(`Invalid ${what}`);
+  return value;
+}
+
+/** Every operation, by `<kind>.<method>`. Arguments come from the wire: checked here. */
+const OPS: Record<string, Op> = {
+  "semaphore.acquire": async (o, _a, c, hub, id) => {
+    const r = await o.state.acquire(c.owner, c);
+    hub.publish(id, o);
+    return [r.acquired, r.ownerDied];
+  },
+  "semaphore.release": (o, a, c, hub, id) => {
+    o.state.release(c.owner, a[0] === undefined ? 1 : num(a[0], "count"));
+    hub.publish(id, o);
+  },
+  "event.set": (o, _a, _c, hub, id) => {
+    o.state.set();
+    hub.writeStatus(id, 0, 1);
+  },
+  "event.clear": (o, _a, _c, hub, id) => {
+    o.state.clear();
+    hub.writeStatus(id, 0, 0);
+  },
+  "event.wait": (o, _a, c, hub, id) => {
+    // The flag is also written by clients directly (isSet() is synchronous), so it is the truth.
+    if (hub.readStatus(id, 0) === 1) return true;
+    return o.state.wait(c);
+  },
+  "condition.register": (o, _a, c) => o.state.register(c.owner),
+  "condition.wait": (o, a, c) => o.state.wait(c.owner, num(a[0], "ticket"), c),
+  "condition.notify": (o, a) => o.state.notify(a[0] === undefined ? 1 : num(a[0], "count")),
+  "condition.notifyAll": (o) => o.state.notifyAll(),
+  "barrier.wait": async (o, _a, c, hub, id) => {
+    const waiting = o.state.wait(c.owner, c);
+    hub.publish(id, o);
+    try {
+      const r = await waiting;
+      return [r.index, r.runAction];
+    } finally {
+      hub.publish(id, o);
+    }
+  },
+  "barrier.actionDone": (o, a, _c, hub, id) => {
+    o.state.actionDone(Boolean(a[0]));
+    hub.publish(id, o);
+  },
+  "barrier.abort": (o, _a, _c, hub, id) => {
+    o.state.abort();
+    hub.publish(id, o);
+  },
+  "barrier.reset": (o, _a, _c, hub, id) => {
+    o.state.reset();
+    hub.publish(id, o);
+  },
+  "queue.put": async (o, a, c, hub, id) => {
+    await o.state.put(c.owner, a[0], c);
+    hub.publish(id, o);
+  },
+  "queue.putMany": (o, a, c, hub, id) => {
+    if (!Array.isArray(a[0])) throw new TypeError("Invalid items");
+    o.state.putMany(c.owner, a[0]);
+    hub.publish(id, o);
+  },
+  "queue.get": async (o, _a, c, hub, id) => {
+    const item = await o.state.get(c.owner, c);
+    hub.publish(id, o);
+    return item;
+  },
+  "queue.getMany": async (o, a, c, hub, id) => {
+    const items = await o.state.getMany(c.owner, Math.max(1, num(a[0], "count")), c);
+    hub.publish(id, o);
+    return items;
+  },
+  "queue.close": (o, _a, _c, hub, id) => {
+    o.state.close();
+    hub.publish(id, o);
+  },
+  "queue.taskDone": (o, _a, c, hub, id) => {
+    o.state.taskDone(c.owner);
+    hub.publish(id, o);
+  },
+  "queue.join": (o, _a, c) => o.state.join(c),
+  "queue.stats": (o) => ({ redelivered: o.state.redelivered }),
+};
+
+function createState(kind: string, params: unknown): HubObject {
+  const p = (typeof params === "object" && params !== null ? params : {}) as Record<
+    string,
+    unknown
+  >;
+  switch (kind) {
+    case "semaphore":
+      return {
+        kind,
+        state: new SemaphoreState(
+          num(p.value ?? 1, "value"),
+          p.bound === undefined ? undefined : num(p.bound, "bound"),
+        ),
+      };
+    case "event":
+      return { kind, state: new EventState() };
+    case "condition":
+      return { kind, state: new ConditionState() };
+    case "barrier":
+      return {
+        kind,
+        state: new BarrierState(
+          num(p.parties, "parties"),
+          Boolean(p.hasAction),
+          p.timeout === undefined ? undefined : num(p.timeout, "timeout"),
+        ),
+      };
+    case "queue":
+      return {
+        kind,
+        state: new QueueState({
+          maxsize: num(p.maxsize ?? 0, "maxsize"),
+          joinable: Boolean(p.joinable),
+        }),
+      };
+    default:
+      throw new TypeError(`Unknown object kind "${kind}"`);
+  }
+}
+
+function toWire(error: unknown): WireError {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  if (error instanceof DOMException) return { name: error.name, message: error.message };
+  return { name: "Error", message: String(error) };
+}
+
+/** One client connection (a thread of the owner, or a child process). */
+export class HubSession {
+  readonly owner: Owner;
+  #hub: HubServer;
+  #send: (replies: Reply[]) => void;
+  #outbox: Reply[] = [];
+  #flushScheduled = false;
+  #waits = new Map<number, AbortController>();
+  #touched = new Set<number>();
+  #closed = false;
+  #clean = false;
+
+  constructor(hub: HubServer, owner: Owner, send: (replies: Reply[]) => void) {
+    this.#hub = hub;
+    this.owner = owner;
+    this.#send = send;
+  }
+
+  /** Handles a batch of requests from this session. */
+  handle(requests: Request[]): void {
+    for (const request of requests) this.#handleOne(request);
+  }
+
+  #handleOne(request: Request): void {
+    const { i, o, d, a = [], t } = request;
+    if (o === "bye") {
+      this.#clean = true;
+      return;
+    }
+    if (o === "cancel") {
+      this.#waits.get(num(a[0], "request id"))?.abort(new DOMException("Aborted", "AbortError"));
+      return;
+    }
+    try {
+      if (o === "attach") {
+        this.#hub.attach(d, String(a[0]), a[1]);
+        this.#touched.add(d);
+        return;
+      }
+      const obj = this.#hub.object(d);
+      const op = OPS[o];
+      if (!op || !o.startsWith(obj.kind + ".")) throw new TypeError(`Unknown operation "${o}"`);
+      this.#touched.add(d);
+      let controller: AbortController | undefined;
+      if (i !== 0) {
+        controller = new AbortController();
+        this.#waits.set(i, controller);
+      }
+      const ctx: OpContext = { owner: this.owner, timeout: t, signal: controller?.signal };
+      const result = op(obj, a, ctx, this.#hub, d);
+      if (result instanceof Promise) {
+        result.then(
+          (r) => this.#reply(i, { i, r }),
+          (e) => this.#reply(i, { i, e: toWire(e) }),
+        );
+      } else {
+        this.#reply(i, { i, r: result });
+      }
+    } catch (error) {
+      this.#reply(i, { i, e: toWire(error) });
+    }
+  }
+
+  #reply(i: number, reply: Reply): void {
+    if (i === 0) return;
+    this.#waits.delete(i);
+    if (this.#closed) return;
+    this.#outbox.push(reply);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      const batch = this.#outbox;
+      this.#outbox = [];
+      if (!this.#closed) this.#send(batch);
+    });
+  }
+
+  /** The client went away: cancel its waits and release what it held. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const controller of this.#waits.values()) {
+      controller.abort(new DOMException("Client gone", "AbortError"));
+    }
+    this.#waits.clear();
+    // A client that said goodbye exited normally: what it holds stays held (Python's semantics).
+    // One that vanished died: release its permits, redeliver its unacknowledged items.
+    if (this.#clean) return;
+    for (const id of this.#touched) this.#hub.dropOwner(id, this.owner);
+  }
+}
+
+/** The hub's object table and status publishing. */
+export class HubServer {
+  #objects = new Map<number, HubObject>();
+  #status: SharedFile;
+  #nextOwner = 0;
+  #buf = new Uint8Array(4);
+  #view = new DataView(this.#buf.buffer);
+  #slot = new Uint8Array(STATUS_SLOT_BYTES);
+  #slotView = new DataView(this.#slot.buffer);
+
+  constructor(status: SharedFile) {
+    this.#status = status;
+  }
+
+  /** Opens a session for a new client. */
+  session(send: (replies: Reply[]) => void): HubSession {
+    return new HubSession(this, ++this.#nextOwner, send);
+  }
+
+  /** Creates object `id` of `kind` unless it exists. */
+  attach(id: number, kind: string, params: unknown): void {
+    if (!Number.isSafeInteger(id) || id <= 0 || id >= MAX_OBJECTS) {
+      throw new RangeError(`Invalid object id ${id}`);
+    }
+    const existing = this.#objects.get(id);
+    if (existing) {
+      if (existing.kind !== kind) {
+        throw new TypeError(`Object ${id} is a ${existing.kind}, not a ${kind}`);
+      }
+      return;
+    }
+    const obj = createState(kind, params);
+    this.#objects.set(id, obj);
+    this.publish(id, obj);
+  }
+
+  /** The object with this id. */
+  object(id: number): HubObject {
+    const obj = this.#objects.get(id);
+    if (!obj) throw new Error(`Unknown object ${id}: it was never created on this hub`);
+    return obj;
+  }
+
+  /** Releases what a departed owner held on object `id`. */
+  dropOwner(id: number, owner: Owner): void {
+    const obj = this.#objects.get(id);
+    if (!obj || typeof obj.state.dropOwner !== "function") return;
+    try {
+      obj.state.dropOwner(owner);
+    } catch (error) {
+      if (!(error instanceof BrokenBarrierError)) throw error;
+    }
+    this.publish(id, obj);
+  }
+
+  /** Publishes an object's sizes and flags for synchronous reads by clients (one write per change). */
+  publish(id: number, obj: HubObject): void {
+    const s = obj.state;
+    const v = this.#slotView;
+    switch (obj.kind) {
+      case "queue":
+        v.setInt32(0, s.qsize, true);
+        v.setInt32(4, s.closed ? 1 : 0, true);
+        v.setInt32(8, s.unfinished ?? 0, true);
+        break;
+      case "semaphore":
+        v.setInt32(0, s.value, true);
+        break;
+      case "barrier":
+        v.setInt32(0, s.nWaiting, true);
+        v.setInt32(4, s.broken ? 1 : 0, true);
+        break;
+      default:
+        return;
+    }
+    this.#status.write(
+      id * STATUS_SLOT_BYTES,
+      this.#slot.subarray(0, obj.kind === "semaphore" ? 4 : 12),
+    );
+  }
+
+  /** Writes one int32 status slot. */
+  writeStatus(id: number, slot: number, value: number): void {
+    this.#view.setInt32(0, value, true);
+    this.#status.write(id * STATUS_SLOT_BYTES + slot * 4, this.#buf);
+  }
+
+  /** Reads one int32 status slot. */
+  readStatus(id: number, slot: number): number {
+    this.#status.read(id * STATUS_SLOT_BYTES + slot * 4, this.#buf);
+    return this.#view.getInt32(0, true);
+  }
+}

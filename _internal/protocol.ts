@@ -1,0 +1,78 @@
+/**
+ * Every message between a hub and its clients, in one place.
+ *
+ * A frame (see `framing.ts`) carries an array of messages, so that many
+ * operations issued in one tick cost one write and one read (the batching
+ * that makes queue throughput possible). Over a socket the first frame must
+ * be a {@linkcode Hello} carrying the hub's key; anything else, or any
+ * malformed frame, drops that connection and nothing else. Messages are
+ * plain JSON: no code is ever evaluated from the wire, and queue items stay
+ * encoded (see `codec.ts`) inside the hub, which never decodes them.
+ *
+ * @module
+ */
+
+/** Where a hub listens and the key that admits a client; part of every handle. */
+export interface HubRef {
+  /** Unix socket path, in the owner's private folder. */
+  path: string;
+  /** Random key given only to processes the owner started. */
+  key: string;
+  /** Path of the status file where the hub publishes sizes and flags for synchronous reads. */
+  status: string;
+  /** The owner's pid, for error messages. */
+  pid: number;
+}
+
+/** First message on a socket connection. */
+export interface Hello {
+  o: "hello";
+  key: string;
+  pid: number;
+}
+
+/** A client → hub operation. */
+export interface Request {
+  /** Request id, unique per connection; 0 when no reply is wanted. */
+  i: number;
+  /** Operation: `attach`, `cancel`, or `<kind>.<method>` such as `queue.get`. */
+  o: string;
+  /** Object id (0 for connection-level operations such as `cancel`). */
+  d: number;
+  /** Arguments. */
+  a?: unknown[];
+  /** Timeout in milliseconds for blocking operations (absent: wait forever). */
+  t?: number;
+}
+
+/** A hub → client reply: a result or an error, matched by request id. */
+export type Reply =
+  | { i: number; r?: unknown }
+  | { i: number; e: WireError };
+
+/** An error as it crosses the wire: rebuilt on the client by name (Empty, Full…). */
+export interface WireError {
+  name: string;
+  message: string;
+}
+
+/** Bytes per object in the status file: four little-endian int32 slots. */
+export const STATUS_SLOT_BYTES = 16;
+
+/** Upper bound of object ids per hub (status file size / slot size). */
+export const MAX_OBJECTS = 1 << 20;
+
+/** Checks a decoded frame from an untrusted peer: an array of requests. */
+export function isRequestBatch(value: unknown): value is Request[] {
+  if (!Array.isArray(value)) return false;
+  for (const m of value) {
+    if (typeof m !== "object" || m === null) return false;
+    const r = m as Record<string, unknown>;
+    if (!Number.isSafeInteger(r.i) || typeof r.o !== "string" || !Number.isSafeInteger(r.d)) {
+      return false;
+    }
+    if (r.a !== undefined && !Array.isArray(r.a)) return false;
+    if (r.t !== undefined && typeof r.t !== "number") return false;
+  }
+  return true;
+}

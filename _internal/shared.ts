@@ -1,0 +1,105 @@
+/**
+ * What every shared primitive has in common: where its state lives and how
+ * it crosses a boundary as a handle.
+ *
+ * Two kinds of backing:
+ * - **Hub objects** (Semaphore, Event, Condition, Barrier, queues): the state
+ *   lives in the creating process's hub; the handle names the hub (socket,
+ *   key, status file) and the object id, and the receiving side turns it
+ *   back into an object connected to that hub.
+ * - **File objects** (Lock, RLock, Value, SharedArray): the kernel is the
+ *   hub. The handle names a file in the owner's private folder; every
+ *   process and thread opens its own descriptor on it (flock for locking,
+ *   positional reads and writes for values).
+ *
+ * @module
+ */
+
+import type { HandleData } from "./codec.ts";
+import { runtimeDir } from "./context.ts";
+import { type HubClient, hubClient, newObjectId, ownHub } from "./hub_client.ts";
+import type { HubRef } from "./protocol.ts";
+import { openShared, type SharedFile } from "./runtime.ts";
+
+/** The handle of a hub object. */
+export interface HubHandle extends HandleData {
+  /** The kind of state in the hub (`kind` is the reviver's, which may name a subclass). */
+  hubKind: string;
+  hub: HubRef;
+  id: number;
+  params: unknown;
+}
+
+/** A connection to one hub object: its client, id, and how to (re)declare it. */
+export interface HubBinding {
+  client: HubClient;
+  id: number;
+  kind: string;
+  params: unknown;
+}
+
+/** Creates a new object on this process's hub. */
+export function createHubObject(kind: string, params: unknown): HubBinding {
+  const client = ownHub();
+  const id = newObjectId();
+  client.declare(id, kind, params);
+  return { client, id, kind, params };
+}
+
+/** Connects to an object described by a handle. */
+export function bindHubObject(handle: HubHandle): HubBinding {
+  const client = hubClient(handle.hub);
+  client.declare(handle.id, handle.hubKind, handle.params);
+  return { client, id: handle.id, kind: handle.hubKind, params: handle.params };
+}
+
+/** The handle that describes `binding` (for `[toHandle]`). */
+export function hubHandle(binding: HubBinding, module: string): HubHandle {
+  return {
+    kind: binding.kind,
+    hubKind: binding.kind,
+    module,
+    hub: binding.client.ref,
+    id: binding.id,
+    params: binding.params,
+  };
+}
+
+/** The handle of a file object. */
+export interface FileHandle extends HandleData {
+  path: string;
+  params?: unknown;
+}
+
+/** A new file in this process's private folder for a file object. */
+export function newSharedPath(kind: string): string {
+  return `${runtimeDir()}/${kind}-${newObjectId()}`;
+}
+
+/**
+ * Opens a file object's file, with an error that says what happened when
+ * its owner is gone (the owner's folder is removed when it exits).
+ */
+export function openSharedFile(path: string, what: string): SharedFile {
+  try {
+    return openShared(path);
+  } catch (error) {
+    throw new Error(
+      `Cannot use ${what}: its file ${path} cannot be opened; the process that created it may have exited`,
+      { cause: error },
+    );
+  }
+}
+
+/** Validates a `timeout` option: a non-negative number of milliseconds, or undefined. */
+export function checkTimeout(timeout: number | undefined, what: string): void {
+  if (timeout === undefined) return;
+  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
+    throw new TypeError(`Cannot ${what} as timeout is not a number: received ${typeof timeout}`);
+  }
+  if (timeout < 0) {
+    throw new RangeError(
+      `Cannot ${what} as timeout is negative: received ${timeout}; use 0 to not wait`,
+    );
+  }
+}

@@ -1,0 +1,462 @@
+#!/usr/bin/env -S deno run -A
+/**
+ * `deno task bench`: each benchmark's Python baseline and its Deno
+ * counterpart, run one after the other in the same run, compared case by
+ * case.
+ *
+ * ```sh
+ * deno task bench                                  # all benchmarks, table on stdout
+ * deno task bench --quick --only process_start     # smaller sizes, one benchmark
+ * deno task bench --write                          # also regenerate BENCHMARKS.md
+ * deno task bench --json bench/results/run.json    # everything, raw samples included
+ * ```
+ *
+ * To add a benchmark, write `bench/<name>.ts` (one JSON line, see
+ * `_bench.ts`) next to `bench/python/<name>.py` and append an entry to
+ * {@linkcode BENCHMARKS}: which cases compare, and what limits the numbers.
+ *
+ * The scripts never run concurrently (the machine has few, noisy cores), a
+ * failing or missing script is reported in its table instead of ending the
+ * run, and the run exits with code 1 if anything failed.
+ *
+ * @module
+ */
+
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+import type { BenchLine, Result } from "./_bench.ts";
+
+/** One row of a comparison table. */
+interface Comparison {
+  /** Case name in the Deno script's results. */
+  deno: string;
+  /** Case name in the Python script's results; omitted for a Deno-only case (a floor). */
+  python?: string;
+}
+
+/** A Python baseline and its Deno counterpart. */
+interface Benchmark {
+  /** The `bench` name both scripts print; also their file name (`<name>.py`, `<name>.ts`). */
+  name: string;
+  /** Section title in BENCHMARKS.md. */
+  title: string;
+  /** What the cases measure (markdown). */
+  about: string;
+  /** The table's rows, in order; cases not listed are appended at the end. */
+  compare: Comparison[];
+  /** "What limits it" (markdown), hand-written here so that it survives `--write`. */
+  limits: string;
+}
+
+/** Every benchmark pair, in the order they run and appear in BENCHMARKS.md. */
+const BENCHMARKS: Benchmark[] = [
+  {
+    name: "process_start",
+    title: "Process start+join",
+    about: `
+Wall time from \`start()\` to \`join()\` returning for a process whose target does nothing
+(\`export function noop() {}\`): here start-up _is_ the work. "1 at a time" is the median of 20
+sequential start+joins, "10 at once" the median of 5 rounds of starting 10 and then joining all 10.
+The Deno-only rows are floors: \`deno run\` of an empty file (alone and 10 at once); a library-free
+"bootstrap-like" child that reads \`{module, export}\` from a pipe, imports the module and calls the
+export; and the library's real child entry point, \`process/_bootstrap.ts\`, run with stdin closed
+(it loads its modules and exits). The Deno script's JSON line also records each child's CPU time
+(\`detail.child_cpu_ms\`).
+`,
+    compare: [
+      { deno: "1 at a time", python: "spawn 1 at a time" },
+      { deno: "1 at a time", python: "fork 1 at a time" },
+      { deno: "10 at once", python: "spawn 10 at once" },
+      { deno: "10 at once", python: "fork 10 at once" },
+      { deno: "bare deno run" },
+      { deno: "bare deno run, 10 at once" },
+      { deno: "bootstrap-like deno run" },
+      { deno: "bootstrap, no start message" },
+    ],
+    limits: `
+- **Every child is a fresh Deno runtime.** Deno has no \`fork()\`: a running Deno is
+  multi-threaded (V8's platform threads, the Tokio runtime), and \`fork()\` copies only the calling
+  thread, so a forked isolate would wait forever on locks held by threads that no longer exist. Node
+  is in the same position (its \`child_process.fork\` is spawn plus an IPC channel). So the floor is
+  "bare deno run": exec of the binary, V8 start-up from its snapshot, config discovery, exit. No
+  library code can go below it.
+- **Against Python's \`spawn\`** (the like-for-like start method) multiproc wins: \`spawn\` starts
+  a fresh interpreter, imports \`multiprocessing\`, unpickles its preparation data and re-imports
+  the main module before it can call the target, and the interpreter alone starts slower than Deno:
+  when this was written, \`python3 -c pass\` took about 45 ms on this machine, a bare \`deno run\`
+  about 20 ms.
+- **Against \`fork\`** multiproc loses by an order of magnitude, and always will: a forked child is
+  a copy-on-write image of an interpreter that is already running, so it has nothing to start or
+  import. Python code that starts a process per small task relies on that; with multiproc (as with
+  Python on macOS and Windows, where \`spawn\` is the default) keep children alive and send them
+  work.
+- **The library's own share** is "1 at a time" minus "bootstrap-like deno run", the library-free
+  child that does the same steps (read a start message from a pipe, import the target's module at
+  run time, call it, exit). \`start()\` takes under a millisecond in the parent; the share is in the
+  child, and it is mostly loading the library's child-side modules ("bootstrap, no start message"
+  minus "bare deno run"): TypeScript served from Deno's transpile cache, but still compiled and
+  evaluated by V8 in every child. It is the part the library can shrink, by loading less in the
+  child.
+- **"10 at once" is CPU-bound.** A Deno child uses about as much CPU time as its wall time alone
+  (\`detail.child_cpu_ms\` in the JSON), so 10 children on N cores cannot finish in less than
+  10 × that ÷ N ms. On 2 cores both "10 at once" and "bare deno run, 10 at once" are close to that
+  bound: starting children concurrently only helps up to the number of cores.
+`,
+  },
+];
+
+/** A hung script is stopped after this long and reported as failed. */
+const SCRIPT_TIMEOUT_MS = 180_000;
+
+const ROOT = new URL("../", import.meta.url);
+const ROOT_PATH = decodeURIComponent(ROOT.pathname);
+const BENCHMARKS_MD = new URL("BENCHMARKS.md", ROOT);
+
+/** The outcome of running one benchmark script. */
+interface ScriptRun {
+  /** The command line, for the report. */
+  command: string;
+  /** The script's JSON line, when it succeeded. */
+  line?: BenchLine;
+  /** Why it failed, when it did. */
+  error?: string;
+  /** Wall time of the whole script. */
+  seconds: number;
+}
+
+/** One rendered table row. */
+interface Row {
+  deno: string;
+  python: string;
+  pythonValue: string;
+  denoValue: string;
+  ratio: string;
+}
+
+/** Both sides of one benchmark and the table comparing them. */
+interface Outcome {
+  benchmark: Benchmark;
+  python: ScriptRun;
+  deno: ScriptRun;
+  rows: Row[];
+}
+
+/** Where the numbers were taken. */
+interface Machine {
+  cores: string;
+  cpu: string;
+  os: string;
+  memoryGiB: number;
+  /** 1-, 5- and 15-minute load averages before the first script and after the last. */
+  load: { start: number[]; end?: number[] };
+  deno: string;
+  v8: string;
+  python: string;
+}
+
+/** Runs a script to completion, passing its progress (stderr) through and parsing its JSON line. */
+async function runScript(
+  program: string,
+  args: string[],
+  bench: string,
+  display: string,
+): Promise<ScriptRun> {
+  const command = [display, ...args].join(" ");
+  console.error(`\n── ${command}`);
+  const t0 = performance.now();
+  const seconds = () => Math.round((performance.now() - t0) / 100) / 10;
+  const signal = AbortSignal.timeout(SCRIPT_TIMEOUT_MS);
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(program, {
+      args,
+      cwd: ROOT_PATH,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal,
+    }).spawn();
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? `${program} not found`
+      : `${program} could not start: ${error instanceof Error ? error.message : error}`;
+    console.error(reason);
+    return { command, error: reason, seconds: seconds() };
+  }
+  const [live, kept] = child.stderr.tee();
+  const [stdout, stderr, status] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(kept).text(),
+    child.status,
+    live.pipeTo(Deno.stderr.writable, { preventClose: true }),
+  ]);
+  const fail = (error: string): ScriptRun => {
+    console.error(`${command}: ${error}`);
+    return { command, error, seconds: seconds() };
+  };
+  if (signal.aborted) return fail(`timed out after ${SCRIPT_TIMEOUT_MS / 1000} s`);
+  if (!status.success) {
+    const last = lastLine(stderr);
+    const how = status.signal
+      ? `was killed by ${status.signal}`
+      : `exited with code ${status.code}`;
+    return fail(last ? `${how}: ${last}` : how);
+  }
+  let line: BenchLine;
+  try {
+    line = JSON.parse(lastLine(stdout) ?? "");
+  } catch {
+    return fail("printed no JSON line on stdout");
+  }
+  if (line?.bench !== bench || !Array.isArray(line.results)) {
+    return fail(`printed a JSON line that is not a "${bench}" result`);
+  }
+  return { command, line, seconds: seconds() };
+}
+
+function lastLine(text: string): string | undefined {
+  return text.split("\n").map((line) => line.trim()).filter(Boolean).at(-1);
+}
+
+/** Runs one benchmark: Python first, then Deno, never at the same time. */
+async function runBenchmark(benchmark: Benchmark, quick: boolean): Promise<Outcome> {
+  const flags = quick ? ["--quick"] : [];
+  const python = await runScript(
+    "python3",
+    [`bench/python/${benchmark.name}.py`, ...flags],
+    benchmark.name,
+    "python3",
+  );
+  const deno = await runScript(
+    Deno.execPath(),
+    ["run", "-A", `bench/${benchmark.name}.ts`, ...flags],
+    benchmark.name,
+    "deno",
+  );
+  return { benchmark, python, deno, rows: compare(benchmark, python, deno) };
+}
+
+/** Lower is better for times, higher for rates; `undefined` for a unit we cannot orient. */
+function lowerIsBetter(unit: string): boolean | undefined {
+  if (["ns", "us", "µs", "ms", "s"].includes(unit)) return true;
+  if (unit.endsWith("/s")) return false;
+  return undefined;
+}
+
+const NUMBER = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 4 });
+
+function cell(run: ScriptRun, name: string | undefined): [string, Result | undefined] {
+  if (name === undefined) return ["—", undefined];
+  if (!run.line) return ["failed", undefined];
+  const result = run.line.results.find((r) => r.case === name);
+  if (!result) return ["no such case", undefined];
+  return [`${NUMBER.format(result.value)} ${result.unit}`, result];
+}
+
+function ratio(python: Result | undefined, deno: Result | undefined): string {
+  if (!python || !deno) return "";
+  if (python.unit !== deno.unit) return `units differ (${python.unit}, ${deno.unit})`;
+  const lower = lowerIsBetter(deno.unit);
+  if (lower === undefined || python.value <= 0 || deno.value <= 0) return "?";
+  const r = lower ? python.value / deno.value : deno.value / python.value;
+  return `${r >= 10 ? r.toFixed(0) : r.toPrecision(2)}×`;
+}
+
+/** The table's rows: the listed comparisons, then any case nobody listed (so none is hidden). */
+function compare(benchmark: Benchmark, python: ScriptRun, deno: ScriptRun): Row[] {
+  const row = (denoCase: string | undefined, pythonCase: string | undefined): Row => {
+    const [pythonValue, p] = cell(python, pythonCase);
+    const [denoValue, d] = cell(deno, denoCase);
+    return {
+      deno: denoCase ?? "—",
+      python: pythonCase ?? "—",
+      pythonValue,
+      denoValue,
+      ratio: ratio(p, d),
+    };
+  };
+  const rows = benchmark.compare.map((c) => row(c.deno, c.python));
+  const listedDeno = new Set(benchmark.compare.map((c) => c.deno));
+  const listedPython = new Set(benchmark.compare.map((c) => c.python));
+  for (const r of deno.line?.results ?? []) {
+    if (!listedDeno.has(r.case)) rows.push(row(r.case, undefined));
+  }
+  for (const r of python.line?.results ?? []) {
+    if (!listedPython.has(r.case)) rows.push(row(undefined, r.case));
+  }
+  return rows;
+}
+
+/** A markdown table with padded columns (readable in a terminal as well). */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+const RATIO_HEADER = "multiproc vs Python (>1: multiproc better)";
+const RATIO_NOTE = "The last column is Python ÷ multiproc for times (ms, lower is better) and " +
+  "multiproc ÷ Python for rates (/s, higher is better), so above 1 means multiproc is faster. " +
+  "A dash marks a case with no counterpart.";
+
+function renderOutcome({ benchmark, python, deno, rows }: Outcome, withAbout = true): string {
+  const body = table(
+    ["multiproc case", "Python case", "Python", "multiproc", RATIO_HEADER],
+    rows.map((r) => [r.deno, r.python, r.pythonValue, r.denoValue, r.ratio]),
+  );
+  const failures = [python, deno]
+    .filter((run) => run.error)
+    .map((run) => `- \`${run.command}\` failed: ${run.error}`);
+  return [
+    `## ${benchmark.title} (\`${benchmark.name}\`)`,
+    ...(withAbout ? [benchmark.about.trim()] : []),
+    body,
+    ...(failures.length ? [`Failed:\n\n${failures.join("\n")}`] : []),
+  ].join("\n\n");
+}
+
+async function commandOutput(program: string, args: string[]): Promise<string | undefined> {
+  try {
+    const { success, stdout, stderr } = await new Deno.Command(program, { args }).output();
+    if (!success) return undefined;
+    const decoder = new TextDecoder();
+    return (decoder.decode(stdout) + decoder.decode(stderr)).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function machine(): Promise<Machine> {
+  let cpu = Deno.build.arch as string;
+  try {
+    const info = await Deno.readTextFile("/proc/cpuinfo");
+    cpu = /^model name\s*:\s*(.+)$/m.exec(info)?.[1].trim() ?? cpu;
+  } catch {
+    // Not Linux: the architecture will do.
+  }
+  const python = await commandOutput("python3", ["--version"]);
+  return {
+    cores: await commandOutput("nproc", []) ?? String(navigator.hardwareConcurrency),
+    cpu,
+    os: `${Deno.build.os} ${Deno.osRelease()}`,
+    memoryGiB: Math.round(Deno.systemMemoryInfo().total / 2 ** 30),
+    load: { start: Deno.loadavg() },
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    python: python?.replace(/^Python\s+/, "") ?? "not found",
+  };
+}
+
+function renderDocument(outcomes: Outcome[], m: Machine, command: string, date: string): string {
+  const quick = /(^|\s)--quick(\s|$)/.test(command);
+  return [
+    "# Benchmarks",
+    "<!-- Generated by bench/run.ts with --write: edit the text there, not here. -->",
+    "multiproc against CPython's `multiprocessing` on the same machine, in the same run: each Python " +
+    "baseline (`bench/python/`) runs, then its Deno counterpart (`bench/`), never at the same time. " +
+    "Every value is the median of its samples; the JSON lines (`--json <path>`) keep min, max and " +
+    "the raw samples. " + RATIO_NOTE,
+    [
+      `- Command: \`${command}\` (\`deno task bench\` is \`deno run -A bench/run.ts\`)`,
+      `- Date: ${date}`,
+      `- Machine: ${m.cores} cores (\`nproc\`), ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}`,
+      `- Load average (1, 5, 15 min): ${loadText(m.load.start)} before, ` +
+      `${loadText(m.load.end ?? [])} after; high values mean other work competed for the cores`,
+      `- Deno ${m.deno} (V8 ${m.v8}), Python ${m.python}`,
+      ...(quick ? ["- **`--quick`: reduced sizes, a smoke run, not representative numbers**"] : []),
+    ].join("\n"),
+    ...outcomes.flatMap((
+      o,
+    ) => [renderOutcome(o), `### What limits it\n\n${o.benchmark.limits.trim()}`]),
+  ].join("\n\n") + "\n";
+}
+
+function loadText(load: number[]): string {
+  return load.length ? load.map((x) => x.toFixed(2)).join(" ") : "unknown";
+}
+
+function shellQuote(arg: string): string {
+  return /^[\w./,=:-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+function usage(): string {
+  return `Usage: deno task bench [--quick] [--only <name,...>] [--write] [--json <path>]
+
+  --quick         smaller sizes and fewer repetitions (smoke run)
+  --only <names>  run only these benchmarks (comma-separated; repeatable)
+  --write         regenerate BENCHMARKS.md from this run
+  --json <path>   write every result, raw samples included, to <path>
+
+Benchmarks: ${BENCHMARKS.map((b) => b.name).join(", ")}`;
+}
+
+async function main(args: string[]): Promise<number> {
+  // `deno task bench -- --write` passes the "--" on; it would end option parsing here.
+  args = args.filter((arg) => arg !== "--");
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        quick: { type: "boolean", default: false },
+        only: { type: "string", multiple: true },
+        write: { type: "boolean", default: false },
+        json: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : error}\n\n${usage()}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(usage());
+    return 0;
+  }
+  const only = values.only?.flatMap((names) => names.split(",")).map((n) => n.trim())
+    .filter(Boolean);
+  const unknown = only?.filter((name) => !BENCHMARKS.some((b) => b.name === name)) ?? [];
+  if (unknown.length) {
+    console.error(`Unknown benchmark: ${unknown.join(", ")}\n\n${usage()}`);
+    return 2;
+  }
+  const selected = only ? BENCHMARKS.filter((b) => only.includes(b.name)) : BENCHMARKS;
+
+  const command = ["deno run -A bench/run.ts", ...args.map(shellQuote)].join(" ");
+  const date = new Date().toISOString().replace(/:\d\d\.\d+Z$/, "Z").replace("T", " ");
+  const m = await machine();
+  const outcomes: Outcome[] = [];
+  for (const benchmark of selected) outcomes.push(await runBenchmark(benchmark, values.quick));
+  m.load.end = Deno.loadavg();
+
+  console.log(`\n${RATIO_NOTE}\n`);
+  for (const outcome of outcomes) {
+    console.log(renderOutcome(outcome, false));
+    console.log(`\n(Python ${outcome.python.seconds} s, Deno ${outcome.deno.seconds} s)\n`);
+  }
+
+  if (values.json) {
+    const report = { command, date, quick: values.quick, machine: m, outcomes };
+    await Deno.mkdir(dirname(values.json), { recursive: true });
+    await Deno.writeTextFile(values.json, JSON.stringify(report, null, 2) + "\n");
+    console.log(`Wrote ${values.json}`);
+  }
+  if (values.write) {
+    await Deno.writeTextFile(BENCHMARKS_MD, renderDocument(outcomes, m, command, date));
+    // deno fmt owns the layout of markdown in this repo; keep the file fmt-clean.
+    const fmt = await new Deno.Command(Deno.execPath(), {
+      args: ["fmt", "--quiet", decodeURIComponent(BENCHMARKS_MD.pathname)],
+      cwd: ROOT_PATH,
+    }).output();
+    if (!fmt.success) {
+      console.error("deno fmt BENCHMARKS.md failed; the file is written but unformatted");
+    }
+    console.log("Wrote BENCHMARKS.md");
+  }
+  const failed = outcomes.some((o) => o.python.error || o.deno.error);
+  return failed ? 1 : 0;
+}
+
+if (import.meta.main) {
+  Deno.exitCode = await main(Deno.args);
+}

@@ -1,0 +1,77 @@
+/**
+ * `JoinableQueue`: Python's `multiprocessing.JoinableQueue`.
+ *
+ * @module
+ */
+
+import { type HandleData, registerReviver } from "../_internal/codec.ts";
+import { checkTimeout } from "../_internal/shared.ts";
+import { Queue, type QueueOptions } from "./queue.ts";
+
+/**
+ * A {@linkcode Queue} that counts unfinished tasks: every `put()` adds one,
+ * every `taskDone()` removes one, and `join()` waits until none is left.
+ *
+ * - `taskDone()` once too often throws, like Python's
+ *   `ValueError: task_done() called too many times`.
+ * - `join()` resolves at once when no task is unfinished; with `{ timeout }`
+ *   it resolves `false` if tasks remain when it expires.
+ * - Better than Python: if a consumer process dies after `get()` and before
+ *   `taskDone()`, its items are **redelivered** to the other consumers
+ *   (at-least-once delivery), so nothing is silently lost and `join()` does
+ *   not hang forever. A consumer that returns normally keeps Python's
+ *   semantics (its unacknowledged items stay unfinished).
+ *
+ * @example Producer waits for consumers
+ * ```ts
+ * import { JoinableQueue } from "./joinable_queue.ts";
+ *
+ * const q = new JoinableQueue<string>();
+ * await q.put("bun 0");
+ * const item = await q.get();
+ * q.taskDone();
+ * console.log(item, await q.join()); // "bun 0" true
+ * ```
+ */
+export class JoinableQueue<T = unknown> extends Queue<T> {
+  /** Marks instances as joinable. */
+  protected static override readonly joinable: boolean = true;
+  /** The reviver kind of this class's handles. */
+  protected static override readonly handleKind: string = "joinable-queue";
+  /** The module that registers that reviver. */
+  protected static override readonly handleModule: string = import.meta.url;
+
+  static {
+    registerReviver("joinable-queue", (data: HandleData) => Queue.revive(JoinableQueue, data));
+  }
+
+  /**
+   * Marks one task (an item from `get()`) as done.
+   *
+   * @throws {Error} If called more times than items were put.
+   */
+  taskDone(): void {
+    const { client, id } = this.binding;
+    if (client.status(id, 2) <= 0) {
+      throw new Error("Cannot mark a task done: task_done() called too many times");
+    }
+    client.post("queue.taskDone", id);
+  }
+
+  /**
+   * Waits until every item put has been marked done.
+   *
+   * @param options `timeout` (ms) and `signal`.
+   * @returns `true` when no task is unfinished, `false` if the timeout expired first.
+   */
+  async join(options: QueueOptions = {}): Promise<boolean> {
+    checkTimeout(options.timeout, "join queue");
+    const { client, id } = this.binding;
+    return await client.call("queue.join", id, [], options) as boolean;
+  }
+
+  /** The number of unfinished tasks (a snapshot). */
+  unfinishedTasks(): number {
+    return this.binding.client.status(this.binding.id, 2);
+  }
+}

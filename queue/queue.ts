@@ -1,0 +1,245 @@
+/**
+ * `Queue`: Python's `multiprocessing.Queue` (and `queue.Queue`).
+ *
+ * @module
+ */
+
+import {
+  decode,
+  decodeSync,
+  encode,
+  type Encoded,
+  type HandleData,
+  registerReviver,
+  type Shareable,
+  toHandle,
+} from "../_internal/codec.ts";
+import { QueueClosed } from "../_internal/errors.ts";
+import {
+  bindHubObject,
+  checkTimeout,
+  createHubObject,
+  type HubBinding,
+  type HubHandle,
+  hubHandle,
+} from "../_internal/shared.ts";
+
+export { Empty, Full, QueueClosed } from "../_internal/errors.ts";
+
+/** Options of a blocking queue operation. */
+export interface QueueOptions {
+  /**
+   * Give up after this many milliseconds: `put` rejects with `Full`, `get`
+   * with `Empty` (0: do not wait). Without it, wait as long as it takes.
+   */
+  timeout?: number;
+  /** Abort the wait; the Promise then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+interface QueueParams {
+  maxsize: number;
+  joinable: boolean;
+}
+
+/**
+ * A FIFO queue shared by processes and threads.
+ *
+ * - `await q.put(item)` and `await q.get()` block while the queue is full
+ *   (bounded) or empty; with `{ timeout }` they reject with `Full` / `Empty`
+ *   (Python's `queue.Full` / `queue.Empty`); `putNowait`/`getNowait` do not
+ *   wait. Waiters are served in FIFO order.
+ * - Items cross by structured clone (see `Process` args); an item that
+ *   cannot be cloned makes `put()` throw a `TypeError` naming it, and the
+ *   queue is left unchanged. Shared primitives inside items arrive live.
+ * - On an unbounded queue `put()` resolves as soon as the item is encoded and
+ *   queued for sending, like Python's feeder thread; a process does not exit
+ *   before its items have reached the queue.
+ * - `qsize()`, `empty()` and `full()` are synchronous snapshots, as in Python.
+ * - Beyond Python: `close()` ends the queue for everyone: `put` then throws
+ *   `QueueClosed`, `get` drains what is left and then rejects with
+ *   `QueueClosed`, and `for await (const item of q)` stops.
+ * - The state lives in the creating process's hub (a helper thread); if that
+ *   process exits, calls reject with a clear error instead of hanging.
+ *
+ * @example The seed's Queue(3) lesson
+ * ```ts
+ * import { Queue } from "./queue.ts";
+ *
+ * const q = new Queue(3);
+ * await q.put("hello");
+ * await q.put({ a: 1 });
+ * await q.put([1, 2, 3, 4]);
+ * console.log(q.full()); // true
+ * console.log(await q.get(), await q.get(), await q.get());
+ * console.log(q.empty()); // true
+ * ```
+ */
+export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
+  #b: HubBinding;
+  #maxsize: number;
+  #asyncError: unknown;
+
+  /**
+   * Creates a queue.
+   *
+   * @param maxsize Capacity; 0 (or less) means unbounded.
+   * @default {0}
+   * @throws {TypeError} If `maxsize` is not an integer.
+   */
+  constructor(maxsize = 0) {
+    const reviving = Queue.#reviving;
+    if (reviving) {
+      this.#b = bindHubObject(reviving);
+      this.#maxsize = (reviving.params as QueueParams).maxsize;
+      return;
+    }
+    if (!Number.isInteger(maxsize)) {
+      throw new TypeError(`Cannot create queue as maxsize is not an integer: received ${maxsize}`);
+    }
+    this.#maxsize = Math.max(0, maxsize);
+    const joinable = (new.target as typeof Queue).joinable;
+    this.#b = createHubObject("queue", { maxsize: this.#maxsize, joinable } satisfies QueueParams);
+  }
+
+  /** Whether instances count unfinished tasks (JoinableQueue). */
+  protected static readonly joinable: boolean = false;
+  /** The reviver kind of this class's handles. */
+  protected static readonly handleKind: string = "queue";
+  /** The module that registers that reviver. */
+  protected static readonly handleModule: string = import.meta.url;
+
+  static #reviving: HubHandle | undefined;
+
+  /** Revives a handle as an instance of `cls` (Queue or a subclass). */
+  protected static revive(cls: new () => Queue, handle: HandleData): Queue {
+    Queue.#reviving = handle as HubHandle;
+    try {
+      return new cls();
+    } finally {
+      Queue.#reviving = undefined;
+    }
+  }
+
+  static {
+    registerReviver("queue", (data) => Queue.revive(Queue, data));
+  }
+
+  /** The hub binding, for subclasses. */
+  protected get binding(): HubBinding {
+    return this.#b;
+  }
+
+  /** The capacity (0: unbounded). */
+  get maxsize(): number {
+    return this.#maxsize;
+  }
+
+  #throwPending(): void {
+    if (this.#asyncError !== undefined) {
+      const error = this.#asyncError;
+      this.#asyncError = undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Puts an item on the queue, waiting for room if it is bounded and full.
+   *
+   * @param item Any structured-cloneable value.
+   * @param options `timeout` (ms) and `signal`.
+   * @throws {TypeError} If the item cannot be cloned (the queue is unchanged).
+   * @throws {Full} If the timeout expires while the queue is full.
+   * @throws {QueueClosed} If the queue was closed.
+   */
+  async put(item: T, options: QueueOptions = {}): Promise<void> {
+    checkTimeout(options.timeout, "put on queue");
+    this.#throwPending();
+    if (this.#closed()) throw new QueueClosed("Cannot put on the queue as it is closed");
+    const encoded = encode(item, { context: "Cannot put on the queue as", root: "item" });
+    const sent = this.#b.client.call("queue.put", this.#b.id, [encoded], options);
+    if (this.#maxsize === 0 && options.signal === undefined) {
+      // Unbounded: like Python's feeder thread, return once the item is on its way.
+      sent.catch((error) => this.#asyncError ??= error);
+      return;
+    }
+    await sent;
+  }
+
+  /**
+   * Puts an item only if there is room now.
+   *
+   * @throws {Full} If the queue is full.
+   */
+  putNowait(item: T): Promise<void> {
+    return this.put(item, { timeout: 0 });
+  }
+
+  /**
+   * Removes and returns the oldest item, waiting for one if the queue is empty.
+   *
+   * @param options `timeout` (ms) and `signal`.
+   * @throws {Empty} If the timeout expires while the queue is empty.
+   * @throws {QueueClosed} If the queue is closed and empty.
+   */
+  async get(options: QueueOptions = {}): Promise<T> {
+    checkTimeout(options.timeout, "get from queue");
+    this.#throwPending();
+    const encoded = await this.#b.client.call("queue.get", this.#b.id, [], options) as Encoded;
+    return (encoded.m ? await decode(encoded) : decodeSync(encoded)) as T;
+  }
+
+  /**
+   * Removes and returns the oldest item if there is one now.
+   *
+   * @throws {Empty} If the queue is empty.
+   */
+  getNowait(): Promise<T> {
+    return this.get({ timeout: 0 });
+  }
+
+  /** The number of items (a snapshot, as approximate as Python's). */
+  qsize(): number {
+    return this.#b.client.status(this.#b.id, 0);
+  }
+
+  /** Whether the queue is empty (a snapshot). */
+  empty(): boolean {
+    return this.qsize() === 0;
+  }
+
+  /** Whether a bounded queue is full (a snapshot). */
+  full(): boolean {
+    return this.#maxsize > 0 && this.qsize() >= this.#maxsize;
+  }
+
+  #closed(): boolean {
+    return this.#b.client.status(this.#b.id, 1) === 1;
+  }
+
+  /**
+   * Closes the queue for every process: no more puts; gets drain what is
+   * left, then reject with `QueueClosed`. A second close is harmless.
+   */
+  close(): void {
+    this.#b.client.post("queue.close", this.#b.id);
+  }
+
+  /** Yields items until the queue is closed and drained. */
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      try {
+        yield await this.get();
+      } catch (error) {
+        if (error instanceof QueueClosed) return;
+        throw error;
+      }
+    }
+  }
+
+  /** Describes this queue for another process or thread. */
+  [toHandle](_dest?: "process" | "thread"): HandleData {
+    const cls = this.constructor as typeof Queue;
+    return { ...hubHandle(this.#b, cls.handleModule), kind: cls.handleKind };
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * The mechanism behind `Lock` and `RLock`: an exclusive `flock` on a file in
+ * the owner's private folder, taken by every process and thread through its
+ * own descriptor. The kernel is the hub: no round trip to another process,
+ * and a holder that dies releases the lock with its descriptor.
+ *
+ * The first 8 bytes of the file record the holder (pid and a per-object
+ * number) while it is held and are zeroed by a clean release, so the next
+ * holder can tell that the previous one died holding it.
+ *
+ * Within one descriptor (one Lock object in one thread) a second `flock`
+ * would succeed, so callers of the same object queue in memory (FIFO) and
+ * are handed the lock directly on release.
+ *
+ * @module
+ */
+
+import { type FileHandle, openSharedFile } from "../_internal/shared.ts";
+import { currentPid, type SharedFile } from "../_internal/runtime.ts";
+
+/** Options of a blocking acquire. */
+export interface AcquireOptions {
+  /**
+   * Give up after this many milliseconds and resolve `false` (0: do not
+   * wait). Without it, wait as long as it takes.
+   */
+  timeout?: number;
+  /** Abort the wait; the Promise then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Whether the calling process and thread hold a Lock/RLock (for Condition). */
+export const HELD: unique symbol = Symbol("multiproc.held");
+/** Releases completely, returning what to restore (for Condition.wait). */
+export const RELEASE_SAVE: unique symbol = Symbol("multiproc.releaseSave");
+/** Re-acquires and restores what RELEASE_SAVE returned. */
+export const ACQUIRE_RESTORE: unique symbol = Symbol("multiproc.acquireRestore");
+
+const OWNER_BYTES = 8;
+let objectCounter = 0;
+
+/** A holder-exclusive lock on one file, for one object in one thread. */
+export class FileLock {
+  readonly path: string;
+  readonly what: string;
+  #file: SharedFile | undefined;
+  #held = false;
+  #ownerDied = false;
+  #waiters: { resolve(ok: boolean): void; reject(error: unknown): void }[] = [];
+  #tag = new Uint8Array(OWNER_BYTES);
+  #scratch = new Uint8Array(OWNER_BYTES);
+
+  constructor(path: string, what: string) {
+    this.path = path;
+    this.what = what;
+    const view = new DataView(this.#tag.buffer);
+    view.setInt32(0, currentPid(), true);
+    view.setInt32(4, ++objectCounter, true);
+  }
+
+  /** Whether this object holds the lock. */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /** Whether the latest acquire took the lock over from a holder that had died. */
+  get ownerDied(): boolean {
+    return this.#ownerDied;
+  }
+
+  #open(): SharedFile {
+    return this.#file ??= openSharedFile(this.path, this.what);
+  }
+
+  /** Takes the lock if it is free now. */
+  tryAcquire(): boolean {
+    if (this.#held) return false;
+    if (!this.#open().tryLock()) return false;
+    this.#took();
+    return true;
+  }
+
+  /** Waits for the lock; `false` on timeout. */
+  async acquire(options: AcquireOptions = {}): Promise<boolean> {
+    const { timeout, signal } = options;
+    signal?.throwIfAborted();
+    if (!this.#held && this.#waiters.length === 0 && this.tryAcquire()) return true;
+    if (timeout !== undefined && timeout <= 0) return false;
+    if (this.#held || this.#waiters.length > 0) {
+      // Another caller of this same object holds it: queue here, FIFO.
+      return await this.#waitLocal(timeout, signal);
+    }
+    return await this.#waitKernel(timeout, signal);
+  }
+
+  #waitLocal(timeout?: number, signal?: AbortSignal): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waiter = {
+        resolve: (ok: boolean) => {
+          cleanup();
+          resolve(ok);
+        },
+        reject: (error: unknown) => {
+          cleanup();
+          reject(error);
+        },
+      };
+      const remove = () => {
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+      };
+      const onAbort = () => {
+        remove();
+        waiter.reject(signal!.reason);
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      if (timeout !== undefined) {
+        timer = setTimeout(() => {
+          remove();
+          waiter.resolve(false);
+        }, timeout);
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  async #waitKernel(timeout?: number, signal?: AbortSignal): Promise<boolean> {
+    // Mark as "held by a pending acquire" for callers of this object, so they queue.
+    this.#held = true;
+    try {
+      if (timeout === undefined && !signal) {
+        // A blocking flock in the runtime's thread pool: it does not block the event loop, and
+        // it keeps the program alive while it waits, like a blocking acquire in Python.
+        await this.#open().lock();
+      } else if (!(await this.#poll(timeout, signal))) {
+        this.#held = false;
+        this.#handOff();
+        return false;
+      }
+    } catch (error) {
+      this.#held = false;
+      this.#handOff();
+      throw error;
+    }
+    this.#took();
+    return true;
+  }
+
+  /** A flock cannot be cancelled, so waits with a timeout or signal poll `tryLock` with backoff. */
+  async #poll(timeout?: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
+    let delay = 0.05;
+    const file = this.#open();
+    for (;;) {
+      signal?.throwIfAborted();
+      if (file.tryLock()) return true;
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+      delay = Math.min(delay * 2, 10);
+    }
+  }
+
+  #took(): void {
+    this.#held = true;
+    const file = this.#file!;
+    file.read(0, this.#scratch);
+    this.#ownerDied = this.#scratch.some((b) => b !== 0);
+    file.write(0, this.#tag);
+  }
+
+  /** Releases the lock; hands it to the next caller of this object if one waits. */
+  release(): void {
+    if (!this.#held || !this.#file) {
+      throw new Error(
+        `Cannot release ${this.what} as it is not held: release() was called more times than ` +
+          `acquire(), or by a process or thread that did not acquire it`,
+      );
+    }
+    const next = this.#waiters.shift();
+    if (next) {
+      // Direct hand-off: the lock stays held, by the next caller of this object.
+      this.#ownerDied = false;
+      next.resolve(true);
+      return;
+    }
+    this.#file.write(0, new Uint8Array(OWNER_BYTES));
+    this.#held = false;
+    this.#file.unlock();
+  }
+
+  #handOff(): void {
+    // A kernel wait gave up: let the next local caller try in its turn.
+    const next = this.#waiters.shift();
+    if (next) this.acquire().then(next.resolve, next.reject);
+  }
+
+  /** Whether anyone (in any process) holds the lock right now. */
+  isLocked(): boolean {
+    if (this.#held) return true;
+    const file = this.#open();
+    if (!file.tryLock()) return true;
+    file.unlock();
+    return false;
+  }
+
+  /** The handle that recreates this lock elsewhere. */
+  handle(kind: string, module: string, params?: unknown): FileHandle {
+    return { kind, module, path: this.path, params };
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * `Barrier`: Python's `multiprocessing.Barrier` (and `threading.Barrier`).
+ *
+ * @module
+ */
+
+import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
+import { mainModuleUrl } from "../_internal/runtime.ts";
+import {
+  bindHubObject,
+  checkTimeout,
+  createHubObject,
+  type HubBinding,
+  type HubHandle,
+  hubHandle,
+} from "../_internal/shared.ts";
+import { callerModule, resolveTarget, type TargetRef } from "../_internal/target.ts";
+import type { AcquireOptions } from "./_file_lock.ts";
+
+export { BrokenBarrierError } from "../_internal/errors.ts";
+
+/** Options for {@linkcode Barrier}. */
+export interface BarrierOptions {
+  /**
+   * Called by exactly one of the parties (in whichever process or thread
+   * arrives last) before the others are released. Must be an **exported**
+   * function if the barrier is shared with other processes.
+   */
+  action?: () => unknown;
+  /** Default timeout (ms) of every `wait()`. */
+  timeout?: number;
+}
+
+/** Options for {@linkcode Barrier.wait}. */
+export type BarrierWaitOptions = AcquireOptions;
+
+/**
+ * A barrier for a fixed number of parties: each `wait()` blocks until
+ * `parties` callers are waiting, then all are released together.
+ *
+ * - `wait()` resolves to a distinct index in `0 … parties-1`.
+ * - A `wait()` timeout, `abort()`, an action that throws, or a party that
+ *   dies while waiting breaks the barrier: every waiter rejects with
+ *   {@linkcode BrokenBarrierError}, and so does every later `wait()` until
+ *   `reset()`.
+ *
+ * @example Three parties
+ * ```ts
+ * import { Barrier } from "./barrier.ts";
+ *
+ * const barrier = new Barrier(3);
+ * const indexes = await Promise.all([barrier.wait(), barrier.wait(), barrier.wait()]);
+ * console.log(indexes.sort()); // [0, 1, 2]
+ * ```
+ */
+export class Barrier implements Shareable {
+  #b: HubBinding;
+  #parties: number;
+  #action: (() => unknown) | undefined;
+  #actionRef: TargetRef | undefined;
+  #caller: string | undefined;
+
+  /**
+   * Creates a barrier.
+   *
+   * @param parties How many callers must wait before all are released.
+   * @param options `action` and default `timeout`.
+   * @throws {RangeError} If `parties` is not a positive integer.
+   */
+  constructor(parties: number, options: BarrierOptions = {}) {
+    const reviving = Barrier.#reviving;
+    if (reviving) {
+      this.#b = bindHubObject(reviving);
+      this.#parties = (reviving.params as { parties: number }).parties;
+      this.#actionRef = reviving.action as TargetRef | undefined;
+      return;
+    }
+    if (!Number.isInteger(parties) || parties < 1) {
+      throw new RangeError(
+        `Cannot create barrier as parties must be an integer >= 1: received ${parties}`,
+      );
+    }
+    checkTimeout(options.timeout, "create barrier");
+    if (options.action !== undefined && typeof options.action !== "function") {
+      throw new TypeError("Cannot create barrier as action is not a function");
+    }
+    this.#parties = parties;
+    this.#action = options.action;
+    this.#caller = callerModule();
+    this.#b = createHubObject("barrier", {
+      parties,
+      hasAction: options.action !== undefined,
+      timeout: options.timeout,
+    });
+  }
+
+  static #reviving: (HubHandle & { action?: TargetRef }) | undefined;
+
+  static {
+    registerReviver("barrier", (data) => {
+      Barrier.#reviving = data as HubHandle & { action?: TargetRef };
+      try {
+        return new Barrier(1);
+      } finally {
+        Barrier.#reviving = undefined;
+      }
+    });
+  }
+
+  /** The number of parties. */
+  get parties(): number {
+    return this.#parties;
+  }
+
+  /** How many callers are waiting now (a snapshot). */
+  get nWaiting(): number {
+    return this.#b.client.status(this.#b.id, 0);
+  }
+
+  /** Whether the barrier is broken. */
+  get broken(): boolean {
+    return this.#b.client.status(this.#b.id, 1) === 1;
+  }
+
+  /**
+   * Waits until all parties are waiting.
+   *
+   * @param options `timeout` (ms; breaks the barrier when it expires) and `signal`.
+   * @returns This caller's index, `0 … parties-1`.
+   * @throws {BrokenBarrierError} If the barrier is or becomes broken.
+   */
+  async wait(options: BarrierWaitOptions = {}): Promise<number> {
+    checkTimeout(options.timeout, "wait on barrier");
+    const [index, runAction] = await this.#b.client.call(
+      "barrier.wait",
+      this.#b.id,
+      [],
+      options,
+    ) as [
+      number,
+      boolean,
+    ];
+    if (runAction) {
+      try {
+        await (await this.#resolveAction())();
+      } catch (error) {
+        this.#b.client.post("barrier.actionDone", this.#b.id, [false]);
+        throw error;
+      }
+      this.#b.client.post("barrier.actionDone", this.#b.id, [true]);
+    }
+    return index;
+  }
+
+  async #resolveAction(): Promise<() => unknown> {
+    if (this.#action) return this.#action;
+    const ref = this.#actionRef!;
+    const module = await import(ref.module);
+    const action = module[ref.export];
+    if (typeof action !== "function") {
+      throw new TypeError(
+        `Cannot run barrier action as ${ref.module} has no function export "${ref.export}"`,
+      );
+    }
+    return this.#action = action;
+  }
+
+  /** Breaks the barrier: current and future waiters reject with BrokenBarrierError until `reset()`. */
+  abort(): void {
+    this.#b.client.post("barrier.abort", this.#b.id);
+  }
+
+  /** Returns the barrier to its initial state; current waiters reject with BrokenBarrierError. */
+  reset(): void {
+    this.#b.client.post("barrier.reset", this.#b.id);
+  }
+
+  /**
+   * Describes this barrier for another process or thread.
+   *
+   * @throws {TypeError} If it has an action that is not exported.
+   */
+  [toHandle](_dest?: "process" | "thread"): HandleData {
+    let action = this.#actionRef;
+    if (!action && this.#action) {
+      const ref = resolveTarget(
+        this.#action,
+        this.#caller,
+        mainModuleUrl(),
+        "Cannot share barrier",
+      );
+      if (ref instanceof Promise) {
+        throw new TypeError(
+          "Cannot share barrier as its action is defined in a remote module: pass an action from a local module",
+        );
+      }
+      action = this.#actionRef = ref;
+    }
+    return { ...hubHandle(this.#b, import.meta.url), action };
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * `Condition`: Python's `multiprocessing.Condition` (and `threading.Condition`).
+ *
+ * @module
+ */
+
+import {
+  type HandleData,
+  registerReviver,
+  reviveHandle,
+  type Shareable,
+  toHandle,
+} from "../_internal/codec.ts";
+import {
+  bindHubObject,
+  checkTimeout,
+  createHubObject,
+  type HubBinding,
+  type HubHandle,
+  hubHandle,
+} from "../_internal/shared.ts";
+import { ACQUIRE_RESTORE, type AcquireOptions, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import { Lock } from "./lock.ts";
+import { RLock } from "./rlock.ts";
+
+/** Options for {@linkcode Condition.wait} and {@linkcode Condition.waitFor}. */
+export type ConditionWaitOptions = AcquireOptions;
+
+/**
+ * A condition variable shared by processes and threads: wait until notified,
+ * holding a lock around the shared state.
+ *
+ * - The lock is an {@linkcode RLock} by default, or the Lock/RLock given.
+ * - `wait()` must be called with the lock held: it releases it (fully, for
+ *   an RLock), waits for `notify()`, and re-acquires it before returning
+ *   `true` (or `false` on timeout).
+ * - `waitFor(predicate)` loops until the predicate is truthy and returns its
+ *   last value (Python's `wait_for`).
+ * - `notify(n)`/`notifyAll()` must be called with the lock held; waiters are
+ *   woken oldest first.
+ * - Without the lock held, `wait`/`notify` throw (Python's RuntimeError).
+ *
+ * @example Wait for a value to be ready
+ * ```ts
+ * import { Condition } from "./condition.ts";
+ *
+ * const cond = new Condition();
+ * let ready = false;
+ * setTimeout(async () => {
+ *   await cond.acquire();
+ *   ready = true;
+ *   cond.notifyAll();
+ *   cond.release();
+ * }, 10);
+ * await cond.acquire();
+ * console.log(await cond.waitFor(() => ready)); // true
+ * cond.release();
+ * ```
+ */
+export class Condition implements Shareable {
+  #b: HubBinding;
+  #lock: Lock | RLock;
+
+  /**
+   * Creates a condition variable.
+   *
+   * @param lock The lock to use; a new RLock by default.
+   * @throws {TypeError} If `lock` is not a Lock or RLock.
+   */
+  constructor(lock?: Lock | RLock) {
+    const reviving = Condition.#reviving;
+    if (reviving) {
+      this.#b = bindHubObject(reviving.handle);
+      this.#lock = reviving.lock;
+      return;
+    }
+    if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
+      throw new TypeError("Cannot create condition as lock is not a Lock or RLock");
+    }
+    this.#lock = lock ?? new RLock();
+    this.#b = createHubObject("condition", {});
+  }
+
+  static #reviving: { handle: HubHandle; lock: Lock | RLock } | undefined;
+
+  static {
+    registerReviver("condition", (data) => {
+      const handle = data as HubHandle & { lock: HandleData };
+      Condition.#reviving = { handle, lock: reviveHandle(handle.lock) as Lock | RLock };
+      try {
+        return new Condition();
+      } finally {
+        Condition.#reviving = undefined;
+      }
+    });
+  }
+
+  /** The underlying lock. */
+  get lock(): Lock | RLock {
+    return this.#lock;
+  }
+
+  /**
+   * Acquires the underlying lock.
+   *
+   * @param options `timeout` (ms) and `signal`.
+   * @returns `true` once acquired, `false` on timeout.
+   */
+  acquire(options: AcquireOptions = {}): Promise<boolean> {
+    return this.#lock.acquire(options);
+  }
+
+  /** Releases the underlying lock. */
+  release(): void {
+    this.#lock.release();
+  }
+
+  /**
+   * Python's `with cond:`, for `await using`.
+   *
+   * @param options `timeout` (ms) and `signal`.
+   * @returns A guard whose disposal releases the lock.
+   */
+  hold(options: AcquireOptions = {}): Promise<Disposable> {
+    return this.#lock.hold(options);
+  }
+
+  #owned(what: string): void {
+    if (!this.#lock[HELD]()) {
+      throw new Error(`Cannot ${what} on un-acquired lock: acquire the condition first`);
+    }
+  }
+
+  /**
+   * Releases the lock, waits to be notified, and re-acquires the lock.
+   *
+   * @param options `timeout` (ms) and `signal`.
+   * @returns `true` if notified, `false` if the timeout expired first.
+   * @throws {Error} If the lock is not held by this process and thread.
+   */
+  async wait(options: ConditionWaitOptions = {}): Promise<boolean> {
+    checkTimeout(options.timeout, "wait on condition");
+    this.#owned("wait");
+    const { client, id } = this.#b;
+    // Registered while still holding the lock, so a notify cannot slip in unseen.
+    const ticket = await client.call("condition.register", id);
+    const saved = this.#lock[RELEASE_SAVE]();
+    try {
+      return await client.call("condition.wait", id, [ticket], options) as boolean;
+    } finally {
+      await this.#lock[ACQUIRE_RESTORE](saved);
+    }
+  }
+
+  /**
+   * Waits until `predicate()` is truthy, re-checking after each notification.
+   *
+   * @param predicate Checked with the lock held.
+   * @param options `timeout` (ms, for the whole wait) and `signal`.
+   * @returns The predicate's last value (falsy if the timeout expired).
+   */
+  async waitFor<T>(predicate: () => T, options: ConditionWaitOptions = {}): Promise<T> {
+    checkTimeout(options.timeout, "wait on condition");
+    const deadline = options.timeout === undefined
+      ? undefined
+      : performance.now() + options.timeout;
+    let result = predicate();
+    while (!result) {
+      let timeout: number | undefined;
+      if (deadline !== undefined) {
+        timeout = deadline - performance.now();
+        if (timeout <= 0) break;
+      }
+      await this.wait({ timeout, signal: options.signal });
+      result = predicate();
+    }
+    return result;
+  }
+
+  /**
+   * Wakes up to `n` waiters, oldest first.
+   *
+   * @param n How many.
+   * @throws {Error} If the lock is not held by this process and thread.
+   */
+  notify(n = 1): void {
+    this.#owned("notify");
+    this.#b.client.post("condition.notify", this.#b.id, [n]);
+  }
+
+  /**
+   * Wakes every waiter.
+   *
+   * @throws {Error} If the lock is not held by this process and thread.
+   */
+  notifyAll(): void {
+    this.#owned("notify");
+    this.#b.client.post("condition.notifyAll", this.#b.id);
+  }
+
+  /** Describes this condition (and its lock) for another process or thread. */
+  [toHandle](dest: "process" | "thread"): HandleData {
+    return { ...hubHandle(this.#b, import.meta.url), lock: this.#lock[toHandle](dest) };
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * `RLock`: Python's `multiprocessing.RLock` (and `threading.RLock`).
+ *
+ * @module
+ */
+
+import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
+import { checkTimeout, type FileHandle, newSharedPath } from "../_internal/shared.ts";
+import {
+  ACQUIRE_RESTORE,
+  type AcquireOptions,
+  FileLock,
+  HELD,
+  RELEASE_SAVE,
+} from "./_file_lock.ts";
+
+/**
+ * A reentrant lock: the holder may acquire it again, and must release it as
+ * many times. It is owned by a (process, thread) pair, as in Python.
+ *
+ * - Same cross-process behaviour as {@linkcode Lock}: flock-backed, released
+ *   if the holder dies ({@linkcode RLock.ownerDied}).
+ * - Within one thread all async tasks count as the same owner (a JavaScript
+ *   thread is Python's thread here).
+ * - Releasing it when not held by this process and thread throws, like
+ *   Python's `RuntimeError: cannot release un-acquired lock`.
+ *
+ * @example Reentrant acquisition
+ * ```ts
+ * import { RLock } from "./rlock.ts";
+ *
+ * const lock = new RLock();
+ * await lock.acquire();
+ * await lock.acquire(); // does not deadlock
+ * lock.release();
+ * lock.release();
+ * ```
+ */
+export class RLock implements Shareable {
+  #lock: FileLock;
+  #count = 0;
+
+  /** Creates an unlocked reentrant lock. */
+  constructor() {
+    // A handle being revived names the existing file; otherwise this is a new reentrant lock.
+    this.#lock = new FileLock(RLock.#reviving?.path ?? newSharedPath("rlock"), "reentrant lock");
+  }
+
+  static #reviving: FileHandle | undefined;
+
+  static {
+    registerReviver("rlock", (data) => {
+      RLock.#reviving = data as FileHandle;
+      try {
+        return new RLock();
+      } finally {
+        RLock.#reviving = undefined;
+      }
+    });
+  }
+
+  /**
+   * Acquires the lock, or increments the count if this thread holds it.
+   *
+   * @param options `timeout` (ms) and `signal`.
+   * @returns `true` once acquired, `false` if the timeout expired first.
+   */
+  async acquire(options: AcquireOptions = {}): Promise<boolean> {
+    checkTimeout(options.timeout, "acquire reentrant lock");
+    if (this.#count > 0) {
+      this.#count++;
+      return true;
+    }
+    const ok = await this.#lock.acquire(options);
+    if (ok) this.#count = 1;
+    return ok;
+  }
+
+  /**
+   * Decrements the count, releasing the lock when it reaches zero.
+   *
+   * @throws {Error} If this process and thread do not hold it.
+   */
+  release(): void {
+    if (this.#count === 0) {
+      throw new Error(
+        "Cannot release un-acquired reentrant lock: it is not held by this process and thread",
+      );
+    }
+    if (--this.#count === 0) this.#lock.release();
+  }
+
+  /** Whether the lock is held by anyone right now (a snapshot). */
+  locked(): boolean {
+    return this.#count > 0 || this.#lock.isLocked();
+  }
+
+  /** Whether this process and thread hold the lock. */
+  isOwned(): boolean {
+    return this.#count > 0;
+  }
+
+  /** Whether the most recent first-level acquire took over from a holder that died. */
+  get ownerDied(): boolean {
+    return this.#lock.ownerDied;
+  }
+
+  /**
+   * Python's `with lock:`, for `await using`.
+   *
+   * @param options `timeout` (ms) and `signal`.
+   * @returns A guard whose disposal releases once.
+   * @throws {Error} If the timeout expires first.
+   */
+  async hold(options: AcquireOptions = {}): Promise<Disposable> {
+    if (!(await this.acquire(options))) {
+      throw new Error(
+        `Cannot hold reentrant lock as it was not acquired within ${options.timeout} ms`,
+      );
+    }
+    return { [Symbol.dispose]: () => this.release() };
+  }
+
+  /** Whether this process and thread hold the lock (for Condition). */
+  [HELD](): boolean {
+    return this.#count > 0;
+  }
+
+  /** Releases completely and returns the count (for Condition.wait). */
+  [RELEASE_SAVE](): number {
+    const count = this.#count;
+    if (count === 0) throw new Error("Cannot wait on un-acquired lock");
+    this.#count = 0;
+    this.#lock.release();
+    return count;
+  }
+
+  /** Re-acquires and restores a count saved by RELEASE_SAVE (for Condition.wait). */
+  async [ACQUIRE_RESTORE](count: number): Promise<void> {
+    await this.#lock.acquire();
+    this.#count = count;
+  }
+
+  /** Describes this lock for another process or thread. */
+  [toHandle](_dest?: "process" | "thread"): HandleData {
+    return this.#lock.handle("rlock", import.meta.url);
+  }
+}

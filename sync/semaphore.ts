@@ -1,0 +1,164 @@
+/**
+ * `Semaphore`: Python's `multiprocessing.Semaphore` (and `threading.Semaphore`).
+ *
+ * @module
+ */
+
+import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
+import {
+  bindHubObject,
+  checkTimeout,
+  createHubObject,
+  type HubBinding,
+  type HubHandle,
+  hubHandle,
+} from "../_internal/shared.ts";
+import type { AcquireOptions } from "./_file_lock.ts";
+
+/**
+ * A counting semaphore shared by processes and threads.
+ *
+ * - `await sem.acquire()` takes a permit, waiting (FIFO) while there is none;
+ *   with `{ timeout }` it resolves `false` if none came free in time.
+ * - `release(n)` returns permits; unbounded, like Python's (see
+ *   `BoundedSemaphore` for the checked variant).
+ * - Better than Python: permits held by a process that dies are returned,
+ *   and the next acquirer sees {@linkcode Semaphore.ownerDied} `true`.
+ * - The state lives in the creating process's hub (a helper thread), so it
+ *   keeps working while that process's main thread is busy.
+ *
+ * @example Limit concurrency to two
+ * ```ts
+ * import { Semaphore } from "./semaphore.ts";
+ *
+ * const sem = new Semaphore(2);
+ * await sem.acquire();
+ * await sem.acquire();
+ * console.log(await sem.acquire({ timeout: 10 })); // false
+ * sem.release();
+ * ```
+ */
+export class Semaphore implements Shareable {
+  #b: HubBinding;
+  #ownerDied = false;
+
+  /**
+   * Creates a semaphore with `value` permits.
+   *
+   * @param value Initial number of permits.
+   * @default {1}
+   * @throws {RangeError} If `value` is negative or not an integer.
+   */
+  constructor(value = 1) {
+    const reviving = Semaphore.#reviving;
+    if (reviving) {
+      this.#b = bindHubObject(reviving);
+      return;
+    }
+    if (!Number.isInteger(value) || value < 0) {
+      throw new RangeError(
+        `Cannot create semaphore as its initial value must be an integer >= 0: received ${value}`,
+      );
+    }
+    const bounded = (new.target as typeof Semaphore).bounded;
+    this.#b = createHubObject("semaphore", bounded ? { value, bound: value } : { value });
+  }
+
+  /** Whether instances refuse to be released above their initial value. */
+  protected static readonly bounded: boolean = false;
+  /** The module whose import registers the reviver for this class's handles. */
+  protected static readonly handleModule: string = import.meta.url;
+
+  static #reviving: HubHandle | undefined;
+
+  static {
+    registerReviver("semaphore", (data) => {
+      Semaphore.#reviving = data as HubHandle;
+      try {
+        const params = (data as HubHandle).params as { bound?: number };
+        return params.bound === undefined || !boundedClass ? new Semaphore() : new boundedClass();
+      } finally {
+        Semaphore.#reviving = undefined;
+      }
+    });
+  }
+
+  /** The maximum value, for a bounded semaphore; `undefined` otherwise. */
+  get #bound(): number | undefined {
+    return (this.#b.params as { bound?: number }).bound;
+  }
+
+  /**
+   * Takes a permit, waiting for one if needed.
+   *
+   * @param options `timeout` (ms) and `signal`.
+   * @returns `true` once acquired, `false` if the timeout expired first.
+   */
+  async acquire(options: AcquireOptions = {}): Promise<boolean> {
+    checkTimeout(options.timeout, "acquire semaphore");
+    const [acquired, ownerDied] = await this.#b.client.call(
+      "semaphore.acquire",
+      this.#b.id,
+      [],
+      options,
+    ) as [
+      boolean,
+      boolean,
+    ];
+    if (acquired) this.#ownerDied = ownerDied;
+    return acquired;
+  }
+
+  /**
+   * Returns `n` permits, waking as many waiters.
+   *
+   * @param n How many permits.
+   * @throws {Error} For a bounded semaphore, if that would exceed its initial value.
+   */
+  release(n = 1): void {
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(`Cannot release semaphore as n must be an integer >= 1: received ${n}`);
+    }
+    const bound = this.#bound;
+    if (bound !== undefined && this.getValue() + n > bound) {
+      throw new Error("Cannot release semaphore: semaphore released too many times");
+    }
+    this.#b.client.post("semaphore.release", this.#b.id, [n]);
+  }
+
+  /** The number of free permits (a snapshot; Python's `get_value()`). */
+  getValue(): number {
+    return this.#b.client.status(this.#b.id, 0);
+  }
+
+  /** Whether the permit most recently acquired through this object had been held by a process that died. */
+  get ownerDied(): boolean {
+    return this.#ownerDied;
+  }
+
+  /**
+   * Python's `with sem:`, for `await using`.
+   *
+   * @param options `timeout` (ms) and `signal`.
+   * @returns A guard whose disposal releases the permit.
+   * @throws {Error} If the timeout expires first.
+   */
+  async hold(options: AcquireOptions = {}): Promise<Disposable> {
+    if (!(await this.acquire(options))) {
+      throw new Error(`Cannot hold semaphore as no permit came free within ${options.timeout} ms`);
+    }
+    return { [Symbol.dispose]: () => this.release() };
+  }
+
+  /** Describes this semaphore for another process or thread. */
+  [toHandle](_dest?: "process" | "thread"): HandleData {
+    return hubHandle(this.#b, (this.constructor as typeof Semaphore).handleModule);
+  }
+}
+
+let boundedClass: (new () => Semaphore) | undefined;
+
+/** Registers the bounded subclass so that its handles revive as it (not re-exported by mod.ts). */
+export function registerBounded(cls: new () => Semaphore): void {
+  boundedClass = cls;
+}

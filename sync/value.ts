@@ -1,0 +1,141 @@
+/**
+ * `Value`: Python's `multiprocessing.Value`.
+ *
+ * @module
+ */
+
+import {
+  type HandleData,
+  registerReviver,
+  reviveHandle,
+  type Shareable,
+  toHandle,
+} from "../_internal/codec.ts";
+import type { FileHandle } from "../_internal/shared.ts";
+import { checkTypecode, type ElementOf, SharedMemory, type Typecode } from "./_shared_memory.ts";
+import { RLock } from "./rlock.ts";
+
+export type { ElementOf, Typecode } from "./_shared_memory.ts";
+
+/** Options for {@linkcode Value}. */
+export interface ValueOptions {
+  /**
+   * Whether the value has a lock (`getLock()`), as Python's `lock=True`;
+   * `false` is Python's `RawValue`.
+   *
+   * @default {true}
+   */
+  lock?: boolean;
+}
+
+/**
+ * A number shared by processes and threads: Python's `multiprocessing.Value`.
+ *
+ * - `v.value` reads and writes the shared number synchronously.
+ * - As in Python, `v.value += 1` is not atomic: hold `getLock()` around
+ *   read-modify-write sequences, or use the atomic {@linkcode Value.add} /
+ *   {@linkcode Value.compareExchange} (beyond Python).
+ * - Typecodes as Python's: `b B h H i I f d` hold numbers, `l L q Q` hold
+ *   bigints (64-bit).
+ *
+ * @example A shared counter
+ * ```ts
+ * import { Value } from "./value.ts";
+ *
+ * const counter = new Value("i", 0);
+ * counter.value += 1;
+ * counter.add(2);
+ * console.log(counter.value); // 3
+ * ```
+ */
+export class Value<T extends Typecode = Typecode> implements Shareable {
+  #memory: SharedMemory;
+  #lock: RLock | undefined;
+
+  /**
+   * Creates a shared value.
+   *
+   * @param typecode The element type, e.g. `"i"` (int32) or `"d"` (double).
+   * @param initial The initial value.
+   * @param options Whether it has a lock.
+   * @throws {TypeError} For an unknown typecode or a value of the wrong type.
+   */
+  constructor(typecode: T, initial?: ElementOf<T>, options: ValueOptions = {}) {
+    const reviving = Value.#reviving;
+    if (reviving) {
+      const { typecode: code } = reviving.params as { typecode: Typecode };
+      this.#memory = new SharedMemory(code, 1, reviving.path);
+      this.#lock = reviving.lock ? reviveHandle(reviving.lock) as RLock : undefined;
+      return;
+    }
+    checkTypecode(typecode, "value");
+    this.#memory = new SharedMemory(typecode, 1);
+    if (initial !== undefined) this.#memory.set(0, initial);
+    this.#lock = options.lock === false ? undefined : new RLock();
+  }
+
+  static #reviving: (FileHandle & { lock?: HandleData }) | undefined;
+
+  static {
+    registerReviver("value", (data) => {
+      Value.#reviving = data as FileHandle & { lock?: HandleData };
+      try {
+        return new Value("i");
+      } finally {
+        Value.#reviving = undefined;
+      }
+    });
+  }
+
+  /** The typecode. */
+  get typecode(): T {
+    return this.#memory.typecode as T;
+  }
+
+  /** The shared value (a synchronous read). */
+  get value(): ElementOf<T> {
+    return this.#memory.get(0) as ElementOf<T>;
+  }
+
+  /** Sets the shared value (a synchronous write). */
+  set value(value: ElementOf<T>) {
+    this.#memory.set(0, value);
+  }
+
+  /**
+   * The lock that protects the value (an {@linkcode RLock}).
+   *
+   * @throws {Error} If the value was created with `{ lock: false }`.
+   */
+  getLock(): RLock {
+    if (!this.#lock) throw new Error("Cannot get the lock of a value created with { lock: false }");
+    return this.#lock;
+  }
+
+  /**
+   * Atomically adds `delta`; returns the previous value (like `Atomics.add`).
+   *
+   * @param delta What to add.
+   * @returns The value before the addition.
+   */
+  add(delta: ElementOf<T>): ElementOf<T> {
+    return this.#memory.add(0, delta) as ElementOf<T>;
+  }
+
+  /**
+   * Atomically sets the value to `replacement` if it equals `expected`;
+   * returns the previous value (like `Atomics.compareExchange`).
+   *
+   * @param expected The value to compare with.
+   * @param replacement The value to store on a match.
+   * @returns The value before the operation.
+   */
+  compareExchange(expected: ElementOf<T>, replacement: ElementOf<T>): ElementOf<T> {
+    return this.#memory.compareExchange(0, expected, replacement) as ElementOf<T>;
+  }
+
+  /** Describes this value (and its lock) for another process or thread. */
+  [toHandle](dest: "process" | "thread"): HandleData {
+    return this.#memory.handle("value", import.meta.url, { lock: this.#lock?.[toHandle](dest) });
+  }
+}
