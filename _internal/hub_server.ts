@@ -30,6 +30,8 @@ interface HubObject {
   kind: Kind;
   // deno-lint-ignore no-explicit-any
   state: any;
+  /** Queues: sessions that may hold prefetched items, to ask back when a getter must wait. */
+  prefetchers?: Set<Owner>;
 }
 
 interface OpContext {
@@ -105,14 +107,24 @@ const OPS: Record<string, Op> = {
     hub.publish(id, o);
   },
   "queue.get": async (o, _a, c, hub, id) => {
+    if (o.state.qsize === 0) hub.revokePrefetch(id, o, c.owner);
     const item = await o.state.get(c.owner, c);
     hub.publish(id, o);
     return item;
   },
   "queue.getMany": async (o, a, c, hub, id) => {
-    const items = await o.state.getMany(c.owner, Math.max(1, num(a[0], "count")), c);
+    const max = Math.max(1, Math.min(1024, num(a[0], "count")));
+    // Someone is about to wait while others may sit on prefetched items: ask for them back.
+    if (o.state.qsize === 0) hub.revokePrefetch(id, o, c.owner);
+    const items = await o.state.getMany(c.owner, max, c) as unknown[];
+    if (max > 1) hub.notePrefetch(id, o, c.owner);
     hub.publish(id, o);
     return items;
+  },
+  "queue.unget": (o, a, c, hub, id) => {
+    if (!Array.isArray(a[0])) throw new TypeError("Invalid items");
+    o.state.unget(c.owner, a[0]);
+    hub.publish(id, o);
   },
   "queue.close": (o, _a, _c, hub, id) => {
     o.state.close();
@@ -235,9 +247,18 @@ export class HubSession {
     }
   }
 
+  /** Sends a push message (no request). */
+  push(message: Reply): void {
+    this.#queueReply(message);
+  }
+
   #reply(i: number, reply: Reply): void {
     if (i === 0) return;
     this.#waits.delete(i);
+    this.#queueReply(reply);
+  }
+
+  #queueReply(reply: Reply): void {
     if (this.#closed) return;
     this.#outbox.push(reply);
     if (this.#flushScheduled) return;
@@ -254,6 +275,7 @@ export class HubSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#hub.forget(this.owner);
     for (const controller of this.#waits.values()) {
       controller.abort(new DOMException("Client gone", "AbortError"));
     }
@@ -279,9 +301,33 @@ export class HubServer {
     this.#status = status;
   }
 
+  #sessions = new Map<Owner, HubSession>();
+
   /** Opens a session for a new client. */
   session(send: (replies: Reply[]) => void): HubSession {
-    return new HubSession(this, ++this.#nextOwner, send);
+    const session = new HubSession(this, ++this.#nextOwner, send);
+    this.#sessions.set(session.owner, session);
+    return session;
+  }
+
+  /** Forgets a closed session. */
+  forget(owner: Owner): void {
+    this.#sessions.delete(owner);
+  }
+
+  /** Records that `owner` may hold prefetched items of queue `id`. */
+  notePrefetch(_id: number, obj: HubObject, owner: Owner): void {
+    (obj.prefetchers ??= new Set()).add(owner);
+  }
+
+  /** Asks every other session that may hold prefetched items of queue `id` to give them back. */
+  revokePrefetch(id: number, obj: HubObject, except: Owner): void {
+    if (!obj.prefetchers) return;
+    for (const owner of obj.prefetchers) {
+      if (owner === except) continue;
+      obj.prefetchers.delete(owner);
+      this.#sessions.get(owner)?.push({ i: 0, p: "revoke", d: id });
+    }
   }
 
   /** Creates object `id` of `kind` unless it exists. */

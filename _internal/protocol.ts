@@ -45,10 +45,15 @@ export interface Request {
   t?: number;
 }
 
-/** A hub → client reply: a result or an error, matched by request id. */
+/**
+ * A hub → client message: a result or an error matched by request id, or
+ * (with `i` 0) a push about object `d`, such as `revoke` (give back prefetched
+ * queue items because another consumer is waiting).
+ */
 export type Reply =
   | { i: number; r?: unknown }
-  | { i: number; e: WireError };
+  | { i: number; e: WireError }
+  | { i: 0; p: "revoke"; d: number };
 
 /** An error as it crosses the wire: rebuilt on the client by name (Empty, Full…). */
 export interface WireError {

@@ -886,7 +886,7 @@ export class QueueState {
         ),
       );
     }
-    return this.#get(owner, max, opts, "get items from");
+    return this.#get(owner, max, opts, "get from");
   }
 
   /**
@@ -969,6 +969,30 @@ export class QueueState {
     this.#redelivered += items.length;
     this.#deliver(items, true);
     return items.length;
+  }
+
+  /**
+   * Gives back items a caller took but did not use (a client's prefetch
+   * buffer, returned on request or at a clean exit): they go back to the
+   * front in their order, to waiting getters first. For a joinable queue the
+   * caller's newest outstanding records are dropped with them. Not counted
+   * as redelivered.
+   *
+   * @param owner The caller that took them.
+   * @param items The unused items, oldest first.
+   */
+  unget(owner: Owner, items: readonly unknown[]): void {
+    if (items.length === 0) return;
+    const mine = this.#byOwner.get(owner);
+    if (mine !== undefined) {
+      const newest = [...mine].slice(-items.length);
+      for (const seq of newest) {
+        mine.delete(seq);
+        this.#outstanding.delete(seq);
+      }
+      if (mine.size === 0) this.#byOwner.delete(owner);
+    }
+    this.#deliver(items, true);
   }
 
   #get(owner: Owner, max: number, opts: WaitOptions, what: string): Promise<unknown[]> {

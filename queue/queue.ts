@@ -37,6 +37,9 @@ export interface QueueOptions {
   signal?: AbortSignal;
 }
 
+/** Most items a consumer fetches ahead of use. */
+const MAX_PREFETCH = 256;
+
 interface QueueParams {
   maxsize: number;
   joinable: boolean;
@@ -79,6 +82,12 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   #b: HubBinding;
   #maxsize: number;
   #asyncError: unknown;
+  /** Items fetched ahead (still encoded), handed out before asking the hub again. */
+  #buffer: Encoded[] = [];
+  #bufferHead = 0;
+  #want = 1;
+  #prefetching = false;
+  #closedHere = false;
 
   /**
    * Creates a queue.
@@ -155,15 +164,20 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   async put(item: T, options: QueueOptions = {}): Promise<void> {
     checkTimeout(options.timeout, "put on queue");
     this.#throwPending();
-    if (this.#closed()) throw new QueueClosed("Cannot put on the queue as it is closed");
+    // Closed here: fail at once. Closed by another process: the hub refuses the item and the
+    // next call on this object throws (a status read per put would halve the throughput).
+    if (this.#closedHere) throw new QueueClosed("Cannot put on the queue as it is closed");
     const encoded = encode(item, { context: "Cannot put on the queue as", root: "item" });
-    const sent = this.#b.client.call("queue.put", this.#b.id, [encoded], options);
+    const { client, id } = this.#b;
     if (this.#maxsize === 0 && options.signal === undefined) {
-      // Unbounded: like Python's feeder thread, return once the item is on its way.
-      sent.catch((error) => this.#asyncError ??= error);
+      // Unbounded: like Python's feeder thread, return once the item is on its way. Puts
+      // made before the next flush travel together as one request.
+      client.appendToBatch("queue.putMany", id, encoded).catch((error) =>
+        this.#asyncError ??= error
+      );
       return;
     }
-    await sent;
+    await client.call("queue.put", id, [encoded], options);
   }
 
   /**
@@ -185,8 +199,49 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   async get(options: QueueOptions = {}): Promise<T> {
     checkTimeout(options.timeout, "get from queue");
     this.#throwPending();
-    const encoded = await this.#b.client.call("queue.get", this.#b.id, [], options) as Encoded;
+    let encoded: Encoded;
+    if (this.#bufferHead < this.#buffer.length) {
+      encoded = this.#buffer[this.#bufferHead++];
+    } else {
+      const want = this.#want;
+      const { client, id } = this.#b;
+      const items = await client.call("queue.getMany", id, [want], options) as Encoded[];
+      // Fetch more at once while there is a backlog, back to one at a time when there is not.
+      this.#want = Math.min(MAX_PREFETCH, Math.max(1, items.length * 2));
+      encoded = items[0];
+      if (items.length > 1) {
+        if (this.#bufferHead < this.#buffer.length) {
+          this.#buffer = this.#buffer.slice(this.#bufferHead).concat(items.slice(1));
+        } else {
+          this.#buffer = items;
+          this.#bufferHead = 1;
+        }
+        this.#watchPrefetch();
+      }
+    }
     return (encoded.m ? await decode(encoded) : decodeSync(encoded)) as T;
+  }
+
+  /**
+   * Prefetched items belong to the queue until this caller uses them: the
+   * hub asks for them back when another consumer has to wait, and they are
+   * given back at a clean exit. (If this process dies, a JoinableQueue
+   * redelivers them; a plain Queue loses them, as Python loses an item a
+   * dying consumer got.)
+   */
+  #watchPrefetch(): void {
+    if (this.#prefetching) return;
+    this.#prefetching = true;
+    const { client, id } = this.#b;
+    const giveBack = () => {
+      const rest = this.#buffer.slice(this.#bufferHead);
+      this.#buffer = [];
+      this.#bufferHead = 0;
+      this.#want = 1;
+      if (rest.length > 0) client.post("queue.unget", id, [rest]);
+    };
+    client.onPush(id, giveBack);
+    client.onGoodbye(giveBack);
   }
 
   /**
@@ -213,15 +268,12 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
     return this.#maxsize > 0 && this.qsize() >= this.#maxsize;
   }
 
-  #closed(): boolean {
-    return this.#b.client.status(this.#b.id, 1) === 1;
-  }
-
   /**
    * Closes the queue for every process: no more puts; gets drain what is
    * left, then reject with `QueueClosed`. A second close is harmless.
    */
   close(): void {
+    this.#closedHere = true;
     this.#b.client.post("queue.close", this.#b.id);
   }
 
