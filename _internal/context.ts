@@ -90,6 +90,41 @@ export function nextChildIdentity(): number[] {
   return [...(self?.identity ?? []), ++childCount];
 }
 
+/**
+ * What the threads of one process share, handed by each thread to the
+ * threads it starts: the private folder, the hub, and counters in shared
+ * memory (object ids on the hub, thread idents), so that every thread of the
+ * process uses the same ones.
+ */
+export interface ProcessShared {
+  dir: string;
+  hub?: import("./protocol.ts").HubRef;
+  /** Int32 counters: [0] next hub object id, [1] next thread ident. */
+  counters: SharedArrayBuffer;
+}
+
+let shared: ProcessShared | undefined;
+
+/** Called by a thread bootstrap with what its parent thread shares. */
+export function adoptProcessShared(value: ProcessShared): void {
+  shared = value;
+  privateDir = value.dir;
+}
+
+/** What this thread shares with threads it starts (creating the folder and counters if needed). */
+export function processShared(): ProcessShared {
+  if (!shared) {
+    shared = { dir: runtimeDir(), counters: new SharedArrayBuffer(8) };
+    Atomics.store(new Int32Array(shared.counters), 1, 1); // ident 1 is the main thread
+  }
+  return shared;
+}
+
+/** Adds 1 to shared counter `index` and returns the new value (unique across the process's threads). */
+export function nextShared(index: 0 | 1): number {
+  return Atomics.add(new Int32Array(processShared().counters), index, 1) + 1;
+}
+
 /** This process's private (0700) runtime folder, created on first use and removed at exit. */
 export function runtimeDir(): string {
   if (!privateDir) {
@@ -117,6 +152,17 @@ export function addChild(child: ChildRecord): void {
 /** Drops a child that has exited. */
 export function removeChild(child: ChildRecord): void {
   liveChildren.delete(child);
+  for (const hook of lifecycleHooks) hook();
+}
+
+const lifecycleHooks: (() => void)[] = [];
+
+/**
+ * Runs `hook` whenever the main work finishes or a child process exits
+ * (threads use it to stop daemon threads once nothing else runs).
+ */
+export function onLifecycleChange(hook: () => void): void {
+  lifecycleHooks.push(hook);
 }
 
 /** The children that have been started and have not been seen to exit. */
@@ -142,6 +188,7 @@ export function signalMainDone(): void {
   if (mainDone) return;
   mainDone = true;
   for (const hook of mainDoneHooks.splice(0)) hook();
+  for (const hook of lifecycleHooks) hook();
 }
 
 /** Whether the main work is done. */

@@ -25,7 +25,7 @@ import {
   startHelperThread,
   type StreamConn,
 } from "./runtime.ts";
-import { runtimeDir } from "./context.ts";
+import { nextShared, processShared, runtimeDir } from "./context.ts";
 import { openShared } from "./runtime.ts";
 
 /** Options of a blocking call. */
@@ -205,11 +205,11 @@ export class HubClient {
    * Resolves when the goodbye has been written.
    */
   async goodbye(): Promise<void> {
-    if (this.#closedError || (!this.#transport && !this.#connecting)) return;
+    if (this.#closedError) return;
+    if (!this.#transport && !this.#connecting && this.#outbox.length === 0) return; // Never used.
     for (const hook of this.#goodbyeHooks) hook();
     this.#enqueue({ i: 0, o: "bye", d: 0 });
-    await new Promise<void>((resolve) => queueMicrotask(resolve));
-    while (this.#flushScheduled) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    this.#flush(); // Now, not after the burst: the caller is about to exit.
     const transport = this.#transport ?? await this.#connecting;
     await transport?.flushed();
   }
@@ -364,7 +364,6 @@ export async function readFrames(
 
 const clients = new Map<string, HubClient>();
 let own: HubClient | undefined;
-let nextId = 0;
 
 /** The client for a hub owned by another process (or thread-less access to our own). */
 export function hubClient(ref: HubRef): HubClient {
@@ -384,6 +383,12 @@ export function hubClient(ref: HubRef): HubClient {
  */
 export function ownHub(): HubClient {
   if (own) return own;
+  const shared = processShared();
+  if (shared.hub) {
+    // A thread: the process's hub runs in the main thread's helper; reach it like a child would.
+    own = new HubClient(shared.hub);
+    return own;
+  }
   const dir = runtimeDir();
   const ref: HubRef = {
     path: `${dir}/hub.sock`,
@@ -407,6 +412,7 @@ export function ownHub(): HubClient {
   );
   const client: HubClient = new HubClient(ref, transport);
   own = client;
+  shared.hub = ref;
   return client;
 }
 
@@ -417,5 +423,5 @@ export async function goodbyeAll(): Promise<void> {
 
 /** A fresh object id on this process's hub. */
 export function newObjectId(): number {
-  return ++nextId;
+  return nextShared(0);
 }

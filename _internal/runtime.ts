@@ -442,3 +442,73 @@ export function randomKey(bytes = 32): string {
   const buf = crypto.getRandomValues(new Uint8Array(bytes));
   return Array.from(buf, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/** A thread of this runtime running a module (a Web Worker). */
+export interface ThreadHandle {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  /** Receives messages; also uncaught errors the worker could not report itself. */
+  onMessage(handler: (message: unknown) => void): void;
+  onError(handler: (error: { message: string }) => void): void;
+  terminate(): void;
+}
+
+/**
+ * Starts a module worker with this thread's permissions (Deno's default for
+ * workers). An uncaught error in it never kills this process: it is handed
+ * to `onError` (the worker's bootstrap normally reports errors itself).
+ */
+export function startThread(url: string, name: string): ThreadHandle {
+  const worker = new Worker(url, { type: "module", name });
+  let errorHandler: (error: { message: string }) => void = () => {};
+  worker.onerror = (event) => {
+    event.preventDefault();
+    errorHandler({ message: event.message });
+  };
+  worker.onmessageerror = () =>
+    errorHandler({ message: "A message from the thread could not be deserialized" });
+  return {
+    postMessage: (message, transfer) => worker.postMessage(message, transfer ?? []),
+    onMessage: (handler) => {
+      worker.onmessage = (event) => handler(event.data);
+    },
+    onError: (handler) => {
+      errorHandler = handler;
+    },
+    terminate: () => worker.terminate(),
+  };
+}
+
+/** Inside a worker: its channel to the thread that started it. */
+export function threadSelf(): {
+  postMessage(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+  onUncaught(handler: (error: unknown) => void): void;
+  close(): void;
+} {
+  // deno-lint-ignore no-explicit-any
+  const scope = globalThis as any;
+  return {
+    postMessage: (message) => scope.postMessage(message),
+    onMessage: (handler) => {
+      scope.onmessage = (event: MessageEvent) => handler(event.data);
+    },
+    onUncaught: (handler) => {
+      scope.addEventListener("error", (event: ErrorEvent) => {
+        event.preventDefault();
+        handler(event.error ?? new Error(event.message));
+      });
+      scope.addEventListener("unhandledrejection", (event: PromiseRejectionEvent) => {
+        event.preventDefault();
+        handler(event.reason);
+      });
+    },
+    close: () => scope.close(),
+  };
+}
+
+/** Whether this code runs in a worker thread. */
+export function inWorker(): boolean {
+  // deno-lint-ignore no-explicit-any
+  const scope = globalThis as any;
+  return typeof scope.WorkerGlobalScope !== "undefined" && scope instanceof scope.WorkerGlobalScope;
+}

@@ -15,6 +15,7 @@ import {
   tryRuntimeDir,
 } from "../_internal/context.ts";
 import { encodeFrame } from "../_internal/framing.ts";
+import { waitAtMost } from "../_internal/wait.ts";
 import {
   type ChildHandle,
   type ChildStatus,
@@ -503,27 +504,6 @@ export class Process {
       await new Promise((resolve) => setTimeout(resolve, Math.min(50, deadline - Date.now())));
     }
   }
-}
-
-/** Resolves when `promise` settles, `timeout` ms pass, or `signal` aborts (rejecting). */
-function waitAtMost(promise: Promise<void>, timeout?: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = timeout === undefined ? undefined : setTimeout(done, Math.max(0, timeout));
-    const onAbort = () => {
-      cleanup();
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    promise.then(done, done);
-    function cleanup() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    }
-    function done() {
-      cleanup();
-      resolve();
-    }
-  });
 }
 
 function currentName(): string {

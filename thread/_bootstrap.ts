@@ -1,0 +1,88 @@
+/// <reference lib="deno.worker" />
+/**
+ * Entry module of every thread (a module worker). It registers its message
+ * and error handlers before the first `await`, takes one start message,
+ * adopts what the process's threads share (folder, hub, counters), imports
+ * the target's module by URL, rebuilds the Thread object without running
+ * user constructors, runs it, reports an escaping error to the starting
+ * thread (its except hook), says goodbye to the hubs, and closes itself.
+ *
+ * @module
+ */
+
+import { decode, errorToData } from "../_internal/codec.ts";
+import { adoptProcessShared, setProcessIdentity } from "../_internal/context.ts";
+import { goodbyeAll } from "../_internal/hub_client.ts";
+import { threadSelf } from "../_internal/runtime.ts";
+import { sourceHash, type TargetRef } from "../_internal/target.ts";
+import { REVIVE, type ReviveInit, type ThreadReport, type ThreadStart } from "./_revive.ts";
+import { setCurrentThread, Thread } from "./thread.ts";
+
+const self = threadSelf();
+let name = "thread";
+let started = false;
+
+function report(message: ThreadReport): void {
+  self.postMessage(message);
+}
+
+self.onUncaught((error) => report({ t: "error", error: errorToData(error) }));
+
+async function importExport(ref: TargetRef, what: string): Promise<unknown> {
+  const module = await import(ref.module);
+  const value = module[ref.export];
+  if (typeof value !== "function") {
+    throw new TypeError(
+      `Cannot run thread "${name}" as ${ref.module} has no ${what} export named "${ref.export}": export the ${what}`,
+    );
+  }
+  if (ref.hash !== 0 && sourceHash(value) !== ref.hash) {
+    throw new TypeError(
+      `Cannot run thread "${name}" as export "${ref.export}" of ${ref.module} is a different ${what} ` +
+        `than the target: give the target a unique name, or pass { module, export } explicitly`,
+    );
+  }
+  return value;
+}
+
+async function run(start: ThreadStart): Promise<void> {
+  name = start.identity.name;
+  adoptProcessShared(start.shared);
+  if (start.process) setProcessIdentity(start.process);
+  const Cls = start.cls ? await importExport(start.cls, "class") as typeof Thread : Thread;
+  if (Cls !== Thread && !(Cls.prototype instanceof Thread)) {
+    throw new TypeError(
+      `Cannot run thread "${name}" as ${start.cls!.export} does not extend Thread`,
+    );
+  }
+  const target = start.fn ? await importExport(start.fn, "function") : undefined;
+  const args = await decode(start.payload.args) as unknown[];
+  const fields = await decode(start.payload.fields) as Record<string, unknown>;
+  const init: ReviveInit = {
+    [REVIVE]: true,
+    identity: start.identity,
+    role: "self",
+    target: target as ReviveInit["target"],
+    args,
+  };
+  const thread = Reflect.construct(Thread, [init], Cls) as Thread;
+  Object.assign(thread, fields);
+  setCurrentThread(start.identity, thread);
+  await thread.run();
+}
+
+self.onMessage(async (message) => {
+  if (started) return;
+  started = true;
+  try {
+    await run(message as ThreadStart);
+  } catch (error) {
+    report({ t: "error", error: errorToData(error) });
+  }
+  try {
+    await goodbyeAll();
+  } finally {
+    report({ t: "done" });
+    self.close();
+  }
+});

@@ -1,0 +1,73 @@
+/**
+ * `excepthook`: Python's `threading.excepthook`.
+ *
+ * @module
+ */
+
+import { printError } from "../_internal/runtime.ts";
+
+/** What the except hook receives (Python's `ExceptHookArgs`). */
+export interface ExceptHookArgs {
+  /** The error's class name, e.g. `"TypeError"`. */
+  excType: string;
+  /** The error, with the thread's stack. */
+  excValue: Error;
+  /** The thread it escaped from (a `Thread`), or `null` if unknown. */
+  thread: { readonly name: string; readonly ident: number | null } | null;
+}
+
+/**
+ * The default hook: prints `Exception in thread <name>:` and the error's
+ * stack to stderr, like Python's.
+ *
+ * @param args The error and the thread.
+ *
+ * @example Print a report
+ * ```ts
+ * import { excepthook } from "./excepthook.ts";
+ *
+ * excepthook({ excType: "Error", excValue: new Error("boom"), thread: { name: "Thread-1", ident: 2 } });
+ * ```
+ */
+export function excepthook(args: ExceptHookArgs): void {
+  const name = args.thread?.name ?? "unknown thread";
+  printError(
+    `Exception in thread ${name}:\n${
+      args.excValue.stack ?? `${args.excType}: ${args.excValue.message}`
+    }`,
+  );
+}
+
+let hook: (args: ExceptHookArgs) => void = excepthook;
+
+/**
+ * Replaces the hook called when an error escapes a thread's `run()`
+ * (Python's `threading.excepthook = …`). It runs in the thread that started
+ * the failing thread. `null` restores the default.
+ *
+ * @param newHook The hook, or `null`.
+ *
+ * @example Collect errors instead of printing them
+ * ```ts
+ * import { setExcepthook } from "./excepthook.ts";
+ *
+ * const errors: Error[] = [];
+ * setExcepthook(({ excValue }) => errors.push(excValue));
+ * setExcepthook(null);
+ * ```
+ */
+export function setExcepthook(newHook: ((args: ExceptHookArgs) => void) | null): void {
+  if (newHook !== null && typeof newHook !== "function") {
+    throw new TypeError("Cannot set the except hook as it is not a function or null");
+  }
+  hook = newHook ?? excepthook;
+}
+
+/** Calls the current hook; if it throws, falls back to the default. */
+export function callExcepthook(args: ExceptHookArgs): void {
+  try {
+    hook(args);
+  } catch (error) {
+    excepthook({ ...args, excValue: error instanceof Error ? error : new Error(String(error)) });
+  }
+}

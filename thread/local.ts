@@ -1,0 +1,35 @@
+/**
+ * `Local`: Python's `threading.local`.
+ *
+ * @module
+ */
+
+import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
+
+/**
+ * An object whose attributes belong to one thread: passed to another thread
+ * (or process) it arrives empty, as a Python `threading.local` looks from
+ * another thread. Subclass it to give per-thread defaults in the constructor.
+ *
+ * (Module-level variables are already per-thread with Web Workers; `Local`
+ * makes the intent explicit when the object itself is shared.)
+ *
+ * @example
+ * ```ts
+ * import { Local } from "./local.ts";
+ *
+ * const data = new Local() as Local & { x?: number };
+ * data.x = 1;
+ * console.log(data.x); // 1
+ * ```
+ */
+export class Local implements Shareable {
+  static {
+    registerReviver("local", () => new Local());
+  }
+
+  /** Arrives as a fresh, empty Local on the other side. */
+  [toHandle](_dest?: "process" | "thread"): HandleData {
+    return { kind: "local", module: import.meta.url };
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * `Timer`: Python's `threading.Timer`.
+ *
+ * @module
+ */
+
+import type { TargetSpec } from "../_internal/target.ts";
+import { LIBRARY_CLASS } from "./_revive.ts";
+import { Thread } from "./thread.ts";
+
+/**
+ * A thread that calls a function after `interval` milliseconds, unless
+ * {@linkcode Timer.cancel} is called first.
+ *
+ * - `function` must be exported (it runs in the timer's thread, like any
+ *   thread target).
+ * - `cancel()` only has an effect while the timer is still waiting.
+ *
+ * @example Cancel a timer
+ * ```ts ignore
+ * import { Timer } from "./mod.ts";
+ *
+ * export function hello() {
+ *   console.log("hello");
+ * }
+ *
+ * if (import.meta.main) {
+ *   const t = new Timer(1000, hello);
+ *   t.start();
+ *   t.cancel(); // "hello" is never printed
+ *   await t.join();
+ * }
+ * ```
+ */
+export class Timer extends Thread {
+  /** How long the timer waits, in milliseconds. */
+  interval: number;
+  /** Shared flag: 1 once cancelled. */
+  cancelled: Int32Array;
+
+  static readonly [LIBRARY_CLASS] = { module: import.meta.url, export: "Timer", hash: 0 };
+
+  /**
+   * Creates a timer.
+   *
+   * @param interval Milliseconds to wait before calling `fn`.
+   * @param fn An exported function.
+   * @param args Arguments for `fn`.
+   * @throws {RangeError} If `interval` is negative.
+   */
+  constructor(interval: number, fn: TargetSpec, args: readonly unknown[] = []) {
+    super({ target: fn, args });
+    if (typeof interval !== "number" || !(interval >= 0)) {
+      throw new RangeError(
+        `Cannot create timer as interval must be a number >= 0: received ${interval}`,
+      );
+    }
+    this.interval = interval;
+    this.cancelled = new Int32Array(new SharedArrayBuffer(4));
+  }
+
+  /** Stops the timer if it has not fired yet. */
+  cancel(): void {
+    Atomics.store(this.cancelled, 0, 1);
+    Atomics.notify(this.cancelled, 0);
+  }
+
+  /** Waits for the interval (or a cancel), then calls the function. */
+  override async run(): Promise<unknown> {
+    const result = Atomics.waitAsync(this.cancelled, 0, 0, this.interval);
+    if (result.async) await result.value;
+    if (Atomics.load(this.cancelled, 0) === 1) return undefined;
+    return super.run();
+  }
+}
