@@ -6,13 +6,8 @@
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { checkTimeout, type FileHandle, newSharedPath } from "../_internal/shared.ts";
-import {
-  ACQUIRE_RESTORE,
-  type AcquireOptions,
-  FileLock,
-  HELD,
-  RELEASE_SAVE,
-} from "./_file_lock.ts";
+import { ACQUIRE_RESTORE, type AcquireOptions, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import { HybridLock } from "./_hybrid_lock.ts";
 
 export type { AcquireOptions } from "./_file_lock.ts";
 
@@ -61,19 +56,22 @@ export type { AcquireOptions } from "./_file_lock.ts";
  * ```
  */
 export class Lock implements Shareable {
-  #lock: FileLock;
+  #lock: HybridLock;
 
   /** Creates an unlocked lock. */
   constructor() {
     // A handle being revived names the existing file; otherwise this is a new lock.
-    this.#lock = new FileLock(Lock.#reviving?.path ?? newSharedPath("lock"), "lock");
+    const reviving = Lock.#reviving;
+    this.#lock = reviving
+      ? new HybridLock(reviving.path, "lock", reviving.sab, 2)
+      : new HybridLock(newSharedPath("lock"), "lock");
   }
 
-  static #reviving: FileHandle | undefined;
+  static #reviving: (FileHandle & { sab?: SharedArrayBuffer }) | undefined;
 
   static {
     registerReviver("lock", (data) => {
-      Lock.#reviving = data as FileHandle;
+      Lock.#reviving = data as FileHandle & { sab?: SharedArrayBuffer };
       try {
         return new Lock();
       } finally {
@@ -149,7 +147,17 @@ export class Lock implements Shareable {
   }
 
   /** Describes this lock for another process or thread. */
-  [toHandle](_dest?: "process" | "thread"): HandleData {
-    return this.#lock.handle("lock", import.meta.url);
+  [toHandle](dest: "process" | "thread" = "process"): HandleData {
+    // Threads of this process share the futex words; another process joins through the flock.
+    if (dest === "process") {
+      this.#lock.shareWithProcess();
+      return { kind: "lock", module: import.meta.url, path: this.#lock.file.path };
+    }
+    return {
+      kind: "lock",
+      module: import.meta.url,
+      path: this.#lock.file.path,
+      sab: this.#lock.sab,
+    };
   }
 }

@@ -6,13 +6,8 @@
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { checkTimeout, type FileHandle, newSharedPath } from "../_internal/shared.ts";
-import {
-  ACQUIRE_RESTORE,
-  type AcquireOptions,
-  FileLock,
-  HELD,
-  RELEASE_SAVE,
-} from "./_file_lock.ts";
+import { ACQUIRE_RESTORE, type AcquireOptions, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import { HybridLock } from "./_hybrid_lock.ts";
 
 /**
  * A reentrant lock: the holder may acquire it again, and must release it as
@@ -37,20 +32,23 @@ import {
  * ```
  */
 export class RLock implements Shareable {
-  #lock: FileLock;
+  #lock: HybridLock;
   #count = 0;
 
   /** Creates an unlocked reentrant lock. */
   constructor() {
     // A handle being revived names the existing file; otherwise this is a new reentrant lock.
-    this.#lock = new FileLock(RLock.#reviving?.path ?? newSharedPath("rlock"), "reentrant lock");
+    const reviving = RLock.#reviving;
+    this.#lock = reviving
+      ? new HybridLock(reviving.path, "reentrant lock", reviving.sab, 2)
+      : new HybridLock(newSharedPath("rlock"), "reentrant lock");
   }
 
-  static #reviving: FileHandle | undefined;
+  static #reviving: (FileHandle & { sab?: SharedArrayBuffer }) | undefined;
 
   static {
     registerReviver("rlock", (data) => {
-      RLock.#reviving = data as FileHandle;
+      RLock.#reviving = data as FileHandle & { sab?: SharedArrayBuffer };
       try {
         return new RLock();
       } finally {
@@ -142,7 +140,17 @@ export class RLock implements Shareable {
   }
 
   /** Describes this lock for another process or thread. */
-  [toHandle](_dest?: "process" | "thread"): HandleData {
-    return this.#lock.handle("rlock", import.meta.url);
+  [toHandle](dest: "process" | "thread" = "process"): HandleData {
+    // Threads of this process share the futex words; another process joins through the flock.
+    if (dest === "process") {
+      this.#lock.shareWithProcess();
+      return { kind: "rlock", module: import.meta.url, path: this.#lock.file.path };
+    }
+    return {
+      kind: "rlock",
+      module: import.meta.url,
+      path: this.#lock.file.path,
+      sab: this.#lock.sab,
+    };
   }
 }
