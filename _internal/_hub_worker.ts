@@ -21,11 +21,17 @@ const ref = context.data as HubRef;
 const hub = new HubServer(openShared(ref.status));
 
 const local = hub.session((replies) => context.postMessage(replies));
+// The socket is opened only once an object is shared with another thread or process, so a
+// program that uses queues within one thread needs no socket (nor the permissions for one).
+let listening = false;
 context.onMessage((message) => {
-  if (isRequestBatch(message)) local.handle(message);
+  if (!isRequestBatch(message)) return;
+  if (!listening && message.some((m) => m.o === "listen")) {
+    listening = true;
+    acceptLoop();
+  }
+  local.handle(message.filter((m) => m.o !== "listen"));
 });
-
-const listener = listenUnix(ref.path);
 
 function timingSafeEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
@@ -61,12 +67,15 @@ async function serve(conn: StreamConn): Promise<void> {
   }
 }
 
-for (;;) {
-  let conn: StreamConn;
-  try {
-    conn = await listener.accept();
-  } catch {
-    break;
+async function acceptLoop(): Promise<void> {
+  const listener = listenUnix(ref.path);
+  for (;;) {
+    let conn: StreamConn;
+    try {
+      conn = await listener.accept();
+    } catch {
+      break;
+    }
+    serve(conn);
   }
-  serve(conn);
 }

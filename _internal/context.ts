@@ -128,11 +128,28 @@ export function nextShared(index: 0 | 1): number {
 /** This process's private (0700) runtime folder, created on first use and removed at exit. */
 export function runtimeDir(): string {
   if (!privateDir) {
-    privateDir = makePrivateDir();
+    privateDir = makeOwnDir();
     const dir = privateDir;
     onRuntimeExit(() => removeTree(dir));
   }
   return privateDir;
+}
+
+/**
+ * A child's folder goes inside its parent's, so that when the child is
+ * killed (no exit hook runs) the parent's clean-up still removes it. Socket
+ * paths must stay short (about 100 bytes), so deep trees start afresh.
+ */
+function makeOwnDir(): string {
+  const parent = self?.parentDir;
+  if (parent && parent.length < 60) {
+    try {
+      return makePrivateDir(parent);
+    } catch {
+      // The parent's folder is gone or not writable: use the system's temporary folder.
+    }
+  }
+  return makePrivateDir();
 }
 
 /** Like {@linkcode runtimeDir}, but `undefined` instead of throwing when files cannot be written. */

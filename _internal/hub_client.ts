@@ -50,6 +50,8 @@ interface Pending {
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
+/** How long an exiting process waits for the hub to acknowledge its goodbye. */
+const GOODBYE_TIMEOUT_MS = 2_000;
 /** Microtasks without a new operation before the outbox is sent. */
 const QUIET_HOPS = 4;
 /** Most microtasks an outbox waits, and most operations in one frame. */
@@ -137,6 +139,21 @@ export class HubClient {
     this.#send(id, { i: 0, o: op, d: id, a: args });
   }
 
+  #listenAsked = false;
+  #isOwn = false;
+
+  /** Marks this client as the owner's (it can ask its hub to open its socket). */
+  markOwn(): void {
+    this.#isOwn = true;
+  }
+
+  /** Makes the owner's hub open its socket (once): an object is being shared outside this thread. */
+  ensureListening(): void {
+    if (!this.#isOwn || this.#listenAsked) return;
+    this.#listenAsked = true;
+    this.#enqueue({ i: 0, o: "listen", d: 0 });
+  }
+
   /** Reads slot `slot` (0–3) of object `id` in the hub's status file. */
   status(id: number, slot: number): number {
     this.#status ??= openShared(this.ref.status);
@@ -208,10 +225,16 @@ export class HubClient {
     if (this.#closedError) return;
     if (!this.#transport && !this.#connecting && this.#outbox.length === 0) return; // Never used.
     for (const hook of this.#goodbyeHooks) hook();
-    this.#enqueue({ i: 0, o: "bye", d: 0 });
+    // Answered once the hub has handled everything this connection sent before it, so nothing
+    // this process did can be overtaken by what others do after it exits.
+    const answered = this.call("bye", 0).catch(() => {});
     this.#flush(); // Now, not after the burst: the caller is about to exit.
-    const transport = this.#transport ?? await this.#connecting;
-    await transport?.flushed();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      answered,
+      new Promise((resolve) => (timer = setTimeout(resolve, GOODBYE_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   #ready(transport: Transport): Transport {
@@ -411,6 +434,7 @@ export function ownHub(): HubClient {
     },
   );
   const client: HubClient = new HubClient(ref, transport);
+  client.markOwn();
   own = client;
   shared.hub = ref;
   return client;

@@ -32,6 +32,8 @@ interface HubObject {
   state: any;
   /** Queues: sessions that may hold prefetched items, to ask back when a getter must wait. */
   prefetchers?: Set<Owner>;
+  /** Queues: sessions that get from it (for fair batch sizes). */
+  consumers?: Set<Owner>;
 }
 
 interface OpContext {
@@ -113,13 +115,24 @@ const OPS: Record<string, Op> = {
     return item;
   },
   "queue.getMany": async (o, a, c, hub, id) => {
-    const max = Math.max(1, Math.min(1024, num(a[0], "count")));
+    let max = Math.max(1, Math.min(1024, num(a[0], "count")));
+    (o.consumers ??= new Set()).add(c.owner);
+    const state = o.state as QueueState;
     // Someone is about to wait while others may sit on prefetched items: ask for them back.
-    if (o.state.qsize === 0) hub.revokePrefetch(id, o, c.owner);
-    const items = await o.state.getMany(c.owner, max, c) as unknown[];
-    if (max > 1) hub.notePrefetch(id, o, c.owner);
+    if (state.qsize === 0) hub.revokePrefetch(id, o, c.owner);
+    // With several consumers, a batch takes at most a fair share of the backlog.
+    else if (o.consumers.size > 1) {
+      max = Math.min(max, Math.max(1, Math.floor(state.qsize / o.consumers.size)));
+    }
+    const items = await state.getMany(c.owner, max, c) as unknown[];
+    if (items.length > 1) hub.notePrefetch(id, o, c.owner);
     hub.publish(id, o);
     return items;
+  },
+  "queue.consumed": (o, a, c, hub, id) => {
+    if (!Array.isArray(a[0])) throw new TypeError("Invalid count");
+    o.state.consumed(c.owner, a[0].length);
+    hub.publish(id, o);
   },
   "queue.unget": (o, a, c, hub, id) => {
     if (!Array.isArray(a[0])) throw new TypeError("Invalid items");
@@ -210,7 +223,9 @@ export class HubSession {
   #handleOne(request: Request): void {
     const { i, o, d, a = [], t } = request;
     if (o === "bye") {
+      // Answered after everything sent before it on this connection was handled.
       this.#clean = true;
+      this.#reply(i, { i, r: true });
       return;
     }
     if (o === "cancel") {
@@ -271,19 +286,22 @@ export class HubSession {
     });
   }
 
-  /** The client went away: cancel its waits and release what it held. */
+  /** The client went away: release what it held (if it died) and cancel its waits. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#hub.forget(this.owner);
+    for (const id of this.#touched) this.#hub.left(id, this.owner);
+    // One that vanished died: release its permits, redeliver its unacknowledged items, break the
+    // barriers it waited at (first, so the others learn that a party died). A client that said
+    // goodbye exited normally: what it holds stays held (Python's semantics).
+    if (!this.#clean) {
+      for (const id of this.#touched) this.#hub.dropOwner(id, this.owner);
+    }
     for (const controller of this.#waits.values()) {
       controller.abort(new DOMException("Client gone", "AbortError"));
     }
     this.#waits.clear();
-    // A client that said goodbye exited normally: what it holds stays held (Python's semantics).
-    // One that vanished died: release its permits, redeliver its unacknowledged items.
-    if (this.#clean) return;
-    for (const id of this.#touched) this.#hub.dropOwner(id, this.owner);
   }
 }
 
@@ -354,6 +372,13 @@ export class HubServer {
     return obj;
   }
 
+  /** Forgets a departed session's role on object `id` (consumer, prefetcher). */
+  left(id: number, owner: Owner): void {
+    const obj = this.#objects.get(id);
+    obj?.consumers?.delete(owner);
+    obj?.prefetchers?.delete(owner);
+  }
+
   /** Releases what a departed owner held on object `id`. */
   dropOwner(id: number, owner: Owner): void {
     const obj = this.#objects.get(id);
@@ -372,7 +397,8 @@ export class HubServer {
     const v = this.#slotView;
     switch (obj.kind) {
       case "queue":
-        v.setInt32(0, s.qsize, true);
+        // Items prefetched by consumers and not used yet still count, as if in the queue.
+        v.setInt32(0, s.qsize + s.held, true);
         v.setInt32(4, s.closed ? 1 : 0, true);
         v.setInt32(8, s.unfinished ?? 0, true);
         break;

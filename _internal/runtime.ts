@@ -204,9 +204,9 @@ export async function readControl(n: number): Promise<Uint8Array> {
   return out.subarray(0, filled);
 }
 
-/** Creates a private (0700) directory for this process's runtime files. */
-export function makePrivateDir(): string {
-  const dir = Deno.makeTempDirSync({ prefix: "multiproc-" });
+/** Creates a private (0700) directory for this process's runtime files, inside `parent` if given. */
+export function makePrivateDir(parent?: string): string {
+  const dir = Deno.makeTempDirSync({ prefix: "multiproc-", dir: parent });
   Deno.chmodSync(dir, 0o700);
   return dir;
 }
@@ -511,4 +511,158 @@ export function inWorker(): boolean {
   // deno-lint-ignore no-explicit-any
   const scope = globalThis as any;
   return typeof scope.WorkerGlobalScope !== "undefined" && scope instanceof scope.WorkerGlobalScope;
+}
+
+// ---------------------------------------------------------------------------
+// TCP and Unix stream sockets for `net/` (servers and their relays).
+
+/** A socket address: TCP (`hostname`, `port`) or Unix (`path`). */
+export interface SocketAddress {
+  transport: "tcp" | "unix";
+  hostname?: string;
+  port?: number;
+  path?: string;
+}
+
+/** A stream connection, TCP or Unix: the shape of `Deno.Conn`, without Deno types. */
+export interface NetConn {
+  readonly localAddr: SocketAddress;
+  readonly remoteAddr: SocketAddress;
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  /** Reads up to `into.length` bytes; `null` at end of stream. */
+  read(into: Uint8Array): Promise<number | null>;
+  /** Writes some of `bytes`; returns how many. */
+  write(bytes: Uint8Array): Promise<number>;
+  /** Shuts down the writing side (the peer reads end of stream). */
+  closeWrite(): Promise<void>;
+  /** Closes the connection; a pending read rejects. */
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+/** A listening socket, TCP or Unix. */
+export interface NetListener {
+  /** The bound address (the real port when 0 was asked for). */
+  readonly addr: SocketAddress;
+  /** The next connection; rejects once the listener is closed. */
+  accept(): Promise<NetConn>;
+  /** Stops listening; harmless when already closed. */
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+function netAddress(addr: Deno.Addr): SocketAddress {
+  if (addr.transport === "tcp" || addr.transport === "udp") {
+    return { transport: "tcp", hostname: addr.hostname, port: addr.port };
+  }
+  return { transport: "unix", path: (addr as Deno.UnixAddr).path };
+}
+
+function wrapNetConn(conn: Deno.Conn, tcp: boolean): NetConn {
+  if (tcp) {
+    try {
+      (conn as Deno.TcpConn).setNoDelay(true);
+    } catch {
+      // Already closed by the peer: the first read will say so.
+    }
+  }
+  const localAddr = netAddress(conn.localAddr);
+  const remoteAddr = netAddress(conn.remoteAddr);
+  return {
+    localAddr,
+    remoteAddr,
+    get readable() {
+      return conn.readable;
+    },
+    get writable() {
+      return conn.writable;
+    },
+    read: (into) => conn.read(into),
+    write: (bytes) => conn.write(bytes),
+    closeWrite: () => conn.closeWrite(),
+    close() {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    },
+    ref: () => conn.ref(),
+    unref: () => conn.unref(),
+  };
+}
+
+function wrapNetListener(listener: Deno.Listener, tcp: boolean): NetListener {
+  return {
+    addr: netAddress(listener.addr),
+    accept: async () => wrapNetConn(await listener.accept(), tcp),
+    close() {
+      try {
+        listener.close();
+      } catch {
+        // Already closed.
+      }
+    },
+    ref: () => listener.ref(),
+    unref: () => listener.unref(),
+  };
+}
+
+/**
+ * Whether Deno's unstable network APIs are enabled in this runtime
+ * (`--unstable-net`, or `"unstable": ["net"]` in deno.json). Using one
+ * without the flag does not throw: the process exits with code 70, so this
+ * must be asked first. `Deno.listenDatagram` exists only under the flag.
+ */
+export function unstableNetAvailable(): boolean {
+  return typeof (Deno as unknown as Record<string, unknown>).listenDatagram === "function";
+}
+
+/**
+ * Listens on TCP. With `reusePort` (Linux `SO_REUSEPORT`: several sockets,
+ * in any processes or threads of this user, share the port and the kernel
+ * spreads connections among them), the runtime must have the unstable net
+ * APIs: this throws instead of letting Deno end the process.
+ *
+ * @throws {Error} If `reusePort` is asked for without the unstable net APIs.
+ */
+export function listenTcp(
+  options: { hostname: string; port: number; reusePort?: boolean },
+): NetListener {
+  if (options.reusePort && !unstableNetAvailable()) {
+    throw new Error(
+      "Cannot listen with reusePort as Deno's unstable net APIs are not enabled: run deno with --unstable-net",
+    );
+  }
+  const listener = Deno.listen({
+    transport: "tcp",
+    hostname: options.hostname,
+    port: options.port,
+    ...(options.reusePort ? { reusePort: true } : {}),
+  });
+  return wrapNetListener(listener, true);
+}
+
+/** Listens on a Unix socket, handing out full connections (streams and half-close). */
+export function listenUnixNet(path: string): NetListener {
+  return wrapNetListener(Deno.listen({ transport: "unix", path }), false);
+}
+
+/** Connects to a Unix socket, as a full connection (streams and half-close). */
+export async function connectUnixNet(path: string): Promise<NetConn> {
+  return wrapNetConn(await Deno.connect({ transport: "unix", path }), false);
+}
+
+/** Whether an error from a socket operation only means that the connection or listener is gone. */
+export function isClosedSocketError(error: unknown): boolean {
+  return error instanceof Deno.errors.BadResource ||
+    error instanceof Deno.errors.Interrupted ||
+    error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted ||
+    error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.UnexpectedEof;
 }

@@ -38,11 +38,20 @@ export interface HubBinding {
   params: unknown;
 }
 
-/** Creates a new object on this process's hub. */
-export function createHubObject(kind: string, params: unknown): HubBinding {
+/**
+ * Creates a new object on this process's hub. `initialStatus` is written to
+ * its status slots at once, so synchronous reads are right before the hub has
+ * even seen the object.
+ */
+export function createHubObject(
+  kind: string,
+  params: unknown,
+  initialStatus: number[] = [],
+): HubBinding {
   const client = ownHub();
   const id = newObjectId();
   client.declare(id, kind, params);
+  initialStatus.forEach((value, slot) => client.setStatus(id, slot, value));
   return { client, id, kind, params };
 }
 
@@ -55,6 +64,7 @@ export function bindHubObject(handle: HubHandle): HubBinding {
 
 /** The handle that describes `binding` (for `[toHandle]`). */
 export function hubHandle(binding: HubBinding, module: string): HubHandle {
+  binding.client.ensureListening();
   return {
     kind: binding.kind,
     hubKind: binding.kind,

@@ -727,6 +727,9 @@ export class QueueState {
   #closed = false;
   #unfinished = 0;
   #redelivered = 0;
+  /** Items handed out in a batch beyond the one the get returned: held by a client until used. */
+  #held = new Map<Owner, unknown[]>();
+  #heldCount = 0;
   #seq = 0;
   /** Outstanding items by sequence number, so in the order they were taken. */
   #outstanding = new Map<number, Outstanding>();
@@ -786,6 +789,28 @@ export class QueueState {
   }
 
   /** Total number of items redelivered by {@linkcode QueueState.dropOwner}. */
+  /** How many items handed out in batches are not used yet (counted in the published size). */
+  get held(): number {
+    return this.#heldCount;
+  }
+
+  /**
+   * Records that `owner` used `n` of the items it holds (from a batch
+   * `getMany` returned), oldest first.
+   *
+   * @param owner The caller.
+   * @param n How many it used.
+   */
+  consumed(owner: Owner, n: number): void {
+    const held = this.#held.get(owner);
+    if (held === undefined) return;
+    const k = Math.min(n, held.length);
+    held.splice(0, k);
+    this.#heldCount -= k;
+    if (held.length === 0) this.#held.delete(owner);
+  }
+
+  /** How many items were put back for redelivery after their consumer died. */
   get redelivered(): number {
     return this.#redelivered;
   }
@@ -955,9 +980,23 @@ export class QueueState {
    * were taken, to waiting getters first. `unfinished` does not change.
    *
    * @param owner The dead caller.
-   * @returns How many items were redelivered (always 0 if not joinable).
+   * For a plain queue, the items it had been handed in a batch and had not
+   * used are redelivered (what it used is gone, as in Python).
+   *
+   * @returns How many items were redelivered.
    */
   dropOwner(owner: Owner): number {
+    const held = this.#held.get(owner);
+    if (held !== undefined) {
+      this.#heldCount -= held.length;
+      this.#held.delete(owner);
+      if (!this.#joinable) {
+        // A plain queue forgets what a consumer used, but not what it never got to use.
+        this.#redelivered += held.length;
+        this.#deliver(held, true);
+        return held.length;
+      }
+    }
     const mine = this.#byOwner.get(owner);
     if (mine === undefined) return 0;
     this.#byOwner.delete(owner);
@@ -982,6 +1021,11 @@ export class QueueState {
    * @param items The unused items, oldest first.
    */
   unget(owner: Owner, items: readonly unknown[]): void {
+    const held = this.#held.get(owner);
+    if (held !== undefined) {
+      this.#heldCount -= held.length;
+      this.#held.delete(owner);
+    }
     if (items.length === 0) return;
     const mine = this.#byOwner.get(owner);
     if (mine !== undefined) {
@@ -1032,7 +1076,9 @@ export class QueueState {
     let next = 0;
     while (next < items.length && this.#getters.size > 0) {
       const getter = this.#getters.peek() as Getter;
-      const batch = items.slice(next, next + getter.max);
+      // Several getters waiting share the items instead of the first taking them all.
+      const share = Math.ceil((items.length - next) / this.#getters.size);
+      const batch = items.slice(next, next + Math.min(getter.max, share));
       next += batch.length;
       this.#track(getter.owner, batch);
       this.#getters.wakeFirst(batch);
@@ -1059,6 +1105,12 @@ export class QueueState {
 
   /** Records items returned to `owner` as outstanding (joinable queues only). */
   #track(owner: Owner, items: readonly unknown[]): void {
+    if (items.length > 1) {
+      const held = this.#held.get(owner);
+      if (held === undefined) this.#held.set(owner, items.slice(1));
+      else for (let i = 1; i < items.length; i++) held.push(items[i]);
+      this.#heldCount += items.length - 1;
+    }
     if (!this.#joinable) return;
     let mine = this.#byOwner.get(owner);
     if (mine === undefined) {

@@ -29,3 +29,4 @@ export * from "./current_process.ts";
 export * from "./parent_process.ts";
 export * from "./active_children.ts";
 export * from "./cpu_count.ts";
+export * from "./target_spec.ts";

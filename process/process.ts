@@ -356,7 +356,12 @@ export class Process {
     const record: ChildRecord = {
       daemon: this.#daemon,
       beforeMainDone: !isMainDone(),
-      terminate: () => this.terminate(),
+      // Python terminates daemonic children at exit and then joins them: the program (and its
+      // hub, which they may be using) stays up until they are gone.
+      terminate: () => {
+        this.terminate();
+        handle.ref();
+      },
       process: this,
     };
     addChild(record);
@@ -471,7 +476,7 @@ export class Process {
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#role !== "child" || !this.#exited) return;
     if (this.#exitCode === null) this.terminate();
-    await this.#exited;
+    await this.join(); // join() keeps the program alive while waiting, even for a daemon.
   }
 
   /** A Python-like description, e.g. `<Process name='Process-1' pid=123 stopped exitcode=0>`. */

@@ -51,12 +51,15 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
    * @throws {Error} If called more times than items were put.
    */
   taskDone(): void {
-    const { client, id } = this.binding;
-    if (client.status(id, 2) <= 0) {
+    // The published count does not yet include calls still on their way to the hub.
+    if (this.hubStatus(2) - this.#inFlight <= 0) {
       throw new Error("Cannot mark a task done: task_done() called too many times");
     }
-    client.post("queue.taskDone", id);
+    this.#inFlight++;
+    this.hubCall("queue.taskDone").catch(() => {}).finally(() => this.#inFlight--);
   }
+
+  #inFlight = 0;
 
   /**
    * Waits until every item put has been marked done.
@@ -66,12 +69,11 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
    */
   async join(options: QueueOptions = {}): Promise<boolean> {
     checkTimeout(options.timeout, "join queue");
-    const { client, id } = this.binding;
-    return await client.call("queue.join", id, [], options) as boolean;
+    return await this.hubCall("queue.join", options) as boolean;
   }
 
   /** The number of unfinished tasks (a snapshot). */
   unfinishedTasks(): number {
-    return this.binding.client.status(this.binding.id, 2);
+    return this.hubStatus(2);
   }
 }

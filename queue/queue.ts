@@ -88,6 +88,8 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   #want = 1;
   #prefetching = false;
   #closedHere = false;
+  /** This object's puts not yet counted by the hub, minus its gets not yet reported to it. */
+  #inFlight = 0;
 
   /**
    * Creates a queue.
@@ -134,9 +136,25 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
     registerReviver("queue", (data) => Queue.revive(Queue, data));
   }
 
-  /** The hub binding, for subclasses. */
-  protected get binding(): HubBinding {
-    return this.#b;
+  /**
+   * Sends an operation on this queue to its hub and waits for the reply (for subclasses).
+   *
+   * @param op The operation, e.g. `"queue.join"`.
+   * @param options `timeout` (ms) and `signal`.
+   * @returns The hub's reply.
+   */
+  protected hubCall(op: string, options: QueueOptions = {}): Promise<unknown> {
+    return this.#b.client.call(op, this.#b.id, [], options);
+  }
+
+  /**
+   * Reads one of this queue's published counters (for subclasses): 0 size, 1 closed, 2 unfinished.
+   *
+   * @param slot Which counter.
+   * @returns Its value (a snapshot).
+   */
+  protected hubStatus(slot: number): number {
+    return this.#b.client.status(this.#b.id, slot);
   }
 
   /** The capacity (0: unbounded). */
@@ -172,8 +190,13 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
     if (this.#maxsize === 0 && options.signal === undefined) {
       // Unbounded: like Python's feeder thread, return once the item is on its way. Puts
       // made before the next flush travel together as one request.
-      client.appendToBatch("queue.putMany", id, encoded).catch((error) =>
-        this.#asyncError ??= error
+      this.#inFlight++;
+      client.appendToBatch("queue.putMany", id, encoded).then(
+        () => this.#inFlight--,
+        (error) => {
+          this.#inFlight--;
+          this.#asyncError ??= error;
+        },
       );
       return;
     }
@@ -202,8 +225,13 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
     let encoded: Encoded;
     if (this.#bufferHead < this.#buffer.length) {
       encoded = this.#buffer[this.#bufferHead++];
+      // Tell the hub (batched with other traffic) so a crash redelivers only what was not used.
+      this.#inFlight--;
+      this.#b.client.appendToBatch("queue.consumed", this.#b.id, 1).finally(() => this.#inFlight++);
     } else {
-      const want = this.#want;
+      // A bounded queue is about backpressure: no fetching ahead, so a producer never runs ahead
+      // of maxsize.
+      const want = this.#maxsize > 0 ? 1 : this.#want;
       const { client, id } = this.#b;
       const items = await client.call("queue.getMany", id, [want], options) as Encoded[];
       // Fetch more at once while there is a backlog, back to one at a time when there is not.
@@ -212,6 +240,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
       if (items.length > 1) {
         if (this.#bufferHead < this.#buffer.length) {
           this.#buffer = this.#buffer.slice(this.#bufferHead).concat(items.slice(1));
+          this.#bufferHead = 0;
         } else {
           this.#buffer = items;
           this.#bufferHead = 1;
@@ -225,9 +254,8 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   /**
    * Prefetched items belong to the queue until this caller uses them: the
    * hub asks for them back when another consumer has to wait, and they are
-   * given back at a clean exit. (If this process dies, a JoinableQueue
-   * redelivers them; a plain Queue loses them, as Python loses an item a
-   * dying consumer got.)
+   * given back at a clean exit; if this process dies, the hub redelivers the
+   * ones it had not used yet.
    */
   #watchPrefetch(): void {
     if (this.#prefetching) return;
@@ -253,9 +281,13 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
     return this.get({ timeout: 0 });
   }
 
-  /** The number of items (a snapshot, as approximate as Python's). */
+  /**
+   * The number of items (a snapshot, as approximate as Python's across
+   * processes). It counts this object's own puts and gets at once, like
+   * Python's, even before the hub has seen them.
+   */
   qsize(): number {
-    return this.#b.client.status(this.#b.id, 0);
+    return Math.max(0, this.#b.client.status(this.#b.id, 0) + this.#inFlight);
   }
 
   /** Whether the queue is empty (a snapshot). */

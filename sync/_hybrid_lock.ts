@@ -25,7 +25,9 @@ import { type AcquireOptions, FileLock } from "./_file_lock.ts";
 
 const STATE = 0;
 const TIER = 1;
-const WORDS = 2;
+/** Waits abandoned by an abort: their futex registrations linger and could swallow a wake-up. */
+const STALE = 2;
+const WORDS = 3;
 
 /** A lock shared by the threads of this process and, once shared, by other processes. */
 export class HybridLock {
@@ -75,10 +77,13 @@ export class HybridLock {
       if (left <= 0) return false;
       const waiting = Atomics.waitAsync(words, STATE, 2, Math.min(left, 2 ** 31 - 1));
       if (waiting.async) {
-        // A pending waitAsync does not keep the runtime alive; a timer does, like a blocking acquire.
-        const keepAlive = setTimeout(() => {}, Math.min(left, 2 ** 31 - 1));
+        // A pending waitAsync does not keep the runtime alive; a timer does, like a blocking
+        // acquire. It outlasts the wait and is cleared as soon as the wait ends.
+        const keepAlive = setTimeout(() => {}, 2 ** 31 - 1);
         try {
-          await (signal ? raceAbort(waiting.value, signal) : waiting.value);
+          await (signal
+            ? raceAbort(waiting.value, signal, () => Atomics.add(words, STALE, 1))
+            : waiting.value);
         } finally {
           clearTimeout(keepAlive);
         }
@@ -89,9 +94,17 @@ export class HybridLock {
   }
 
   #unfutex(): void {
-    if (Atomics.sub(this.#words, STATE, 1) !== 1) {
-      Atomics.store(this.#words, STATE, 0);
-      Atomics.notify(this.#words, STATE, 1);
+    const words = this.#words;
+    if (Atomics.sub(words, STATE, 1) !== 1) {
+      Atomics.store(words, STATE, 0);
+      // Wake one waiter; after an aborted wait, wake them all so a stale registration cannot
+      // swallow the wake-up (the others find the lock taken and wait again).
+      if (Atomics.load(words, STALE) === 0) {
+        Atomics.notify(words, STATE, 1);
+      } else {
+        Atomics.store(words, STALE, 0);
+        Atomics.notify(words, STATE);
+      }
     }
   }
 
@@ -111,8 +124,49 @@ export class HybridLock {
   async acquire(options: AcquireOptions = {}): Promise<boolean> {
     const { timeout, signal } = options;
     signal?.throwIfAborted();
-    if (this.tryAcquire()) return true;
+    if (this.#local.length === 0 && this.tryAcquire()) return true;
     if (timeout !== undefined && timeout <= 0) return false;
+    if (this.#held || this.#local.length > 0) {
+      // Another caller of this same object (this thread) holds it: queue here, FIFO, and be
+      // handed the lock directly on release.
+      return await this.#waitLocal(timeout, signal);
+    }
+    return await this.#acquireShared(timeout, signal);
+  }
+
+  #local: { settle(ok: boolean, error?: unknown): void }[] = [];
+
+  #waitLocal(timeout?: number, signal?: AbortSignal): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const entry = {
+        settle: (ok: boolean, error?: unknown) => {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+          if (error !== undefined) reject(error);
+          else resolve(ok);
+        },
+      };
+      const remove = () => {
+        const i = this.#local.indexOf(entry);
+        if (i >= 0) this.#local.splice(i, 1);
+      };
+      const onAbort = () => {
+        remove();
+        entry.settle(false, signal!.reason);
+      };
+      if (timeout !== undefined) {
+        timer = setTimeout(() => {
+          remove();
+          entry.settle(false);
+        }, timeout);
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#local.push(entry);
+    });
+  }
+
+  async #acquireShared(timeout?: number, signal?: AbortSignal): Promise<boolean> {
     const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
     if (!(await this.#futex(deadline, signal))) return false;
     if (Atomics.load(this.#words, TIER) === 2) {
@@ -139,6 +193,12 @@ export class HybridLock {
         `Cannot release ${this.file.what} as it is not held: release() was called more times than ` +
           `acquire(), or by a process or thread that did not acquire it`,
       );
+    }
+    const next = this.#local.shift();
+    if (next) {
+      // Direct hand-off to the next caller of this object: the lock stays held.
+      next.settle(true);
+      return;
     }
     this.#held = false;
     if (this.#tookFlock) this.file.release();
@@ -174,9 +234,16 @@ export class HybridLock {
   }
 }
 
-function raceAbort(promise: Promise<unknown>, signal: AbortSignal): Promise<unknown> {
+function raceAbort(
+  promise: Promise<unknown>,
+  signal: AbortSignal,
+  onAbandon: () => void,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => {
+      onAbandon();
+      reject(signal.reason);
+    };
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then((value) => {
       signal.removeEventListener("abort", onAbort);

@@ -167,11 +167,14 @@ export class Barrier implements Shareable {
 
   /** Breaks the barrier: current and future waiters reject with BrokenBarrierError until `reset()`. */
   abort(): void {
+    this.#b.client.setStatus(this.#b.id, 1, 1); // Seen at once by `broken`, as in Python.
     this.#b.client.post("barrier.abort", this.#b.id);
   }
 
   /** Returns the barrier to its initial state; current waiters reject with BrokenBarrierError. */
   reset(): void {
+    this.#b.client.setStatus(this.#b.id, 1, 0);
+    this.#b.client.setStatus(this.#b.id, 0, 0);
     this.#b.client.post("barrier.reset", this.#b.id);
   }
 

@@ -106,8 +106,8 @@ export class Condition implements Shareable {
    * @param options `timeout` (ms) and `signal`.
    * @returns `true` once acquired, `false` on timeout.
    */
-  acquire(options: AcquireOptions = {}): Promise<boolean> {
-    return this.#lock.acquire(options);
+  async acquire(options: AcquireOptions = {}): Promise<boolean> {
+    return await this.#lock.acquire(options);
   }
 
   /** Releases the underlying lock. */
@@ -121,8 +121,8 @@ export class Condition implements Shareable {
    * @param options `timeout` (ms) and `signal`.
    * @returns A guard whose disposal releases the lock.
    */
-  hold(options: AcquireOptions = {}): Promise<Disposable> {
-    return this.#lock.hold(options);
+  async hold(options: AcquireOptions = {}): Promise<Disposable> {
+    return await this.#lock.hold(options);
   }
 
   #owned(what: string): void {

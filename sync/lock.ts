@@ -88,7 +88,11 @@ export class Lock implements Shareable {
    * @throws {RangeError} For a negative timeout.
    */
   acquire(options: AcquireOptions = {}): Promise<boolean> {
-    checkTimeout(options.timeout, "acquire lock");
+    try {
+      checkTimeout(options.timeout, "acquire lock");
+    } catch (error) {
+      return Promise.reject(error); // A blocking call reports bad input as a rejection.
+    }
     return this.#lock.acquire(options);
   }
 

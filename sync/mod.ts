@@ -33,3 +33,4 @@ export * from "./condition.ts";
 export * from "./barrier.ts";
 export * from "./value.ts";
 export * from "./shared_array.ts";
+export * from "./shareable.ts";

@@ -61,7 +61,7 @@ export class Semaphore implements Shareable {
       );
     }
     const bounded = (new.target as typeof Semaphore).bounded;
-    this.#b = createHubObject("semaphore", bounded ? { value, bound: value } : { value });
+    this.#b = createHubObject("semaphore", bounded ? { value, bound: value } : { value }, [value]);
   }
 
   /** Whether instances refuse to be released above their initial value. */
@@ -123,7 +123,11 @@ export class Semaphore implements Shareable {
     if (bound !== undefined && this.getValue() + n > bound) {
       throw new Error("Cannot release semaphore: semaphore released too many times");
     }
-    this.#b.client.post("semaphore.release", this.#b.id, [n]);
+    const { client, id } = this.#b;
+    // Published at once (the hub rewrites it when it has handled the release), so that
+    // getValue() and a following release() see it, as in Python.
+    client.setStatus(id, 0, this.getValue() + n);
+    client.post("semaphore.release", id, [n]);
   }
 
   /** The number of free permits (a snapshot; Python's `get_value()`). */

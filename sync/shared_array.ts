@@ -39,6 +39,7 @@ import { RLock } from "./rlock.ts";
  */
 export class SharedArray<T extends Typecode = Typecode>
   implements Shareable, Iterable<ElementOf<T>> {
+  /** Element `index`, read and written in shared memory (like Python's `arr[i]`). */
   [index: number]: ElementOf<T>;
   #memory: SharedMemory;
   #lock: RLock | undefined;

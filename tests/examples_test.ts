@@ -1,5 +1,5 @@
 /** Runs every example in examples/ as a program and checks its output. */
-import { equal, match, ok } from "node:assert/strict";
+import { equal, match, notEqual, ok } from "node:assert/strict";
 import { runDeno } from "./_helpers.ts";
 
 const EXAMPLES = new URL("../examples/", import.meta.url);
@@ -65,4 +65,230 @@ Deno.test("examples/process_daemon.ts: a daemon has no children and is terminate
   equal(out[2], "main process");
   equal(out[3], "main-------");
   equal(out.slice(4).join(","), "456,end456");
+});
+
+/** The lines after the line `heading` up to the next line in `headings` (or the end). */
+function section(out: string[], heading: string, next?: string): string[] {
+  const start = out.indexOf(heading);
+  ok(start >= 0, `missing heading ${JSON.stringify(heading)}`);
+  const end = next === undefined ? out.length : out.indexOf(next, start + 1);
+  ok(end > start, `missing heading ${JSON.stringify(next)}`);
+  return out.slice(start + 1, end);
+}
+
+/** Asserts each value occurs exactly once in `values`, and nothing else does. */
+function assertExactlyOnce(values: string[], expected: string[], what: string): void {
+  equal(
+    [...values].sort().join(","),
+    [...expected].sort().join(","),
+    `${what}: ${values.length} of ${expected.length}`,
+  );
+}
+
+Deno.test("examples/sync_mutex.ts keeps each process's lines together only with the lock", async () => {
+  const out = lines(await run("sync_mutex.ts"));
+  const names = ["process 0", "process 1", "process 2"];
+  const unlocked = section(
+    out,
+    "without a lock (lines interleave):",
+    "with a lock (each process's lines together):",
+  );
+  const locked = section(out, "with a lock (each process's lines together):");
+  for (const part of [unlocked, locked]) {
+    equal(part.length, 9);
+    for (const name of names) {
+      equal(
+        part.filter((l) => l.startsWith(`${name} `)).join(","),
+        `${name} 1,${name} 2,${name} 3`,
+      );
+    }
+  }
+  // With the lock: three contiguous blocks, one per process.
+  const order: string[] = [];
+  for (let i = 0; i < 9; i += 3) {
+    const name = locked[i].slice(0, -2);
+    equal(locked.slice(i, i + 3).join(","), `${name} 1,${name} 2,${name} 3`);
+    order.push(name);
+  }
+  assertExactlyOnce(order, names, "locked blocks");
+});
+
+Deno.test("examples/sync_tickets.ts sells exactly one ticket with a lock or with join", async () => {
+  const out = lines(await run("sync_tickets.ts"));
+  const a = section(out, "variant a: no lock", "variant b: a lock around get() only");
+  const b = section(
+    out,
+    "variant b: a lock around get() only",
+    "variant c: start + join each process (serial)",
+  );
+  const c = section(out, "variant c: start + join each process (serial)");
+  const bought = (part: string[]) => part.filter((l) => l.endsWith("> bought a ticket")).length;
+
+  // a: a race; at least one sold, possibly more (oversold), as counted by the buyers.
+  const soldA = Number(a.at(-1)!.match(/^variant a: sold (\d+) of 1 \(db count now 0\)$/)![1]);
+  ok(soldA >= 1);
+  equal(bought(a), soldA);
+  equal(a.filter((l) => l.includes(" sees ")).length, 10);
+
+  equal(b.at(-1), "variant b: sold 1 of 1 (db count now 0)");
+  equal(bought(b), 1);
+  equal(b.filter((l) => l.endsWith("> failed to buy a ticket")).length, 9);
+
+  equal(c.at(-1), "variant c: sold 1 of 1 (db count now 0)");
+  const serial = ["<passer-by 0> sees 1 ticket(s) left", "<passer-by 0> bought a ticket"];
+  for (let i = 1; i < 10; i++) {
+    serial.push(
+      `<passer-by ${i}> sees 0 ticket(s) left`,
+      `<passer-by ${i}> failed to buy a ticket`,
+    );
+  }
+  equal(c.slice(0, -1).join("\n"), serial.join("\n"));
+});
+
+Deno.test("examples/queue_basics.ts shows full(), Full, FIFO gets, empty() and Empty", async () => {
+  equal(
+    await run("queue_basics.ts"),
+    [
+      "full(): true",
+      "putNowait(4) on a full queue: Full",
+      "hello",
+      "{ a: 1 }",
+      "[ 1, 2, 3, 4 ]",
+      "empty(): true",
+      "getNowait() on an empty queue: Empty",
+      "get({ timeout: 200 }) on an empty queue: Empty",
+      "",
+    ].join("\n"),
+  );
+});
+
+Deno.test("examples/queue_producer_consumer.ts: every bun made is eaten exactly once", async () => {
+  const out = lines(await run("queue_producer_consumer.ts"));
+  const direct = section(
+    out,
+    "1. direct calls",
+    "2. one producer, one consumer, a queue between them",
+  );
+  equal(
+    direct.join(","),
+    "producer made bun 0,consumer ate bun 0,producer made bun 1,consumer ate bun 1," +
+      "producer made bun 2,consumer ate bun 2",
+  );
+
+  const one = section(
+    out,
+    "2. one producer, one consumer, a queue between them",
+    "3. four producers, three consumers, one null per consumer",
+  );
+  const ten = Array.from({ length: 10 }, (_, i) => `bun ${i}`);
+  equal(
+    one.filter((l) => l.startsWith("producer made ")).join(","),
+    ten.map((b) => `producer made ${b}`).join(","),
+  );
+  // One consumer: it eats them in the order they were made.
+  equal(
+    one.filter((l) => l.startsWith("consumer ate ")).join(","),
+    ten.map((b) => `consumer ate ${b}`).join(","),
+  );
+  equal(one.at(-1), "main: all buns eaten, the consumer still waits: isAlive() = true");
+
+  const many = section(out, "3. four producers, three consumers, one null per consumer");
+  const made = many.map((l) => l.match(/^producer [A-D] made (bun [A-D]\d)$/)?.[1]).filter((b) =>
+    b !== undefined
+  );
+  const eaten = many.map((l) => l.match(/^consumer [1-3] ate (bun [A-D]\d)$/)?.[1]).filter((b) =>
+    b !== undefined
+  );
+  const expected = ["A", "B", "C", "D"].flatMap((p) =>
+    Array.from({ length: 10 }, (_, i) => `bun ${p}${i}`)
+  );
+  assertExactlyOnce(made, expected, "buns made");
+  assertExactlyOnce(eaten, expected, "buns eaten");
+  for (const bun of expected) {
+    ok(
+      many.findIndex((l) => l.endsWith(` made ${bun}`)) <
+        many.findIndex((l) => l.endsWith(` ate ${bun}`)),
+      `${bun} eaten before it was made`,
+    );
+  }
+  equal(many.length, 40 + 40 + 2);
+  equal(many.at(-2), "main");
+  equal(many.at(-1), "exit codes: 0 0 0 0 0 0 0");
+});
+
+Deno.test("examples/queue_joinable.ts: producers return once every bun is eaten, then main ends", async () => {
+  const out = lines(await run("queue_joinable.ts"));
+  const expected = ["A", "B", "C"].flatMap((p) => [0, 1, 2].map((i) => `bun ${p}${i}`));
+  const made = out.map((l) => l.match(/^producer [A-C] made (bun [A-C]\d)$/)?.[1]).filter((b) =>
+    b !== undefined
+  );
+  const eaten = out.map((l) => l.match(/^consumer [12] ate (bun [A-C]\d)$/)?.[1]).filter((b) =>
+    b !== undefined
+  );
+  assertExactlyOnce(made, expected, "buns made");
+  assertExactlyOnce(eaten, expected, "buns eaten");
+  equal(out.length, 9 + 9 + 1);
+  equal(out.at(-1), "main");
+});
+
+/** The lines of `out` that start with `prefix`, and the others. */
+function split(out: string[], prefix: string): [string[], string[]] {
+  return [out.filter((l) => l.startsWith(prefix)), out.filter((l) => !l.startsWith(prefix))];
+}
+
+Deno.test("examples/thread_start.ts starts a thread with a target and with a subclass", async () => {
+  const out = lines(await run("thread_start.ts"));
+  equal(out.length, 6);
+  // Each part joins its thread before the next starts. "main thread N" usually comes first (a
+  // thread takes milliseconds to boot), but the threads race with it, so only their order is checked.
+  const [one, main1] = split(out.slice(0, 3), "child thread 1 ");
+  equal(main1.join(","), "main thread 1");
+  equal(one.join(","), "child thread 1 piaoing,child thread 1 piao ended");
+  const [two, main2] = split(out.slice(3), "child thread 2 ");
+  equal(main2.join(","), "main thread 2");
+  equal(two.join(","), "child thread 2 in running,child thread 2 is done");
+});
+
+Deno.test("examples/thread_vs_process.ts: start costs, a module variable vs a Value, the same pid", async () => {
+  const out = lines(await run("thread_vs_process.ts"));
+  equal(out.length, 7);
+  match(out[0], /^thread start\+join: \d+ ms$/);
+  match(out[1], /^process start\+join: \d+ ms$/);
+  equal(out[2], "main thread n = 100");
+  equal(out[3], "main thread shared.value = 0");
+  const mainPid = out[4].match(/^main pid: (\d+)$/)![1];
+  match(out[5], new RegExp(`^child thread pid: ${mainPid}, ppid: \\d+$`));
+  const child = out[6].match(/^child process pid: (\d+), ppid: (\d+)$/)!;
+  notEqual(child[1], mainPid);
+  equal(child[2], mainPid);
+});
+
+Deno.test("examples/thread_methods.ts shows currentThread().name, isAlive, activeCount, enumerate", async () => {
+  const [thread, main] = split(lines(await run("thread_methods.ts")), "child thread 1 ");
+  equal(thread.join(","), "child thread 1 is running,child thread 1 is done");
+  equal(main.length, 5);
+  equal(main[0], "isAlive(): true");
+  equal(main[1], "main thread name: MainThread");
+  equal(main[2], "activeCount(): 2");
+  match(
+    main[3],
+    /^enumerate\(\): \[<Thread\(MainThread, started 1\)>, <Thread\(child thread 1, started \d+\)>\]$/,
+  );
+  equal(main[4], "after join(): isAlive() = false, activeCount() = 1");
+});
+
+Deno.test("examples/thread_daemon.ts: daemon threads stop when main and non-daemon threads are done", async () => {
+  const out = lines(await run("thread_daemon.ts"));
+  // sayhi is a daemon: it never says hello.
+  equal(out[0], "main thread");
+  equal(out[1], "true");
+  ok(!out.some((l) => l.includes("say hello")));
+  // The quiz, in Python's order (123 and 456 may swap, as the threads race).
+  equal(out.slice(2, 4).sort().join(","), "123,456");
+  equal(out[4], "--------main--------");
+  equal(out.slice(5).sort().join(","), "end123,end456");
+});
+
+Deno.test("examples/thread_mutex.ts: 100 threads decrement n under a Lock to exactly 0", async () => {
+  equal(await run("thread_mutex.ts"), "main 0\n");
 });

@@ -297,8 +297,8 @@ export class Thread {
       args: encode(this.#args, { ...options, root: "args" }),
       fields: encode(fields, { ...options, root: "this" }),
     };
-    // Threads share the process's hub (started now if needed, in the background).
-    ownHub();
+    // Threads share the process's hub (started now if needed, in the background), through its socket.
+    ownHub().ensureListening();
     const shared = processShared();
     const identity: ThreadIdentity = {
       name: this.#name,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { TargetSpec } from "../_internal/target.ts";
+import type { TargetRef, TargetSpec } from "../_internal/target.ts";
 import { LIBRARY_CLASS } from "./_revive.ts";
 import { Thread } from "./thread.ts";
 
@@ -38,7 +38,12 @@ export class Timer extends Thread {
   /** Shared flag: 1 once cancelled. */
   cancelled: Int32Array;
 
-  static readonly [LIBRARY_CLASS] = { module: import.meta.url, export: "Timer", hash: 0 };
+  /** Where a thread finds this class (it is not exported by the caller's module). */
+  static readonly [LIBRARY_CLASS]: TargetRef = {
+    module: import.meta.url,
+    export: "Timer",
+    hash: 0,
+  };
 
   /**
    * Creates a timer.

@@ -1,0 +1,71 @@
+/**
+ * Running a connection handler, the same way in every mode: a function is
+ * called with `(conn, client, server)`; a class (anything whose prototype
+ * has `handle`, like a `BaseRequestHandler` subclass) is instantiated with
+ * the same three values and its `setup()`, `handle()` and `finish()` are
+ * awaited in turn (Python's `BaseRequestHandler.__init__`).
+ *
+ * @module
+ */
+
+import { sourceHash, type TargetRef } from "../_internal/target.ts";
+import type {
+  RequestConn,
+  RequestHandlerClass,
+  RequestHandlerFunction,
+  ServerInfo,
+  TcpAddress,
+} from "./types.ts";
+
+/** A handler as given to a server: a function or a handler class. */
+export type Handler = RequestHandlerFunction | RequestHandlerClass;
+
+/** Whether `value` is a handler class (its prototype has a `handle` method). */
+export function isHandlerClass(value: unknown): value is RequestHandlerClass {
+  return typeof value === "function" &&
+    typeof (value as { prototype?: { handle?: unknown } }).prototype?.handle === "function";
+}
+
+/** Runs `handler` for one connection; resolves when it is done, rejects with its error. */
+export async function runHandler(
+  handler: Handler,
+  conn: RequestConn,
+  client: TcpAddress,
+  server: ServerInfo,
+): Promise<void> {
+  if (isHandlerClass(handler)) {
+    const instance = new handler(conn, client, server);
+    await instance.setup?.();
+    try {
+      await instance.handle();
+    } finally {
+      await instance.finish?.();
+    }
+  } else {
+    await (handler as RequestHandlerFunction)(conn, client, server);
+  }
+}
+
+/**
+ * Imports a handler by module URL and export name, in the process or thread
+ * that runs it, and checks it is the parent's (same source text).
+ *
+ * @throws {TypeError} If the export is missing, not a function or class, or a different one.
+ */
+export async function importHandler(ref: TargetRef, where: string): Promise<Handler> {
+  const module = await import(ref.module);
+  const value = module[ref.export];
+  if (typeof value !== "function") {
+    throw new TypeError(
+      `Cannot run the connection handler in ${where} as ${ref.module} has no function or class ` +
+        `export named "${ref.export}": export the handler`,
+    );
+  }
+  if (ref.hash !== 0 && sourceHash(value) !== ref.hash) {
+    throw new TypeError(
+      `Cannot run the connection handler in ${where} as export "${ref.export}" of ${ref.module} ` +
+        `is not the server's handler: give the handler a unique name, or pass { module, export }`,
+    );
+  }
+  return value as Handler;
+}

@@ -1,0 +1,109 @@
+/**
+ * The parent side of the private channel between a server and its runners
+ * (the processes or threads that run handlers): a Unix socket in this
+ * process's private (0700) runtime folder. Every connection to it starts
+ * with a hello frame carrying a random token, so only runners started by
+ * this server are served; the hello names the runner and what the
+ * connection is for ("control" for messages, "data" for a relayed client).
+ *
+ * @module
+ */
+
+import { runtimeDir } from "../_internal/context.ts";
+import {
+  listenUnixNet,
+  type NetConn,
+  type NetListener,
+  randomKey,
+  removeTree,
+} from "../_internal/runtime.ts";
+import { readFrameFrom } from "./_conn.ts";
+
+/** The first frame on every connection from a runner. */
+export interface Hello {
+  token: string;
+  runner: number;
+  kind: "control" | "data";
+}
+
+/** How long a new connection may take to say hello before it is dropped. */
+const HELLO_TIMEOUT_MS = 10_000;
+
+/** Routes authenticated runner connections to the runner they name. */
+export type HelloHandler = (kind: Hello["kind"], conn: NetConn) => void;
+
+/** The Unix socket runners connect to; see the module doc. */
+export class RunnerHub {
+  /** Socket path, passed to runners. */
+  readonly path: string;
+  /** Shared secret, passed to runners. */
+  readonly token: string;
+  #listener: NetListener;
+  #routes = new Map<number, HelloHandler>();
+  #greeting = new Set<NetConn>();
+  #closed = false;
+  #loop: Promise<void>;
+
+  constructor() {
+    this.path = `${runtimeDir()}/net-${randomKey(6)}.sock`;
+    this.token = randomKey();
+    this.#listener = listenUnixNet(this.path);
+    this.#loop = this.#acceptLoop();
+  }
+
+  /** Routes connections that name `runner` to `handler`. */
+  register(runner: number, handler: HelloHandler): void {
+    this.#routes.set(runner, handler);
+  }
+
+  /** Stops routing to `runner`: its later connections are closed. */
+  unregister(runner: number): void {
+    this.#routes.delete(runner);
+  }
+
+  async #acceptLoop(): Promise<void> {
+    while (!this.#closed) {
+      let conn: NetConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch {
+        if (this.#closed) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      this.#greet(conn);
+    }
+  }
+
+  async #greet(conn: NetConn): Promise<void> {
+    this.#greeting.add(conn);
+    const timer = setTimeout(() => conn.close(), HELLO_TIMEOUT_MS);
+    let hello: Hello | undefined;
+    try {
+      hello = await readFrameFrom(conn) as Hello | undefined;
+    } catch {
+      hello = undefined;
+    } finally {
+      clearTimeout(timer);
+      this.#greeting.delete(conn);
+    }
+    const route = hello && typeof hello === "object" && hello.token === this.token
+      ? this.#routes.get(hello.runner)
+      : undefined;
+    if (!route || this.#closed || (hello!.kind !== "control" && hello!.kind !== "data")) {
+      conn.close();
+      return;
+    }
+    route(hello!.kind, conn);
+  }
+
+  /** Stops listening and removes the socket file; connections already routed are not touched. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listener.close();
+    for (const conn of this.#greeting) conn.close();
+    await this.#loop;
+    removeTree(this.path);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The runner side of "process" and "thread" modes (runs in a child process
+ * or a worker): connects back to the server's private Unix socket, opens a
+ * data connection and waits on it; the server writes a header (which
+ * client) and then relays that client's bytes both ways, so the handler is
+ * given a real socket. When the handler is done the runner closes the data
+ * connection, reports on its control connection (with the handler's error,
+ * if any, for the server to log), and opens the next data connection, up
+ * to its connection limit.
+ *
+ * @module
+ */
+
+import { type ErrorData, errorToData } from "../_internal/codec.ts";
+import { connectUnixNet, everyUnref, exitNow, type NetConn } from "../_internal/runtime.ts";
+import type { TargetRef } from "../_internal/target.ts";
+import { FrameWriter, readFrameFrom, ServerConn, writeFrame } from "./_conn.ts";
+import { importHandler, runHandler } from "./_handler.ts";
+import type { Hello } from "./_hub.ts";
+import type { ServerInfo, ServerMode, TcpAddress } from "./types.ts";
+
+/** What a relay runner is started with. */
+export interface RelayConfig {
+  /** The server's Unix socket and token. */
+  path: string;
+  token: string;
+  /** This runner's number, named in its hellos. */
+  runner: number;
+  /** Name for messages, e.g. `TcpServer-1 runner 3`. */
+  name: string;
+  handler: TargetRef;
+  address: TcpAddress;
+  mode: ServerMode;
+  /** Connections to serve, one after another, before ending; 0 for no limit. */
+  limit: number;
+  /** A process runner exits by itself if the server goes away while a handler hangs. */
+  kind: "process" | "thread";
+}
+
+/** Written by the server on a data connection, before the client's bytes. */
+export interface RelayHeader {
+  id: number;
+  client: TcpAddress;
+  local: TcpAddress;
+}
+
+/** Runner → server, on the control connection. */
+export type RunnerMessage =
+  | { t: "done"; id: number; error?: ErrorData }
+  | { t: "shutdown" };
+
+/** After the server has gone, how long a process runner waits for its handler before exiting. */
+const ORPHAN_GRACE_MS = 2000;
+
+/** Serves relayed connections until the limit, or until the server closes this runner's channel. */
+export async function runRelayed(config: RelayConfig): Promise<void> {
+  const handler = await importHandler(config.handler, `${config.kind} "${config.name}"`);
+  const hello = (kind: Hello["kind"]): Hello => ({
+    token: config.token,
+    runner: config.runner,
+    kind,
+  });
+  const control = await connectUnixNet(config.path);
+  await writeFrame(control, hello("control"));
+  const messages = new FrameWriter(control);
+  let gone = false;
+  let finished = false;
+  let data: NetConn | undefined;
+  // The server never writes on the control connection: its end means the server is gone.
+  const watch = (async () => {
+    const buf = new Uint8Array(16);
+    try {
+      while (await control.read(buf) !== null) {
+        // Nothing is expected.
+      }
+    } catch {
+      // Closed by us at the end, or reset.
+    }
+    gone = true;
+    data?.close();
+    if (!finished && config.kind === "process") everyUnref(ORPHAN_GRACE_MS, () => exitNow(0));
+  })();
+  const server: ServerInfo = {
+    address: config.address,
+    mode: config.mode,
+    shutdown: () => void messages.send({ t: "shutdown" } satisfies RunnerMessage),
+  };
+  for (let served = 0; !gone && (config.limit === 0 || served < config.limit); served++) {
+    let header: RelayHeader | undefined;
+    try {
+      data = await connectUnixNet(config.path);
+      await writeFrame(data, hello("data"));
+      header = await readFrameFrom(data) as RelayHeader | undefined;
+    } catch {
+      header = undefined;
+    }
+    if (!header) break; // The server stopped this runner (or is gone).
+    const conn = new ServerConn(data!, header.client, header.local);
+    let error: ErrorData | undefined;
+    try {
+      await runHandler(handler, conn, header.client, server);
+    } catch (e) {
+      error = errorToData(e);
+    }
+    conn.close();
+    data = undefined;
+    await messages.send({ t: "done", id: header.id, ...(error ? { error } : {}) });
+  }
+  finished = true;
+  data?.close();
+  control.close();
+  await watch;
+}

@@ -1,0 +1,7 @@
+/**
+ * The target of a `Process` or `Thread`.
+ *
+ * @module
+ */
+
+export type { TargetSpec } from "../_internal/target.ts";
