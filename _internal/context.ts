@@ -169,17 +169,6 @@ export function addChild(child: ChildRecord): void {
 /** Drops a child that has exited. */
 export function removeChild(child: ChildRecord): void {
   liveChildren.delete(child);
-  for (const hook of lifecycleHooks) hook();
-}
-
-const lifecycleHooks: (() => void)[] = [];
-
-/**
- * Runs `hook` whenever the main work finishes or a child process exits
- * (threads use it to stop daemon threads once nothing else runs).
- */
-export function onLifecycleChange(hook: () => void): void {
-  lifecycleHooks.push(hook);
 }
 
 /** The children that have been started and have not been seen to exit. */
@@ -205,7 +194,6 @@ export function signalMainDone(): void {
   if (mainDone) return;
   mainDone = true;
   for (const hook of mainDoneHooks.splice(0)) hook();
-  for (const hook of lifecycleHooks) hook();
 }
 
 /** Whether the main work is done. */

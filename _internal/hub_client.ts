@@ -16,6 +16,7 @@ import { errorByName } from "./errors.ts";
 import { BatchWriter, encodeFrame, frameLength, MAX_FRAME } from "./framing.ts";
 import type { HubRef, Reply, Request } from "./protocol.ts";
 import {
+  checkSocketPermission,
   connectUnix,
   currentPid,
   type HelperThread,
@@ -150,6 +151,7 @@ export class HubClient {
   /** Makes the owner's hub open its socket (once): an object is being shared outside this thread. */
   ensureListening(): void {
     if (!this.#isOwn || this.#listenAsked) return;
+    checkSocketPermission("share this object with another thread or process");
     this.#listenAsked = true;
     this.#enqueue({ i: 0, o: "listen", d: 0 });
   }

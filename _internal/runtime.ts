@@ -456,8 +456,15 @@ export interface ThreadHandle {
  * Starts a module worker with this thread's permissions (Deno's default for
  * workers). An uncaught error in it never kills this process: it is handed
  * to `onError` (the worker's bootstrap normally reports errors itself).
+ *
+ * A daemon thread must not keep the program alive (Python's rule), and a
+ * Web Worker cannot be unref'd, so daemon threads run on
+ * `node:worker_threads` (also a V8 isolate, unref'd); their bootstrap is told
+ * so by a `?unref` query. `onExit` is called when the worker ends for any
+ * reason (including `Deno.exit` inside it).
  */
-export function startThread(url: string, name: string): ThreadHandle {
+export function startThread(url: string, name: string, daemon: boolean): ThreadHandle {
+  if (daemon) return startUnrefThread(`${url}?unref`, name);
   const worker = new Worker(url, { type: "module", name });
   let errorHandler: (error: { message: string }) => void = () => {};
   worker.onerror = (event) => {
@@ -478,30 +485,72 @@ export function startThread(url: string, name: string): ThreadHandle {
   };
 }
 
-/** Inside a worker: its channel to the thread that started it. */
-export function threadSelf(): {
+function startUnrefThread(url: string, name: string): ThreadHandle {
+  let messageHandler: (message: unknown) => void = () => {};
+  let errorHandler: (error: { message: string }) => void = () => {};
+  let terminated = false;
+  const ready = import("node:worker_threads").then(({ Worker: NodeWorker }) => {
+    const worker = new NodeWorker(new URL(url), { name });
+    worker.unref();
+    worker.on("message", (message: unknown) => messageHandler(message));
+    worker.on(
+      "error",
+      (error: Error) => errorHandler({ message: error?.message ?? String(error) }),
+    );
+    if (terminated) worker.terminate();
+    return worker;
+  });
+  return {
+    postMessage: (message, transfer) =>
+      void ready.then((w) => w.postMessage(message, transfer as never)),
+    onMessage: (handler) => void (messageHandler = handler),
+    onError: (handler) => void (errorHandler = handler),
+    terminate: () => {
+      terminated = true;
+      ready.then((w) => w.terminate());
+    },
+  };
+}
+
+/** Inside a worker: its channel to the thread that started it (a Web Worker or an unref'd one). */
+export async function threadSelf(moduleUrl: string): Promise<{
   postMessage(message: unknown): void;
   onMessage(handler: (message: unknown) => void): void;
   onUncaught(handler: (error: unknown) => void): void;
+  onExit(handler: () => void): void;
   close(): void;
-} {
+}> {
   // deno-lint-ignore no-explicit-any
   const scope = globalThis as any;
+  const onUncaught = (handler: (error: unknown) => void) => {
+    scope.addEventListener("error", (event: ErrorEvent) => {
+      event.preventDefault();
+      handler(event.error ?? new Error(event.message));
+    });
+    scope.addEventListener("unhandledrejection", (event: PromiseRejectionEvent) => {
+      event.preventDefault();
+      handler(event.reason);
+    });
+  };
+  const onExit = (handler: () => void) => scope.addEventListener("unload", handler);
+  if (new URL(moduleUrl).search === "?unref") {
+    // Messages wait in the port until a listener is attached, so this await loses nothing.
+    const { parentPort } = await import("node:worker_threads");
+    return {
+      postMessage: (message) => parentPort!.postMessage(message),
+      onMessage: (handler) => void parentPort!.on("message", handler),
+      onUncaught,
+      onExit,
+      close: () => parentPort!.close(),
+    };
+  }
   return {
     postMessage: (message) => scope.postMessage(message),
     onMessage: (handler) => {
       scope.onmessage = (event: MessageEvent) => handler(event.data);
     },
-    onUncaught: (handler) => {
-      scope.addEventListener("error", (event: ErrorEvent) => {
-        event.preventDefault();
-        handler(event.error ?? new Error(event.message));
-      });
-      scope.addEventListener("unhandledrejection", (event: PromiseRejectionEvent) => {
-        event.preventDefault();
-        handler(event.reason);
-      });
-    },
+    onUncaught,
+    onExit,
     close: () => scope.close(),
   };
 }
@@ -665,4 +714,19 @@ export function isClosedSocketError(error: unknown): boolean {
     error instanceof Deno.errors.ConnectionAborted ||
     error instanceof Deno.errors.NotConnected ||
     error instanceof Deno.errors.UnexpectedEof;
+}
+
+/**
+ * Throws a clear error unless this process may listen on a Unix socket
+ * (Deno asks for `--allow-net` even for a socket file).
+ *
+ * @param what What is being attempted, for the message.
+ */
+export function checkSocketPermission(what: string): void {
+  if (Deno.permissions.querySync({ name: "net" }).state !== "granted") {
+    throw new Error(
+      `Cannot ${what}: shared objects are served to other threads and processes over a Unix ` +
+        `socket, which Deno allows only with --allow-net (or -A)`,
+    );
+  }
 }

@@ -223,7 +223,7 @@ function search(
   const what = /^class[\s{]/.test(source) ? "class" : "function";
   if (!name || name === "anonymous") {
     throw new TypeError(
-      `${describe} as its target is an anonymous ${what}: a child imports its target by name, ` +
+      `${describe} as its target is an anonymous ${what}: a child process or thread imports its target by name, ` +
         `so pass a named, exported ${what} (export function task() {...}) or ` +
         `{ module: import.meta.url, export: "task" }`,
     );
@@ -259,7 +259,7 @@ function search(
       `or --allow-import for remote ones, or pass the target explicitly)`
     : "";
   throw new TypeError(
-    `${describe} as its target ${what} "${name}" is not exported: a child process imports its ` +
+    `${describe} as its target ${what} "${name}" is not exported: a child process or thread imports its ` +
       `target by name, so export it from ${where} (export ${
         what === "class" ? "class" : "function"
       } ${name} ...), or pass target: { module: import.meta.url, export: "${name}" }${arrow}${hint}`,

@@ -18,15 +18,22 @@ import { sourceHash, type TargetRef } from "../_internal/target.ts";
 import { REVIVE, type ReviveInit, type ThreadReport, type ThreadStart } from "./_revive.ts";
 import { setCurrentThread, Thread } from "./thread.ts";
 
-const self = threadSelf();
+const self = await threadSelf(import.meta.url);
 let name = "thread";
 let started = false;
+let doneSent = false;
 
 function report(message: ThreadReport): void {
+  if (message.t === "done") {
+    if (doneSent) return;
+    doneSent = true;
+  }
   self.postMessage(message);
 }
 
 self.onUncaught((error) => report({ t: "error", error: errorToData(error) }));
+// `Deno.exit()` in a thread ends it quietly, as `sys.exit()` ends a Python thread.
+self.onExit(() => report({ t: "done" }));
 
 async function importExport(ref: TargetRef, what: string): Promise<unknown> {
   const module = await import(ref.module);

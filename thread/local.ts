@@ -9,7 +9,7 @@ import { type HandleData, registerReviver, type Shareable, toHandle } from "../_
 /**
  * An object whose attributes belong to one thread: passed to another thread
  * (or process) it arrives empty, as a Python `threading.local` looks from
- * another thread. Subclass it to give per-thread defaults in the constructor.
+ * another thread. (A subclass arrives as a plain, empty `Local`.)
  *
  * (Module-level variables are already per-thread with Web Workers; `Local`
  * makes the intent explicit when the object itself is shared.)

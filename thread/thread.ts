@@ -5,20 +5,9 @@
  */
 
 import { encode, errorFromData } from "../_internal/codec.ts";
-import {
-  children,
-  isMainDone,
-  onLifecycleChange,
-  processIdentity,
-  processShared,
-} from "../_internal/context.ts";
+import { processIdentity, processShared } from "../_internal/context.ts";
 import { ownHub } from "../_internal/hub_client.ts";
-import {
-  mainModuleUrl,
-  onRuntimeExit,
-  startThread,
-  type ThreadHandle,
-} from "../_internal/runtime.ts";
+import { mainModuleUrl, startThread, type ThreadHandle } from "../_internal/runtime.ts";
 import {
   callerModule,
   resolveTarget,
@@ -118,22 +107,8 @@ export function mainThreadObject(): Thread {
   return mainObject;
 }
 
-/*
- * Python stops daemon threads when the interpreter exits: after the main
- * module, every non-daemon thread and every non-daemon child process are
- * done. A Web Worker keeps the program alive, so daemon workers are
- * terminated explicitly at that moment (and at exit).
- */
-function reapDaemons(): void {
-  if (!isMainDone()) return;
-  for (const t of live) if (!t.daemon) return;
-  for (const child of children()) if (!child.daemon) return;
-  for (const t of live) t[STOP]();
-}
-onLifecycleChange(reapDaemons);
-onRuntimeExit(() => {
-  for (const t of live) t[STOP]();
-});
+// Daemon threads run on unref'd workers (see runtime.ts): like Python's, they do not keep the
+// program alive and end with it, so no bookkeeping is needed here.
 
 const STOP: unique symbol = Symbol("multiproc.stopThread");
 
@@ -297,15 +272,16 @@ export class Thread {
       args: encode(this.#args, { ...options, root: "args" }),
       fields: encode(fields, { ...options, root: "this" }),
     };
-    // Threads share the process's hub (started now if needed, in the background), through its socket.
-    ownHub().ensureListening();
+    // Threads reach the process's hub through its socket, if the process has one; a thread that
+    // creates shared objects without one starts its own.
+    if (processShared().hub) ownHub().ensureListening();
     const shared = processShared();
     const identity: ThreadIdentity = {
       name: this.#name,
       ident: nextIdent(),
       daemon: this.#daemon,
     };
-    const handle = startThread(BOOTSTRAP, this.#name);
+    const handle = startThread(BOOTSTRAP, this.#name, this.#daemon);
     this.#handle = handle;
     this.#ident = identity.ident;
     this.#state = "started";
@@ -345,7 +321,6 @@ export class Thread {
     this.#handle?.terminate();
     live.delete(this);
     this.#finish?.();
-    reapDaemons();
   }
 
   /** Stops the worker at once (daemon threads at exit). */
