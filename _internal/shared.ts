@@ -86,6 +86,18 @@ export function newSharedPath(kind: string): string {
   return `${runtimeDir()}/${kind}-${newObjectId()}`;
 }
 
+const collected = new FinalizationRegistry<SharedFile>((file) => file.close());
+
+/** Closes `file` once `owner` is garbage collected (for objects nobody closed). */
+export function closeWhenCollected(owner: object, file: SharedFile): void {
+  collected.register(owner, file, file);
+}
+
+/** Stops watching `file` (it was closed explicitly). */
+export function forgetCollected(file: SharedFile): void {
+  collected.unregister(file);
+}
+
 /**
  * Opens a file object's file, with an error that says what happened when
  * its owner is gone (the owner's folder is removed when it exits).

@@ -9,13 +9,18 @@
  * holder can tell that the previous one died holding it.
  *
  * Within one descriptor (one Lock object in one thread) a second `flock`
- * would succeed, so callers of the same object queue in memory (FIFO) and
- * are handed the lock directly on release.
+ * would succeed, so `HybridLock` lets only one caller of an object in here at
+ * a time.
  *
  * @module
  */
 
-import { type FileHandle, openSharedFile } from "../_internal/shared.ts";
+import {
+  closeWhenCollected,
+  type FileHandle,
+  forgetCollected,
+  openSharedFile,
+} from "../_internal/shared.ts";
 import { currentPid, type SharedFile } from "../_internal/runtime.ts";
 
 /** Options of a blocking acquire. */
@@ -46,7 +51,6 @@ export class FileLock {
   #file: SharedFile | undefined;
   #held = false;
   #ownerDied = false;
-  #waiters: { resolve(ok: boolean): void; reject(error: unknown): void }[] = [];
   #tag = new Uint8Array(OWNER_BYTES);
   #scratch = new Uint8Array(OWNER_BYTES);
 
@@ -69,7 +73,11 @@ export class FileLock {
   }
 
   #open(): SharedFile {
-    return this.#file ??= openSharedFile(this.path, this.what);
+    if (!this.#file) {
+      this.#file = openSharedFile(this.path, this.what);
+      closeWhenCollected(this, this.#file);
+    }
+    return this.#file;
   }
 
   /** Takes the lock if it is free now. */
@@ -80,72 +88,22 @@ export class FileLock {
     return true;
   }
 
-  /** Waits for the lock; `false` on timeout. */
+  /**
+   * Waits for the lock; `false` on timeout. One caller at a time per object:
+   * `HybridLock` queues the callers of one object (and the threads of one
+   * process) before they get here.
+   */
   async acquire(options: AcquireOptions = {}): Promise<boolean> {
     const { timeout, signal } = options;
     signal?.throwIfAborted();
-    if (!this.#held && this.#waiters.length === 0 && this.tryAcquire()) return true;
+    if (this.tryAcquire()) return true;
     if (timeout !== undefined && timeout <= 0) return false;
-    if (this.#held || this.#waiters.length > 0) {
-      // Another caller of this same object holds it: queue here, FIFO.
-      return await this.#waitLocal(timeout, signal);
-    }
-    return await this.#waitKernel(timeout, signal);
-  }
-
-  #waitLocal(timeout?: number, signal?: AbortSignal): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const waiter = {
-        resolve: (ok: boolean) => {
-          cleanup();
-          resolve(ok);
-        },
-        reject: (error: unknown) => {
-          cleanup();
-          reject(error);
-        },
-      };
-      const remove = () => {
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
-      };
-      const onAbort = () => {
-        remove();
-        waiter.reject(signal!.reason);
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      if (timeout !== undefined) {
-        timer = setTimeout(() => {
-          remove();
-          waiter.resolve(false);
-        }, timeout);
-      }
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
-  }
-
-  async #waitKernel(timeout?: number, signal?: AbortSignal): Promise<boolean> {
-    // Mark as "held by a pending acquire" for callers of this object, so they queue.
-    this.#held = true;
-    try {
-      if (timeout === undefined && !signal) {
-        // A blocking flock in the runtime's thread pool: it does not block the event loop, and
-        // it keeps the program alive while it waits, like a blocking acquire in Python.
-        await this.#open().lock();
-      } else if (!(await this.#poll(timeout, signal))) {
-        this.#held = false;
-        this.#handOff();
-        return false;
-      }
-    } catch (error) {
-      this.#held = false;
-      this.#handOff();
-      throw error;
+    if (timeout === undefined && !signal) {
+      // A blocking flock in the runtime's thread pool: it does not block the event loop, and it
+      // keeps the program alive while it waits, like a blocking acquire in Python.
+      await this.#open().lock();
+    } else if (!(await this.#poll(timeout, signal))) {
+      return false;
     }
     this.#took();
     return true;
@@ -174,7 +132,7 @@ export class FileLock {
     file.write(0, this.#tag);
   }
 
-  /** Releases the lock; hands it to the next caller of this object if one waits. */
+  /** Releases the lock. */
   release(): void {
     if (!this.#held || !this.#file) {
       throw new Error(
@@ -182,22 +140,19 @@ export class FileLock {
           `acquire(), or by a process or thread that did not acquire it`,
       );
     }
-    const next = this.#waiters.shift();
-    if (next) {
-      // Direct hand-off: the lock stays held, by the next caller of this object.
-      this.#ownerDied = false;
-      next.resolve(true);
-      return;
-    }
     this.#file.write(0, new Uint8Array(OWNER_BYTES));
     this.#held = false;
     this.#file.unlock();
   }
 
-  #handOff(): void {
-    // A kernel wait gave up: let the next local caller try in its turn.
-    const next = this.#waiters.shift();
-    if (next) this.acquire().then(next.resolve, next.reject);
+  /** Closes this object's descriptor (releasing the lock if it holds it). Harmless twice. */
+  close(): void {
+    if (this.#file) {
+      forgetCollected(this.#file);
+      this.#file.close();
+    }
+    this.#file = undefined;
+    this.#held = false;
   }
 
   /** Whether anyone (in any process) holds the lock right now. */

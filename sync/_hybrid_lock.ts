@@ -206,6 +206,12 @@ export class HybridLock {
     this.#unfutex();
   }
 
+  /** Releases the lock if this object holds it, and closes its descriptor. */
+  close(): void {
+    if (this.#held) this.release();
+    this.file.close();
+  }
+
   /** Whether anyone (in this process or, once shared, another) holds the lock. */
   isLocked(): boolean {
     if (Atomics.load(this.#words, STATE) !== 0) return true;

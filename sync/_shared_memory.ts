@@ -10,7 +10,13 @@
  * @module
  */
 
-import { type FileHandle, newSharedPath, openSharedFile } from "../_internal/shared.ts";
+import {
+  closeWhenCollected,
+  type FileHandle,
+  forgetCollected,
+  newSharedPath,
+  openSharedFile,
+} from "../_internal/shared.ts";
 import type { SharedFile } from "../_internal/runtime.ts";
 
 /** Python's typecodes (as in `array` and `multiprocessing.Value`). */
@@ -125,7 +131,19 @@ export class SharedMemory {
   }
 
   #open(): SharedFile {
-    return this.#file ??= openSharedFile(this.path, "shared value");
+    if (!this.#file) {
+      this.#file = openSharedFile(this.path, "shared value");
+      closeWhenCollected(this, this.#file);
+    }
+    return this.#file;
+  }
+
+  /** Closes this object's descriptor; it reopens on the next access. Harmless twice. */
+  close(): void {
+    if (!this.#file) return;
+    forgetCollected(this.#file);
+    this.#file.close();
+    this.#file = undefined;
   }
 
   /** Whether elements are bigints. */

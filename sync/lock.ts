@@ -150,6 +150,20 @@ export class Lock implements Shareable {
     await this.#lock.acquire();
   }
 
+  /**
+   * Closes this object's file descriptor (releasing the lock if this object
+   * holds it). Other processes and threads are not affected; a later call
+   * reopens it. Also done when the object is garbage collected.
+   */
+  close(): void {
+    this.#lock.close();
+  }
+
+  /** For `using`: {@linkcode Lock.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /** Describes this lock for another process or thread. */
   [toHandle](dest: "process" | "thread" = "process"): HandleData {
     // Threads of this process share the futex words; another process joins through the flock.

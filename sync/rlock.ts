@@ -139,6 +139,21 @@ export class RLock implements Shareable {
     this.#count = count;
   }
 
+  /**
+   * Closes this object's file descriptor (releasing the reentrant lock if this object
+   * holds it). Other processes and threads are not affected; a later call
+   * reopens it. Also done when the object is garbage collected.
+   */
+  close(): void {
+    this.#count = 0;
+    this.#lock.close();
+  }
+
+  /** For `using`: {@linkcode RLock.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /** Describes this lock for another process or thread. */
   [toHandle](dest: "process" | "thread" = "process"): HandleData {
     // Threads of this process share the futex words; another process joins through the flock.

@@ -178,6 +178,21 @@ export class SharedArray<T extends Typecode = Typecode>
     return this.#memory.compareExchange(this.#index(i), expected, replacement) as ElementOf<T>;
   }
 
+  /**
+   * Closes this object's file descriptors (its lock's too). Other processes
+   * and threads are not affected; a later access reopens them. Also done when
+   * the object is garbage collected.
+   */
+  close(): void {
+    this.#memory.close();
+    this.#lock?.close();
+  }
+
+  /** For `using`: {@linkcode SharedArray.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /** Describes this array (and its lock) for another process or thread. */
   [toHandle](dest: "process" | "thread"): HandleData {
     return this.#memory.handle("shared-array", import.meta.url, {

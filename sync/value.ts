@@ -134,6 +134,21 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
     return this.#memory.compareExchange(0, expected, replacement) as ElementOf<T>;
   }
 
+  /**
+   * Closes this object's file descriptors (its lock's too). Other processes
+   * and threads are not affected; a later access reopens them. Also done when
+   * the object is garbage collected.
+   */
+  close(): void {
+    this.#memory.close();
+    this.#lock?.close();
+  }
+
+  /** For `using`: {@linkcode Value.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /** Describes this value (and its lock) for another process or thread. */
   [toHandle](dest: "process" | "thread"): HandleData {
     return this.#memory.handle("value", import.meta.url, { lock: this.#lock?.[toHandle](dest) });
