@@ -1,0 +1,241 @@
+/**
+ * Queue throughput between processes, paired with `python/queue_throughput.py`.
+ *
+ * - "Queue 1 producer -> 1 consumer": a producer child puts N strings, a
+ *   consumer child gets them and checks the order; the parent only starts
+ *   them and measures from the start Event to the consumer's report.
+ * - "JoinableQueue 3 producers / 2 consumers": daemon consumers call
+ *   `taskDone()` per item; the clock stops when the producers are joined and
+ *   `join()` has returned.
+ * - "raw Unix socket, framed batches (floor)": the same small items as
+ *   JSON frames of 256 over one Unix socket from a child to the parent, with
+ *   no queue semantics: the transport the hub itself uses, as a floor.
+ *
+ * Start-up is not timed: children signal ready and wait for a start Event.
+ *
+ *     deno run -A bench/queue_throughput.ts [--quick]
+ *
+ * @module
+ */
+
+import { Event, JoinableQueue, Process, Queue } from "../mod.ts";
+import { emit, log, parseBenchArgs, repetitions, result, WAIT_TIMEOUT_MS } from "./_bench.ts";
+
+const timeout = WAIT_TIMEOUT_MS;
+
+function small(i: number): string {
+  return `item-${String(i).padStart(5, "0")}`;
+}
+
+function kib(i: number): string {
+  const head = `item-${String(i).padStart(5, "0")}-`;
+  return head + "x".repeat(1024 - head.length);
+}
+
+/** Producer child: puts `n` items once started. */
+export async function producer(
+  q: Queue<string>,
+  n: number,
+  size: "small" | "kib",
+  ready: Event,
+  start: Event,
+) {
+  const make = size === "small" ? small : kib;
+  ready.set();
+  await start.wait({ timeout });
+  for (let i = 0; i < n; i++) await q.put(make(i));
+}
+
+/** Consumer child: gets `n` items, checks their order, reports the count. */
+export async function consumer(
+  q: Queue<string>,
+  n: number,
+  ready: Event,
+  start: Event,
+  done: Queue<number>,
+) {
+  ready.set();
+  await start.wait({ timeout });
+  for (let i = 0; i < n; i++) {
+    const item = await q.get({ timeout });
+    if (!item.startsWith(`item-${String(i).padStart(5, "0")}`)) {
+      throw new Error(`out of order at ${i}: ${item}`);
+    }
+  }
+  await done.put(n);
+}
+
+async function queueRun(n: number, size: "small" | "kib"): Promise<number> {
+  const q = new Queue<string>();
+  const done = new Queue<number>();
+  const start = new Event();
+  const readyP = new Event();
+  const readyC = new Event();
+  await using p = new Process({ target: producer, args: [q, n, size, readyP, start] });
+  await using c = new Process({ target: consumer, args: [q, n, readyC, start, done] });
+  p.start();
+  c.start();
+  if (!(await readyP.wait({ timeout })) || !(await readyC.wait({ timeout }))) {
+    throw new Error("children not ready");
+  }
+  const t0 = performance.now();
+  start.set();
+  const got = await done.get({ timeout });
+  const elapsed = (performance.now() - t0) / 1000;
+  if (got !== n) throw new Error(`consumer got ${got} of ${n}`);
+  await p.join({ timeout });
+  await c.join({ timeout });
+  return n / elapsed;
+}
+
+/** JoinableQueue producer child. */
+export async function jqProducer(
+  q: JoinableQueue<string>,
+  id: number,
+  n: number,
+  ready: Event,
+  start: Event,
+) {
+  ready.set();
+  await start.wait({ timeout });
+  for (let i = 0; i < n; i++) await q.put(`p${id}-${String(i).padStart(5, "0")}`);
+}
+
+/** JoinableQueue consumer child (daemon): acknowledges every item until a null sentinel. */
+export async function jqConsumer(q: JoinableQueue<string | null>, ready: Event) {
+  ready.set();
+  for (;;) {
+    const item = await q.get();
+    q.taskDone();
+    if (item === null) return;
+  }
+}
+
+async function joinableRun(
+  perProducer: number,
+  producers: number,
+  consumers: number,
+): Promise<number> {
+  const q = new JoinableQueue<string | null>();
+  const start = new Event();
+  const readies = Array.from({ length: producers + consumers }, () => new Event());
+  const ps = Array.from(
+    { length: producers },
+    (_, i) => new Process({ target: jqProducer, args: [q, i, perProducer, readies[i], start] }),
+  );
+  const cs = Array.from(
+    { length: consumers },
+    (_, i) => new Process({ target: jqConsumer, args: [q, readies[producers + i]], daemon: true }),
+  );
+  try {
+    for (const p of [...ps, ...cs]) p.start();
+    for (const r of readies) {
+      if (!(await r.wait({ timeout }))) throw new Error("children not ready");
+    }
+    const t0 = performance.now();
+    start.set();
+    for (const p of ps) await p.join({ timeout });
+    if (!(await q.join({ timeout }))) throw new Error("join() timed out");
+    const elapsed = (performance.now() - t0) / 1000;
+    for (let i = 0; i < consumers; i++) await q.put(null);
+    return (producers * perProducer) / elapsed;
+  } finally {
+    for (const p of [...ps, ...cs]) await p[Symbol.asyncDispose]();
+  }
+}
+
+/** Raw floor child: writes `n` small items as JSON frames of 256 to a Unix socket. */
+export async function rawSender(path: string, n: number): Promise<void> {
+  const conn = await Deno.connect({ transport: "unix", path });
+  const encoder = new TextEncoder();
+  for (let i = 0; i < n; i += 256) {
+    const batch: string[] = [];
+    for (let j = i; j < Math.min(n, i + 256); j++) batch.push(small(j));
+    const body = encoder.encode(JSON.stringify(batch));
+    const frame = new Uint8Array(4 + body.length);
+    new DataView(frame.buffer).setUint32(0, body.length);
+    frame.set(body, 4);
+    let written = 0;
+    while (written < frame.length) written += await conn.write(frame.subarray(written));
+  }
+  conn.close();
+}
+
+async function rawRun(n: number): Promise<number> {
+  const dir = await Deno.makeTempDir({ prefix: "bench-raw-" });
+  const path = `${dir}/raw.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  try {
+    await using p = new Process({ target: rawSender, args: [path, n] });
+    p.start();
+    const conn = await listener.accept();
+    const t0 = performance.now();
+    let got = 0;
+    let buffer = new Uint8Array(0);
+    const chunk = new Uint8Array(256 * 1024);
+    const decoder = new TextDecoder();
+    for (;;) {
+      const read = await conn.read(chunk);
+      if (read === null) break;
+      const joined = new Uint8Array(buffer.length + read);
+      joined.set(buffer);
+      joined.set(chunk.subarray(0, read), buffer.length);
+      buffer = joined;
+      while (buffer.length >= 4) {
+        const length = new DataView(buffer.buffer, buffer.byteOffset).getUint32(0);
+        if (buffer.length < 4 + length) break;
+        got += (JSON.parse(decoder.decode(buffer.subarray(4, 4 + length))) as string[]).length;
+        buffer = buffer.subarray(4 + length);
+      }
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    conn.close();
+    await p.join({ timeout });
+    if (got !== n) throw new Error(`raw floor got ${got} of ${n}`);
+    return n / elapsed;
+  } finally {
+    listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) {
+  const { quick } = parseBenchArgs();
+  const reps = repetitions(quick);
+  const scale = quick ? 10 : 1;
+  const smallN = 100_000 / scale;
+  const kibN = 20_000 / scale;
+  const perProducer = 20_000 / scale;
+  const results = [];
+  for (
+    const [name, n, size] of [
+      ["Queue 1 producer -> 1 consumer, small str", smallN, "small"],
+      ["Queue 1 producer -> 1 consumer, 1 KiB str", kibN, "kib"],
+    ] as const
+  ) {
+    log(`${name} (${n} items):`);
+    const rates = [];
+    for (let i = 0; i < reps; i++) rates.push(await queueRun(n, size));
+    results.push(result(name, "items/s", rates, { items: n }));
+  }
+  {
+    const name = "JoinableQueue 3 producers / 2 consumers";
+    log(`${name} (${3 * perProducer} items):`);
+    const rates = [];
+    for (let i = 0; i < reps; i++) rates.push(await joinableRun(perProducer, 3, 2));
+    results.push(
+      result(name, "items/s", rates, {
+        items: 3 * perProducer,
+        stop: "producers joined, then q.join() returned",
+      }),
+    );
+  }
+  {
+    const name = "raw Unix socket, framed batches (floor)";
+    log(`${name} (${smallN} items):`);
+    const rates = [];
+    for (let i = 0; i < reps; i++) rates.push(await rawRun(smallN));
+    results.push(result(name, "items/s", rates, { items: smallN, batch: 256 }));
+  }
+  emit("queue_throughput", results);
+}
