@@ -78,7 +78,7 @@ export async function ticketBuyer(
   ready: Event,
   start: Event,
   outcomes: Queue<number>,
-) {
+): Promise<void> {
   ready.set();
   await start.wait({ timeout });
   readCount(db); // search: concurrent, unlocked

@@ -39,7 +39,7 @@ export async function producer(
   size: "small" | "kib",
   ready: Event,
   start: Event,
-) {
+): Promise<void> {
   const make = size === "small" ? small : kib;
   ready.set();
   await start.wait({ timeout });
@@ -53,7 +53,7 @@ export async function consumer(
   ready: Event,
   start: Event,
   done: Queue<number>,
-) {
+): Promise<void> {
   ready.set();
   await start.wait({ timeout });
   for (let i = 0; i < n; i++) {
@@ -95,14 +95,14 @@ export async function jqProducer(
   n: number,
   ready: Event,
   start: Event,
-) {
+): Promise<void> {
   ready.set();
   await start.wait({ timeout });
   for (let i = 0; i < n; i++) await q.put(`p${id}-${String(i).padStart(5, "0")}`);
 }
 
 /** JoinableQueue consumer child (daemon): acknowledges every item until a null sentinel. */
-export async function jqConsumer(q: JoinableQueue<string | null>, ready: Event) {
+export async function jqConsumer(q: JoinableQueue<string | null>, ready: Event): Promise<void> {
   ready.set();
   for (;;) {
     const item = await q.get();
