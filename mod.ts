@@ -22,3 +22,5 @@
 export * from "./process/mod.ts";
 export * from "./sync/mod.ts";
 export * from "./queue/mod.ts";
+export * from "./thread/mod.ts";
+export * from "./net/mod.ts";

@@ -172,6 +172,16 @@ export function mainModuleUrl(): string | undefined {
   }
 }
 
+/**
+ * Whether the module at `url` is the program's entry module: what
+ * `import.meta.main` says in that module (Python's `__name__ == "__main__"`).
+ * Never true in a child's copy of the user's module, nor in a worker.
+ */
+export function isMainModule(url: string): boolean {
+  const main = mainModuleUrl();
+  return main !== undefined && main === url;
+}
+
 /** Runs `fn` when the runtime exits (normally, or through `Deno.exit`). */
 export function onRuntimeExit(fn: () => void): void {
   globalThis.addEventListener("unload", fn);
@@ -729,4 +739,22 @@ export function checkSocketPermission(what: string): void {
         `socket, which Deno allows only with --allow-net (or -A)`,
     );
   }
+}
+
+/**
+ * Gives an error rebuilt from another process or thread the runtime's own
+ * class when its name is one of the runtime's I/O errors (`AddrInUse`,
+ * `ConnectionRefused`…), so that `instanceof Deno.errors.AddrInUse` holds
+ * wherever it was thrown. Other errors are returned as they are.
+ */
+export function reviveRuntimeError(error: Error): Error {
+  const errors = Deno.errors as unknown as Record<
+    string,
+    (new (message: string) => Error) | undefined
+  >;
+  const Class = Object.hasOwn(Deno.errors, error.name) ? errors[error.name] : undefined;
+  if (!Class || (error as unknown) instanceof Class) return error;
+  const revived = new Class(error.message);
+  if (error.stack) revived.stack = error.stack;
+  return revived;
 }

@@ -48,6 +48,43 @@ interface Benchmark {
   limits: string;
 }
 
+/** "What limits it" for tcp_echo (long, so kept out of the list). */
+const TCP_ECHO_LIMITS = `
+- **Two cores, one load generator.** The load generator and the server share the machine's cores,
+  and the generator (one Deno thread) needs about one core at these rates, so a server gets about
+  one core. A design that could use more cannot show it here: the single-process "async" server
+  is as fast as prefork at 32 connections, where prefork's second process only adds context
+  switches. Prefork pays off where there are more cores than the load generator needs; "async"
+  never uses more than one.
+- **Python's \`ThreadingTCPServer\` at 32 connections** is slower than at 8, and the spread between
+  windows is wide (\`detail.min\`/\`max\` in the JSON): 32 threads take turns on the GIL, which
+  each reply needs. That is most of why prefork is well over 2× there. With 1 and 8 connections a
+  Python thread blocking in \`recv\`/\`sendall\` costs less per round trip than Deno's async
+  \`read\`/\`write\` (a promise and an event-loop turn each), and Python is ahead.
+- **"thread" and "process" relay every byte.** Deno cannot pass a socket to another process or
+  thread, so the server keeps each TCP connection and copies its bytes to the runner over a Unix
+  socket and back: two more socket hops per round trip (about 40 µs, the Unix round trip measured
+  in the platform notes), and all connections share the server's one thread, which caps them
+  together near the one-connection rate. Python's \`fork\` server hands the accepted socket to the
+  child, which then talks to the client directly, so it is as fast as a single-process server. When
+  throughput matters, use prefork (no relay). Passing the socket itself is possible only through
+  \`node:child_process\` (\`send(msg, socket)\`), which starts children with all permissions; the
+  library does not do that.
+- **New connections in "process" mode are process starts.** Like the seed, every connection gets
+  a fresh process, and a fresh Deno runtime costs about 40–50 ms of CPU (the process_start
+  benchmark: runtime start-up, the library's child bootstrap, importing the handler's module)
+  where \`fork()\` copies a warm Python in a few milliseconds. So the rate is how many runtimes
+  the cores can start per second: tens against Python's hundreds, and no pool changes that.
+  What the pre-started processes (\`workers\`, 2 by default) change is the wait of an occasional
+  client: its first reply came after about 10 ms with 2 waiting processes against about 80 ms
+  with none (measured separately with a client every 400 ms). "process, reused"
+  (\`connectionsPerRunner: 0\`) keeps its processes and beats \`fork\` by several times.
+- **New connections in "thread" mode** reuse threads; each costs a header frame to an idle thread,
+  a "done" frame back and a few Unix-socket hops (about 0.5 ms of latency), while Python starts a
+  thread per connection. Prefork and "async" accept and serve in place, and are several times
+  faster than both Python servers.
+`;
+
 /** Every benchmark pair, in the order they run and appear in BENCHMARKS.md. */
 const BENCHMARKS: Benchmark[] = [
   {
@@ -102,6 +139,41 @@ export; and the library's real child entry point, \`process/_bootstrap.ts\`, run
   10 × that ÷ N ms. On 2 cores both "10 at once" and "bare deno run, 10 at once" are close to that
   bound: starting children concurrently only helps up to the number of cores.
 `,
+  },
+  {
+    name: "tcp_echo",
+    title: "TCP echo servers",
+    about: `
+An upper-casing echo server (the seed's \`talk()\`) under the same client load: round trips per
+second of a 16-byte message with 1, 8 and 32 connections (each sends its next message when the
+reply to the last one has arrived), and new connections per second with 8 clients each connecting
+in a loop (connect, one round trip, close). Every server runs in its own process and the load comes
+from one Deno process (\`bench/tcp_echo.ts\`), which measures Python's servers too (a Python load
+generator would be the bottleneck): the seed's process-per-connection server on \`fork\`
+("python fork") and \`socketserver.ThreadingTCPServer\` ("python threading"), both from
+\`bench/python/tcp_echo.py\`, against \`TcpServer\` in each mode. Prefork modes use as many
+processes or threads as cores; "process" starts a fresh process per connection (Python's
+\`ForkingTCPServer\` and the seed), "process, reused" lets each serve many
+(\`connectionsPerRunner: 0\`). Each case is warmed up until every client has been served once,
+then measured over fixed windows (median shown).
+`,
+    compare: [
+      ...["1 connection", "8 connections", "32 connections"].flatMap((c) => [
+        { deno: `prefork-process, ${c}`, python: `python threading, ${c}` },
+        { deno: `prefork-thread, ${c}`, python: `python threading, ${c}` },
+        { deno: `async, ${c}`, python: `python threading, ${c}` },
+        { deno: `thread, ${c}`, python: `python threading, ${c}` },
+        { deno: `process, ${c}`, python: `python fork, ${c}` },
+        { deno: `process, reused, ${c}`, python: `python fork, ${c}` },
+      ]),
+      { deno: "process, new connections", python: "python fork, new connections" },
+      { deno: "process, reused, new connections", python: "python fork, new connections" },
+      { deno: "thread, new connections", python: "python threading, new connections" },
+      { deno: "prefork-process, new connections", python: "python threading, new connections" },
+      { deno: "prefork-thread, new connections", python: "python threading, new connections" },
+      { deno: "async, new connections", python: "python threading, new connections" },
+    ],
+    limits: TCP_ECHO_LIMITS,
   },
 ];
 
@@ -233,6 +305,10 @@ async function runBenchmark(benchmark: Benchmark, quick: boolean): Promise<Outco
     benchmark.name,
     "deno",
   );
+  // A Deno script may measure the Python side too (tcp_echo drives Python's servers, as a Python
+  // load generator would be the bottleneck): its `python_results` count as the Python results.
+  const measured = deno.line?.python_results;
+  if (python.line && Array.isArray(measured)) python.line.results.push(...(measured as Result[]));
   return { benchmark, python, deno, rows: compare(benchmark, python, deno) };
 }
 

@@ -23,17 +23,85 @@ const EXAMPLES = [
   ["thread_methods.ts", "Thread methods: currentThread, enumerate, activeCount, isAlive"],
   ["thread_daemon.ts", "Daemon threads: sayhi and the foo/bar quiz"],
   ["thread_mutex.ts", "Mutex: 100 threads decrement n under a Lock"],
+  [
+    "echo_server.ts",
+    "Echo server: a Process per connection, with its >>>: client (echo_client.ts)",
+  ],
+  ["echo_prefork.ts", "Echo server, prefork: processes sharing the port serve 6 clients"],
 ];
+
+/** Arguments for examples that would otherwise serve until stopped. */
+const ARGS: Record<string, string[]> = {
+  "echo_prefork.ts": ["--port", "0", "--clients", "6"],
+};
+
+/**
+ * The echo server runs until stopped: start it on a free port, run the
+ * client with piped lines against it, then stop the server (SIGTERM). Every
+ * wait is bounded.
+ */
+async function runEchoServer(file: string): Promise<number> {
+  const server = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(file, import.meta.url).pathname, "--port", "0"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const killer = setTimeout(() => server.kill("SIGKILL"), 60_000);
+  const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let port: string | undefined;
+  while (port === undefined) {
+    const { value, done } = await lines.read();
+    if (done) break;
+    await Deno.stdout.write(new TextEncoder().encode(value));
+    text += value;
+    port = /listening on [\d.]+:(\d+)/.exec(text)?.[1];
+  }
+  const rest = (async () => {
+    for (let r = await lines.read(); !r.done; r = await lines.read()) {
+      await Deno.stdout.write(new TextEncoder().encode(r.value));
+    }
+  })();
+  let code = 1;
+  if (port !== undefined) {
+    console.log(
+      "$ printf 'hello\\n\\nworld\\n' | deno run -A examples/echo_client.ts --port " + port,
+    );
+    const client = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("echo_client.ts", import.meta.url).pathname, "--port", port],
+      stdin: "piped",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+    const writer = client.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("hello\n\nworld\n"));
+    await writer.close();
+    code = (await client.status).code;
+    server.kill("SIGTERM");
+  }
+  const status = await server.status;
+  clearTimeout(killer);
+  await rest;
+  return code || status.code;
+}
+
+/** Examples that need more than `deno run <file>`. */
+const RUNNERS: Record<string, (file: string) => Promise<number>> = {
+  "echo_server.ts": runEchoServer,
+};
 
 if (import.meta.main) {
   for (const [file, title] of EXAMPLES) {
     console.log(`\n=== ${title} (examples/${file}) ===`);
-    const { code } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL(file, import.meta.url).pathname],
-      stdin: "null",
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn().status;
+    const code = RUNNERS[file]
+      ? await RUNNERS[file](file)
+      : (await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", new URL(file, import.meta.url).pathname, ...(ARGS[file] ?? [])],
+        stdin: "null",
+        stdout: "inherit",
+        stderr: "inherit",
+      }).spawn().status).code;
     if (code !== 0) {
       console.error(`examples/${file} failed with exit code ${code}`);
       Deno.exit(code);

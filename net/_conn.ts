@@ -140,9 +140,15 @@ export class FrameWriter {
     this.#chain = this.#chain.then(() => writeAll(this.#conn, bytes)).catch(() => {});
     return this.#chain;
   }
+
+  /** Resolves once every frame queued so far is written (or failed). */
+  flush(): Promise<void> {
+    return this.#chain;
+  }
 }
 
-const PUMP_BUFFER = 64 * 1024;
+/** Large enough for bulk transfers to go in few system calls, small enough to allocate per connection. */
+const PUMP_BUFFER = 16 * 1024;
 
 /**
  * Copies bytes from `from` to `to` until `from` ends.

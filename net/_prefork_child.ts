@@ -79,11 +79,17 @@ export async function servePrefork(config: PreforkConfig): Promise<void> {
     const client = tcpAddress(tcp.remoteAddr.hostname, tcp.remoteAddr.port);
     const local = tcpAddress(tcp.localAddr.hostname, tcp.localAddr.port);
     const conn = new ServerConn(tcp, client, local);
+    let aborted = false;
     const done = runHandler(handler, conn, client, server).then(
       () => {},
-      (error) => void report({ t: "error", client, error: errorToData(error) }),
+      // An error caused by the server closing the connection at shutdown is not the handler's.
+      (error) => void (aborted || report({ t: "error", client, error: errorToData(error) })),
     ).finally(() => conn.close());
-    return { done, abort: () => conn.close() };
+    const abort = () => {
+      aborted = true;
+      conn.close();
+    };
+    return { done, abort };
   };
   const loop = new AcceptLoop(listener, config.maxConnections || Infinity, serveOne);
   await report({ t: "listening", port: address.port });
@@ -110,5 +116,6 @@ export async function servePrefork(config: PreforkConfig): Promise<void> {
   }
   await loop.stop(timeout);
   await serving;
+  await reports.flush();
   control.close();
 }

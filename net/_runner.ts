@@ -65,7 +65,8 @@ export async function runRelayed(config: RelayConfig): Promise<void> {
   const messages = new FrameWriter(control);
   let gone = false;
   let finished = false;
-  let data: NetConn | undefined;
+  /** Data connections open and not yet finished with (at most two: current and next). */
+  const open = new Set<NetConn>();
   // The server never writes on the control connection: its end means the server is gone.
   const watch = (async () => {
     const buf = new Uint8Array(16);
@@ -77,7 +78,7 @@ export async function runRelayed(config: RelayConfig): Promise<void> {
       // Closed by us at the end, or reset.
     }
     gone = true;
-    data?.close();
+    for (const conn of open) conn.close();
     if (!finished && config.kind === "process") everyUnref(ORPHAN_GRACE_MS, () => exitNow(0));
   })();
   const server: ServerInfo = {
@@ -85,16 +86,36 @@ export async function runRelayed(config: RelayConfig): Promise<void> {
     mode: config.mode,
     shutdown: () => void messages.send({ t: "shutdown" } satisfies RunnerMessage),
   };
-  for (let served = 0; !gone && (config.limit === 0 || served < config.limit); served++) {
+  /** Opens a data connection: ready for the server's next client. */
+  const openData = async (): Promise<NetConn | undefined> => {
+    if (gone) return undefined;
+    try {
+      const data = await connectUnixNet(config.path);
+      open.add(data);
+      await writeFrame(data, hello("data"));
+      return data;
+    } catch {
+      return undefined; // The server is closing.
+    }
+  };
+  let next: Promise<NetConn | undefined> | undefined = openData();
+  for (let served = 0; next && (config.limit === 0 || served < config.limit); served++) {
+    const data = await next;
+    next = undefined;
     let header: RelayHeader | undefined;
     try {
-      data = await connectUnixNet(config.path);
-      await writeFrame(data, hello("data"));
-      header = await readFrameFrom(data) as RelayHeader | undefined;
+      header = data && await readFrameFrom(data) as RelayHeader | undefined;
     } catch {
       header = undefined;
     }
-    if (!header) break; // The server stopped this runner (or is gone).
+    if (!header) {
+      // The server stopped this runner (closed the connection), or is gone.
+      data?.close();
+      break;
+    }
+    // The next data connection opens while this client is served, so that the server has it
+    // at hand (and can give this runner a new client) as soon as this one is done.
+    if (config.limit === 0 || served + 1 < config.limit) next = openData();
     const conn = new ServerConn(data!, header.client, header.local);
     let error: ErrorData | undefined;
     try {
@@ -103,11 +124,12 @@ export async function runRelayed(config: RelayConfig): Promise<void> {
       error = errorToData(e);
     }
     conn.close();
-    data = undefined;
+    open.delete(data!);
     await messages.send({ t: "done", id: header.id, ...(error ? { error } : {}) });
   }
   finished = true;
-  data?.close();
+  (await next)?.close();
+  for (const conn of open) conn.close();
   control.close();
   await watch;
 }

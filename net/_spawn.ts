@@ -110,7 +110,7 @@ function spawnThread(
   config: unknown,
   onUncaught: ((error: Error, label: string) => void) | undefined,
 ): Runner {
-  const handle = startThread(WORKER, name);
+  const handle = startThread(WORKER, name, false);
   const label = `thread "${name}"`;
   let ended = false;
   let settle!: (exit: RunnerExit) => void;

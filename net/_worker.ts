@@ -15,14 +15,21 @@ import type { WorkerReport, WorkerStart } from "./_spawn.ts";
 import { type PreforkConfig, servePrefork } from "./_prefork_child.ts";
 import { type RelayConfig, runRelayed } from "./_runner.ts";
 
-const self = threadSelf();
+const self = await threadSelf(import.meta.url);
 let started = false;
+let ended = false;
 
 function report(message: WorkerReport): void {
+  if (message.t !== "uncaught") {
+    if (ended) return;
+    ended = true;
+  }
   self.postMessage(message);
 }
 
 self.onUncaught((error) => report({ t: "uncaught", error: errorToData(error) }));
+// `Deno.exit()` in a handler ends this thread quietly; the server must still learn it.
+self.onExit(() => report({ t: "exit" }));
 
 self.onMessage(async (message) => {
   if (started) return;

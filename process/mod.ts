@@ -30,3 +30,4 @@ export * from "./parent_process.ts";
 export * from "./active_children.ts";
 export * from "./cpu_count.ts";
 export * from "./target_spec.ts";
+export * from "./is_main.ts";

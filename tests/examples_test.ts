@@ -292,3 +292,64 @@ Deno.test("examples/thread_daemon.ts: daemon threads stop when main and non-daem
 Deno.test("examples/thread_mutex.ts: 100 threads decrement n under a Lock to exactly 0", async () => {
   equal(await run("thread_mutex.ts"), "main 0\n");
 });
+
+Deno.test("examples/echo_server.ts serves examples/echo_client.ts's lines from a process per connection", async () => {
+  const server = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("echo_server.ts", EXAMPLES).pathname, "--port", "0"],
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const killer = setTimeout(() => server.kill("SIGKILL"), 60_000);
+  const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  let port: string | undefined;
+  while (port === undefined) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+    port = /^listening on 127\.0\.0\.1:(\d+)$/m.exec(out)?.[1];
+  }
+  ok(port, `the server printed no address:\n${out}`);
+
+  const client = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("echo_client.ts", EXAMPLES).pathname, "--port", port],
+    env: { NO_COLOR: "1" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = client.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("hello\n\n  world 世界  \nbye\n"));
+  await writer.close();
+  const result = await client.output();
+  const decoder = new TextDecoder();
+  equal(result.code, 0, decoder.decode(result.stderr));
+  // An empty line only prompts again (`if not msg: continue`); non-ASCII is left as it is.
+  equal(decoder.decode(result.stdout), ">>>:HELLO\n>>>:>>>:WORLD 世界\n>>>:BYE\n>>>:\n");
+
+  server.kill("SIGTERM");
+  for (let r = await reader.read(); !r.done; r = await reader.read()) out += r.value;
+  const status = await server.status;
+  const stderr = await new Response(server.stderr).text();
+  clearTimeout(killer);
+  equal(status.code, 0, stderr);
+  const lines = out.trim().split("\n");
+  match(lines[1], new RegExp(`^process \\d+ serves 127\\.0\\.0\\.1:\\d+$`));
+  equal(lines.at(-1), "server stopped");
+  equal(lines.length, 3);
+});
+
+Deno.test("examples/echo_prefork.ts: processes sharing the port serve every client", async () => {
+  const out = lines(
+    await run("echo_prefork.ts", ["--port", "0", "--workers", "2", "--clients", "6"]),
+  );
+  match(out[0], /^listening on 127\.0\.0\.1:\d+ with 2 processes$/);
+  const served = out.filter((l) => / serves 127\.0\.0\.1:\d+$/.test(l));
+  equal(served.length, 6);
+  ok(new Set(served.map((l) => l.split(" ")[1])).size <= 2);
+  const replies = out.filter((l) => l.startsWith("HELLO "));
+  equal(replies.join(","), "HELLO 0,HELLO 1,HELLO 2,HELLO 3,HELLO 4,HELLO 5");
+  equal(out.at(-1), "server stopped");
+});

@@ -1,0 +1,1282 @@
+/**
+ * The Node.js implementation of `runtime.ts`, with the same exports and
+ * signatures: the npm build (`tools/build_npm.ts`) compiles this file as
+ * `_internal/runtime.js`, so the rest of the library runs unchanged on
+ * Node ≥ 20. Like `runtime.ts`, it is the only module of the build that
+ * touches the host's process, worker, file and socket APIs.
+ *
+ * Where Node differs from Deno, and what this file does about it:
+ * - No permissions: a child is `node <entry>` with this process's Node
+ *   flags (`--import tsx` and the like, but not `--test`, `--eval` or
+ *   `--inspect`); `permissionFlags()` is empty, `checkSocketPermission` passes.
+ * - No `flock`: `SharedFile` locks with an exclusive lock file beside the
+ *   shared file (see {@linkcode openShared}), whose holder's pid makes a
+ *   lock left by a dead process stale, so "a lock whose holder dies is
+ *   released" still holds (for a process; not for a killed thread).
+ * - No Web Worker: threads are `node:worker_threads` workers (daemon threads
+ *   unref'd ones), and a worker's uncaught errors and exit are caught with
+ *   `process` events.
+ * - No `import.meta.main`: the main module is `process.argv[1]`, and
+ *   {@linkcode isMainModule} compares a module's URL with it (never the main
+ *   module inside a worker).
+ * - `net.Server.listen` with a host binds asynchronously, but `listenTcp`
+ *   must return the bound port at once (Python's constructor binds), so an
+ *   IP address is bound synchronously on a `tcp_wrap` handle handed to
+ *   `net.Server`, the way `net` does itself (`process.binding` is
+ *   deprecated, DEP0111, but warns only under `--pending-deprecation`);
+ *   without that binding, or for a host name, it falls back to an
+ *   asynchronous bind (and `addr` shows the port asked for until bound).
+ *   `reusePort` (prefork servers) exists only from Node 22.12 / 23.1.
+ *
+ * @module
+ */
+
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { getSystemErrorName } from "node:util";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+
+/** How a child process ended, normalised the way Python reports it. */
+export interface ChildStatus {
+  /** Exit code, or `128 + signo` when killed by a signal (Deno's convention). */
+  code: number;
+  /** Signal name (`"SIGTERM"`) when the child was killed by a signal, else `null`. */
+  signal: string | null;
+}
+
+/** A spawned child runtime. */
+export interface ChildHandle {
+  /** OS process id, known as soon as `spawnRuntime` returns. */
+  readonly pid: number;
+  /** Resolves once the child has exited and been reaped. Never rejects. */
+  readonly status: Promise<ChildStatus>;
+  /** Writes bytes to the child's control pipe (its stdin). */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Sends a signal; returns `false` if the child had already exited. */
+  kill(signal: "SIGTERM" | "SIGKILL"): boolean;
+  /** Whether the pending exit keeps this process alive (non-daemon children do). */
+  ref(): void;
+  /** The opposite of {@linkcode ChildHandle.ref}. */
+  unref(): void;
+}
+
+/** Options for {@linkcode spawnRuntime}. */
+export interface SpawnOptions {
+  /** Extra runtime flags (Node: placed before the entry file; Deno-only flags are dropped). */
+  runtimeArgs?: string[];
+  /** Module URLs the child will import (Deno needs them for `--allow-import`; unused on Node). */
+  importUrls?: (string | undefined)[];
+}
+
+/** Node flags of this process that must not reach a child: they would change what it runs. */
+const DROP_FLAGS =
+  /^(--test|--experimental-test|--watch|--inspect|--debug|--eval$|-e$|--print$|-p$|--input-type|--interactive$|-i$|--check$|-c$|--prof|--cpu-prof|--heap-prof|--diagnostic-dir|--redirect-warnings|--report)/;
+/** Of those, the ones whose value is the next argument when not given with `=`. */
+const DROP_WITH_VALUE =
+  /^(--test-reporter|--test-reporter-destination|--test-name-pattern|--test-skip-pattern|--test-concurrency|--test-timeout|--test-shard|--watch-path|--inspect-port|--debug-port|--eval|-e|--print|-p|--input-type|--diagnostic-dir|--redirect-warnings|--cpu-prof-dir|--cpu-prof-name|--heap-prof-dir|--heap-prof-name|--report-dir|--report-directory|--report-filename)$/;
+/** `deno run` flags, which mean nothing to Node (permissions, unstable features, reload…). */
+const DENO_FLAGS =
+  /^(-A$|--allow-|--deny-|--unstable|--no-prompt|--reload|-r$|--no-check|--check=|--cached-only|--lock|--no-lock|--import-map|--config|--no-config|--node-modules-dir|--vendor|--quiet$|-q$|--location|--seed|--v8-flags|--cert|--unsafely-ignore|--no-remote|--no-npm|--env-file=)/;
+
+/** This process's Node flags that a child should get too (`--import tsx`, memory limits…). */
+function inheritedNodeFlags(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (DROP_FLAGS.test(arg)) {
+      if (DROP_WITH_VALUE.test(arg)) i++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
+/** `runtimeArgs` as Node flags: Deno's own flags are dropped (`--v8-flags=a,b` becomes `a b`). */
+function nodeFlags(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const arg of args) {
+    if (arg.startsWith("--v8-flags=")) {
+      out.push(
+        ...arg.slice("--v8-flags=".length).split(",").filter((f) => f.length > 0),
+      );
+    } else if (!DENO_FLAGS.test(arg)) {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+function signalNumber(signal: string): number {
+  return (os.constants.signals as Record<string, number>)[signal] ?? 0;
+}
+
+/**
+ * Starts a new Node process running `entry` (a `file:` module URL) with this
+ * process's Node flags, inheriting stdout and stderr, with a piped stdin
+ * used as the control channel.
+ */
+export function spawnRuntime(
+  entry: string,
+  options: SpawnOptions = {},
+): ChildHandle {
+  if (!entry.startsWith("file:")) {
+    throw new Error(
+      `Cannot start a child process from ${entry}: on Node.js the library must be installed ` +
+        `locally (Node cannot run a module loaded over http)`,
+    );
+  }
+  const args = [
+    ...inheritedNodeFlags(),
+    ...nodeFlags(options.runtimeArgs ?? []),
+    fileURLToPath(entry),
+  ];
+  const child = spawn(process.execPath, args, {
+    stdio: ["pipe", "inherit", "inherit"],
+  });
+  // The control pipe is a socket: it can be unref'd along with the child.
+  const stdin = child.stdin! as unknown as net.Socket;
+  // A write to a child that has exited fails with EPIPE; its status says why.
+  stdin.on("error", () => {});
+  let exited = false;
+  let referenced = true;
+  const status = new Promise<ChildStatus>((resolve) => {
+    const done = (s: ChildStatus) => {
+      if (exited) return;
+      exited = true;
+      stdin.destroy();
+      resolve(s);
+    };
+    child.once("exit", (code, signal) => {
+      done(
+        signal ? { code: 128 + signalNumber(signal), signal } : { code: code ?? 1, signal: null },
+      );
+    });
+    child.once("error", () => done({ code: 1, signal: null }));
+  });
+  return {
+    pid: child.pid ?? 0,
+    status,
+    write(bytes) {
+      if (exited || stdin.destroyed) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        stdin.write(bytes, () => resolve());
+        // The pipe must not keep this process alive by itself when the child is unref'd.
+        if (!referenced) stdin.unref();
+      });
+    },
+    kill(signal) {
+      if (exited) return false;
+      try {
+        return child.kill(signal);
+      } catch {
+        return false;
+      }
+    },
+    ref() {
+      referenced = true;
+      child.ref();
+      stdin.ref();
+    },
+    unref() {
+      referenced = false;
+      child.unref();
+      stdin.unref();
+    },
+  };
+}
+
+/** Runtime flags that give a child this process's permissions: none on Node, which has no permissions. */
+export function permissionFlags(
+  _imports: (string | undefined)[] = [],
+): string[] {
+  return [];
+}
+
+/** This process's id. */
+export function currentPid(): number {
+  return process.pid;
+}
+
+/** This process's parent id (a live value: it changes when the parent dies). */
+export function currentPpid(): number {
+  return process.ppid;
+}
+
+/** Whether a process with this pid exists (signal 0). */
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
+/** Number of logical CPUs. */
+export function cpuCount(): number {
+  return typeof os.availableParallelism === "function"
+    ? os.availableParallelism()
+    : os.cpus().length;
+}
+
+let mainUrl: string | null | undefined;
+
+/** The URL Node's loader gives the entry file `process.argv[1]` (real path, extension found). */
+function findMainUrl(): string | null {
+  const file = process.argv[1];
+  if (!isMainThread || !file) return null;
+  for (const candidate of [file, `${file}.js`, `${file}.mjs`, `${file}.cjs`]) {
+    try {
+      if (fs.statSync(candidate).isFile()) {
+        return pathToFileURL(fs.realpathSync(candidate)).href;
+      }
+    } catch {
+      // Try the next extension.
+    }
+  }
+  return pathToFileURL(path.resolve(file)).href;
+}
+
+/** URL of the entry module of this runtime, if there is one (none in a worker, or under `node -e`). */
+export function mainModuleUrl(): string | undefined {
+  if (mainUrl === undefined) mainUrl = findMainUrl();
+  return mainUrl ?? undefined;
+}
+
+/**
+ * Whether the module at `url` is the program's entry module: Deno's
+ * `import.meta.main`, Python's `__name__ == "__main__"`. Never true in a
+ * child's copy of the user's module, nor in a worker.
+ */
+export function isMainModule(url: string): boolean {
+  const main = mainModuleUrl();
+  return main !== undefined && main === url;
+}
+
+/** Runs `fn` when the runtime exits (normally, or through `process.exit`). */
+export function onRuntimeExit(fn: () => void): void {
+  process.on("exit", () => fn());
+}
+
+/** Sets the code the runtime exits with when its event loop drains. */
+export function setExitCode(code: number): void {
+  process.exitCode = code;
+}
+
+/** Exits the runtime at once. */
+export function exitNow(code: number): never {
+  process.exit(code);
+}
+
+/** Kills this very process with a signal (used to die "by SIGTERM" like Python). */
+export function killSelf(signal: "SIGTERM" | "SIGKILL"): void {
+  process.kill(process.pid, signal);
+}
+
+function readFd(fd: number, into: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fs.read(
+      fd,
+      into,
+      0,
+      into.length,
+      null,
+      (error, n) => (error ? reject(error) : resolve(n)),
+    );
+  });
+}
+
+/**
+ * Reads exactly `n` bytes from the control pipe (stdin), or fewer at EOF.
+ * It reads the file descriptor directly, never more than asked, so nothing
+ * is left pending on stdin that would keep the child alive afterwards.
+ */
+export async function readControl(n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let filled = 0;
+  while (filled < n) {
+    let got: number;
+    try {
+      got = await readFd(0, out.subarray(filled));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN" || code === "EINTR") {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        continue;
+      }
+      break; // EOF-like: no parent on the other end.
+    }
+    if (got === 0) break;
+    filled += got;
+  }
+  return out.subarray(0, filled);
+}
+
+/** Creates a private (0700) directory for this process's runtime files, inside `parent` if given. */
+export function makePrivateDir(parent?: string): string {
+  const dir = fs.mkdtempSync(path.join(parent ?? os.tmpdir(), "multiproc-"));
+  fs.chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** Removes a directory tree, ignoring errors (used at exit). */
+export function removeTree(target: string): void {
+  try {
+    fs.rmSync(target, { recursive: true, force: true });
+  } catch {
+    // Already gone or not ours to remove.
+  }
+}
+
+/** Writes a small file synchronously (error reports). */
+export function writeFileText(file: string, text: string): void {
+  fs.writeFileSync(file, text);
+}
+
+/** Reads and deletes a small file, or returns `undefined` if it is missing. */
+export function takeFileText(file: string): string | undefined {
+  try {
+    const text = fs.readFileSync(file, "utf8");
+    fs.rmSync(file);
+    return text;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads a module's source text (for locating exported targets). */
+export async function readModuleSource(url: string): Promise<string> {
+  if (url.startsWith("file:")) {
+    return await fs.promises.readFile(new URL(url), "utf8");
+  }
+  const response = await fetch(url);
+  if (!response.ok) {
+    throw new Error(`Cannot read ${url}: HTTP ${response.status}`);
+  }
+  return await response.text();
+}
+
+/** Reads a local (`file:`) module's source text synchronously. */
+export function readModuleSourceSync(url: string): string {
+  return fs.readFileSync(new URL(url), "utf8");
+}
+
+/**
+ * Resolves a bare or mapped specifier the way the runtime would. Node 20
+ * resolves bare specifiers only from this file's location (the second
+ * argument of `import.meta.resolve` is still experimental), which finds the
+ * packages installed beside this one.
+ */
+export function resolveSpecifier(
+  specifier: string,
+  referrer: string,
+): string | undefined {
+  if (/^\.{0,2}\//.test(specifier)) return new URL(specifier, referrer).href;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(specifier)) return specifier;
+  try {
+    return import.meta.resolve(specifier);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Calls `fn` every `ms` milliseconds without keeping the runtime alive. */
+export function everyUnref(ms: number, fn: () => void): void {
+  setInterval(fn, ms).unref();
+}
+
+/** Prints to stderr synchronously (used for child error reports). */
+export function printError(text: string): void {
+  const bytes = new TextEncoder().encode(
+    text.endsWith("\n") ? text : text + "\n",
+  );
+  let written = 0;
+  while (written < bytes.length) {
+    try {
+      written += fs.writeSync(2, bytes, written);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") return;
+    }
+  }
+}
+
+/**
+ * A small file shared by processes and threads: positional reads and writes
+ * (the page cache makes them coherent across processes) and an exclusive
+ * lock. Deno uses `flock`; Node has none, so the lock is a lock file (see
+ * {@linkcode openShared}).
+ */
+export interface SharedFile {
+  /** Reads `into.length` bytes at `offset` (zero-filled past the end). */
+  read(offset: number, into: Uint8Array): void;
+  /** Writes `bytes` at `offset`. */
+  write(offset: number, bytes: Uint8Array): void;
+  /** Takes the exclusive lock if it is free; never blocks. */
+  tryLock(): boolean;
+  /** Waits for the exclusive lock without blocking the event loop. */
+  lock(): Promise<void>;
+  /** Releases the exclusive lock. */
+  unlock(): void;
+  /** Closes the handle (releasing any lock it holds). */
+  close(): void;
+}
+
+/** Lock files held by this thread, removed if it exits holding them. */
+const heldLocks = new Set<() => void>();
+let exitHookInstalled = false;
+
+function installLockExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const release of [...heldLocks]) release();
+  });
+}
+
+function errno(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException)?.code;
+}
+
+/** The pid written in a lock file, or `undefined` if it is missing or unreadable. */
+function lockOwner(file: string): { text: string; pid: number } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  const pid = Number.parseInt(text, 10);
+  return Number.isInteger(pid) && pid > 0 ? { text, pid } : undefined;
+}
+
+/**
+ * Opens (creating if needed) a shared file with mode 0600.
+ *
+ * The lock is `${path}.lck`, created atomically with `link(2)` from a token
+ * file this handle wrote beforehand (so the lock file never exists half
+ * written) holding `pid nonce`. It excludes every other handle, in this
+ * process or another, as `flock` on separate descriptors does. A lock file
+ * whose pid no longer exists is stale: the next contender removes it, under
+ * a second lock file so that two contenders cannot both remove it and then
+ * each think they took a fresh one. A process that exits normally removes
+ * its lock files; one that is killed leaves them to that rule.
+ */
+export function openShared(file: string): SharedFile {
+  const fd = fs.openSync(
+    file,
+    fs.constants.O_RDWR | fs.constants.O_CREAT,
+    0o600,
+  );
+  const lockPath = `${file}.lck`;
+  const breakPath = `${file}.lck.brk`;
+  let token: string | undefined;
+  let held = false;
+  let closed = false;
+
+  const ensureToken = (): string => {
+    if (token) return token;
+    const name = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tok`;
+    fs.writeFileSync(
+      name,
+      `${process.pid} ${randomBytes(8).toString("hex")}\n`,
+      { mode: 0o600 },
+    );
+    token = name;
+    return name;
+  };
+  const release = () => {
+    if (!held) return;
+    held = false;
+    heldLocks.delete(release);
+    try {
+      fs.unlinkSync(lockPath);
+    } catch {
+      // Broken as stale by another process (this one looked dead), or the folder is gone.
+    }
+  };
+  /** Removes the lock file if its holder is dead; `true` if the lock may be free now. */
+  const breakStale = (): boolean => {
+    const owner = lockOwner(lockPath);
+    if (!owner) return !fs.existsSync(lockPath);
+    if (pidExists(owner.pid)) return false;
+    try {
+      fs.linkSync(ensureToken(), breakPath);
+    } catch (error) {
+      if (errno(error) !== "EEXIST") return false;
+      // Another contender is breaking it; if that one died doing so, clear its marker.
+      const breaker = lockOwner(breakPath);
+      if (breaker && !pidExists(breaker.pid)) {
+        try {
+          fs.unlinkSync(breakPath);
+        } catch {
+          // Someone else cleared it.
+        }
+      }
+      return false;
+    }
+    try {
+      // Still the same stale file (not a fresh lock taken since it was read)?
+      if (lockOwner(lockPath)?.text === owner.text) fs.unlinkSync(lockPath);
+    } catch {
+      // Gone already.
+    } finally {
+      try {
+        fs.unlinkSync(breakPath);
+      } catch {
+        // Ours to remove; gone only if the folder is.
+      }
+    }
+    return true;
+  };
+  const tryLock = (): boolean => {
+    if (closed) throw new Error(`Cannot lock ${file} as its handle is closed`);
+    if (held) return true; // As with flock, the same handle locking again succeeds.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        fs.linkSync(ensureToken(), lockPath);
+        held = true;
+        installLockExitHook();
+        heldLocks.add(release);
+        return true;
+      } catch (error) {
+        if (errno(error) !== "EEXIST") throw error;
+      }
+      if (!breakStale()) return false;
+    }
+    return false;
+  };
+
+  return {
+    read(offset, into) {
+      let done = 0;
+      while (done < into.length) {
+        const n = fs.readSync(
+          fd,
+          into,
+          done,
+          into.length - done,
+          offset + done,
+        );
+        if (n === 0) {
+          into.fill(0, done);
+          return;
+        }
+        done += n;
+      }
+    },
+    write(offset, bytes) {
+      let done = 0;
+      while (done < bytes.length) {
+        done += fs.writeSync(
+          fd,
+          bytes,
+          done,
+          bytes.length - done,
+          offset + done,
+        );
+      }
+    },
+    tryLock,
+    async lock() {
+      let delay = 0.05;
+      while (!tryLock()) {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 10);
+      }
+    },
+    unlock: release,
+    close() {
+      if (closed) return;
+      release();
+      closed = true;
+      if (token) {
+        try {
+          fs.unlinkSync(token);
+        } catch {
+          // The folder is gone.
+        }
+      }
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // Already closed.
+      }
+    },
+  };
+}
+
+/** A byte stream connection (Unix socket). */
+export interface StreamConn {
+  /** Reads up to `into.length` bytes; `null` at end of stream. */
+  read(into: Uint8Array): Promise<number | null>;
+  /** Writes all of `bytes`. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Closes both directions. */
+  close(): void;
+  /** A pending read keeps the runtime alive (the default). */
+  ref(): void;
+  /** A pending read does not keep the runtime alive. */
+  unref(): void;
+}
+
+/** An error for an operation on a socket this side has closed (Deno's `BadResource`). */
+function closedError(what: string): Error {
+  const error = new Error(`Cannot ${what} as the connection is closed`);
+  error.name = "BadResource";
+  (error as NodeJS.ErrnoException).code = "ERR_SOCKET_CLOSED";
+  return error;
+}
+
+/** Buffered reads from a Node socket with Deno's `read(into)` semantics. */
+class SocketReader {
+  #socket: net.Socket;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #ended = false;
+  #error: unknown;
+  #waiters: (() => void)[] = [];
+  closed = false;
+  static readonly HIGH_WATER = 1 << 20;
+
+  constructor(socket: net.Socket) {
+    this.#socket = socket;
+    socket.on("data", (chunk: Uint8Array) => {
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+      // Backpressure: stop reading from the kernel while nobody consumes.
+      if (this.#buffered > SocketReader.HIGH_WATER) socket.pause();
+      this.#wake();
+    });
+    socket.on("end", () => {
+      this.#ended = true;
+      this.#wake();
+    });
+    socket.on("error", (error) => {
+      this.#error ??= error;
+      this.#wake();
+    });
+    socket.on("close", () => {
+      this.#ended = true;
+      this.#wake();
+    });
+  }
+
+  #wake(): void {
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  /** Rejects pending reads: this side closed the connection. */
+  close(): void {
+    this.closed = true;
+    this.#wake();
+  }
+
+  async read(into: Uint8Array): Promise<number | null> {
+    for (;;) {
+      if (this.closed) throw closedError("read");
+      if (this.#chunks.length > 0) {
+        const chunk = this.#chunks[0];
+        const n = Math.min(chunk.length, into.length);
+        into.set(chunk.subarray(0, n));
+        if (n === chunk.length) this.#chunks.shift();
+        else this.#chunks[0] = chunk.subarray(n);
+        this.#buffered -= n;
+        if (
+          this.#buffered <= SocketReader.HIGH_WATER && this.#socket.isPaused()
+        ) {
+          this.#socket.resume();
+        }
+        return n;
+      }
+      if (this.#error !== undefined) {
+        const error = this.#error;
+        // A reset peer is an end of stream for a reader that has seen all the data.
+        if (errno(error) === "ECONNRESET" || errno(error) === "EPIPE") {
+          return null;
+        }
+        throw error;
+      }
+      if (this.#ended) return null;
+      if (into.length === 0) return 0;
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  /** The next chunk as it arrived (for `readable`), or `null` at the end. */
+  async readChunk(): Promise<Uint8Array | null> {
+    const buf = new Uint8Array(64 * 1024);
+    const n = await this.read(buf);
+    return n === null ? null : buf.slice(0, n);
+  }
+}
+
+function writeAll(socket: net.Socket, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (socket.destroyed || !socket.writable) {
+      reject(closedError("write"));
+      return;
+    }
+    socket.write(bytes, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+function wrapConn(socket: net.Socket): StreamConn {
+  const reader = new SocketReader(socket);
+  return {
+    read: (into) => reader.read(into),
+    write: (bytes) => writeAll(socket, bytes),
+    close() {
+      reader.close();
+      socket.destroy();
+    },
+    ref: () => void socket.ref(),
+    unref: () => void socket.unref(),
+  };
+}
+
+function connectSocket(options: net.NetConnectOpts): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.createConnection({ ...options, allowHalfOpen: true });
+    const onError = (error: Error) => reject(error);
+    socket.once("error", onError);
+    socket.once("connect", () => {
+      socket.off("error", onError);
+      resolve(socket);
+    });
+  });
+}
+
+/** Connects to a Unix socket. */
+export async function connectUnix(socketPath: string): Promise<StreamConn> {
+  return wrapConn(await connectSocket({ path: socketPath }));
+}
+
+/** A listening Unix socket. */
+export interface StreamListener {
+  accept(): Promise<StreamConn>;
+  close(): void;
+}
+
+/** Accepted sockets of a `net.Server`, handed out one `accept()` at a time. */
+class AcceptQueue {
+  #ready: net.Socket[] = [];
+  #waiters: {
+    resolve(socket: net.Socket): void;
+    reject(error: unknown): void;
+  }[] = [];
+  #error: unknown;
+
+  constructor(server: net.Server) {
+    server.on("connection", (socket: net.Socket) => {
+      // Until accept() takes it, a connection is not read from (as in Deno's backlog).
+      const waiter = this.#waiters.shift();
+      if (waiter) waiter.resolve(socket);
+      else this.#ready.push(socket);
+    });
+    server.on("error", (error) => this.fail(error));
+    server.on("close", () => this.fail(closedError("accept")));
+  }
+
+  fail(error: unknown): void {
+    this.#error ??= error;
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#error);
+    for (const socket of this.#ready.splice(0)) socket.destroy();
+  }
+
+  accept(): Promise<net.Socket> {
+    const socket = this.#ready.shift();
+    if (socket) return Promise.resolve(socket);
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+}
+
+/** Listens on a Unix socket at `path` (the folder must be private: the socket itself is not). */
+export function listenUnix(socketPath: string): StreamListener {
+  const server = net.createServer({
+    allowHalfOpen: true,
+    pauseOnConnect: false,
+  });
+  const queue = new AcceptQueue(server);
+  server.listen(socketPath);
+  return {
+    accept: async () => wrapConn(await queue.accept()),
+    close() {
+      queue.fail(closedError("accept"));
+      server.close();
+    },
+  };
+}
+
+/** Whether an error from {@linkcode connectUnix} means "not listening yet". */
+export function isNotListening(error: unknown): boolean {
+  const code = errno(error);
+  return code === "ENOENT" || code === "ECONNREFUSED";
+}
+
+/** A background thread of this runtime that does not keep it alive unless ref'd. */
+export interface HelperThread {
+  postMessage(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+  onError(handler: (error: unknown) => void): void;
+  ref(): void;
+  unref(): void;
+  terminate(): void;
+}
+
+/** Starts a helper thread running `url` with `data` available to it as `workerData`. */
+export function startHelperThread(
+  url: string,
+  data: unknown,
+): Promise<HelperThread> {
+  const worker = new Worker(new URL(url), { workerData: data });
+  let messageHandler: (message: unknown) => void = () => {};
+  let errorHandler: (error: unknown) => void = () => {};
+  // Listeners first: adding a 'message' listener refs the worker's port again. An 'error' event
+  // without a listener would throw in this thread.
+  worker.on("message", (message) => messageHandler(message));
+  worker.on("error", (error) => errorHandler(error));
+  worker.unref();
+  return Promise.resolve({
+    postMessage: (message) => worker.postMessage(message),
+    onMessage: (handler) => void (messageHandler = handler),
+    onError: (handler) => void (errorHandler = handler),
+    ref: () => worker.ref(),
+    unref: () => worker.unref(),
+    terminate: () => void worker.terminate(),
+  });
+}
+
+/** The helper-thread side of {@linkcode startHelperThread}: its data and its channel to the parent. */
+export function helperThreadContext(): Promise<{
+  data: unknown;
+  postMessage(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+}> {
+  const port = parentPort;
+  if (!port) {
+    return Promise.reject(
+      new Error("Cannot run the helper thread outside a worker"),
+    );
+  }
+  return Promise.resolve({
+    data: workerData,
+    postMessage: (message: unknown) => port.postMessage(message),
+    onMessage: (handler: (message: unknown) => void) => void port.on("message", handler),
+  });
+}
+
+/** A random hex key (for authenticating children to a hub). */
+export function randomKey(bytes = 32): string {
+  return randomBytes(bytes).toString("hex");
+}
+
+/** A thread of this runtime running a module (a `worker_threads` worker). */
+export interface ThreadHandle {
+  postMessage(message: unknown, transfer?: readonly unknown[]): void;
+  /** Receives messages; also uncaught errors the worker could not report itself. */
+  onMessage(handler: (message: unknown) => void): void;
+  onError(handler: (error: { message: string }) => void): void;
+  terminate(): void;
+}
+
+/**
+ * Starts a module worker. An uncaught error in it never kills this process:
+ * it is handed to `onError` (the worker's bootstrap normally reports errors
+ * itself). A daemon thread does not keep the program alive (an unref'd
+ * worker), as in Python.
+ */
+export function startThread(
+  url: string,
+  name: string,
+  daemon: boolean,
+): ThreadHandle {
+  const worker = new Worker(new URL(url), { name });
+  let messageHandler: (message: unknown) => void = () => {};
+  let errorHandler: (error: { message: string }) => void = () => {};
+  // Listeners first: adding a 'message' listener refs the worker's port again.
+  worker.on("message", (message) => messageHandler(message));
+  worker.on(
+    "error",
+    (error: Error) => errorHandler({ message: error?.message ?? String(error) }),
+  );
+  worker.on(
+    "messageerror",
+    () =>
+      errorHandler({
+        message: "A message from the thread could not be deserialized",
+      }),
+  );
+  if (daemon) worker.unref();
+  return {
+    postMessage: (message, transfer) =>
+      worker.postMessage(
+        message,
+        transfer as Parameters<Worker["postMessage"]>[1],
+      ),
+    onMessage: (handler) => void (messageHandler = handler),
+    onError: (handler) => void (errorHandler = handler),
+    terminate: () => void worker.terminate(),
+  };
+}
+
+/** Inside a worker: its channel to the thread that started it. */
+export function threadSelf(_moduleUrl: string): Promise<{
+  postMessage(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+  onUncaught(handler: (error: unknown) => void): void;
+  onExit(handler: () => void): void;
+  close(): void;
+}> {
+  const port = parentPort;
+  if (!port) {
+    return Promise.reject(
+      new Error("Cannot run a thread's entry module outside a worker"),
+    );
+  }
+  return Promise.resolve({
+    postMessage: (message: unknown) => port.postMessage(message),
+    onMessage: (handler: (message: unknown) => void) => void port.on("message", handler),
+    onUncaught(handler: (error: unknown) => void) {
+      // Handled here, an uncaught error does not end the thread (as `preventDefault()` in Deno).
+      process.on("uncaughtException", (error) => handler(error));
+      process.on("unhandledRejection", (reason) => handler(reason));
+    },
+    onExit: (handler: () => void) => void process.on("exit", () => handler()),
+    // Deno's `self.close()`: the worker ends (messages already posted are delivered).
+    close: () => process.exit(),
+  });
+}
+
+/** Whether this code runs in a worker thread. */
+export function inWorker(): boolean {
+  return !isMainThread;
+}
+
+// ---------------------------------------------------------------------------
+// TCP and Unix stream sockets for `net/` (servers and their relays).
+
+/** A socket address: TCP (`hostname`, `port`) or Unix (`path`). */
+export interface SocketAddress {
+  transport: "tcp" | "unix";
+  hostname?: string;
+  port?: number;
+  path?: string;
+}
+
+/** A stream connection, TCP or Unix: the shape of `Deno.Conn`, without Deno types. */
+export interface NetConn {
+  readonly localAddr: SocketAddress;
+  readonly remoteAddr: SocketAddress;
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  /** Reads up to `into.length` bytes; `null` at end of stream. */
+  read(into: Uint8Array): Promise<number | null>;
+  /** Writes some of `bytes`; returns how many. */
+  write(bytes: Uint8Array): Promise<number>;
+  /** Shuts down the writing side (the peer reads end of stream). */
+  closeWrite(): Promise<void>;
+  /** Closes the connection; a pending read rejects. */
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+/** A listening socket, TCP or Unix. */
+export interface NetListener {
+  /** The bound address (the real port when 0 was asked for). */
+  readonly addr: SocketAddress;
+  /** The next connection; rejects once the listener is closed. */
+  accept(): Promise<NetConn>;
+  /** Stops listening; harmless when already closed. */
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+function wrapNetConn(socket: net.Socket, unixPath?: string): NetConn {
+  if (unixPath === undefined) socket.setNoDelay(true);
+  const reader = new SocketReader(socket);
+  const tcpAddr = (
+    hostname: string | undefined,
+    port: number | undefined,
+  ): SocketAddress => ({
+    transport: "tcp",
+    hostname: hostname ?? "",
+    port: port ?? 0,
+  });
+  const localAddr = unixPath !== undefined
+    ? { transport: "unix" as const, path: unixPath }
+    : tcpAddr(socket.localAddress, socket.localPort);
+  const remoteAddr = unixPath !== undefined
+    ? { transport: "unix" as const, path: "" }
+    : tcpAddr(socket.remoteAddress, socket.remotePort);
+  let readable: ReadableStream<Uint8Array> | undefined;
+  let writable: WritableStream<Uint8Array> | undefined;
+  const closeWrite = () =>
+    new Promise<void>((resolve) => {
+      if (socket.destroyed || socket.writableEnded) return resolve();
+      socket.end(() => resolve());
+    });
+  const conn: NetConn = {
+    localAddr,
+    remoteAddr,
+    get readable() {
+      return readable ??= new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          try {
+            const chunk = await reader.readChunk();
+            if (chunk === null) controller.close();
+            else controller.enqueue(chunk);
+          } catch (error) {
+            controller.error(error);
+          }
+        },
+        cancel: () => conn.close(),
+      });
+    },
+    get writable() {
+      return writable ??= new WritableStream<Uint8Array>({
+        write: (chunk) => writeAll(socket, chunk),
+        close: () => conn.close(),
+        abort: () => conn.close(),
+      });
+    },
+    read: (into) => reader.read(into),
+    write: async (bytes) => {
+      await writeAll(socket, bytes);
+      return bytes.length;
+    },
+    closeWrite,
+    close() {
+      reader.close();
+      socket.destroy();
+    },
+    ref: () => void socket.ref(),
+    unref: () => void socket.unref(),
+  };
+  return conn;
+}
+
+function wrapNetListener(
+  server: net.Server,
+  addr: () => SocketAddress,
+  unixPath?: string,
+): NetListener {
+  const queue = new AcceptQueue(server);
+  let closed = false;
+  return {
+    get addr() {
+      return addr();
+    },
+    accept: async () => wrapNetConn(await queue.accept(), unixPath),
+    close() {
+      if (closed) return;
+      closed = true;
+      queue.fail(closedError("accept"));
+      server.close();
+    },
+    ref: () => void server.ref(),
+    unref: () => void server.unref(),
+  };
+}
+
+interface TcpWrapHandle {
+  bind(address: string, port: number, flags?: number): number;
+  bind6(address: string, port: number, flags: number): number;
+  listen(backlog: number): number;
+  close(): void;
+}
+
+interface TcpWrapBinding {
+  TCP: new (type: number) => TcpWrapHandle;
+  constants: { SERVER: number; UV_TCP_REUSEPORT?: number };
+}
+
+let tcpWrap: TcpWrapBinding | null | undefined;
+
+/** Node's own TCP handle binding (what `net` uses), or `null` where it cannot be reached. */
+function tcpWrapBinding(): TcpWrapBinding | null {
+  if (tcpWrap === undefined) {
+    try {
+      // deno-lint-ignore no-explicit-any
+      tcpWrap = (process as any).binding("tcp_wrap") as TcpWrapBinding;
+    } catch {
+      tcpWrap = null;
+    }
+  }
+  return tcpWrap;
+}
+
+const [NODE_MAJOR, NODE_MINOR] = process.versions.node.split(".").map(Number);
+
+/**
+ * Whether `listenTcp` can share a port with `reusePort` (Linux
+ * `SO_REUSEPORT`): Node has it from 22.12 and 23.1, seen here as libuv's
+ * `UV_TCP_REUSEPORT` bind flag (Deno needs `--unstable-net`, hence the name
+ * shared with `runtime.ts`).
+ */
+export function unstableNetAvailable(): boolean {
+  const binding = tcpWrapBinding();
+  if (binding) return typeof binding.constants.UV_TCP_REUSEPORT === "number";
+  return NODE_MAJOR > 23 || (NODE_MAJOR === 23 && NODE_MINOR >= 1) ||
+    (NODE_MAJOR === 22 && NODE_MINOR >= 12);
+}
+
+/** A listen error as Node reports it, named like Deno's (`AddrInUse`) for the common cases. */
+function listenError(code: number, hostname: string, port: number): Error {
+  const name = getSystemErrorName(code);
+  const error = new Error(
+    `listen ${name}: ${hostname}:${port}`,
+  ) as NodeJS.ErrnoException;
+  error.code = name;
+  error.errno = code;
+  error.syscall = "listen";
+  const denoNames: Record<string, string> = {
+    EADDRINUSE: "AddrInUse",
+    EADDRNOTAVAIL: "AddrNotAvailable",
+    EACCES: "PermissionDenied",
+  };
+  if (denoNames[name]) error.name = denoNames[name];
+  return error;
+}
+
+/** A bound and listening `tcp_wrap` handle, made synchronously; `undefined` if unavailable. */
+function bindSync(hostname: string, port: number, reusePort: boolean): TcpWrapHandle | undefined {
+  const family = net.isIP(hostname);
+  const binding = tcpWrapBinding();
+  if (family === 0 || !binding) return undefined; // A host name needs an (asynchronous) lookup.
+  const flags = reusePort ? binding.constants.UV_TCP_REUSEPORT ?? 0 : 0;
+  const handle = new binding.TCP(binding.constants.SERVER);
+  let code = family === 6
+    ? handle.bind6(hostname, port, flags)
+    : handle.bind(hostname, port, flags);
+  if (code === 0) code = handle.listen(511);
+  if (code !== 0) {
+    handle.close();
+    throw listenError(code, hostname, port);
+  }
+  return handle;
+}
+
+/**
+ * Listens on TCP. With `reusePort` (Linux `SO_REUSEPORT`: several sockets
+ * share the port and the kernel spreads connections among them), Node must
+ * be 22.12 / 23.1 or newer: this throws otherwise.
+ *
+ * @throws {Error} If `reusePort` is asked for on a Node without it, or the
+ *   address cannot be bound (`name` `AddrInUse` when the port is taken).
+ */
+export function listenTcp(
+  options: { hostname: string; port: number; reusePort?: boolean },
+): NetListener {
+  const { hostname, port } = options;
+  if (options.reusePort && !unstableNetAvailable()) {
+    throw new Error(
+      `Cannot listen with reusePort as Node.js ${process.versions.node} lacks it: prefork ` +
+        `servers need Node 22.12 / 23.1 or newer (or Deno), or use mode "process" or "thread"`,
+    );
+  }
+  const server = net.createServer({ allowHalfOpen: true });
+  const handle = bindSync(hostname, port, options.reusePort ?? false);
+  if (handle) {
+    server.listen(handle as unknown as net.ListenOptions);
+  } else {
+    server.listen({
+      host: hostname,
+      port,
+      ...(options.reusePort ? { reusePort: true } : {}),
+    });
+  }
+  const addr = (): SocketAddress => {
+    const bound = server.address();
+    if (bound && typeof bound === "object") {
+      return { transport: "tcp", hostname: bound.address, port: bound.port };
+    }
+    return { transport: "tcp", hostname, port };
+  };
+  return wrapNetListener(server, addr);
+}
+
+/** Listens on a Unix socket, handing out full connections (streams and half-close). */
+export function listenUnixNet(socketPath: string): NetListener {
+  const server = net.createServer({ allowHalfOpen: true });
+  server.listen(socketPath);
+  return wrapNetListener(
+    server,
+    () => ({ transport: "unix", path: socketPath }),
+    socketPath,
+  );
+}
+
+/** Connects to a Unix socket, as a full connection (streams and half-close). */
+export async function connectUnixNet(socketPath: string): Promise<NetConn> {
+  return wrapNetConn(await connectSocket({ path: socketPath }), socketPath);
+}
+
+const CLOSED_CODES = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNABORTED",
+  "ENOTCONN",
+  "EBADF",
+  "ERR_STREAM_DESTROYED",
+  "ERR_STREAM_WRITE_AFTER_END",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "ERR_SOCKET_CLOSED",
+  "ERR_SERVER_NOT_RUNNING",
+]);
+
+/** Whether an error from a socket operation only means that the connection or listener is gone. */
+export function isClosedSocketError(error: unknown): boolean {
+  const code = errno(error);
+  return (code !== undefined && CLOSED_CODES.has(code)) ||
+    (error as Error)?.name === "BadResource" ||
+    (error as Error)?.name === "Interrupted";
+}
+
+/**
+ * Throws a clear error unless this process may listen on a Unix socket:
+ * Node has no permissions, so it always may.
+ *
+ * @param _what What is being attempted, for the message.
+ */
+export function checkSocketPermission(_what: string): void {
+  // Nothing to check on Node.
+}
+
+/** Node's error codes for the names `listenTcp` and Deno give I/O errors. */
+const CODES_BY_NAME: Record<string, string> = {
+  AddrInUse: "EADDRINUSE",
+  AddrNotAvailable: "EADDRNOTAVAIL",
+  PermissionDenied: "EACCES",
+  ConnectionRefused: "ECONNREFUSED",
+  ConnectionReset: "ECONNRESET",
+  ConnectionAborted: "ECONNABORTED",
+  NotConnected: "ENOTCONN",
+  BrokenPipe: "EPIPE",
+  NotFound: "ENOENT",
+  AlreadyExists: "EEXIST",
+  TimedOut: "ETIMEDOUT",
+};
+
+/**
+ * Gives an error rebuilt from another process or thread what a local one
+ * of its kind has: Node has no I/O error classes, so an error named like
+ * one of Deno's (`AddrInUse`…, as {@linkcode listenTcp} names them) gets
+ * Node's `code` (`EADDRINUSE`…) back if it lost it. Other errors are
+ * returned as they are.
+ */
+export function reviveRuntimeError(error: Error): Error {
+  const code = CODES_BY_NAME[error.name];
+  const withCode = error as NodeJS.ErrnoException;
+  if (code && withCode.code === undefined) withCode.code = code;
+  return error;
+}

@@ -1,0 +1,573 @@
+/**
+ * `TcpServer`: Python's `socketserver.TCPServer` with its threading and
+ * forking mix-ins, and a prefork mode, for Deno.
+ *
+ * @module
+ */
+
+import {
+  cpuCount,
+  listenTcp,
+  mainModuleUrl,
+  type NetConn,
+  type NetListener,
+  unstableNetAvailable,
+} from "../_internal/runtime.ts";
+import {
+  callerModule,
+  resolveTarget,
+  type TargetRef,
+  type TargetSpec,
+} from "../_internal/target.ts";
+import { AcceptLoop, type Served } from "./_accept_loop.ts";
+import { formatAddress, ServerConn, tcpAddress } from "./_conn.ts";
+import { type Handler, importHandler, runHandler } from "./_handler.ts";
+import { RunnerHub } from "./_hub.ts";
+import { PreforkGroup } from "./_prefork_group.ts";
+import { RelayPool } from "./_relay_pool.ts";
+import type {
+  RequestHandlerClass,
+  RequestHandlerFunction,
+  ServerInfo,
+  ServerMode,
+  TcpAddress,
+} from "./types.ts";
+
+/** Options for {@linkcode TcpServer}. */
+export interface TcpServerOptions {
+  /**
+   * What serves each connection: a function `(conn, client, server)`, or a
+   * class with a `handle()` method such as a
+   * {@linkcode BaseRequestHandler} subclass. Except in `"async"` mode it
+   * runs in another process or thread, which imports it by name, so it must
+   * be **exported** from its module (or given as
+   * `{ module: import.meta.url, export: "name" }`).
+   */
+  handler: RequestHandlerFunction | RequestHandlerClass | { module: string | URL; export: string };
+  /**
+   * Address to listen on.
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /**
+   * Port to listen on; 0 lets the system choose (read it from
+   * {@linkcode TcpServer.address}).
+   *
+   * @default {0}
+   */
+  port?: number;
+  /**
+   * How connections are served; see {@linkcode ServerMode}.
+   *
+   * @default {"async"}
+   */
+  mode?: ServerMode;
+  /**
+   * Prefork modes: how many processes or threads accept. `"process"` and
+   * `"thread"` modes: how many runners are kept started and idle, so a new
+   * client does not wait for a process or thread to start (0 starts one
+   * per connection when it arrives).
+   *
+   * @default {cpuCount() for prefork modes, 2 for "process" and "thread"}
+   */
+  workers?: number;
+  /**
+   * Most connections served at once. When reached, the server stops
+   * accepting until one ends (new clients wait in the kernel's backlog),
+   * like `ForkingMixIn.max_children`. In prefork modes each of the
+   * `workers` takes an equal share (rounded up).
+   *
+   * @default {40 for "process" (Python's max_children), 100 for "thread", Infinity otherwise}
+   */
+  maxConnections?: number;
+  /**
+   * `"process"` and `"thread"` modes: how many connections, one after
+   * another, a runner serves before it exits and is replaced. 1 gives every
+   * connection a fresh process, as `ForkingTCPServer` does (no state leaks
+   * between clients); 0 means no limit (much faster: no process start per
+   * connection).
+   *
+   * @default {1 for "process", 0 for "thread"}
+   */
+  connectionsPerRunner?: number;
+  /**
+   * Extra `deno run` flags for the child processes (`"process"` and
+   * `"prefork-process"`; prefork children always get `--unstable-net`).
+   *
+   * @default {[]}
+   */
+  denoArgs?: readonly string[];
+}
+
+/** Options for {@linkcode TcpServer.shutdown}. */
+export interface ShutdownOptions {
+  /**
+   * How long to wait, in milliseconds, for connections in flight to end by
+   * themselves before they are closed.
+   *
+   * @default {5000}
+   */
+  timeout?: number;
+}
+
+const MODES: readonly ServerMode[] = [
+  "async",
+  "thread",
+  "process",
+  "prefork-process",
+  "prefork-thread",
+];
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
+let serverCount = 0;
+
+/**
+ * A TCP server whose connections are served by a handler, in this process
+ * or in child processes or threads: Python's `socketserver.TCPServer`,
+ * `ThreadingTCPServer` and `ForkingTCPServer` in one class, chosen by
+ * `mode` (see {@linkcode ServerMode}).
+ *
+ * - The constructor binds and listens, as Python's does (port 0 picks a
+ *   free port, read from {@linkcode TcpServer.address}); prefork modes bind
+ *   in their children, so await {@linkcode TcpServer.listening} there.
+ *   {@linkcode TcpServer.serveForever} serves until
+ *   {@linkcode TcpServer.shutdown}.
+ * - The handler gets the same connection object in every mode (the shape of
+ *   `Deno.Conn`: `read`, `write`, `readable`, `writable`, `closeWrite`,
+ *   `close`, with the client as `remoteAddr`), and the connection is closed
+ *   when it returns.
+ * - `"process"` and `"thread"`: Deno cannot hand a socket to another process
+ *   or thread, so this process accepts and relays each client's bytes to a
+ *   runner over a private Unix socket (authenticated by a random token).
+ *   The cost: two more socket hops per round trip, and every relayed byte
+ *   goes through this process's one thread (about half the round trips per
+ *   second of `"async"` for one client, a fifth to a quarter for many; see
+ *   BENCHMARKS.md). Runners are started ahead of need (`workers`: a client
+ *   of a "process" server waits about 10 ms instead of 80 ms for a fresh
+ *   process) and serve one connection at a time; in `"process"` mode each
+ *   serves one connection and exits, as in Python (`connectionsPerRunner`),
+ *   so new connections per second are bounded by how fast Deno runtimes
+ *   start (tens per second, where `fork()` does hundreds).
+ * - Prefork modes: `workers` processes or threads each listen on the port
+ *   with `SO_REUSEPORT` (Linux), nothing is relayed. Deno allows that only
+ *   with `--unstable-net` (and ends the process with exit code 70, which
+ *   cannot be caught, when it is missing): `"prefork-process"` starts its
+ *   children with the flag, so this process does not need it;
+ *   `"prefork-thread"` needs it in this process and throws a clear error
+ *   when it is missing. Children run handlers concurrently (async), and a
+ *   child that dies is replaced.
+ * - Faults: a handler that throws, a handler process that crashes, or a
+ *   client that disconnects ends that connection only; errors are logged by
+ *   {@linkcode TcpServer.handleError} with the client's address, and the
+ *   server goes on. Errors caused by the server closing a connection at
+ *   shutdown are not logged.
+ * - Permissions: except in `"async"` mode, runners connect to a Unix socket
+ *   in this process's private folder, so the program needs `--allow-read`,
+ *   `--allow-write` and an unscoped `--allow-net` (children inherit only
+ *   unscoped grants), and `--allow-run` for processes.
+ * - Differs from Python: `shutdown()` also closes the listening socket and
+ *   waits for connections in flight (up to a timeout), so a server cannot
+ *   serve again; timeouts are in milliseconds.
+ *
+ * @example Python's ForkingTCPServer: a process per connection
+ * ```ts ignore
+ * import { type RequestConn, TcpServer } from "./mod.ts";
+ *
+ * export async function upper(conn: RequestConn) {
+ *   const buf = new Uint8Array(1024);
+ *   let n;
+ *   while ((n = await conn.read(buf)) !== null) {
+ *     await conn.write(new TextEncoder().encode(new TextDecoder().decode(buf.subarray(0, n)).toUpperCase()));
+ *   }
+ * }
+ *
+ * if (import.meta.main) {
+ *   await using server = new TcpServer({ port: 9011, handler: upper, mode: "process" });
+ *   console.log(`listening on ${server.address.hostname}:${server.address.port}`);
+ *   Deno.addSignalListener("SIGINT", () => server.shutdown());
+ *   await server.serveForever();
+ * }
+ * ```
+ *
+ * @example In this process, on a free port
+ * ```ts
+ * import { TcpServer } from "./mod.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * await using server = new TcpServer({
+ *   port: 0,
+ *   handler: async (conn) => {
+ *     const buf = new Uint8Array(16);
+ *     const n = await conn.read(buf);
+ *     if (n) await conn.write(buf.subarray(0, n).reverse());
+ *   },
+ * });
+ * const serving = server.serveForever();
+ * const conn = await Deno.connect({ port: server.address.port });
+ * await conn.write(new TextEncoder().encode("abc"));
+ * const buf = new Uint8Array(3);
+ * await conn.read(buf);
+ * equal(new TextDecoder().decode(buf), "cba");
+ * conn.close();
+ * await server.shutdown();
+ * await serving;
+ * ```
+ */
+export class TcpServer {
+  #name: string;
+  #mode: ServerMode;
+  #hostname: string;
+  #handler: TcpServerOptions["handler"];
+  #handlerRef: TargetRef | Promise<TargetRef> | undefined;
+  #workers: number;
+  #maxConnections: number;
+  #perRunner: number;
+  #denoArgs: readonly string[];
+  #listener: NetListener | undefined;
+  #address: TcpAddress | undefined;
+  #group: Promise<PreforkGroup> | undefined;
+  #hub: RunnerHub | undefined;
+  #pool: RelayPool | undefined;
+  #loop: AcceptLoop | undefined;
+  #state: "bound" | "serving" | "stopping" | "stopped" = "bound";
+  #shutdown: Promise<void> | undefined;
+  #stopped: Promise<void>;
+  #markStopped!: () => void;
+  #info: ServerInfo;
+  #bindError: unknown;
+
+  /**
+   * Resolves with the bound address once the server listens: at once,
+   * except in prefork modes, where it waits for every child to bind.
+   * Rejects if binding failed (e.g. the port is in use).
+   */
+  readonly listening: Promise<TcpAddress>;
+
+  /**
+   * Binds and listens (prefork modes: starts the children, which bind).
+   *
+   * @param options The handler, address, mode and limits; see {@linkcode TcpServerOptions}.
+   * @throws {TypeError} If the handler is not a function, class or `{ module, export }`, or
+   *   (outside `"async"` mode) is not exported: the message says how to export it.
+   * @throws {RangeError} For an unknown mode, or a negative or fractional count or port.
+   * @throws {Error} In `"prefork-thread"` mode when this process lacks `--unstable-net`.
+   * @throws {Deno.errors.AddrInUse} If the port is taken (other than prefork modes).
+   */
+  constructor(options: TcpServerOptions) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `Cannot create TcpServer as its options are not an object: received ${
+          options === null ? "null" : typeof options
+        }`,
+      );
+    }
+    const mode = options.mode ?? "async";
+    if (!MODES.includes(mode)) {
+      throw new RangeError(
+        `Cannot create TcpServer as mode "${mode}" is not one of ${
+          MODES.map((m) => `"${m}"`).join(", ")
+        }`,
+      );
+    }
+    this.#mode = mode;
+    this.#name = `TcpServer-${++serverCount}`;
+    const describe = `Cannot create TcpServer in "${mode}" mode`;
+    const handler = options.handler;
+    if (
+      typeof handler !== "function" &&
+      (typeof handler !== "object" || handler === null || typeof handler.export !== "string")
+    ) {
+      throw new TypeError(
+        `${describe} as its handler is not a function, a class or { module, export }: received ${
+          handler === null ? "null" : typeof handler
+        }`,
+      );
+    }
+    this.#handler = handler;
+    this.#hostname = options.hostname ?? "127.0.0.1";
+    const port = options.port ?? 0;
+    checkCount(port, "port", describe, 0, 65535);
+    const prefork = mode === "prefork-process" || mode === "prefork-thread";
+    this.#workers = options.workers ?? (prefork ? cpuCount() : 2);
+    checkCount(this.#workers, "workers", describe, prefork ? 1 : 0);
+    this.#maxConnections = options.maxConnections ??
+      (mode === "process" ? 40 : mode === "thread" ? 100 : Infinity);
+    if (this.#maxConnections !== Infinity) {
+      checkCount(this.#maxConnections, "maxConnections", describe, 1);
+    }
+    this.#perRunner = options.connectionsPerRunner ?? (mode === "process" ? 1 : 0);
+    if (this.#perRunner === Infinity) this.#perRunner = 0;
+    checkCount(this.#perRunner, "connectionsPerRunner", describe, 0);
+    this.#denoArgs = [...(options.denoArgs ?? [])];
+    if (mode === "prefork-thread" && !unstableNetAvailable()) {
+      throw new Error(
+        `${describe} as Deno's unstable net APIs are not enabled in this process: run it with ` +
+          `--unstable-net (prefork threads share the port with reusePort, which needs the flag, ` +
+          `and Deno would end the process with exit code 70 without it), or use mode ` +
+          `"prefork-process", whose children get the flag`,
+      );
+    }
+    if (mode !== "async" || typeof handler !== "function") {
+      // Found now, so that an unexported handler throws here, synchronously.
+      this.#handlerRef = resolveTarget(
+        handler as TargetSpec,
+        callerModule(),
+        mainModuleUrl(),
+        describe,
+      );
+      if (this.#handlerRef instanceof Promise) this.#handlerRef.catch(() => {});
+    }
+    this.#stopped = new Promise((resolve) => (this.#markStopped = resolve));
+    this.#info = {
+      address: tcpAddress(this.#hostname, port),
+      mode,
+      shutdown: () => void this.shutdown().catch(() => {}),
+    };
+    if (prefork) {
+      this.#hub = new RunnerHub();
+      const hub = this.#hub;
+      this.#group = Promise.resolve(this.#handlerRef!).then((handlerRef) =>
+        new PreforkGroup({
+          kind: mode === "prefork-process" ? "process" : "thread",
+          name: this.#name,
+          handler: handlerRef,
+          hostname: this.#hostname,
+          port,
+          mode,
+          workers: this.#workers,
+          maxPerWorker: this.#maxConnections === Infinity
+            ? 0
+            : Math.ceil(this.#maxConnections / this.#workers),
+          denoArgs: this.#denoArgs,
+          hub,
+          onError: (error, client) => this.#logError(error, client),
+          onLog: (text) => console.error(text),
+          onShutdownRequest: () => this.#info.shutdown(),
+        })
+      );
+      this.listening = this.#group.then((group) => group.listening).then((address) => {
+        this.#address = address;
+        this.#info = { ...this.#info, address };
+        return address;
+      });
+      this.listening.catch((error) => {
+        // Nothing can serve: release the children that did start (serveForever() re-raises it).
+        this.#bindError = error;
+        this.shutdown({ timeout: 0 });
+      });
+    } else {
+      this.#listener = listenTcp({ hostname: this.#hostname, port });
+      this.#address = tcpAddress(this.#listener.addr.hostname, this.#listener.addr.port);
+      this.#info = { ...this.#info, address: this.#address };
+      this.listening = Promise.resolve(this.#address);
+    }
+  }
+
+  /**
+   * The bound address (Python's `server_address`), with the real port when
+   * port 0 was asked for.
+   *
+   * @throws {Error} In a prefork mode, before {@linkcode TcpServer.listening} has resolved.
+   */
+  get address(): TcpAddress {
+    if (!this.#address) {
+      throw new Error(
+        `Cannot read the address of ${this.#name} before it is bound: in "${this.#mode}" mode ` +
+          `the children bind, so await server.listening first`,
+      );
+    }
+    return { ...this.#address };
+  }
+
+  /** How connections are served. */
+  get mode(): ServerMode {
+    return this.#mode;
+  }
+
+  /**
+   * Serves connections until {@linkcode TcpServer.shutdown} (Python's
+   * `serve_forever`). Resolves once shutdown has completed.
+   *
+   * @throws {Error} If the server is already serving or has been shut down, or
+   *   (prefork modes) if the children could not bind.
+   */
+  async serveForever(): Promise<void> {
+    if (this.#bindError !== undefined) throw this.#bindError;
+    if (this.#state === "serving") {
+      throw new Error(`Cannot serve ${this.#name} as serveForever() is already running`);
+    }
+    if (this.#state !== "bound") {
+      throw new Error(`Cannot serve ${this.#name} as it has been shut down`);
+    }
+    this.#state = "serving";
+    try {
+      await this.#start();
+    } catch (error) {
+      await this.shutdown({ timeout: 0 });
+      throw error;
+    }
+    await this.#stopped;
+  }
+
+  async #start(): Promise<void> {
+    if (this.#group) {
+      await this.listening;
+      if (this.#state === "serving") (await this.#group).serve();
+      return;
+    }
+    const listener = this.#listener!;
+    let onConn: (conn: NetConn) => Served;
+    if (this.#mode === "async") {
+      const handler = typeof this.#handler === "function"
+        ? this.#handler as Handler
+        : await importHandler(await this.#handlerRef!, "this process");
+      onConn = (conn) => this.#serveHere(conn, handler);
+    } else {
+      const handlerRef = await this.#handlerRef!;
+      if (this.#state !== "serving") return;
+      this.#hub = new RunnerHub();
+      this.#pool = new RelayPool({
+        kind: this.#mode === "process" ? "process" : "thread",
+        name: this.#name,
+        handler: handlerRef,
+        address: this.#address!,
+        mode: this.#mode,
+        spares: this.#workers,
+        perRunner: this.#perRunner,
+        denoArgs: this.#denoArgs,
+        hub: this.#hub,
+        onError: (error, client) => this.#logError(error, client),
+        onLog: (text) => console.error(text),
+        onShutdownRequest: () => this.#info.shutdown(),
+      });
+      this.#pool.start();
+      const pool = this.#pool;
+      onConn = (conn) => pool.submit(conn);
+    }
+    if (this.#state !== "serving") return;
+    this.#loop = new AcceptLoop(listener, this.#maxConnections, onConn);
+    this.#loop.run();
+  }
+
+  #serveHere(tcp: NetConn, handler: Handler): Served {
+    const client = tcpAddress(tcp.remoteAddr.hostname, tcp.remoteAddr.port);
+    const conn = new ServerConn(
+      tcp,
+      client,
+      tcpAddress(tcp.localAddr.hostname, tcp.localAddr.port),
+    );
+    let aborted = false;
+    const done = runHandler(handler, conn, client, this.#info).then(
+      () => {},
+      // An error caused by shutdown closing the connection is not the handler's.
+      (error) => void (aborted || this.#logError(error, client)),
+    ).finally(() => conn.close());
+    const abort = () => {
+      aborted = true;
+      conn.close();
+    };
+    return { done, abort };
+  }
+
+  #logError(error: unknown, client: TcpAddress): void {
+    try {
+      this.handleError(error instanceof Error ? error : new Error(String(error)), client);
+    } catch (failure) {
+      console.error(failure);
+    }
+  }
+
+  /**
+   * Logs an error that ended a connection: thrown by the handler (in any
+   * process or thread), or the crash of the process serving it. Python's
+   * `handle_error`; override it in a subclass to log elsewhere. The default
+   * prints `Error handling connection from 127.0.0.1:PORT: <stack>` to stderr.
+   *
+   * @param error The error, with the stack of where it was thrown.
+   * @param client The client whose connection it ended.
+   */
+  handleError(error: Error, client: TcpAddress): void {
+    console.error(
+      `Error handling connection from ${formatAddress(client)}: ${error.stack ?? error.message}`,
+    );
+  }
+
+  /**
+   * Stops the server (Python's `shutdown`, which here also closes the
+   * listening socket): stops accepting at once, waits up to `timeout` ms for
+   * connections in flight to end, then closes them, and stops every child
+   * process and thread (killing any that does not exit). Safe to call from
+   * anywhere, any number of times (later calls return the same Promise),
+   * also before {@linkcode TcpServer.serveForever}; from a handler, use
+   * `server.shutdown()` of its third argument, which does not wait.
+   *
+   * @param options `timeout` in milliseconds.
+   * @returns Resolves once everything is closed; `serveForever()` resolves too.
+   * @throws {RangeError} If `timeout` is negative or not a number.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const timeout = options.timeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    if (typeof timeout !== "number" || !(timeout >= 0)) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot shut down ${this.#name} as the timeout is not a non-negative number: received ${timeout}`,
+        ),
+      );
+    }
+    this.#shutdown ??= this.#doShutdown(timeout);
+    return this.#shutdown;
+  }
+
+  async #doShutdown(timeout: number): Promise<void> {
+    this.#state = "stopping";
+    if (this.#loop) await this.#loop.stop(timeout);
+    else this.#listener?.close();
+    await this.#pool?.close();
+    if (this.#group) {
+      const group = await this.#group.catch(() => undefined);
+      await group?.stop(timeout);
+    }
+    await this.#hub?.close();
+    this.#state = "stopped";
+    this.#markStopped();
+  }
+
+  /**
+   * Releases the server (Python's `server_close`): the same as
+   * {@linkcode TcpServer.shutdown}, whose Promise it returns if shutdown has
+   * already begun.
+   *
+   * @param options `timeout` in milliseconds, if shutdown has not begun.
+   */
+  serverClose(options: ShutdownOptions = {}): Promise<void> {
+    return this.shutdown(options);
+  }
+
+  /** For `await using`: {@linkcode TcpServer.serverClose}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.serverClose();
+  }
+
+  /** A Python-like description, e.g. `<TcpServer-1 mode=process 127.0.0.1:9011 serving>`. */
+  toString(): string {
+    const where = this.#address ? formatAddress(this.#address) : "binding";
+    return `<${this.#name} mode=${this.#mode} ${where} ${this.#state}>`;
+  }
+}
+
+function checkCount(
+  value: unknown,
+  name: string,
+  describe: string,
+  min: number,
+  max?: number,
+): void {
+  if (
+    typeof value !== "number" || !Number.isInteger(value) || value < min ||
+    (max !== undefined && value > max)
+  ) {
+    const range = max === undefined ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+    const error = typeof value === "number" ? RangeError : TypeError;
+    throw new error(`${describe} as ${name} is not ${range}: received ${String(value)}`);
+  }
+}

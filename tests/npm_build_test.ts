@@ -1,0 +1,261 @@
+/**
+ * The npm package, end to end: `deno task build:npm` builds it, `npm
+ * pack` packs it, the tarball installs offline into a fresh Node project
+ * (the package has no dependencies), a program there shares a Queue and a
+ * Lock between processes and threads, `tsc` type-checks a TypeScript user
+ * against the package's `.d.ts` files, and the Node test suite
+ * (`tests/node/*.test.mjs`, Node's own runner) passes against the installed
+ * package.
+ *
+ * Needs `node` and `npm` on PATH, and `npm ci --prefix tools` (esbuild,
+ * typescript, @types/node), which the README's test command runs first.
+ */
+import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+
+const ROOT = new URL("../", import.meta.url);
+const ROOT_PATH = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
+const TSC = `${ROOT_PATH}/tools/node_modules/typescript/bin/tsc`;
+const TYPES = `${ROOT_PATH}/tools/node_modules/@types`;
+const ENTRY_POINTS = [
+  ".",
+  "./process",
+  "./thread",
+  "./sync",
+  "./queue",
+  "./net",
+];
+
+interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; never throws for a non-zero exit. */
+async function run(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<Output> {
+  const { code, stdout, stderr } = await new Deno.Command(cmd, {
+    args,
+    cwd: options.cwd ?? ROOT_PATH,
+    env: {
+      NO_COLOR: "1",
+      NODE_DISABLE_COLORS: "1",
+      npm_config_update_notifier: "false",
+      npm_config_fund: "false",
+      npm_config_audit: "false",
+      ...options.env,
+    },
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code,
+    stdout: decoder.decode(stdout),
+    stderr: decoder.decode(stderr),
+  };
+}
+
+function explain(what: string, out: Output): string {
+  return `${what} exited with ${out.code}\n--- stdout\n${out.stdout}\n--- stderr\n${out.stderr}`;
+}
+
+/** The build, the packed tarball and the project it was installed into, made once for all tests. */
+interface Installed {
+  /** The build (what `npm pack` packed). */
+  npmDir: string;
+  project: string;
+  pkg: string;
+  dispose(): Promise<void>;
+}
+
+let installed: Promise<Installed> | undefined;
+
+function install(): Promise<Installed> {
+  installed ??= (async () => {
+    // Built into a fresh folder (`deno task build:npm` takes the output folder as an argument),
+    // so that a test run neither clobbers nor races a developer's npm/.
+    const dir = await Deno.makeTempDir({ prefix: "multiproc-npm-test-" });
+    try {
+      const npmDir = `${dir}/npm`;
+      const build = await run(Deno.execPath(), ["task", "build:npm", npmDir]);
+      ok(build.code === 0, explain("deno task build:npm", build));
+      const pack = await run("npm", ["pack", "--pack-destination", dir], {
+        cwd: npmDir,
+      });
+      ok(pack.code === 0, explain("npm pack", pack));
+      const tarball = `${dir}/${pack.stdout.trim().split("\n").at(-1)}`;
+      const project = `${dir}/project`;
+      await Deno.mkdir(project);
+      await Deno.writeTextFile(
+        `${project}/package.json`,
+        JSON.stringify({
+          name: "multiproc-user",
+          private: true,
+          type: "module",
+        }),
+      );
+      const add = await run("npm", [
+        "install",
+        tarball,
+        "--offline",
+        "--no-package-lock",
+      ], {
+        cwd: project,
+      });
+      ok(add.code === 0, explain("npm install <tarball> --offline", add));
+      return {
+        npmDir,
+        project,
+        pkg: `${project}/node_modules/multiproc`,
+        dispose: () => Deno.remove(dir, { recursive: true }),
+      };
+    } catch (error) {
+      await Deno.remove(dir, { recursive: true });
+      throw error;
+    }
+  })();
+  return installed;
+}
+
+Deno.test("deno task build:npm writes a package.json with every entry point, ESM files, .d.ts files, README and LICENSE", async () => {
+  const { npmDir } = await install();
+  const pkg = JSON.parse(await Deno.readTextFile(`${npmDir}/package.json`));
+  const deno = JSON.parse(await Deno.readTextFile(`${ROOT_PATH}/deno.json`));
+  equal(pkg.name, "multiproc");
+  equal(pkg.version, deno.version);
+  equal(pkg.type, "module");
+  equal(pkg.license, "MIT");
+  equal(pkg.engines.node, ">=20");
+  equal(pkg.dependencies, undefined);
+  deepStrictEqual(
+    Object.keys(pkg.exports).filter((k) => k !== "./package.json").sort(),
+    [...ENTRY_POINTS].sort(),
+  );
+  for (const key of ENTRY_POINTS) {
+    const { types, default: js } = pkg.exports[key];
+    ok((await Deno.stat(`${npmDir}/${js}`)).isFile, js);
+    ok((await Deno.stat(`${npmDir}/${types}`)).isFile, types);
+  }
+  for (
+    const file of [
+      "README.md",
+      "LICENSE",
+      "process/_bootstrap.js",
+      "thread/_bootstrap.js",
+    ]
+  ) {
+    ok((await Deno.stat(`${npmDir}/${file}`)).isFile, file);
+  }
+  // The Node runtime adapter took the Deno one's place, and entry files are named as built.
+  const runtime = await Deno.readTextFile(`${npmDir}/_internal/runtime.js`);
+  match(runtime, /from "node:child_process"/);
+  match(
+    await Deno.readTextFile(`${npmDir}/process/process.js`),
+    /"\.\/_bootstrap\.js"/,
+  );
+  const types = await Deno.readTextFile(`${npmDir}/process/mod.d.ts`);
+  match(types, /is_main\.js/);
+});
+
+Deno.test("The packed tarball installs offline and a program shares a Queue and a Lock between processes and threads", async () => {
+  const { project } = await install();
+  await Deno.copyFile(
+    new URL("./node/smoke.mjs", import.meta.url),
+    `${project}/smoke.mjs`,
+  );
+  const out = await run("node", ["smoke.mjs"], { cwd: project });
+  equal(out.code, 0, explain("node smoke.mjs", out));
+  deepStrictEqual(out.stdout.trim().split("\n"), [
+    "process 1 done, process 2 done, thread 1 done, thread 2 done",
+    "counter 400",
+    "exit codes 0,0",
+  ]);
+});
+
+const CONSUMER_TS = `
+import { isMain, Lock, Process, Queue, TcpServer, Thread, Value } from "multiproc";
+import { Event } from "multiproc/sync";
+import { JoinableQueue } from "multiproc/queue";
+import { currentProcess } from "multiproc/process";
+import { currentThread } from "multiproc/thread";
+import type { RequestConn } from "multiproc/net";
+
+export async function work(q: Queue<string>, lock: Lock, counter: Value<"i">): Promise<void> {
+  await lock.acquire();
+  counter.value += 1;
+  lock.release();
+  await q.put(currentProcess().name + currentThread().name);
+}
+
+export async function echo(conn: RequestConn): Promise<void> {
+  const buf = new Uint8Array(16);
+  const n = await conn.read(buf);
+  if (n !== null) await conn.write(buf.subarray(0, n));
+}
+
+if (isMain(import.meta)) {
+  const q = new Queue<string>();
+  const p = new Process({ target: work, args: [q, new Lock(), new Value("i", 0)] });
+  const t = new Thread({ target: work, args: [q, new Lock(), new Value("i", 0)] });
+  p.start();
+  t.start();
+  await Promise.all([p.join({ timeout: 1000 }), t.join()]);
+  const exit: number | null = p.exitCode;
+  const ready: boolean = new Event().isSet();
+  const jq = new JoinableQueue<number>();
+  await using server = new TcpServer({ port: 0, handler: echo, mode: "thread" });
+  console.log(exit, ready, jq.unfinishedTasks(), server.address.port);
+}
+`;
+
+Deno.test("tsc type-checks a TypeScript program against the installed package's .d.ts files", async () => {
+  const { project } = await install();
+  await Deno.writeTextFile(`${project}/consumer.ts`, CONSUMER_TS);
+  await Deno.writeTextFile(
+    `${project}/tsconfig.json`,
+    JSON.stringify({
+      compilerOptions: {
+        target: "ES2022",
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        lib: ["ES2022", "ESNext.Disposable"],
+        types: ["node"],
+        typeRoots: [TYPES],
+        strict: true,
+        noEmit: true,
+      },
+      files: ["consumer.ts"],
+    }),
+  );
+  const out = await run("node", [TSC, "-p", "tsconfig.json"], { cwd: project });
+  equal(out.code, 0, explain("tsc", out));
+});
+
+Deno.test("The Node test suite (tests/node/) passes against the installed package", async () => {
+  const { pkg, dispose } = await install();
+  try {
+    const files: string[] = [];
+    for await (
+      const entry of Deno.readDir(new URL("./node/", import.meta.url))
+    ) {
+      if (entry.isFile && entry.name.endsWith(".test.mjs")) {
+        files.push(`tests/node/${entry.name}`);
+      }
+    }
+    ok(files.length >= 5, `found ${files}`);
+    const out = await run("node", ["--test", ...files.sort()], {
+      env: { MULTIPROC_PKG: pkg },
+    });
+    const summary = out.stdout.split("\n").filter((l) =>
+      /^# (tests|pass|fail) /.test(l)
+    );
+    equal(out.code, 0, explain(`node --test (${summary.join(", ")})`, out));
+    match(out.stdout, /^# fail 0$/m);
+    console.log(`Node test runner: ${summary.join(", ")}`);
+  } finally {
+    await dispose();
+  }
+});

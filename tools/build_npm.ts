@@ -1,0 +1,319 @@
+/**
+ * Builds the npm package into `npm/` (`deno task build:npm`), the way dnt
+ * does, with esbuild and `tsc` from `tools/node_modules` (pinned by
+ * `tools/package.json`; `npm ci --prefix tools` installs them):
+ *
+ * 1. Stage every library source file (`mod.ts`, `process/`, `thread/`,
+ *    `sync/`, `queue/`, `net/`, `_internal/`; no tests) in a temporary
+ *    folder, with `_internal/runtime_node.ts` in place of
+ *    `_internal/runtime.ts`, relative `.ts` specifiers rewritten to `.js`
+ *    (imports, and strings such as `new URL("./_bootstrap.ts",
+ *    import.meta.url)` that name a worker or child entry file), and Deno's
+ *    `/// <reference lib="deno.worker" />` removed.
+ * 2. Transpile each staged file to an ESM `.js` file of the same path
+ *    (esbuild, no bundling, platform node, target node20), so every module
+ *    keeps its own URL: a child process or thread imports the very
+ *    `process/process.js` the user's code imported.
+ * 3. Emit `.d.ts` files beside them (tsc 5.9, `emitDeclarationOnly`,
+ *    checked against `@types/node`), and check that neither the code nor
+ *    the public types mention `Deno`.
+ * 4. Write `package.json` (name `multiproc`, version from `deno.json`,
+ *    `exports` for every entry of `deno.json`), README.md and LICENSE.
+ *
+ * Usage: `deno run -A tools/build_npm.ts [outDir]` (default `npm/`).
+ *
+ * @module
+ */
+
+const ROOT = new URL("../", import.meta.url);
+const ROOT_PATH = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
+const TOOLS = `${ROOT_PATH}/tools/node_modules`;
+const LIBRARY_DIRS = ["process", "thread", "sync", "queue", "net", "_internal"];
+const NODE_RUNTIME = "_internal/runtime_node.ts";
+const RUNTIME = "_internal/runtime.ts";
+
+/** Declarations that Deno's lib has and TypeScript 5.9's lacks (only for checking; not emitted). */
+const DENO_LIB_SHIM =
+  `interface Uint8Array<TArrayBuffer extends ArrayBufferLike = ArrayBufferLike> {
+  toBase64(options?: { alphabet?: "base64" | "base64url"; omitPadding?: boolean }): string;
+}
+interface Uint8ArrayConstructor {
+  fromBase64(
+    string: string,
+    options?: { alphabet?: "base64" | "base64url"; lastChunkHandling?: "loose" | "strict" | "stop-before-partial" },
+  ): Uint8Array<ArrayBuffer>;
+}
+`;
+
+interface DenoJson {
+  name: string;
+  version: string;
+  exports: Record<string, string>;
+}
+
+async function run(
+  cmd: string,
+  args: string[],
+  cwd = ROOT_PATH,
+): Promise<void> {
+  const { code, stdout, stderr } = await new Deno.Command(cmd, { args, cwd })
+    .output();
+  if (code !== 0) {
+    const out = new TextDecoder().decode(stdout) +
+      new TextDecoder().decode(stderr);
+    throw new Error(
+      `${cmd} ${
+        args.slice(0, 3).join(" ")
+      }… failed with exit code ${code}:\n${out}`,
+    );
+  }
+}
+
+/** The library's source files, relative to the root: no tests, no runtime_node (it becomes runtime). */
+async function librarySources(): Promise<string[]> {
+  const files = ["mod.ts"];
+  for (const dir of LIBRARY_DIRS) {
+    for await (const entry of Deno.readDir(`${ROOT_PATH}/${dir}`)) {
+      const name = `${dir}/${entry.name}`;
+      if (!entry.isFile || !name.endsWith(".ts") || name.endsWith("_test.ts")) {
+        continue;
+      }
+      if (name === NODE_RUNTIME) continue;
+      files.push(name);
+    }
+  }
+  return files.sort();
+}
+
+/** Rewrites a source file for Node: `.ts` → `.js` in relative specifiers, no Deno lib references. */
+export function transformSource(text: string): string {
+  return text
+    .replace(/^\/\/\/\s*<reference\s+lib="deno\.[a-z]+"\s*\/>\s*\n/gm, "")
+    .replace(/(["'])(\.\.?\/[^"'\s]*?)\.ts\1/g, "$1$2.js$1");
+}
+
+/** Removes comments (roughly: enough to find code that names `Deno`). */
+function stripComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(
+    /(^|[^:"'`])\/\/.*$/gm,
+    "$1",
+  );
+}
+
+async function walk(dir: string, out: string[] = []): Promise<string[]> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) await walk(path, out);
+    else out.push(path);
+  }
+  return out;
+}
+
+function packageJson(deno: DenoJson): Record<string, unknown> {
+  const exports: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(deno.exports)) {
+    const js = value.replace(/\.ts$/, ".js");
+    exports[key] = { types: js.replace(/\.js$/, ".d.ts"), default: js };
+  }
+  exports["./package.json"] = "./package.json";
+  const main = deno.exports["."].replace(/\.ts$/, ".js");
+  return {
+    name: "multiproc",
+    version: deno.version,
+    description:
+      "Python's multiprocessing, threading, queue and socketserver for Deno and Node.js: processes, threads, locks, queues and TCP servers shared across real processes",
+    keywords: [
+      "multiprocessing",
+      "threading",
+      "process",
+      "worker",
+      "queue",
+      "lock",
+      "ipc",
+    ],
+    license: "MIT",
+    type: "module",
+    main,
+    types: main.replace(/\.js$/, ".d.ts"),
+    exports,
+    engines: { node: ">=20" },
+    sideEffects: true,
+  };
+}
+
+/** The names a module exports (declarations only: enough for the runtime modules). */
+function exportedNames(text: string): Set<string> {
+  const names = new Set<string>();
+  const declaration =
+    /^export\s+(?:declare\s+)?(?:async\s+)?(?:function\*?|class|interface|type|const|let|enum)\s+([A-Za-z_$][\w$]*)/gm;
+  for (const m of text.matchAll(declaration)) names.add(m[1]);
+  return names;
+}
+
+/**
+ * Fails unless `runtime_node.ts` exports every name `runtime.ts` exports:
+ * whoever adds a function to the Deno runtime learns here that the Node one
+ * needs it too.
+ */
+async function checkRuntimeParity(): Promise<void> {
+  const deno = exportedNames(
+    await Deno.readTextFile(`${ROOT_PATH}/${RUNTIME}`),
+  );
+  const node = exportedNames(
+    await Deno.readTextFile(`${ROOT_PATH}/${NODE_RUNTIME}`),
+  );
+  const missing = [...deno].filter((name) => !node.has(name));
+  const extra = [...node].filter((name) => !deno.has(name));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new Error(
+      `Cannot build the npm package as ${NODE_RUNTIME} does not match ${RUNTIME}: ` +
+        [
+          missing.length > 0 ? `missing ${missing.join(", ")}` : "",
+          extra.length > 0 ? `not in ${RUNTIME}: ${extra.join(", ")}` : "",
+        ].filter(Boolean).join("; "),
+    );
+  }
+}
+
+/** Empties `outDir` for a new build, refusing a folder that is not an earlier build. */
+async function clearOutDir(outDir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = [];
+    for await (const entry of Deno.readDir(outDir)) entries.push(entry.name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  if (entries.length === 0) return;
+  let name: unknown;
+  try {
+    name = JSON.parse(await Deno.readTextFile(`${outDir}/package.json`)).name;
+  } catch {
+    name = undefined;
+  }
+  if (name !== "multiproc") {
+    throw new Error(
+      `Cannot build the npm package into ${outDir} as it is not empty and holds no earlier build`,
+    );
+  }
+  await Deno.remove(outDir, { recursive: true });
+}
+
+/** Builds the package into `outDir` (absolute), replacing what was there. */
+export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
+  await checkRuntimeParity();
+  const deno = JSON.parse(
+    await Deno.readTextFile(`${ROOT_PATH}/deno.json`),
+  ) as DenoJson;
+  const stage = await Deno.makeTempDir({ prefix: "multiproc-npm-" });
+  try {
+    const files = await librarySources();
+    for (const file of files) {
+      const text = await Deno.readTextFile(`${ROOT_PATH}/${file}`);
+      await Deno.mkdir(
+        `${stage}/${file.slice(0, file.lastIndexOf("/") + 1) || "."}`,
+        {
+          recursive: true,
+        },
+      );
+      await Deno.writeTextFile(`${stage}/${file}`, transformSource(text));
+    }
+    // The Node runtime adapter takes the place of the Deno one.
+    await Deno.writeTextFile(
+      `${stage}/${RUNTIME}`,
+      transformSource(await Deno.readTextFile(`${ROOT_PATH}/${NODE_RUNTIME}`)),
+    );
+    await Deno.writeTextFile(
+      `${stage}/tsconfig.json`,
+      JSON.stringify(
+        {
+          compilerOptions: {
+            target: "ES2022",
+            module: "NodeNext",
+            moduleResolution: "NodeNext",
+            lib: ["ESNext"],
+            types: ["node"],
+            typeRoots: [`${TOOLS}/@types`],
+            strict: true,
+            noImplicitOverride: true,
+            useDefineForClassFields: true,
+            declaration: true,
+            emitDeclarationOnly: true,
+            rootDir: ".",
+            outDir,
+            skipLibCheck: true,
+            stripInternal: false,
+          },
+          include: [...files, "_deno_lib.d.ts"],
+        },
+        null,
+        2,
+      ),
+    );
+    // What Deno's lib has and TypeScript 5.9's does not (the code feature-tests it).
+    await Deno.writeTextFile(`${stage}/_deno_lib.d.ts`, DENO_LIB_SHIM);
+    // Mark the staged sources as ESM for tsc's NodeNext resolution.
+    await Deno.writeTextFile(
+      `${stage}/package.json`,
+      JSON.stringify({ type: "module" }),
+    );
+
+    await clearOutDir(outDir);
+    await Deno.mkdir(outDir, { recursive: true });
+    await run(`${TOOLS}/.bin/esbuild`, [
+      ...files.map((f) => `${stage}/${f}`),
+      `--outdir=${outDir}`,
+      `--outbase=${stage}`,
+      "--format=esm",
+      "--platform=node",
+      "--target=node20",
+      "--log-level=warning",
+      `--tsconfig=${stage}/tsconfig.json`,
+    ]);
+    await run("node", [
+      `${TOOLS}/typescript/bin/tsc`,
+      "-p",
+      `${stage}/tsconfig.json`,
+    ]);
+  } finally {
+    await Deno.remove(stage, { recursive: true }).catch(() => {});
+  }
+
+  // Neither the code nor the public types may depend on Deno.
+  const leaks: string[] = [];
+  for (const path of await walk(outDir)) {
+    if (!/\.(js|d\.ts)$/.test(path)) continue;
+    if (/\bDeno\.[A-Za-z]/.test(stripComments(await Deno.readTextFile(path)))) {
+      leaks.push(path.slice(outDir.length + 1));
+    }
+  }
+  if (leaks.length > 0) {
+    throw new Error(
+      `The npm build still uses Deno APIs in: ${leaks.join(", ")}`,
+    );
+  }
+
+  await Deno.writeTextFile(
+    `${outDir}/package.json`,
+    JSON.stringify(packageJson(deno), null, 2) + "\n",
+  );
+  await Deno.copyFile(`${ROOT_PATH}/README.md`, `${outDir}/README.md`);
+  await Deno.copyFile(`${ROOT_PATH}/LICENSE`, `${outDir}/LICENSE`);
+}
+
+if (import.meta.main) {
+  const started = performance.now();
+  // `deno task` runs in the folder of deno.json; a relative path is the caller's (INIT_CWD).
+  const arg = Deno.args[0];
+  const cwd = Deno.env.get("INIT_CWD") ?? Deno.cwd();
+  const out = arg
+    ? (arg.startsWith("/") ? arg : `${cwd}/${arg}`).replace(/\/$/, "")
+    : undefined;
+  await buildNpm(out);
+  console.log(
+    `Built the npm package in ${out ?? "npm/"} (${
+      Math.round(performance.now() - started)
+    } ms)`,
+  );
+}
