@@ -249,9 +249,7 @@ Deno.test("The Node test suite (tests/node/) passes against the installed packag
     const out = await run("node", ["--test", ...files.sort()], {
       env: { MULTIPROC_PKG: pkg },
     });
-    const summary = out.stdout.split("\n").filter((l) =>
-      /^# (tests|pass|fail) /.test(l)
-    );
+    const summary = out.stdout.split("\n").filter((l) => /^# (tests|pass|fail) /.test(l));
     equal(out.code, 0, explain(`node --test (${summary.join(", ")})`, out));
     match(out.stdout, /^# fail 0$/m);
     console.log(`Node test runner: ${summary.join(", ")}`);
