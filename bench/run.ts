@@ -141,6 +141,112 @@ export; and the library's real child entry point, \`process/_bootstrap.ts\`, run
 `,
   },
   {
+    name: "queue_throughput",
+    title: "Queues between processes",
+    about: `
+Items per second through a queue between processes, start-up not timed (children signal ready and
+wait for a start Event). "1 producer -> 1 consumer": a producer child puts N strings (100k small
+\`item-00042\` strings, or 20k 1 KiB strings), a consumer child gets them and checks their order;
+the clock stops when the consumer reports. "JoinableQueue 3 producers / 2 consumers": 60k items,
+daemon consumers call \`taskDone()\` per item, the clock stops when the producers are joined and
+\`join()\` has returned. The Deno-only row is the floor: the same small items as JSON frames of
+256 over one Unix socket from a child to the parent, with no queue at all.
+`,
+    compare: [
+      {
+        deno: "Queue 1 producer -> 1 consumer, small str",
+        python: "Queue 1 producer -> 1 consumer, small str",
+      },
+      {
+        deno: "Queue 1 producer -> 1 consumer, 1 KiB str",
+        python: "Queue 1 producer -> 1 consumer, 1 KiB str",
+      },
+      {
+        deno: "JoinableQueue 3 producers / 2 consumers",
+        python: "JoinableQueue 3 producers / 2 consumers",
+      },
+      { deno: "raw Unix socket, framed batches (floor)" },
+    ],
+    limits: `
+- **Every item crosses two sockets and a hub.** A queue's state lives in the hub of the process
+  that created it (a helper thread), so an item goes producer → hub → consumer, each hop a JSON
+  frame over a Unix socket. Python's \`mp.Queue\` is one pipe from producer to consumer.
+- **Batching is what makes it fast.** Puts made in a burst travel as one request
+  (\`queue.putMany\`), and a consumer with a backlog fetches up to 256 items per request and
+  hands them out locally (given back if another consumer has to wait, redelivered if it dies). Per
+  item what is left is encoding (the structured-clone codec), JSON, and the promise of each
+  \`await put()\`/\`await get()\`.
+- **1 KiB items** cost JSON escaping and copying four times (encode, hub parse and re-encode,
+  decode); Python pickles bytes once and writes them to the pipe.
+- **JoinableQueue with several consumers** cannot prefetch as deeply: each consumer takes a fair
+  share of the backlog, and every item's \`taskDone()\` is a message to the hub.
+- **Three processes on two cores**: producer, consumer and the parent's hub thread compete for the
+  cores in every Deno case, where Python's pipe needs no third party.
+`,
+  },
+  {
+    name: "lock_contention",
+    title: "Locks between processes",
+    about: `
+Lock acquire/release pairs per second with 1 process and with 4 processes contending
+(\`await lock.acquire(); local += 1; lock.release()\`), from a start Event until all are joined,
+and the seed's ticket race without sleeps: 10 processes, a JSON db with count 1, an unlocked
+search, then read/decrement/write under the lock (ms until all are joined; exactly 1 sold is
+checked). Deno runs 100k iterations per process where Python runs 1M: a rate is a rate, and each
+acquire here costs microseconds.
+`,
+    compare: [
+      { deno: "uncontended 1 process", python: "uncontended 1 process" },
+      { deno: "4 processes contending", python: "4 processes contending" },
+      { deno: "ticket race, 10 processes", python: "ticket race, 10 processes" },
+    ],
+    limits: `
+- **Python's lock is a futex in shared memory; ours is the kernel's \`flock\`.** Deno cannot map
+  shared memory between processes without FFI, so a lock shared with another process is an
+  exclusive \`flock\` on a file: the kernel releases it when a holder dies (Python's stays held
+  forever), at the cost of system calls on every acquire and release.
+- **The owner record costs two thirds of that.** Every acquire reads the previous holder's record
+  and writes its own, and every release clears it (seek + read/write through Deno's file ops), so
+  that a new holder can tell the previous one died (\`lock.ownerDied\`). A bare
+  \`tryLock\`+\`unlock\` pair measured about 500k/s alone, with the record about 165k/s.
+- **What would close the rest:** a shared-memory futex between processes needs \`mmap\` of a
+  shared file and \`futex(2)\` (or \`Atomics\` on that memory), i.e. Deno FFI
+  (\`--allow-ffi\`) or a native addon; positional \`pread\`/\`pwrite\` in Deno's file API
+  would halve the record's cost. Between threads of one process the same Lock is already a futex
+  (see Threads).
+- **The ticket race** is dominated by starting the work in 10 processes and their JSON file I/O,
+  not by the lock.
+`,
+  },
+  {
+    name: "threads",
+    title: "Threads",
+    about: `
+Thread start+join of a thread that does nothing; Lock acquire/release in one thread and shared by
+2 and 4 threads (1M pairs in total, from a start Event until all are joined); and the seed's
+100-thread counter (100 threads each decrement a shared Value under a Lock once; construct, start
+and join of all 100, checking it ends at 0). \`detail.rss_mib_per_idle_worker\` of the start case
+is the resident memory an idle thread adds.
+`,
+    compare: [
+      { deno: "thread start+join", python: "thread start+join" },
+      { deno: "Lock uncontended acquire/release", python: "Lock uncontended acquire/release" },
+      { deno: "Lock contended, 2 threads", python: "Lock contended, 2 threads" },
+      { deno: "Lock contended, 4 threads", python: "Lock contended, 4 threads" },
+      { deno: "100-thread counter", python: "100-thread counter" },
+    ],
+    limits: `
+- **A thread is a V8 isolate, not an OS thread.** A Web Worker starts a new isolate and loads
+  its own copy of every module it imports (the library and the target's module): tens of
+  milliseconds and several MiB each, where a Python thread is an OS thread sharing one interpreter
+  (about 0.1 ms). Start a few long-lived threads and feed them through a Queue rather than a thread
+  per small task. The 100-thread counter is almost all start-up.
+- **Locks between threads are a futex in shared memory** (\`Atomics\` on a SharedArrayBuffer), with
+  no system call and no GIL; the cost left is the Promise of \`await lock.acquire()\` (a microtask
+  per pair). Python's threads take turns on the GIL, so contention makes them slower, ours less so.
+`,
+  },
+  {
     name: "tcp_echo",
     title: "TCP echo servers",
     about: `
