@@ -4,7 +4,7 @@
  * @module
  */
 
-import { encode, errorFromData, errorToData } from "../_internal/codec.ts";
+import { errorFromData, errorToData } from "../_internal/codec.ts";
 import {
   addChild,
   type ChildRecord,
@@ -26,12 +26,8 @@ import {
   spawnRuntime,
   takeFileText,
 } from "../_internal/runtime.ts";
-import {
-  callerModule,
-  remoteModulesSeen,
-  resolveTarget,
-  type TargetSpec,
-} from "../_internal/target.ts";
+import { checkRunOptions, prepareStart } from "../_internal/start.ts";
+import { callerModule, remoteModulesSeen, type TargetSpec } from "../_internal/target.ts";
 import {
   errorReportPath,
   REVIVE,
@@ -219,17 +215,7 @@ export class Process {
       return;
     }
     const { target, args = [], name, daemon, denoArgs = [] } = options;
-    if (
-      target !== undefined && typeof target !== "function" &&
-      (typeof target !== "object" || target === null || typeof target.export !== "string")
-    ) {
-      throw new TypeError(
-        `Cannot create process as its target is not a function or { module, export }: received ${typeof target}`,
-      );
-    }
-    if (!Array.isArray(args)) {
-      throw new TypeError(`Cannot create process as args is not an array: received ${typeof args}`);
-    }
+    checkRunOptions("process", target, args);
     this.#identity = nextChildIdentity();
     this.#name = name ?? `Process-${this.#identity.join(":")}`;
     this.#daemon = daemon ?? processIdentity()?.daemon ?? false;
@@ -326,26 +312,19 @@ export class Process {
           `daemonic processes are not allowed to have children`,
       );
     }
-    const isSubclass = this.constructor !== Process;
-    if (!isSubclass && this.#target === undefined) {
-      throw new TypeError(
-        `Cannot start process "${this.#name}" as it has no target: pass { target } or subclass Process and override run()`,
-      );
-    }
-    const describe = `Cannot start process "${this.#name}"`;
+    // Resolved and encoded before spawning, so that a missing export or a value that cannot
+    // cross throws here, synchronously.
+    const { cls, fn, payload } = prepareStart(
+      this,
+      Process,
+      "process",
+      this.#name,
+      this.#target,
+      this.#args,
+      this.#caller,
+      "process",
+    );
     const main = mainModuleUrl();
-    // Resolved before spawning so that a missing export throws here, synchronously.
-    const cls = isSubclass
-      ? resolveTarget(this.constructor as TargetSpec, this.#caller, main, describe)
-      : undefined;
-    const fn = this.#target ? resolveTarget(this.#target, this.#caller, main, describe) : undefined;
-    const fields: Record<string, unknown> = {};
-    for (const key of Object.keys(this)) fields[key] = (this as Record<string, unknown>)[key];
-    const payload = {
-      args: encode(this.#args, { context: `${describe} as`, root: "args" }),
-      fields: encode(fields, { context: `${describe} as`, root: "this" }),
-    };
-
     const importUrls = [this.#caller, main, ...remoteModulesSeen()];
     for (const ref of [cls, fn]) if (ref && !(ref instanceof Promise)) importUrls.push(ref.module);
     const handle = spawnRuntime(BOOTSTRAP, { runtimeArgs: [...this.#denoArgs], importUrls });

@@ -47,5 +47,4 @@ export type ThreadReport =
   | { t: "error"; error: { name: string; message: string; stack?: string } }
   | { t: "done" };
 
-/** A static property by which a library-defined Thread subclass (Timer) names its own export. */
-export const LIBRARY_CLASS: unique symbol = Symbol("multiproc.libraryClass");
+export { LIBRARY_CLASS } from "../_internal/start.ts";

@@ -4,20 +4,15 @@
  * @module
  */
 
-import { encode, errorFromData } from "../_internal/codec.ts";
+import { errorFromData } from "../_internal/codec.ts";
 import { processIdentity, processShared } from "../_internal/context.ts";
 import { ownHub } from "../_internal/hub_client.ts";
-import { mainModuleUrl, startThread, type ThreadHandle } from "../_internal/runtime.ts";
-import {
-  callerModule,
-  resolveTarget,
-  type TargetRef,
-  type TargetSpec,
-} from "../_internal/target.ts";
+import { startThread, type ThreadHandle } from "../_internal/runtime.ts";
+import { checkRunOptions, prepareStart } from "../_internal/start.ts";
+import { callerModule, type TargetRef, type TargetSpec } from "../_internal/target.ts";
 import { waitAtMost } from "../_internal/wait.ts";
 import { callExcepthook } from "./excepthook.ts";
 import {
-  LIBRARY_CLASS,
   REVIVE,
   type ReviveInit,
   type ThreadIdentity,
@@ -179,17 +174,7 @@ export class Thread {
       return;
     }
     const { target, args = [], name, daemon } = options;
-    if (
-      target !== undefined && typeof target !== "function" &&
-      (typeof target !== "object" || target === null || typeof target.export !== "string")
-    ) {
-      throw new TypeError(
-        `Cannot create thread as its target is not a function or { module, export }: received ${typeof target}`,
-      );
-    }
-    if (!Array.isArray(args)) {
-      throw new TypeError(`Cannot create thread as args is not an array: received ${typeof args}`);
-    }
+    checkRunOptions("thread", target, args);
     this.#name = name ?? `Thread-${++counter}`;
     this.#daemon = daemon ?? currentThreadObject().daemon;
     this.#target = target;
@@ -248,30 +233,16 @@ export class Thread {
     if (this.#state !== "initial") {
       throw new Error(`Cannot start thread "${this.#name}": threads can only be started once`);
     }
-    const cls = this.constructor as typeof Thread & { [LIBRARY_CLASS]?: TargetRef };
-    const isSubclass = cls !== Thread;
-    if (!isSubclass && this.#target === undefined) {
-      throw new TypeError(
-        `Cannot start thread "${this.#name}" as it has no target: pass { target } or subclass Thread and override run()`,
-      );
-    }
-    const describe = `Cannot start thread "${this.#name}"`;
-    const main = mainModuleUrl();
-    const clsRef = !isSubclass
-      ? undefined
-      : Object.hasOwn(cls, LIBRARY_CLASS)
-      ? cls[LIBRARY_CLASS]
-      : resolveTarget(cls as unknown as TargetSpec, this.#caller, main, describe);
-    const fnRef = this.#target
-      ? resolveTarget(this.#target, this.#caller, main, describe)
-      : undefined;
-    const fields: Record<string, unknown> = {};
-    for (const key of Object.keys(this)) fields[key] = (this as Record<string, unknown>)[key];
-    const options = { context: `${describe} as`, mode: "clone", dest: "thread" } as const;
-    const payload = {
-      args: encode(this.#args, { ...options, root: "args" }),
-      fields: encode(fields, { ...options, root: "this" }),
-    };
+    const { cls: clsRef, fn: fnRef, payload } = prepareStart(
+      this,
+      Thread,
+      "thread",
+      this.#name,
+      this.#target,
+      this.#args,
+      this.#caller,
+      "thread",
+    );
     // Threads reach the process's hub through its socket, if the process has one; a thread that
     // creates shared objects without one starts its own.
     if (processShared().hub) ownHub().ensureListening();
