@@ -715,17 +715,6 @@ export async function connectUnixNet(path: string): Promise<NetConn> {
   return wrapNetConn(await Deno.connect({ transport: "unix", path }), false);
 }
 
-/** Whether an error from a socket operation only means that the connection or listener is gone. */
-export function isClosedSocketError(error: unknown): boolean {
-  return error instanceof Deno.errors.BadResource ||
-    error instanceof Deno.errors.Interrupted ||
-    error instanceof Deno.errors.BrokenPipe ||
-    error instanceof Deno.errors.ConnectionReset ||
-    error instanceof Deno.errors.ConnectionAborted ||
-    error instanceof Deno.errors.NotConnected ||
-    error instanceof Deno.errors.UnexpectedEof;
-}
-
 /**
  * Throws a clear error unless this process may listen on a Unix socket
  * (Deno asks for `--allow-net` even for a socket file).

@@ -1234,14 +1234,6 @@ const CLOSED_CODES = new Set([
   "ERR_SERVER_NOT_RUNNING",
 ]);
 
-/** Whether an error from a socket operation only means that the connection or listener is gone. */
-export function isClosedSocketError(error: unknown): boolean {
-  const code = errno(error);
-  return (code !== undefined && CLOSED_CODES.has(code)) ||
-    (error as Error)?.name === "BadResource" ||
-    (error as Error)?.name === "Interrupted";
-}
-
 /**
  * Throws a clear error unless this process may listen on a Unix socket:
  * Node has no permissions, so it always may.

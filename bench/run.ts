@@ -50,17 +50,21 @@ interface Benchmark {
 
 /** "What limits it" for tcp_echo (long, so kept out of the list). */
 const TCP_ECHO_LIMITS = `
-- **Two cores, one load generator.** The load generator and the server share the machine's cores,
-  and the generator (one Deno thread) needs about one core at these rates, so a server gets about
-  one core. A design that could use more cannot show it here: the single-process "async" server
-  is as fast as prefork at 32 connections, where prefork's second process only adds context
-  switches. Prefork pays off where there are more cores than the load generator needs; "async"
-  never uses more than one.
-- **Python's \`ThreadingTCPServer\` at 32 connections** is slower than at 8, and the spread between
-  windows is wide (\`detail.min\`/\`max\` in the JSON): 32 threads take turns on the GIL, which
-  each reply needs. That is most of why prefork is well over 2× there. With 1 and 8 connections a
-  Python thread blocking in \`recv\`/\`sendall\` costs less per round trip than Deno's async
-  \`read\`/\`write\` (a promise and an event-loop turn each), and Python is ahead.
+- **Two cores, and the load generator needs one.** The load generator and the servers share the
+  machine's 2 cores, and the generator (one Deno thread, about 11 µs per round trip) tops out
+  near 90,000 round trips/s with both cores busy: its own and the server's. Every server that
+  keeps up with it ("async", both prefork modes, and Python's threading server on a good run) lands
+  near that ceiling at 32 connections, so the table cannot show a server using more than one core.
+  Prefork pays off where there are cores to spare; "async" never uses more than one. The goal of
+  prefork at 2× \`ThreadingTCPServer\` with 32 connections is therefore met only in runs where
+  Python's server falls behind (see the next point): 2.1–2.8× in two runs while this benchmark
+  was written, 1.1–1.2× in a third.
+- **Python's \`ThreadingTCPServer\` at 32 connections swings** from about 15,000 to 85,000 round
+  trips/s between windows and runs (\`detail.samples\` in the JSON): 32 threads take turns on the
+  GIL, which each reply needs, and sometimes they convoy; ours vary much less around their
+  median. With 1 and 8 connections a Python thread blocking in \`recv\`/\`sendall\` costs less
+  per round trip than Deno's async \`read\`/\`write\` (a promise and an event-loop turn each),
+  and Python is usually ahead.
 - **"thread" and "process" relay every byte.** Deno cannot pass a socket to another process or
   thread, so the server keeps each TCP connection and copies its bytes to the runner over a Unix
   socket and back: two more socket hops per round trip (about 40 µs, the Unix round trip measured
