@@ -143,9 +143,14 @@ const OPS: Record<string, Op> = {
     o.state.close();
     hub.publish(id, o);
   },
-  "queue.taskDone": (o, _a, c, hub, id) => {
-    o.state.taskDone(c.owner);
-    hub.publish(id, o);
+  "queue.taskDone": (o, a, c, hub, id) => {
+    // `a[0]` lists one entry per taskDone() made in a burst (sent as one request).
+    const count = Array.isArray(a[0]) ? a[0].length : 1;
+    try {
+      for (let i = 0; i < count; i++) o.state.taskDone(c.owner);
+    } finally {
+      hub.publish(id, o);
+    }
   },
   "queue.join": (o, _a, c) => o.state.join(c),
   "queue.stats": (o) => ({ redelivered: o.state.redelivered }),

@@ -56,10 +56,21 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
       throw new Error("Cannot mark a task done: task_done() called too many times");
     }
     this.#inFlight++;
-    this.hubCall("queue.taskDone").catch(() => {}).finally(() => this.#inFlight--);
+    // Calls made in a burst travel as one request; their count is settled when it is answered.
+    const batch = this.hubAppend("queue.taskDone");
+    const counted = this.#batches.get(batch) ?? 0;
+    if (counted === 0) {
+      const settle = () => {
+        this.#inFlight -= this.#batches.get(batch) ?? 0;
+        this.#batches.delete(batch);
+      };
+      batch.then(settle, settle);
+    }
+    this.#batches.set(batch, counted + 1);
   }
 
   #inFlight = 0;
+  #batches = new Map<Promise<unknown>, number>();
 
   /**
    * Waits until every item put has been marked done.

@@ -148,6 +148,17 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   }
 
   /**
+   * Appends one entry to a batched operation on this queue (for subclasses): calls made in a
+   * burst travel as one request.
+   *
+   * @param op The operation, e.g. `"queue.taskDone"`.
+   * @returns The batch's reply.
+   */
+  protected hubAppend(op: string): Promise<unknown> {
+    return this.#b.client.appendToBatch(op, this.#b.id, 1);
+  }
+
+  /**
    * Reads one of this queue's published counters (for subclasses): 0 size, 1 closed, 2 unfinished.
    *
    * @param slot Which counter.
