@@ -47,9 +47,12 @@ export async function runDeno(
   args: string[],
   options: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  // The program's temporary files go to a folder removed afterwards, even if the program (or a
+  // parent in it) was killed before it could clean up.
+  await using tmp = await tempDir();
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...args],
-    env: { NO_COLOR: "1", ...options.env },
+    env: { NO_COLOR: "1", TMPDIR: tmp.path, ...options.env },
     cwd: options.cwd,
     stdin: "null",
   }).output();

@@ -353,6 +353,7 @@ Deno.test("When the parent is SIGKILLed, daemon children exit and non-daemon chi
   await using dir = await tempDir();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("killed_parent.ts", FIXTURES).pathname, dir.path],
+    env: { TMPDIR: dir.path }, // the killed parent cannot remove its private folder itself
     stdout: "piped",
     stderr: "inherit",
     stdin: "null",
