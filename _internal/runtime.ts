@@ -8,37 +8,31 @@
  * @module
  */
 
-/** How a child process ended, normalised the way Python reports it. */
-export interface ChildStatus {
-  /** Exit code, or `128 + signo` when killed by a signal (Deno's convention). */
-  code: number;
-  /** Signal name (`"SIGTERM"`) when the child was killed by a signal, else `null`. */
-  signal: string | null;
-}
-
-/** A spawned child runtime. */
-export interface ChildHandle {
-  /** OS process id, known as soon as `spawnRuntime` returns. */
-  readonly pid: number;
-  /** Resolves once the child has exited and been reaped. Never rejects. */
-  readonly status: Promise<ChildStatus>;
-  /** Writes bytes to the child's control pipe (its stdin). */
-  write(bytes: Uint8Array): Promise<void>;
-  /** Sends a signal; returns `false` if the child had already exited. */
-  kill(signal: "SIGTERM" | "SIGKILL"): boolean;
-  /** Whether the pending exit keeps this process alive (non-daemon children do). */
-  ref(): void;
-  /** The opposite of {@linkcode ChildHandle.ref}. */
-  unref(): void;
-}
-
-/** Options for {@linkcode spawnRuntime}. */
-export interface SpawnOptions {
-  /** Extra runtime flags (Deno: placed before the entry module). */
-  runtimeArgs?: string[];
-  /** Module URLs the child will import: their hosts get `--allow-import` if this process has it. */
-  importUrls?: (string | undefined)[];
-}
+export type {
+  ChildHandle,
+  ChildStatus,
+  HelperThread,
+  NetConn,
+  NetListener,
+  SharedFile,
+  SocketAddress,
+  SpawnOptions,
+  StreamConn,
+  StreamListener,
+  ThreadHandle,
+} from "./runtime_types.ts";
+import type {
+  ChildHandle,
+  HelperThread,
+  NetConn,
+  NetListener,
+  SharedFile,
+  SocketAddress,
+  SpawnOptions,
+  StreamConn,
+  StreamListener,
+  ThreadHandle,
+} from "./runtime_types.ts";
 
 /**
  * Starts a new runtime running `entry` (a module URL) with the parent's
@@ -283,28 +277,6 @@ export function printError(text: string): void {
   while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
 }
 
-/**
- * A small file shared by processes and threads: positional reads and writes
- * (the page cache makes them coherent across processes, a stand-in for
- * shared memory that Deno cannot map without FFI) and an exclusive `flock`
- * (per open file description, so two handles exclude each other even in one
- * process, and the kernel releases it when the holder dies).
- */
-export interface SharedFile {
-  /** Reads `into.length` bytes at `offset` (zero-filled past the end). */
-  read(offset: number, into: Uint8Array): void;
-  /** Writes `bytes` at `offset`. */
-  write(offset: number, bytes: Uint8Array): void;
-  /** Takes the exclusive lock if it is free; never blocks. */
-  tryLock(): boolean;
-  /** Waits for the exclusive lock without blocking the event loop. */
-  lock(): Promise<void>;
-  /** Releases the exclusive lock. */
-  unlock(): void;
-  /** Closes the handle (releasing any lock it holds). */
-  close(): void;
-}
-
 /** Opens (creating if needed) a shared file with mode 0600. */
 export function openShared(path: string): SharedFile {
   const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
@@ -339,20 +311,6 @@ export function openShared(path: string): SharedFile {
   };
 }
 
-/** A byte stream connection (Unix socket). */
-export interface StreamConn {
-  /** Reads up to `into.length` bytes; `null` at end of stream. */
-  read(into: Uint8Array): Promise<number | null>;
-  /** Writes all of `bytes`. */
-  write(bytes: Uint8Array): Promise<void>;
-  /** Closes both directions. */
-  close(): void;
-  /** A pending read keeps the runtime alive (the default). */
-  ref(): void;
-  /** A pending read does not keep the runtime alive. */
-  unref(): void;
-}
-
 function wrapConn(conn: Deno.Conn): StreamConn {
   return {
     read: (into) => conn.read(into),
@@ -377,12 +335,6 @@ export async function connectUnix(path: string): Promise<StreamConn> {
   return wrapConn(await Deno.connect({ transport: "unix", path }));
 }
 
-/** A listening Unix socket. */
-export interface StreamListener {
-  accept(): Promise<StreamConn>;
-  close(): void;
-}
-
 /** Listens on a Unix socket at `path` (the folder must be private: the socket itself is not). */
 export function listenUnix(path: string): StreamListener {
   const listener = Deno.listen({ transport: "unix", path });
@@ -401,16 +353,6 @@ export function listenUnix(path: string): StreamListener {
 /** Whether an error from {@linkcode connectUnix} means "not listening yet". */
 export function isNotListening(error: unknown): boolean {
   return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.ConnectionRefused;
-}
-
-/** A background thread of this runtime that does not keep it alive unless ref'd. */
-export interface HelperThread {
-  postMessage(message: unknown): void;
-  onMessage(handler: (message: unknown) => void): void;
-  onError(handler: (error: unknown) => void): void;
-  ref(): void;
-  unref(): void;
-  terminate(): void;
 }
 
 /**
@@ -453,15 +395,6 @@ export function randomKey(bytes = 32): string {
   return Array.from(buf, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** A thread of this runtime running a module (a Web Worker). */
-export interface ThreadHandle {
-  postMessage(message: unknown, transfer?: Transferable[]): void;
-  /** Receives messages; also uncaught errors the worker could not report itself. */
-  onMessage(handler: (message: unknown) => void): void;
-  onError(handler: (error: { message: string }) => void): void;
-  terminate(): void;
-}
-
 /**
  * Starts a module worker with this thread's permissions (Deno's default for
  * workers). An uncaught error in it never kills this process: it is handed
@@ -484,7 +417,7 @@ export function startThread(url: string, name: string, daemon: boolean): ThreadH
   worker.onmessageerror = () =>
     errorHandler({ message: "A message from the thread could not be deserialized" });
   return {
-    postMessage: (message, transfer) => worker.postMessage(message, transfer ?? []),
+    postMessage: (message, transfer) => worker.postMessage(message, [...(transfer ?? [])] as Transferable[]),
     onMessage: (handler) => {
       worker.onmessage = (event) => handler(event.data);
     },
@@ -574,44 +507,6 @@ export function inWorker(): boolean {
 
 // ---------------------------------------------------------------------------
 // TCP and Unix stream sockets for `net/` (servers and their relays).
-
-/** A socket address: TCP (`hostname`, `port`) or Unix (`path`). */
-export interface SocketAddress {
-  transport: "tcp" | "unix";
-  hostname?: string;
-  port?: number;
-  path?: string;
-}
-
-/** A stream connection, TCP or Unix: the shape of `Deno.Conn`, without Deno types. */
-export interface NetConn {
-  readonly localAddr: SocketAddress;
-  readonly remoteAddr: SocketAddress;
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
-  /** Reads up to `into.length` bytes; `null` at end of stream. */
-  read(into: Uint8Array): Promise<number | null>;
-  /** Writes some of `bytes`; returns how many. */
-  write(bytes: Uint8Array): Promise<number>;
-  /** Shuts down the writing side (the peer reads end of stream). */
-  closeWrite(): Promise<void>;
-  /** Closes the connection; a pending read rejects. */
-  close(): void;
-  ref(): void;
-  unref(): void;
-}
-
-/** A listening socket, TCP or Unix. */
-export interface NetListener {
-  /** The bound address (the real port when 0 was asked for). */
-  readonly addr: SocketAddress;
-  /** The next connection; rejects once the listener is closed. */
-  accept(): Promise<NetConn>;
-  /** Stops listening; harmless when already closed. */
-  close(): void;
-  ref(): void;
-  unref(): void;
-}
 
 function netAddress(addr: Deno.Addr): SocketAddress {
   if (addr.transport === "tcp" || addr.transport === "udp") {

@@ -31,6 +31,33 @@
  * @module
  */
 
+export type {
+  ChildHandle,
+  ChildStatus,
+  HelperThread,
+  NetConn,
+  NetListener,
+  SharedFile,
+  SocketAddress,
+  SpawnOptions,
+  StreamConn,
+  StreamListener,
+  ThreadHandle,
+} from "./runtime_types.ts";
+import type {
+  ChildHandle,
+  ChildStatus,
+  HelperThread,
+  NetConn,
+  NetListener,
+  SharedFile,
+  SocketAddress,
+  SpawnOptions,
+  StreamConn,
+  StreamListener,
+  ThreadHandle,
+} from "./runtime_types.ts";
+
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -40,38 +67,6 @@ import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { getSystemErrorName } from "node:util";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-
-/** How a child process ended, normalised the way Python reports it. */
-export interface ChildStatus {
-  /** Exit code, or `128 + signo` when killed by a signal (Deno's convention). */
-  code: number;
-  /** Signal name (`"SIGTERM"`) when the child was killed by a signal, else `null`. */
-  signal: string | null;
-}
-
-/** A spawned child runtime. */
-export interface ChildHandle {
-  /** OS process id, known as soon as `spawnRuntime` returns. */
-  readonly pid: number;
-  /** Resolves once the child has exited and been reaped. Never rejects. */
-  readonly status: Promise<ChildStatus>;
-  /** Writes bytes to the child's control pipe (its stdin). */
-  write(bytes: Uint8Array): Promise<void>;
-  /** Sends a signal; returns `false` if the child had already exited. */
-  kill(signal: "SIGTERM" | "SIGKILL"): boolean;
-  /** Whether the pending exit keeps this process alive (non-daemon children do). */
-  ref(): void;
-  /** The opposite of {@linkcode ChildHandle.ref}. */
-  unref(): void;
-}
-
-/** Options for {@linkcode spawnRuntime}. */
-export interface SpawnOptions {
-  /** Extra runtime flags (Node: placed before the entry file; Deno-only flags are dropped). */
-  runtimeArgs?: string[];
-  /** Module URLs the child will import (Deno needs them for `--allow-import`; unused on Node). */
-  importUrls?: (string | undefined)[];
-}
 
 /** Node flags of this process that must not reach a child: they would change what it runs. */
 const DROP_FLAGS =
@@ -407,27 +402,6 @@ export function printError(text: string): void {
   }
 }
 
-/**
- * A small file shared by processes and threads: positional reads and writes
- * (the page cache makes them coherent across processes) and an exclusive
- * lock. Deno uses `flock`; Node has none, so the lock is a lock file (see
- * {@linkcode openShared}).
- */
-export interface SharedFile {
-  /** Reads `into.length` bytes at `offset` (zero-filled past the end). */
-  read(offset: number, into: Uint8Array): void;
-  /** Writes `bytes` at `offset`. */
-  write(offset: number, bytes: Uint8Array): void;
-  /** Takes the exclusive lock if it is free; never blocks. */
-  tryLock(): boolean;
-  /** Waits for the exclusive lock without blocking the event loop. */
-  lock(): Promise<void>;
-  /** Releases the exclusive lock. */
-  unlock(): void;
-  /** Closes the handle (releasing any lock it holds). */
-  close(): void;
-}
-
 /** Lock files held by this thread, removed if it exits holding them. */
 const heldLocks = new Set<() => void>();
 let exitHookInstalled = false;
@@ -612,20 +586,6 @@ export function openShared(file: string): SharedFile {
   };
 }
 
-/** A byte stream connection (Unix socket). */
-export interface StreamConn {
-  /** Reads up to `into.length` bytes; `null` at end of stream. */
-  read(into: Uint8Array): Promise<number | null>;
-  /** Writes all of `bytes`. */
-  write(bytes: Uint8Array): Promise<void>;
-  /** Closes both directions. */
-  close(): void;
-  /** A pending read keeps the runtime alive (the default). */
-  ref(): void;
-  /** A pending read does not keep the runtime alive. */
-  unref(): void;
-}
-
 /** An error for an operation on a socket this side has closed (Deno's `BadResource`). */
 function closedError(what: string): Error {
   const error = new Error(`Cannot ${what} as the connection is closed`);
@@ -758,12 +718,6 @@ export async function connectUnix(socketPath: string): Promise<StreamConn> {
   return wrapConn(await connectSocket({ path: socketPath }));
 }
 
-/** A listening Unix socket. */
-export interface StreamListener {
-  accept(): Promise<StreamConn>;
-  close(): void;
-}
-
 /** Accepted sockets of a `net.Server`, handed out one `accept()` at a time. */
 class AcceptQueue {
   #ready: net.Socket[] = [];
@@ -821,16 +775,6 @@ export function isNotListening(error: unknown): boolean {
   return code === "ENOENT" || code === "ECONNREFUSED";
 }
 
-/** A background thread of this runtime that does not keep it alive unless ref'd. */
-export interface HelperThread {
-  postMessage(message: unknown): void;
-  onMessage(handler: (message: unknown) => void): void;
-  onError(handler: (error: unknown) => void): void;
-  ref(): void;
-  unref(): void;
-  terminate(): void;
-}
-
 /** Starts a helper thread running `url` with `data` available to it as `workerData`. */
 export function startHelperThread(
   url: string,
@@ -876,15 +820,6 @@ export function helperThreadContext(): Promise<{
 /** A random hex key (for authenticating children to a hub). */
 export function randomKey(bytes = 32): string {
   return randomBytes(bytes).toString("hex");
-}
-
-/** A thread of this runtime running a module (a `worker_threads` worker). */
-export interface ThreadHandle {
-  postMessage(message: unknown, transfer?: readonly unknown[]): void;
-  /** Receives messages; also uncaught errors the worker could not report itself. */
-  onMessage(handler: (message: unknown) => void): void;
-  onError(handler: (error: { message: string }) => void): void;
-  terminate(): void;
 }
 
 /**
@@ -962,44 +897,6 @@ export function inWorker(): boolean {
 
 // ---------------------------------------------------------------------------
 // TCP and Unix stream sockets for `net/` (servers and their relays).
-
-/** A socket address: TCP (`hostname`, `port`) or Unix (`path`). */
-export interface SocketAddress {
-  transport: "tcp" | "unix";
-  hostname?: string;
-  port?: number;
-  path?: string;
-}
-
-/** A stream connection, TCP or Unix: the shape of `Deno.Conn`, without Deno types. */
-export interface NetConn {
-  readonly localAddr: SocketAddress;
-  readonly remoteAddr: SocketAddress;
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
-  /** Reads up to `into.length` bytes; `null` at end of stream. */
-  read(into: Uint8Array): Promise<number | null>;
-  /** Writes some of `bytes`; returns how many. */
-  write(bytes: Uint8Array): Promise<number>;
-  /** Shuts down the writing side (the peer reads end of stream). */
-  closeWrite(): Promise<void>;
-  /** Closes the connection; a pending read rejects. */
-  close(): void;
-  ref(): void;
-  unref(): void;
-}
-
-/** A listening socket, TCP or Unix. */
-export interface NetListener {
-  /** The bound address (the real port when 0 was asked for). */
-  readonly addr: SocketAddress;
-  /** The next connection; rejects once the listener is closed. */
-  accept(): Promise<NetConn>;
-  /** Stops listening; harmless when already closed. */
-  close(): void;
-  ref(): void;
-  unref(): void;
-}
 
 function wrapNetConn(socket: net.Socket, unixPath?: string): NetConn {
   if (unixPath === undefined) socket.setNoDelay(true);

@@ -1,0 +1,138 @@
+/**
+ * The types of the runtime adapter's interface, shared by `runtime.ts` (Deno)
+ * and `runtime_node.ts` (the npm build's Node version), so that both
+ * implement exactly the same shapes.
+ *
+ * @module
+ */
+
+/** How a child process ended, normalised the way Python reports it. */
+export interface ChildStatus {
+  /** Exit code, or `128 + signo` when killed by a signal (Deno's convention). */
+  code: number;
+  /** Signal name (`"SIGTERM"`) when the child was killed by a signal, else `null`. */
+  signal: string | null;
+}
+
+/** A spawned child runtime. */
+export interface ChildHandle {
+  /** OS process id, known as soon as `spawnRuntime` returns. */
+  readonly pid: number;
+  /** Resolves once the child has exited and been reaped. Never rejects. */
+  readonly status: Promise<ChildStatus>;
+  /** Writes bytes to the child's control pipe (its stdin). */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Sends a signal; returns `false` if the child had already exited. */
+  kill(signal: "SIGTERM" | "SIGKILL"): boolean;
+  /** Whether the pending exit keeps this process alive (non-daemon children do). */
+  ref(): void;
+  /** The opposite of {@linkcode ChildHandle.ref}. */
+  unref(): void;
+}
+
+/** Options for {@linkcode spawnRuntime}. */
+export interface SpawnOptions {
+  /** Extra runtime flags (Deno: placed before the entry module). */
+  runtimeArgs?: string[];
+  /** Module URLs the child will import: their hosts get `--allow-import` if this process has it. */
+  importUrls?: (string | undefined)[];
+}
+
+/**
+ * A small file shared by processes and threads: positional reads and writes
+ * (the page cache makes them coherent across processes, a stand-in for
+ * shared memory that Deno cannot map without FFI) and an exclusive `flock`
+ * (per open file description, so two handles exclude each other even in one
+ * process, and the kernel releases it when the holder dies).
+ */
+export interface SharedFile {
+  /** Reads `into.length` bytes at `offset` (zero-filled past the end). */
+  read(offset: number, into: Uint8Array): void;
+  /** Writes `bytes` at `offset`. */
+  write(offset: number, bytes: Uint8Array): void;
+  /** Takes the exclusive lock if it is free; never blocks. */
+  tryLock(): boolean;
+  /** Waits for the exclusive lock without blocking the event loop. */
+  lock(): Promise<void>;
+  /** Releases the exclusive lock. */
+  unlock(): void;
+  /** Closes the handle (releasing any lock it holds). */
+  close(): void;
+}
+
+/** A byte stream connection (Unix socket). */
+export interface StreamConn {
+  /** Reads up to `into.length` bytes; `null` at end of stream. */
+  read(into: Uint8Array): Promise<number | null>;
+  /** Writes all of `bytes`. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Closes both directions. */
+  close(): void;
+  /** A pending read keeps the runtime alive (the default). */
+  ref(): void;
+  /** A pending read does not keep the runtime alive. */
+  unref(): void;
+}
+
+/** A listening Unix socket. */
+export interface StreamListener {
+  accept(): Promise<StreamConn>;
+  close(): void;
+}
+
+/** A background thread of this runtime that does not keep it alive unless ref'd. */
+export interface HelperThread {
+  postMessage(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+  onError(handler: (error: unknown) => void): void;
+  ref(): void;
+  unref(): void;
+  terminate(): void;
+}
+
+/** A thread of this runtime running a module (a Web Worker). */
+export interface ThreadHandle {
+  postMessage(message: unknown, transfer?: readonly unknown[]): void;
+  /** Receives messages; also uncaught errors the worker could not report itself. */
+  onMessage(handler: (message: unknown) => void): void;
+  onError(handler: (error: { message: string }) => void): void;
+  terminate(): void;
+}
+
+/** A socket address: TCP (`hostname`, `port`) or Unix (`path`). */
+export interface SocketAddress {
+  transport: "tcp" | "unix";
+  hostname?: string;
+  port?: number;
+  path?: string;
+}
+
+/** A stream connection, TCP or Unix: the shape of `Deno.Conn`, without Deno types. */
+export interface NetConn {
+  readonly localAddr: SocketAddress;
+  readonly remoteAddr: SocketAddress;
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  /** Reads up to `into.length` bytes; `null` at end of stream. */
+  read(into: Uint8Array): Promise<number | null>;
+  /** Writes some of `bytes`; returns how many. */
+  write(bytes: Uint8Array): Promise<number>;
+  /** Shuts down the writing side (the peer reads end of stream). */
+  closeWrite(): Promise<void>;
+  /** Closes the connection; a pending read rejects. */
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+/** A listening socket, TCP or Unix. */
+export interface NetListener {
+  /** The bound address (the real port when 0 was asked for). */
+  readonly addr: SocketAddress;
+  /** The next connection; rejects once the listener is closed. */
+  accept(): Promise<NetConn>;
+  /** Stops listening; harmless when already closed. */
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
