@@ -27,72 +27,82 @@ export type ElementOf<T extends Typecode> = T extends "l" | "L" | "q" | "Q" ? bi
 
 interface Codec {
   size: number;
-  get(view: DataView): number | bigint;
-  set(view: DataView, value: number | bigint): void;
+  get(view: DataView, at: number): number | bigint;
+  set(view: DataView, at: number, value: number | bigint): void;
   bigint: boolean;
 }
 
 const CODECS: Record<Typecode, Codec> = {
-  b: { size: 1, get: (v) => v.getInt8(0), set: (v, x) => v.setInt8(0, Number(x)), bigint: false },
-  B: { size: 1, get: (v) => v.getUint8(0), set: (v, x) => v.setUint8(0, Number(x)), bigint: false },
+  b: {
+    size: 1,
+    get: (v, at) => v.getInt8(at),
+    set: (v, at, x) => v.setInt8(at, Number(x)),
+    bigint: false,
+  },
+  B: {
+    size: 1,
+    get: (v, at) => v.getUint8(at),
+    set: (v, at, x) => v.setUint8(at, Number(x)),
+    bigint: false,
+  },
   h: {
     size: 2,
-    get: (v) => v.getInt16(0, true),
-    set: (v, x) => v.setInt16(0, Number(x), true),
+    get: (v, at) => v.getInt16(at, true),
+    set: (v, at, x) => v.setInt16(at, Number(x), true),
     bigint: false,
   },
   H: {
     size: 2,
-    get: (v) => v.getUint16(0, true),
-    set: (v, x) => v.setUint16(0, Number(x), true),
+    get: (v, at) => v.getUint16(at, true),
+    set: (v, at, x) => v.setUint16(at, Number(x), true),
     bigint: false,
   },
   i: {
     size: 4,
-    get: (v) => v.getInt32(0, true),
-    set: (v, x) => v.setInt32(0, Number(x), true),
+    get: (v, at) => v.getInt32(at, true),
+    set: (v, at, x) => v.setInt32(at, Number(x), true),
     bigint: false,
   },
   I: {
     size: 4,
-    get: (v) => v.getUint32(0, true),
-    set: (v, x) => v.setUint32(0, Number(x), true),
+    get: (v, at) => v.getUint32(at, true),
+    set: (v, at, x) => v.setUint32(at, Number(x), true),
     bigint: false,
   },
   l: {
     size: 8,
-    get: (v) => v.getBigInt64(0, true),
-    set: (v, x) => v.setBigInt64(0, BigInt(x), true),
+    get: (v, at) => v.getBigInt64(at, true),
+    set: (v, at, x) => v.setBigInt64(at, BigInt(x), true),
     bigint: true,
   },
   L: {
     size: 8,
-    get: (v) => v.getBigUint64(0, true),
-    set: (v, x) => v.setBigUint64(0, BigInt(x), true),
+    get: (v, at) => v.getBigUint64(at, true),
+    set: (v, at, x) => v.setBigUint64(at, BigInt(x), true),
     bigint: true,
   },
   q: {
     size: 8,
-    get: (v) => v.getBigInt64(0, true),
-    set: (v, x) => v.setBigInt64(0, BigInt(x), true),
+    get: (v, at) => v.getBigInt64(at, true),
+    set: (v, at, x) => v.setBigInt64(at, BigInt(x), true),
     bigint: true,
   },
   Q: {
     size: 8,
-    get: (v) => v.getBigUint64(0, true),
-    set: (v, x) => v.setBigUint64(0, BigInt(x), true),
+    get: (v, at) => v.getBigUint64(at, true),
+    set: (v, at, x) => v.setBigUint64(at, BigInt(x), true),
     bigint: true,
   },
   f: {
     size: 4,
-    get: (v) => v.getFloat32(0, true),
-    set: (v, x) => v.setFloat32(0, Number(x), true),
+    get: (v, at) => v.getFloat32(at, true),
+    set: (v, at, x) => v.setFloat32(at, Number(x), true),
     bigint: false,
   },
   d: {
     size: 8,
-    get: (v) => v.getFloat64(0, true),
-    set: (v, x) => v.setFloat64(0, Number(x), true),
+    get: (v, at) => v.getFloat64(at, true),
+    set: (v, at, x) => v.setFloat64(at, Number(x), true),
     bigint: false,
   },
 };
@@ -107,7 +117,27 @@ export function checkTypecode(typecode: unknown, what: string): asserts typecode
   }
 }
 
-/** Fixed-size typed storage in a shared file. */
+const MODE = 0; // control word: where the elements live
+const SPIN = 1; // control word: held by add()/compareExchange() and the move to the file
+const IN_MEMORY = 0;
+const IN_FILE = 1;
+
+/** The shared memory of a Value or SharedArray, as handed to a thread. */
+export interface MemoryShare {
+  data: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+}
+
+/**
+ * Fixed-size typed storage shared by threads and processes.
+ *
+ * While only the threads of the creating process use it, the elements live
+ * in a SharedArrayBuffer: reads and writes are plain memory accesses. When it
+ * is first sent to another process, the elements move to a file in the
+ * owner's private folder (positional reads and writes, which the page cache
+ * keeps coherent across processes), and every thread switches to it; a
+ * process that receives it uses the file from the start.
+ */
 export class SharedMemory {
   readonly path: string;
   readonly typecode: Typecode;
@@ -116,8 +146,17 @@ export class SharedMemory {
   #file: SharedFile | undefined;
   #buf: Uint8Array;
   #view: DataView;
+  #share: MemoryShare | undefined;
+  #data: DataView | undefined;
+  #control: Int32Array | undefined;
 
-  constructor(typecode: Typecode, length: number, path?: string) {
+  /**
+   * @param typecode Element type.
+   * @param length Number of elements.
+   * @param path The file, when reviving a handle (else a new one is named).
+   * @param share The memory, when reviving a handle in a thread of the owner's process.
+   */
+  constructor(typecode: Typecode, length: number, path?: string, share?: MemoryShare) {
     this.typecode = typecode;
     this.length = length;
     this.#codec = CODECS[typecode];
@@ -125,9 +164,21 @@ export class SharedMemory {
     this.#view = new DataView(this.#buf.buffer);
     this.path = path ?? newSharedPath("memory");
     if (!path) {
-      // Zero-filled at its full size, as Python's shared ctypes objects are.
-      this.#open().write(0, new Uint8Array(this.#codec.size * length));
+      // Zero-filled, as Python's shared ctypes objects are.
+      share = {
+        data: new SharedArrayBuffer(this.#codec.size * length),
+        control: new SharedArrayBuffer(8),
+      };
     }
+    if (share) {
+      this.#share = share;
+      this.#data = new DataView(share.data);
+      this.#control = new Int32Array(share.control);
+    }
+  }
+
+  #inMemory(): boolean {
+    return this.#control !== undefined && Atomics.load(this.#control, MODE) === IN_MEMORY;
   }
 
   #open(): SharedFile {
@@ -153,15 +204,29 @@ export class SharedMemory {
 
   /** Reads element `i`. */
   get(i: number): number | bigint {
-    this.#open().read(i * this.#codec.size, this.#buf);
-    return this.#codec.get(this.#view);
+    const at = i * this.#codec.size;
+    if (this.#inMemory()) return this.#codec.get(this.#data!, at);
+    this.#open().read(at, this.#buf);
+    return this.#codec.get(this.#view, 0);
   }
 
   /** Writes element `i`. */
   set(i: number, value: number | bigint): void {
     this.#check(value);
-    this.#codec.set(this.#view, value);
-    this.#open().write(i * this.#codec.size, this.#buf);
+    const at = i * this.#codec.size;
+    if (this.#inMemory()) {
+      this.#codec.set(this.#data!, at, value);
+      // Moved to the file meanwhile: the move may have copied the old value, so write it through.
+      if (!this.#inMemory()) this.#writeThrough(at);
+      return;
+    }
+    this.#codec.set(this.#view, 0, value);
+    this.#open().write(at, this.#buf);
+  }
+
+  #writeThrough(at: number): void {
+    const size = this.#codec.size;
+    this.#open().write(at, new Uint8Array(this.#share!.data, at, size).slice());
   }
 
   #check(value: unknown): void {
@@ -176,8 +241,34 @@ export class SharedMemory {
     }
   }
 
-  /** Runs `fn` holding the file's flock (blocking briefly: critical sections are a few system calls). */
+  #spin(): void {
+    while (Atomics.compareExchange(this.#control!, SPIN, 0, 1) !== 0) {
+      // Held only by add()/compareExchange() of another thread, for nanoseconds.
+    }
+  }
+
+  #unspin(): void {
+    Atomics.store(this.#control!, SPIN, 0);
+  }
+
+  /**
+   * Runs `fn` exclusively with respect to other atomic operations, in every
+   * thread and process: a spin word in memory while the elements are in
+   * memory, the file's flock once they are in the file (critical sections
+   * are a few system calls at most).
+   */
   #atomic<T>(fn: () => T): T {
+    if (this.#control) {
+      this.#spin();
+      if (Atomics.load(this.#control, MODE) === IN_MEMORY) {
+        try {
+          return fn();
+        } finally {
+          this.#unspin();
+        }
+      }
+      this.#unspin();
+    }
     const file = this.#open();
     while (!file.tryLock()) {
       // Only other add()/compareExchange() calls hold it, for microseconds.
@@ -214,13 +305,35 @@ export class SharedMemory {
     });
   }
 
-  /** The handle data naming this storage. */
-  handle(kind: string, module: string, extra: Record<string, unknown>): FileHandle {
+  /** Moves the elements to the file (once), before the first handle for another process. */
+  #moveToFile(): void {
+    const control = this.#control;
+    if (!control || Atomics.load(control, MODE) === IN_FILE) return;
+    this.#spin();
+    try {
+      if (Atomics.load(control, MODE) === IN_FILE) return;
+      // The mode flips first: a write racing with the copy sees it and writes itself through.
+      Atomics.store(control, MODE, IN_FILE);
+      this.#open().write(0, new Uint8Array(this.#share!.data).slice());
+    } finally {
+      this.#unspin();
+    }
+  }
+
+  /** The handle data naming this storage (for a thread: with its memory). */
+  handle(
+    kind: string,
+    module: string,
+    extra: Record<string, unknown>,
+    dest: "process" | "thread",
+  ): FileHandle {
+    if (dest === "process") this.#moveToFile();
     return {
       kind,
       module,
       path: this.path,
       params: { typecode: this.typecode, length: this.length },
+      ...(dest === "thread" && this.#share ? { share: this.#share } : {}),
       ...extra,
     };
   }

@@ -13,7 +13,13 @@ import {
   toHandle,
 } from "../_internal/codec.ts";
 import type { FileHandle } from "../_internal/shared.ts";
-import { checkTypecode, type ElementOf, SharedMemory, type Typecode } from "./_shared_memory.ts";
+import {
+  checkTypecode,
+  type ElementOf,
+  type MemoryShare,
+  SharedMemory,
+  type Typecode,
+} from "./_shared_memory.ts";
 import type { ValueOptions } from "./value.ts";
 import { RLock } from "./rlock.ts";
 
@@ -61,7 +67,7 @@ export class SharedArray<T extends Typecode = Typecode>
     const reviving = SharedArray.#reviving;
     if (reviving) {
       const { typecode: code, length } = reviving.params as { typecode: Typecode; length: number };
-      this.#memory = new SharedMemory(code, length, reviving.path);
+      this.#memory = new SharedMemory(code, length, reviving.path, reviving.share);
       this.#lock = reviving.lock ? reviveHandle(reviving.lock) as RLock : undefined;
     } else {
       checkTypecode(typecode, "shared array");
@@ -85,11 +91,11 @@ export class SharedArray<T extends Typecode = Typecode>
     }
   }
 
-  static #reviving: (FileHandle & { lock?: HandleData }) | undefined;
+  static #reviving: (FileHandle & { lock?: HandleData; share?: MemoryShare }) | undefined;
 
   static {
     registerReviver("shared-array", (data) => {
-      SharedArray.#reviving = data as FileHandle & { lock?: HandleData };
+      SharedArray.#reviving = data as FileHandle & { lock?: HandleData; share?: MemoryShare };
       try {
         return new SharedArray("i", 0);
       } finally {
@@ -197,6 +203,6 @@ export class SharedArray<T extends Typecode = Typecode>
   [toHandle](dest: "process" | "thread"): HandleData {
     return this.#memory.handle("shared-array", import.meta.url, {
       lock: this.#lock?.[toHandle](dest),
-    });
+    }, dest);
   }
 }

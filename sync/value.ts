@@ -12,7 +12,13 @@ import {
   toHandle,
 } from "../_internal/codec.ts";
 import type { FileHandle } from "../_internal/shared.ts";
-import { checkTypecode, type ElementOf, SharedMemory, type Typecode } from "./_shared_memory.ts";
+import {
+  checkTypecode,
+  type ElementOf,
+  type MemoryShare,
+  SharedMemory,
+  type Typecode,
+} from "./_shared_memory.ts";
 import { RLock } from "./rlock.ts";
 
 export type { ElementOf, Typecode } from "./_shared_memory.ts";
@@ -64,7 +70,7 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
     const reviving = Value.#reviving;
     if (reviving) {
       const { typecode: code } = reviving.params as { typecode: Typecode };
-      this.#memory = new SharedMemory(code, 1, reviving.path);
+      this.#memory = new SharedMemory(code, 1, reviving.path, reviving.share);
       this.#lock = reviving.lock ? reviveHandle(reviving.lock) as RLock : undefined;
       return;
     }
@@ -74,11 +80,11 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
     this.#lock = options.lock === false ? undefined : new RLock();
   }
 
-  static #reviving: (FileHandle & { lock?: HandleData }) | undefined;
+  static #reviving: (FileHandle & { lock?: HandleData; share?: MemoryShare }) | undefined;
 
   static {
     registerReviver("value", (data) => {
-      Value.#reviving = data as FileHandle & { lock?: HandleData };
+      Value.#reviving = data as FileHandle & { lock?: HandleData; share?: MemoryShare };
       try {
         return new Value("i");
       } finally {
@@ -151,6 +157,11 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
 
   /** Describes this value (and its lock) for another process or thread. */
   [toHandle](dest: "process" | "thread"): HandleData {
-    return this.#memory.handle("value", import.meta.url, { lock: this.#lock?.[toHandle](dest) });
+    return this.#memory.handle(
+      "value",
+      import.meta.url,
+      { lock: this.#lock?.[toHandle](dest) },
+      dest,
+    );
   }
 }
