@@ -90,6 +90,26 @@ export class HubClient {
     this.#attachParams.set(id, [kind, params]);
   }
 
+  /** Whether this is the owner's own client on the main thread, whose channel carries shared memory. */
+  get carriesSharedMemory(): boolean {
+    return this.#isOwn;
+  }
+
+  /** Sends the declaration of object `id` now (with `extra` params, e.g. shared memory, for the owner's hub). */
+  attachNow(id: number, extra: Record<string, unknown> = {}): void {
+    if (this.#attached.has(id)) return;
+    this.#attached.add(id);
+    const declared = this.#attachParams.get(id);
+    if (declared) {
+      this.#enqueue({
+        i: 0,
+        o: "attach",
+        d: id,
+        a: [declared[0], { ...(declared[1] as object), ...extra }],
+      });
+    }
+  }
+
   /** Sends an operation and waits for its reply. */
   call(op: string, id: number, args: unknown[] = [], options: CallOptions = {}): Promise<unknown> {
     const { timeout, signal } = options;

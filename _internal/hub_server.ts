@@ -34,6 +34,8 @@ interface HubObject {
   prefetchers?: Set<Owner>;
   /** Queues: sessions that get from it (for fair batch sizes). */
   consumers?: Set<Owner>;
+  /** Events created on the owner's main thread: the flag its threads use, in shared memory. */
+  flag?: Int32Array;
 }
 
 interface OpContext {
@@ -62,15 +64,23 @@ const OPS: Record<string, Op> = {
   },
   "event.set": (o, _a, _c, hub, id) => {
     o.state.set();
+    if (o.flag) {
+      // The owner's threads wait on the flag in shared memory: wake them too.
+      Atomics.store(o.flag, 0, 1);
+      Atomics.notify(o.flag, 0);
+    }
     hub.writeStatus(id, 0, 1);
   },
   "event.clear": (o, _a, _c, hub, id) => {
     o.state.clear();
+    if (o.flag) Atomics.store(o.flag, 0, 0);
     hub.writeStatus(id, 0, 0);
   },
   "event.wait": (o, _a, c, hub, id) => {
-    // The flag is also written by clients directly (isSet() is synchronous), so it is the truth.
-    if (hub.readStatus(id, 0) === 1) return true;
+    // The flag is also written by clients directly (isSet() is synchronous), so it is the truth:
+    // in the owner's shared memory if it has one, else in the status file.
+    const set = o.flag ? Atomics.load(o.flag, 0) === 1 : hub.readStatus(id, 0) === 1;
+    if (set) return true;
     return o.state.wait(c);
   },
   "condition.register": (o, _a, c) => o.state.register(c.owner),
@@ -171,7 +181,11 @@ function createState(kind: string, params: unknown): HubObject {
         ),
       };
     case "event":
-      return { kind, state: new EventState() };
+      return {
+        kind,
+        state: new EventState(),
+        flag: p.flag instanceof SharedArrayBuffer ? new Int32Array(p.flag) : undefined,
+      };
     case "condition":
       return { kind, state: new ConditionState() };
     case "barrier":

@@ -417,7 +417,8 @@ export function startThread(url: string, name: string, daemon: boolean): ThreadH
   worker.onmessageerror = () =>
     errorHandler({ message: "A message from the thread could not be deserialized" });
   return {
-    postMessage: (message, transfer) => worker.postMessage(message, [...(transfer ?? [])] as Transferable[]),
+    postMessage: (message, transfer) =>
+      worker.postMessage(message, [...(transfer ?? [])] as Transferable[]),
     onMessage: (handler) => {
       worker.onmessage = (event) => handler(event.data);
     },

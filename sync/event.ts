@@ -13,6 +13,7 @@ import {
   type HubHandle,
   hubHandle,
 } from "../_internal/shared.ts";
+import { waitWhileEqual } from "../_internal/futex_wait.ts";
 import type { AcquireOptions } from "./_file_lock.ts";
 
 /** Options for {@linkcode Event.wait}. */
@@ -39,18 +40,35 @@ export type WaitOptions = AcquireOptions;
  */
 export class Event implements Shareable {
   #b: HubBinding;
+  /**
+   * Shared memory of the creating process's threads: [flag, shared with
+   * another process]. Absent in other processes (and for an event created on
+   * a worker thread), which use the hub and its status file.
+   */
+  #words: Int32Array | undefined;
 
   /** Creates an event whose flag is clear. */
   constructor() {
     const reviving = Event.#reviving;
-    this.#b = reviving ? bindHubObject(reviving) : createHubObject("event", {});
+    if (reviving) {
+      this.#b = bindHubObject(reviving);
+      this.#words = reviving.share ? new Int32Array(reviving.share) : undefined;
+      return;
+    }
+    this.#b = createHubObject("event", {});
+    if (this.#b.client.carriesSharedMemory) {
+      // Threads of this process wait on a word of shared memory; the hub gets the same word, so
+      // a set() from another process wakes them too.
+      this.#words = new Int32Array(new SharedArrayBuffer(8));
+      this.#b.client.attachNow(this.#b.id, { flag: this.#words.buffer });
+    }
   }
 
-  static #reviving: HubHandle | undefined;
+  static #reviving: (HubHandle & { share?: SharedArrayBuffer }) | undefined;
 
   static {
     registerReviver("event", (data) => {
-      Event.#reviving = data as HubHandle;
+      Event.#reviving = data as HubHandle & { share?: SharedArrayBuffer };
       try {
         return new Event();
       } finally {
@@ -61,19 +79,31 @@ export class Event implements Shareable {
 
   /** Whether the flag is set. */
   isSet(): boolean {
+    if (this.#words) return Atomics.load(this.#words, FLAG) === 1;
     return this.#b.client.status(this.#b.id, 0) === 1;
   }
 
   /** Sets the flag and wakes every waiter. */
   set(): void {
-    this.#b.client.setStatus(this.#b.id, 0, 1);
-    this.#b.client.post("event.set", this.#b.id);
+    this.#change(1);
   }
 
   /** Clears the flag. */
   clear(): void {
-    this.#b.client.setStatus(this.#b.id, 0, 0);
-    this.#b.client.post("event.clear", this.#b.id);
+    this.#change(0);
+  }
+
+  #change(value: 0 | 1): void {
+    const words = this.#words;
+    if (words) {
+      Atomics.store(words, FLAG, value);
+      if (value === 1) Atomics.notify(words, FLAG);
+      // Only this process's threads know the event: nothing else to tell.
+      if (Atomics.load(words, SHARED) === 0) return;
+    }
+    const { client, id } = this.#b;
+    client.setStatus(id, 0, value);
+    client.post(value === 1 ? "event.set" : "event.clear", id);
   }
 
   /**
@@ -85,11 +115,23 @@ export class Event implements Shareable {
   async wait(options: WaitOptions = {}): Promise<boolean> {
     checkTimeout(options.timeout, "wait for event");
     if (this.isSet()) return true;
+    if (this.#words) {
+      return await waitWhileEqual(this.#words, FLAG, 0, options.timeout, options.signal);
+    }
     return await this.#b.client.call("event.wait", this.#b.id, [], options) as boolean;
   }
 
   /** Describes this event for another process or thread. */
-  [toHandle](_dest?: "process" | "thread"): HandleData {
-    return hubHandle(this.#b, import.meta.url);
+  [toHandle](dest: "process" | "thread" = "process"): HandleData {
+    const words = this.#words;
+    if (words && dest === "process" && Atomics.compareExchange(words, SHARED, 0, 1) === 0) {
+      // From now on set()/clear() also reach the hub, for the other process.
+      this.#b.client.setStatus(this.#b.id, 0, Atomics.load(words, FLAG));
+    }
+    const handle = hubHandle(this.#b, import.meta.url);
+    return dest === "thread" && words ? { ...handle, share: words.buffer } : handle;
   }
 }
+
+const FLAG = 0;
+const SHARED = 1;
