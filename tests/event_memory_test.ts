@@ -3,8 +3,12 @@
  * created it, and in its hub for other processes: one flag for both.
  */
 import { equal } from "node:assert/strict";
-import { Event, Process, Queue, Thread } from "../mod.ts";
+import { Event, Process, Queue, Thread, toHandle } from "../mod.ts";
 import { reportIsSet, setIt, waitAndReport } from "./fixtures/event_targets.ts";
+
+// The hub's status file stays open for the life of the process: open it here, outside any test,
+// so that the resource sanitizer stays on for every test.
+new Event()[toHandle]("process");
 
 Deno.test("An Event set by a child process wakes a thread that waits on it in shared memory", async () => {
   const ev = new Event();
