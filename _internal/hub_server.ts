@@ -12,6 +12,7 @@
  */
 
 import { BrokenBarrierError } from "./errors.ts";
+import { give, take } from "./shared_semaphore.ts";
 import type { Reply, Request, WireError } from "./protocol.ts";
 import { MAX_OBJECTS, STATUS_SLOT_BYTES } from "./protocol.ts";
 import type { SharedFile } from "./runtime.ts";
@@ -36,6 +37,12 @@ interface HubObject {
   consumers?: Set<Owner>;
   /** Events created on the owner's main thread: the flag its threads use, in shared memory. */
   flag?: Int32Array;
+  /** Semaphores created on the owner's main thread: the count in shared memory (see shared_semaphore.ts). */
+  permits?: Int32Array;
+  /** With `permits`: permits each client holds, returned if it dies. */
+  held?: Map<Owner, number>;
+  /** With `permits`: the bound of a BoundedSemaphore. */
+  bound?: number;
 }
 
 interface OpContext {
@@ -54,12 +61,28 @@ function num(value: unknown, what: string): number {
 /** Every operation, by `<kind>.<method>`. Arguments come from the wire: checked here. */
 const OPS: Record<string, Op> = {
   "semaphore.acquire": async (o, _a, c, hub, id) => {
+    if (o.permits) {
+      // The owner's count in shared memory: take from it on this client's behalf.
+      const died = await take(o.permits, c.timeout, c.signal);
+      if (died === undefined) return [false, false];
+      o.held!.set(c.owner, (o.held!.get(c.owner) ?? 0) + 1);
+      hub.publish(id, o);
+      return [true, died];
+    }
     const r = await o.state.acquire(c.owner, c);
     hub.publish(id, o);
     return [r.acquired, r.ownerDied];
   },
   "semaphore.release": (o, a, c, hub, id) => {
-    o.state.release(c.owner, a[0] === undefined ? 1 : num(a[0], "count"));
+    const n = a[0] === undefined ? 1 : num(a[0], "count");
+    if (o.permits) {
+      give(o.permits, n, o.bound);
+      const held = (o.held!.get(c.owner) ?? 0) - n;
+      if (held > 0) o.held!.set(c.owner, held);
+      else o.held!.delete(c.owner);
+    } else {
+      o.state.release(c.owner, n);
+    }
     hub.publish(id, o);
   },
   "event.set": (o, _a, _c, hub, id) => {
@@ -173,6 +196,15 @@ function createState(kind: string, params: unknown): HubObject {
   >;
   switch (kind) {
     case "semaphore":
+      if (p.permits instanceof SharedArrayBuffer) {
+        return {
+          kind,
+          state: undefined,
+          permits: new Int32Array(p.permits),
+          held: new Map(),
+          bound: p.bound === undefined ? undefined : num(p.bound, "bound"),
+        };
+      }
       return {
         kind,
         state: new SemaphoreState(
@@ -401,6 +433,13 @@ export class HubServer {
   /** Releases what a departed owner held on object `id`. */
   dropOwner(id: number, owner: Owner): void {
     const obj = this.#objects.get(id);
+    if (obj?.permits) {
+      const held = obj.held!.get(owner) ?? 0;
+      obj.held!.delete(owner);
+      if (held > 0) give(obj.permits, held, undefined, true);
+      this.publish(id, obj);
+      return;
+    }
     if (!obj || typeof obj.state.dropOwner !== "function") return;
     try {
       obj.state.dropOwner(owner);
@@ -422,7 +461,7 @@ export class HubServer {
         v.setInt32(8, s.unfinished ?? 0, true);
         break;
       case "semaphore":
-        v.setInt32(0, s.value, true);
+        v.setInt32(0, obj.permits ? Atomics.load(obj.permits, 0) : s.value, true);
         break;
       case "barrier":
         v.setInt32(0, s.nWaiting, true);

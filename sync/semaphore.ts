@@ -13,6 +13,7 @@ import {
   type HubHandle,
   hubHandle,
 } from "../_internal/shared.ts";
+import { COUNT, give, SHARED, take, WORDS } from "../_internal/shared_semaphore.ts";
 import type { AcquireOptions } from "./_file_lock.ts";
 
 /**
@@ -41,6 +42,12 @@ import type { AcquireOptions } from "./_file_lock.ts";
 export class Semaphore implements Shareable {
   #b: HubBinding;
   #ownerDied = false;
+  /**
+   * The count in shared memory (see `_internal/shared_semaphore.ts`), in the
+   * creating process's threads; other processes (and a semaphore created on
+   * a worker thread) go through the hub.
+   */
+  #words: Int32Array | undefined;
 
   /**
    * Creates a semaphore with `value` permits.
@@ -53,6 +60,7 @@ export class Semaphore implements Shareable {
     const reviving = Semaphore.#reviving;
     if (reviving) {
       this.#b = bindHubObject(reviving);
+      this.#words = reviving.share ? new Int32Array(reviving.share) : undefined;
       return;
     }
     if (!Number.isInteger(value) || value < 0) {
@@ -62,6 +70,11 @@ export class Semaphore implements Shareable {
     }
     const bounded = (new.target as typeof Semaphore).bounded;
     this.#b = createHubObject("semaphore", bounded ? { value, bound: value } : { value }, [value]);
+    if (this.#b.client.carriesSharedMemory) {
+      this.#words = new Int32Array(new SharedArrayBuffer(WORDS * 4));
+      Atomics.store(this.#words, COUNT, value);
+      this.#b.client.attachNow(this.#b.id, { permits: this.#words.buffer });
+    }
   }
 
   /** Whether instances refuse to be released above their initial value. */
@@ -69,11 +82,11 @@ export class Semaphore implements Shareable {
   /** The module whose import registers the reviver for this class's handles. */
   protected static readonly handleModule: string = import.meta.url;
 
-  static #reviving: HubHandle | undefined;
+  static #reviving: (HubHandle & { share?: SharedArrayBuffer }) | undefined;
 
   static {
     registerReviver("semaphore", (data) => {
-      Semaphore.#reviving = data as HubHandle;
+      Semaphore.#reviving = data as HubHandle & { share?: SharedArrayBuffer };
       try {
         const params = (data as HubHandle).params as { bound?: number };
         return params.bound === undefined || !boundedClass ? new Semaphore() : new boundedClass();
@@ -96,15 +109,19 @@ export class Semaphore implements Shareable {
    */
   async acquire(options: AcquireOptions = {}): Promise<boolean> {
     checkTimeout(options.timeout, "acquire semaphore");
+    if (this.#words) {
+      const died = await take(this.#words, options.timeout, options.signal);
+      if (died === undefined) return false;
+      this.#ownerDied = died;
+      this.#publish();
+      return true;
+    }
     const [acquired, ownerDied] = await this.#b.client.call(
       "semaphore.acquire",
       this.#b.id,
       [],
       options,
-    ) as [
-      boolean,
-      boolean,
-    ];
+    ) as [boolean, boolean];
     if (acquired) this.#ownerDied = ownerDied;
     return acquired;
   }
@@ -120,6 +137,11 @@ export class Semaphore implements Shareable {
       throw new RangeError(`Cannot release semaphore as n must be an integer >= 1: received ${n}`);
     }
     const bound = this.#bound;
+    if (this.#words) {
+      give(this.#words, n, bound);
+      this.#publish();
+      return;
+    }
     if (bound !== undefined && this.getValue() + n > bound) {
       throw new Error("Cannot release semaphore: semaphore released too many times");
     }
@@ -130,8 +152,17 @@ export class Semaphore implements Shareable {
     client.post("semaphore.release", id, [n]);
   }
 
+  /** Once shared with another process, keeps the count it reads (the status file) current. */
+  #publish(): void {
+    const words = this.#words!;
+    if (Atomics.load(words, SHARED) === 1) {
+      this.#b.client.setStatus(this.#b.id, 0, Atomics.load(words, COUNT));
+    }
+  }
+
   /** The number of free permits (a snapshot; Python's `get_value()`). */
   getValue(): number {
+    if (this.#words) return Atomics.load(this.#words, COUNT);
     return this.#b.client.status(this.#b.id, 0);
   }
 
@@ -155,8 +186,13 @@ export class Semaphore implements Shareable {
   }
 
   /** Describes this semaphore for another process or thread. */
-  [toHandle](_dest?: "process" | "thread"): HandleData {
-    return hubHandle(this.#b, (this.constructor as typeof Semaphore).handleModule);
+  [toHandle](dest: "process" | "thread" = "process"): HandleData {
+    const words = this.#words;
+    if (words && dest === "process" && Atomics.compareExchange(words, SHARED, 0, 1) === 0) {
+      this.#publish();
+    }
+    const handle = hubHandle(this.#b, (this.constructor as typeof Semaphore).handleModule);
+    return dest === "thread" && words ? { ...handle, share: words.buffer } : handle;
   }
 }
 
