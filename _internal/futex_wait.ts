@@ -45,3 +45,28 @@ export async function waitWhileEqual(
   }
   return true;
 }
+
+/** Word of a condition's sequence (see {@linkcode wakeSequence}). */
+export const SEQ = 0;
+/** Threads waiting on the sequence. */
+export const SEQ_WAITERS = 1;
+/** Aborted waits whose futex registration may linger (see {@linkcode wakeSequence}). */
+export const SEQ_STALE = 2;
+
+/**
+ * Wakes up to `n` threads waiting for the sequence word to change (all
+ * without `n`): a condition variable's notify. Waiters that had not yet gone
+ * to sleep see the change and return too, like the spurious wake-ups Python
+ * allows; after an aborted wait, whose registration may linger and swallow a
+ * wake-up, everyone is woken.
+ */
+export function wakeSequence(words: Int32Array, n?: number): void {
+  if (Atomics.load(words, SEQ_WAITERS) === 0) return;
+  Atomics.add(words, SEQ, 1);
+  if (n === undefined || Atomics.load(words, SEQ_STALE) > 0) {
+    Atomics.store(words, SEQ_STALE, 0);
+    Atomics.notify(words, SEQ);
+  } else {
+    Atomics.notify(words, SEQ, n);
+  }
+}

@@ -50,7 +50,8 @@ interface Pending {
   onAbort?: () => void;
 }
 
-const CONNECT_TIMEOUT_MS = 10_000;
+// Generous: a hub that starts while the machine is busy compiling (a cold cache) can take seconds.
+const CONNECT_TIMEOUT_MS = 30_000;
 /** How long an exiting process waits for the hub to acknowledge its goodbye. */
 const GOODBYE_TIMEOUT_MS = 2_000;
 /** Microtasks without a new operation before the outbox is sent. */

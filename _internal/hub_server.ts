@@ -13,6 +13,7 @@
 
 import { BrokenBarrierError } from "./errors.ts";
 import { give, take } from "./shared_semaphore.ts";
+import { wakeSequence } from "./futex_wait.ts";
 import type { Reply, Request, WireError } from "./protocol.ts";
 import { MAX_OBJECTS, STATUS_SLOT_BYTES } from "./protocol.ts";
 import type { SharedFile } from "./runtime.ts";
@@ -43,6 +44,8 @@ interface HubObject {
   held?: Map<Owner, number>;
   /** With `permits`: the bound of a BoundedSemaphore. */
   bound?: number;
+  /** Conditions created on the owner's main thread: the wait sequence its threads use (see wakeSequence). */
+  seq?: Int32Array;
 }
 
 interface OpContext {
@@ -108,8 +111,15 @@ const OPS: Record<string, Op> = {
   },
   "condition.register": (o, _a, c) => o.state.register(c.owner),
   "condition.wait": (o, a, c) => o.state.wait(c.owner, num(a[0], "ticket"), c),
-  "condition.notify": (o, a) => o.state.notify(a[0] === undefined ? 1 : num(a[0], "count")),
-  "condition.notifyAll": (o) => o.state.notifyAll(),
+  "condition.notify": (o, a) => {
+    const n = a[0] === undefined ? 1 : num(a[0], "count");
+    if (o.seq) wakeSequence(o.seq, n); // The owner's threads wait in shared memory.
+    return o.state.notify(n);
+  },
+  "condition.notifyAll": (o) => {
+    if (o.seq) wakeSequence(o.seq);
+    return o.state.notifyAll();
+  },
   "barrier.wait": async (o, _a, c, hub, id) => {
     const waiting = o.state.wait(c.owner, c);
     hub.publish(id, o);
@@ -219,7 +229,11 @@ function createState(kind: string, params: unknown): HubObject {
         flag: p.flag instanceof SharedArrayBuffer ? new Int32Array(p.flag) : undefined,
       };
     case "condition":
-      return { kind, state: new ConditionState() };
+      return {
+        kind,
+        state: new ConditionState(),
+        seq: p.seq instanceof SharedArrayBuffer ? new Int32Array(p.seq) : undefined,
+      };
     case "barrier":
       return {
         kind,

@@ -19,7 +19,17 @@ import {
   type HubHandle,
   hubHandle,
 } from "../_internal/shared.ts";
+import {
+  SEQ,
+  SEQ_STALE,
+  SEQ_WAITERS,
+  waitWhileEqual,
+  wakeSequence,
+} from "../_internal/futex_wait.ts";
 import { ACQUIRE_RESTORE, type AcquireOptions, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+
+/** Word set once the condition has been sent to another process. */
+const SHARED = 3;
 import { Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
 
@@ -60,6 +70,14 @@ export type ConditionWaitOptions = AcquireOptions;
 export class Condition implements Shareable {
   #b: HubBinding;
   #lock: Lock | RLock;
+  /**
+   * In the creating process's threads: [sequence, waiters, stale waits,
+   * shared with another process]. Its threads wait for the sequence to
+   * change; the hub bumps it too when another process notifies. Other
+   * processes (and a condition created on a worker thread) use the hub's
+   * tickets.
+   */
+  #words: Int32Array | undefined;
 
   /**
    * Creates a condition variable.
@@ -72,6 +90,7 @@ export class Condition implements Shareable {
     if (reviving) {
       this.#b = bindHubObject(reviving.handle);
       this.#lock = reviving.lock;
+      this.#words = reviving.handle.share ? new Int32Array(reviving.handle.share) : undefined;
       return;
     }
     if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
@@ -79,13 +98,19 @@ export class Condition implements Shareable {
     }
     this.#lock = lock ?? new RLock();
     this.#b = createHubObject("condition", {});
+    if (this.#b.client.carriesSharedMemory) {
+      this.#words = new Int32Array(new SharedArrayBuffer(16));
+      this.#b.client.attachNow(this.#b.id, { seq: this.#words.buffer });
+    }
   }
 
-  static #reviving: { handle: HubHandle; lock: Lock | RLock } | undefined;
+  static #reviving:
+    | { handle: HubHandle & { share?: SharedArrayBuffer }; lock: Lock | RLock }
+    | undefined;
 
   static {
     registerReviver("condition", (data) => {
-      const handle = data as HubHandle & { lock: HandleData };
+      const handle = data as HubHandle & { lock: HandleData; share?: SharedArrayBuffer };
       Condition.#reviving = { handle, lock: reviveHandle(handle.lock) as Lock | RLock };
       try {
         return new Condition();
@@ -141,6 +166,22 @@ export class Condition implements Shareable {
   async wait(options: ConditionWaitOptions = {}): Promise<boolean> {
     checkTimeout(options.timeout, "wait on condition");
     this.#owned("wait");
+    const words = this.#words;
+    if (words) {
+      // Read while still holding the lock, so a notify (which needs the lock) cannot slip in unseen.
+      const seq = Atomics.load(words, SEQ);
+      Atomics.add(words, SEQ_WAITERS, 1);
+      const saved = this.#lock[RELEASE_SAVE]();
+      try {
+        return await waitWhileEqual(words, SEQ, seq, options.timeout, options.signal);
+      } catch (error) {
+        Atomics.add(words, SEQ_STALE, 1); // An aborted wait's registration may linger.
+        throw error;
+      } finally {
+        Atomics.sub(words, SEQ_WAITERS, 1);
+        await this.#lock[ACQUIRE_RESTORE](saved);
+      }
+    }
     const { client, id } = this.#b;
     // Registered while still holding the lock, so a notify cannot slip in unseen.
     const ticket = await client.call("condition.register", id);
@@ -185,6 +226,11 @@ export class Condition implements Shareable {
    */
   notify(n = 1): void {
     this.#owned("notify");
+    const words = this.#words;
+    if (words) {
+      wakeSequence(words, n);
+      if (Atomics.load(words, SHARED) === 0) return; // No other process can be waiting.
+    }
     this.#b.client.post("condition.notify", this.#b.id, [n]);
   }
 
@@ -195,11 +241,20 @@ export class Condition implements Shareable {
    */
   notifyAll(): void {
     this.#owned("notify");
+    const words = this.#words;
+    if (words) {
+      wakeSequence(words);
+      if (Atomics.load(words, SHARED) === 0) return;
+    }
     this.#b.client.post("condition.notifyAll", this.#b.id);
   }
 
   /** Describes this condition (and its lock) for another process or thread. */
-  [toHandle](dest: "process" | "thread"): HandleData {
-    return { ...hubHandle(this.#b, import.meta.url), lock: this.#lock[toHandle](dest) };
+  [toHandle](dest: "process" | "thread" = "process"): HandleData {
+    const words = this.#words;
+    // From now on notifications also go to the hub, for waiters in the other process.
+    if (words && dest === "process") Atomics.store(words, SHARED, 1);
+    const handle = { ...hubHandle(this.#b, import.meta.url), lock: this.#lock[toHandle](dest) };
+    return dest === "thread" && words ? { ...handle, share: words.buffer } : handle;
   }
 }

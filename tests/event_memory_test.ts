@@ -1,10 +1,17 @@
 /**
- * An Event lives in shared memory for the threads of the process that
+ * Event, Semaphore and Condition live in shared memory for the threads of the process that
  * created it, and in its hub for other processes: one flag for both.
  */
 import { equal } from "node:assert/strict";
-import { Event, Process, Queue, Thread, toHandle } from "../mod.ts";
-import { reportIsSet, setIt, waitAndReport } from "./fixtures/event_targets.ts";
+import { Condition, Event, Process, Queue, Semaphore, Thread, toHandle, Value } from "../mod.ts";
+import {
+  raiseAndNotify,
+  reportIsSet,
+  setIt,
+  useSemaphore,
+  waitAndReport,
+  waitForValue,
+} from "./fixtures/event_targets.ts";
 
 // The hub's status file stays open for the life of the process: open it here, outside any test,
 // so that the resource sanitizer stays on for every test.
@@ -52,4 +59,45 @@ Deno.test("An Event set or cleared by a thread is seen by a child process, and t
   ev.set();
   equal(await out.get({ timeout: 20_000 }), "woken");
   await t.join();
+});
+
+Deno.test({
+  name: "A Condition notified by a child process wakes a thread that waits in shared memory",
+  sanitizeResources: false, // a Value keeps its file open once shared with a process
+  async fn() {
+    const cond = new Condition();
+    const v = new Value("i", 0);
+    const ready = new Event();
+    const out = new Queue<string>();
+    const t = new Thread({ target: waitForValue, args: [cond, v, 5, out, ready] });
+    t.start();
+    equal(await ready.wait({ timeout: 20_000 }), true);
+    await using p = new Process({ target: raiseAndNotify, args: [cond, v, 5] });
+    p.start();
+    await p.join();
+    equal(p.exitCode, 0, p.error?.stack);
+    equal(await out.get({ timeout: 20_000 }), "woken");
+    await t.join();
+  },
+});
+
+Deno.test({
+  name: "A Semaphore shared by threads and a child process never admits more than its value",
+  sanitizeResources: false,
+  async fn() {
+    const sem = new Semaphore(2);
+    const inside = new Value("i", 0);
+    const over = new Value("i", 0);
+    const args = [sem, inside, over, 200, 2];
+    const ts = [0, 1].map(() => new Thread({ target: useSemaphore, args }));
+    await using p = new Process({ target: useSemaphore, args });
+    for (const t of ts) t.start();
+    p.start();
+    for (const t of ts) await t.join();
+    await p.join();
+    equal(p.exitCode, 0, p.error?.stack);
+    equal(sem.getValue(), 2);
+    equal(inside.value, 0);
+    equal(over.value, 0, "more holders than permits were inside at once");
+  },
 });
