@@ -1118,19 +1118,6 @@ export async function connectUnixNet(socketPath: string): Promise<NetConn> {
   return wrapNetConn(await connectSocket({ path: socketPath }), socketPath);
 }
 
-const CLOSED_CODES = new Set([
-  "ECONNRESET",
-  "EPIPE",
-  "ECONNABORTED",
-  "ENOTCONN",
-  "EBADF",
-  "ERR_STREAM_DESTROYED",
-  "ERR_STREAM_WRITE_AFTER_END",
-  "ERR_STREAM_PREMATURE_CLOSE",
-  "ERR_SOCKET_CLOSED",
-  "ERR_SERVER_NOT_RUNNING",
-]);
-
 /**
  * Throws a clear error unless this process may listen on a Unix socket:
  * Node has no permissions, so it always may.
