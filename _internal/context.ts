@@ -128,7 +128,16 @@ export function nextShared(index: 0 | 1): number {
 /** This process's private (0700) runtime folder, created on first use and removed at exit. */
 export function runtimeDir(): string {
   if (!privateDir) {
-    privateDir = makeOwnDir();
+    try {
+      privateDir = makeOwnDir();
+    } catch (error) {
+      throw new Error(
+        "Cannot create multiproc's private folder (it holds the files of shared objects and the " +
+          "socket of their hub) in the temporary folder: grant --allow-write (and --allow-read), " +
+          `or -A: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
     const dir = privateDir;
     onRuntimeExit(() => removeTree(dir));
   }

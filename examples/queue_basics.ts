@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-read
+#!/usr/bin/env -S deno run --allow-read --allow-write
 /**
  * Seed section "队列的使用" (using a queue): a Queue is first in, first
  * out. `new Queue(3)` holds at most three items (small messages, not
