@@ -8,19 +8,7 @@
  * @module
  */
 
-export type {
-  ChildHandle,
-  ChildStatus,
-  HelperThread,
-  NetConn,
-  NetListener,
-  SharedFile,
-  SocketAddress,
-  SpawnOptions,
-  StreamConn,
-  StreamListener,
-  ThreadHandle,
-} from "./runtime_types.ts";
+export type * from "./runtime_types.ts";
 import type {
   ChildHandle,
   HelperThread,
