@@ -47,12 +47,13 @@ async function serve(conn: StreamConn): Promise<void> {
   try {
     await readFrames(conn, (value) => {
       if (!session) {
-        const m = value as { o?: unknown; key?: unknown };
+        const m = value as { o?: unknown; key?: unknown; pid?: unknown };
         if (m?.o !== "hello" || typeof m.key !== "string" || !timingSafeEqual(m.key, ref.key)) {
           throw new Error("Unauthenticated client");
         }
         clearTimeout(hello);
-        session = hub.session((replies) => writer.send(replies));
+        const pid = Number.isSafeInteger(m.pid) ? m.pid as number : undefined;
+        session = hub.session((replies) => writer.send(replies), pid);
         return;
       }
       if (!isRequestBatch(value)) throw new Error("Malformed request batch");

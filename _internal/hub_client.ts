@@ -169,6 +169,11 @@ export class HubClient {
     this.#isOwn = true;
   }
 
+  /** Whether other processes may be connected to this hub (its socket was asked for, or it is not ours). */
+  get mayHaveRemoteClients(): boolean {
+    return !this.#isOwn || this.#listenAsked;
+  }
+
   /** Makes the owner's hub open its socket (once): an object is being shared outside this thread. */
   ensureListening(): void {
     if (!this.#isOwn || this.#listenAsked) return;
@@ -461,6 +466,21 @@ export function ownHub(): HubClient {
   own = client;
   shared.hub = ref;
   return client;
+}
+
+/**
+ * Tells this process's hub that child `pid` has exited, and resolves once
+ * the hub has handled everything the child sent and released what it held
+ * (so a `join()` that returns sees a dead consumer's items redelivered).
+ * Resolves at once if the hub never served another process.
+ */
+export async function childExited(pid: number): Promise<void> {
+  if (!own || !own.mayHaveRemoteClients) return;
+  try {
+    await own.call("reaped", 0, [pid]);
+  } catch {
+    // The hub is gone (the program is ending): nothing is left to clean up.
+  }
 }
 
 /** Says goodbye to every hub this thread is connected to (a clean exit). */

@@ -26,6 +26,9 @@ import {
   SemaphoreState,
 } from "./state.ts";
 
+/** How long `whenGone` waits at most for a dead process's connections to close. */
+const GONE_LIMIT_MS = 2_000;
+
 type Kind = "semaphore" | "event" | "condition" | "barrier" | "queue";
 
 interface HubObject {
@@ -265,6 +268,8 @@ function toWire(error: unknown): WireError {
 /** One client connection (a thread of the owner, or a child process). */
 export class HubSession {
   readonly owner: Owner;
+  /** The client's process id (socket clients say it in their hello). */
+  readonly pid: number | undefined;
   #hub: HubServer;
   #send: (replies: Reply[]) => void;
   #outbox: Reply[] = [];
@@ -274,9 +279,10 @@ export class HubSession {
   #closed = false;
   #clean = false;
 
-  constructor(hub: HubServer, owner: Owner, send: (replies: Reply[]) => void) {
+  constructor(hub: HubServer, owner: Owner, send: (replies: Reply[]) => void, pid?: number) {
     this.#hub = hub;
     this.owner = owner;
+    this.pid = pid;
     this.#send = send;
   }
 
@@ -291,6 +297,12 @@ export class HubSession {
       // Answered after everything sent before it on this connection was handled.
       this.#clean = true;
       this.#reply(i, { i, r: true });
+      return;
+    }
+    if (o === "reaped") {
+      // The owner saw child `a[0]` exit: answer once the hub has handled everything that child
+      // sent and cleaned up after it, so a join() that returns sees its items redelivered.
+      this.#hub.whenGone(num(a[0], "pid")).then(() => this.#reply(i, { i, r: true }));
       return;
     }
     if (o === "cancel") {
@@ -386,16 +398,48 @@ export class HubServer {
 
   #sessions = new Map<Owner, HubSession>();
 
-  /** Opens a session for a new client. */
-  session(send: (replies: Reply[]) => void): HubSession {
-    const session = new HubSession(this, ++this.#nextOwner, send);
+  /** Opens a session for a new client (`pid`: its process, if it is another process). */
+  session(send: (replies: Reply[]) => void, pid?: number): HubSession {
+    const session = new HubSession(this, ++this.#nextOwner, send, pid);
     this.#sessions.set(session.owner, session);
     return session;
   }
 
   /** Forgets a closed session. */
   forget(owner: Owner): void {
+    const pid = this.#sessions.get(owner)?.pid;
     this.#sessions.delete(owner);
+    if (pid !== undefined && !this.#hasSessionOf(pid)) {
+      const waiters = this.#goneWaiters.get(pid);
+      this.#goneWaiters.delete(pid);
+      for (const resolve of waiters ?? []) resolve();
+    }
+  }
+
+  #goneWaiters = new Map<number, Array<() => void>>();
+
+  #hasSessionOf(pid: number): boolean {
+    for (const session of this.#sessions.values()) if (session.pid === pid) return true;
+    return false;
+  }
+
+  /**
+   * Resolves once no session of process `pid` is open. Called when that
+   * process has exited, so its connections end as soon as the hub has read
+   * what they carried; the time limit only guards against a lost close.
+   */
+  whenGone(pid: number, limitMs = GONE_LIMIT_MS): Promise<void> {
+    if (!this.#hasSessionOf(pid)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, limitMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      const waiters = this.#goneWaiters.get(pid) ?? [];
+      waiters.push(done);
+      this.#goneWaiters.set(pid, waiters);
+    });
   }
 
   /** Records that `owner` may hold prefetched items of queue `id`. */

@@ -15,6 +15,7 @@ import {
   tryRuntimeDir,
 } from "../_internal/context.ts";
 import { encodeFrame } from "../_internal/framing.ts";
+import { childExited } from "../_internal/hub_client.ts";
 import { waitAtMost } from "../_internal/wait.ts";
 import {
   type ChildHandle,
@@ -364,7 +365,8 @@ export class Process {
         (error) => send({ version: START_VERSION, identity, payload, fail: errorToData(error) }),
       );
     }
-    this.#exited = handle.status.then((status) => {
+    this.#exited = handle.status.then(async (status) => {
+      await childExited(handle.pid);
       this.#exitCode = exitCodeOf(status);
       removeChild(record);
       if (dir && this.#exitCode !== 0) {
@@ -385,6 +387,11 @@ export class Process {
    * a `timeout`, resolves when it expires even if the process is still
    * running (as in Python, check {@linkcode Process.exitCode} or
    * {@linkcode Process.isAlive} afterwards).
+   *
+   * Once it resolves for a process that died (killed, or crashed), this
+   * process's shared objects have already recovered what the child held:
+   * its Semaphore permits are returned and JoinableQueue items it took
+   * without `taskDone()` are back at the front of their queue.
    *
    * @throws {Error} If the process was never started.
    */
