@@ -39,6 +39,7 @@ import type {
   NetConn,
   NetListener,
   SharedFile,
+  SharedMapping,
   SocketAddress,
   SpawnOptions,
   StreamConn,
@@ -200,6 +201,34 @@ export function pidExists(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code !== "ESRCH";
   }
+}
+
+/** Whether process `pid` is running: it exists and is not a zombie. */
+export function pidAlive(pid: number): boolean {
+  if (!pidExists(pid)) return false;
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = text.slice(text.lastIndexOf(")") + 2, text.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch (error) {
+    // No /proc (macOS): the signal check is all there is.
+    return (error as NodeJS.ErrnoException).code !== "ENOENT" || !fs.existsSync("/proc/self");
+  }
+}
+
+/**
+ * Whether this process can map memory shared with other processes: never on
+ * Node (it has no FFI), so locks between processes use lock files.
+ */
+export function canMapShared(): boolean {
+  return false;
+}
+
+/** Not available on Node: see {@linkcode canMapShared}. */
+export function mapShared(path: string, _bytes: number): SharedMapping {
+  throw new Error(
+    `Cannot map ${path}: shared memory between processes needs Deno with --allow-ffi`,
+  );
 }
 
 /** Number of logical CPUs. */

@@ -136,3 +136,23 @@ export interface NetListener {
   ref(): void;
   unref(): void;
 }
+
+/**
+ * A file mapped into memory shared between processes (`mmap` with
+ * `MAP_SHARED`), with futex waits on its 32-bit words. Only where the host
+ * can do it (Deno on Linux with `--allow-ffi`): see `canMapShared`.
+ */
+export interface SharedMapping {
+  /** The mapped bytes as 32-bit words (Atomics work on them). */
+  readonly words: Int32Array;
+  /**
+   * Waits (off the event loop) while word `index` equals `expected`, for at
+   * most `timeoutMs`; resolves on a wake-up, a changed value or the timeout
+   * (the caller re-checks).
+   */
+  wait(index: number, expected: number, timeoutMs: number): Promise<void>;
+  /** Wakes up to `count` waiters on word `index` (in any process). */
+  wake(index: number, count: number): void;
+  /** Unmaps it; `words` must not be touched afterwards. */
+  unmap(): void;
+}

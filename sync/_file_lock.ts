@@ -34,6 +34,23 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * What `HybridLock` needs from the lock that excludes other processes: this
+ * file's `flock`, or a futex in shared memory (`_futex_lock.ts`).
+ */
+export interface ProcessMutex {
+  readonly path: string;
+  readonly what: string;
+  readonly held: boolean;
+  /** Whether the latest acquire took the lock over from a holder that had died. */
+  readonly ownerDied: boolean;
+  tryAcquire(): boolean;
+  acquire(options?: AcquireOptions): Promise<boolean>;
+  release(): void;
+  isLocked(): boolean;
+  close(): void;
+}
+
 /** Whether the calling process and thread hold a Lock/RLock (for Condition). */
 export const HELD: unique symbol = Symbol("multiproc.held");
 /** Releases completely, returning what to restore (for Condition.wait). */
@@ -45,7 +62,7 @@ const OWNER_BYTES = 8;
 let objectCounter = 0;
 
 /** A holder-exclusive lock on one file, for one object in one thread. */
-export class FileLock {
+export class FileLock implements ProcessMutex {
   readonly path: string;
   readonly what: string;
   #file: SharedFile | undefined;

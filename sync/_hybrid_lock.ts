@@ -1,17 +1,20 @@
 /**
  * The mechanism behind `Lock` and `RLock`: a futex word in a
- * SharedArrayBuffer for the threads of one process, plus an exclusive
- * `flock` for other processes, taken only once the lock has been shared with
- * another process.
+ * SharedArrayBuffer for the threads of one process, plus a lock that excludes
+ * other processes, taken only once the lock has been shared with another
+ * process: a futex in memory shared between processes where the host allows
+ * it (`_futex_lock.ts`: Deno on Linux with `--allow-ffi`), else an exclusive
+ * `flock` on a file (`_file_lock.ts`). The creator chooses, and every process
+ * and thread it shares the lock with uses the same kind.
  *
  * - Threads of one process contend on the futex (Drepper's three-state
  *   mutex; `Atomics.waitAsync` so no event loop is ever blocked): tens of
  *   millions of uncontended operations per second, no system call.
  * - Tier word: 0 = only this process uses the lock; 1 = being shared (the
- *   flock is held on the whole process's behalf by the thread that shared
- *   it, until it can hand over); 2 = shared (whoever holds the futex also
- *   takes the flock, which excludes the other processes, and which the
- *   kernel releases if the process dies).
+ *   process lock is held on the whole process's behalf by the thread that
+ *   shared it, until it can hand over); 2 = shared (whoever holds the futex
+ *   also takes the process lock, which excludes the other processes, and
+ *   which is released if the process dies).
  * - Going from 0 to 2 through 1 keeps exclusion while a thread of this
  *   process holds the lock at the moment it is first shared: the sharing
  *   thread takes the (still private, so free) flock at once, and hands it
@@ -21,7 +24,8 @@
  * @module
  */
 
-import { type AcquireOptions, FileLock } from "./_file_lock.ts";
+import { type AcquireOptions, FileLock, type ProcessMutex } from "./_file_lock.ts";
+import { futexAvailable, FutexLock } from "./_futex_lock.ts";
 
 const STATE = 0;
 const TIER = 1;
@@ -32,7 +36,10 @@ const WORDS = 3;
 /** A lock shared by the threads of this process and, once shared, by other processes. */
 export class HybridLock {
   readonly sab: SharedArrayBuffer;
-  readonly file: FileLock;
+  /** The lock between processes. */
+  readonly file: ProcessMutex;
+  /** Whether the lock between processes is a futex in shared memory (else a flock). */
+  readonly futex: boolean;
   #words: Int32Array;
   #held = false;
   #tookFlock = false;
@@ -42,9 +49,21 @@ export class HybridLock {
    * @param what Name for error messages.
    * @param sab The futex words shared with this process's threads; a new
    *   process gets new ones, already at tier 2.
+   * @param futex The kind of lock between processes, as the creator chose
+   *   (a new lock: shared memory where available).
+   * @throws {Error} If the creator chose shared memory and this process cannot map it.
    */
-  constructor(path: string, what: string, sab?: SharedArrayBuffer, tier = 0) {
-    this.file = new FileLock(path, what);
+  constructor(path: string, what: string, sab?: SharedArrayBuffer, tier = 0, futex?: boolean) {
+    this.futex = futex ?? futexAvailable();
+    if (this.futex && !futexAvailable()) {
+      throw new Error(
+        `Cannot use this ${what}: the process that created it keeps it in memory shared between ` +
+          `processes (Deno on Linux with --allow-ffi), and this one cannot map that memory. Give ` +
+          `this process --allow-ffi (drop any --deny-ffi from its denoArgs), or create the ${what} ` +
+          `in a process started with MULTIPROC_SHARED_MEMORY=0 so it uses a lock file instead.`,
+      );
+    }
+    this.file = this.futex ? new FutexLock(path, what) : new FileLock(path, what);
     this.sab = sab ?? new SharedArrayBuffer(WORDS * 4);
     this.#words = new Int32Array(this.sab);
     if (!sab && tier !== 0) Atomics.store(this.#words, TIER, tier);
@@ -234,7 +253,8 @@ export class HybridLock {
     (async () => {
       await this.#futex(Infinity);
       Atomics.store(this.#words, TIER, 2);
-      this.file.release();
+      // close() meanwhile released it already.
+      if (this.file.held) this.file.release();
       this.#unfutex();
     })();
   }

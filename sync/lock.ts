@@ -63,15 +63,15 @@ export class Lock implements Shareable {
     // A handle being revived names the existing file; otherwise this is a new lock.
     const reviving = Lock.#reviving;
     this.#lock = reviving
-      ? new HybridLock(reviving.path, "lock", reviving.sab, 2)
+      ? new HybridLock(reviving.path, "lock", reviving.sab, 2, reviving.futex === true)
       : new HybridLock(newSharedPath("lock"), "lock");
   }
 
-  static #reviving: (FileHandle & { sab?: SharedArrayBuffer }) | undefined;
+  static #reviving: (FileHandle & { sab?: SharedArrayBuffer; futex?: boolean }) | undefined;
 
   static {
     registerReviver("lock", (data) => {
-      Lock.#reviving = data as FileHandle & { sab?: SharedArrayBuffer };
+      Lock.#reviving = data as FileHandle & { sab?: SharedArrayBuffer; futex?: boolean };
       try {
         return new Lock();
       } finally {
@@ -166,16 +166,22 @@ export class Lock implements Shareable {
 
   /** Describes this lock for another process or thread. */
   [toHandle](dest: "process" | "thread" = "process"): HandleData {
-    // Threads of this process share the futex words; another process joins through the flock.
+    // Threads of this process share the futex words; another process joins through the process lock.
     if (dest === "process") {
       this.#lock.shareWithProcess();
-      return { kind: "lock", module: import.meta.url, path: this.#lock.file.path };
+      return {
+        kind: "lock",
+        module: import.meta.url,
+        path: this.#lock.file.path,
+        futex: this.#lock.futex,
+      };
     }
     return {
       kind: "lock",
       module: import.meta.url,
       path: this.#lock.file.path,
       sab: this.#lock.sab,
+      futex: this.#lock.futex,
     };
   }
 }

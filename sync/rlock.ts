@@ -40,15 +40,15 @@ export class RLock implements Shareable {
     // A handle being revived names the existing file; otherwise this is a new reentrant lock.
     const reviving = RLock.#reviving;
     this.#lock = reviving
-      ? new HybridLock(reviving.path, "reentrant lock", reviving.sab, 2)
+      ? new HybridLock(reviving.path, "reentrant lock", reviving.sab, 2, reviving.futex === true)
       : new HybridLock(newSharedPath("rlock"), "reentrant lock");
   }
 
-  static #reviving: (FileHandle & { sab?: SharedArrayBuffer }) | undefined;
+  static #reviving: (FileHandle & { sab?: SharedArrayBuffer; futex?: boolean }) | undefined;
 
   static {
     registerReviver("rlock", (data) => {
-      RLock.#reviving = data as FileHandle & { sab?: SharedArrayBuffer };
+      RLock.#reviving = data as FileHandle & { sab?: SharedArrayBuffer; futex?: boolean };
       try {
         return new RLock();
       } finally {
@@ -156,16 +156,22 @@ export class RLock implements Shareable {
 
   /** Describes this lock for another process or thread. */
   [toHandle](dest: "process" | "thread" = "process"): HandleData {
-    // Threads of this process share the futex words; another process joins through the flock.
+    // Threads of this process share the futex words; another process joins through the process lock.
     if (dest === "process") {
       this.#lock.shareWithProcess();
-      return { kind: "rlock", module: import.meta.url, path: this.#lock.file.path };
+      return {
+        kind: "rlock",
+        module: import.meta.url,
+        path: this.#lock.file.path,
+        futex: this.#lock.futex,
+      };
     }
     return {
       kind: "rlock",
       module: import.meta.url,
       path: this.#lock.file.path,
       sab: this.#lock.sab,
+      futex: this.#lock.futex,
     };
   }
 }

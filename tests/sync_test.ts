@@ -13,6 +13,7 @@ import {
   SharedArray,
   Value,
 } from "../mod.ts";
+import { toHandle } from "../_internal/codec.ts";
 import { eventually, pidAlive, readJson, sleep, tempDir } from "./_helpers.ts";
 import {
   addMany,
@@ -417,6 +418,83 @@ fileTest(
     ok(acquired.isSet());
     equal(await lock.acquire({ timeout: LONG }), true);
     equal(lock.ownerDied, true, "the child exited without releasing the lock");
+    lock.release();
+  },
+);
+
+fileTest(
+  "Lock: a process already asleep in acquire() when the holder is SIGKILLed takes the lock over, with ownerDied",
+  async () => {
+    const lock = new Lock();
+    const acquired = new Event();
+    const release = new Event();
+    await using p = child(hold, lock, acquired, release);
+    await waitSet(acquired, "acquired");
+    const waiting = lock.acquire({ timeout: LONG });
+    equal(await within(waiting, 300), "still pending", "acquired while a live child held it");
+    p.kill();
+    equal(await waiting, true);
+    equal(lock.ownerDied, true);
+    lock.release();
+  },
+);
+
+fileTest(
+  "Lock between processes is a futex in shared memory under --allow-ffi, and the handle says so",
+  () => {
+    // The suite runs with -A on Linux, where the lock between processes must not fall back to a
+    // file (MULTIPROC_SHARED_MEMORY=0 forces the fallback: see the next test).
+    const expected = Deno.build.os === "linux" && Deno.env.get("MULTIPROC_SHARED_MEMORY") !== "0";
+    const lock = new Lock();
+    const handle = (lock as unknown as Record<symbol, (dest: string) => { futex?: boolean }>)[
+      toHandle
+    ]("process");
+    equal(handle.futex, expected);
+    lock.close();
+  },
+);
+
+Deno.test({
+  name: "Lock, RLock and Condition tests pass again with lock files (MULTIPROC_SHARED_MEMORY=0)",
+  // Skipped inside that very run, so it does not recurse.
+  ignore: Deno.env.get("MULTIPROC_SHARED_MEMORY") === "0",
+  fn: async () => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "test",
+        "-A",
+        "--parallel",
+        "--filter",
+        "/^(Lock|RLock|Condition)/",
+        new URL(import.meta.url).pathname,
+      ],
+      env: { NO_COLOR: "1", MULTIPROC_SHARED_MEMORY: "0" },
+      stdin: "null",
+    }).output();
+    const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+    const summary = text.match(/ok \| (\d+) passed \| 0 failed/);
+    ok(output.code === 0 && summary, `the lock-file run failed:\n${text.slice(-4000)}`);
+    ok(Number(summary[1]) >= 30, `only ${summary[1]} tests ran with lock files`);
+    match(text, /is a futex in shared memory under --allow-ffi, and the handle says so \.\.\. ok/);
+  },
+});
+
+fileTest(
+  "A child without --allow-ffi cannot use a Lock kept in shared memory and says what to do",
+  async () => {
+    if (Deno.build.os !== "linux") return;
+    const lock = new Lock();
+    const acquired = new Event();
+    const p = new Process({
+      target: hold,
+      args: [lock, acquired, null],
+      denoArgs: ["--deny-ffi"],
+    });
+    p.start();
+    const error = await joinFailed(p);
+    match(error.message, /Cannot use this lock: .*--allow-ffi.*MULTIPROC_SHARED_MEMORY=0/s);
+    equal(acquired.isSet(), false);
+    equal(await lock.acquire({ timeout: 0 }), true);
     lock.release();
   },
 );
