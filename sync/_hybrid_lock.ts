@@ -139,6 +139,14 @@ export class HybridLock {
     return true;
   }
 
+  /**
+   * Takes the lock now if it is free and no caller of this object is queued
+   * (so a fast acquire never jumps that queue).
+   */
+  acquireNow(): boolean {
+    return this.#local.length === 0 && this.tryAcquire();
+  }
+
   /** Waits for the lock; `false` on timeout. */
   async acquire(options: AcquireOptions = {}): Promise<boolean> {
     const { timeout, signal } = options;

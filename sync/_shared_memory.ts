@@ -1,11 +1,14 @@
 /**
  * The storage behind `Value` and `SharedArray`: a fixed-size file in the
- * owner's private folder, read and written with positional I/O by every
- * process and thread (the page cache keeps them coherent: a stand-in for the
- * shared memory Deno cannot map without FFI). Element access is
- * synchronous, like Python's ctypes objects; `add`/`compareExchange` hold the
- * file's own flock for the read-modify-write, so they are atomic with respect
- * to each other in every process.
+ * owner's private folder, shared by every process and thread. Where the host
+ * can map memory between processes (Deno on Linux with `--allow-ffi`) the
+ * file is mapped, as Python's shared ctypes objects are: element access is a
+ * plain memory access, and `add`/`compareExchange` take a spin word in that
+ * memory. Elsewhere it is read and written with positional I/O (the page
+ * cache keeps processes coherent), and `add`/`compareExchange` hold the
+ * file's own flock for the read-modify-write. Either way element access is
+ * synchronous, like Python's, and the atomic operations are atomic with
+ * respect to each other in every process.
  *
  * @module
  */
@@ -17,7 +20,14 @@ import {
   newSharedPath,
   openSharedFile,
 } from "../_internal/shared.ts";
-import type { SharedFile } from "../_internal/runtime.ts";
+import {
+  canMapShared,
+  currentPid,
+  mapShared,
+  pidAlive,
+  type SharedFile,
+  type SharedMapping,
+} from "../_internal/runtime.ts";
 
 /** Python's typecodes (as in `array` and `multiprocessing.Value`). */
 export type Typecode = "b" | "B" | "h" | "H" | "i" | "I" | "l" | "L" | "q" | "Q" | "f" | "d";
@@ -121,6 +131,10 @@ const MODE = 0; // control word: where the elements live
 const SPIN = 1; // control word: held by add()/compareExchange() and the move to the file
 const IN_MEMORY = 0;
 const IN_FILE = 1;
+/** Spins on the mapped spin word between checks that its holder is still alive. */
+const SPINS_PER_CHECK = 1 << 20;
+
+const unmapped = new FinalizationRegistry<SharedMapping>((mapping) => mapping.unmap());
 
 /** The shared memory of a Value or SharedArray, as handed to a thread. */
 export interface MemoryShare {
@@ -149,20 +163,41 @@ export class SharedMemory {
   #share: MemoryShare | undefined;
   #data: DataView | undefined;
   #control: Int32Array | undefined;
+  /** Whether the file is mapped into memory (the creator's choice, for every process). */
+  readonly mapped: boolean;
+  #mapping: SharedMapping | undefined;
+  #mapView: DataView | undefined;
 
   /**
    * @param typecode Element type.
    * @param length Number of elements.
    * @param path The file, when reviving a handle (else a new one is named).
    * @param share The memory, when reviving a handle in a thread of the owner's process.
+   * @param mapped When reviving: whether the creator mapped the file.
+   * @throws {Error} If the creator mapped the file and this process cannot.
    */
-  constructor(typecode: Typecode, length: number, path?: string, share?: MemoryShare) {
+  constructor(
+    typecode: Typecode,
+    length: number,
+    path?: string,
+    share?: MemoryShare,
+    mapped?: boolean,
+  ) {
     this.typecode = typecode;
     this.length = length;
     this.#codec = CODECS[typecode];
     this.#buf = new Uint8Array(this.#codec.size);
     this.#view = new DataView(this.#buf.buffer);
     this.path = path ?? newSharedPath("memory");
+    this.mapped = path ? mapped === true : canMapShared();
+    if (this.mapped && !canMapShared()) {
+      throw new Error(
+        `Cannot use this shared value: the process that created it keeps it in memory shared ` +
+          `between processes (Deno on Linux with --allow-ffi), and this one cannot map that ` +
+          `memory. Give this process --allow-ffi (drop any --deny-ffi from its denoArgs), or ` +
+          `create the value in a process started with MULTIPROC_SHARED_MEMORY=0.`,
+      );
+    }
     if (!path) {
       // Zero-filled, as Python's shared ctypes objects are.
       share = {
@@ -189,8 +224,34 @@ export class SharedMemory {
     return this.#file;
   }
 
-  /** Closes this object's descriptor; it reopens on the next access. Harmless twice. */
+  /** Bytes of the elements; the mapped spin word follows them, 8-byte aligned. */
+  get #dataBytes(): number {
+    return this.#codec.size * this.length;
+  }
+
+  get #spinIndex(): number {
+    return Math.ceil(this.#dataBytes / 8) * 2;
+  }
+
+  /** The mapped file as bytes (mapped on first use, again after close()). */
+  #mapped(): DataView {
+    if (!this.#mapView) {
+      const mapping = mapShared(this.path, this.#spinIndex * 4 + 8);
+      unmapped.register(this, mapping, mapping);
+      this.#mapping = mapping;
+      this.#mapView = new DataView(mapping.words.buffer);
+    }
+    return this.#mapView;
+  }
+
+  /** Closes this object's descriptor or mapping; it reopens on the next access. Harmless twice. */
   close(): void {
+    if (this.#mapping) {
+      unmapped.unregister(this.#mapping);
+      this.#mapping.unmap();
+      this.#mapping = undefined;
+      this.#mapView = undefined;
+    }
     if (!this.#file) return;
     forgetCollected(this.#file);
     this.#file.close();
@@ -206,6 +267,7 @@ export class SharedMemory {
   get(i: number): number | bigint {
     const at = i * this.#codec.size;
     if (this.#inMemory()) return this.#codec.get(this.#data!, at);
+    if (this.mapped) return this.#codec.get(this.#mapped(), at);
     this.#open().read(at, this.#buf);
     return this.#codec.get(this.#view, 0);
   }
@@ -220,13 +282,19 @@ export class SharedMemory {
       if (!this.#inMemory()) this.#writeThrough(at);
       return;
     }
+    if (this.mapped) {
+      this.#codec.set(this.#mapped(), at, value);
+      return;
+    }
     this.#codec.set(this.#view, 0, value);
     this.#open().write(at, this.#buf);
   }
 
   #writeThrough(at: number): void {
     const size = this.#codec.size;
-    this.#open().write(at, new Uint8Array(this.#share!.data, at, size).slice());
+    const bytes = new Uint8Array(this.#share!.data, at, size).slice();
+    if (this.mapped) new Uint8Array(this.#mapped().buffer, at, size).set(bytes);
+    else this.#open().write(at, bytes);
   }
 
   #check(value: unknown): void {
@@ -269,6 +337,7 @@ export class SharedMemory {
       }
       this.#unspin();
     }
+    if (this.mapped) return this.#atomicMapped(fn);
     const file = this.#open();
     while (!file.tryLock()) {
       // Only other add()/compareExchange() calls hold it, for microseconds.
@@ -277,6 +346,28 @@ export class SharedMemory {
       return fn();
     } finally {
       file.unlock();
+    }
+  }
+
+  /**
+   * `#atomic` in mapped memory: a spin word holding the holder's pid, taken
+   * over if that process died inside its few nanoseconds of critical section.
+   */
+  #atomicMapped<T>(fn: () => T): T {
+    const words = new Int32Array(this.#mapped().buffer);
+    const at = this.#spinIndex;
+    const pid = currentPid();
+    for (let spins = 1;; spins++) {
+      const holder = Atomics.compareExchange(words, at, 0, pid);
+      if (holder === 0) break;
+      if (spins % SPINS_PER_CHECK === 0 && holder !== pid && !pidAlive(holder)) {
+        if (Atomics.compareExchange(words, at, holder, pid) === holder) break;
+      }
+    }
+    try {
+      return fn();
+    } finally {
+      Atomics.store(words, at, 0);
     }
   }
 
@@ -314,7 +405,9 @@ export class SharedMemory {
       if (Atomics.load(control, MODE) === IN_FILE) return;
       // The mode flips first: a write racing with the copy sees it and writes itself through.
       Atomics.store(control, MODE, IN_FILE);
-      this.#open().write(0, new Uint8Array(this.#share!.data).slice());
+      const bytes = new Uint8Array(this.#share!.data).slice();
+      if (this.mapped) new Uint8Array(this.#mapped().buffer, 0, bytes.length).set(bytes);
+      else this.#open().write(0, bytes);
     } finally {
       this.#unspin();
     }
@@ -332,7 +425,7 @@ export class SharedMemory {
       kind,
       module,
       path: this.path,
-      params: { typecode: this.typecode, length: this.length },
+      params: { typecode: this.typecode, length: this.length, mapped: this.mapped },
       ...(dest === "thread" && this.#share ? { share: this.#share } : {}),
       ...extra,
     };

@@ -11,6 +11,9 @@ import { HybridLock } from "./_hybrid_lock.ts";
 
 export type { AcquireOptions } from "./_file_lock.ts";
 
+/** The result of every acquire that did not wait (one settled Promise, shared). */
+const ACQUIRED: Promise<boolean> = Promise.resolve(true);
+
 /**
  * A mutual-exclusion lock shared by processes and threads.
  *
@@ -93,6 +96,8 @@ export class Lock implements Shareable {
     } catch (error) {
       return Promise.reject(error); // A blocking call reports bad input as a rejection.
     }
+    // A free lock costs no Promise of its own: the hot path of every critical section.
+    if (!options.signal?.aborted && this.#lock.acquireNow()) return ACQUIRED;
     return this.#lock.acquire(options);
   }
 

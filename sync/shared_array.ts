@@ -67,7 +67,13 @@ export class SharedArray<T extends Typecode = Typecode>
     const reviving = SharedArray.#reviving;
     if (reviving) {
       const { typecode: code, length } = reviving.params as { typecode: Typecode; length: number };
-      this.#memory = new SharedMemory(code, length, reviving.path, reviving.share);
+      this.#memory = new SharedMemory(
+        code,
+        length,
+        reviving.path,
+        reviving.share,
+        (reviving.params as { mapped?: boolean }).mapped,
+      );
       this.#lock = reviving.lock ? reviveHandle(reviving.lock) as RLock : undefined;
     } else {
       checkTypecode(typecode, "shared array");

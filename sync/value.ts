@@ -70,7 +70,13 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
     const reviving = Value.#reviving;
     if (reviving) {
       const { typecode: code } = reviving.params as { typecode: Typecode };
-      this.#memory = new SharedMemory(code, 1, reviving.path, reviving.share);
+      this.#memory = new SharedMemory(
+        code,
+        1,
+        reviving.path,
+        reviving.share,
+        (reviving.params as { mapped?: boolean }).mapped,
+      );
       this.#lock = reviving.lock ? reviveHandle(reviving.lock) as RLock : undefined;
       return;
     }

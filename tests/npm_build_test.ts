@@ -246,7 +246,14 @@ Deno.test("The Node test suite (tests/node/) passes against the installed packag
       }
     }
     ok(files.length >= 5, `found ${files}`);
-    const out = await run("node", ["--test", ...files.sort()], {
+    // Bounded: a test that fails by hanging is cancelled after a minute, and every test file's
+    // process exits when its tests are done even if something it started is still pending.
+    const out = await run("node", [
+      "--test",
+      "--test-timeout=60000",
+      "--test-force-exit",
+      ...files.sort(),
+    ], {
       env: { MULTIPROC_PKG: pkg },
     });
     const summary = out.stdout.split("\n").filter((l) => /^# (tests|pass|fail) /.test(l));

@@ -442,6 +442,10 @@ fileTest(
 fileTest(
   "Lock between processes is a futex in shared memory under --allow-ffi, and the handle says so",
   () => {
+    const valueHandle = (new Value("i", 1) as unknown as Record<
+      symbol,
+      (dest: string) => { params: { mapped?: boolean } }
+    >)[toHandle]("process");
     // The suite runs with -A on Linux, where the lock between processes must not fall back to a
     // file (MULTIPROC_SHARED_MEMORY=0 forces the fallback: see the next test).
     const expected = Deno.build.os === "linux" && Deno.env.get("MULTIPROC_SHARED_MEMORY") !== "0";
@@ -450,12 +454,14 @@ fileTest(
       toHandle
     ]("process");
     equal(handle.futex, expected);
+    equal(valueHandle.params.mapped, expected, "a Value is mapped memory there too");
     lock.close();
   },
 );
 
 Deno.test({
-  name: "Lock, RLock and Condition tests pass again with lock files (MULTIPROC_SHARED_MEMORY=0)",
+  name:
+    "Lock, RLock, Condition, Value and SharedArray tests pass again with files (MULTIPROC_SHARED_MEMORY=0)",
   // Skipped inside that very run, so it does not recurse.
   ignore: Deno.env.get("MULTIPROC_SHARED_MEMORY") === "0",
   fn: async () => {
@@ -465,7 +471,7 @@ Deno.test({
         "-A",
         "--parallel",
         "--filter",
-        "/^(Lock|RLock|Condition)/",
+        "/^(Lock|RLock|Condition|Value|SharedArray)/",
         new URL(import.meta.url).pathname,
       ],
       env: { NO_COLOR: "1", MULTIPROC_SHARED_MEMORY: "0" },
@@ -474,7 +480,7 @@ Deno.test({
     const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
     const summary = text.match(/ok \| (\d+) passed \| 0 failed/);
     ok(output.code === 0 && summary, `the lock-file run failed:\n${text.slice(-4000)}`);
-    ok(Number(summary[1]) >= 30, `only ${summary[1]} tests ran with lock files`);
+    ok(Number(summary[1]) >= 40, `only ${summary[1]} tests ran with files`);
     match(text, /is a futex in shared memory under --allow-ffi, and the handle says so \.\.\. ok/);
   },
 });
