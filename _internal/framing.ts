@@ -10,6 +10,11 @@
 /** Largest frame accepted (64 MiB); anything bigger means a corrupt or hostile peer. */
 export const MAX_FRAME = 64 * 1024 * 1024;
 
+/** Most messages a coalesced frame carries. */
+const FRAME_MESSAGES = 256;
+/** A coalesced frame past this many bytes is split (unless it is one message). */
+const FRAME_BYTES = 4 * 1024 * 1024;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -84,13 +89,43 @@ export class BatchWriter<T> {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
+  /**
+   * Takes the next frame's worth of queued messages: all of them unless the
+   * frame would be large (a backlog of big queue items behind a slow
+   * reader), then fewer, so that no frame nears {@linkcode MAX_FRAME} and
+   * the reader gets to work on the first ones sooner.
+   */
+  #nextFrame(): Uint8Array {
+    const pending = this.#pending;
+    const parts: string[] = [];
+    let size = 2;
+    let take = 0;
+    while (take < pending.length && take < FRAME_MESSAGES) {
+      const json = JSON.stringify(pending[take]);
+      if (take > 0 && size + json.length > FRAME_BYTES) break;
+      parts.push(json);
+      size += json.length + 1;
+      take++;
+    }
+    this.#pending = take === pending.length ? [] : pending.slice(take);
+    const body = encoder.encode(`[${parts.join(",")}]`);
+    if (body.length > MAX_FRAME) {
+      throw new RangeError(
+        `Cannot send a message of ${body.length} bytes: the limit is ${MAX_FRAME} bytes ` +
+          `(a queue item or argument that large should go through a file instead)`,
+      );
+    }
+    const frame = new Uint8Array(4 + body.length);
+    new DataView(frame.buffer).setUint32(0, body.length);
+    frame.set(body, 4);
+    return frame;
+  }
+
   async #loop(): Promise<void> {
     this.#writing = true;
     try {
       while (this.#pending.length > 0) {
-        const batch = this.#pending;
-        this.#pending = [];
-        await this.#write(encodeFrame(batch));
+        await this.#write(this.#nextFrame());
       }
     } catch (error) {
       this.#pending = [];

@@ -48,6 +48,8 @@ interface Pending {
   reject(error: unknown): void;
   signal?: AbortSignal;
   onAbort?: () => void;
+  /** A batch of fire-and-forget operations (unbounded puts…): the items it carries. */
+  batch?: unknown[];
 }
 
 // Generous: a hub that starts while the machine is busy compiling (a cold cache) can take seconds.
@@ -59,6 +61,24 @@ const QUIET_HOPS = 4;
 /** Most microtasks an outbox waits, and most operations in one frame. */
 const MAX_HOPS = 2048;
 const MAX_BATCH = 4096;
+/**
+ * Flush once the outbox carries about this many bytes of items: large items
+ * then stream in frames that the hub and the consumer handle while the
+ * producer makes the next ones, instead of megabyte frames that leave the
+ * other stages idle.
+ */
+const MAX_BATCH_BYTES = 64 * 1024;
+
+/** Rough size of an argument on the wire (strings dominate: encoded queue items). */
+function weigh(value: unknown): number {
+  if (typeof value === "string") return value.length;
+  if (
+    typeof value === "object" && value !== null && typeof (value as { v?: unknown }).v === "string"
+  ) {
+    return (value as { v: string }).v.length;
+  }
+  return 16;
+}
 
 /** A connection to one hub, shared by every primitive of that hub in this thread. */
 export class HubClient {
@@ -68,12 +88,16 @@ export class HubClient {
   #outbox: Request[] = [];
   /** Counts operations added to the outbox (merged ones too), to see a burst still growing. */
   #outboxGrowth = 0;
+  /** Approximate bytes of the items in the outbox (see MAX_BATCH_BYTES). */
+  #outboxBytes = 0;
   #flushScheduled = false;
   #pending = new Map<number, Pending>();
   #seq = 0;
   #attached = new Set<number>();
   #attachParams = new Map<number, [string, unknown]>();
   #closedError: Error | undefined;
+  /** Fire-and-forget operations the hub never confirmed because the connection failed. */
+  #undelivered = 0;
   #status: SharedFile | undefined;
   #statusBuf = new Uint8Array(16);
 
@@ -131,7 +155,7 @@ export class HubClient {
     });
   }
 
-  #lastBatch: { request: Request; reply: Promise<unknown> } | undefined;
+  #lastBatch: { request: Request; reply: Promise<unknown>; bytes: number } | undefined;
 
   /**
    * Appends `item` to a batch operation (`queue.putMany`) on object `id`:
@@ -143,15 +167,26 @@ export class HubClient {
   appendToBatch(op: string, id: number, item: unknown): Promise<unknown> {
     const last = this.#lastBatch;
     if (
-      last && this.#outbox.at(-1) === last.request && last.request.o === op && last.request.d === id
+      last && this.#outbox.at(-1) === last.request && last.request.o === op &&
+      last.request.d === id && last.bytes < MAX_BATCH_BYTES
     ) {
       (last.request.a![0] as unknown[]).push(item);
+      const bytes = weigh(item);
       this.#outboxGrowth++;
+      this.#outboxBytes += bytes;
+      last.bytes += bytes;
       return last.reply;
     }
-    const reply = this.call(op, id, [[item]]);
+    // A new request (also once the last one is big: while connecting nothing is flushed, and one
+    // request must stay well below the frame limit).
+    const bytes = weigh(item);
+    this.#outboxBytes += bytes;
+    const items = [item];
+    const seq = this.#seq;
+    const reply = this.call(op, id, [items]);
+    if (this.#seq !== seq) this.#pending.get(this.#seq)!.batch = items;
     const request = this.#outbox.at(-1);
-    this.#lastBatch = request ? { request, reply } : undefined;
+    this.#lastBatch = request ? { request, reply, bytes } : undefined;
     return reply;
   }
 
@@ -225,7 +260,10 @@ export class HubClient {
     queueMicrotask(() => {
       const growth = this.#outboxGrowth;
       const stillQuiet = growth === seen ? quiet + 1 : 0;
-      if (stillQuiet < QUIET_HOPS && hops < MAX_HOPS && this.#outbox.length < MAX_BATCH) {
+      if (
+        stillQuiet < QUIET_HOPS && hops < MAX_HOPS && this.#outbox.length < MAX_BATCH &&
+        this.#outboxBytes < MAX_BATCH_BYTES
+      ) {
         this.#flushAfter(growth, hops + 1, stillQuiet);
       } else {
         this.#flush();
@@ -241,6 +279,7 @@ export class HubClient {
     }
     const batch = this.#outbox;
     this.#outbox = [];
+    this.#outboxBytes = 0;
     if (batch.length > 0) this.#transport.send(batch);
   }
 
@@ -250,6 +289,7 @@ export class HubClient {
    * Resolves when the goodbye has been written.
    */
   async goodbye(): Promise<void> {
+    this.#throwIfUndelivered();
     if (this.#closedError) return;
     if (!this.#transport && !this.#connecting && this.#outbox.length === 0) return; // Never used.
     for (const hook of this.#goodbyeHooks) hook();
@@ -257,12 +297,30 @@ export class HubClient {
     // this process did can be overtaken by what others do after it exits.
     const answered = this.call("bye", 0).catch(() => {});
     this.#flush(); // Now, not after the burst: the caller is about to exit.
+    // Like Python's feeder thread, which a process joins at exit: everything put is written
+    // before the process leaves, however long the hub takes to read it (writes proceed as it
+    // reads, and fail at once if it is gone). Only the acknowledgement is bounded.
+    const transport = this.#transport ?? await this.#connecting?.catch(() => undefined);
+    await transport?.flushed();
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       answered,
       new Promise((resolve) => (timer = setTimeout(resolve, GOODBYE_TIMEOUT_MS))),
     ]);
     clearTimeout(timer);
+    this.#throwIfUndelivered();
+  }
+
+  /** A clean exit must not hide operations that never reached the hub (unbounded puts…). */
+  #throwIfUndelivered(): void {
+    if (this.#undelivered === 0) return;
+    const count = this.#undelivered;
+    this.#undelivered = 0;
+    throw new Error(
+      `${count} operation${count === 1 ? "" : "s"} (such as put() on an unbounded queue) never ` +
+        `reached the hub of process ${this.ref.pid}: the connection to it failed`,
+      { cause: this.#closedError },
+    );
   }
 
   #ready(transport: Transport): Transport {
@@ -328,6 +386,7 @@ export class HubClient {
     );
     for (const pending of this.#pending.values()) {
       if (pending.onAbort) pending.signal!.removeEventListener("abort", pending.onAbort);
+      if (pending.batch) this.#undelivered += pending.batch.length;
       pending.reject(this.#closedError);
     }
     this.#pending.clear();

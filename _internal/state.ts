@@ -635,9 +635,22 @@ class Deque {
     this.#items.push(item);
   }
 
-  /** Removes and returns up to `n` items from the front. */
-  take(n: number): unknown[] {
-    const end = Math.min(this.#head + n, this.#items.length);
+  /**
+   * Removes and returns up to `n` items from the front, fewer if their
+   * weights would pass `budget` (at least one).
+   */
+  take(n: number, weigh?: (item: unknown) => number, budget = Infinity): unknown[] {
+    let end = Math.min(this.#head + n, this.#items.length);
+    if (weigh && budget !== Infinity) {
+      let total = 0;
+      for (let i = this.#head; i < end; i++) {
+        total += weigh(this.#items[i]);
+        if (total > budget && i > this.#head) {
+          end = i;
+          break;
+        }
+      }
+    }
     const taken = this.#items.slice(this.#head, end);
     if (end === this.#items.length) {
       this.#items = [];
@@ -681,6 +694,13 @@ export interface QueueStateOptions {
    * @default {false}
    */
   joinable?: boolean;
+  /**
+   * Size of an item, to bound the bytes one `getMany` returns (with
+   * `batchBytes`): a consumer fetching ahead then takes fewer big items.
+   */
+  weigh?: (item: unknown) => number;
+  /** Most bytes (as `weigh` counts them) one `getMany` returns, beyond its first item. */
+  batchBytes?: number;
 }
 
 interface Getter {
@@ -742,11 +762,16 @@ export class QueueState {
    * @throws {RangeError} If `maxsize` is `NaN`.
    */
   constructor(options: QueueStateOptions = {}) {
-    const { maxsize = 0, joinable = false } = options;
+    const { maxsize = 0, joinable = false, weigh, batchBytes = Infinity } = options;
+    this.#weigh = weigh;
+    this.#batchBytes = batchBytes;
     if (Number.isNaN(maxsize)) throw new RangeError("Queue maxsize must be a number: received NaN");
     this.#maxsize = maxsize > 0 && maxsize !== Infinity ? maxsize : 0;
     this.#joinable = joinable;
   }
+
+  #weigh: ((item: unknown) => number) | undefined;
+  #batchBytes: number;
 
   /** The size limit, 0 when unbounded. */
   get maxsize(): number {
@@ -1042,7 +1067,7 @@ export class QueueState {
   #get(owner: Owner, max: number, opts: WaitOptions, what: string): Promise<unknown[]> {
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
     if (this.#items.length > 0) {
-      const items = this.#items.take(max);
+      const items = this.#items.take(max, this.#weigh, this.#batchBytes);
       this.#track(owner, items);
       this.#admitPutters();
       return Promise.resolve(items);
@@ -1078,7 +1103,18 @@ export class QueueState {
       const getter = this.#getters.peek() as Getter;
       // Several getters waiting share the items instead of the first taking them all.
       const share = Math.ceil((items.length - next) / this.#getters.size);
-      const batch = items.slice(next, next + Math.min(getter.max, share));
+      let end = next + Math.min(getter.max, share);
+      if (this.#weigh && this.#batchBytes !== Infinity) {
+        let total = 0;
+        for (let i = next; i < end; i++) {
+          total += this.#weigh(items[i]);
+          if (total > this.#batchBytes && i > next) {
+            end = i;
+            break;
+          }
+        }
+      }
+      const batch = items.slice(next, end);
       next += batch.length;
       this.#track(getter.owner, batch);
       this.#getters.wakeFirst(batch);

@@ -32,11 +32,13 @@ import {
   producer,
   putAll,
   putAndReport,
+  putBig,
   putIds,
   setReceivedEvent,
   takeAndAck,
   takeAndHang,
   takeAndReturn,
+  takeBig,
   takeN,
   takeSomeAndHang,
   taskDoneTimes,
@@ -539,6 +541,30 @@ Deno.test("JoinableQueue.join({ timeout }) resolves false while tasks remain", a
   equal(await q.join({ timeout: 50 }), false, "a task got but not done is still unfinished");
   q.taskDone();
   equal(await q.join({ timeout: WAIT }), true);
+});
+
+Deno.test("A child's puts of 70 MiB of 1 MiB strings, still in flight when it returns, all arrive in order", async () => {
+  // More than one frame may carry (64 MiB) and more than a consumer should fetch ahead at once.
+  const q = new Queue<string>();
+  await using p = start(putBig, [q, 70, 1 << 20, "string"]);
+  await joinAll([p]);
+  for (let i = 0; i < 70; i++) {
+    const item = await get(q);
+    equal(item.length, 1 << 20);
+    ok(item.startsWith(`${i}:x`), `item ${i} came as ${item.slice(0, 12)}`);
+  }
+  await rejects(q.get({ timeout: 0 }), Empty);
+});
+
+Deno.test("A child fetching ahead on a queue of 5 MiB objects gets every one of them", async () => {
+  // Fetching ahead doubles up to 256 items: 16 of these would pass the 64 MiB frame limit.
+  const q = new Queue<{ i: number; text: string }>();
+  const out = new Queue<[number, number][]>();
+  await putBig(q, 32, 5 << 20, "object");
+  await using p = start(takeBig, [q, 32, out]);
+  const seen = await get(out);
+  await joinAll([p]);
+  deepStrictEqual(seen, Array.from({ length: 32 }, (_, i) => [i, 5 << 20]));
 });
 
 Deno.test("JoinableQueue: an item taken by a consumer that is SIGKILLed before taskDone() is redelivered to another consumer", async () => {
