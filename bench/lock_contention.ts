@@ -124,15 +124,38 @@ async function ticketRace(buyers: number, dir: string): Promise<number> {
   }
 }
 
+/** This script again with MULTIPROC_SHARED_MEMORY=0 (locks on files): its lock rates. */
+async function lockFileRates(quick: boolean): Promise<ReturnType<typeof result>[]> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      import.meta.filename!,
+      "--",
+      LOCK_FILES_FLAG,
+      ...(quick ? ["--quick"] : []),
+    ],
+    env: { MULTIPROC_SHARED_MEMORY: "0" },
+    stderr: "inherit",
+  }).output();
+  if (!output.success) throw new Error("The lock-file run of lock_contention failed");
+  const line = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!;
+  return JSON.parse(line).results;
+}
+
+const LOCK_FILES_FLAG = "--lock-files";
+
 if (import.meta.main) {
-  const { quick } = parseBenchArgs();
+  const lockFiles = Deno.args.includes(LOCK_FILES_FLAG);
+  const { quick } = parseBenchArgs(Deno.args.filter((a) => a !== LOCK_FILES_FLAG && a !== "--"));
   const reps = repetitions(quick);
   // Fewer iterations than Python's 1M: each acquire here costs microseconds, and a rate is a rate.
   const iterations = quick ? 10_000 : 100_000;
   const results = [];
+  const suffix = lockFiles ? ", lock files" : "";
   for (
-    const [name, processes] of [["uncontended 1 process", 1], [
-      "4 processes contending",
+    const [name, processes] of [[`uncontended 1 process${suffix}`, 1], [
+      `4 processes contending${suffix}`,
       4,
     ]] as const
   ) {
@@ -141,6 +164,12 @@ if (import.meta.main) {
     for (let i = 0; i < reps; i++) rates.push(await lockRate(processes, iterations));
     results.push(result(name, "ops/s", rates, { processes, iterations_per_process: iterations }));
   }
+  if (lockFiles) {
+    emit("lock_contention", results);
+    Deno.exit(0);
+  }
+  // The fallback where shared memory cannot be mapped (no --allow-ffi, Node): measured too.
+  results.push(...await lockFileRates(quick));
   {
     const name = "ticket race, 10 processes";
     log(`${name}:`);

@@ -202,22 +202,24 @@ acquire here costs microseconds.
     compare: [
       { deno: "uncontended 1 process", python: "uncontended 1 process" },
       { deno: "4 processes contending", python: "4 processes contending" },
+      { deno: "uncontended 1 process, lock files", python: "uncontended 1 process" },
+      { deno: "4 processes contending, lock files", python: "4 processes contending" },
       { deno: "ticket race, 10 processes", python: "ticket race, 10 processes" },
     ],
     limits: `
-- **Python's lock is a futex in shared memory; ours is the kernel's \`flock\`.** Deno cannot map
-  shared memory between processes without FFI, so a lock shared with another process is an
-  exclusive \`flock\` on a file: the kernel releases it when a holder dies (Python's stays held
-  forever), at the cost of system calls on every acquire and release.
-- **The owner record costs two thirds of that.** Every acquire reads the previous holder's record
-  and writes its own, and every release clears it (seek + read/write through Deno's file ops), so
-  that a new holder can tell the previous one died (\`lock.ownerDied\`). A bare
-  \`tryLock\`+\`unlock\` pair measured about 500k/s alone, with the record about 165k/s.
-- **What would close the rest:** a shared-memory futex between processes needs \`mmap\` of a
-  shared file and \`futex(2)\` (or \`Atomics\` on that memory), i.e. Deno FFI
-  (\`--allow-ffi\`) or a native addon; positional \`pread\`/\`pwrite\` in Deno's file API
-  would halve the record's cost. Between threads of one process the same Lock is already a futex
-  (see Threads).
+- **Both are futexes in shared memory.** With \`--allow-ffi\` on Linux (as here: \`-A\`), a
+  Lock shared with another process is a word in a file mapped by every process (\`mmap\` through
+  Deno's FFI) and waits are \`futex(2)\` calls in Deno's blocking thread pool, so an acquire and a
+  release are two atomic instructions, as in Python. The word holds the holder's pid, so a waiter
+  takes over the lock of a holder that died (Python's stays held forever) and sees
+  \`lock.ownerDied\`.
+- **Uncontended, Python is still ahead**: its \`acquire()\`/\`release()\` are C calls in a
+  loop, ours are an \`await\` each (a settled Promise, no allocation, but a microtask turn) and
+  two futex words (the thread-level one, then the process-level one).
+- **The "lock files" rows** are the fallback where memory cannot be mapped between processes
+  (without \`--allow-ffi\`, with \`MULTIPROC_SHARED_MEMORY=0\`, and on Node): an exclusive
+  \`flock\` on a file, released by the kernel when a holder dies, plus an owner record (seek +
+  read/write) so the next holder can tell; several system calls per acquire and release.
 - **The ticket race** is dominated by starting the work in 10 processes and their JSON file I/O,
   not by the lock.
 `,
