@@ -27,9 +27,12 @@ const ACQUIRED: Promise<boolean> = Promise.resolve(true);
  * - Differs from Python: only the process (and thread) that acquired it may
  *   release it (Python's multiprocessing lock is a semaphore anyone may
  *   release). Releasing a lock this caller does not hold throws.
- * - The kernel is the hub (an exclusive `flock` on a file in the creating
- *   process's private folder), so acquiring costs a few system calls and no
- *   round trip to another process.
+ * - No round trip to another process: between threads it is a futex word in
+ *   a SharedArrayBuffer; between processes, a futex word in a file every
+ *   process maps into memory (Linux with `--allow-ffi`: two atomic
+ *   instructions per acquire and release, as in Python), else an exclusive
+ *   `flock` on that file (a few system calls). The file is in the creating
+ *   process's private folder.
  *
  * @example Serialise printing across processes (the seed's mutex lesson)
  * ```ts ignore

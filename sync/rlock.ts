@@ -13,7 +13,7 @@ import { HybridLock } from "./_hybrid_lock.ts";
  * A reentrant lock: the holder may acquire it again, and must release it as
  * many times. It is owned by a (process, thread) pair, as in Python.
  *
- * - Same cross-process behaviour as {@linkcode Lock}: flock-backed, released
+ * - Same cross-process behaviour as {@linkcode Lock}: shared memory (or a flock), released
  *   if the holder dies ({@linkcode RLock.ownerDied}).
  * - Within one thread all async tasks count as the same owner (a JavaScript
  *   thread is Python's thread here).
