@@ -34,3 +34,27 @@ export function waitAtMost(
     }
   });
 }
+
+/**
+ * Settles like `promise`, but rejects with the signal's reason as soon as
+ * `signal` aborts, leaving `promise` to settle on its own (a wait that
+ * cannot be cancelled, such as `Atomics.waitAsync` or a futex call);
+ * `onAbandon` runs then, so the caller can account for the abandoned wait.
+ */
+export function abandonOnAbort<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+  onAbandon: () => void,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      onAbandon();
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then((value) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(value);
+    });
+  });
+}

@@ -25,6 +25,7 @@
 import { canMapShared, currentPid, mapShared, pidAlive } from "../_internal/runtime.ts";
 import type { SharedMapping } from "../_internal/runtime.ts";
 import type { AcquireOptions, ProcessMutex } from "./_file_lock.ts";
+import { abandonOnAbort } from "../_internal/wait.ts";
 
 const LOCK = 0;
 /** Waits abandoned by an abort: their sleeps could swallow a wake-up, so wake everyone. */
@@ -203,23 +204,4 @@ export class FutexLock implements ProcessMutex {
     const holder = seen & PID_MASK;
     return holder === this.#pid || pidAlive(holder);
   }
-}
-
-/** Rejects with the signal's reason on abort, leaving the sleep to end on its own. */
-function abandonOnAbort(
-  sleep: Promise<void>,
-  signal: AbortSignal,
-  onAbandon: () => void,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      onAbandon();
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    sleep.then(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    });
-  });
 }

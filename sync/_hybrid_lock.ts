@@ -26,6 +26,7 @@
 
 import { type AcquireOptions, FileLock, type ProcessMutex } from "./_file_lock.ts";
 import { futexAvailable, FutexLock } from "./_futex_lock.ts";
+import { abandonOnAbort } from "../_internal/wait.ts";
 
 const STATE = 0;
 const TIER = 1;
@@ -101,7 +102,7 @@ export class HybridLock {
         const keepAlive = setTimeout(() => {}, 2 ** 31 - 1);
         try {
           await (signal
-            ? raceAbort(waiting.value, signal, () => Atomics.add(words, STALE, 1))
+            ? abandonOnAbort(waiting.value, signal, () => Atomics.add(words, STALE, 1))
             : waiting.value);
         } finally {
           clearTimeout(keepAlive);
@@ -266,22 +267,4 @@ export class HybridLock {
       this.#unfutex();
     })();
   }
-}
-
-function raceAbort(
-  promise: Promise<unknown>,
-  signal: AbortSignal,
-  onAbandon: () => void,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      onAbandon();
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then((value) => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(value);
-    });
-  });
 }
