@@ -12,13 +12,14 @@ import { HubServer } from "./hub_server.ts";
 import { BatchWriter } from "./framing.ts";
 import { readFrames } from "./hub_client.ts";
 import { type HubRef, isRequestBatch } from "./protocol.ts";
-import { helperThreadContext, listenUnix, openShared, type StreamConn } from "./runtime.ts";
+import { helperThreadContext, listenUnix, type StreamConn } from "./runtime.ts";
+import { openStatusFile } from "./status_file.ts";
 
 const HELLO_TIMEOUT_MS = 5_000;
 
 const context = await helperThreadContext();
 const ref = context.data as HubRef;
-const hub = new HubServer(openShared(ref.status));
+const hub = new HubServer(openStatusFile(ref.status));
 
 const local = hub.session((replies) => context.postMessage(replies));
 // The socket is opened only once an object is shared with another thread or process, so a

@@ -28,6 +28,7 @@ import {
 } from "./runtime.ts";
 import { nextShared, processShared, runtimeDir } from "./context.ts";
 import { openShared } from "./runtime.ts";
+import { openStatusFile } from "./status_file.ts";
 
 /** Options of a blocking call. */
 export interface CallOptions {
@@ -219,14 +220,14 @@ export class HubClient {
 
   /** Reads slot `slot` (0–3) of object `id` in the hub's status file. */
   status(id: number, slot: number): number {
-    this.#status ??= openShared(this.ref.status);
+    this.#status ??= openStatusFile(this.ref.status);
     this.#status.read(id * 16, this.#statusBuf);
     return new DataView(this.#statusBuf.buffer).getInt32(slot * 4, true);
   }
 
   /** Writes slot `slot` of object `id` in the status file (used for Event flags). */
   setStatus(id: number, slot: number, value: number): void {
-    this.#status ??= openShared(this.ref.status);
+    this.#status ??= openStatusFile(this.ref.status);
     const bytes = new Uint8Array(4);
     new DataView(bytes.buffer).setInt32(0, value, true);
     this.#status.write(id * 16 + slot * 4, bytes);
