@@ -974,3 +974,22 @@ Deno.test("QueueState.dropOwner() may overfill a bounded queue, and putters wait
   await putting;
   assert.equal(await queue.get(C), 3);
 });
+
+Deno.test("QueueState.getMany() stops at batchBytes (as weigh counts them), but always returns one item", async () => {
+  const q = new QueueState({ weigh: (item) => (item as string).length, batchBytes: 1000 });
+  for (const item of ["a".repeat(400), "b".repeat(400), "c".repeat(400), "d".repeat(5000), "e"]) {
+    await q.put(1, item);
+  }
+  assert.deepStrictEqual((await q.getMany(2, 10) as string[]).map((s) => s[0]), ["a", "b"]);
+  assert.deepStrictEqual((await q.getMany(2, 10) as string[]).map((s) => s[0]), ["c"]);
+  assert.deepStrictEqual((await q.getMany(2, 10) as string[]).map((s) => s[0]), ["d"]);
+  assert.deepStrictEqual(await q.getMany(2, 10), ["e"]);
+});
+
+Deno.test("QueueState hands a waiting getter at most batchBytes of a putMany", async () => {
+  const q = new QueueState({ weigh: (item) => (item as string).length, batchBytes: 1000 });
+  const waiting = q.getMany(2, 10);
+  q.putMany(1, ["a".repeat(600), "b".repeat(600), "c"]);
+  assert.deepStrictEqual((await waiting as string[]).map((s) => s[0]), ["a"]);
+  assert.equal(q.qsize, 2);
+});

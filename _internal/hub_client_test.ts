@@ -1,0 +1,64 @@
+/** HubClient's own bookkeeping, with a transport standing in for the hub. */
+import { deepStrictEqual, equal, match, rejects } from "node:assert/strict";
+import { HubClient } from "./hub_client.ts";
+import type { Reply, Request } from "./protocol.ts";
+
+const REF = { path: "/nonexistent/hub.sock", key: "k", status: "/nonexistent/status", pid: 4242 };
+
+/** A transport that records what it is sent and never answers. */
+function recorder(): { sent: Request[][]; transport: ConstructorParameters<typeof HubClient>[1] } {
+  const sent: Request[][] = [];
+  return {
+    sent,
+    transport: {
+      send: (messages: Request[]) => void sent.push(messages),
+      flushed: () => Promise.resolve(),
+      ref() {},
+      unref() {},
+    },
+  };
+}
+
+Deno.test("HubClient: fire-and-forget puts lost with the connection make goodbye() throw, naming how many", async () => {
+  const { sent, transport } = recorder();
+  const client = new HubClient(REF, transport);
+  const replies = [1, 2, 3].map((n) =>
+    client.appendToBatch("queue.putMany", 7, { v: `item ${n}` })
+  );
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  // One request carried all three.
+  equal(sent.flat().length, 1);
+  deepStrictEqual(sent[0][0].a, [[{ v: "item 1" }, { v: "item 2" }, { v: "item 3" }]]);
+  client.fail(new Error("connection reset"));
+  for (const reply of replies) await rejects(reply, /Cannot reach the hub of process 4242/);
+  await rejects(
+    client.goodbye(),
+    (error: Error) => {
+      match(error.message, /^3 operations \(such as put\(\) on an unbounded queue\) never reached/);
+      match(String((error.cause as Error)?.message), /Cannot reach the hub of process 4242/);
+      return true;
+    },
+  );
+});
+
+Deno.test("HubClient: a goodbye after every put was acknowledged does not throw", async () => {
+  const { sent, transport } = recorder();
+  const client = new HubClient(REF, transport);
+  const reply = client.appendToBatch("queue.putMany", 7, { v: "item" });
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  client.receive([{ i: sent[0][0].i, r: null } as Reply]);
+  await reply;
+  client.fail(new Error("connection reset later"));
+  await client.goodbye(); // Nothing was lost: the hub had acknowledged the put.
+});
+
+Deno.test("HubClient: a burst of big items is split into requests of bounded size", async () => {
+  const { sent, transport } = recorder();
+  const client = new HubClient(REF, transport);
+  const big = "x".repeat(40 * 1024);
+  for (let i = 0; i < 10; i++) client.appendToBatch("queue.putMany", 7, { v: big });
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const requests = sent.flat().filter((r) => r.o === "queue.putMany");
+  equal(requests.reduce((n, r) => n + (r.a![0] as unknown[]).length, 0), 10);
+  equal(requests.length, 5, "64 KiB per request: two 40 KiB items each");
+});
