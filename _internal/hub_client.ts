@@ -14,7 +14,7 @@
 
 import { errorByName } from "./errors.ts";
 import { BatchWriter, encodeFrame, frameLength, MAX_FRAME } from "./framing.ts";
-import type { HubRef, Reply, Request } from "./protocol.ts";
+import { type HubRef, type Reply, type Request, weighItem } from "./protocol.ts";
 import {
   checkSocketPermission,
   connectUnix,
@@ -69,17 +69,6 @@ const MAX_BATCH = 4096;
  * other stages idle.
  */
 const MAX_BATCH_BYTES = 64 * 1024;
-
-/** Rough size of an argument on the wire (strings dominate: encoded queue items). */
-function weigh(value: unknown): number {
-  if (typeof value === "string") return value.length;
-  if (
-    typeof value === "object" && value !== null && typeof (value as { v?: unknown }).v === "string"
-  ) {
-    return (value as { v: string }).v.length;
-  }
-  return 16;
-}
 
 /** A connection to one hub, shared by every primitive of that hub in this thread. */
 export class HubClient {
@@ -172,7 +161,7 @@ export class HubClient {
       last.request.d === id && last.bytes < MAX_BATCH_BYTES
     ) {
       (last.request.a![0] as unknown[]).push(item);
-      const bytes = weigh(item);
+      const bytes = weighItem(item);
       this.#outboxGrowth++;
       this.#outboxBytes += bytes;
       last.bytes += bytes;
@@ -180,7 +169,7 @@ export class HubClient {
     }
     // A new request (also once the last one is big: while connecting nothing is flushed, and one
     // request must stay well below the frame limit).
-    const bytes = weigh(item);
+    const bytes = weighItem(item);
     this.#outboxBytes += bytes;
     const items = [item];
     const seq = this.#seq;

@@ -15,7 +15,7 @@ import { BrokenBarrierError } from "./errors.ts";
 import { give, take } from "./shared_semaphore.ts";
 import { wakeSequence } from "./futex_wait.ts";
 import type { Reply, Request, WireError } from "./protocol.ts";
-import { MAX_OBJECTS, STATUS_SLOT_BYTES } from "./protocol.ts";
+import { MAX_OBJECTS, STATUS_SLOT_BYTES, weighItem } from "./protocol.ts";
 import type { SharedFile } from "./runtime.ts";
 import {
   BarrierState,
@@ -263,32 +263,6 @@ function createState(kind: string, params: unknown): HubObject {
 
 /** Most bytes of items one reply to a consumer fetching ahead carries (beyond its first item). */
 const BATCH_BYTES = 1024 * 1024;
-/** Nodes an item's size estimate looks at before calling it big. */
-const WEIGH_NODES = 256;
-/** What an item too large to look at in full is taken to weigh. */
-const BIG_ITEM = 64 * 1024;
-
-/**
- * Approximate encoded size of a queue item (`{ v: tree }`, see codec.ts),
- * cheap and bounded: strings count their length; a large tree is not
- * walked in full but counted as {@linkcode BIG_ITEM}.
- */
-function weighItem(item: unknown): number {
-  let nodes = 0;
-  const weigh = (value: unknown): number => {
-    if (++nodes > WEIGH_NODES) return BIG_ITEM;
-    if (typeof value === "string") return value.length + 2;
-    if (typeof value !== "object" || value === null) return 8;
-    let total = 2;
-    for (const key in value) {
-      total += key.length + 3 + weigh((value as Record<string, unknown>)[key]);
-      if (total >= BIG_ITEM) return total;
-    }
-    return total;
-  };
-  return weigh((item as { v?: unknown })?.v);
-}
-
 function toWire(error: unknown): WireError {
   if (error instanceof Error) return { name: error.name, message: error.message };
   if (error instanceof DOMException) return { name: error.name, message: error.message };

@@ -81,3 +81,31 @@ export function isRequestBatch(value: unknown): value is Request[] {
   }
   return true;
 }
+
+/** Nodes an item's size estimate looks at before calling it big. */
+const WEIGH_NODES = 256;
+/** What an item too large to look at in full is taken to weigh. */
+const BIG_ITEM = 64 * 1024;
+
+/**
+ * Approximate encoded size of a queue item (`{ v: tree }`, see codec.ts),
+ * cheap and bounded: strings count their length; a large tree is not
+ * walked in full but counted as {@linkcode BIG_ITEM}.
+ */
+export function weighItem(item: unknown): number {
+  const v = (item as { v?: unknown })?.v;
+  if (typeof v === "string") return v.length + 2; // The common case, on every put.
+  let nodes = 0;
+  const weigh = (value: unknown): number => {
+    if (++nodes > WEIGH_NODES) return BIG_ITEM;
+    if (typeof value === "string") return value.length + 2;
+    if (typeof value !== "object" || value === null) return 8;
+    let total = 2;
+    for (const key in value) {
+      total += key.length + 3 + weigh((value as Record<string, unknown>)[key]);
+      if (total >= BIG_ITEM) return total;
+    }
+    return total;
+  };
+  return weigh(v);
+}
