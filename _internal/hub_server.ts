@@ -28,6 +28,8 @@ import {
 
 /** How long `whenGone` waits at most for a dead process's connections to close. */
 const GONE_LIMIT_MS = 2_000;
+/** Most bytes of items one reply to a consumer fetching ahead carries (beyond its first item). */
+const BATCH_BYTES = 1024 * 1024;
 
 type Kind = "semaphore" | "event" | "condition" | "barrier" | "queue";
 
@@ -261,8 +263,6 @@ function createState(kind: string, params: unknown): HubObject {
   }
 }
 
-/** Most bytes of items one reply to a consumer fetching ahead carries (beyond its first item). */
-const BATCH_BYTES = 1024 * 1024;
 function toWire(error: unknown): WireError {
   if (error instanceof Error) return { name: error.name, message: error.message };
   if (error instanceof DOMException) return { name: error.name, message: error.message };
