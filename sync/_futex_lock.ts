@@ -35,6 +35,8 @@ const WAITERS = 1 << 30;
 const PID_MASK = WAITERS - 1;
 /** Longest single sleep: bounds how late a holder's death or a lost wake-up is noticed. */
 export const SLICE_MS = 100;
+/** How often one object asks whether the same holder is still alive. */
+const DEATH_CHECK_MS = 5;
 /** Attempts before sleeping: a holder on another core usually releases within them. */
 const SPINS = 64;
 
@@ -53,6 +55,8 @@ export class FutexLock implements ProcessMutex {
   #held = false;
   #ownerDied = false;
   #pid = currentPid();
+  #checkedHolder = 0;
+  #checkedAt = 0;
   /** Acquires in progress: the mapping stays while they run, even if closed meanwhile. */
   #busy = 0;
 
@@ -89,7 +93,14 @@ export class FutexLock implements ProcessMutex {
   /** Takes over the lock if its holder (word `seen`) is a process that has died. */
   #takeFromDead(words: Int32Array, seen: number): boolean {
     const holder = seen & PID_MASK;
-    if (holder === 0 || holder === this.#pid || pidAlive(holder)) return false;
+    if (holder === 0 || holder === this.#pid) return false;
+    // Asking the system costs a system call and a /proc read: at most every few milliseconds per
+    // holder, as callers that find the lock taken (spinning, polling) may ask very often.
+    const now = performance.now();
+    if (holder === this.#checkedHolder && now - this.#checkedAt < DEATH_CHECK_MS) return false;
+    this.#checkedHolder = holder;
+    this.#checkedAt = now;
+    if (pidAlive(holder)) return false;
     // Keep the waiters bit: others asleep on it are woken by this holder's release.
     if (Atomics.compareExchange(words, LOCK, seen, this.#pid | (seen & WAITERS)) !== seen) {
       return false;

@@ -33,6 +33,8 @@ const TIER = 1;
 /** Waits abandoned by an abort: their futex registrations linger and could swallow a wake-up. */
 const STALE = 2;
 const WORDS = 3;
+/** Looks at a lock held elsewhere before taking the asynchronous path. */
+const SPINS = 100;
 
 /** A lock shared by the threads of this process and, once shared, by other processes. */
 export class HybridLock {
@@ -145,7 +147,15 @@ export class HybridLock {
    * (so a fast acquire never jumps that queue).
    */
   acquireNow(): boolean {
-    return this.#local.length === 0 && this.tryAcquire();
+    if (this.#local.length > 0) return false;
+    if (this.tryAcquire()) return true;
+    if (this.#held) return false;
+    // Held by another thread or process, usually for a few hundred nanoseconds: look again a
+    // little while before paying for the asynchronous path (a Promise, a sleep, a wake-up).
+    for (let i = 0; i < SPINS; i++) {
+      if (Atomics.load(this.#words, STATE) === 0 && this.tryAcquire()) return true;
+    }
+    return false;
   }
 
   /** Waits for the lock; `false` on timeout. */
