@@ -17,8 +17,8 @@
  *   which is released if the process dies).
  * - Going from 0 to 2 through 1 keeps exclusion while a thread of this
  *   process holds the lock at the moment it is first shared: the sharing
- *   thread takes the (still private, so free) flock at once, and hands it
- *   over by taking the futex itself.
+ *   thread takes the (still private, so free) process lock at once, and
+ *   hands it over by taking the futex itself.
  * - A process that receives the lock from another starts at tier 2.
  *
  * @module
@@ -40,12 +40,12 @@ const SPINS = 100;
 export class HybridLock {
   readonly sab: SharedArrayBuffer;
   /** The lock between processes. */
-  readonly file: ProcessMutex;
+  readonly processLock: ProcessMutex;
   /** Whether the lock between processes is a futex in shared memory (else a flock). */
   readonly futex: boolean;
   #words: Int32Array;
   #held = false;
-  #tookFlock = false;
+  #tookProcessLock = false;
 
   /**
    * @param path The lock file (created by the owner).
@@ -66,7 +66,7 @@ export class HybridLock {
           `in a process started with MULTIPROC_SHARED_MEMORY=0 so it uses a lock file instead.`,
       );
     }
-    this.file = this.futex ? new FutexLock(path, what) : new FileLock(path, what);
+    this.processLock = this.futex ? new FutexLock(path, what) : new FileLock(path, what);
     this.sab = sab ?? new SharedArrayBuffer(WORDS * 4);
     this.#words = new Int32Array(this.sab);
     if (!sab && tier !== 0) Atomics.store(this.#words, TIER, tier);
@@ -79,7 +79,7 @@ export class HybridLock {
 
   /** Whether the latest acquire took the lock over from a process that died holding it. */
   get ownerDied(): boolean {
-    return this.#tookFlock && this.file.ownerDied;
+    return this.#tookProcessLock && this.processLock.ownerDied;
   }
 
   /** Takes the futex without waiting. */
@@ -133,11 +133,11 @@ export class HybridLock {
   /** Takes the lock if it is free now. */
   tryAcquire(): boolean {
     if (this.#held || !this.#tryFutex()) return false;
-    if (Atomics.load(this.#words, TIER) === 2 && !this.file.tryAcquire()) {
+    if (Atomics.load(this.#words, TIER) === 2 && !this.processLock.tryAcquire()) {
       this.#unfutex();
       return false;
     }
-    this.#tookFlock = Atomics.load(this.#words, TIER) === 2;
+    this.#tookProcessLock = Atomics.load(this.#words, TIER) === 2;
     this.#held = true;
     return true;
   }
@@ -211,14 +211,14 @@ export class HybridLock {
       let ok = false;
       try {
         const left = deadline === Infinity ? undefined : Math.max(0, deadline - performance.now());
-        ok = await this.file.acquire({ timeout: left, signal });
+        ok = await this.processLock.acquire({ timeout: left, signal });
       } finally {
         if (!ok) this.#unfutex();
       }
       if (!ok) return false;
-      this.#tookFlock = true;
+      this.#tookProcessLock = true;
     } else {
-      this.#tookFlock = false;
+      this.#tookProcessLock = false;
     }
     this.#held = true;
     return true;
@@ -228,7 +228,7 @@ export class HybridLock {
   release(): void {
     if (!this.#held) {
       throw new Error(
-        `Cannot release ${this.file.what} as it is not held: release() was called more times than ` +
+        `Cannot release ${this.processLock.what} as it is not held: release() was called more times than ` +
           `acquire(), or by a process or thread that did not acquire it`,
       );
     }
@@ -239,41 +239,43 @@ export class HybridLock {
       return;
     }
     this.#held = false;
-    if (this.#tookFlock) this.file.release();
-    this.#tookFlock = false;
+    if (this.#tookProcessLock) this.processLock.release();
+    this.#tookProcessLock = false;
     this.#unfutex();
   }
 
   /** Releases the lock if this object holds it, and closes its descriptor. */
   close(): void {
     if (this.#held) this.release();
-    this.file.close();
+    this.processLock.close();
   }
 
   /** Whether anyone (in this process or, once shared, another) holds the lock. */
   isLocked(): boolean {
     if (Atomics.load(this.#words, STATE) !== 0) return true;
-    return Atomics.load(this.#words, TIER) !== 0 && this.file.isLocked();
+    return Atomics.load(this.#words, TIER) !== 0 && this.processLock.isLocked();
   }
 
   /**
    * Called when the lock is about to be sent to another process: from then on
-   * the flock excludes the other processes.
+   * the process lock excludes the other processes.
    */
   shareWithProcess(): void {
     if (Atomics.load(this.#words, TIER) !== 0) return;
-    // No other process knows the file yet, so the flock is free: take it for the whole process.
-    if (!this.file.tryAcquire()) return;
+    // No other process knows the file yet, so the process lock is free: take it for the whole
+    // process.
+    if (!this.processLock.tryAcquire()) return;
     if (Atomics.compareExchange(this.#words, TIER, 0, 1) !== 0) {
-      this.file.release();
+      this.processLock.release();
       return;
     }
-    // Hand over: once no thread of this process holds the futex, every later holder takes the flock.
+    // Hand over: once no thread of this process holds the futex, every later holder takes the
+    // process lock.
     (async () => {
       await this.#futex(Infinity);
       Atomics.store(this.#words, TIER, 2);
       // close() meanwhile released it already.
-      if (this.file.held) this.file.release();
+      if (this.processLock.held) this.processLock.release();
       this.#unfutex();
     })();
   }

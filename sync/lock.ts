@@ -180,14 +180,14 @@ export class Lock implements Shareable {
       return {
         kind: "lock",
         module: import.meta.url,
-        path: this.#lock.file.path,
+        path: this.#lock.processLock.path,
         futex: this.#lock.futex,
       };
     }
     return {
       kind: "lock",
       module: import.meta.url,
-      path: this.#lock.file.path,
+      path: this.#lock.processLock.path,
       sab: this.#lock.sab,
       futex: this.#lock.futex,
     };

@@ -162,14 +162,14 @@ export class RLock implements Shareable {
       return {
         kind: "rlock",
         module: import.meta.url,
-        path: this.#lock.file.path,
+        path: this.#lock.processLock.path,
         futex: this.#lock.futex,
       };
     }
     return {
       kind: "rlock",
       module: import.meta.url,
-      path: this.#lock.file.path,
+      path: this.#lock.processLock.path,
       sab: this.#lock.sab,
       futex: this.#lock.futex,
     };
