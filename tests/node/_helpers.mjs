@@ -1,5 +1,8 @@
 /** Small helpers for the Node tests of the built package. */
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Resolves after `ms` milliseconds. */
@@ -28,12 +31,28 @@ export function pidAlive(pid) {
 
 /**
  * Runs a fixture program with node and collects its output; kills it after
- * `timeout` ms (a program that does not exit by itself is a failure).
+ * `timeout` ms (a program that does not exit by itself is a failure). Its
+ * temporary files go to a folder of its own, removed after `settled()`
+ * resolves (so a program that is killed, or kills itself, leaves nothing).
  */
-export function runNode(fixture, args = [], timeout = 20_000) {
+export async function runNode(fixture, args = [], timeout = 20_000, settled = async () => {}) {
+  const tmp = mkdtempSync(join(tmpdir(), "multiproc-node-test-"));
+  try {
+    const result = await spawnNode(fixture, args, timeout, tmp);
+    await settled(result);
+    return result;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function spawnNode(fixture, args, timeout, tmp) {
   const file = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url));
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [file, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [file, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, TMPDIR: tmp },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

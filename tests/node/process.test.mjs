@@ -108,12 +108,14 @@ test("a program waits for non-daemon children and terminates daemonic ones when 
 });
 
 test("a daemonic child exits by itself when its parent is killed", async () => {
-  const { stdout } = await runNode("killed_parent.mjs", [], 20_000);
-  const daemonPid = Number(
-    stdout.trim().split("\n").find((l) => l.startsWith("daemon "))?.slice(7),
-  );
-  ok(daemonPid > 0, stdout);
-  const deadline = Date.now() + 10_000;
-  while (pidAlive(daemonPid) && Date.now() < deadline) await sleep(50);
+  // The killed parent cannot remove its private folder: runNode removes the program's temporary
+  // folder once the daemon is gone.
+  let daemonPid = 0;
+  await runNode("killed_parent.mjs", [], 20_000, async ({ stdout }) => {
+    daemonPid = Number(stdout.trim().split("\n").find((l) => l.startsWith("daemon "))?.slice(7));
+    ok(daemonPid > 0, stdout);
+    const deadline = Date.now() + 10_000;
+    while (pidAlive(daemonPid) && Date.now() < deadline) await sleep(50);
+  });
   equal(pidAlive(daemonPid), false);
 });
