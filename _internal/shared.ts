@@ -19,7 +19,7 @@ import type { HandleData } from "./codec.ts";
 import { runtimeDir } from "./context.ts";
 import { type HubClient, hubClient, newObjectId, ownHub } from "./hub_client.ts";
 import type { HubRef } from "./protocol.ts";
-import { openShared, type SharedFile } from "./runtime.ts";
+import { canMapShared, openShared, type SharedFile } from "./runtime.ts";
 
 /** The handle of a hub object. */
 export interface HubHandle extends HandleData {
@@ -124,4 +124,19 @@ export function checkTimeout(timeout: number | undefined, what: string): void {
       `Cannot ${what} as timeout is negative: received ${timeout}; use 0 to not wait`,
     );
   }
+}
+
+/**
+ * Throws if an object its creator keeps in memory shared between processes
+ * (`mapped`) arrives in a process that cannot map it: the choice is the
+ * creator's, and every process sharing the object must make the same one.
+ */
+export function checkCanMap(mapped: boolean, what: string): void {
+  if (!mapped || canMapShared()) return;
+  throw new Error(
+    `Cannot use this ${what}: the process that created it keeps it in memory shared between ` +
+      `processes (Deno on Linux with --allow-ffi), and this one cannot map that memory. Give ` +
+      `this process --allow-ffi (drop any --deny-ffi from its denoArgs), or create the ${what} ` +
+      `in a process started with MULTIPROC_SHARED_MEMORY=0 so it uses a file instead.`,
+  );
 }

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { canMapShared, currentPid, mapShared, pidAlive } from "../_internal/runtime.ts";
+import { currentPid, mapShared, pidAlive } from "../_internal/runtime.ts";
 import type { SharedMapping } from "../_internal/runtime.ts";
 import type { AcquireOptions, ProcessMutex } from "./_file_lock.ts";
 import { abandonOnAbort } from "../_internal/wait.ts";
@@ -41,11 +41,6 @@ const DEATH_CHECK_MS = 5;
 const SPINS = 64;
 
 const unmapped = new FinalizationRegistry<SharedMapping>((mapping) => mapping.unmap());
-
-/** Whether locks can live in memory shared between processes here. */
-export function futexAvailable(): boolean {
-  return canMapShared();
-}
 
 /** A holder-exclusive lock in shared memory, for one object in one thread. */
 export class FutexLock implements ProcessMutex {

@@ -25,8 +25,13 @@
  */
 
 import { type AcquireOptions, FileLock, type ProcessMutex } from "./_file_lock.ts";
-import { futexAvailable, FutexLock } from "./_futex_lock.ts";
+import { FutexLock } from "./_futex_lock.ts";
+import { canMapShared } from "../_internal/runtime.ts";
 import { abandonOnAbort } from "../_internal/wait.ts";
+import { checkCanMap, type FileHandle } from "../_internal/shared.ts";
+
+/** The handle of a Lock or RLock: its file, its kind of process lock, and for a thread its futex words. */
+export type LockHandle = FileHandle & { sab?: SharedArrayBuffer; futex?: boolean };
 
 const STATE = 0;
 const TIER = 1;
@@ -57,19 +62,29 @@ export class HybridLock {
    * @throws {Error} If the creator chose shared memory and this process cannot map it.
    */
   constructor(path: string, what: string, sab?: SharedArrayBuffer, tier = 0, futex?: boolean) {
-    this.futex = futex ?? futexAvailable();
-    if (this.futex && !futexAvailable()) {
-      throw new Error(
-        `Cannot use this ${what}: the process that created it keeps it in memory shared between ` +
-          `processes (Deno on Linux with --allow-ffi), and this one cannot map that memory. Give ` +
-          `this process --allow-ffi (drop any --deny-ffi from its denoArgs), or create the ${what} ` +
-          `in a process started with MULTIPROC_SHARED_MEMORY=0 so it uses a lock file instead.`,
-      );
-    }
+    this.futex = futex ?? canMapShared();
+    checkCanMap(this.futex, what);
     this.processLock = this.futex ? new FutexLock(path, what) : new FileLock(path, what);
     this.sab = sab ?? new SharedArrayBuffer(WORDS * 4);
     this.#words = new Int32Array(this.sab);
     if (!sab && tier !== 0) Atomics.store(this.#words, TIER, tier);
+  }
+
+  /** The lock a handle describes, in this process (a new process starts at tier 2). */
+  static fromHandle(data: LockHandle, what: string): HybridLock {
+    return new HybridLock(data.path, what, data.sab, 2, data.futex === true);
+  }
+
+  /**
+   * Describes this lock for another process or thread: threads of this
+   * process share the futex words; another process joins through the
+   * process lock (which sharing with it turns on).
+   */
+  handle(kind: string, module: string, dest: "process" | "thread"): LockHandle {
+    const data: LockHandle = { kind, module, path: this.processLock.path, futex: this.futex };
+    if (dest === "thread") data.sab = this.sab;
+    else this.shareWithProcess();
+    return data;
   }
 
   /** Whether this object (this thread) holds the lock. */

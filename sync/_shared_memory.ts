@@ -14,6 +14,7 @@
  */
 
 import {
+  checkCanMap,
   closeWhenCollected,
   type FileHandle,
   forgetCollected,
@@ -190,14 +191,7 @@ export class SharedMemory {
     this.#view = new DataView(this.#buf.buffer);
     this.path = path ?? newSharedPath("memory");
     this.mapped = path ? mapped === true : canMapShared();
-    if (this.mapped && !canMapShared()) {
-      throw new Error(
-        `Cannot use this shared value: the process that created it keeps it in memory shared ` +
-          `between processes (Deno on Linux with --allow-ffi), and this one cannot map that ` +
-          `memory. Give this process --allow-ffi (drop any --deny-ffi from its denoArgs), or ` +
-          `create the value in a process started with MULTIPROC_SHARED_MEMORY=0.`,
-      );
-    }
+    checkCanMap(this.mapped, "shared value");
     if (!path) {
       // Zero-filled, as Python's shared ctypes objects are.
       share = {

@@ -5,9 +5,9 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import { checkTimeout, type FileHandle, newSharedPath } from "../_internal/shared.ts";
+import { checkTimeout, newSharedPath } from "../_internal/shared.ts";
 import { ACQUIRE_RESTORE, type AcquireOptions, HELD, RELEASE_SAVE } from "./_file_lock.ts";
-import { HybridLock } from "./_hybrid_lock.ts";
+import { HybridLock, type LockHandle } from "./_hybrid_lock.ts";
 
 export type { AcquireOptions } from "./_file_lock.ts";
 
@@ -69,15 +69,15 @@ export class Lock implements Shareable {
     // A handle being revived names the existing file; otherwise this is a new lock.
     const reviving = Lock.#reviving;
     this.#lock = reviving
-      ? new HybridLock(reviving.path, "lock", reviving.sab, 2, reviving.futex === true)
+      ? HybridLock.fromHandle(reviving, "lock")
       : new HybridLock(newSharedPath("lock"), "lock");
   }
 
-  static #reviving: (FileHandle & { sab?: SharedArrayBuffer; futex?: boolean }) | undefined;
+  static #reviving: LockHandle | undefined;
 
   static {
     registerReviver("lock", (data) => {
-      Lock.#reviving = data as FileHandle & { sab?: SharedArrayBuffer; futex?: boolean };
+      Lock.#reviving = data as LockHandle;
       try {
         return new Lock();
       } finally {
@@ -174,22 +174,6 @@ export class Lock implements Shareable {
 
   /** Describes this lock for another process or thread. */
   [toHandle](dest: "process" | "thread" = "process"): HandleData {
-    // Threads of this process share the futex words; another process joins through the process lock.
-    if (dest === "process") {
-      this.#lock.shareWithProcess();
-      return {
-        kind: "lock",
-        module: import.meta.url,
-        path: this.#lock.processLock.path,
-        futex: this.#lock.futex,
-      };
-    }
-    return {
-      kind: "lock",
-      module: import.meta.url,
-      path: this.#lock.processLock.path,
-      sab: this.#lock.sab,
-      futex: this.#lock.futex,
-    };
+    return this.#lock.handle("lock", import.meta.url, dest);
   }
 }

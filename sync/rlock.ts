@@ -5,9 +5,9 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import { checkTimeout, type FileHandle, newSharedPath } from "../_internal/shared.ts";
+import { checkTimeout, newSharedPath } from "../_internal/shared.ts";
 import { ACQUIRE_RESTORE, type AcquireOptions, HELD, RELEASE_SAVE } from "./_file_lock.ts";
-import { HybridLock } from "./_hybrid_lock.ts";
+import { HybridLock, type LockHandle } from "./_hybrid_lock.ts";
 
 /**
  * A reentrant lock: the holder may acquire it again, and must release it as
@@ -40,15 +40,15 @@ export class RLock implements Shareable {
     // A handle being revived names the existing file; otherwise this is a new reentrant lock.
     const reviving = RLock.#reviving;
     this.#lock = reviving
-      ? new HybridLock(reviving.path, "reentrant lock", reviving.sab, 2, reviving.futex === true)
+      ? HybridLock.fromHandle(reviving, "reentrant lock")
       : new HybridLock(newSharedPath("rlock"), "reentrant lock");
   }
 
-  static #reviving: (FileHandle & { sab?: SharedArrayBuffer; futex?: boolean }) | undefined;
+  static #reviving: LockHandle | undefined;
 
   static {
     registerReviver("rlock", (data) => {
-      RLock.#reviving = data as FileHandle & { sab?: SharedArrayBuffer; futex?: boolean };
+      RLock.#reviving = data as LockHandle;
       try {
         return new RLock();
       } finally {
@@ -156,22 +156,6 @@ export class RLock implements Shareable {
 
   /** Describes this lock for another process or thread. */
   [toHandle](dest: "process" | "thread" = "process"): HandleData {
-    // Threads of this process share the futex words; another process joins through the process lock.
-    if (dest === "process") {
-      this.#lock.shareWithProcess();
-      return {
-        kind: "rlock",
-        module: import.meta.url,
-        path: this.#lock.processLock.path,
-        futex: this.#lock.futex,
-      };
-    }
-    return {
-      kind: "rlock",
-      module: import.meta.url,
-      path: this.#lock.processLock.path,
-      sab: this.#lock.sab,
-      futex: this.#lock.futex,
-    };
+    return this.#lock.handle("rlock", import.meta.url, dest);
   }
 }
