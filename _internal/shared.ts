@@ -19,7 +19,13 @@ import type { HandleData } from "./codec.ts";
 import { runtimeDir } from "./context.ts";
 import { type HubClient, hubClient, newObjectId, ownHub } from "./hub_client.ts";
 import type { HubRef } from "./protocol.ts";
-import { canMapShared, openShared, type SharedFile } from "./runtime.ts";
+import {
+  canMapShared,
+  mapShared,
+  openShared,
+  type SharedFile,
+  type SharedMapping,
+} from "./runtime.ts";
 
 /** The handle of a hub object. */
 export interface HubHandle extends HandleData {
@@ -139,4 +145,19 @@ export function checkCanMap(mapped: boolean, what: string): void {
       `this process --allow-ffi (drop any --deny-ffi from its denoArgs), or create the ${what} ` +
       `in a process started with MULTIPROC_SHARED_MEMORY=0 so it uses a file instead.`,
   );
+}
+
+const unmapped = new FinalizationRegistry<SharedMapping>((mapping) => mapping.unmap());
+
+/** Maps the first `bytes` of `path` (see `mapShared`) for `owner`: unmapped once it is collected. */
+export function mapForOwner(owner: object, path: string, bytes: number): SharedMapping {
+  const mapping = mapShared(path, bytes);
+  unmapped.register(owner, mapping, mapping);
+  return mapping;
+}
+
+/** Unmaps a mapping of {@linkcode mapForOwner} now (its owner must not touch it again). */
+export function unmapNow(mapping: SharedMapping): void {
+  unmapped.unregister(mapping);
+  mapping.unmap();
 }

@@ -22,8 +22,8 @@
  * @module
  */
 
-import { currentPid, mapShared, pidAlive } from "../_internal/runtime.ts";
-import type { SharedMapping } from "../_internal/runtime.ts";
+import { currentPid, pidAlive, type SharedMapping } from "../_internal/runtime.ts";
+import { mapForOwner, unmapNow } from "../_internal/shared.ts";
 import type { AcquireOptions, ProcessMutex } from "./_file_lock.ts";
 import { abandonOnAbort } from "../_internal/wait.ts";
 
@@ -39,8 +39,6 @@ export const SLICE_MS = 100;
 const DEATH_CHECK_MS = 5;
 /** Attempts before sleeping: a holder on another core usually releases within them. */
 const SPINS = 64;
-
-const unmapped = new FinalizationRegistry<SharedMapping>((mapping) => mapping.unmap());
 
 /** A holder-exclusive lock in shared memory, for one object in one thread. */
 export class FutexLock implements ProcessMutex {
@@ -63,8 +61,7 @@ export class FutexLock implements ProcessMutex {
   /** The lock's words, mapping the file on first use (again after `close()`). */
   #map(): SharedMapping {
     if (!this.#mapping) {
-      this.#mapping = mapShared(this.path, BYTES);
-      unmapped.register(this, this.#mapping, this.#mapping);
+      this.#mapping = mapForOwner(this, this.path, BYTES);
     }
     return this.#mapping;
   }
@@ -197,8 +194,7 @@ export class FutexLock implements ProcessMutex {
 
   #unmap(): void {
     if (!this.#mapping) return;
-    unmapped.unregister(this.#mapping);
-    this.#mapping.unmap();
+    unmapNow(this.#mapping);
     this.#mapping = undefined;
   }
 

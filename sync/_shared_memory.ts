@@ -18,13 +18,14 @@ import {
   closeWhenCollected,
   type FileHandle,
   forgetCollected,
+  mapForOwner,
   newSharedPath,
   openSharedFile,
+  unmapNow,
 } from "../_internal/shared.ts";
 import {
   canMapShared,
   currentPid,
-  mapShared,
   pidAlive,
   type SharedFile,
   type SharedMapping,
@@ -135,8 +136,6 @@ const IN_FILE = 1;
 /** Spins on the mapped spin word between checks that its holder is still alive. */
 const SPINS_PER_CHECK = 1 << 20;
 
-const unmapped = new FinalizationRegistry<SharedMapping>((mapping) => mapping.unmap());
-
 /** The shared memory of a Value or SharedArray, as handed to a thread. */
 export interface MemoryShare {
   data: SharedArrayBuffer;
@@ -230,8 +229,7 @@ export class SharedMemory {
   /** The mapped file as bytes (mapped on first use, again after close()). */
   #mapped(): DataView {
     if (!this.#mapView) {
-      const mapping = mapShared(this.path, this.#spinIndex * 4 + 8);
-      unmapped.register(this, mapping, mapping);
+      const mapping = mapForOwner(this, this.path, this.#spinIndex * 4 + 8);
       this.#mapping = mapping;
       this.#mapView = new DataView(mapping.words.buffer);
     }
@@ -241,8 +239,7 @@ export class SharedMemory {
   /** Closes this object's descriptor or mapping; it reopens on the next access. Harmless twice. */
   close(): void {
     if (this.#mapping) {
-      unmapped.unregister(this.#mapping);
-      this.#mapping.unmap();
+      unmapNow(this.#mapping);
       this.#mapping = undefined;
       this.#mapView = undefined;
     }
