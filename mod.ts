@@ -2,18 +2,26 @@
  * multiproc: Python's `multiprocessing`, `threading`, `queue` and
  * `socketserver` for Deno.
  *
- * ```ts ignore
- * import { Process } from "./mod.ts";
+ * A child process and a thread share a number and a lock with this program:
  *
- * export function task(name: string) {
- *   console.log(`${name} is running`);
- * }
+ * ```ts
+ * import { Lock, Process, Thread, Value } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
  *
- * if (import.meta.main) {
- *   const p = new Process({ target: task, args: ["child 1"] });
- *   p.start();
- *   await p.join();
- * }
+ * // A child imports its target: an exported function of your module (`target: decrement`), or
+ * // named by URL and export, as here: examples/workers.ts exports
+ * // `async function decrement(n, mutex) { await using _ = await mutex.hold(); n.value -= 1; }`.
+ * const decrement = { module: import.meta.resolve("./examples/workers.ts"), export: "decrement" };
+ *
+ * const n = new Value("i", 2);
+ * const mutex = new Lock();
+ * await using p = new Process({ target: decrement, args: [n, mutex] });
+ * await using t = new Thread({ target: decrement, args: [n, mutex] });
+ * p.start();
+ * t.start();
+ * await p.join();
+ * await t.join();
+ * equal(n.value, 0);
  * ```
  *
  * @module

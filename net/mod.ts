@@ -4,21 +4,25 @@
  * `ThreadingTCPServer`, `ForkingTCPServer`, `BaseRequestHandler`) for
  * Deno, plus prefork servers that share a port across processes or threads.
  *
- * ```ts ignore
- * import { type RequestConn, TcpServer } from "./mod.ts";
+ * ```ts
+ * import { TcpServer } from "@multiproc/multiproc/net";
+ * import { equal } from "node:assert/strict";
  *
- * export async function talk(conn: RequestConn) {
- *   const buf = new Uint8Array(1024);
- *   let n;
- *   while ((n = await conn.read(buf)) !== null) {
- *     await conn.write(new TextEncoder().encode(new TextDecoder().decode(buf.subarray(0, n)).toUpperCase()));
- *   }
- * }
+ * // examples/workers.ts exports `async function shout(conn)`: it writes back in upper case what
+ * // it reads, until the client closes its side.
+ * const shout = { module: import.meta.resolve("../examples/workers.ts"), export: "shout" };
  *
- * if (import.meta.main) {
- *   await using server = new TcpServer({ port: 9011, handler: talk, mode: "process" });
- *   await server.serveForever();
- * }
+ * // A process per connection, as Python's ForkingTCPServer; port 0 picks a free port.
+ * await using server = new TcpServer({ hostname: "127.0.0.1", port: 0, handler: shout, mode: "process" });
+ * const serving = server.serveForever();
+ *
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.address.port });
+ * await conn.write(new TextEncoder().encode("hello"));
+ * await conn.closeWrite();
+ * equal(await new Response(conn.readable).text(), "HELLO");
+ *
+ * await server.shutdown();
+ * await serving;
  * ```
  *
  * @module

@@ -6,19 +6,22 @@
  * driver code under `if (import.meta.main)`, Deno's
  * `if __name__ == "__main__":`.
  *
- * ```ts ignore
- * import { Process } from "./mod.ts";
+ * ```ts
+ * import { Process } from "@multiproc/multiproc/process";
+ * import { Queue } from "@multiproc/multiproc/queue";
+ * import { equal } from "node:assert/strict";
  *
- * export function task(name: string) {
- *   console.log(`${name} is running`);
- * }
+ * // In your program: `export async function square(n, results) { await results.put(n * n); }`
+ * // and `target: square`. A doc example is no module a child can import, so this one names
+ * // the same function in examples/workers.ts.
+ * const square = { module: import.meta.resolve("../examples/workers.ts"), export: "square" };
  *
- * if (import.meta.main) {
- *   const p = new Process({ target: task, args: ["child 1"] });
- *   p.start();
- *   console.log("main");
- *   await p.join();
- * }
+ * const results = new Queue<number>();
+ * await using p = new Process({ target: square, args: [7, results] });
+ * p.start();
+ * equal(await results.get(), 49);
+ * await p.join();
+ * equal(p.exitCode, 0);
  * ```
  *
  * @module

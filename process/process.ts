@@ -139,41 +139,72 @@ const BOOTSTRAP = new URL("./_bootstrap.ts", import.meta.url).href;
  * - Differs from Python: the child's stdin is the library's control pipe
  *   (Python gives `/dev/null`); timeouts are in milliseconds.
  *
+ * Targets: the child imports the target's module by URL and reads one export,
+ * so in a program you export the function and pass it (`target: square`) or
+ * name it (`{ module: import.meta.url, export: "square" }`). The examples
+ * below are not modules a child can import, so they name the exports of the
+ * repository's `examples/workers.ts`.
+ *
  * @example Start a process and wait for it
- * ```ts ignore
- * import { Process } from "./mod.ts";
+ * ```ts
+ * import { Process, Queue } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
  *
- * export function task(name: string) {
- *   console.log(`${name} is running`);
- * }
+ * // examples/workers.ts: export async function square(n, results) { await results.put(n * n); }
+ * const square = { module: import.meta.resolve("../examples/workers.ts"), export: "square" };
  *
- * if (import.meta.main) {
- *   const p = new Process({ target: task, args: ["child 1"] });
- *   p.start();
- *   console.log("main");
- *   await p.join();
- *   console.log(p.exitCode); // 0
- * }
+ * const results = new Queue<number>();
+ * await using p = new Process({ target: square, args: [7, results] });
+ * p.start();
+ * equal(await results.get(), 49);
+ * await p.join();
+ * equal(p.exitCode, 0);
  * ```
  *
  * @example A subclass, as in Python
- * ```ts ignore
- * import { Process } from "./mod.ts";
+ * ```ts
+ * import { Queue } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ * // examples/workers.ts: export class Squarer extends Process { … override async run() {…} }
+ * import { Squarer } from "../examples/workers.ts";
  *
- * export class MyProcess extends Process {
- *   constructor(public who: string) {
- *     super();
- *   }
- *   override run() {
- *     console.log(`${this.who} is running`);
- *   }
- * }
+ * const results = new Queue<number>();
+ * await using p = new Squarer(8, results);
+ * p.start();
+ * equal(await results.get(), 64);
+ * await p.join();
+ * equal(p.exitCode, 0);
+ * ```
  *
- * if (import.meta.main) {
- *   await using p = new MyProcess("child 1");
- *   p.start();
- *   await p.join();
- * }
+ * @example An error in the child
+ * ```ts
+ * import { Process } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * // examples/workers.ts: export function fail(message) { throw new Error(message); }
+ * const fail = { module: import.meta.resolve("../examples/workers.ts"), export: "fail" };
+ *
+ * await using p = new Process({ target: fail, args: ["out of bread"] });
+ * p.start();
+ * await p.join(); // the child printed "Process Process-1:" and the stack to its stderr
+ * equal(p.exitCode, 1);
+ * equal(p.error?.message, "out of bread");
+ * ```
+ *
+ * @example Terminate a process
+ * ```ts
+ * import { Event, Process } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * // examples/workers.ts: export async function waitFor(event) { await event.wait(); }
+ * const waitFor = { module: import.meta.resolve("../examples/workers.ts"), export: "waitFor" };
+ *
+ * await using p = new Process({ target: waitFor, args: [new Event()] });
+ * p.start();
+ * equal(p.isAlive(), true);
+ * p.terminate();
+ * await p.join();
+ * equal(p.exitCode, -15); // minus SIGTERM, as in Python
  * ```
  */
 export class Process {

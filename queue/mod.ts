@@ -3,20 +3,19 @@
  * `SimpleQueue`, `JoinableQueue` and `Pipe`, with the `Empty` and `Full`
  * errors of Python's `queue` module.
  *
- * ```ts ignore
- * import { Queue } from "./mod.ts";
- * import { Process } from "../process/mod.ts";
+ * ```ts
+ * import { Queue } from "@multiproc/multiproc/queue";
+ * import { Process } from "@multiproc/multiproc/process";
+ * import { equal } from "node:assert/strict";
  *
- * export async function producer(q: Queue<string>) {
- *   for (let i = 0; i < 3; i++) await q.put(`bun ${i}`);
- *   await q.put(null!);
- * }
+ * // examples/workers.ts: export async function square(n, results) { await results.put(n * n); }
+ * const square = { module: import.meta.resolve("../examples/workers.ts"), export: "square" };
  *
- * if (import.meta.main) {
- *   const q = new Queue<string>();
- *   new Process({ target: producer, args: [q] }).start();
- *   for (let item; (item = await q.get()) !== null;) console.log(item);
- * }
+ * const results = new Queue<number>();
+ * await using p = new Process({ target: square, args: [9, results] });
+ * p.start();
+ * equal(await results.get(), 81);
+ * await p.join();
  * ```
  *
  * @module

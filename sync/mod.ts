@@ -6,19 +6,25 @@
  * Pass any of them to a `Process` in `args`: the child gets a live object
  * connected to the same state.
  *
- * ```ts ignore
- * import { Lock } from "./mod.ts";
- * import { Process } from "../process/mod.ts";
+ * ```ts
+ * import { Lock, Value } from "@multiproc/multiproc/sync";
+ * import { Process } from "@multiproc/multiproc/process";
+ * import { equal } from "node:assert/strict";
  *
- * export async function task(name: string, mutex: Lock) {
+ * // examples/workers.ts exports
+ * // `async function decrement(n, mutex) { await using _ = await mutex.hold(); n.value -= 1; }`.
+ * const decrement = { module: import.meta.resolve("../examples/workers.ts"), export: "decrement" };
+ *
+ * const n = new Value("i", 2);
+ * const mutex = new Lock();
+ * await using p = new Process({ target: decrement, args: [n, mutex] });
+ * p.start();
+ * {
  *   await using _ = await mutex.hold();
- *   console.log(`${name} has the lock`);
+ *   n.value -= 1;
  * }
- *
- * if (import.meta.main) {
- *   const mutex = new Lock();
- *   new Process({ target: task, args: ["child", mutex] }).start();
- * }
+ * await p.join();
+ * equal(n.value, 0);
  * ```
  *
  * @module

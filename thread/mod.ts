@@ -1,25 +1,23 @@
 /**
  * Threads: Python's `threading` for Deno, on Web Workers, with the same
  * shared primitives as processes, so that
- * `import { Thread, Lock } from ".../thread/mod.ts"` reads like
+ * `import { Thread, Lock } from "@multiproc/multiproc/thread"` reads like
  * `from threading import Thread, Lock`.
  *
- * ```ts ignore
- * import { Lock, Thread, Value } from "./mod.ts";
+ * ```ts
+ * import { Lock, Thread, Value } from "@multiproc/multiproc/thread";
+ * import { equal } from "node:assert/strict";
  *
- * export async function task(n: Value<"i">, mutex: Lock) {
- *   await using _ = await mutex.hold();
- *   n.value -= 1;
- * }
+ * // examples/workers.ts exports
+ * // `async function decrement(n, mutex) { await using _ = await mutex.hold(); n.value -= 1; }`.
+ * const decrement = { module: import.meta.resolve("../examples/workers.ts"), export: "decrement" };
  *
- * if (import.meta.main) {
- *   const n = new Value("i", 100);
- *   const mutex = new Lock();
- *   const threads = Array.from({ length: 100 }, () => new Thread({ target: task, args: [n, mutex] }));
- *   for (const t of threads) t.start();
- *   for (const t of threads) await t.join();
- *   console.log(n.value); // 0
- * }
+ * const n = new Value("i", 3);
+ * const mutex = new Lock();
+ * const threads = [1, 2, 3].map(() => new Thread({ target: decrement, args: [n, mutex] }));
+ * for (const t of threads) t.start();
+ * for (const t of threads) await t.join();
+ * equal(n.value, 0);
  * ```
  *
  * @module
