@@ -14,11 +14,22 @@ import type { Process } from "./process.ts";
  *
  * @returns The live child processes, oldest first.
  *
- * @example Count running children
+ * @example Running children
  * ```ts
- * import { activeChildren } from "./mod.ts";
+ * import { activeChildren, Event, Process } from "@multiproc/multiproc";
+ * import { deepEqual } from "node:assert/strict";
  *
- * console.log(activeChildren().length); // 0
+ * // examples/workers.ts: export async function waitFor(event) { await event.wait(); }
+ * const waitFor = { module: import.meta.resolve("../examples/workers.ts"), export: "waitFor" };
+ *
+ * const done = new Event();
+ * await using p = new Process({ target: waitFor, args: [done] });
+ * deepEqual(activeChildren(), []);
+ * p.start();
+ * deepEqual(activeChildren(), [p]);
+ * done.set();
+ * await p.join();
+ * deepEqual(activeChildren(), []);
  * ```
  */
 export function activeChildren(): Process[] {

@@ -14,9 +14,11 @@ import { cpuCount as hostCpuCount } from "../_internal/runtime.ts";
  *
  * @example
  * ```ts
- * import { cpuCount } from "./mod.ts";
+ * import { cpuCount } from "@multiproc/multiproc";
+ * import { ok } from "node:assert/strict";
  *
- * console.log(cpuCount() >= 1); // true
+ * const n = cpuCount();
+ * ok(Number.isInteger(n) && n >= 1);
  * ```
  */
 export function cpuCount(): number {

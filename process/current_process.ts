@@ -23,12 +23,15 @@ import { Process } from "./process.ts";
  *
  * @returns The calling process.
  *
- * @example Print who is running
+ * @example The main process
  * ```ts
- * import { currentProcess } from "./mod.ts";
+ * import { currentProcess } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
  *
  * const me = currentProcess();
- * console.log(me.name, me.pid); // "MainProcess" <pid>
+ * equal(me.name, "MainProcess");
+ * equal(me.pid, Deno.pid);
+ * equal(me.daemon, false);
  * ```
  */
 export function currentProcess(): Process {

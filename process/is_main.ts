@@ -21,19 +21,29 @@ import { isMainModule } from "../_internal/runtime.ts";
  * @param meta The calling module's `import.meta` (only its `url` is read).
  * @returns `true` in the entry module of the program.
  *
- * @example Code that runs on both Deno and Node.js
- * ```ts ignore
- * import { isMain, Process } from "./mod.ts";
+ * @example A child's copy of a module is not the entry module
+ * In a program, keep the code that starts children under the check, so that a
+ * child, which imports the module to find its target, does not run it again:
+ * `if (isMain(import.meta)) { new Process({ target: task }).start(); }`. Here a
+ * child reports what the check says in its copy of a module:
  *
- * export function task(name: string) {
- *   console.log(`${name} is running`);
- * }
+ * ```ts
+ * import { Process, Queue } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
  *
- * if (isMain(import.meta)) {
- *   const p = new Process({ target: task, args: ["child 1"] });
- *   p.start();
- *   await p.join();
- * }
+ * // examples/workers.ts: export async function reportIsMain(results) {
+ * //   await results.put(isMain(import.meta));
+ * // }
+ * const reportIsMain = {
+ *   module: import.meta.resolve("../examples/workers.ts"),
+ *   export: "reportIsMain",
+ * };
+ *
+ * const results = new Queue<boolean>();
+ * await using p = new Process({ target: reportIsMain, args: [results] });
+ * p.start();
+ * equal(await results.get(), false);
+ * await p.join();
  * ```
  */
 export function isMain(meta: { readonly url: string }): boolean {

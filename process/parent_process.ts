@@ -22,9 +22,30 @@ let parent: Process | undefined;
  *
  * @example In a top-level program
  * ```ts
- * import { parentProcess } from "./mod.ts";
+ * import { parentProcess } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
  *
- * console.log(parentProcess()); // null
+ * equal(parentProcess(), null);
+ * ```
+ *
+ * @example In a child
+ * ```ts
+ * import { Process, Queue } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * // examples/workers.ts: export async function reportParentPid(results) {
+ * //   await results.put(parentProcess()!.pid!);
+ * // }
+ * const reportParentPid = {
+ *   module: import.meta.resolve("../examples/workers.ts"),
+ *   export: "reportParentPid",
+ * };
+ *
+ * const results = new Queue<number>();
+ * await using p = new Process({ target: reportParentPid, args: [results] });
+ * p.start();
+ * equal(await results.get(), Deno.pid);
+ * await p.join();
  * ```
  */
 export function parentProcess(): Process | null {
