@@ -46,11 +46,13 @@ export type BarrierWaitOptions = AcquireOptions;
  *
  * @example Three parties
  * ```ts
- * import { Barrier } from "./barrier.ts";
+ * import { Barrier } from "@multiproc/multiproc";
+ * import { deepEqual } from "node:assert/strict";
  *
  * const barrier = new Barrier(3);
+ * // Each wait() resolves once all three are waiting, with a distinct index.
  * const indexes = await Promise.all([barrier.wait(), barrier.wait(), barrier.wait()]);
- * console.log(indexes.sort()); // [0, 1, 2]
+ * deepEqual(indexes.sort(), [0, 1, 2]);
  * ```
  */
 export class Barrier implements Shareable {

@@ -11,18 +11,15 @@ import { registerBounded, Semaphore } from "./semaphore.ts";
  * value: `release()` then throws, like Python's
  * `ValueError: semaphore or lock released too many times`.
  *
- * @example
+ * @example Releasing more than was acquired throws
  * ```ts
- * import { BoundedSemaphore } from "./bounded_semaphore.ts";
+ * import { BoundedSemaphore } from "@multiproc/multiproc";
+ * import { throws } from "node:assert/strict";
  *
  * const sem = new BoundedSemaphore(1);
  * await sem.acquire();
  * sem.release();
- * try {
- *   sem.release();
- * } catch (error) {
- *   console.log((error as Error).message); // "... released too many times"
- * }
+ * throws(() => sem.release(), /released too many times/);
  * ```
  */
 export class BoundedSemaphore extends Semaphore {

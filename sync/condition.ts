@@ -52,19 +52,22 @@ export type ConditionWaitOptions = AcquireOptions;
  *
  * @example Wait for a value to be ready
  * ```ts
- * import { Condition } from "./condition.ts";
+ * import { Condition } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
  *
  * const cond = new Condition();
  * let ready = false;
- * setTimeout(async () => {
+ * await cond.acquire();
+ * // The producer can only take the lock once waitFor() has released it.
+ * const producer = (async () => {
  *   await cond.acquire();
  *   ready = true;
  *   cond.notifyAll();
  *   cond.release();
- * }, 10);
- * await cond.acquire();
- * console.log(await cond.waitFor(() => ready)); // true
+ * })();
+ * equal(await cond.waitFor(() => ready), true); // holds the lock again when it returns
  * cond.release();
+ * await producer;
  * ```
  */
 export class Condition implements Shareable {

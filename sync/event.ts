@@ -28,14 +28,22 @@ export type WaitOptions = AcquireOptions;
  *   it is set; with `{ timeout }` it resolves `false` if it was not set in
  *   time (Python returns the flag).
  *
- * @example Start everyone at once
+ * @example Let a waiting child go on
  * ```ts
- * import { Event } from "./event.ts";
+ * import { Event, Process } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
  *
- * const start = new Event();
- * setTimeout(() => start.set(), 10);
- * console.log(await start.wait()); // true
- * console.log(start.isSet()); // true
+ * // examples/workers.ts: export async function waitFor(event) { await event.wait(); }
+ * const waitFor = { module: import.meta.resolve("../examples/workers.ts"), export: "waitFor" };
+ *
+ * const go = new Event();
+ * await using p = new Process({ target: waitFor, args: [go] });
+ * p.start();
+ * equal(go.isSet(), false);
+ * go.set(); // the child's wait() resolves
+ * await p.join();
+ * equal(p.exitCode, 0);
+ * equal(await go.wait(), true); // resolves at once: the flag is set
  * ```
  */
 export class Event implements Shareable {

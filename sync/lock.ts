@@ -34,31 +34,38 @@ const ACQUIRED: Promise<boolean> = Promise.resolve(true);
  *   `flock` on that file (a few system calls). The file is in the creating
  *   process's private folder.
  *
- * @example Serialise printing across processes (the seed's mutex lesson)
- * ```ts ignore
- * import { Lock, Process } from "../mod.ts";
+ * @example Share a lock with child processes (the seed's mutex lesson)
+ * ```ts
+ * import { Lock, Process, Value } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
  *
- * export async function task(name: string, mutex: Lock) {
- *   await using _ = await mutex.hold();
- *   console.log(`${name} 1`);
- *   console.log(`${name} 2`);
- * }
+ * // examples/workers.ts exports
+ * // `async function decrement(n, mutex) { await using _ = await mutex.hold(); n.value -= 1; }`:
+ * // `n.value -= 1` reads, then writes, so without the lock two children could lose an update.
+ * const decrement = { module: import.meta.resolve("../examples/workers.ts"), export: "decrement" };
  *
- * if (import.meta.main) {
- *   const mutex = new Lock();
- *   for (let i = 0; i < 3; i++) new Process({ target: task, args: [`process ${i}`, mutex] }).start();
- * }
+ * const n = new Value("i", 2);
+ * const mutex = new Lock();
+ * await using p1 = new Process({ target: decrement, args: [n, mutex] });
+ * await using p2 = new Process({ target: decrement, args: [n, mutex] });
+ * p1.start();
+ * p2.start();
+ * await p1.join();
+ * await p2.join();
+ * equal(n.value, 0);
  * ```
  *
  * @example Acquire and release by hand
  * ```ts
- * import { Lock } from "./lock.ts";
+ * import { Lock } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
  *
  * const lock = new Lock();
- * console.log(await lock.acquire()); // true
- * console.log(await lock.acquire({ timeout: 10 })); // false: already held
+ * equal(await lock.acquire(), true);
+ * equal(lock.locked(), true);
+ * equal(await lock.acquire({ timeout: 0 }), false); // already held: Python's acquire(False)
  * lock.release();
- * console.log(lock.locked()); // false
+ * equal(lock.locked(), false);
  * ```
  */
 export class Lock implements Shareable {

@@ -22,13 +22,15 @@ import { HybridLock, type LockHandle } from "./_hybrid_lock.ts";
  *
  * @example Reentrant acquisition
  * ```ts
- * import { RLock } from "./rlock.ts";
+ * import { RLock } from "@multiproc/multiproc";
+ * import { equal, throws } from "node:assert/strict";
  *
  * const lock = new RLock();
- * await lock.acquire();
- * await lock.acquire(); // does not deadlock
+ * equal(await lock.acquire(), true);
+ * equal(await lock.acquire(), true); // the holder may acquire it again
  * lock.release();
- * lock.release();
+ * lock.release(); // released as many times as acquired
+ * throws(() => lock.release(), /Cannot release un-acquired/);
  * ```
  */
 export class RLock implements Shareable {

@@ -30,13 +30,15 @@ import type { AcquireOptions } from "./_file_lock.ts";
  *
  * @example Limit concurrency to two
  * ```ts
- * import { Semaphore } from "./semaphore.ts";
+ * import { Semaphore } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
  *
  * const sem = new Semaphore(2);
- * await sem.acquire();
- * await sem.acquire();
- * console.log(await sem.acquire({ timeout: 10 })); // false
+ * equal(await sem.acquire(), true);
+ * equal(await sem.acquire(), true);
+ * equal(await sem.acquire({ timeout: 0 }), false); // no permit left
  * sem.release();
+ * equal(await sem.acquire({ timeout: 0 }), true);
  * ```
  */
 export class Semaphore implements Shareable {

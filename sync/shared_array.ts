@@ -36,11 +36,13 @@ import { RLock } from "./rlock.ts";
  *
  * @example
  * ```ts
- * import { SharedArray } from "./shared_array.ts";
+ * import { SharedArray } from "@multiproc/multiproc";
+ * import { deepEqual, equal } from "node:assert/strict";
  *
  * const arr = new SharedArray("d", 3);
  * arr[1] = 2.5;
- * console.log(arr.toArray()); // [0, 2.5, 0]
+ * equal(arr.length, 3);
+ * deepEqual(arr.toArray(), [0, 2.5, 0]);
  * ```
  */
 export class SharedArray<T extends Typecode = Typecode>

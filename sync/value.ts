@@ -46,12 +46,13 @@ export interface ValueOptions {
  *
  * @example A shared counter
  * ```ts
- * import { Value } from "./value.ts";
+ * import { Value } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
  *
  * const counter = new Value("i", 0);
- * counter.value += 1;
- * counter.add(2);
- * console.log(counter.value); // 3
+ * counter.value += 1; // not atomic: hold counter.getLock() when others write too
+ * counter.add(2); // atomic
+ * equal(counter.value, 3);
  * ```
  */
 export class Value<T extends Typecode = Typecode> implements Shareable {
