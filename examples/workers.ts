@@ -15,6 +15,7 @@
  */
 import {
   BaseRequestHandler,
+  type Condition,
   type Event,
   isMain,
   type Lock,
@@ -60,6 +61,14 @@ export async function waitFor(event: Event): Promise<void> {
 export async function decrement(n: Value<"i">, mutex: Lock): Promise<void> {
   await using _ = await mutex.hold();
   n.value -= 1;
+}
+
+/** Sets `ready` to 1 and wakes every waiter of `cond`, holding its lock. */
+export async function notifyReady(cond: Condition, ready: Value<"i">): Promise<void> {
+  await cond.acquire();
+  ready.value = 1;
+  cond.notifyAll();
+  cond.release();
 }
 
 /** Puts the parent's pid, as the child sees it, on `results`. */

@@ -50,24 +50,25 @@ export type ConditionWaitOptions = AcquireOptions;
  *   woken oldest first.
  * - Without the lock held, `wait`/`notify` throw (Python's RuntimeError).
  *
- * @example Wait for a value to be ready
+ * @example Wait until a child says a value is ready
  * ```ts
- * import { Condition } from "@multiproc/multiproc";
+ * import { Condition, Process, Value } from "@multiproc/multiproc";
  * import { equal } from "node:assert/strict";
  *
+ * // examples/workers.ts: export async function notifyReady(cond, ready) {
+ * //   await cond.acquire(); ready.value = 1; cond.notifyAll(); cond.release();
+ * // }
+ * const notifyReady = { module: import.meta.resolve("../examples/workers.ts"), export: "notifyReady" };
+ *
  * const cond = new Condition();
- * let ready = false;
+ * const ready = new Value("i", 0);
  * await cond.acquire();
- * // The producer can only take the lock once waitFor() has released it.
- * const producer = (async () => {
- *   await cond.acquire();
- *   ready = true;
- *   cond.notifyAll();
- *   cond.release();
- * })();
- * equal(await cond.waitFor(() => ready), true); // holds the lock again when it returns
+ * await using p = new Process({ target: notifyReady, args: [cond, ready] });
+ * p.start();
+ * // waitFor() releases the lock while it waits, and holds it again when it returns.
+ * equal(await cond.waitFor(() => ready.value === 1), true);
  * cond.release();
- * await producer;
+ * await p.join();
  * ```
  */
 export class Condition implements Shareable {
