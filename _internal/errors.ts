@@ -15,18 +15,12 @@
  *
  * @example Catch an empty queue
  * ```ts
- * import { Empty } from "./errors.ts";
+ * import { Empty, Queue } from "@multiproc/multiproc";
+ * import { rejects } from "node:assert/strict";
  *
- * function getNowait(items: string[]): string {
- *   if (items.length === 0) throw new Empty("Cannot get from the queue as it is empty");
- *   return items.shift()!;
- * }
- *
- * try {
- *   getNowait([]);
- * } catch (error) {
- *   console.log(error instanceof Empty, (error as Error).name); // true "Empty"
- * }
+ * const q = new Queue<string>();
+ * await rejects(q.getNowait(), Empty);
+ * await rejects(q.get({ timeout: 10 }), Empty);
  * ```
  */
 export class Empty extends Error {
@@ -50,18 +44,13 @@ export class Empty extends Error {
  *
  * @example Catch a full queue
  * ```ts
- * import { Full } from "./errors.ts";
+ * import { Full, Queue } from "@multiproc/multiproc";
+ * import { rejects } from "node:assert/strict";
  *
- * function putNowait(items: string[], item: string, maxsize: number): void {
- *   if (items.length >= maxsize) throw new Full("Cannot put to the queue as it is full");
- *   items.push(item);
- * }
- *
- * try {
- *   putNowait(["a"], "b", 1);
- * } catch (error) {
- *   console.log(error instanceof Full, (error as Error).name); // true "Full"
- * }
+ * const q = new Queue<string>(1);
+ * await q.put("a");
+ * await rejects(q.putNowait("b"), Full);
+ * await rejects(q.put("b", { timeout: 10 }), Full);
  * ```
  */
 export class Full extends Error {
@@ -84,12 +73,16 @@ export class Full extends Error {
  *
  * Mirrors Python's `threading.BrokenBarrierError`.
  *
- * @example Recognise a broken barrier
+ * @example Waiting at an aborted barrier
  * ```ts
- * import { BrokenBarrierError } from "./errors.ts";
+ * import { Barrier, BrokenBarrierError } from "@multiproc/multiproc";
+ * import { rejects } from "node:assert/strict";
  *
- * const error = new BrokenBarrierError("Cannot pass the barrier as it was aborted");
- * console.log(error instanceof BrokenBarrierError, error.name); // true "BrokenBarrierError"
+ * const barrier = new Barrier(2);
+ * const waiting = barrier.wait();
+ * barrier.abort();
+ * await rejects(waiting, BrokenBarrierError); // the waiter is released with the error
+ * await rejects(barrier.wait(), BrokenBarrierError); // and so is every later one until reset()
  * ```
  */
 export class BrokenBarrierError extends Error {
@@ -113,12 +106,17 @@ export class BrokenBarrierError extends Error {
  * Python 3.13's `queue.Queue.shutdown()` makes calls raise `queue.ShutDown`;
  * this error plays both parts, including waking blocked callers.
  *
- * @example Recognise a closed queue
+ * @example Put to and get from a closed queue
  * ```ts
- * import { QueueClosed } from "./errors.ts";
+ * import { Queue, QueueClosed } from "@multiproc/multiproc";
+ * import { equal, rejects } from "node:assert/strict";
  *
- * const error = new QueueClosed("Cannot put to the queue as it is closed");
- * console.log(error instanceof QueueClosed, error.name); // true "QueueClosed"
+ * const q = new Queue<string>();
+ * await q.put("last");
+ * q.close();
+ * await rejects(q.put("more"), QueueClosed);
+ * equal(await q.get(), "last"); // what is left is still delivered
+ * await rejects(q.get(), QueueClosed);
  * ```
  */
 export class QueueClosed extends Error {
@@ -138,12 +136,14 @@ export class QueueClosed extends Error {
  * Thrown by `Connection.recv()` when the other end of a `Pipe` has been
  * closed and nothing is left to receive. Mirrors Python's `EOFError`.
  *
- * @example
+ * @example Receive from a pipe whose other end is closed
  * ```ts
- * import { EOFError } from "./errors.ts";
+ * import { EOFError, Pipe } from "@multiproc/multiproc";
+ * import { rejects } from "node:assert/strict";
  *
- * const error = new EOFError("Cannot receive as the other end of the pipe is closed");
- * console.log(error.name); // "EOFError"
+ * const [a, b] = Pipe();
+ * b.close();
+ * await rejects(a.recv(), EOFError);
  * ```
  */
 export class EOFError extends Error {
@@ -197,10 +197,12 @@ const CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>([
  * @example Rebuild an error received from another process
  * ```ts
  * import { Empty, errorByName } from "./errors.ts";
+ * import { equal, ok } from "node:assert/strict";
  *
  * const wire = JSON.parse('{"name":"Empty","message":"Cannot get from the queue as it is empty"}');
  * const error = errorByName(wire.name, wire.message);
- * console.log(error instanceof Empty); // true
+ * ok(error instanceof Empty);
+ * equal(error.message, "Cannot get from the queue as it is empty");
  * ```
  */
 export function errorByName(name: string, message: string): Error {

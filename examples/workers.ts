@@ -16,6 +16,7 @@
 import {
   BaseRequestHandler,
   type Condition,
+  type Connection,
   type Event,
   isMain,
   type Lock,
@@ -69,6 +70,11 @@ export async function notifyReady(cond: Condition, ready: Value<"i">): Promise<v
   ready.value = 1;
   cond.notifyAll();
   cond.release();
+}
+
+/** Sends back on `conn` the first object received on it. */
+export async function echo(conn: Connection): Promise<void> {
+  conn.send(await conn.recv());
 }
 
 /** Puts the parent's pid, as the child sees it, on `results`. */

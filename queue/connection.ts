@@ -31,11 +31,14 @@ export { EOFError } from "../_internal/errors.ts";
  *
  * @example
  * ```ts
- * import { Pipe } from "./pipe.ts";
+ * import { EOFError, Pipe } from "@multiproc/multiproc";
+ * import { deepEqual, rejects } from "node:assert/strict";
  *
  * const [a, b] = Pipe();
  * a.send({ hello: "world" });
- * console.log(await b.recv()); // { hello: "world" }
+ * deepEqual(await b.recv(), { hello: "world" });
+ * a.close();
+ * await rejects(b.recv(), EOFError); // the other end is closed and nothing is left
  * ```
  */
 export class Connection implements Shareable {

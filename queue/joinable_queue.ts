@@ -22,15 +22,17 @@ import { Queue, type QueueOptions } from "./queue.ts";
  *   not hang forever. A consumer that returns normally keeps Python's
  *   semantics (its unacknowledged items stay unfinished).
  *
- * @example Producer waits for consumers
+ * @example Wait until every item is processed
  * ```ts
- * import { JoinableQueue } from "./joinable_queue.ts";
+ * import { JoinableQueue } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
  *
  * const q = new JoinableQueue<string>();
  * await q.put("bun 0");
- * const item = await q.get();
- * q.taskDone();
- * console.log(item, await q.join()); // "bun 0" true
+ * equal(await q.join({ timeout: 0 }), false); // one task unfinished
+ * equal(await q.get(), "bun 0");
+ * q.taskDone(); // the consumer says it is done with the item
+ * equal(await q.join(), true);
  * ```
  */
 export class JoinableQueue<T = unknown> extends Queue<T> {

@@ -20,11 +20,29 @@ import { Queue } from "./queue.ts";
  *
  * @example Talk to a child over a pipe
  * ```ts
- * import { Pipe } from "./pipe.ts";
+ * import { Pipe, Process } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * // examples/workers.ts: export async function echo(conn) { conn.send(await conn.recv()); }
+ * const echo = { module: import.meta.resolve("../examples/workers.ts"), export: "echo" };
  *
  * const [parentEnd, childEnd] = Pipe();
- * childEnd.send("ping");
- * console.log(await parentEnd.recv()); // "ping"
+ * await using p = new Process({ target: echo, args: [childEnd] });
+ * p.start();
+ * parentEnd.send("ping");
+ * equal(await parentEnd.recv(), "ping");
+ * await p.join();
+ * ```
+ *
+ * @example A one-way pipe
+ * ```ts
+ * import { Pipe } from "@multiproc/multiproc";
+ * import { equal, throws } from "node:assert/strict";
+ *
+ * const [reader, writer] = Pipe(false);
+ * writer.send(42);
+ * equal(await reader.recv(), 42);
+ * throws(() => reader.send(1)); // the first end only receives
  * ```
  */
 export function Pipe(duplex = true): [Connection, Connection] {

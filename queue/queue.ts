@@ -67,15 +67,32 @@ interface QueueParams {
  *
  * @example The seed's Queue(3) lesson
  * ```ts
- * import { Queue } from "./queue.ts";
+ * import { Full, Queue } from "@multiproc/multiproc";
+ * import { deepEqual, equal, rejects } from "node:assert/strict";
  *
  * const q = new Queue(3);
  * await q.put("hello");
  * await q.put({ a: 1 });
  * await q.put([1, 2, 3, 4]);
- * console.log(q.full()); // true
- * console.log(await q.get(), await q.get(), await q.get());
- * console.log(q.empty()); // true
+ * equal(q.full(), true);
+ * await rejects(q.put("one more", { timeout: 0 }), Full);
+ * deepEqual([await q.get(), await q.get(), await q.get()], ["hello", { a: 1 }, [1, 2, 3, 4]]);
+ * equal(q.empty(), true);
+ * ```
+ *
+ * @example Items from a child process
+ * ```ts
+ * import { Process, Queue } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * // examples/workers.ts: export async function square(n, results) { await results.put(n * n); }
+ * const square = { module: import.meta.resolve("../examples/workers.ts"), export: "square" };
+ *
+ * const results = new Queue<number>();
+ * await using p = new Process({ target: square, args: [5, results] });
+ * p.start();
+ * equal(await results.get(), 25);
+ * await p.join();
  * ```
  */
 export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {

@@ -14,11 +14,14 @@ import { Queue } from "./queue.ts";
  *
  * @example
  * ```ts
- * import { SimpleQueue } from "./simple_queue.ts";
+ * import { SimpleQueue } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
  *
  * const q = new SimpleQueue<number>();
+ * equal(q.empty(), true);
  * await q.put(1);
- * console.log(await q.get(), q.empty()); // 1 true
+ * equal(await q.get(), 1);
+ * equal(q.empty(), true);
  * ```
  */
 export class SimpleQueue<T = unknown> extends Queue<T> {
