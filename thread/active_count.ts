@@ -13,9 +13,11 @@ import { enumerate } from "./enumerate.ts";
  *
  * @example
  * ```ts
- * import { activeCount } from "./active_count.ts";
+ * import { activeCount, enumerate } from "@multiproc/multiproc/thread";
+ * import { equal } from "node:assert/strict";
  *
- * console.log(activeCount()); // 1
+ * equal(activeCount(), 1); // the main thread: no thread started yet
+ * equal(activeCount(), enumerate().length);
  * ```
  */
 export function activeCount(): number {

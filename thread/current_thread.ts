@@ -15,9 +15,11 @@ import { currentThreadObject, type Thread } from "./thread.ts";
  *
  * @example
  * ```ts
- * import { currentThread } from "./current_thread.ts";
+ * import { currentThread } from "@multiproc/multiproc/thread";
+ * import { equal } from "node:assert/strict";
  *
- * console.log(currentThread().name); // "MainThread"
+ * equal(currentThread().name, "MainThread");
+ * equal(currentThread().ident, 1);
  * ```
  */
 export function currentThread(): Thread {

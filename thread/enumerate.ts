@@ -16,9 +16,21 @@ import { currentThreadObject, liveThreads, mainThreadObject, type Thread } from 
  *
  * @example
  * ```ts
- * import { enumerate } from "./enumerate.ts";
+ * import { enumerate, Event, Thread } from "@multiproc/multiproc/thread";
+ * import { deepEqual } from "node:assert/strict";
  *
- * console.log(enumerate().map((t) => t.name)); // ["MainThread"]
+ * // examples/workers.ts: export async function waitFor(event) { await event.wait(); }
+ * const waitFor = { module: import.meta.resolve("../examples/workers.ts"), export: "waitFor" };
+ *
+ * const names = () => enumerate().map((t) => t.name);
+ * deepEqual(names(), ["MainThread"]);
+ * const done = new Event();
+ * await using t = new Thread({ target: waitFor, args: [done], name: "waiter" });
+ * t.start();
+ * deepEqual(names(), ["MainThread", "waiter"]);
+ * done.set();
+ * await t.join();
+ * deepEqual(names(), ["MainThread"]);
  * ```
  */
 export function enumerate(): Thread[] {

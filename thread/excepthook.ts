@@ -22,11 +22,24 @@ export interface ExceptHookArgs {
  *
  * @param args The error and the thread.
  *
- * @example Print a report
+ * @example Keep the default report and count the failures
  * ```ts
- * import { excepthook } from "./excepthook.ts";
+ * import { excepthook, setExcepthook, Thread } from "@multiproc/multiproc/thread";
+ * import { deepEqual } from "node:assert/strict";
  *
- * excepthook({ excType: "Error", excValue: new Error("boom"), thread: { name: "Thread-1", ident: 2 } });
+ * // examples/workers.ts: export function fail(message) { throw new Error(message); }
+ * const fail = { module: import.meta.resolve("../examples/workers.ts"), export: "fail" };
+ *
+ * const failed: string[] = [];
+ * setExcepthook((args) => {
+ *   failed.push(args.thread?.name ?? "?");
+ *   excepthook(args); // prints "Exception in thread baker:" and the stack to stderr
+ * });
+ * await using t = new Thread({ target: fail, args: ["out of bread"], name: "baker" });
+ * t.start();
+ * await t.join();
+ * setExcepthook(null);
+ * deepEqual(failed, ["baker"]);
  * ```
  */
 export function excepthook(args: ExceptHookArgs): void {
@@ -49,11 +62,19 @@ let hook: (args: ExceptHookArgs) => void = excepthook;
  *
  * @example Collect errors instead of printing them
  * ```ts
- * import { setExcepthook } from "./excepthook.ts";
+ * import { setExcepthook, Thread } from "@multiproc/multiproc/thread";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * // examples/workers.ts: export function fail(message) { throw new Error(message); }
+ * const fail = { module: import.meta.resolve("../examples/workers.ts"), export: "fail" };
  *
  * const errors: Error[] = [];
  * setExcepthook(({ excValue }) => errors.push(excValue));
- * setExcepthook(null);
+ * await using t = new Thread({ target: fail, args: ["out of bread"] });
+ * t.start();
+ * await t.join();
+ * setExcepthook(null); // the default hook again
+ * deepEqual(errors.map((e) => e.message), ["out of bread"]);
  * ```
  */
 export function setExcepthook(newHook: ((args: ExceptHookArgs) => void) | null): void {

@@ -14,9 +14,11 @@ import { currentThreadObject } from "./thread.ts";
  *
  * @example
  * ```ts
- * import { getIdent } from "./get_ident.ts";
+ * import { currentThread, getIdent } from "@multiproc/multiproc/thread";
+ * import { equal } from "node:assert/strict";
  *
- * console.log(getIdent()); // 1
+ * equal(getIdent(), 1); // the main thread
+ * equal(getIdent(), currentThread().ident);
  * ```
  */
 export function getIdent(): number {

@@ -16,11 +16,12 @@ import { type HandleData, registerReviver, type Shareable, toHandle } from "../_
  *
  * @example
  * ```ts
- * import { Local } from "./local.ts";
+ * import { Local } from "@multiproc/multiproc/thread";
+ * import { equal } from "node:assert/strict";
  *
  * const data = new Local() as Local & { x?: number };
  * data.x = 1;
- * console.log(data.x); // 1
+ * equal(data.x, 1); // in this thread; passed to another thread, `data` arrives without `x`
  * ```
  */
 export class Local implements Shareable {

@@ -14,10 +14,11 @@ import { mainThreadObject, type Thread } from "./thread.ts";
  *
  * @example
  * ```ts
- * import { currentThread } from "./current_thread.ts";
- * import { mainThread } from "./main_thread.ts";
+ * import { currentThread, mainThread } from "@multiproc/multiproc/thread";
+ * import { equal } from "node:assert/strict";
  *
- * console.log(mainThread() === currentThread()); // true
+ * equal(mainThread(), currentThread()); // in the main thread
+ * equal(mainThread().name, "MainThread");
  * ```
  */
 export function mainThread(): Thread {

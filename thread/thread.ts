@@ -125,19 +125,21 @@ const STOP: unique symbol = Symbol("multiproc.stopThread");
  *   `SharedArray`, `Queue`, the other primitives, or a SharedArrayBuffer.
  *
  * @example Start a thread and wait for it
- * ```ts ignore
- * import { Thread } from "./mod.ts";
+ * ```ts
+ * import { Queue, Thread } from "@multiproc/multiproc/thread";
+ * import { equal } from "node:assert/strict";
  *
- * export function piao(name: string) {
- *   console.log(`${name} piaoing`);
- * }
+ * // In your program: export the function and pass it (`target: square`); a doc example is no
+ * // module a thread can import, so this one names the same export of examples/workers.ts:
+ * // `export async function square(n, results) { await results.put(n * n); }`.
+ * const square = { module: import.meta.resolve("../examples/workers.ts"), export: "square" };
  *
- * if (import.meta.main) {
- *   const t = new Thread({ target: piao, args: ["egon"] });
- *   t.start();
- *   console.log("main thread");
- *   await t.join();
- * }
+ * const results = new Queue<number>();
+ * await using t = new Thread({ target: square, args: [4, results], name: "squarer" });
+ * t.start();
+ * equal(await results.get(), 16);
+ * await t.join();
+ * equal(t.isAlive(), false);
  * ```
  */
 export class Thread {

@@ -16,20 +16,35 @@ import { Thread } from "./thread.ts";
  *   thread target).
  * - `cancel()` only has an effect while the timer is still waiting.
  *
+ * @example Call a function later
+ * ```ts
+ * import { Queue, Timer } from "@multiproc/multiproc/thread";
+ * import { equal } from "node:assert/strict";
+ *
+ * // examples/workers.ts: export async function square(n, results) { await results.put(n * n); }
+ * const square = { module: import.meta.resolve("../examples/workers.ts"), export: "square" };
+ *
+ * const results = new Queue<number>();
+ * await using t = new Timer(10, square, [6, results]);
+ * t.start();
+ * equal(await results.get(), 36);
+ * await t.join();
+ * ```
+ *
  * @example Cancel a timer
- * ```ts ignore
- * import { Timer } from "./mod.ts";
+ * ```ts
+ * import { Queue, Timer } from "@multiproc/multiproc/thread";
+ * import { equal } from "node:assert/strict";
  *
- * export function hello() {
- *   console.log("hello");
- * }
+ * // examples/workers.ts: export async function square(n, results) { await results.put(n * n); }
+ * const square = { module: import.meta.resolve("../examples/workers.ts"), export: "square" };
  *
- * if (import.meta.main) {
- *   const t = new Timer(1000, hello);
- *   t.start();
- *   t.cancel(); // "hello" is never printed
- *   await t.join();
- * }
+ * const results = new Queue<number>();
+ * await using t = new Timer(60_000, square, [6, results]);
+ * t.start();
+ * t.cancel(); // the function is never called, and the thread ends at once
+ * await t.join();
+ * equal(results.empty(), true);
  * ```
  */
 export class Timer extends Thread {
