@@ -27,24 +27,23 @@ import type { RequestConn, ServerInfo, TcpAddress } from "./types.ts";
  *   never constructs a handler.
  *
  * @example An upper-casing echo handler
- * ```ts ignore
- * import { BaseRequestHandler, ThreadingTcpServer } from "./mod.ts";
+ * ```ts
+ * import { ThreadingTcpServer } from "@multiproc/multiproc/net";
+ * import { equal } from "node:assert/strict";
  *
- * export class Upper extends BaseRequestHandler {
- *   override async handle() {
- *     const buf = new Uint8Array(1024);
- *     let n;
- *     while ((n = await this.request.read(buf)) !== null) {
- *       const text = new TextDecoder().decode(buf.subarray(0, n));
- *       await this.request.write(new TextEncoder().encode(text.toUpperCase()));
- *     }
- *   }
- * }
+ * // examples/workers.ts: export class Shout extends BaseRequestHandler {
+ * //   override async handle() { …read this.request, write it back in upper case… }
+ * // }
+ * const Shout = { module: import.meta.resolve("../examples/workers.ts"), export: "Shout" };
  *
- * if (import.meta.main) {
- *   await using server = new ThreadingTcpServer({ port: 9011, handler: Upper });
- *   await server.serveForever();
- * }
+ * await using server = new ThreadingTcpServer({ hostname: "127.0.0.1", port: 0, handler: Shout });
+ * const serving = server.serveForever();
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.address.port });
+ * await conn.write(new TextEncoder().encode("hello"));
+ * await conn.closeWrite();
+ * equal(await new Response(conn.readable).text(), "HELLO");
+ * await server.shutdown();
+ * await serving;
  * ```
  */
 export class BaseRequestHandler {

@@ -19,17 +19,22 @@ import { TcpServer, type TcpServerOptions } from "./tcp_server.ts";
  *   serve many connections one after another.
  *
  * @example
- * ```ts ignore
- * import { ForkingTcpServer, type RequestConn } from "./mod.ts";
+ * ```ts
+ * import { ForkingTcpServer } from "@multiproc/multiproc/net";
+ * import { equal } from "node:assert/strict";
  *
- * export async function talk(conn: RequestConn) {
- *   await conn.readable.pipeTo(conn.writable);
- * }
+ * // examples/workers.ts: export async function shout(conn: RequestConn) {…}: it writes back in
+ * // upper case what it reads, until the client closes its side.
+ * const shout = { module: import.meta.resolve("../examples/workers.ts"), export: "shout" };
  *
- * if (import.meta.main) {
- *   await using server = new ForkingTcpServer({ port: 9011, handler: talk });
- *   await server.serveForever();
- * }
+ * await using server = new ForkingTcpServer({ hostname: "127.0.0.1", port: 0, handler: shout });
+ * const serving = server.serveForever();
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.address.port });
+ * await conn.write(new TextEncoder().encode("hello"));
+ * await conn.closeWrite();
+ * equal(await new Response(conn.readable).text(), "HELLO");
+ * await server.shutdown();
+ * await serving;
  * ```
  */
 export class ForkingTcpServer extends TcpServer {

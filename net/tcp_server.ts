@@ -170,45 +170,41 @@ let serverCount = 0;
  *   serve again; timeouts are in milliseconds.
  *
  * @example Python's ForkingTCPServer: a process per connection
- * ```ts ignore
- * import { type RequestConn, TcpServer } from "./mod.ts";
+ * ```ts
+ * import { TcpServer } from "@multiproc/multiproc/net";
+ * import { equal } from "node:assert/strict";
  *
- * export async function upper(conn: RequestConn) {
- *   const buf = new Uint8Array(1024);
- *   let n;
- *   while ((n = await conn.read(buf)) !== null) {
- *     await conn.write(new TextEncoder().encode(new TextDecoder().decode(buf.subarray(0, n)).toUpperCase()));
- *   }
- * }
+ * // In your program: `export async function shout(conn: RequestConn) {…}` and `handler: shout`.
+ * // A doc example is no module a child can import, so this one names the same export of
+ * // examples/workers.ts; it writes back in upper case what it reads, until the client closes.
+ * const shout = { module: import.meta.resolve("../examples/workers.ts"), export: "shout" };
  *
- * if (import.meta.main) {
- *   await using server = new TcpServer({ port: 9011, handler: upper, mode: "process" });
- *   console.log(`listening on ${server.address.hostname}:${server.address.port}`);
- *   Deno.addSignalListener("SIGINT", () => server.shutdown());
- *   await server.serveForever();
- * }
+ * await using server = new TcpServer({ hostname: "127.0.0.1", port: 0, handler: shout, mode: "process" });
+ * const serving = server.serveForever();
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.address.port });
+ * await conn.write(new TextEncoder().encode("hello"));
+ * await conn.closeWrite();
+ * equal(await new Response(conn.readable).text(), "HELLO");
+ * await server.shutdown(); // in a program: on SIGINT, e.g. Deno.addSignalListener("SIGINT", …)
+ * await serving;
  * ```
  *
  * @example In this process, on a free port
  * ```ts
- * import { TcpServer } from "./mod.ts";
+ * import { TcpServer } from "@multiproc/multiproc/net";
  * import { equal } from "node:assert/strict";
  *
+ * // In "async" mode (the default) the handler runs here, so it need not be exported.
  * await using server = new TcpServer({
+ *   hostname: "127.0.0.1",
  *   port: 0,
  *   handler: async (conn) => {
- *     const buf = new Uint8Array(16);
- *     const n = await conn.read(buf);
- *     if (n) await conn.write(buf.subarray(0, n).reverse());
- *   },
+ *     await conn.write(new TextEncoder().encode(`hello ${conn.remoteAddr.hostname}`));
+ *   }, // the server closes the connection when the handler returns
  * });
  * const serving = server.serveForever();
- * const conn = await Deno.connect({ port: server.address.port });
- * await conn.write(new TextEncoder().encode("abc"));
- * const buf = new Uint8Array(3);
- * await conn.read(buf);
- * equal(new TextDecoder().decode(buf), "cba");
- * conn.close();
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.address.port });
+ * equal(await new Response(conn.readable).text(), "hello 127.0.0.1");
  * await server.shutdown();
  * await serving;
  * ```

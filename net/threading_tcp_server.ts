@@ -18,19 +18,22 @@ import { TcpServer, type TcpServerOptions } from "./tcp_server.ts";
  *   primitives); the bytes are relayed by the server's thread.
  *
  * @example
- * ```ts ignore
- * import { BaseRequestHandler, ThreadingTcpServer } from "./mod.ts";
+ * ```ts
+ * import { ThreadingTcpServer } from "@multiproc/multiproc/net";
+ * import { equal } from "node:assert/strict";
  *
- * export class Echo extends BaseRequestHandler {
- *   override async handle() {
- *     await this.request.readable.pipeTo(this.request.writable);
- *   }
- * }
+ * // examples/workers.ts: export async function shout(conn: RequestConn) {…}: it writes back in
+ * // upper case what it reads, until the client closes its side.
+ * const shout = { module: import.meta.resolve("../examples/workers.ts"), export: "shout" };
  *
- * if (import.meta.main) {
- *   await using server = new ThreadingTcpServer({ port: 9011, handler: Echo });
- *   await server.serveForever();
- * }
+ * await using server = new ThreadingTcpServer({ hostname: "127.0.0.1", port: 0, handler: shout });
+ * const serving = server.serveForever();
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.address.port });
+ * await conn.write(new TextEncoder().encode("hello"));
+ * await conn.closeWrite();
+ * equal(await new Response(conn.readable).text(), "HELLO");
+ * await server.shutdown();
+ * await serving;
  * ```
  */
 export class ThreadingTcpServer extends TcpServer {
