@@ -37,7 +37,24 @@ import {
   type StartMessage,
 } from "./_revive.ts";
 
-/** Options for {@linkcode Process}. */
+/**
+ * Options for {@linkcode Process}.
+ *
+ * @example
+ * ```ts
+ * import { Process, type ProcessOptions } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * const options: ProcessOptions = {
+ *   target: { module: import.meta.resolve("../examples/workers.ts"), export: "square" },
+ *   name: "squarer",
+ *   daemon: true,
+ * };
+ * await using p = new Process(options); // nothing runs before start()
+ * equal(p.name, "squarer");
+ * equal(p.daemon, true);
+ * ```
+ */
 export interface ProcessOptions {
   /**
    * What the child runs: an **exported** function of the calling module (or
@@ -76,7 +93,28 @@ export interface ProcessOptions {
   denoArgs?: readonly string[];
 }
 
-/** Options for {@linkcode Process.join}. */
+/**
+ * Options for {@linkcode Process.join}.
+ *
+ * @example Stop waiting, not the child
+ * ```ts
+ * import { Event, type JoinOptions, Process } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * // examples/workers.ts: export async function waitFor(event) { await event.wait(); }
+ * const waitFor = { module: import.meta.resolve("../examples/workers.ts"), export: "waitFor" };
+ *
+ * const done = new Event();
+ * await using p = new Process({ target: waitFor, args: [done] });
+ * p.start();
+ * const options: JoinOptions = { timeout: 10 };
+ * await p.join(options); // resolves after 10 ms while the child still waits
+ * equal(p.exitCode, null);
+ * done.set();
+ * await p.join();
+ * equal(p.exitCode, 0);
+ * ```
+ */
 export interface JoinOptions {
   /** Give up waiting after this many milliseconds (the process may still be running). */
   timeout?: number;

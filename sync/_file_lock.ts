@@ -23,7 +23,22 @@ import {
 } from "../_internal/shared.ts";
 import { currentPid, type SharedFile } from "../_internal/runtime.ts";
 
-/** Options of a blocking acquire. */
+/**
+ * Options of a blocking acquire.
+ *
+ * @example
+ * ```ts
+ * import { type AcquireOptions, Lock } from "@multiproc/multiproc";
+ * import { equal, rejects } from "node:assert/strict";
+ *
+ * const lock = new Lock();
+ * await lock.acquire();
+ * const options: AcquireOptions = { timeout: 10 };
+ * equal(await lock.acquire(options), false); // still held after 10 ms
+ * await rejects(lock.acquire({ signal: AbortSignal.abort() })); // an aborted signal rejects at once
+ * lock.release();
+ * ```
+ */
 export interface AcquireOptions {
   /**
    * Give up after this many milliseconds and resolve `false` (0: do not

@@ -31,10 +31,36 @@ import {
   type SharedMapping,
 } from "../_internal/runtime.ts";
 
-/** Python's typecodes (as in `array` and `multiprocessing.Value`). */
+/**
+ * Python's typecodes (as in `array` and `multiprocessing.Value`).
+ *
+ * @example
+ * ```ts
+ * import { SharedArray, type Typecode, Value } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * const code: Typecode = "q"; // a signed 64-bit integer: a bigint
+ * const big = new Value(code, 2n ** 40n);
+ * equal(big.value, 1099511627776n);
+ * equal(new SharedArray("B", 2).length, 2); // unsigned bytes: numbers
+ * ```
+ */
 export type Typecode = "b" | "B" | "h" | "H" | "i" | "I" | "l" | "L" | "q" | "Q" | "f" | "d";
 
-/** The JavaScript type of an element: `bigint` for the 64-bit integer codes. */
+/**
+ * The JavaScript type of an element: `bigint` for the 64-bit integer codes.
+ *
+ * @example
+ * ```ts
+ * import type { ElementOf } from "@multiproc/multiproc";
+ * import { Value } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * const small: ElementOf<"i"> = new Value("i", 7).value; // number
+ * const big: ElementOf<"Q"> = new Value("Q", 7n).value; // bigint
+ * equal(BigInt(small), big);
+ * ```
+ */
 export type ElementOf<T extends Typecode> = T extends "l" | "L" | "q" | "Q" ? bigint : number;
 
 interface Codec {

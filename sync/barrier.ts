@@ -19,7 +19,21 @@ import type { AcquireOptions } from "./_file_lock.ts";
 
 export { BrokenBarrierError } from "../_internal/errors.ts";
 
-/** Options for {@linkcode Barrier}. */
+/**
+ * Options for {@linkcode Barrier}.
+ *
+ * @example
+ * ```ts
+ * import { Barrier, type BarrierOptions } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * let actions = 0;
+ * const options: BarrierOptions = { action: () => actions++, timeout: 60_000 };
+ * const barrier = new Barrier(2, options);
+ * await Promise.all([barrier.wait(), barrier.wait()]);
+ * equal(actions, 1); // run once, by the last party to arrive
+ * ```
+ */
 export interface BarrierOptions {
   /**
    * Called by exactly one of the parties (in whichever process or thread
@@ -31,7 +45,20 @@ export interface BarrierOptions {
   timeout?: number;
 }
 
-/** Options for {@linkcode Barrier.wait}. */
+/**
+ * Options for {@linkcode Barrier.wait}.
+ *
+ * @example
+ * ```ts
+ * import { Barrier, type BarrierWaitOptions, BrokenBarrierError } from "@multiproc/multiproc";
+ * import { rejects } from "node:assert/strict";
+ *
+ * const barrier = new Barrier(2);
+ * const options: BarrierWaitOptions = { timeout: 10 };
+ * // The second party never comes: the wait times out and breaks the barrier.
+ * await rejects(barrier.wait(options), BrokenBarrierError);
+ * ```
+ */
 export type BarrierWaitOptions = AcquireOptions;
 
 /**

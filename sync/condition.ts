@@ -33,7 +33,21 @@ const SHARED = 3;
 import { Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
 
-/** Options for {@linkcode Condition.wait} and {@linkcode Condition.waitFor}. */
+/**
+ * Options for {@linkcode Condition.wait} and {@linkcode Condition.waitFor}.
+ *
+ * @example
+ * ```ts
+ * import { Condition, type ConditionWaitOptions } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * const cond = new Condition();
+ * await cond.acquire();
+ * const options: ConditionWaitOptions = { timeout: 10 };
+ * equal(await cond.wait(options), false); // nobody notified within 10 ms
+ * cond.release();
+ * ```
+ */
 export type ConditionWaitOptions = AcquireOptions;
 
 /**

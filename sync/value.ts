@@ -23,7 +23,20 @@ import { RLock } from "./rlock.ts";
 
 export type { ElementOf, Typecode } from "./_shared_memory.ts";
 
-/** Options for {@linkcode Value}. */
+/**
+ * Options for {@linkcode Value}.
+ *
+ * @example Python's RawValue
+ * ```ts
+ * import { Value, type ValueOptions } from "@multiproc/multiproc";
+ * import { equal, throws } from "node:assert/strict";
+ *
+ * const options: ValueOptions = { lock: false };
+ * const raw = new Value("d", 0.5, options);
+ * equal(raw.value, 0.5);
+ * throws(() => raw.getLock(), /lock: false/);
+ * ```
+ */
 export interface ValueOptions {
   /**
    * Whether the value has a lock (`getLock()`), as Python's `lock=True`;

@@ -6,7 +6,23 @@
 
 import { printError } from "../_internal/runtime.ts";
 
-/** What the except hook receives (Python's `ExceptHookArgs`). */
+/**
+ * What the except hook receives (Python's `ExceptHookArgs`).
+ *
+ * @example A hook that keeps the failing thread's name
+ * ```ts
+ * import type { ExceptHookArgs } from "@multiproc/multiproc/thread";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const failed: string[] = [];
+ * function hook({ excValue, thread }: ExceptHookArgs): void {
+ *   failed.push(`${thread?.name ?? "unknown thread"}: ${excValue.message}`);
+ * }
+ * // What a failing thread named "baker" passes to the hook set with setExcepthook(hook):
+ * hook({ excType: "Error", excValue: new Error("out of bread"), thread: { name: "baker", ident: 2 } });
+ * deepEqual(failed, ["baker: out of bread"]);
+ * ```
+ */
 export interface ExceptHookArgs {
   /** The error's class name, e.g. `"TypeError"`. */
   excType: string;

@@ -20,7 +20,24 @@ import {
   type ThreadStart,
 } from "./_revive.ts";
 
-/** Options for {@linkcode Thread}. */
+/**
+ * Options for {@linkcode Thread}.
+ *
+ * @example
+ * ```ts
+ * import { Thread, type ThreadOptions } from "@multiproc/multiproc/thread";
+ * import { equal } from "node:assert/strict";
+ *
+ * const options: ThreadOptions = {
+ *   target: { module: import.meta.resolve("../examples/workers.ts"), export: "square" },
+ *   name: "squarer",
+ *   daemon: true,
+ * };
+ * await using t = new Thread(options); // nothing runs before start()
+ * equal(t.name, "squarer");
+ * equal(t.daemon, true);
+ * ```
+ */
 export interface ThreadOptions {
   /**
    * What the thread runs: an **exported** function of the calling module (or
@@ -51,7 +68,28 @@ export interface ThreadOptions {
   daemon?: boolean;
 }
 
-/** Options for {@linkcode Thread.join}. */
+/**
+ * Options for {@linkcode Thread.join}.
+ *
+ * @example Stop waiting, not the thread
+ * ```ts
+ * import { Event, Thread, type ThreadJoinOptions } from "@multiproc/multiproc/thread";
+ * import { equal } from "node:assert/strict";
+ *
+ * // examples/workers.ts: export async function waitFor(event) { await event.wait(); }
+ * const waitFor = { module: import.meta.resolve("../examples/workers.ts"), export: "waitFor" };
+ *
+ * const done = new Event();
+ * await using t = new Thread({ target: waitFor, args: [done] });
+ * t.start();
+ * const options: ThreadJoinOptions = { timeout: 10 };
+ * await t.join(options); // resolves after 10 ms while the thread still waits
+ * equal(t.isAlive(), true);
+ * done.set();
+ * await t.join();
+ * equal(t.isAlive(), false);
+ * ```
+ */
 export interface ThreadJoinOptions {
   /** Give up waiting after this many milliseconds (the thread may still be running). */
   timeout?: number;
