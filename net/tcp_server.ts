@@ -33,7 +33,32 @@ import type {
   TcpAddress,
 } from "./types.ts";
 
-/** Options for {@linkcode TcpServer}. */
+/**
+ * Options for {@linkcode TcpServer}.
+ *
+ * @example Threads started ahead of need
+ * ```ts
+ * import { TcpServer, type TcpServerOptions } from "@multiproc/multiproc/net";
+ * import { equal } from "node:assert/strict";
+ *
+ * const options: TcpServerOptions = {
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   // examples/workers.ts exports `async function shout(conn)`: it writes back in upper case.
+ *   handler: { module: import.meta.resolve("../examples/workers.ts"), export: "shout" },
+ *   mode: "thread",
+ *   workers: 1,
+ * };
+ * await using server = new TcpServer(options);
+ * const serving = server.serveForever();
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.address.port });
+ * await conn.write(new TextEncoder().encode("hi"));
+ * await conn.closeWrite();
+ * equal(await new Response(conn.readable).text(), "HI");
+ * await server.shutdown();
+ * await serving;
+ * ```
+ */
 export interface TcpServerOptions {
   /**
    * What serves each connection: a function `(conn, client, server)`, or a
@@ -100,7 +125,20 @@ export interface TcpServerOptions {
   denoArgs?: readonly string[];
 }
 
-/** Options for {@linkcode TcpServer.shutdown}. */
+/**
+ * Options for {@linkcode TcpServer.shutdown}.
+ *
+ * @example
+ * ```ts
+ * import { type ShutdownOptions, TcpServer } from "@multiproc/multiproc/net";
+ *
+ * await using server = new TcpServer({ hostname: "127.0.0.1", port: 0, handler: () => {} });
+ * const serving = server.serveForever();
+ * const options: ShutdownOptions = { timeout: 1000 }; // then close connections still open
+ * await server.shutdown(options);
+ * await serving;
+ * ```
+ */
 export interface ShutdownOptions {
   /**
    * How long to wait, in milliseconds, for connections in flight to end by

@@ -5,7 +5,20 @@
  * @module
  */
 
-/** A TCP address: the server's bound address, or a client's. */
+/**
+ * A TCP address: the server's bound address, or a client's.
+ *
+ * @example
+ * ```ts
+ * import { TcpServer, type TcpAddress } from "@multiproc/multiproc/net";
+ * import { equal, ok } from "node:assert/strict";
+ *
+ * await using server = new TcpServer({ hostname: "127.0.0.1", port: 0, handler: () => {} });
+ * const address: TcpAddress = server.address;
+ * equal(address.hostname, "127.0.0.1");
+ * ok(address.port > 0); // port 0 picked a free port
+ * ```
+ */
 export interface TcpAddress {
   /** Always `"tcp"` (the shape of `Deno.NetAddr`). */
   transport: "tcp";
@@ -28,6 +41,16 @@ export interface TcpAddress {
  *   accept on the same port (`SO_REUSEPORT`, Linux) and serve their
  *   connections concurrently; the kernel spreads connections, nothing is
  *   relayed.
+ *
+ * @example
+ * ```ts
+ * import { type ServerMode, TcpServer } from "@multiproc/multiproc/net";
+ * import { equal } from "node:assert/strict";
+ *
+ * const mode: ServerMode = "async"; // or "thread", "process", "prefork-process", "prefork-thread"
+ * await using server = new TcpServer({ hostname: "127.0.0.1", port: 0, handler: () => {}, mode });
+ * equal(server.mode, mode);
+ * ```
  */
 export type ServerMode = "async" | "thread" | "process" | "prefork-process" | "prefork-thread";
 
@@ -35,6 +58,28 @@ export type ServerMode = "async" | "thread" | "process" | "prefork-process" | "p
  * The connection a handler is given: the shape of a `Deno.Conn`, the same
  * in every mode. `remoteAddr` is the TCP client and `localAddr` the
  * server's TCP address even where the bytes travel over a relay.
+ *
+ * @example A handler that replies with what it read
+ * ```ts
+ * import { type RequestConn, TcpServer } from "@multiproc/multiproc/net";
+ * import { equal } from "node:assert/strict";
+ *
+ * async function reverse(conn: RequestConn): Promise<void> {
+ *   const buf = new Uint8Array(1024);
+ *   let text = "";
+ *   for (let n; (n = await conn.read(buf)) !== null;) text += new TextDecoder().decode(buf.subarray(0, n));
+ *   await conn.write(new TextEncoder().encode([...text].reverse().join("")));
+ * }
+ *
+ * await using server = new TcpServer({ hostname: "127.0.0.1", port: 0, handler: reverse });
+ * const serving = server.serveForever();
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.address.port });
+ * await conn.write(new TextEncoder().encode("abc"));
+ * await conn.closeWrite(); // the handler's read() returns null
+ * equal(await new Response(conn.readable).text(), "cba");
+ * await server.shutdown();
+ * await serving;
+ * ```
  */
 export interface RequestConn {
   /** The client's address. */
@@ -69,7 +114,26 @@ export interface RequestConn {
   [Symbol.dispose](): void;
 }
 
-/** What a handler knows about the server that gave it the connection (Python's `handler.server`). */
+/**
+ * What a handler knows about the server that gave it the connection (Python's `handler.server`).
+ *
+ * @example A handler that shuts its server down
+ * ```ts
+ * import { type RequestConn, type ServerInfo, TcpServer } from "@multiproc/multiproc/net";
+ * import { equal } from "node:assert/strict";
+ *
+ * async function once(conn: RequestConn, _client: unknown, server: ServerInfo): Promise<void> {
+ *   await conn.write(new TextEncoder().encode(`${server.mode} server, bye`));
+ *   server.shutdown(); // serveForever() resolves once this connection has ended
+ * }
+ *
+ * await using server = new TcpServer({ hostname: "127.0.0.1", port: 0, handler: once });
+ * const serving = server.serveForever();
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.address.port });
+ * equal(await new Response(conn.readable).text(), "async server, bye");
+ * await serving;
+ * ```
+ */
 export interface ServerInfo {
   /** The server's bound address. */
   readonly address: TcpAddress;
@@ -89,6 +153,22 @@ export interface ServerInfo {
  * connection, the client's address and the server. The connection is
  * closed when the returned value (or Promise) settles; an error is logged
  * with the client's address and ends that connection only.
+ *
+ * @example
+ * ```ts
+ * import { type RequestHandlerFunction, TcpServer } from "@multiproc/multiproc/net";
+ * import { equal } from "node:assert/strict";
+ *
+ * const greet: RequestHandlerFunction = async (conn, client) => {
+ *   await conn.write(new TextEncoder().encode(`hello ${client.hostname}`));
+ * };
+ * await using server = new TcpServer({ hostname: "127.0.0.1", port: 0, handler: greet });
+ * const serving = server.serveForever();
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.address.port });
+ * equal(await new Response(conn.readable).text(), "hello 127.0.0.1");
+ * await server.shutdown();
+ * await serving;
+ * ```
  */
 export type RequestHandlerFunction = (
   conn: RequestConn,
@@ -99,6 +179,26 @@ export type RequestHandlerFunction = (
 /**
  * A connection handler class, like a `BaseRequestHandler` subclass: a new
  * instance per connection, then `setup()`, `handle()` and `finish()`.
+ *
+ * @example
+ * ```ts
+ * import { BaseRequestHandler, type RequestHandlerClass, TcpServer } from "@multiproc/multiproc/net";
+ * import { equal } from "node:assert/strict";
+ *
+ * // In "async" mode the class runs in this process; other modes need it exported.
+ * class Greet extends BaseRequestHandler {
+ *   override async handle() {
+ *     await this.request.write(new TextEncoder().encode(`hello ${this.clientAddress.hostname}`));
+ *   }
+ * }
+ * const handler: RequestHandlerClass = Greet;
+ * await using server = new TcpServer({ hostname: "127.0.0.1", port: 0, handler });
+ * const serving = server.serveForever();
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.address.port });
+ * equal(await new Response(conn.readable).text(), "hello 127.0.0.1");
+ * await server.shutdown();
+ * await serving;
+ * ```
  */
 export interface RequestHandlerClass {
   /** Called with the connection, the client's address and the server. */

@@ -26,7 +26,20 @@ import {
 
 export { Empty, Full, QueueClosed } from "../_internal/errors.ts";
 
-/** Options of a blocking queue operation. */
+/**
+ * Options of a blocking queue operation.
+ *
+ * @example
+ * ```ts
+ * import { Empty, Queue, type QueueOptions } from "@multiproc/multiproc";
+ * import { rejects } from "node:assert/strict";
+ *
+ * const q = new Queue<string>();
+ * const options: QueueOptions = { timeout: 10 };
+ * await rejects(q.get(options), Empty); // nothing came within 10 ms
+ * await rejects(q.get({ signal: AbortSignal.abort() })); // an aborted signal rejects at once
+ * ```
+ */
 export interface QueueOptions {
   /**
    * Give up after this many milliseconds: `put` rejects with `Full`, `get`
