@@ -51,10 +51,33 @@
  * The method returns plain JSON-compatible {@linkcode HandleData}; the
  * receiving side turns it back into a live object with the reviver registered
  * for its `kind` (see {@linkcode registerReviver}).
+ *
+ * @example How a lock crosses to a thread
+ * ```ts
+ * import { Lock, toHandle } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * const lock = new Lock();
+ * const data = lock[toHandle]("thread"); // what a Thread's args carry instead of a copy
+ * equal(JSON.parse(JSON.stringify(data)).kind, data.kind); // plain JSON-compatible data
+ * ```
  */
 export const toHandle: unique symbol = Symbol.for("multiproc.toHandle");
 
-/** Plain, JSON-compatible description of a live handle. */
+/**
+ * Plain, JSON-compatible description of a live handle.
+ *
+ * @example
+ * ```ts
+ * import { type HandleData, Queue, toHandle } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * const q = new Queue();
+ * const data: HandleData = q[toHandle]("process");
+ * equal(typeof data.kind, "string");
+ * equal(new URL(data.module).protocol, "file:"); // the child imports it to revive the queue
+ * ```
+ */
 export interface HandleData {
   /** Reviver key, as passed to {@linkcode registerReviver}. */
   kind: string;
@@ -64,7 +87,18 @@ export interface HandleData {
   [key: string]: unknown;
 }
 
-/** An object that crosses a boundary as a live handle instead of a copy. */
+/**
+ * An object that crosses a boundary as a live handle instead of a copy.
+ *
+ * @example
+ * ```ts
+ * import { Event, Lock, Queue, type Shareable, toHandle } from "@multiproc/multiproc";
+ * import { ok } from "node:assert/strict";
+ *
+ * const shared: Shareable[] = [new Lock(), new Event(), new Queue()];
+ * ok(shared.every((s) => typeof s[toHandle] === "function"));
+ * ```
+ */
 export interface Shareable {
   /**
    * Describes this object for the receiving side.

@@ -26,7 +26,24 @@ export interface TargetRef {
   hash: number;
 }
 
-/** What the caller can pass as a target: a function, a class, or an explicit reference. */
+/**
+ * What the caller can pass as a target: a function, a class, or an explicit reference.
+ *
+ * @example
+ * ```ts
+ * import { Process, type TargetSpec } from "@multiproc/multiproc";
+ * import { throws } from "node:assert/strict";
+ *
+ * // An exported function of a module (`target: task`), or an export named by module URL:
+ * const byName: TargetSpec = { module: import.meta.resolve("../examples/workers.ts"), export: "square" };
+ * await using p = new Process({ target: byName }); // not started here
+ *
+ * // A function that no module exports cannot be imported by the child: start() says so.
+ * const inline: TargetSpec = () => {};
+ * await using q = new Process({ target: inline });
+ * throws(() => q.start(), TypeError);
+ * ```
+ */
 export type TargetSpec =
   // deno-lint-ignore no-explicit-any
   | ((...args: any[]) => unknown)
