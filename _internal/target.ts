@@ -35,7 +35,10 @@ export interface TargetRef {
  * import { throws } from "node:assert/strict";
  *
  * // An exported function of a module (`target: task`), or an export named by module URL:
- * const byName: TargetSpec = { module: import.meta.resolve("../examples/workers.ts"), export: "square" };
+ * const byName: TargetSpec = {
+ *   module: import.meta.resolve("../examples/workers.ts"),
+ *   export: "square",
+ * };
  * await using p = new Process({ target: byName }); // not started here
  *
  * // A function that no module exports cannot be imported by the child: start() says so.

@@ -13,7 +13,12 @@
  * const shout = { module: import.meta.resolve("../examples/workers.ts"), export: "shout" };
  *
  * // A process per connection, as Python's ForkingTCPServer; port 0 picks a free port.
- * await using server = new TcpServer({ hostname: "127.0.0.1", port: 0, handler: shout, mode: "process" });
+ * await using server = new TcpServer({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   handler: shout,
+ *   mode: "process",
+ * });
  * const serving = server.serveForever();
  *
  * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.address.port });

@@ -217,7 +217,12 @@ let serverCount = 0;
  * // examples/workers.ts; it writes back in upper case what it reads, until the client closes.
  * const shout = { module: import.meta.resolve("../examples/workers.ts"), export: "shout" };
  *
- * await using server = new TcpServer({ hostname: "127.0.0.1", port: 0, handler: shout, mode: "process" });
+ * await using server = new TcpServer({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   handler: shout,
+ *   mode: "process",
+ * });
  * const serving = server.serveForever();
  * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.address.port });
  * await conn.write(new TextEncoder().encode("hello"));

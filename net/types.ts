@@ -67,7 +67,9 @@ export type ServerMode = "async" | "thread" | "process" | "prefork-process" | "p
  * async function reverse(conn: RequestConn): Promise<void> {
  *   const buf = new Uint8Array(1024);
  *   let text = "";
- *   for (let n; (n = await conn.read(buf)) !== null;) text += new TextDecoder().decode(buf.subarray(0, n));
+ *   for (let n; (n = await conn.read(buf)) !== null;) {
+ *     text += new TextDecoder().decode(buf.subarray(0, n));
+ *   }
  *   await conn.write(new TextEncoder().encode([...text].reverse().join("")));
  * }
  *
@@ -182,7 +184,11 @@ export type RequestHandlerFunction = (
  *
  * @example
  * ```ts
- * import { BaseRequestHandler, type RequestHandlerClass, TcpServer } from "@multiproc/multiproc/net";
+ * import {
+ *   BaseRequestHandler,
+ *   type RequestHandlerClass,
+ *   TcpServer,
+ * } from "@multiproc/multiproc/net";
  * import { equal } from "node:assert/strict";
  *
  * // In "async" mode the class runs in this process; other modes need it exported.

@@ -35,7 +35,8 @@ import { currentPid, type SharedFile } from "../_internal/runtime.ts";
  * await lock.acquire();
  * const options: AcquireOptions = { timeout: 10 };
  * equal(await lock.acquire(options), false); // still held after 10 ms
- * await rejects(lock.acquire({ signal: AbortSignal.abort() })); // an aborted signal rejects at once
+ * // An already-aborted signal rejects at once.
+ * await rejects(lock.acquire({ signal: AbortSignal.abort() }));
  * lock.release();
  * ```
  */

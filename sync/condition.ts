@@ -72,7 +72,10 @@ export type ConditionWaitOptions = AcquireOptions;
  * // examples/workers.ts: export async function notifyReady(cond, ready) {
  * //   await cond.acquire(); ready.value = 1; cond.notifyAll(); cond.release();
  * // }
- * const notifyReady = { module: import.meta.resolve("../examples/workers.ts"), export: "notifyReady" };
+ * const notifyReady = {
+ *   module: import.meta.resolve("../examples/workers.ts"),
+ *   export: "notifyReady",
+ * };
  *
  * const cond = new Condition();
  * const ready = new Value("i", 0);

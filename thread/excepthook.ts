@@ -19,7 +19,8 @@ import { printError } from "../_internal/runtime.ts";
  *   failed.push(`${thread?.name ?? "unknown thread"}: ${excValue.message}`);
  * }
  * // What a failing thread named "baker" passes to the hook set with setExcepthook(hook):
- * hook({ excType: "Error", excValue: new Error("out of bread"), thread: { name: "baker", ident: 2 } });
+ * const excValue = new Error("out of bread");
+ * hook({ excType: "Error", excValue, thread: { name: "baker", ident: 2 } });
  * deepEqual(failed, ["baker: out of bread"]);
  * ```
  */
