@@ -228,6 +228,42 @@ if (import.meta.main) {
   ok(server.requested.includes("/mod.ts"), result.out);
 });
 
+Deno.test("a local program importing the library by URL shares a Queue with a child and a thread", async () => {
+  await using server = serveCheckout();
+  await using dir = await tempDir();
+  const program = `${dir.path}/program.ts`;
+  await Deno.writeTextFile(
+    program,
+    `import { Process, Queue, Thread } from "${server.origin}/mod.ts";
+
+export async function echo(requests: Queue<string>, replies: Queue<string>): Promise<void> {
+  await replies.put(\`echo \${await requests.get({ timeout: 60_000 })}\`);
+}
+
+if (import.meta.main) {
+  const requests = new Queue<string>();
+  const replies = new Queue<string>();
+  const p = new Process({ target: echo, args: [requests, replies] });
+  const t = new Thread({ target: echo, args: [requests, replies] });
+  p.start();
+  t.start();
+  await requests.put("one");
+  await requests.put("two");
+  const got = [await replies.get({ timeout: 60_000 }), await replies.get({ timeout: 60_000 })];
+  await p.join();
+  await t.join();
+  console.log(\`replies \${JSON.stringify(got.sort())} \${p.exitCode}\`);
+}
+`,
+  );
+  const result = await runProgram(program, dir.path, [server.host], {
+    flags: [...SCOPED, "--allow-net"],
+  });
+  equal(result.code, 0, result.out);
+  equal(result.stdout, 'replies ["echo one","echo two"] 0\n', result.out);
+  ok(server.requested.includes("/_internal/_hub_worker.ts"), result.out);
+});
+
 Deno.test("a program run by URL starts a child that runs an export of that http module", async () => {
   await using server = serveCheckout();
   await using dir = await tempDir();
