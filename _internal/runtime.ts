@@ -155,8 +155,10 @@ export function pidAlive(pid: number): boolean {
     const text = Deno.readTextFileSync(stat);
     const state = text.slice(text.lastIndexOf(")") + 2, text.lastIndexOf(")") + 3);
     return state !== "Z" && state !== "X";
-  } catch {
-    return false; // Gone between the two checks.
+  } catch (error) {
+    // Gone between the two checks (NotFound). Anything else cannot tell: Deno reads another
+    // process's /proc files only with --allow-all (NotCapable otherwise), so kill(pid, 0) stands.
+    return !(error instanceof Deno.errors.NotFound);
   }
 }
 
@@ -478,13 +480,27 @@ export function isNotListening(error: unknown): boolean {
 }
 
 /**
+ * The URL a `node:worker_threads` worker is started from to run the module
+ * at `url`. That API takes only `file:` and `data:` URLs, so a module loaded
+ * over http(s) (the library imported by URL, or from JSR) is run through a
+ * one-line `data:` module that imports it. The worker keeps this thread's
+ * permissions, so the import needs no more than loading the library did.
+ */
+function nodeWorkerUrl(url: string): URL {
+  const parsed = new URL(url);
+  if (parsed.protocol === "file:" || parsed.protocol === "data:") return parsed;
+  const source = `import ${JSON.stringify(parsed.href)};`;
+  return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
+}
+
+/**
  * Starts a helper thread running `url` with `data` available to it as
  * `workerData`. It uses `node:worker_threads` (also in Deno) because a Web
  * Worker cannot be unref'd: the hub must not keep a finished program alive.
  */
 export async function startHelperThread(url: string, data: unknown): Promise<HelperThread> {
   const { Worker } = await import("node:worker_threads");
-  const worker = new Worker(new URL(url), { workerData: data });
+  const worker = new Worker(nodeWorkerUrl(url), { workerData: data });
   worker.unref();
   return {
     postMessage: (message) => worker.postMessage(message),
@@ -556,7 +572,7 @@ function startUnrefThread(url: string, name: string): ThreadHandle {
   let errorHandler: (error: { message: string }) => void = () => {};
   let terminated = false;
   const ready = import("node:worker_threads").then(({ Worker: NodeWorker }) => {
-    const worker = new NodeWorker(new URL(url), { name });
+    const worker = new NodeWorker(nodeWorkerUrl(url), { name });
     worker.unref();
     worker.on("message", (message: unknown) => messageHandler(message));
     worker.on(

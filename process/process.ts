@@ -172,7 +172,7 @@ const BOOTSTRAP = new URL("./_bootstrap.ts", import.meta.url).href;
  *   `__init__`).
  * - Lifecycle: non-daemon children keep the program alive until they exit;
  *   daemon children are terminated when the main module finishes (and at
- *   exit), and exit by themselves within about a second if the parent is
+ *   exit), and exit by themselves within about 200 ms if the parent is
  *   killed, which Python does not do.
  * - Differs from Python: the child's stdin is the library's control pipe
  *   (Python gives `/dev/null`); timeouts are in milliseconds.
