@@ -12,6 +12,8 @@
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 
+import { PACKAGE_NAME } from "../tools/build_npm.ts";
+
 const ROOT = new URL("../", import.meta.url);
 const ROOT_PATH = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
 const TSC = `${ROOT_PATH}/tools/node_modules/typescript/bin/tsc`;
@@ -109,7 +111,7 @@ function install(): Promise<Installed> {
       return {
         npmDir,
         project,
-        pkg: `${project}/node_modules/multiproc`,
+        pkg: `${project}/node_modules/${PACKAGE_NAME}`,
         dispose: () => Deno.remove(dir, { recursive: true }),
       };
     } catch (error) {
@@ -124,11 +126,17 @@ Deno.test("deno task build:npm writes a package.json with every entry point, ESM
   const { npmDir } = await install();
   const pkg = JSON.parse(await Deno.readTextFile(`${npmDir}/package.json`));
   const deno = JSON.parse(await Deno.readTextFile(`${ROOT_PATH}/deno.json`));
-  equal(pkg.name, "multiproc");
+  // npm refuses "multiproc" (too close to the existing "multi-proc"); the JSR name is free.
+  equal(pkg.name, "@multiproc/multiproc");
+  equal(pkg.name, deno.name);
   equal(pkg.version, deno.version);
   equal(pkg.type, "module");
   equal(pkg.license, "MIT");
   equal(pkg.engines.node, ">=20");
+  match(pkg.repository.url, /^git\+https:\/\/github\.com\/multiproc\/multiproc\.git$/);
+  match(pkg.homepage, /^https:\/\/github\.com\/multiproc\/multiproc/);
+  match(pkg.bugs.url, /^https:\/\/github\.com\/multiproc\/multiproc\/issues$/);
+  ok(pkg.keywords.includes("multiprocessing"), `keywords ${pkg.keywords}`);
   equal(pkg.dependencies, undefined);
   deepStrictEqual(
     Object.keys(pkg.exports).filter((k) => k !== "./package.json").sort(),
@@ -175,13 +183,62 @@ Deno.test("The packed tarball installs offline and a program shares a Queue and 
   ]);
 });
 
+/** Every file under `dir` (relative paths). */
+async function listFiles(dir: string, prefix = ""): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(`${dir}/${prefix}`)) {
+    const rel = `${prefix}${entry.name}`;
+    if (entry.isDirectory) out.push(...await listFiles(dir, `${rel}/`));
+    else out.push(rel);
+  }
+  return out;
+}
+
+Deno.test("Every .js and .d.ts file of the installed package has a map whose sources ship with it", async () => {
+  const { pkg } = await install();
+  const files = await listFiles(pkg);
+  const built = files.filter((f) => /\.(js|d\.ts)$/.test(f) && !f.startsWith("src/"));
+  ok(built.length > 40, `found ${built.length} built files`);
+  for (const file of built) {
+    const text = await Deno.readTextFile(`${pkg}/${file}`);
+    const name = file.slice(file.lastIndexOf("/") + 1);
+    // The last line links the map, as esbuild and tsc write it.
+    match(text, new RegExp(`//# sourceMappingURL=${name.replace(/\./g, "\\.")}\\.map\\s*$`), file);
+    const map = JSON.parse(await Deno.readTextFile(`${pkg}/${file}.map`));
+    equal(map.sources.length, 1, `${file}.map sources ${map.sources}`);
+    const source = new URL(map.sources[0], `file://${pkg}/${file}`);
+    ok(
+      source.pathname.startsWith(`${pkg}/src/`) &&
+        (await Deno.stat(source)).isFile,
+      `${file}.map points to ${map.sources[0]}, which the package does not hold`,
+    );
+  }
+});
+
+Deno.test("Under --enable-source-maps, an error thrown by the library names its TypeScript source line", async () => {
+  const { project } = await install();
+  await Deno.writeTextFile(
+    `${project}/bad_args.mjs`,
+    `import { Process } from "@multiproc/multiproc";
+try {
+  new Process({ target: () => {}, args: 5 });
+} catch (error) {
+  console.log(error.stack);
+}
+`,
+  );
+  const out = await run("node", ["--enable-source-maps", "bad_args.mjs"], { cwd: project });
+  equal(out.code, 0, explain("node --enable-source-maps bad_args.mjs", out));
+  match(out.stdout, /node_modules\/@multiproc\/multiproc\/src\/process\/process\.ts:\d+:\d+/);
+});
+
 const CONSUMER_TS = `
-import { isMain, Lock, Process, Queue, TcpServer, Thread, Value } from "multiproc";
-import { Event } from "multiproc/sync";
-import { JoinableQueue } from "multiproc/queue";
-import { currentProcess } from "multiproc/process";
-import { currentThread } from "multiproc/thread";
-import type { RequestConn } from "multiproc/net";
+import { isMain, Lock, Process, Queue, TcpServer, Thread, Value } from "@multiproc/multiproc";
+import { Event } from "@multiproc/multiproc/sync";
+import { JoinableQueue } from "@multiproc/multiproc/queue";
+import { currentProcess } from "@multiproc/multiproc/process";
+import { currentThread } from "@multiproc/multiproc/thread";
+import type { RequestConn } from "@multiproc/multiproc/net";
 
 export async function work(q: Queue<string>, lock: Lock, counter: Value<"i">): Promise<void> {
   await lock.acquire();

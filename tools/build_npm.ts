@@ -17,8 +17,15 @@
  * 3. Emit `.d.ts` files beside them (tsc 5.9, `emitDeclarationOnly`,
  *    checked against `@types/node`), and check that neither the code nor
  *    the public types mention `Deno`.
- * 4. Write `package.json` (name `multiproc`, version from `deno.json`,
- *    `exports` for every entry of `deno.json`), README.md and LICENSE.
+ * 4. Source maps (`.js.map`, esbuild) and declaration maps (`.d.ts.map`,
+ *    tsc, so "go to definition" lands in TypeScript) point into `src/`: the
+ *    staged sources, exactly as compiled, ship in the package (the stage
+ *    *is* `src/`), so every map resolves in the installed package.
+ * 5. Write `package.json` (name `@multiproc/multiproc`, as on JSR: npm
+ *    refuses `multiproc` as too close to the existing `multi-proc`;
+ *    version from `deno.json`, `exports` for every entry of `deno.json`),
+ *    the Node README (`tools/README.npm.md`, written for Node users) as
+ *    README.md, and LICENSE.
  *
  * Usage: `deno run -A tools/build_npm.ts [outDir]` (default `npm/`).
  *
@@ -31,6 +38,16 @@ const TOOLS = `${ROOT_PATH}/tools/node_modules`;
 const LIBRARY_DIRS = ["process", "thread", "sync", "queue", "net", "_internal"];
 const NODE_RUNTIME = "_internal/runtime_node.ts";
 const RUNTIME = "_internal/runtime.ts";
+/** The package's name on npm (and on JSR, as in deno.json). */
+export const PACKAGE_NAME = "@multiproc/multiproc";
+/** The project's home: `repository`, `homepage` and `bugs` of package.json. */
+const REPOSITORY = "https://github.com/multiproc/multiproc";
+/** Where the staged TypeScript sources ship, for the source and declaration maps. */
+const SOURCES = "src";
+/** The npm package's README: written for Node users (the repository's README is Deno's). */
+const NPM_README = "tools/README.npm.md";
+/** Files of the stage that only the build needs: removed from the package. */
+const STAGE_ONLY = ["tsconfig.json", "package.json", "_deno_lib.d.ts"];
 
 /** Declarations that Deno's lib has and TypeScript 5.9's lacks (only for checking; not emitted). */
 const DENO_LIB_SHIM =
@@ -118,19 +135,28 @@ function packageJson(deno: DenoJson): Record<string, unknown> {
   exports["./package.json"] = "./package.json";
   const main = deno.exports["."].replace(/\.ts$/, ".js");
   return {
-    name: "multiproc",
+    name: PACKAGE_NAME,
     version: deno.version,
     description:
       "Python's multiprocessing, threading, queue and socketserver for Deno and Node.js: processes, threads, locks, queues and TCP servers shared across real processes",
     keywords: [
       "multiprocessing",
       "threading",
+      "socketserver",
+      "python",
       "process",
+      "thread",
       "worker",
+      "worker_threads",
       "queue",
       "lock",
       "ipc",
+      "tcp",
+      "deno",
     ],
+    homepage: `${REPOSITORY}#readme`,
+    repository: { type: "git", url: `git+${REPOSITORY}.git` },
+    bugs: { url: `${REPOSITORY}/issues` },
     license: "MIT",
     type: "module",
     main,
@@ -192,7 +218,7 @@ async function clearOutDir(outDir: string): Promise<void> {
   } catch {
     name = undefined;
   }
-  if (name !== "multiproc") {
+  if (name !== PACKAGE_NAME && name !== "multiproc") {
     throw new Error(
       `Cannot build the npm package into ${outDir} as it is not empty and holds no earlier build`,
     );
@@ -206,17 +232,23 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
   const deno = JSON.parse(
     await Deno.readTextFile(`${ROOT_PATH}/deno.json`),
   ) as DenoJson;
-  const stage = await Deno.makeTempDir({ prefix: "multiproc-npm-" });
+  await clearOutDir(outDir);
+  await Deno.mkdir(outDir, { recursive: true });
+  // First, so that a failed build is still recognised (and replaced) by the next one.
+  await Deno.writeTextFile(
+    `${outDir}/package.json`,
+    JSON.stringify(packageJson(deno), null, 2) + "\n",
+  );
+  // The stage is the package's src/: the maps point at these very files.
+  const stage = `${outDir}/${SOURCES}`;
+  await Deno.mkdir(stage, { recursive: true });
   try {
     const files = await librarySources();
     for (const file of files) {
       const text = await Deno.readTextFile(`${ROOT_PATH}/${file}`);
-      await Deno.mkdir(
-        `${stage}/${file.slice(0, file.lastIndexOf("/") + 1) || "."}`,
-        {
-          recursive: true,
-        },
-      );
+      await Deno.mkdir(`${stage}/${file.slice(0, file.lastIndexOf("/") + 1) || "."}`, {
+        recursive: true,
+      });
       await Deno.writeTextFile(`${stage}/${file}`, transformSource(text));
     }
     // The Node runtime adapter takes the place of the Deno one.
@@ -239,13 +271,15 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
             noImplicitOverride: true,
             useDefineForClassFields: true,
             declaration: true,
+            declarationMap: true,
             emitDeclarationOnly: true,
             rootDir: ".",
             outDir,
             skipLibCheck: true,
             stripInternal: false,
           },
-          include: [...files, "_deno_lib.d.ts"],
+          // `files`, not `include`: tsc leaves out whatever is under outDir from `include`.
+          files: [...files, "_deno_lib.d.ts"],
         },
         null,
         2,
@@ -254,13 +288,8 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
     // What Deno's lib has and TypeScript 5.9's does not (the code feature-tests it).
     await Deno.writeTextFile(`${stage}/_deno_lib.d.ts`, DENO_LIB_SHIM);
     // Mark the staged sources as ESM for tsc's NodeNext resolution.
-    await Deno.writeTextFile(
-      `${stage}/package.json`,
-      JSON.stringify({ type: "module" }),
-    );
+    await Deno.writeTextFile(`${stage}/package.json`, JSON.stringify({ type: "module" }));
 
-    await clearOutDir(outDir);
-    await Deno.mkdir(outDir, { recursive: true });
     await run(`${TOOLS}/.bin/esbuild`, [
       ...files.map((f) => `${stage}/${f}`),
       `--outdir=${outDir}`,
@@ -269,6 +298,9 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
       "--platform=node",
       "--target=node20",
       "--log-level=warning",
+      // Linked maps whose `sources` name the shipped src/ files (so no copy inside each map).
+      "--sourcemap=linked",
+      "--sources-content=false",
       `--tsconfig=${stage}/tsconfig.json`,
     ]);
     await run("node", [
@@ -277,7 +309,7 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
       `${stage}/tsconfig.json`,
     ]);
   } finally {
-    await Deno.remove(stage, { recursive: true }).catch(() => {});
+    for (const file of STAGE_ONLY) await Deno.remove(`${stage}/${file}`).catch(() => {});
   }
 
   // Neither the code nor the public types may depend on Deno.
@@ -294,11 +326,7 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
     );
   }
 
-  await Deno.writeTextFile(
-    `${outDir}/package.json`,
-    JSON.stringify(packageJson(deno), null, 2) + "\n",
-  );
-  await Deno.copyFile(`${ROOT_PATH}/README.md`, `${outDir}/README.md`);
+  await Deno.copyFile(`${ROOT_PATH}/${NPM_README}`, `${outDir}/README.md`);
   await Deno.copyFile(`${ROOT_PATH}/LICENSE`, `${outDir}/LICENSE`);
 }
 
