@@ -135,7 +135,10 @@ Deno.test("deno task build:npm writes a package.json with every entry point, ESM
   equal(pkg.type, "module");
   equal(pkg.license, "MIT");
   equal(pkg.engines.node, ">=20");
-  match(pkg.repository.url, /^git\+https:\/\/github\.com\/multiproc\/multiproc\.git$/);
+  match(
+    pkg.repository.url,
+    /^git\+https:\/\/github\.com\/multiproc\/multiproc\.git$/,
+  );
   match(pkg.homepage, /^https:\/\/github\.com\/multiproc\/multiproc/);
   match(pkg.bugs.url, /^https:\/\/github\.com\/multiproc\/multiproc\/issues$/);
   ok(pkg.keywords.includes("multiprocessing"), `keywords ${pkg.keywords}`);
@@ -206,7 +209,13 @@ Deno.test("Every .js and .d.ts file of the installed package has a map whose sou
     const text = await Deno.readTextFile(`${pkg}/${file}`);
     const name = file.slice(file.lastIndexOf("/") + 1);
     // The last line links the map, as esbuild and tsc write it.
-    match(text, new RegExp(`//# sourceMappingURL=${name.replace(/\./g, "\\.")}\\.map\\s*$`), file);
+    match(
+      text,
+      new RegExp(
+        `//# sourceMappingURL=${name.replace(/\./g, "\\.")}\\.map\\s*$`,
+      ),
+      file,
+    );
     const map = JSON.parse(await Deno.readTextFile(`${pkg}/${file}.map`));
     // One source, or none for a module of types only (its .js is empty).
     ok(map.sources.length <= 1, `${file}.map sources ${map.sources}`);
@@ -214,12 +223,47 @@ Deno.test("Every .js and .d.ts file of the installed package has a map whose sou
     for (const name of map.sources) {
       const source = new URL(name, `file://${pkg}/${file}`);
       ok(
-        source.pathname.startsWith(`${pkg}/src/`) && (await Deno.stat(source)).isFile,
+        source.pathname.startsWith(`${pkg}/src/`) &&
+          (await Deno.stat(source)).isFile,
         `${file}.map points to ${name}, which the package does not hold`,
       );
     }
   }
   ok(mapped > 40, `only ${mapped} maps name a source`);
+});
+
+Deno.test("The examples in the package's .d.ts files are written for Node: package imports and isMain(import.meta)", async () => {
+  const { pkg } = await install();
+  let examples = 0;
+  let guarded = 0;
+  for (const file of await listFiles(pkg)) {
+    if (!file.endsWith(".d.ts") || file.startsWith("src/")) continue;
+    const text = await Deno.readTextFile(`${pkg}/${file}`);
+    for (const [block] of text.matchAll(/```(?:ts|js)\b[^\n]*\n[\s\S]*?```/g)) {
+      examples++;
+      const code = block.replace(/\/\/.*$/gm, "");
+      doesNotMatch(
+        code,
+        /import\.meta\.main/,
+        `${file}: an example uses import.meta.main:\n${block}`,
+      );
+      doesNotMatch(
+        code,
+        /from\s+["']\.\.?\//,
+        `${file}: an example imports a relative path:\n${block}`,
+      );
+      if (/isMain\(import\.meta\)/.test(code)) {
+        guarded++;
+        match(
+          code,
+          /import \{[^}]*\bisMain\b[^}]*\} from "@multiproc\/multiproc(\/process)?"/,
+          `${file}:\n${block}`,
+        );
+      }
+    }
+  }
+  ok(examples > 20, `found ${examples} examples`);
+  ok(guarded > 5, `found ${guarded} examples guarded by isMain(import.meta)`);
 });
 
 Deno.test("Under --enable-source-maps, an error thrown by the library names its TypeScript source line", async () => {
@@ -234,9 +278,14 @@ try {
 }
 `,
   );
-  const out = await run("node", ["--enable-source-maps", "bad_args.mjs"], { cwd: project });
+  const out = await run("node", ["--enable-source-maps", "bad_args.mjs"], {
+    cwd: project,
+  });
   equal(out.code, 0, explain("node --enable-source-maps bad_args.mjs", out));
-  match(out.stdout, /node_modules\/@multiproc\/multiproc\/src\/process\/process\.ts:\d+:\d+/);
+  match(
+    out.stdout,
+    /node_modules\/@multiproc\/multiproc\/src\/process\/process\.ts:\d+:\d+/,
+  );
 });
 
 const CONSUMER_TS = `
@@ -302,7 +351,9 @@ Deno.test("tsc type-checks a TypeScript program against the installed package's 
 function codeBlock(markdown: string, heading: string, lang: string): string {
   const section = markdown.split(/^## /m).find((s) => s.startsWith(`${heading}\n`));
   ok(section, `no "## ${heading}" section`);
-  const block = new RegExp("^```" + lang + "\\n([\\s\\S]*?)^```$", "m").exec(section);
+  const block = new RegExp("^```" + lang + "\\n([\\s\\S]*?)^```$", "m").exec(
+    section,
+  );
   ok(block, `no \`\`\`${lang} block under "## ${heading}"`);
   return block[1];
 }
@@ -320,10 +371,17 @@ Deno.test("The npm README's example, copied into a fresh project, runs on Node a
   match(example, /isMain\(import\.meta\)/);
   for (const [block] of readme.matchAll(/^```(js|ts)\n[\s\S]*?^```$/gm)) {
     const code = block.replace(/\/\/.*$/gm, ""); // comments may explain the Deno way
-    doesNotMatch(code, /import\.meta\.main|Deno\./, `a Deno-only name in a code block:\n${block}`);
+    doesNotMatch(
+      code,
+      /import\.meta\.main|Deno\./,
+      `a Deno-only name in a code block:\n${block}`,
+    );
   }
   await Deno.writeTextFile(`${project}/example.mjs`, example);
-  const out = await run("node", ["example.mjs"], { cwd: project, timeout: 120_000 });
+  const out = await run("node", ["example.mjs"], {
+    cwd: project,
+    timeout: 120_000,
+  });
   equal(out.code, 0, explain("node example.mjs", out));
   const lines = out.stdout.trim().split("\n");
   equal(lines.length, 4, explain("node example.mjs", out));
@@ -362,7 +420,10 @@ if (isMain(import.meta)) {
 Deno.test("On Node, execArgv (and its alias denoArgs) gives a child extra Node flags; Deno flags are dropped", async () => {
   const { project } = await install();
   await Deno.writeTextFile(`${project}/exec_argv.mjs`, EXEC_ARGV_MJS);
-  const out = await run("node", ["exec_argv.mjs"], { cwd: project, timeout: 120_000 });
+  const out = await run("node", ["exec_argv.mjs"], {
+    cwd: project,
+    timeout: 120_000,
+  });
   equal(out.code, 0, explain("node exec_argv.mjs", out));
   deepStrictEqual(out.stdout.trim().split("\n"), [
     '"--max-old-space-size=123" true',
@@ -453,7 +514,10 @@ export function describe(who: string): string {
 Deno.test("Under node --import tsx, a .ts program runs its targets in a Process and in a Thread", async () => {
   const { project } = await install();
   // tsx from tools/ (pinned in tools/package.json), as the project's own dependency.
-  await Deno.symlink(`${ROOT_PATH}/tools/node_modules/tsx`, `${project}/node_modules/tsx`);
+  await Deno.symlink(
+    `${ROOT_PATH}/tools/node_modules/tsx`,
+    `${project}/node_modules/tsx`,
+  );
   await Deno.writeTextFile(`${project}/tsx_main.ts`, TSX_MAIN_TS);
   await Deno.writeTextFile(`${project}/describe.ts`, TSX_DESCRIBE_TS);
   const out = await run("node", ["--import", "tsx", "tsx_main.ts"], {
@@ -496,7 +560,10 @@ Deno.test("A program bundled with the library inlined fails to start a child wit
     "--log-level=warning",
   ], { cwd: project });
   equal(bundle.code, 0, explain("esbuild --bundle", bundle));
-  const out = await run("node", ["dist/main.mjs"], { cwd: project, timeout: 120_000 });
+  const out = await run("node", ["dist/main.mjs"], {
+    cwd: project,
+    timeout: 120_000,
+  });
   equal(out.code, 0, explain("node dist/main.mjs", out));
   const lines = out.stdout.trim().split("\n");
   equal(lines.length, 2, explain("node dist/main.mjs", out));

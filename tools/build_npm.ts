@@ -17,11 +17,13 @@
  * 3. Emit `.d.ts` files beside them (tsc 5.9, `emitDeclarationOnly`,
  *    checked against `@types/node`), and check that neither the code nor
  *    the public types mention `Deno`.
- * 4. Source maps (`.js.map`, esbuild) and declaration maps (`.d.ts.map`,
+ * 4. Doc examples are rewritten for Node users (see {@linkcode nodeDocExamples}):
+ *    package imports, and `isMain(import.meta)` for `import.meta.main`.
+ * 5. Source maps (`.js.map`, esbuild) and declaration maps (`.d.ts.map`,
  *    tsc, so "go to definition" lands in TypeScript) point into `src/`: the
  *    staged sources, exactly as compiled, ship in the package (the stage
  *    *is* `src/`), so every map resolves in the installed package.
- * 5. Write `package.json` (name `@multiproc/multiproc`, as on JSR: npm
+ * 6. Write `package.json` (name `@multiproc/multiproc`, as on JSR: npm
  *    refuses `multiproc` as too close to the existing `multi-proc`;
  *    version from `deno.json`, `exports` for every entry of `deno.json`),
  *    the Node README (`tools/README.npm.md`, written for Node users) as
@@ -100,6 +102,68 @@ async function librarySources(): Promise<string[]> {
     }
   }
   return files.sort();
+}
+
+/**
+ * The package specifier for a library file named in a doc example:
+ * `process/process.ts` → `@multiproc/multiproc/process`; the root module and
+ * private files (`_internal/errors.ts`, whose public classes the root
+ * re-exports) → `@multiproc/multiproc`.
+ */
+function packageSpecifier(file: string, exportDirs: readonly string[]): string {
+  const slash = file.indexOf("/");
+  const dir = slash < 0 ? "" : file.slice(0, slash);
+  return exportDirs.includes(dir) ? `${PACKAGE_NAME}/${dir}` : PACKAGE_NAME;
+}
+
+/**
+ * Rewrites one fenced example of a doc comment for Node users: relative
+ * imports of the library become package imports (`"../mod.ts"` →
+ * `"@multiproc/multiproc"`), and `import.meta.main` (undefined on Node 20,
+ * so copied code would silently do nothing) becomes `isMain(import.meta)`,
+ * imported if the example does not import it yet.
+ */
+function nodeExample(
+  block: string,
+  file: string,
+  exportDirs: readonly string[],
+): string {
+  let out = block.replace(
+    /(\bfrom\s+|\bimport\s*\(\s*)(["'])(\.\.?\/[^"']+)\2/g,
+    (_match, keyword: string, quote: string, specifier: string) => {
+      const target = new URL(specifier, `file:///${file}`).pathname.slice(1);
+      return `${keyword}${quote}${
+        packageSpecifier(target, exportDirs)
+      }${quote}`;
+    },
+  );
+  if (/import\.meta\.main\b/.test(out)) {
+    out = out.replace(/import\.meta\.main\b/g, "isMain(import.meta)");
+    if (!/import\s*\{[^}]*\bisMain\b[^}]*\}/.test(out)) {
+      // After the opening fence line: its own import, so it is right whatever else is imported.
+      out = out.replace(
+        /^([^\n]*```[^\n]*\n)(\s*\*\s*)/,
+        `$1$2import { isMain } from "${PACKAGE_NAME}";\n$2`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Rewrites the fenced examples of every doc comment of `text` (from `file`) for Node users. */
+export function nodeDocExamples(
+  text: string,
+  file: string,
+  exportDirs: readonly string[] = ["process", "thread", "sync", "queue", "net"],
+): string {
+  return text.replace(
+    /\/\*\*[\s\S]*?\*\//g,
+    (comment) =>
+      comment.replace(
+        /```(?:ts|js|typescript|javascript)\b[^\n]*\n[\s\S]*?```/g,
+        (block) => nodeExample(block, file, exportDirs),
+      ),
+  );
 }
 
 /** Rewrites a source file for Node: `.ts` → `.js` in relative specifiers, no Deno lib references. */
@@ -246,10 +310,16 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
     const files = await librarySources();
     for (const file of files) {
       const text = await Deno.readTextFile(`${ROOT_PATH}/${file}`);
-      await Deno.mkdir(`${stage}/${file.slice(0, file.lastIndexOf("/") + 1) || "."}`, {
-        recursive: true,
-      });
-      await Deno.writeTextFile(`${stage}/${file}`, transformSource(text));
+      await Deno.mkdir(
+        `${stage}/${file.slice(0, file.lastIndexOf("/") + 1) || "."}`,
+        {
+          recursive: true,
+        },
+      );
+      await Deno.writeTextFile(
+        `${stage}/${file}`,
+        transformSource(nodeDocExamples(text, file)),
+      );
     }
     // The Node runtime adapter takes the place of the Deno one.
     await Deno.writeTextFile(
@@ -288,7 +358,10 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
     // What Deno's lib has and TypeScript 5.9's does not (the code feature-tests it).
     await Deno.writeTextFile(`${stage}/_deno_lib.d.ts`, DENO_LIB_SHIM);
     // Mark the staged sources as ESM for tsc's NodeNext resolution.
-    await Deno.writeTextFile(`${stage}/package.json`, JSON.stringify({ type: "module" }));
+    await Deno.writeTextFile(
+      `${stage}/package.json`,
+      JSON.stringify({ type: "module" }),
+    );
 
     await run(`${TOOLS}/.bin/esbuild`, [
       ...files.map((f) => `${stage}/${f}`),
@@ -309,7 +382,9 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
       `${stage}/tsconfig.json`,
     ]);
   } finally {
-    for (const file of STAGE_ONLY) await Deno.remove(`${stage}/${file}`).catch(() => {});
+    for (const file of STAGE_ONLY) {
+      await Deno.remove(`${stage}/${file}`).catch(() => {});
+    }
   }
 
   // Neither the code nor the public types may depend on Deno.
