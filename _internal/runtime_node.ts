@@ -15,7 +15,12 @@
  *   released" still holds (for a process; not for a killed thread).
  * - No Web Worker: threads are `node:worker_threads` workers (daemon threads
  *   unref'd ones), and a worker's uncaught errors and exit are caught with
- *   `process` events.
+ *   `process` events. A worker gets its parent's flags but not its loader
+ *   hooks, so under `node --import tsx` {@linkcode threadSelf} registers
+ *   tsx in the worker before the thread imports its (`.ts`) target.
+ * - Children import modules by file URL: a bundle that inlined the library
+ *   has no `process/_bootstrap.js` beside it, which {@linkcode spawnRuntime}
+ *   and {@linkcode startThread} report as "the program looks bundled".
  * - No `import.meta.main`: the main module is `process.argv[1]`, and
  *   {@linkcode isMainModule} compares a module's URL with it (never the main
  *   module inside a worker).
@@ -912,8 +917,9 @@ function tsxFlag(): string | undefined {
 
 /**
  * Whether tsx's loader, imported in a worker, registers itself there: tsx
- * (4.21 on) does so only on Node ≥ 22.22.3, 24.11.1 and 25.1; before, it
- * leaves workers alone, and Node 20 runs no `--import` module in a worker.
+ * (4.23, the version tested) does so only on Node ≥ 22.22.3, 24.11.1 and
+ * 25.1; on older Node it leaves workers alone, so it is registered through
+ * its API (`tsx/esm/api`) instead.
  */
 function tsxRegistersInWorkers(): boolean {
   const [major, minor, patch] = process.versions.node.split(".").map(Number);
