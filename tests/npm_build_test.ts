@@ -82,6 +82,14 @@ function install(): Promise<Installed> {
     // Built into a fresh folder (`deno task build:npm` takes the output folder as an argument),
     // so that a test run neither clobbers nor races a developer's npm/.
     const dir = await Deno.makeTempDir({ prefix: "multiproc-npm-test-" });
+    // Removed by the last test; also at exit, for a run filtered to some tests only.
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // Already removed.
+      }
+    });
     try {
       const npmDir = `${dir}/npm`;
       const build = await run(Deno.execPath(), ["task", "build:npm", npmDir]);
