@@ -7,7 +7,14 @@
  * @module
  */
 
-import { currentPid, mainModuleUrl, makePrivateDir, onRuntimeExit, removeTree } from "./runtime.ts";
+import {
+  currentPid,
+  mainModuleUrl,
+  makePrivateDir,
+  onRuntimeExit,
+  privateFolderHint,
+  removeTree,
+} from "./runtime.ts";
 
 /** What a child process is told about itself by its parent. */
 export interface ProcessIdentity {
@@ -133,8 +140,8 @@ export function runtimeDir(): string {
     } catch (error) {
       throw new Error(
         "Cannot create multiproc's private folder (it holds the files of shared objects and the " +
-          "socket of their hub) in the temporary folder: grant --allow-write (and --allow-read), " +
-          `or -A: ${(error as Error).message}`,
+          `socket of their hub) in the temporary folder: ${privateFolderHint()}: ` +
+          (error as Error).message,
         { cause: error },
       );
     }

@@ -715,6 +715,30 @@ export function unstableNetAvailable(): boolean {
 }
 
 /**
+ * Why this process cannot listen with `reusePort` (what a `"prefork-thread"`
+ * server needs), as the end of an error message that says what to do, or
+ * `undefined` when it can.
+ */
+export function reusePortUnavailable(): string | undefined {
+  if (unstableNetAvailable()) return undefined;
+  return "Deno's unstable net APIs are not enabled in this process: run it with --unstable-net " +
+    "(prefork threads share the port with reusePort, which needs the flag, and Deno would end " +
+    `the process with exit code 70 without it), or use mode "prefork-process", whose children ` +
+    "get the flag";
+}
+
+/** What to do when a module's source cannot be read to find an exported target (message end). */
+export function unreadableSourceHint(): string {
+  return "grant --allow-read for local modules or --allow-import for remote ones, or pass the " +
+    "target explicitly";
+}
+
+/** What to do when the private folder cannot be created in the temporary folder (message end). */
+export function privateFolderHint(): string {
+  return "grant --allow-write (and --allow-read), or -A";
+}
+
+/**
  * Listens on TCP. With `reusePort` (Linux `SO_REUSEPORT`: several sockets,
  * in any processes or threads of this user, share the port and the kernel
  * spreads connections among them), the runtime must have the unstable net

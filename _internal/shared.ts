@@ -142,7 +142,7 @@ export function checkCanMap(mapped: boolean, what: string): void {
   throw new Error(
     `Cannot use this ${what}: the process that created it keeps it in memory shared between ` +
       `processes (Deno on Linux with --allow-ffi), and this one cannot map that memory. Give ` +
-      `this process --allow-ffi (drop any --deny-ffi from its denoArgs), or create the ${what} ` +
+      `this process --allow-ffi (drop any --deny-ffi from its execArgv), or create the ${what} ` +
       `in a process started with MULTIPROC_SHARED_MEMORY=0 so it uses a file instead.`,
   );
 }

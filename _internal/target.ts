@@ -14,7 +14,12 @@
  * @module
  */
 
-import { readModuleSource, readModuleSourceSync, resolveSpecifier } from "./runtime.ts";
+import {
+  readModuleSource,
+  readModuleSourceSync,
+  resolveSpecifier,
+  unreadableSourceHint,
+} from "./runtime.ts";
 
 /** A target as a module URL and export name: what crosses to the child. */
 export interface TargetRef {
@@ -275,8 +280,7 @@ function search(
     ? ` (an inline arrow function cannot be imported: declare it with "export function")`
     : "";
   const hint = unreadable > 0
-    ? ` (${unreadable} module source(s) could not be read: grant --allow-read for local modules ` +
-      `or --allow-import for remote ones, or pass the target explicitly)`
+    ? ` (${unreadable} module source(s) could not be read: ${unreadableSourceHint()})`
     : "";
   throw new TypeError(
     `${describe} as its target ${what} "${name}" is not exported: a child process or thread imports its ` +

@@ -11,8 +11,9 @@ import {
   mainModuleUrl,
   type NetConn,
   type NetListener,
-  unstableNetAvailable,
+  reusePortUnavailable,
 } from "../_internal/runtime.ts";
+import { execArgvOption } from "../_internal/exec_argv.ts";
 import {
   callerModule,
   resolveTarget,
@@ -117,9 +118,19 @@ export interface TcpServerOptions {
    */
   connectionsPerRunner?: number;
   /**
-   * Extra `deno run` flags for the child processes (`"process"` and
-   * `"prefork-process"`; prefork children always get `--unstable-net`).
+   * Extra runtime flags for the child processes (`"process"` and
+   * `"prefork-process"` modes), as `execArgv` of a `Process`:
+   * `deno run` flags on Deno (prefork children always get
+   * `--unstable-net`), Node flags on Node.
    *
+   * @default {[]}
+   */
+  execArgv?: readonly string[];
+  /**
+   * The older name of {@linkcode TcpServerOptions.execArgv}, still accepted.
+   * Give one or the other: both at once is a `TypeError`.
+   *
+   * @deprecated Use `execArgv`, which means the same on Deno and Node.
    * @default {[]}
    */
   denoArgs?: readonly string[];
@@ -261,7 +272,7 @@ export class TcpServer {
   #workers: number;
   #maxConnections: number;
   #perRunner: number;
-  #denoArgs: readonly string[];
+  #execArgv: readonly string[];
   #listener: NetListener | undefined;
   #address: TcpAddress | undefined;
   #group: Promise<PreforkGroup> | undefined;
@@ -289,7 +300,9 @@ export class TcpServer {
    * @throws {TypeError} If the handler is not a function, class or `{ module, export }`, or
    *   (outside `"async"` mode) is not exported: the message says how to export it.
    * @throws {RangeError} For an unknown mode, or a negative or fractional count or port.
-   * @throws {Error} In `"prefork-thread"` mode when this process lacks `--unstable-net`.
+   * @throws {TypeError} If both `execArgv` and `denoArgs` are given.
+   * @throws {Error} In `"prefork-thread"` mode when this process cannot listen with `reusePort`
+   *   (Deno without `--unstable-net`, Node older than 22.12): the message says what to do.
    * @throws {Deno.errors.AddrInUse} If the port is taken (other than prefork modes).
    */
   constructor(options: TcpServerOptions) {
@@ -337,15 +350,9 @@ export class TcpServer {
     this.#perRunner = options.connectionsPerRunner ?? (mode === "process" ? 1 : 0);
     if (this.#perRunner === Infinity) this.#perRunner = 0;
     checkCount(this.#perRunner, "connectionsPerRunner", describe, 0);
-    this.#denoArgs = [...(options.denoArgs ?? [])];
-    if (mode === "prefork-thread" && !unstableNetAvailable()) {
-      throw new Error(
-        `${describe} as Deno's unstable net APIs are not enabled in this process: run it with ` +
-          `--unstable-net (prefork threads share the port with reusePort, which needs the flag, ` +
-          `and Deno would end the process with exit code 70 without it), or use mode ` +
-          `"prefork-process", whose children get the flag`,
-      );
-    }
+    this.#execArgv = execArgvOption(options, describe);
+    const noReusePort = mode === "prefork-thread" ? reusePortUnavailable() : undefined;
+    if (noReusePort !== undefined) throw new Error(`${describe} as ${noReusePort}`);
     if (mode !== "async" || typeof handler !== "function") {
       // Found now, so that an unexported handler throws here, synchronously.
       this.#handlerRef = resolveTarget(
@@ -377,7 +384,7 @@ export class TcpServer {
           maxPerWorker: this.#maxConnections === Infinity
             ? 0
             : Math.ceil(this.#maxConnections / this.#workers),
-          denoArgs: this.#denoArgs,
+          denoArgs: this.#execArgv,
           hub,
           onError: (error, client) => this.#logError(error, client),
           onLog: (text) => console.error(text),
@@ -473,7 +480,7 @@ export class TcpServer {
         mode: this.#mode,
         spares: this.#workers,
         perRunner: this.#perRunner,
-        denoArgs: this.#denoArgs,
+        denoArgs: this.#execArgv,
         hub: this.#hub,
         onError: (error, client) => this.#logError(error, client),
         onLog: (text) => console.error(text),

@@ -27,6 +27,7 @@ import {
   spawnRuntime,
   takeFileText,
 } from "../_internal/runtime.ts";
+import { execArgvOption } from "../_internal/exec_argv.ts";
 import { checkRunOptions, prepareStart } from "../_internal/start.ts";
 import { callerModule, remoteModulesSeen, type TargetSpec } from "../_internal/target.ts";
 import {
@@ -85,9 +86,21 @@ export interface ProcessOptions {
    */
   daemon?: boolean;
   /**
-   * Extra `deno run` flags for the child, e.g. `["--unstable-net"]`. The
-   * child always gets this process's permissions.
+   * Extra runtime flags for the child (named after Node's
+   * `process.execArgv`). On Deno, `deno run` flags such as
+   * `["--unstable-net"]`; the child gets this process's permissions anyway.
+   * On Node, Node flags such as `["--max-old-space-size=512"]`; the child
+   * gets this process's own Node flags anyway (`--import tsx`…), and Deno
+   * flags given here are dropped (`--v8-flags=a,b` becomes `a b`).
    *
+   * @default {[]}
+   */
+  execArgv?: readonly string[];
+  /**
+   * The older name of {@linkcode ProcessOptions.execArgv}, still accepted.
+   * Give one or the other: both at once is a `TypeError`.
+   *
+   * @deprecated Use `execArgv`, which means the same on Deno and Node.
    * @default {[]}
    */
   denoArgs?: readonly string[];
@@ -250,7 +263,7 @@ export class Process {
   #daemon: boolean;
   #target: TargetSpec | undefined;
   #args: readonly unknown[];
-  #denoArgs: readonly string[];
+  #execArgv: readonly string[];
   #caller: string | undefined;
   #identity: number[];
   #state: State = "initial";
@@ -266,7 +279,8 @@ export class Process {
    * Creates a process object; nothing runs until {@linkcode Process.start}.
    *
    * @param options What to run and how; see {@linkcode ProcessOptions}.
-   * @throws {TypeError} If `target` is neither a function nor `{ module, export }`.
+   * @throws {TypeError} If `target` is neither a function nor `{ module, export }`, or both
+   *   `execArgv` and `denoArgs` are given.
    */
   constructor(options: ProcessOptions = {}) {
     const revive = (options as Partial<ReviveInit>)[REVIVE]
@@ -281,17 +295,18 @@ export class Process {
       this.#state = "started";
       this.#target = revive.target;
       this.#args = revive.args ?? [];
-      this.#denoArgs = [];
+      this.#execArgv = [];
       return;
     }
-    const { target, args = [], name, daemon, denoArgs = [] } = options;
+    const { target, args = [], name, daemon } = options;
     checkRunOptions("process", target, args);
+    const execArgv = execArgvOption(options, "Cannot create process");
     this.#identity = nextChildIdentity();
     this.#name = name ?? `Process-${this.#identity.join(":")}`;
     this.#daemon = daemon ?? processIdentity()?.daemon ?? false;
     this.#target = target;
     this.#args = args;
-    this.#denoArgs = denoArgs;
+    this.#execArgv = execArgv;
     this.#caller = callerModule();
   }
 
@@ -397,7 +412,7 @@ export class Process {
     const main = mainModuleUrl();
     const importUrls = [this.#caller, main, ...remoteModulesSeen()];
     for (const ref of [cls, fn]) if (ref && !(ref instanceof Promise)) importUrls.push(ref.module);
-    const handle = spawnRuntime(BOOTSTRAP, { runtimeArgs: [...this.#denoArgs], importUrls });
+    const handle = spawnRuntime(BOOTSTRAP, { runtimeArgs: [...this.#execArgv], importUrls });
     this.#handle = handle;
     this.#pid = handle.pid;
     this.#state = "started";
