@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkNotBootstrapping } from "../_internal/import_target.ts";
 import {
   cpuCount,
   listenTcp,
@@ -272,6 +273,9 @@ export class TcpServer {
     this.#mode = mode;
     this.#name = `TcpServer-${++serverCount}`;
     const describe = `Cannot create TcpServer in "${mode}" mode`;
+    // Its runners are children: a server created while a child imports its target would start
+    // one more server (and its children) in every child.
+    if (mode !== "async") checkNotBootstrapping(describe, "a server that starts children");
     const handler = options.handler;
     if (
       typeof handler !== "function" &&
