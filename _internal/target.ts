@@ -14,6 +14,7 @@
  * @module
  */
 
+import { LIBRARY_MODULES } from "./library_modules.ts";
 import { readModuleSource, readModuleSourceSync, resolveSpecifier } from "./runtime.ts";
 
 /** A target as a module URL and export name: what crosses to the child. */
@@ -51,11 +52,16 @@ export function callerModule(): string | undefined {
   return undefined;
 }
 
-/** Whether `url` is the library's own code (its tests, examples and benchmarks are user code). */
-function isLibraryCode(url: string): boolean {
+/**
+ * Whether `url` is one of the library's own modules (by its list, not by
+ * folder: a user's module anywhere in a copy of the library is the user's,
+ * and so are the library's tests, examples and benchmarks).
+ */
+export function isLibraryCode(url: string): boolean {
   if (!url.startsWith(LIBRARY_ROOT)) return false;
-  const rest = url.slice(LIBRARY_ROOT.length);
-  return !/^(tests|examples|bench)\//.test(rest) && !/_test\.[jt]s$/.test(rest);
+  const path = url.slice(LIBRARY_ROOT.length).replace(/[?#].*$/, "");
+  // The npm build ships each module as a `.js` file of the same path.
+  return LIBRARY_MODULES.has(path.replace(/\.js$/, ".ts"));
 }
 
 /** A cheap, stable hash of a function's source (FNV-1a, 32 bits). */

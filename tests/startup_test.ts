@@ -3,7 +3,7 @@
  * instances and bad values as arguments and queue items, user modules saved
  * inside a copy of the library.
  */
-import { equal, match } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { readJson, runDeno, tempDir } from "./_helpers.ts";
 
 const UNGUARDED = new URL("./fixtures/startup_unguarded.ts", import.meta.url).pathname;
@@ -49,3 +49,61 @@ Deno.test("a thread started at the top level of a thread's target module fails i
   );
   match(String(result?.error), /if \(import\.meta\.main\)/);
 });
+
+const ROOT = new URL("../", import.meta.url);
+const LIBRARY_DIRS = ["_internal", "net", "process", "queue", "sync", "thread"];
+
+/** The library's modules on disk, by path from its root (what `LIBRARY_MODULES` must list). */
+async function libraryFilesOnDisk(): Promise<string[]> {
+  const files = ["mod.ts"];
+  for (const dir of LIBRARY_DIRS) {
+    for await (const entry of Deno.readDir(new URL(`${dir}/`, ROOT))) {
+      if (entry.isFile && entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
+        files.push(`${dir}/${entry.name}`);
+      }
+    }
+  }
+  return files.sort();
+}
+
+Deno.test("LIBRARY_MODULES lists exactly the library's modules", async () => {
+  const { LIBRARY_MODULES } = await import("../_internal/library_modules.ts");
+  deepEqual(
+    [...LIBRARY_MODULES].sort(),
+    await libraryFilesOnDisk(),
+    "update _internal/library_modules.ts to list every module of the library",
+  );
+});
+
+/** The README's first example, as a newcomer would save it. */
+async function readmeExample(): Promise<string> {
+  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
+  const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  ok(code?.includes(`from "./mod.ts"`), "the README's first example imports ./mod.ts");
+  return code!;
+}
+
+for (const where of ["the root", "a src/ folder"]) {
+  Deno.test(`the README's first example runs when saved in ${where} of a copy of the library`, async () => {
+    await using copy = await tempDir();
+    for (const file of await libraryFilesOnDisk()) {
+      await Deno.mkdir(`${copy.path}/${file.slice(0, file.lastIndexOf("/") + 1)}`, {
+        recursive: true,
+      });
+      await Deno.copyFile(new URL(file, ROOT), `${copy.path}/${file}`);
+    }
+    let example = await readmeExample();
+    let main = `${copy.path}/main.ts`;
+    if (where !== "the root") {
+      await Deno.mkdir(`${copy.path}/src`);
+      example = example.replace(`from "./mod.ts"`, `from "../mod.ts"`);
+      main = `${copy.path}/src/main.ts`;
+    }
+    await Deno.writeTextFile(main, example);
+    const run = await runDeno(["-A", main], { cwd: copy.path });
+    equal(run.code, 0, run.stderr);
+    const lines = run.stdout.trim().split("\n").sort();
+    equal(lines.length, 3, run.stdout);
+    lines.forEach((line, i) => match(line, new RegExp(`^child ${i + 1} ran in \\d+$`)));
+  });
+}
