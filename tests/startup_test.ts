@@ -3,7 +3,8 @@
  * instances and bad values as arguments and queue items, user modules saved
  * inside a copy of the library.
  */
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
+import { SharedArray, Value } from "../sync/mod.ts";
 import { readJson, runDeno, tempDir } from "./_helpers.ts";
 
 const UNGUARDED = new URL("./fixtures/startup_unguarded.ts", import.meta.url).pathname;
@@ -107,3 +108,37 @@ for (const where of ["the root", "a src/ folder"]) {
     lines.forEach((line, i) => match(line, new RegExp(`^child ${i + 1} ran in \\d+$`)));
   });
 }
+
+Deno.test("an integer Value refuses a number that is not an integer, as Python does", () => {
+  throws(() => new Value("i", 1.7), {
+    name: "TypeError",
+    message:
+      `Cannot store 1.7 in a shared value of typecode "i" as it holds integers: round the number first (Math.round, Math.trunc)`,
+  });
+  using v = new Value("i", 1);
+  throws(() => (v.value = NaN), { name: "TypeError", message: /Cannot store NaN .* "i"/ });
+  throws(() => (v.value = Infinity), { name: "TypeError", message: /Cannot store Infinity/ });
+  throws(() => v.add(0.5), { name: "TypeError", message: /Cannot store 0\.5/ });
+  throws(() => v.compareExchange(1, 2.5), { name: "TypeError", message: /Cannot store 2\.5/ });
+  equal(v.value, 1);
+  // Out-of-range integers wrap around, as in Python's ctypes: Value("b", 200).value == -56.
+  using b = new Value("b", 200);
+  equal(b.value, -56);
+  using q = new Value("q", 5n);
+  equal(q.value, 5n);
+  throws(() => (q.value = 1.5 as unknown as bigint), { name: "TypeError", message: /1\.5 .* "q"/ });
+  using d = new Value("d", 1.7);
+  equal(d.value, 1.7);
+  d.value = NaN;
+  ok(Number.isNaN(d.value));
+});
+
+Deno.test("an integer SharedArray refuses a number that is not an integer, by index and by set()", () => {
+  using arr = new SharedArray("i", [1, 2]);
+  throws(() => (arr[0] = 1.5), { name: "TypeError", message: /Cannot store 1\.5 .* "i"/ });
+  throws(() => arr.set(1, NaN), { name: "TypeError", message: /Cannot store NaN/ });
+  throws(() => new SharedArray("H", [1, 2.25]), { name: "TypeError", message: /2\.25 .* "H"/ });
+  equal(arr.toArray().join(), "1,2");
+  using floats = new SharedArray("f", [0.5]);
+  equal(floats[0], 0.5);
+});
