@@ -3,9 +3,15 @@
  * instances and bad values as arguments and queue items, user modules saved
  * inside a copy of the library.
  */
-import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
-import { SharedArray, Value } from "../sync/mod.ts";
+import { deepEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
+import { Event, Lock, Process, Queue, SharedArray, TcpServer, Thread, Value } from "../mod.ts";
+import { waitFor } from "./fixtures/startup_targets.ts";
 import { readJson, runDeno, tempDir } from "./_helpers.ts";
+
+// This process's hub, its status file and the FFI library of shared memory stay for the life of
+// the process: starting them here, outside any test, keeps the resource sanitizer on for the tests.
+new Queue().qsize();
+new Lock().locked();
 
 const UNGUARDED = new URL("./fixtures/startup_unguarded.ts", import.meta.url).pathname;
 
@@ -141,4 +147,37 @@ Deno.test("an integer SharedArray refuses a number that is not an integer, by in
   equal(arr.toArray().join(), "1,2");
   using floats = new SharedArray("f", [0.5]);
   equal(floats[0], 0.5);
+});
+
+Deno.test("a NaN timeout is refused with a message that says NaN, by every wait", async () => {
+  const nan = { name: "TypeError", message: /as timeout is NaN: pass a number of milliseconds/ };
+  using lock = new Lock();
+  await rejects(lock.acquire({ timeout: NaN }), nan);
+  const q = new Queue<number>();
+  await rejects(q.get({ timeout: NaN }), nan);
+  await rejects(q.put(1, { timeout: NaN }), nan);
+  const event = new Event();
+  await rejects(event.wait({ timeout: NaN }), nan);
+  await using p = new Process({ target: waitFor, args: [event] });
+  p.start();
+  await rejects(p.join({ timeout: NaN }), {
+    name: "TypeError",
+    message:
+      `Cannot join process "${p.name}" as timeout is NaN: pass a number of milliseconds, or no timeout to wait without a limit`,
+  });
+  await rejects(p.join({ timeout: "1" as unknown as number }), {
+    name: "TypeError",
+    message: `Cannot join process "${p.name}" as timeout is not a number: received string`,
+  });
+  // An unlimited timeout waits for the end (setTimeout would fire at once for Infinity).
+  const joined = p.join({ timeout: Infinity });
+  event.set();
+  await joined;
+  equal(p.exitCode, 0);
+  const t = new Thread({ target: waitFor, args: [event] });
+  t.start();
+  await rejects(t.join({ timeout: NaN }), nan);
+  await t.join();
+  await using server = new TcpServer({ handler: (conn) => conn.close(), port: 0 });
+  await rejects(server.shutdown({ timeout: NaN }), nan);
 });

@@ -10,7 +10,7 @@ import { ownHub } from "../_internal/hub_client.ts";
 import { startThread, type ThreadHandle } from "../_internal/runtime.ts";
 import { checkRunOptions, prepareStart } from "../_internal/start.ts";
 import { callerModule, type TargetRef, type TargetSpec } from "../_internal/target.ts";
-import { waitAtMost } from "../_internal/wait.ts";
+import { checkTimeout, waitAtMost } from "../_internal/wait.ts";
 import { callExcepthook } from "./excepthook.ts";
 import {
   REVIVE,
@@ -304,8 +304,11 @@ export class Thread {
    * `timeout`, resolves when it expires even if the thread still runs.
    *
    * @throws {Error} If the thread was not started, or it is the current thread.
+   * @throws {TypeError} If `timeout` is not a number, or is NaN.
+   * @throws {RangeError} If `timeout` is negative.
    */
   async join(options: ThreadJoinOptions = {}): Promise<void> {
+    checkTimeout(options.timeout, `join thread "${this.#name}"`);
     if (this.#role !== "child") throw new Error("Cannot join current thread");
     if (this.#state === "initial" || !this.#finished) {
       throw new Error(`Cannot join thread "${this.#name}" before it is started`);
