@@ -17,10 +17,10 @@
 import { MAIN_GUARD } from "./runtime.ts";
 import { sourceHash, type TargetRef } from "./target.ts";
 
-/** Modules being imported now by {@linkcode importTarget}, in the order their imports began. */
+/** Modules being imported now by {@linkcode importModule}, in the order their imports began. */
 const importing: string[] = [];
 
-/** Every module {@linkcode importTarget} imported in this process or thread: where its classes may be. */
+/** Every module {@linkcode importModule} imported in this process or thread: where classes may be. */
 const imported = new Set<string>();
 
 /** What a reference names, for messages. */
@@ -42,16 +42,27 @@ export async function importTarget(
   describe: string,
   what: ExportKind,
 ): Promise<(...args: never[]) => unknown> {
-  // deno-lint-ignore no-explicit-any
-  let module: any;
-  importing.push(ref.module);
-  try {
-    module = await import(ref.module);
-  } finally {
-    importing.splice(importing.lastIndexOf(ref.module), 1);
-  }
-  imported.add(ref.module);
+  const module = await importModule(ref.module);
   return exportOf(module, ref, describe, what);
+}
+
+/**
+ * Imports a module a parent named (a target's, or an argument's class's):
+ * starts made while it is evaluated throw (see {@linkcode checkNotBootstrapping}).
+ *
+ * @param url The module's URL.
+ * @returns Its namespace.
+ */
+export async function importModule(url: string): Promise<Record<string, unknown>> {
+  importing.push(url);
+  let module: Record<string, unknown>;
+  try {
+    module = await import(url);
+  } finally {
+    importing.splice(importing.lastIndexOf(url), 1);
+  }
+  imported.add(url);
+  return module;
 }
 
 /**
@@ -86,8 +97,8 @@ export function exportOf(
   return value as (...args: never[]) => unknown;
 }
 
-/** The modules {@linkcode importTarget} has imported here (where an argument's class may be exported). */
-export function importedTargetModules(): string[] {
+/** The modules {@linkcode importModule} has imported here (where an argument's class may be exported). */
+export function importedModules(): string[] {
   return [...imported];
 }
 

@@ -5,7 +5,13 @@
  */
 import { deepEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
 import { Event, Lock, Process, Queue, SharedArray, TcpServer, Thread, Value } from "../mod.ts";
-import { waitFor } from "./fixtures/startup_targets.ts";
+import {
+  describeShape,
+  Point,
+  type PointReport,
+  relayPoint,
+  waitFor,
+} from "./fixtures/startup_targets.ts";
 import { readJson, runDeno, tempDir } from "./_helpers.ts";
 
 // This process's hub, its status file and the FFI library of shared memory stay for the life of
@@ -180,4 +186,76 @@ Deno.test("a NaN timeout is refused with a message that says NaN, by every wait"
   await t.join();
   await using server = new TcpServer({ handler: (conn) => conn.close(), port: 0 });
   await rejects(server.shutdown({ timeout: NaN }), nan);
+});
+
+for (const kind of ["process", "thread"] as const) {
+  Deno.test(`an instance of an exported class reaches a ${kind} as an instance of that class`, async () => {
+    await using dir = await tempDir();
+    const out = `${dir.path}/report.json`;
+    const args = [out, { pos: new Point(3, 4) }];
+    if (kind === "process") {
+      await using p = new Process({ target: describeShape, args });
+      p.start();
+      await p.join();
+      equal(p.exitCode, 0, p.error?.message);
+    } else {
+      const t = new Thread({ target: describeShape, args });
+      t.start();
+      await t.join();
+    }
+    deepEqual(await readJson<PointReport>(out), { isPoint: true, norm: 5 });
+  });
+}
+
+Deno.test("an instance of an exported class crosses a queue both ways as an instance of that class", async () => {
+  const inbox = new Queue<unknown>();
+  const outbox = new Queue<{ isPoint: boolean; norm: number; item: unknown }>();
+  await using p = new Process({ target: relayPoint, args: [inbox, outbox] });
+  p.start();
+  await inbox.put(new Point(6, 8));
+  const back = await outbox.get({ timeout: 30_000 });
+  await p.join();
+  equal(p.exitCode, 0, p.error?.message);
+  equal(back.isPoint, true);
+  equal(back.norm, 10);
+  ok(back.item instanceof Point);
+  equal((back.item as Point).norm(), 10);
+});
+
+Deno.test("an instance of a class that cannot be located is refused by start() and put(), naming its path", async () => {
+  class Hidden {
+    constructor(public x: number) {}
+  }
+  const message =
+    /is not serializable: received an instance of class Hidden, which the other side cannot import/;
+  const p = new Process({ target: describeShape, args: ["unused", { pos: new Hidden(1) }] });
+  throws(() => p.start(), {
+    name: "TypeError",
+    message: new RegExp(`^Cannot start process "${p.name}" as args\\[1\\]\\.pos ${message.source}`),
+  });
+  const t = new Thread({ target: describeShape, args: ["unused", { pos: new Hidden(1) }] });
+  throws(() => t.start(), { name: "TypeError", message: /as args\[1\]\.pos is not serializable/ });
+  const q = new Queue<unknown>();
+  await rejects(q.put([new Hidden(2)]), {
+    name: "TypeError",
+    message: new RegExp(`^Cannot put on the queue as item\\[0\\] ${message.source}`),
+  });
+  equal(q.qsize(), 0);
+});
+
+Deno.test("a value nested 10,000 levels deep is refused by start() and put(), naming the argument or item", async () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 10_000; i++) deep = { next: deep };
+  const p = new Process({ target: describeShape, args: ["unused", deep] });
+  throws(() => p.start(), {
+    name: "TypeError",
+    message:
+      /^Cannot start process "[^"]+" as args\[1\]\.next\.next[.next]*… is not serializable: received a value nested more than 1000 levels deep/,
+  });
+  const q = new Queue<unknown>();
+  await rejects(q.put(deep), {
+    name: "TypeError",
+    message:
+      /^Cannot put on the queue as item\.next[.next]*… is not serializable: received a value nested more than 1000 levels deep/,
+  });
 });
