@@ -54,6 +54,9 @@ export async function runHandler(
  * @throws {TypeError} If the export is missing, not a function or class, or a different one.
  */
 export async function importHandler(ref: TargetRef, where: string): Promise<Handler> {
-  return await importTarget(ref, `Cannot run the connection handler in ${where}`, "handler") as
-    unknown as Handler;
+  return await importTarget(
+    ref,
+    `Cannot run the connection handler in ${where}`,
+    "handler",
+  ) as unknown as Handler;
 }
