@@ -63,6 +63,30 @@ Deno.test("a thread started at the top level of a thread's target module fails i
   match(String(result?.error), /if \(import\.meta\.main\)/);
 });
 
+Deno.test("a TcpServer created at the top level of a handler module is refused in its runner thread instead of running away", async () => {
+  await using dir = await tempDir();
+  const marker = `${dir.path}/marker`;
+  const resultPath = `${dir.path}/result.json`;
+  const program = new URL("./fixtures/startup_unguarded_server.ts", import.meta.url).pathname;
+  const run = await runDeno(["-A", program], {
+    env: { STARTUP_MARKER: marker, STARTUP_RESULT: resultPath },
+  });
+  equal(run.code, 0, run.stderr);
+  const lines = (await Deno.readTextFile(marker)).split("\n").filter(Boolean);
+  // The program, then its runner threads (how many depends on when the client came); none of
+  // them created a server.
+  equal(lines[0], "main");
+  deepEqual(lines.slice(1).filter((line) => line !== "import"), []);
+  const result = await readJson<{ received: string; errors: string[] }>(resultPath);
+  // Reported once: to handleError() with the waiting client (which the failed runner could not
+  // serve), or logged if none was waiting yet (a later runner served it).
+  equal(result.received, result.errors.length === 1 ? "" : "hello");
+  const reported = [...result.errors, run.stderr].join("\n");
+  const refused =
+    /Cannot create TcpServer in "thread" mode as this child has not finished its bootstrapping phase: it is importing \S+startup_unguarded_server\.ts to find its target, and that module starts a server that starts children when it is imported, so every child would start another: put the module's main code under if \(import\.meta\.main\) \{ \.\.\. \}/g;
+  equal(reported.match(refused)?.length, 1, reported);
+});
+
 const ROOT = new URL("../", import.meta.url);
 const LIBRARY_DIRS = ["_internal", "net", "process", "queue", "sync", "thread"];
 
