@@ -290,7 +290,9 @@ export class Process {
    * with {@linkcode Process.pid} set, while the child starts.
    *
    * @throws {Error} If already started, if the calling process is daemonic,
-   *   or if the process was closed.
+   *   if the process was closed, or if this child is still importing its
+   *   target's module (a start at the top level of a module without a main
+   *   guard, which would start a child from every child).
    * @throws {TypeError} If an argument (or a field of a subclass) cannot
    *   cross to another process; the message names it, e.g. `args[0]`.
    */

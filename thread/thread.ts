@@ -222,7 +222,9 @@ export class Thread {
   /**
    * Starts the thread. Synchronous, like Python's.
    *
-   * @throws {Error} If already started.
+   * @throws {Error} If already started, or if this thread is still importing
+   *   its target's module (a start at the top level of a module without a
+   *   main guard).
    * @throws {TypeError} If the target is not exported, or an argument (or a
    *   field of a subclass) cannot be passed to a thread; the message names it.
    */
