@@ -70,7 +70,7 @@ export function callerModule(): string | undefined {
  * folder: a user's module anywhere in a copy of the library is the user's,
  * and so are the library's tests, examples and benchmarks).
  */
-export function isLibraryCode(url: string): boolean {
+function isLibraryCode(url: string): boolean {
   if (!url.startsWith(LIBRARY_ROOT)) return false;
   const path = url.slice(LIBRARY_ROOT.length).replace(/[?#].*$/, "");
   // The npm build ships each module as a `.js` file of the same path.
