@@ -703,3 +703,14 @@ Deno.test("encode() round-trips 100k small strings and 10k small objects", () =>
     assert.deepEqual(decoded, o);
   }
 });
+
+Deno.test("decode() refuses an instance whose exported class is not the sender's (its source differs)", async () => {
+  const enc = encode(new ExportedPoint(1, 2), OPTIONS);
+  const node = enc.v as { r: { hash: number } };
+  node.r.hash = (node.r.hash + 1) >>> 0;
+  await assert.rejects(decode(enc), {
+    name: "TypeError",
+    message:
+      `Cannot decode an instance of class "ExportedPoint" as export "ExportedPoint" of ${import.meta.url} is not the class the sender named (its source differs): give it a unique name, or pass { module, export } explicitly`,
+  });
+});

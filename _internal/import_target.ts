@@ -90,8 +90,8 @@ export function exportOf(
   }
   if (ref.hash !== 0 && sourceHash(value) !== ref.hash) {
     throw new TypeError(
-      `${describe} as export "${ref.export}" of ${ref.module} is a different ${what} than the ` +
-        `parent's (its source differs): give it a unique name, or pass { module, export } explicitly`,
+      `${describe} as export "${ref.export}" of ${ref.module} is not the ${what} the sender ` +
+        `named (its source differs): give it a unique name, or pass { module, export } explicitly`,
     );
   }
   return value as (...args: never[]) => unknown;
