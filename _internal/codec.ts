@@ -56,8 +56,8 @@
  * @module
  */
 
-import { exportOf, importedModules, importModule } from "./import_target.ts";
-import { locateClass, type TargetRef } from "./target.ts";
+import { exportOf, importedModules, importModule, isRunningMain } from "./import_target.ts";
+import { locateClass, locatedExport, sourceHash, type TargetRef } from "./target.ts";
 
 /**
  * Symbol a shared primitive implements to cross a boundary as a live handle.
@@ -215,7 +215,11 @@ export async function decode(enc: Encoded): Promise<unknown> {
   const m = enc.m;
   if (m !== undefined) {
     for (const url of m) {
-      if (!namespaces.has(url)) namespaces.set(url, await importModule(url));
+      // The program's own main module, still running, cannot be imported (it would wait for its
+      // own end): its classes are found among those this process located (see classOf).
+      if (!namespaces.has(url) && !isRunningMain(url)) {
+        namespaces.set(url, await importModule(url));
+      }
     }
   }
   return decodeSync(enc);
@@ -1031,6 +1035,17 @@ function viewCtor(c: unknown): ((bytes: Uint8Array<ArrayBuffer>) => unknown) | u
 function classOf(ref: TargetRef): { prototype: object } {
   const module = namespaces.get(ref.module);
   if (module === undefined) {
+    const known = locatedExport(ref);
+    if (typeof known === "function" && sourceHash(known) === ref.hash) {
+      return known as unknown as { prototype: object };
+    }
+    if (isRunningMain(ref.module)) {
+      throw new Error(
+        `Cannot decode an instance of class "${ref.export}" as it is defined in this program's ` +
+          `main module ${ref.module}, which is still running and cannot be imported before it ` +
+          `ends: define the class in a module of its own and import it from there`,
+      );
+    }
     throw new Error(
       `Cannot decode an instance of class "${ref.export}" as its module ${ref.module} is not imported: use decode()`,
     );

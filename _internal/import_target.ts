@@ -14,7 +14,8 @@
  * @module
  */
 
-import { MAIN_GUARD } from "./runtime.ts";
+import { isMainDone } from "./context.ts";
+import { MAIN_GUARD, mainModuleUrl } from "./runtime.ts";
 import { sourceHash, type TargetRef } from "./target.ts";
 
 /** Modules being imported now by {@linkcode importModule}, in the order their imports began. */
@@ -63,6 +64,18 @@ export async function importModule(url: string): Promise<Record<string, unknown>
   }
   imported.add(url);
   return module;
+}
+
+/**
+ * Whether `url` is this program's main module while it is still running:
+ * `import()` of it resolves only once it has finished, so a program that
+ * awaits something needing that import would wait for itself.
+ *
+ * @param url A module URL.
+ * @returns Whether importing it now would wait for the program's end.
+ */
+export function isRunningMain(url: string): boolean {
+  return url === mainModuleUrl() && !isMainDone();
 }
 
 /**

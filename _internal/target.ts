@@ -141,6 +141,25 @@ function parseExports(text: string, url: string): ModuleExports {
 const parsed = new Map<string, ModuleExports | null>();
 const pending = new Map<string, Promise<void>>();
 const resolved = new WeakMap<object, TargetRef>();
+/** The other way round: what this process located, by module URL and export name. */
+const located = new Map<string, object>();
+
+function remember(fn: object, ref: TargetRef): void {
+  resolved.set(fn, ref);
+  located.set(`${ref.module}#${ref.export}`, fn);
+}
+
+/**
+ * The function or class this process itself located as `ref` (so that it
+ * can be had without importing its module, which may be the main module,
+ * still running).
+ *
+ * @param ref A reference made by this process or another.
+ * @returns The function or class, if this process located it.
+ */
+export function locatedExport(ref: TargetRef): unknown {
+  return located.get(`${ref.module}#${ref.export}`);
+}
 
 /**
  * What `url` exports: read synchronously for `file:` modules, from the cache
@@ -221,7 +240,7 @@ export function resolveTarget(
   const step = (): TargetRef | Promise<TargetRef> => {
     const result = search(target, caller, mainModule, describe);
     if (typeof result === "string") return fetchExports(result).then(step);
-    resolved.set(target, result);
+    remember(target, result);
     return result;
   };
   return step();
@@ -341,7 +360,7 @@ export function locateClass(proto: object, extraRoots: readonly string[]): Targe
     ...extraRoots,
   ]);
   if (typeof found === "object") {
-    resolved.set(ctor, found);
+    remember(ctor, found);
     return found;
   }
   const hint = typeof found === "string"

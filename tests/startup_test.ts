@@ -246,6 +246,23 @@ Deno.test("an instance of an exported class crosses a queue both ways as an inst
   equal((back.item as Point).norm(), 10);
 });
 
+Deno.test("an instance of a class of the running main module comes back to the program as that class, or with an error that says why not", async () => {
+  const program = new URL("./fixtures/startup_main_class.ts", import.meta.url).pathname;
+  // The program sent a Point itself, so it holds the class: no import of its own main module.
+  const sent = await runDeno(["-A", program, "sent"]);
+  equal(sent.code, 0, sent.stderr);
+  deepEqual(JSON.parse(sent.stdout), { isPoint: true, norm: 13, exitCode: 0 });
+  // It did not: importing its own main module would wait for its end, so get() says so.
+  const unsent = await runDeno(["-A", program, "unsent"]);
+  equal(unsent.code, 0, unsent.stderr);
+  const result = JSON.parse(unsent.stdout);
+  equal(result.exitCode, 0);
+  match(
+    result.error,
+    /^Cannot decode an instance of class "Point" as it is defined in this program's main module \S+startup_main_class\.ts, which is still running and cannot be imported before it ends: define the class in a module of its own and import it from there$/,
+  );
+});
+
 Deno.test("an instance of a class that cannot be located is refused by start() and put(), naming its path", async () => {
   class Hidden {
     constructor(public x: number) {}
