@@ -55,6 +55,9 @@ export async function importTarget(
  * @returns Its namespace.
  */
 export async function importModule(url: string): Promise<Record<string, unknown>> {
+  // The program's main module already runs here: importing it evaluates nothing (it only waits
+  // for the main module's end), so it must not hold the guard meanwhile.
+  if (isRunningMain(url)) return await import(url);
   importing.push(url);
   let module: Record<string, unknown>;
   try {
