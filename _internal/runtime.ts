@@ -300,6 +300,9 @@ export function isMainModule(url: string): boolean {
   return main !== undefined && main === url;
 }
 
+/** How a module tests that it is the program's entry module, for messages: Deno's `import.meta.main`. */
+export const MAIN_GUARD = "if (import.meta.main)";
+
 /** Runs `fn` when the runtime exits (normally, or through `Deno.exit`). */
 export function onRuntimeExit(fn: () => void): void {
   globalThis.addEventListener("unload", fn);

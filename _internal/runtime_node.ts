@@ -296,6 +296,9 @@ export function isMainModule(url: string): boolean {
   return main !== undefined && main === url;
 }
 
+/** How a module tests that it is the program's entry module, for messages: the library's `isMain`. */
+export const MAIN_GUARD = "if (isMain(import.meta))";
+
 /** Runs `fn` when the runtime exits (normally, or through `process.exit`). */
 export function onRuntimeExit(fn: () => void): void {
   process.on("exit", () => fn());

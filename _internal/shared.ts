@@ -119,18 +119,8 @@ export function openSharedFile(path: string, what: string): SharedFile {
   }
 }
 
-/** Validates a `timeout` option: a non-negative number of milliseconds, or undefined. */
-export function checkTimeout(timeout: number | undefined, what: string): void {
-  if (timeout === undefined) return;
-  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
-    throw new TypeError(`Cannot ${what} as timeout is not a number: received ${typeof timeout}`);
-  }
-  if (timeout < 0) {
-    throw new RangeError(
-      `Cannot ${what} as timeout is negative: received ${timeout}; use 0 to not wait`,
-    );
-  }
-}
+/** The one `timeout` validator, where waiting is: imported from here by the primitives. */
+export { checkTimeout } from "./wait.ts";
 
 /**
  * Throws if an object its creator keeps in memory shared between processes

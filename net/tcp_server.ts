@@ -5,6 +5,8 @@
  * @module
  */
 
+import { checkNotBootstrapping } from "../_internal/import_target.ts";
+import { checkTimeout } from "../_internal/wait.ts";
 import {
   cpuCount,
   listenTcp,
@@ -324,6 +326,9 @@ export class TcpServer {
     this.#mode = mode;
     this.#name = `TcpServer-${++serverCount}`;
     const describe = `Cannot create TcpServer in "${mode}" mode`;
+    // Its runners are children: a server created while a child imports its target would start
+    // one more server (and its children) in every child.
+    if (mode !== "async") checkNotBootstrapping(describe, "a server that starts children");
     const handler = options.handler;
     if (
       typeof handler !== "function" &&
@@ -549,16 +554,15 @@ export class TcpServer {
    *
    * @param options `timeout` in milliseconds.
    * @returns Resolves once everything is closed; `serveForever()` resolves too.
-   * @throws {RangeError} If `timeout` is negative or not a number.
+   * @throws {TypeError} If `timeout` is not a number, or is NaN.
+   * @throws {RangeError} If `timeout` is negative.
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     const timeout = options.timeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-    if (typeof timeout !== "number" || !(timeout >= 0)) {
-      return Promise.reject(
-        new RangeError(
-          `Cannot shut down ${this.#name} as the timeout is not a non-negative number: received ${timeout}`,
-        ),
-      );
+    try {
+      checkTimeout(timeout, `shut down ${this.#name}`);
+    } catch (error) {
+      return Promise.reject(error);
     }
     this.#shutdown ??= this.#doShutdown(timeout);
     return this.#shutdown;

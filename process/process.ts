@@ -16,7 +16,7 @@ import {
 } from "../_internal/context.ts";
 import { encodeFrame } from "../_internal/framing.ts";
 import { childExited } from "../_internal/hub_client.ts";
-import { waitAtMost } from "../_internal/wait.ts";
+import { checkTimeout, waitAtMost } from "../_internal/wait.ts";
 import {
   type ChildHandle,
   type ChildStatus,
@@ -374,7 +374,9 @@ export class Process {
    * with {@linkcode Process.pid} set, while the child starts.
    *
    * @throws {Error} If already started, if the calling process is daemonic,
-   *   or if the process was closed.
+   *   if the process was closed, or if this child is still importing its
+   *   target's module (a start at the top level of a module without a main
+   *   guard, which would start a child from every child).
    * @throws {TypeError} If an argument (or a field of a subclass) cannot
    *   cross to another process; the message names it, e.g. `args[0]`.
    */
@@ -478,9 +480,12 @@ export class Process {
    * without `taskDone()` are back at the front of their queue.
    *
    * @throws {Error} If the process was never started.
+   * @throws {TypeError} If `timeout` is not a number, or is NaN.
+   * @throws {RangeError} If `timeout` is negative.
    */
   async join(options: JoinOptions = {}): Promise<void> {
     const { timeout, signal } = options;
+    checkTimeout(timeout, `join process "${this.#name}"`);
     if (this.#role === "main" || this.#role === "self") {
       throw new Error(`Cannot join process "${this.#name}" as it is the current process`);
     }
