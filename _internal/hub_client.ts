@@ -13,7 +13,7 @@
  */
 
 import { errorByName } from "./errors.ts";
-import { BatchWriter, encodeFrame, frameLength, MAX_FRAME } from "./framing.ts";
+import { BatchWriter, encodeFrame, readFrames } from "./framing.ts";
 import { type HubRef, type Reply, type Request, weighItem } from "./protocol.ts";
 import {
   checkSocketPermission,
@@ -417,46 +417,6 @@ async function connectSocket(
     ref: () => conn.ref(),
     unref: () => conn.unref(),
   };
-}
-
-/** Reads length-prefixed frames from a connection until it ends. */
-export async function readFrames(
-  conn: StreamConn,
-  onFrame: (value: unknown) => void,
-): Promise<void> {
-  let buffer = new Uint8Array(64 * 1024);
-  let start = 0;
-  let end = 0;
-  const decoder = new TextDecoder();
-  for (;;) {
-    // Parse every complete frame in the buffer.
-    while (end - start >= 4) {
-      const length = frameLength(buffer.subarray(start, start + 4));
-      if (length > MAX_FRAME) throw new Error(`Frame of ${length} bytes exceeds ${MAX_FRAME}`);
-      if (end - start < 4 + length) {
-        if (4 + length > buffer.length) {
-          const bigger = new Uint8Array(Math.max(buffer.length * 2, 4 + length));
-          bigger.set(buffer.subarray(start, end));
-          end -= start;
-          start = 0;
-          buffer = bigger;
-        }
-        break;
-      }
-      const body = buffer.subarray(start + 4, start + 4 + length);
-      start += 4 + length;
-      onFrame(JSON.parse(decoder.decode(body)));
-    }
-    if (start === end) start = end = 0;
-    else if (end === buffer.length) {
-      buffer.copyWithin(0, start, end);
-      end -= start;
-      start = 0;
-    }
-    const n = await conn.read(buffer.subarray(end));
-    if (n === null) return;
-    end += n;
-  }
 }
 
 // ---------------------------------------------------------------------------

@@ -31,6 +31,15 @@ export interface Hello {
   pid: number;
 }
 
+/** Most bytes of a hello (a key and a pid: well under 200); a hub refuses a larger first message. */
+export const HELLO_MAX_BYTES = 4096;
+
+/**
+ * Most socket connections a hub keeps open before they have said hello: a
+ * new one beyond this closes the oldest.
+ */
+export const MAX_UNAUTHENTICATED = 32;
+
 /** A client → hub operation. */
 export interface Request {
   /** Request id, unique per connection; 0 when no reply is wanted. */

@@ -1,0 +1,227 @@
+/**
+ * The hub against hostile clients, descriptor exhaustion, crashes and big
+ * items: what it refuses, what it survives, and what crosses intact.
+ */
+import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { HELLO_MAX_BYTES, MAX_UNAUTHENTICATED } from "../_internal/protocol.ts";
+import { eventually, tempDir } from "./_helpers.ts";
+
+const OWNER = new URL("./fixtures/hub_robustness_owner.ts", import.meta.url).pathname;
+
+/** One frame of JSON, as a hub client writes it. */
+function frame(value: unknown): Uint8Array {
+  const body = new TextEncoder().encode(JSON.stringify(value));
+  const out = new Uint8Array(4 + body.length);
+  new DataView(out.buffer).setUint32(0, body.length);
+  out.set(body, 4);
+  return out;
+}
+
+/** The owner program of `fixtures/hub_robustness_owner.ts`, driven line by line. */
+class Owner implements AsyncDisposable {
+  readonly info: { pid: number; path: string; key: string };
+  stderr = "";
+  #child: Deno.ChildProcess;
+  #tmp: AsyncDisposable;
+  #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  #lines: AsyncIterator<string>;
+  #stderrDone: Promise<void>;
+
+  private constructor(
+    child: Deno.ChildProcess,
+    tmp: AsyncDisposable,
+    lines: AsyncIterator<string>,
+    info: Owner["info"],
+  ) {
+    this.#child = child;
+    this.#tmp = tmp;
+    this.#lines = lines;
+    this.info = info;
+    this.#stdin = child.stdin.getWriter();
+    this.#stderrDone = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of child.stderr) {
+        this.stderr += decoder.decode(chunk, { stream: true });
+      }
+    })();
+  }
+
+  /** Starts the owner, under `ulimit -n <nofile>` if given, and waits for its `ready` line. */
+  static async start(nofile?: number): Promise<Owner> {
+    const tmp = await tempDir();
+    const deno = [Deno.execPath(), "run", "-A", OWNER];
+    const [cmd, ...args] = nofile === undefined
+      ? deno
+      : ["sh", "-c", `ulimit -n ${nofile} && exec "$@"`, "sh", ...deno];
+    const child = new Deno.Command(cmd, {
+      args,
+      env: { NO_COLOR: "1", TMPDIR: tmp.path },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const lines = readLines(child.stdout);
+    const first = await lines.next();
+    if (first.done || !first.value.startsWith("ready ")) {
+      child.kill("SIGKILL");
+      await child.status;
+      await tmp[Symbol.asyncDispose]();
+      throw new Error(`The owner did not start: ${first.value}`);
+    }
+    return new Owner(child, tmp, lines, JSON.parse(first.value.slice(6)));
+  }
+
+  /** Sends a command and returns the owner's answer. */
+  async ask(command: string): Promise<string> {
+    await this.#stdin.write(new TextEncoder().encode(command + "\n"));
+    const answer = await this.#lines.next();
+    if (answer.done) {
+      throw new Error(`The owner ended while answering "${command}":\n${this.stderr}`);
+    }
+    return answer.value;
+  }
+
+  /** The owner's resident memory, in bytes. */
+  rss(): number {
+    const status = Deno.readTextFileSync(`/proc/${this.info.pid}/status`);
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#stdin.close().catch(() => {});
+    while (!(await this.#lines.next()).done); // The rest of stdout, to its end.
+    const status = await this.#child.status;
+    await this.#stderrDone;
+    await this.#tmp[Symbol.asyncDispose]();
+    equal(status.code, 0, `the owner failed:\n${this.stderr}`);
+  }
+}
+
+async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of stream) {
+    text += decoder.decode(chunk, { stream: true });
+    for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n")) {
+      yield text.slice(0, at);
+      text = text.slice(at + 1);
+    }
+  }
+}
+
+/** Reads until the peer closes (true), or gives up after a generous guard (false). */
+async function readsEnd(conn: Deno.Conn): Promise<boolean> {
+  const buf = new Uint8Array(4096);
+  const guard = setTimeout(() => conn.close(), 30_000);
+  try {
+    for (;;) if (await conn.read(buf) === null) return true;
+  } catch (error) {
+    // Reset by the hub is a close too; closed by the guard is not.
+    return !(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted);
+  } finally {
+    clearTimeout(guard);
+  }
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+Deno.test("The hub closes a client that announces a huge frame before its hello, and its memory stays flat", async () => {
+  await using owner = await Owner.start();
+  const before = owner.rss();
+  const header = new Uint8Array(4);
+  new DataView(header.buffer).setUint32(0, 64 * 1024 * 1024);
+  const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+  const results = await Promise.all(Array.from({ length: 16 }, async () => {
+    const conn = await Deno.connect({ transport: "unix", path: owner.info.path });
+    let written = 0;
+    try {
+      await conn.write(header);
+      // Send what the header announced, as a hostile peer would; the hub should stop us early.
+      while (written < 60 * chunk.length) written += await conn.write(chunk);
+    } catch {
+      // The hub closed the connection.
+    }
+    const ended = await readsEnd(conn);
+    closeQuietly(conn);
+    return { written, ended };
+  }));
+  for (const { written, ended } of results) {
+    ok(ended, "the hub closed the connection");
+    ok(
+      written < 60 * chunk.length,
+      `the hub closed it before it was sent in full (${written} bytes)`,
+    );
+  }
+  const grown = owner.rss() - before;
+  ok(grown < 200 * 1024 * 1024, `the owner grew by ${Math.round(grown / 2 ** 20)} MiB`);
+  equal(await owner.ask("child still served"), "got still served");
+});
+
+Deno.test("Past the cap of unauthenticated connections the hub closes the oldest, and a child still connects", async () => {
+  await using owner = await Owner.start();
+  const extra = 8;
+  const conns: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < MAX_UNAUTHENTICATED + extra; i++) {
+      conns.push(await Deno.connect({ transport: "unix", path: owner.info.path }));
+    }
+    // The oldest are closed at once (not after the hello timeout)...
+    for (const conn of conns.slice(0, extra)) ok(await readsEnd(conn), "an oldest one was closed");
+    // ...while every newer one can still authenticate and be served.
+    const answers = await Promise.all(
+      conns.slice(extra).map(async (conn) => {
+        await conn.write(frame({ o: "hello", key: owner.info.key, pid: 1 }));
+        await conn.write(frame([{ i: 7, o: "bye", d: 0 }]));
+        const buf = new Uint8Array(4096);
+        const n = await conn.read(buf);
+        return n === null ? null : JSON.parse(new TextDecoder().decode(buf.subarray(4, n)));
+      }),
+    );
+    deepStrictEqual(answers, answers.map(() => [{ i: 7, r: true }]));
+    // A flood of idle connections does not keep a real child out.
+    for (let i = 0; i < MAX_UNAUTHENTICATED + extra; i++) {
+      conns.push(await Deno.connect({ transport: "unix", path: owner.info.path }));
+    }
+    equal(await owner.ask("child through the flood"), "got through the flood");
+  } finally {
+    conns.forEach(closeQuietly);
+  }
+});
+
+Deno.test("A hello larger than the limit is refused", async () => {
+  await using owner = await Owner.start();
+  const conn = await Deno.connect({ transport: "unix", path: owner.info.path });
+  try {
+    await conn.write(
+      frame({ o: "hello", key: owner.info.key, pid: 1, pad: "x".repeat(HELLO_MAX_BYTES) }),
+    );
+    await conn.write(frame([{ i: 7, o: "bye", d: 0 }]));
+  } catch {
+    // Closed by the hub already.
+  }
+  ok(await readsEnd(conn), "the hub closed the connection without answering");
+  closeQuietly(conn);
+});
+
+Deno.test("The hub survives running out of descriptors: the waiting child connects once they are freed, and the next one too", async () => {
+  await using tmp = await tempDir();
+  const flag = `${tmp.path}/go`;
+  await using owner = await Owner.start(256);
+  equal(await owner.ask(`child-after ${flag} early bird`), "started");
+  match(await owner.ask("exhaust"), /^exhausted \d+$/);
+  await Deno.writeTextFile(flag, "");
+  // The child connects now: the hub's accept() fails, which it logs (once) and retries.
+  ok(
+    await eventually(() => owner.stderr.includes("cannot accept a connection"), 30_000),
+    `the hub logged the failed accept:\n${owner.stderr}`,
+  );
+  equal(await owner.ask("free"), "got early bird");
+  equal(await owner.ask("child late bird"), "got late bird");
+  equal(owner.stderr.split("cannot accept a connection").length - 1, 1, "logged once");
+});
