@@ -180,6 +180,16 @@ export class HubClient {
     return reply;
   }
 
+  /**
+   * Resolves once the hub has handled everything sent on this connection
+   * before this call (the puts of an unbounded queue included).
+   *
+   * @throws {Error} (as a rejection) If the hub cannot be reached.
+   */
+  async sync(): Promise<void> {
+    await this.call("sync", 0);
+  }
+
   /** Sends an operation whose reply is not wanted (it is still ordered with the others). */
   post(op: string, id: number, args: unknown[] = []): void {
     if (this.#closedError) throw this.#closedError;

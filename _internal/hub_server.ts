@@ -303,6 +303,11 @@ export class HubSession {
       this.#reply(i, { i, r: true });
       return;
     }
+    if (o === "sync") {
+      // Answered after everything sent before it on this connection was handled (see flush()).
+      this.#reply(i, { i, r: true });
+      return;
+    }
     if (o === "reaped") {
       // The owner saw child `a[0]` exit: answer once the hub has handled everything that child
       // sent and cleaned up after it, so a join() that returns sees its items redelivered.

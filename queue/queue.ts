@@ -57,7 +57,10 @@ interface QueueParams {
  *   queue is left unchanged. Shared primitives inside items arrive live.
  * - On an unbounded queue `put()` resolves as soon as the item is encoded and
  *   queued for sending, like Python's feeder thread; a process does not exit
- *   before its items have reached the queue.
+ *   before its items have reached the queue. If it is killed (SIGKILL), puts
+ *   that had not reached the queue yet are lost: `await q.flush()` makes
+ *   every earlier put durable. A bounded queue's `put()` resolves only once
+ *   the item is in the queue.
  * - `qsize()`, `empty()` and `full()` are synchronous snapshots, as in Python.
  * - Beyond Python: `close()` ends the queue for everyone: `put` then throws
  *   `QueueClosed`, `get` drains what is left and then rejects with
@@ -212,6 +215,36 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
       return;
     }
     await client.call("queue.put", id, [encoded], options);
+  }
+
+  /**
+   * Waits until every `put()` this thread made on this queue before the call
+   * has reached the queue, in the hub of the queue's creator: from then on a
+   * SIGKILL of this process cannot lose them. On an unbounded queue `put()`
+   * resolves once the item is on its way (like Python's feeder thread), so
+   * puts made just before a crash can be lost; a bounded queue's `put()`
+   * already resolves only once the hub has the item. Beyond Python (whose
+   * nearest is `close()` followed by `join_thread()`, which also ends
+   * putting).
+   *
+   * @returns Resolves when they are all in the queue.
+   * @throws {Error} If an earlier put failed to reach the queue (e.g. its
+   *   creator has exited, or the queue was closed by another process).
+   *
+   * @example Make a burst of puts durable
+   * ```ts
+   * import { Queue } from "./queue.ts";
+   *
+   * const q = new Queue<number>();
+   * for (let i = 0; i < 3; i++) await q.put(i);
+   * await q.flush(); // A crash from here on loses none of them.
+   * console.log(q.qsize()); // 3
+   * ```
+   */
+  async flush(): Promise<void> {
+    this.#throwPending();
+    await this.#b.client.sync();
+    this.#throwPending();
   }
 
   /**

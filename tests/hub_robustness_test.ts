@@ -2,9 +2,15 @@
  * The hub against hostile clients, descriptor exhaustion, crashes and big
  * items: what it refuses, what it survives, and what crosses intact.
  */
-import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { deepStrictEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { HELLO_MAX_BYTES, MAX_UNAUTHENTICATED } from "../_internal/protocol.ts";
+import { canMapShared } from "../_internal/runtime.ts";
+import { JoinableQueue, Process, Queue, QueueClosed } from "../mod.ts";
 import { eventually, tempDir } from "./_helpers.ts";
+import { ackThenDie, closeQueue, putFlushDie } from "./fixtures/hub_robustness_targets.ts";
+
+// libc is loaded once per process on first use (and never unloaded): here, not inside a test.
+canMapShared();
 
 const OWNER = new URL("./fixtures/hub_robustness_owner.ts", import.meta.url).pathname;
 
@@ -224,4 +230,64 @@ Deno.test("The hub survives running out of descriptors: the waiting child connec
   equal(await owner.ask("free"), "got early bird");
   equal(await owner.ask("child late bird"), "got late bird");
   equal(owner.stderr.split("cannot accept a connection").length - 1, 1, "logged once");
+});
+
+Deno.test("An item whose taskDone() has resolved is never redelivered after its consumer is SIGKILLed", async () => {
+  await using tmp = await tempDir();
+  const total = 200;
+  for (let round = 0; round < 10; round++) {
+    const q = new JoinableQueue<number>();
+    for (let i = 0; i < total; i++) await q.put(i);
+    const log = `${tmp.path}/acked-${round}`;
+    const count = 5 + round * 17;
+    {
+      await using p = new Process({ target: ackThenDie, args: [q, log, count] });
+      await p.start();
+      await p.join();
+      equal(p.exitCode, -9, `round ${round}: the consumer was killed`);
+    }
+    const acked = Deno.readTextFileSync(log).trim().split("\n").map(Number);
+    equal(acked.length, count);
+    // Everything else is back in the queue, and nothing acknowledged is.
+    const rest: number[] = [];
+    while (rest.length < total - count) {
+      rest.push(await q.get({ timeout: 30_000 }));
+      q.taskDone();
+    }
+    equal(q.qsize(), 0, `round ${round}: nothing more is left`);
+    deepStrictEqual(
+      rest.filter((item) => acked.includes(item)),
+      [],
+      `round ${round}: acknowledged items came back`,
+    );
+    deepStrictEqual([...acked, ...rest].sort((a, b) => a - b), [...Array(total).keys()]);
+    equal(await q.join({ timeout: 30_000 }), true);
+  }
+});
+
+Deno.test("Puts on an unbounded queue that flush() has confirmed survive their producer's SIGKILL", async () => {
+  const q = new Queue<number>();
+  const count = 5000;
+  {
+    await using p = new Process({ target: putFlushDie, args: [q, count] });
+    await p.start();
+    await p.join();
+    equal(p.exitCode, -9);
+  }
+  equal(q.qsize(), count);
+  const items: number[] = [];
+  for (let i = 0; i < count; i++) items.push(await q.get({ timeout: 0 }));
+  deepStrictEqual(items, [...Array(count).keys()]);
+});
+
+Deno.test("flush() rejects with the error of an earlier put that another process's close() refused", async () => {
+  const q = new Queue<number>();
+  {
+    await using p = new Process({ target: closeQueue, args: [q] });
+    await p.start();
+    await p.join();
+    equal(p.exitCode, 0);
+  }
+  await q.put(1); // Unbounded: on its way, refused by the hub.
+  await rejects(q.flush(), QueueClosed);
 });
