@@ -13,6 +13,14 @@
  * can still bound the size of a whole message (`maxMessage`), which is how
  * a hub keeps unauthenticated peers to a small hello.
  *
+ * A message is serialized in pieces, and a huge string (an item of hundreds
+ * of MiB) is quoted in slices ({@linkcode jsonPieces}): V8, as Deno ships it,
+ * aborts the whole process when `JSON.stringify` quotes one flat string of
+ * 2^28 characters, and no message text is ever joined on the writing side.
+ * The reader joins a message's text once, so a message is limited to
+ * {@linkcode MAX_MESSAGE_CHARS}: callers check that where the value is
+ * accepted (`put()`, `start()`), never later.
+ *
  * Every connection uses this one reader and writer: the hub's client and
  * server, the control pipe that carries a child's start message (its
  * arguments), and `net/`.
@@ -26,7 +34,7 @@ export const PART_BYTES = 8 * 1024 * 1024;
 export const MAX_PART = 64 * 1024 * 1024;
 /** Set in the length word of every frame of a message but its last. */
 const MORE = 0x8000_0000;
-/** Messages below this many characters of JSON are encoded into a reused buffer. */
+/** Messages up to this many characters of JSON are encoded into a reused buffer. */
 const SMALL_CHARS = 1024 * 1024;
 
 const encoder = new TextEncoder();
@@ -36,41 +44,130 @@ const decoder = new TextDecoder();
 let scratch = new Uint8Array(64 * 1024);
 
 /**
- * The frames of one message, the JSON array of `parts` (each already JSON),
- * ready to be written in order. A small message is one buffer (header and
- * body), written part by part into a reused buffer, which is faster than
- * joining the strings and encoding the result; a large one is encoded part by
- * part, never as one joined string, and cut into frames of
+ * The frames of one message whose JSON text is the concatenation of
+ * `pieces`, ready to be written in order. A small message is one buffer
+ * (header and body), written piece by piece into a reused buffer, which is
+ * faster than joining the strings and encoding the result; a large one is
+ * encoded piece by piece, never as one joined string, and cut into frames of
  * {@linkcode PART_BYTES}.
  */
-function encodeMessage(parts: readonly string[]): Uint8Array[] {
-  let chars = 2 + parts.length;
-  for (const part of parts) chars += part.length;
+function encodeMessage(pieces: readonly string[]): Uint8Array[] {
+  let chars = 0;
+  for (const piece of pieces) chars += piece.length;
   if (chars <= SMALL_CHARS) {
     const most = 4 + chars * 3;
     if (scratch.length < most) scratch = new Uint8Array(Math.max(most, scratch.length * 2));
     let at = 4;
-    scratch[at++] = 0x5b; // [
-    for (let k = 0; k < parts.length; k++) {
-      if (k > 0) scratch[at++] = 0x2c; // ,
-      at += encoder.encodeInto(parts[k], scratch.subarray(at)).written;
-    }
-    scratch[at++] = 0x5d; // ]
+    for (const piece of pieces) at += encoder.encodeInto(piece, scratch.subarray(at)).written;
     new DataView(scratch.buffer).setUint32(0, at - 4);
     return [scratch.slice(0, at)];
   }
-  const pieces: Uint8Array[] = [OPEN];
-  parts.forEach((part, k) => {
-    if (k > 0) pieces.push(COMMA);
-    pieces.push(encoder.encode(part));
-  });
-  pieces.push(CLOSE);
-  return toFrames(pieces);
+  return toFrames(pieces.map((piece) => encoder.encode(piece)));
 }
 
-const OPEN = new Uint8Array([0x5b]);
-const COMMA = new Uint8Array([0x2c]);
-const CLOSE = new Uint8Array([0x5d]);
+/** Strings at least this long are quoted in slices of this length (see the module doc). */
+const HUGE_STRING = 1 << 24;
+
+/**
+ * Longest message text a reader can join: V8's longest string, less a
+ * margin for what travels with the largest value in one message.
+ */
+export const MAX_MESSAGE_CHARS = 2 ** 29 - 24 - 8 * 1024 * 1024;
+
+/** Messages that may hold a huge string (see {@linkcode markHeavy}). */
+const heavy = new WeakSet<object>();
+/** Values serialized ahead by {@linkcode jsonPieces} (`cache`), spliced in when written. */
+const serialized = new WeakMap<object, string[]>();
+
+/**
+ * Marks a message that may hold a huge string, so the writer serializes it
+ * with {@linkcode jsonPieces} instead of one `JSON.stringify` (which costs a
+ * walk of the message: only messages that carry large values are marked).
+ */
+export function markHeavy(message: object): void {
+  heavy.add(message);
+}
+
+/** Stands for a huge string or a serialized value while the rest of a message is stringified. */
+const PLACEHOLDER = `\u0000multiproc:${crypto.randomUUID()}`;
+const QUOTED_PLACEHOLDER = JSON.stringify(PLACEHOLDER);
+
+/**
+ * A value's JSON text as pieces to be written one after the other: huge
+ * strings are quoted in slices (a surrogate pair cut between two slices
+ * becomes two escapes, which the reader's `JSON.parse` joins again), and
+ * values serialized before (with `cache`) are spliced in.
+ *
+ * @param value A JSON-able value.
+ * @param cache Keep the pieces of `value` (an object) for when a message
+ *   carrying it is written.
+ * @returns The pieces, and their total length in characters.
+ */
+export function jsonPieces(value: unknown, cache = false): { pieces: string[]; chars: number } {
+  const spliced: (string | string[])[] = [];
+  const json = JSON.stringify(value, function (this: unknown, _key, v: unknown) {
+    if (typeof v === "string") {
+      if (v.length < HUGE_STRING) return v;
+      spliced.push(v);
+      return PLACEHOLDER;
+    }
+    if (typeof v === "object" && v !== null && v !== value) {
+      const pieces = serialized.get(v);
+      if (pieces) {
+        spliced.push(pieces);
+        return PLACEHOLDER;
+      }
+    }
+    return v;
+  });
+  let pieces: string[];
+  if (spliced.length === 0) pieces = [json];
+  else {
+    pieces = [];
+    json.split(QUOTED_PLACEHOLDER).forEach((text, k) => {
+      if (k > 0) {
+        const what = spliced[k - 1];
+        if (typeof what === "string") quoteInSlices(what, pieces);
+        else pieces.push(...what);
+      }
+      if (text.length > 0) pieces.push(text);
+    });
+  }
+  let chars = 0;
+  for (const piece of pieces) chars += piece.length;
+  if (cache && typeof value === "object" && value !== null) serialized.set(value, pieces);
+  return { pieces, chars };
+}
+
+/** Characters that JSON.stringify escapes (and surrogates, which it escapes when lone). */
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** Whether `JSON.stringify(text)` may be more than `text` in quotes. */
+export function needsEscaping(text: string): boolean {
+  return ESCAPED.test(text);
+}
+
+/**
+ * Appends the JSON string literal of `text`: the text itself in quotes if
+ * nothing in it needs escaping (slices of a string are not copies), else
+ * quoted slice by slice.
+ */
+function quoteInSlices(text: string, out: string[]): void {
+  if (!needsEscaping(text)) {
+    out.push('"');
+    for (let at = 0; at < text.length; at += HUGE_STRING) {
+      out.push(text.slice(at, at + HUGE_STRING));
+    }
+    out.push('"');
+    return;
+  }
+  for (let at = 0; at < text.length; at += HUGE_STRING) {
+    const quoted = JSON.stringify(text.slice(at, at + HUGE_STRING));
+    const first = at === 0;
+    const last = at + HUGE_STRING >= text.length;
+    out.push(quoted.slice(first ? 0 : 1, last ? quoted.length : quoted.length - 1));
+  }
+}
 
 /** Cuts a message body, given as consecutive pieces, into frames (headers and slices, in order). */
 function toFrames(pieces: readonly Uint8Array[]): Uint8Array[] {
@@ -112,18 +209,20 @@ function toFrames(pieces: readonly Uint8Array[]): Uint8Array[] {
 }
 
 /**
- * Encodes a JSON-able value as one message: one buffer holding its frame, or
- * its frames one after the other if it is larger than {@linkcode PART_BYTES}.
+ * Encodes a JSON-able value as one message: its frames, to be written in
+ * order (one buffer unless it is larger than {@linkcode PART_BYTES}).
+ */
+export function encodeFrames(value: unknown): Uint8Array[] {
+  return encodeMessage(jsonPieces(value).pieces);
+}
+
+/**
+ * Encodes a JSON-able value as one message in one buffer: its frame, or its
+ * frames one after the other if it is larger than {@linkcode PART_BYTES}.
  */
 export function encodeFrame(value: unknown): Uint8Array {
-  const body = encoder.encode(JSON.stringify(value));
-  if (body.length <= PART_BYTES) {
-    const frame = new Uint8Array(4 + body.length);
-    new DataView(frame.buffer).setUint32(0, body.length);
-    frame.set(body, 4);
-    return frame;
-  }
-  const frames = toFrames([body]);
+  const frames = encodeFrames(value);
+  if (frames.length === 1) return frames[0];
   let total = 0;
   for (const chunk of frames) total += chunk.length;
   const out = new Uint8Array(total);
@@ -349,19 +448,38 @@ export class BatchWriter<T> {
    */
   #nextMessage(): Uint8Array[] {
     const pending = this.#pending;
-    const parts: string[] = [];
+    const pieces: string[] = ["["];
     let size = 2;
     let take = 0;
     while (take < pending.length && take < FRAME_MESSAGES) {
-      const json = JSON.stringify(pending[take]);
-      if (take > 0 && size + json.length > FRAME_BYTES) break;
-      parts.push(json);
-      size += json.length + 1;
+      const message = pending[take];
+      let json: string[];
+      let chars: number;
+      if (this.#carried?.message === message) {
+        ({ pieces: json, chars } = this.#carried);
+        this.#carried = undefined;
+      } else if (typeof message === "object" && message !== null && heavy.has(message)) {
+        ({ pieces: json, chars } = jsonPieces(message));
+      } else {
+        json = [JSON.stringify(message)];
+        chars = json[0].length;
+      }
+      if (take > 0 && size + chars > FRAME_BYTES) {
+        // Kept for the next frame: a large message is serialized once.
+        this.#carried = { message, pieces: json, chars };
+        break;
+      }
+      if (take > 0) pieces.push(",");
+      for (const piece of json) pieces.push(piece);
+      size += chars + 1;
       take++;
     }
+    pieces.push("]");
     this.#pending = take === pending.length ? [] : pending.slice(take);
-    return encodeMessage(parts);
+    return encodeMessage(pieces);
   }
+
+  #carried: { message: T; pieces: string[]; chars: number } | undefined;
 
   async #loop(): Promise<void> {
     this.#writing = true;

@@ -13,8 +13,15 @@
  */
 
 import { errorByName } from "./errors.ts";
-import { BatchWriter, encodeFrame, readFrames } from "./framing.ts";
-import { type HubRef, type Reply, type Request, weighItem } from "./protocol.ts";
+import { BatchWriter, encodeFrame, markHeavy, readFrames } from "./framing.ts";
+import {
+  BIG_ITEM,
+  type HubRef,
+  isLargeItem,
+  type Reply,
+  type Request,
+  weighItem,
+} from "./protocol.ts";
 import {
   checkSocketPermission,
   connectUnix,
@@ -162,6 +169,7 @@ export class HubClient {
     ) {
       (last.request.a![0] as unknown[]).push(item);
       const bytes = weighItem(item);
+      if (bytes >= BIG_ITEM) markHeavy(last.request);
       this.#outboxGrowth++;
       this.#outboxBytes += bytes;
       last.bytes += bytes;
@@ -176,6 +184,7 @@ export class HubClient {
     const reply = this.call(op, id, [items]);
     if (this.#seq !== seq) this.#pending.get(this.#seq)!.batch = items;
     const request = this.#outbox.at(-1);
+    if (request && bytes >= BIG_ITEM) markHeavy(request);
     this.#lastBatch = request ? { request, reply, bytes } : undefined;
     return reply;
   }
@@ -233,6 +242,11 @@ export class HubClient {
   }
 
   #send(id: number, request: Request): void {
+    // Operations that carry items: one large item makes the request heavy (see markHeavy).
+    if (request.o === "queue.put" && isLargeItem(request.a?.[0])) markHeavy(request);
+    if (request.o === "queue.unget" && (request.a?.[0] as unknown[]).some(isLargeItem)) {
+      markHeavy(request);
+    }
     if (id !== 0 && !this.#attached.has(id)) {
       this.#attached.add(id);
       const params = this.#attachParams.get(id);

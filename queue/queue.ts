@@ -15,6 +15,8 @@ import {
   toHandle,
 } from "../_internal/codec.ts";
 import { QueueClosed } from "../_internal/errors.ts";
+import { jsonPieces, MAX_MESSAGE_CHARS } from "../_internal/framing.ts";
+import { excessChars, isLargeItem } from "../_internal/protocol.ts";
 import {
   bindHubObject,
   checkTimeout,
@@ -25,6 +27,24 @@ import {
 } from "../_internal/shared.ts";
 
 export { Empty, Full, QueueClosed } from "../_internal/errors.ts";
+
+/**
+ * Refuses an item too large to cross (its encoding must fit in one string
+ * where it is read), here rather than after `put()` resolved. A large item
+ * is serialized now if that is the only way to know, and the result is kept
+ * for when it is sent.
+ */
+function checkSize(encoded: Encoded): void {
+  if (!isLargeItem(encoded)) return;
+  const serialize = (value: unknown) => jsonPieces(value, true).chars;
+  const chars = excessChars(encoded, MAX_MESSAGE_CHARS, serialize);
+  if (chars !== undefined) {
+    throw new RangeError(
+      `Cannot put on the queue as item is too large: its encoding has ${chars} characters, ` +
+        `more than the ${MAX_MESSAGE_CHARS} a message can carry (send it in parts, or through a file)`,
+    );
+  }
+}
 
 /** Options of a blocking queue operation. */
 export interface QueueOptions {
@@ -190,6 +210,9 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * @param item Any structured-cloneable value.
    * @param options `timeout` (ms) and `signal`.
    * @throws {TypeError} If the item cannot be cloned (the queue is unchanged).
+   * @throws {RangeError} If the item is too large to cross (its encoding
+   *   would be a string longer than JavaScript allows, about 512 Mi
+   *   characters; binary data takes 4/3 of its size).
    * @throws {Full} If the timeout expires while the queue is full.
    * @throws {QueueClosed} If the queue was closed.
    */
@@ -200,6 +223,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
     // next call on this object throws (a status read per put would halve the throughput).
     if (this.#closedHere) throw new QueueClosed("Cannot put on the queue as it is closed");
     const encoded = encode(item, { context: "Cannot put on the queue as", root: "item" });
+    checkSize(encoded);
     const { client, id } = this.#b;
     if (this.#maxsize === 0 && options.signal === undefined) {
       // Unbounded: like Python's feeder thread, return once the item is on its way. Puts

@@ -2,12 +2,19 @@
  * The hub against hostile clients, descriptor exhaustion, crashes and big
  * items: what it refuses, what it survives, and what crosses intact.
  */
-import { deepStrictEqual, equal, match, ok, rejects } from "node:assert/strict";
+import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
 import { HELLO_MAX_BYTES, MAX_UNAUTHENTICATED } from "../_internal/protocol.ts";
 import { canMapShared } from "../_internal/runtime.ts";
 import { JoinableQueue, Process, Queue, QueueClosed } from "../mod.ts";
 import { eventually, tempDir } from "./_helpers.ts";
-import { ackThenDie, closeQueue, putFlushDie } from "./fixtures/hub_robustness_targets.ts";
+import {
+  ackThenDie,
+  closeQueue,
+  echoBig,
+  putFlushDie,
+  summarize,
+  summarizeArg,
+} from "./fixtures/hub_robustness_targets.ts";
 
 // libc is loaded once per process on first use (and never unloaded): here, not inside a test.
 canMapShared();
@@ -290,4 +297,68 @@ Deno.test("flush() rejects with the error of an earlier put that another process
   }
   await q.put(1); // Unbounded: on its way, refused by the hub.
   await rejects(q.flush(), QueueClosed);
+});
+
+/** 256 MiB of varied ASCII text ending in a three-byte character (cut by frame boundaries). */
+function bigString(): string {
+  const block = Array.from({ length: 1 << 20 }, (_, i) => String.fromCharCode(33 + (i * 7) % 90))
+    .join("");
+  return block.repeat(255) + block.slice(0, -1) + "€";
+}
+
+/** 256 MiB of varied bytes. */
+function bigBytes(): Uint8Array {
+  const block = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 31 + (i >> 8)) & 255);
+  const out = new Uint8Array(256 << 20);
+  for (let at = 0; at < out.length; at += block.length) out.set(block, at);
+  out[out.length - 1] = 0xfe;
+  return out;
+}
+
+// One test, so that only one payload of this size is in memory at a time.
+Deno.test("Items and arguments of 256 MiB cross intact both ways, and the small item after them too", async () => {
+  for (const make of [bigString, bigBytes]) {
+    let big: string | Uint8Array | undefined = make();
+    const expected = summarize(big);
+    equal(expected.length, 256 * 2 ** 20);
+    const from = new JoinableQueue<unknown>();
+    const to = new Queue<unknown>();
+    {
+      // Parent to child on a JoinableQueue, child to parent on a Queue.
+      await using p = new Process({ target: echoBig, args: [from, to] });
+      await p.start();
+      await from.put(big);
+      big = undefined;
+      let back: string | Uint8Array | undefined = await to.get({ timeout: 600_000 }) as string;
+      deepStrictEqual(summarize(back), expected);
+      back = undefined;
+      equal(await to.get({ timeout: 60_000 }), "small after");
+      equal(await from.join({ timeout: 60_000 }), true);
+      await p.join();
+      equal(p.exitCode, 0, String(p.error));
+    }
+    if (make === bigBytes) {
+      // A Process argument (binary: the larger encoding).
+      await using p = new Process({ target: summarizeArg, args: [to, make()] });
+      await p.start();
+      deepStrictEqual(await to.get({ timeout: 600_000 }), expected);
+      await p.join();
+      equal(p.exitCode, 0, String(p.error));
+    }
+  }
+  // Too large to be read back as one string (every character escaped doubles it): refused by
+  // the call, not lost after it.
+  const tooLarge = "\n".repeat(270 * 2 ** 20);
+  const q = new Queue<string>();
+  await rejects(q.put(tooLarge), (error: Error) => {
+    ok(error instanceof RangeError);
+    match(
+      error.message,
+      /^Cannot put on the queue as item is too large: its encoding has \d+ characters/,
+    );
+    return true;
+  });
+  equal(q.qsize(), 0);
+  const p = new Process({ target: summarizeArg, args: [q, tooLarge] });
+  throws(() => p.start(), /^Cannot start process "[^"]+" as its arguments are too large/);
 });
