@@ -270,7 +270,7 @@ class Assembler {
   #limits: ReadLimits;
   #texts: string[] = [];
   #bytes = 0;
-  #stream: TextDecoder | undefined;
+  #stream: InstanceType<typeof TextDecoder> | undefined;
 
   constructor(limits: ReadLimits) {
     this.#limits = limits;
