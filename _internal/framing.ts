@@ -140,6 +140,7 @@ export function jsonPieces(value: unknown, cache = false): { pieces: string[]; c
 }
 
 /** Characters that JSON.stringify escapes (and surrogates, which it escapes when lone). */
+// deno-lint-ignore no-control-regex -- control characters are exactly what JSON escapes
 const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** Whether `JSON.stringify(text)` may be more than `text` in quotes. */

@@ -4,6 +4,7 @@
  */
 import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
 import { HELLO_MAX_BYTES, MAX_UNAUTHENTICATED } from "../_internal/protocol.ts";
+import { encodeFrame } from "../_internal/framing.ts";
 import { canMapShared } from "../_internal/runtime.ts";
 import { JoinableQueue, Process, Queue, QueueClosed } from "../mod.ts";
 import { eventually, tempDir } from "./_helpers.ts";
@@ -20,15 +21,6 @@ import {
 canMapShared();
 
 const OWNER = new URL("./fixtures/hub_robustness_owner.ts", import.meta.url).pathname;
-
-/** One frame of JSON, as a hub client writes it. */
-function frame(value: unknown): Uint8Array {
-  const body = new TextEncoder().encode(JSON.stringify(value));
-  const out = new Uint8Array(4 + body.length);
-  new DataView(out.buffer).setUint32(0, body.length);
-  out.set(body, 4);
-  return out;
-}
 
 /** The owner program of `fixtures/hub_robustness_owner.ts`, driven line by line. */
 class Owner implements AsyncDisposable {
@@ -189,8 +181,8 @@ Deno.test("Past the cap of unauthenticated connections the hub closes the oldest
     // ...while every newer one can still authenticate and be served.
     const answers = await Promise.all(
       conns.slice(extra).map(async (conn) => {
-        await conn.write(frame({ o: "hello", key: owner.info.key, pid: 1 }));
-        await conn.write(frame([{ i: 7, o: "bye", d: 0 }]));
+        await conn.write(encodeFrame({ o: "hello", key: owner.info.key, pid: 1 }));
+        await conn.write(encodeFrame([{ i: 7, o: "bye", d: 0 }]));
         const buf = new Uint8Array(4096);
         const n = await conn.read(buf);
         return n === null ? null : JSON.parse(new TextDecoder().decode(buf.subarray(4, n)));
@@ -212,9 +204,9 @@ Deno.test("A hello larger than the limit is refused", async () => {
   const conn = await Deno.connect({ transport: "unix", path: owner.info.path });
   try {
     await conn.write(
-      frame({ o: "hello", key: owner.info.key, pid: 1, pad: "x".repeat(HELLO_MAX_BYTES) }),
+      encodeFrame({ o: "hello", key: owner.info.key, pid: 1, pad: "x".repeat(HELLO_MAX_BYTES) }),
     );
-    await conn.write(frame([{ i: 7, o: "bye", d: 0 }]));
+    await conn.write(encodeFrame([{ i: 7, o: "bye", d: 0 }]));
   } catch {
     // Closed by the hub already.
   }
