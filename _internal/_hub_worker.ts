@@ -78,6 +78,7 @@ async function serve(conn: StreamConn): Promise<void> {
         unauthenticated.delete(conn);
         const pid = Number.isSafeInteger(m.pid) ? m.pid as number : undefined;
         session = hub.session((replies) => writer.send(replies), pid);
+        writer.send([{ i: 0, p: "welcome", d: 0 }]);
         return;
       }
       if (!isRequestBatch(value)) throw new Error("Malformed request batch");

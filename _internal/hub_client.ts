@@ -409,37 +409,85 @@ export class HubClient {
   }
 }
 
-/** Connects to a hub's socket, retrying while it is not listening yet. */
-async function connectSocket(
-  ref: HubRef,
-  onReplies: (replies: Reply[]) => void,
-  onClose: (error: Error) => void,
-): Promise<Transport> {
-  const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+/** Connects to a Unix socket, retrying while nothing listens there yet (until `deadline`). */
+async function connectPatiently(path: string, deadline: number): Promise<StreamConn> {
   let delay = 2;
-  let conn: StreamConn;
   for (;;) {
     try {
-      conn = await connectUnix(ref.path);
-      break;
+      return await connectUnix(path);
     } catch (error) {
       if (!isNotListening(error) || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(delay * 2, 100);
     }
   }
-  const writer = new BatchWriter<Request>((bytes) => conn.write(bytes), () => conn.close());
-  // The hello goes alone, first, as its own frame.
-  await conn.write(encodeFrame({ o: "hello", key: ref.key, pid: currentPid() }));
-  readFrames(conn, (value) => onReplies(value as Reply[])).then(
-    () => onClose(new Error("The hub closed the connection")),
-    (error) => onClose(error),
-  );
+}
+
+/**
+ * Connects to a hub's socket, retrying while it is not listening yet.
+ *
+ * Requests go out at once, behind the hello, but they are kept until the
+ * hub's `welcome` says it admitted this connection: a hub may close a
+ * connection before reading its hello (out of descriptors, Node's answer to
+ * EMFILE; or a flood of unauthenticated connections), and then it has
+ * handled none of them, so they are sent again on a new connection. Once
+ * welcomed, a closed connection is the hub gone.
+ */
+async function connectSocket(
+  ref: HubRef,
+  onReplies: (replies: Reply[]) => void,
+  onClose: (error: Error) => void,
+): Promise<Transport> {
+  const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+  let unwelcomed: Request[] | undefined = [];
+  let referenced = true;
+  let conn!: StreamConn;
+  let writer!: BatchWriter<Request>;
+  const open = async (): Promise<void> => {
+    const current = await connectPatiently(ref.path, deadline);
+    if (!referenced) current.unref();
+    conn = current;
+    writer = new BatchWriter<Request>((bytes) => current.write(bytes), () => current.close());
+    const ended = (error: Error) => {
+      current.close();
+      if (conn !== current) return;
+      if (unwelcomed !== undefined && Date.now() < deadline) open().catch(onClose);
+      else onClose(error);
+    };
+    try {
+      // The hello goes alone, first, as its own frame.
+      await current.write(encodeFrame({ o: "hello", key: ref.key, pid: currentPid() }));
+    } catch (error) {
+      ended(error as Error);
+      return;
+    }
+    if (unwelcomed !== undefined && unwelcomed.length > 0) writer.send(unwelcomed);
+    readFrames(current, (value) => {
+      const replies = value as Reply[];
+      if (unwelcomed !== undefined && replies.some((r) => "p" in r && r.p === "welcome")) {
+        unwelcomed = undefined;
+      }
+      onReplies(replies);
+    }).then(
+      () => ended(new Error("The hub closed the connection")),
+      (error) => ended(error),
+    );
+  };
+  await open();
   return {
-    send: (messages) => writer.send(messages),
+    send(messages) {
+      if (unwelcomed !== undefined) unwelcomed.push(...messages);
+      writer.send(messages);
+    },
     flushed: () => writer.flushed(),
-    ref: () => conn.ref(),
-    unref: () => conn.unref(),
+    ref() {
+      referenced = true;
+      conn.ref();
+    },
+    unref() {
+      referenced = false;
+      conn.unref();
+    },
   };
 }
 

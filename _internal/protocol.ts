@@ -59,12 +59,14 @@ export interface Request {
 /**
  * A hub → client message: a result or an error matched by request id, or
  * (with `i` 0) a push about object `d`, such as `revoke` (give back prefetched
- * queue items because another consumer is waiting).
+ * queue items because another consumer is waiting), or `welcome`, the first
+ * message on a socket connection once its hello was accepted.
  */
 export type Reply =
   | { i: number; r?: unknown }
   | { i: number; e: WireError }
-  | { i: 0; p: "revoke"; d: number };
+  | { i: 0; p: "revoke"; d: number }
+  | { i: 0; p: "welcome"; d: 0 };
 
 /** An error as it crosses the wire: rebuilt on the client by name (Empty, Full…). */
 export interface WireError {
