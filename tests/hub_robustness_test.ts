@@ -7,7 +7,7 @@ import { HELLO_MAX_BYTES, MAX_UNAUTHENTICATED } from "../_internal/protocol.ts";
 import { encodeFrame, readFrames } from "../_internal/framing.ts";
 import { canMapShared } from "../_internal/runtime.ts";
 import { JoinableQueue, Process, Queue, QueueClosed } from "../mod.ts";
-import { eventually, tempDir } from "./_helpers.ts";
+import { eventually, pidAlive, tempDir } from "./_helpers.ts";
 import {
   ackThenDie,
   closeQueue,
@@ -21,6 +21,7 @@ import {
 canMapShared();
 
 const OWNER = new URL("./fixtures/hub_robustness_owner.ts", import.meta.url).pathname;
+const ORPHAN_OWNER = new URL("./fixtures/hub_robustness_orphan.ts", import.meta.url).pathname;
 
 /** The owner program of `fixtures/hub_robustness_owner.ts`, driven line by line. */
 class Owner implements AsyncDisposable {
@@ -368,4 +369,33 @@ Deno.test("Items and arguments of 256 MiB cross intact both ways, and the small 
     match(error.message, /^Cannot start process "[^"]+" as its arguments are too large: /);
     return true;
   });
+});
+
+Deno.test("A taskDone() whose Promise is ignored does not end the process when the hub is gone", async () => {
+  await using tmp = await tempDir();
+  const result = `${tmp.path}/result`;
+  const owner = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ORPHAN_OWNER, result],
+    env: { NO_COLOR: "1", TMPDIR: tmp.path },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = readLines(owner.stdout);
+  const childPid = Number((await lines.next()).value);
+  ok(childPid > 0);
+  const text = () => {
+    try {
+      return Deno.readTextFileSync(result);
+    } catch {
+      return "";
+    }
+  };
+  ok(await eventually(() => text().includes("got"), 30_000), "the child took the item");
+  owner.kill("SIGKILL");
+  await owner.status;
+  await owner.stdin.close();
+  while (!(await lines.next()).done); // The rest of stdout, to its end.
+  ok(await eventually(() => !pidAlive(childPid), 30_000), "the orphaned child finished");
+  equal(text(), "got\nsurvived\n");
 });
