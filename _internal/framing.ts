@@ -490,6 +490,7 @@ export class BatchWriter<T> {
       }
     } catch (error) {
       this.#pending = [];
+      this.#carried = undefined;
       this.#onError(error);
     } finally {
       this.#writing = false;
