@@ -778,7 +778,12 @@ class AcceptQueue {
       if (waiter) waiter.resolve(socket);
       else this.#ready.push(socket);
     });
-    server.on("error", (error) => this.fail(error));
+    server.on("error", (error) => {
+      // While listening, an error is one failed accept (EMFILE…): libuv keeps listening, so it
+      // is reported to one accept() call and the next ones go on. Otherwise listening failed.
+      if (server.listening) this.#waiters.shift()?.reject(error);
+      else this.fail(error);
+    });
     server.on("close", () => this.fail(closedError("accept")));
   }
 

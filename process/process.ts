@@ -14,7 +14,8 @@ import {
   removeChild,
   tryRuntimeDir,
 } from "../_internal/context.ts";
-import { encodeFrame } from "../_internal/framing.ts";
+import { encodeFrames, jsonPieces, MAX_MESSAGE_CHARS } from "../_internal/framing.ts";
+import { excessChars } from "../_internal/protocol.ts";
 import { childExited } from "../_internal/hub_client.ts";
 import { checkTimeout, waitAtMost } from "../_internal/wait.ts";
 import {
@@ -379,6 +380,10 @@ export class Process {
    *   guard, which would start a child from every child).
    * @throws {TypeError} If an argument (or a field of a subclass) cannot
    *   cross to another process; the message names it, e.g. `args[0]`.
+   * @throws {RangeError} If the arguments are too large to cross (their
+   *   encoding would be a string longer than JavaScript allows, about 512 Mi
+   *   characters; binary data takes 4/3 of its size). Any smaller size
+   *   crosses.
    */
   start(): void {
     if (this.#role !== "child") {
@@ -411,6 +416,20 @@ export class Process {
       this.#caller,
       "process",
     );
+    // Arguments of any size cross (in parts), up to what the child can hold as one string; the
+    // check serializes them now only when it must, and that work is kept for sending them.
+    const chars = excessChars(
+      payload,
+      MAX_MESSAGE_CHARS,
+      (value) => jsonPieces(value, true).chars,
+    );
+    if (chars !== undefined) {
+      throw new RangeError(
+        `Cannot start process "${this.#name}" as its arguments are too large: their encoding has ` +
+          `${chars} characters, more than the ${MAX_MESSAGE_CHARS} a message can carry ` +
+          `(pass the data through a file or a queue in parts)`,
+      );
+    }
     const main = mainModuleUrl();
     const importUrls = [this.#caller, main, ...remoteModulesSeen()];
     for (const ref of [cls, fn]) if (ref && !(ref instanceof Promise)) importUrls.push(ref.module);
@@ -441,7 +460,10 @@ export class Process {
       parentName: currentName(),
       parentDir: dir,
     };
-    const send = (message: StartMessage) => handle.write(encodeFrame(message));
+    const send = (message: StartMessage) => {
+      // In order: each write is queued behind the previous one.
+      for (const frame of encodeFrames(message)) handle.write(frame);
+    };
     if (!(cls instanceof Promise) && !(fn instanceof Promise)) {
       send({ version: START_VERSION, identity, cls, fn, payload });
     } else {
