@@ -15,6 +15,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/codec.ts",
   "_internal/context.ts",
   "_internal/errors.ts",
+  "_internal/exec_argv.ts",
   "_internal/framing.ts",
   "_internal/futex_wait.ts",
   "_internal/hub_client.ts",

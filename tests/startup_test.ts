@@ -105,10 +105,16 @@ async function libraryFilesOnDisk(): Promise<string[]> {
 
 Deno.test("LIBRARY_MODULES lists exactly the library's modules", async () => {
   const { LIBRARY_MODULES } = await import("../_internal/library_modules.ts");
+  const listed = [...LIBRARY_MODULES].sort();
+  const onDisk = await libraryFilesOnDisk();
+  const missing = onDisk.filter((f) => !LIBRARY_MODULES.has(f));
+  const extra = listed.filter((f) => !onDisk.includes(f));
   deepEqual(
-    [...LIBRARY_MODULES].sort(),
-    await libraryFilesOnDisk(),
-    "update _internal/library_modules.ts to list every module of the library",
+    listed,
+    onDisk,
+    `update _internal/library_modules.ts: add ${JSON.stringify(missing)}, remove ${
+      JSON.stringify(extra)
+    }`,
   );
 });
 
