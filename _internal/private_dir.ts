@@ -1,0 +1,155 @@
+/**
+ * The private folder's lifetime: its name says who owns it, it is removed
+ * on every exit the runtime lets us see, and the next program that creates
+ * one sweeps away the folders of owners that are gone.
+ *
+ * A folder is named `multiproc-<pid>-<start>-<random>` (in the temporary
+ * folder) or `multiproc-<pid>-<start>` (inside the parent's folder), where
+ * `<start>` is the owner's start time in clock ticks after boot (field 22
+ * of `/proc/<pid>/stat`), or `x` where that cannot be read. A pid alone is
+ * not enough: after the owner dies its pid may be given to another process;
+ * pid and start time together name one process for the life of the machine.
+ *
+ * @module
+ */
+
+import {
+  currentPid,
+  currentUid,
+  listSubdirs,
+  makePrivateDir,
+  makePrivateSubdir,
+  onFatalError,
+  onRuntimeExit,
+  readProcStat,
+  removeTree,
+  removeTreeOnSignal,
+} from "./runtime.ts";
+
+/** Our naming scheme; anything else in the temporary folder is never touched. */
+const NAME = /^multiproc-(\d+)-(\d+|x)(?:-[0-9A-Za-z]+)?$/;
+
+/** How deep the sweep looks for live children's folders inside a dead owner's. */
+const MAX_NESTING = 8;
+
+/** The state and start time of process `pid`: `null` if there is none, `undefined` if unknown. */
+function processStat(pid: number): { state: string; start: string } | null | undefined {
+  const text = readProcStat(pid);
+  if (typeof text !== "string") return text;
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const start = fields[22 - 3];
+  return start === undefined ? undefined : { state: fields[0], start };
+}
+
+let ownStart: string | undefined | null;
+
+/** This process's start time, or `x` where it cannot be read. */
+function ownStartTime(): string {
+  ownStart ??= processStat(currentPid())?.start ?? null;
+  return ownStart ?? "x";
+}
+
+/** The longest path of a Unix socket (`sun_path` holds 108 bytes with the final NUL). */
+const MAX_SOCKET_PATH = 107;
+
+/** The longest socket name in a private folder: `/net-<12 hex>.sock` (a TCP server's hub). */
+const LONGEST_SOCKET_NAME = 22;
+
+/**
+ * Creates this process's private folder. A child's folder goes inside its
+ * parent's (`parent`), so that when the child is killed (no exit hook runs)
+ * the parent's clean-up still removes it; socket paths must stay short, so
+ * deep trees, or a parent's folder that is gone, start afresh in the
+ * system's temporary folder. A folder created there first sweeps away the
+ * folders of owners that are gone.
+ */
+export function createPrivateDir(parent?: string): string {
+  const name = `multiproc-${currentPid()}-${ownStartTime()}`;
+  if (parent && parent.length + 1 + name.length + LONGEST_SOCKET_NAME <= MAX_SOCKET_PATH) {
+    try {
+      const dir = `${parent}/${name}`;
+      makePrivateSubdir(dir);
+      return dir;
+    } catch {
+      // The parent's folder is gone or not writable: use the system's temporary folder.
+    }
+  }
+  const dir = makePrivateDir(`${name}-`);
+  sweepDeadOwners(dir.slice(0, dir.lastIndexOf("/")));
+  return dir;
+}
+
+/**
+ * Whether the owner named by a folder name is gone: no such process, a
+ * zombie, or another process that was given the pid later (its start time
+ * differs). `false` when it cannot be told.
+ */
+function ownerGone(pid: number, start: string): boolean {
+  if (pid === currentPid()) return false;
+  const stat = processStat(pid);
+  if (stat === undefined) return false;
+  if (stat === null || stat.state === "Z" || stat.state === "X") return true;
+  return start !== "x" && start !== stat.start;
+}
+
+/** Whether a folder, or a child's folder nested in it, has an owner that is still running. */
+function hasLiveOwner(path: string, pid: number, start: string, depth: number): boolean {
+  if (!ownerGone(pid, start)) return true;
+  if (depth >= MAX_NESTING) return true; // Too deep to tell: leave it.
+  for (const entry of listSubdirs(path)) {
+    const match = NAME.exec(entry.name);
+    if (!match) continue;
+    if (hasLiveOwner(`${path}/${entry.name}`, Number(match[1]), match[2], depth + 1)) return true;
+  }
+  return false;
+}
+
+/**
+ * Removes the folders in `tempDir` that follow our naming scheme, belong to
+ * this user, and whose owner (and every child whose folder is nested in it)
+ * is gone. Does nothing where `/proc` cannot be read: liveness could not be
+ * told.
+ */
+export function sweepDeadOwners(tempDir: string): void {
+  const uid = currentUid();
+  if (uid === undefined || ownStartTime() === "x") return;
+  for (const entry of listSubdirs(tempDir)) {
+    const match = NAME.exec(entry.name);
+    if (!match || entry.uid !== uid) continue;
+    const path = `${tempDir}/${entry.name}`;
+    if (!hasLiveOwner(path, Number(match[1]), match[2], 0)) removeTree(path);
+  }
+}
+
+let fatalHookInstalled = false;
+const ownDirs = new Set<string>();
+let signalsWatched: Promise<void> | undefined;
+
+/** Resolves once this process's signal listeners are in place (`undefined` if none are to be). */
+export function whenSignalsWatched(): Promise<void> | undefined {
+  return signalsWatched;
+}
+
+/**
+ * Removes `dir` on every exit the runtime lets us see: the end of the
+ * program, an exit call, an uncaught error or unhandled rejection that ends
+ * it, and (when `signals`) SIGINT, SIGTERM or SIGHUP.
+ */
+export function removeAtExit(dir: string, signals: boolean): void {
+  ownDirs.add(dir);
+  onRuntimeExit(() => removeTree(dir));
+  if (signals) signalsWatched = removeTreeOnSignal(dir);
+}
+
+/**
+ * Watches for fatal errors. Called at import, so that the listener comes
+ * before any the program adds; it acts only once a folder exists.
+ */
+export function watchFatalErrors(): void {
+  if (fatalHookInstalled) return;
+  fatalHookInstalled = true;
+  onFatalError(() => ownDirs.size > 0, () => {
+    for (const dir of ownDirs) removeTree(dir);
+  });
+}
