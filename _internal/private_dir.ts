@@ -27,6 +27,7 @@ import {
 } from "./runtime.ts";
 
 /** Our naming scheme; anything else in the temporary folder is never touched. */
+const PREFIX = "multiproc-";
 const NAME = /^multiproc-(\d+)-(\d+|x)(?:-[0-9A-Za-z]+)?$/;
 
 /** How deep the sweep looks for live children's folders inside a dead owner's. */
@@ -65,7 +66,7 @@ const LONGEST_SOCKET_NAME = 22;
  * folders of owners that are gone.
  */
 export function createPrivateDir(parent?: string): string {
-  const name = `multiproc-${currentPid()}-${ownStartTime()}`;
+  const name = `${PREFIX}${currentPid()}-${ownStartTime()}`;
   if (parent && parent.length + 1 + name.length + LONGEST_SOCKET_NAME <= MAX_SOCKET_PATH) {
     try {
       const dir = `${parent}/${name}`;
@@ -86,7 +87,6 @@ export function createPrivateDir(parent?: string): string {
  * differs). `false` when it cannot be told.
  */
 function ownerGone(pid: number, start: string): boolean {
-  if (pid === currentPid()) return false;
   const stat = processStat(pid);
   if (stat === undefined) return false;
   if (stat === null || stat.state === "Z" || stat.state === "X") return true;
@@ -97,7 +97,7 @@ function ownerGone(pid: number, start: string): boolean {
 function hasLiveOwner(path: string, pid: number, start: string, depth: number): boolean {
   if (!ownerGone(pid, start)) return true;
   if (depth >= MAX_NESTING) return true; // Too deep to tell: leave it.
-  for (const entry of listSubdirs(path)) {
+  for (const entry of listSubdirs(path, PREFIX)) {
     const match = NAME.exec(entry.name);
     if (!match) continue;
     if (hasLiveOwner(`${path}/${entry.name}`, Number(match[1]), match[2], depth + 1)) return true;
@@ -114,7 +114,7 @@ function hasLiveOwner(path: string, pid: number, start: string, depth: number): 
 export function sweepDeadOwners(tempDir: string): void {
   const uid = currentUid();
   if (uid === undefined || ownStartTime() === "x") return;
-  for (const entry of listSubdirs(tempDir)) {
+  for (const entry of listSubdirs(tempDir, PREFIX)) {
     const match = NAME.exec(entry.name);
     if (!match || entry.uid !== uid) continue;
     const path = `${tempDir}/${entry.name}`;

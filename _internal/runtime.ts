@@ -373,12 +373,15 @@ export function currentUid(): number | undefined {
   return Deno.uid() ?? undefined;
 }
 
-/** The real directories (not symbolic links) in `path`, with their owners' user ids; empty if unreadable. */
-export function listSubdirs(path: string): { name: string; uid: number | null }[] {
+/**
+ * The real directories (not symbolic links) in `path` whose names start
+ * with `prefix`, with their owners' user ids; empty if unreadable.
+ */
+export function listSubdirs(path: string, prefix: string): { name: string; uid: number | null }[] {
   const found: { name: string; uid: number | null }[] = [];
   try {
     for (const entry of Deno.readDirSync(path)) {
-      if (!entry.isDirectory) continue;
+      if (!entry.isDirectory || !entry.name.startsWith(prefix)) continue;
       try {
         const info = Deno.lstatSync(`${path}/${entry.name}`);
         if (info.isDirectory) found.push({ name: entry.name, uid: info.uid });

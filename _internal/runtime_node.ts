@@ -371,8 +371,14 @@ export function currentUid(): number | undefined {
   return process.getuid?.();
 }
 
-/** The real directories (not symbolic links) in `target`, with their owners' user ids; empty if unreadable. */
-export function listSubdirs(target: string): { name: string; uid: number | null }[] {
+/**
+ * The real directories (not symbolic links) in `target` whose names start
+ * with `prefix`, with their owners' user ids; empty if unreadable.
+ */
+export function listSubdirs(
+  target: string,
+  prefix: string,
+): { name: string; uid: number | null }[] {
   const found: { name: string; uid: number | null }[] = [];
   let names: string[];
   try {
@@ -381,6 +387,7 @@ export function listSubdirs(target: string): { name: string; uid: number | null 
     return found;
   }
   for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
     try {
       const info = fs.lstatSync(path.join(target, name));
       if (info.isDirectory()) found.push({ name, uid: info.uid });

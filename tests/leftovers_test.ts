@@ -134,9 +134,23 @@ Deno.test("The sweep keeps the folders of live owners and of other schemes, and 
   // A dead owner whose nested child is alive: kept for the child.
   const parent = ownerName(2 ** 22 + 1, "1");
   const nestedLive = `multiproc-${Deno.pid}-${startTime(Deno.pid)}`;
+  // A dead owner (no such pid: above the kernel's largest) whose nested child is gone too: removed.
+  const dead = ownerName(2 ** 22 + 2, "1");
+  const nestedDead = `multiproc-${2 ** 22 + 3}-1`;
   // Not our naming scheme: never touched.
   const other = "multiproc-0123456789abcdef";
-  for (const name of [live, reused, unknown, parent, `${parent}/${nestedLive}`, other]) {
+  for (
+    const name of [
+      live,
+      reused,
+      unknown,
+      parent,
+      `${parent}/${nestedLive}`,
+      dead,
+      `${dead}/${nestedDead}`,
+      other,
+    ]
+  ) {
     Deno.mkdirSync(`${tmp.path}/${name}`);
     Deno.writeTextFileSync(`${tmp.path}/${name}/file`, "x");
   }
