@@ -7,7 +7,7 @@
  */
 import { equal } from "node:assert/strict";
 import { runDeno } from "./_helpers.ts";
-import { crashEveryWorker } from "./fixtures/net_prefork_handlers.ts";
+import { crashEveryWorker, strayRejection } from "./fixtures/net_prefork_handlers.ts";
 
 const PROGRAM = new URL("./fixtures/net_prefork_handlers.ts", import.meta.url).pathname;
 
@@ -19,4 +19,14 @@ Deno.test('TcpServer "prefork-thread": a crashed worker thread takes only its co
   const result = await runDeno(["-A", "--unstable-net", PROGRAM, "prefork-thread"]);
   equal(result.code, 0, result.stderr);
   equal(JSON.parse(result.stdout).crashed, 6);
+});
+
+Deno.test('TcpServer "prefork-process": a rejection nobody handles ends the worker process and its connections', async () => {
+  equal(await strayRejection("prefork-process"), "closed");
+});
+
+Deno.test('TcpServer "prefork-thread": a rejection nobody handles is logged and the worker thread serves on', async () => {
+  const result = await runDeno(["-A", "--unstable-net", PROGRAM, "prefork-thread", "stray"]);
+  equal(result.code, 0, result.stderr);
+  equal(JSON.parse(result.stdout), "served");
 });
