@@ -468,7 +468,11 @@ const TERMINATING_SIGNALS: readonly TerminatingSignal[] = ["SIGINT", "SIGTERM", 
 export function removeTreeOnSignal(dir: string): Promise<void> {
   if (Deno.permissions.querySync({ name: "run" }).state !== "granted") return Promise.resolve();
   return startHelperThread(new URL("./_signal_worker.ts", import.meta.url).href, dir).then(
-    (thread) => new Promise<void>((resolve) => thread.onMessage(() => resolve())),
+    (thread) =>
+      new Promise<void>((resolve) => {
+        thread.onMessage(() => resolve());
+        thread.onError(() => resolve()); // Nothing is watched; the sweep remains.
+      }),
     () => {},
   );
 }
@@ -483,11 +487,23 @@ export function watchTerminatingSignals(dir: string): void {
   setInterval(() => {}, 2 ** 30);
   const onSignal = (signal: TerminatingSignal) => {
     removeTree(dir);
-    for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
+    for (const [name, listener] of listeners) {
+      try {
+        Deno.removeSignalListener(name, listener);
+      } catch {
+        // It was never added.
+      }
+    }
     killSelf(signal);
   };
   const listeners = TERMINATING_SIGNALS.map((name) => [name, () => onSignal(name)] as const);
-  for (const [name, listener] of listeners) Deno.addSignalListener(name, listener);
+  for (const [name, listener] of listeners) {
+    try {
+      Deno.addSignalListener(name, listener);
+    } catch {
+      // Not a signal on this system (Windows has no SIGTERM or SIGHUP listeners).
+    }
+  }
 }
 
 /** Writes a small file synchronously (error reports). */
