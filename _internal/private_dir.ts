@@ -3,12 +3,16 @@
  * on every exit the runtime lets us see, and the next program that creates
  * one sweeps away the folders of owners that are gone.
  *
- * A folder is named `multiproc-<pid>-<start>-<random>` (in the temporary
- * folder) or `multiproc-<pid>-<start>` (inside the parent's folder), where
- * `<start>` is the owner's start time in clock ticks after boot (field 22
- * of `/proc/<pid>/stat`), or `x` where that cannot be read. A pid alone is
- * not enough: after the owner dies its pid may be given to another process;
- * pid and start time together name one process for the life of the machine.
+ * A folder is named `multiproc-<pid>-<start>-<namespace>-<random>` (in the
+ * temporary folder) or `multiproc-<pid>-<start>-<namespace>` (inside the
+ * parent's folder): `<start>` is the owner's start time in clock ticks after
+ * boot (field 22 of `/proc/<pid>/stat`) and `<namespace>` the inode of its
+ * pid namespace (`/proc/self/ns/pid`), both in base 36 to keep socket paths
+ * short, or `x` where they cannot be read. A pid alone is not enough: after
+ * the owner dies its pid may be given to another process, so pid and start
+ * time together name the owner; and a pid means something only in its own
+ * namespace (a container sharing the temporary folder has others), so a
+ * folder of another namespace is never judged.
  *
  * @module
  */
@@ -21,6 +25,7 @@ import {
   makePrivateSubdir,
   onFatalError,
   onRuntimeExit,
+  pidNamespace,
   readProcStat,
   removeTree,
   removeTreeOnSignal,
@@ -28,27 +33,32 @@ import {
 
 /** Our naming scheme; anything else in the temporary folder is never touched. */
 const PREFIX = "multiproc-";
-const NAME = /^multiproc-(\d+)-(\d+|x)(?:-[0-9A-Za-z]+)?$/;
+const NAME = /^multiproc-(\d+)-([0-9a-z]+|x)-([0-9a-z]+|x)(?:-[0-9A-Za-z]+)?$/;
 
 /** How deep the sweep looks for live children's folders inside a dead owner's. */
 const MAX_NESTING = 8;
 
-/** The state and start time of process `pid`: `null` if there is none, `undefined` if unknown. */
+/** The state and start time (base 36) of process `pid`: `null` if there is none, `undefined` if unknown. */
 function processStat(pid: number): { state: string; start: string } | null | undefined {
   const text = readProcStat(pid);
   if (typeof text !== "string") return text;
   // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  const start = fields[22 - 3];
-  return start === undefined ? undefined : { state: fields[0], start };
+  const start = Number(fields[22 - 3]);
+  return Number.isSafeInteger(start) ? { state: fields[0], start: start.toString(36) } : undefined;
 }
 
-let ownStart: string | undefined | null;
+let ownName: string | undefined;
 
-/** This process's start time, or `x` where it cannot be read. */
-function ownStartTime(): string {
-  ownStart ??= processStat(currentPid())?.start ?? null;
-  return ownStart ?? "x";
+/** `multiproc-<pid>-<start>-<namespace>` for this process (see the module doc). */
+function ownerName(): string {
+  if (ownName === undefined) {
+    const start = processStat(currentPid())?.start ?? "x";
+    const inode = Number(/^pid:\[(\d+)\]$/.exec(pidNamespace() ?? "")?.[1]);
+    const namespace = Number.isSafeInteger(inode) ? inode.toString(36) : "x";
+    ownName = `${PREFIX}${currentPid()}-${start}-${namespace}`;
+  }
+  return ownName;
 }
 
 /** The longest path of a Unix socket (`sun_path` holds 108 bytes with the final NUL). */
@@ -62,11 +72,11 @@ const LONGEST_SOCKET_NAME = 22;
  * parent's (`parent`), so that when the child is killed (no exit hook runs)
  * the parent's clean-up still removes it; socket paths must stay short, so
  * deep trees, or a parent's folder that is gone, start afresh in the
- * system's temporary folder. A folder created there first sweeps away the
+ * system's temporary folder; creating one there also sweeps away the
  * folders of owners that are gone.
  */
 export function createPrivateDir(parent?: string): string {
-  const name = `${PREFIX}${currentPid()}-${ownStartTime()}`;
+  const name = ownerName();
   if (parent && parent.length + 1 + name.length + LONGEST_SOCKET_NAME <= MAX_SOCKET_PATH) {
     try {
       const dir = `${parent}/${name}`;
@@ -82,43 +92,51 @@ export function createPrivateDir(parent?: string): string {
 }
 
 /**
- * Whether the owner named by a folder name is gone: no such process, a
- * zombie, or another process that was given the pid later (its start time
- * differs). `false` when it cannot be told.
+ * Whether the owner named by a folder name (matched by {@linkcode NAME}) is
+ * gone: no such process, a zombie, or another process that was given the
+ * pid later (its start time differs). `false` when it cannot be told: an
+ * unknown start time, or another pid namespace than this process's.
  */
-function ownerGone(pid: number, start: string): boolean {
-  const stat = processStat(pid);
+function ownerGone(match: RegExpExecArray, namespace: string): boolean {
+  const [, pid, start, folderNamespace] = match;
+  if (folderNamespace !== namespace) return false;
+  const stat = processStat(Number(pid));
   if (stat === undefined) return false;
   if (stat === null || stat.state === "Z" || stat.state === "X") return true;
   return start !== "x" && start !== stat.start;
 }
 
-/** Whether a folder, or a child's folder nested in it, has an owner that is still running. */
-function hasLiveOwner(path: string, pid: number, start: string, depth: number): boolean {
-  if (!ownerGone(pid, start)) return true;
+/** Whether a folder, or a child's folder nested in it, has an owner that may still be running. */
+function hasLiveOwner(
+  path: string,
+  match: RegExpExecArray,
+  namespace: string,
+  depth: number,
+): boolean {
+  if (!ownerGone(match, namespace)) return true;
   if (depth >= MAX_NESTING) return true; // Too deep to tell: leave it.
   for (const entry of listSubdirs(path, PREFIX)) {
-    const match = NAME.exec(entry.name);
-    if (!match) continue;
-    if (hasLiveOwner(`${path}/${entry.name}`, Number(match[1]), match[2], depth + 1)) return true;
+    const nested = NAME.exec(entry.name);
+    if (nested && hasLiveOwner(`${path}/${entry.name}`, nested, namespace, depth + 1)) return true;
   }
   return false;
 }
 
 /**
  * Removes the folders in `tempDir` that follow our naming scheme, belong to
- * this user, and whose owner (and every child whose folder is nested in it)
- * is gone. Does nothing where `/proc` cannot be read: liveness could not be
- * told.
+ * this user and to this pid namespace, and whose owner (and every child
+ * whose folder is nested in it) is gone. Does nothing where `/proc` cannot
+ * be read: liveness could not be told.
  */
 export function sweepDeadOwners(tempDir: string): void {
   const uid = currentUid();
-  if (uid === undefined || ownStartTime() === "x") return;
+  const own = NAME.exec(ownerName());
+  if (uid === undefined || !own || own[2] === "x" || own[3] === "x") return;
   for (const entry of listSubdirs(tempDir, PREFIX)) {
     const match = NAME.exec(entry.name);
     if (!match || entry.uid !== uid) continue;
     const path = `${tempDir}/${entry.name}`;
-    if (!hasLiveOwner(path, Number(match[1]), match[2], 0)) removeTree(path);
+    if (!hasLiveOwner(path, match, own[3], 0)) removeTree(path);
   }
 }
 

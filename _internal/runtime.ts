@@ -373,6 +373,19 @@ export function currentUid(): number | undefined {
   return Deno.uid() ?? undefined;
 }
 
+/** What `/proc/self/ns/pid` links to (`pid:[<inode>]`): which pid namespace this process is in. */
+export function pidNamespace(): string | undefined {
+  const link = "/proc/self/ns/pid";
+  if (Deno.permissions.querySync({ name: "read", path: link }).state !== "granted") {
+    return undefined;
+  }
+  try {
+    return Deno.readLinkSync(link);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The real directories (not symbolic links) in `path` whose names start
  * with `prefix`, with their owners' user ids; empty if unreadable.

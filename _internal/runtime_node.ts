@@ -371,6 +371,15 @@ export function currentUid(): number | undefined {
   return process.getuid?.();
 }
 
+/** What `/proc/self/ns/pid` links to (`pid:[<inode>]`): which pid namespace this process is in. */
+export function pidNamespace(): string | undefined {
+  try {
+    return fs.readlinkSync("/proc/self/ns/pid");
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The real directories (not symbolic links) in `target` whose names start
  * with `prefix`, with their owners' user ids; empty if unreadable.

@@ -61,14 +61,18 @@ async function startWaiting(tmp: string) {
   };
 }
 
-/** The folder name a program with this pid and start time would create in the temporary folder. */
-function ownerName(pid: number, start: string): string {
-  return `multiproc-${pid}-${start}-abcdef`;
-}
+/** This process's pid namespace inode, in base 36 (as in the folder names). */
+const NAMESPACE = Number(/\d+/.exec(Deno.readLinkSync("/proc/self/ns/pid"))![0]).toString(36);
 
+/** The start time of process `pid`, in base 36 (as in the folder names). */
 function startTime(pid: number): string {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]).toString(36);
+}
+
+/** The name of a folder in the temporary folder owned by `pid` started at `start` (base 36). */
+function ownerName(pid: number, start: string, namespace = NAMESPACE): string {
+  return `multiproc-${pid}-${start}-${namespace}-abcdef`;
 }
 
 for (
@@ -113,7 +117,7 @@ Deno.test("A SIGKILLed program's folder stays until the next program starts, whi
   {
     await using program = await startWaiting(tmp.path);
     const [folder] = folders(tmp.path);
-    match(folder, new RegExp(`^multiproc-${program.child.pid}-\\d+-`));
+    match(folder, new RegExp(`^multiproc-${program.child.pid}-[0-9a-z]+-${NAMESPACE}-`));
     program.child.kill("SIGKILL");
     equal((await program.child.status).signal, "SIGKILL");
     deepEqual(folders(tmp.path), [folder], "the killed program's folder is left");
@@ -128,15 +132,17 @@ Deno.test("The sweep keeps the folders of live owners and of other schemes, and 
   // This test process is alive: its folder, with its true start time, must stay.
   const live = ownerName(Deno.pid, startTime(Deno.pid));
   // The same live pid with another start time: the pid was reused, the owner is gone.
-  const reused = ownerName(Deno.pid, String(Number(startTime(Deno.pid)) - 1));
+  const reused = ownerName(Deno.pid, (parseInt(startTime(Deno.pid), 36) - 1).toString(36));
   // A live owner whose start time could not be read: kept (liveness cannot be verified).
-  const unknown = `multiproc-${Deno.pid}-x-abcdef`;
+  const unknown = ownerName(Deno.pid, "x");
+  // No such pid here, but in another pid namespace (a container sharing the temporary folder): kept.
+  const elsewhere = ownerName(2 ** 22 + 4, "1", (parseInt(NAMESPACE, 36) + 1).toString(36));
   // A dead owner whose nested child is alive: kept for the child.
   const parent = ownerName(2 ** 22 + 1, "1");
-  const nestedLive = `multiproc-${Deno.pid}-${startTime(Deno.pid)}`;
+  const nestedLive = `multiproc-${Deno.pid}-${startTime(Deno.pid)}-${NAMESPACE}`;
   // A dead owner (no such pid: above the kernel's largest) whose nested child is gone too: removed.
   const dead = ownerName(2 ** 22 + 2, "1");
-  const nestedDead = `multiproc-${2 ** 22 + 3}-1`;
+  const nestedDead = `multiproc-${2 ** 22 + 3}-1-${NAMESPACE}`;
   // Not our naming scheme: never touched.
   const other = "multiproc-0123456789abcdef";
   for (
@@ -144,6 +150,7 @@ Deno.test("The sweep keeps the folders of live owners and of other schemes, and 
       live,
       reused,
       unknown,
+      elsewhere,
       parent,
       `${parent}/${nestedLive}`,
       dead,
@@ -156,5 +163,5 @@ Deno.test("The sweep keeps the folders of live owners and of other schemes, and 
   }
   const result = await run(tmp.path, "end");
   equal(result.code, 0, result.stderr);
-  deepEqual(folders(tmp.path), [other, live, parent, unknown].sort());
+  deepEqual(folders(tmp.path), [other, live, parent, unknown, elsewhere].sort());
 });
