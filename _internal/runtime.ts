@@ -434,6 +434,8 @@ export function onFatalError(armed: () => boolean, fn: () => void): void {
       return;
     }
     if (event.defaultPrevented || !armed()) return;
+    // An error event without an error (one from a worker, say) could not be raised again as it was.
+    if (event.type === "error" && (event as ErrorEvent).error === undefined) return;
     let handled = false;
     const preventDefault = event.preventDefault.bind(event);
     Object.defineProperty(event, "preventDefault", {
