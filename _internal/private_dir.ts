@@ -19,7 +19,6 @@
 
 import {
   currentPid,
-  currentUid,
   listSubdirs,
   makePrivateDir,
   makePrivateSubdir,
@@ -87,7 +86,11 @@ export function createPrivateDir(parent?: string): string {
     }
   }
   const dir = makePrivateDir(`${name}-`);
-  sweepDeadOwners(dir.slice(0, dir.lastIndexOf("/")));
+  try {
+    sweepDeadOwners(dir);
+  } catch {
+    // Sweeping is a courtesy: it never stands in the way of this program's own folder.
+  }
   return dir;
 }
 
@@ -123,16 +126,21 @@ function hasLiveOwner(
 }
 
 /**
- * Removes the folders in `tempDir` that follow our naming scheme, belong to
- * this user and to this pid namespace, and whose owner (and every child
- * whose folder is nested in it) is gone. Does nothing where `/proc` cannot
- * be read: liveness could not be told.
+ * Removes the folders beside `ownDir` (this process's folder, just created
+ * in the temporary folder) that follow our naming scheme, belong to the
+ * same user (the owner of `ownDir`) and pid namespace, and whose owner (and
+ * every child whose folder is nested in it) is gone. Does nothing where
+ * this process cannot read `/proc` (on Deno that takes `--allow-all`):
+ * liveness could not be told.
  */
-export function sweepDeadOwners(tempDir: string): void {
-  const uid = currentUid();
+export function sweepDeadOwners(ownDir: string): void {
+  const tempDir = ownDir.slice(0, ownDir.lastIndexOf("/"));
   const own = NAME.exec(ownerName());
-  if (uid === undefined || !own || own[2] === "x" || own[3] === "x") return;
-  for (const entry of listSubdirs(tempDir, PREFIX)) {
+  if (!own || own[2] === "x" || own[3] === "x") return;
+  const entries = listSubdirs(tempDir, PREFIX);
+  const uid = entries.find((entry) => `${tempDir}/${entry.name}` === ownDir)?.uid;
+  if (uid === undefined || uid === null) return;
+  for (const entry of entries) {
     const match = NAME.exec(entry.name);
     if (!match || entry.uid !== uid) continue;
     const path = `${tempDir}/${entry.name}`;

@@ -368,11 +368,6 @@ export function readProcStat(pid: number): string | null | undefined {
   }
 }
 
-/** This process's user id, or `undefined` where there is none (Windows). */
-export function currentUid(): number | undefined {
-  return Deno.uid() ?? undefined;
-}
-
 /** What `/proc/self/ns/pid` links to (`pid:[<inode>]`): which pid namespace this process is in. */
 export function pidNamespace(): string | undefined {
   const link = "/proc/self/ns/pid";

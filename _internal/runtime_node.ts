@@ -366,11 +366,6 @@ export function readProcStat(pid: number): string | null | undefined {
   }
 }
 
-/** This process's user id, or `undefined` where there is none (Windows). */
-export function currentUid(): number | undefined {
-  return process.getuid?.();
-}
-
 /** What `/proc/self/ns/pid` links to (`pid:[<inode>]`): which pid namespace this process is in. */
 export function pidNamespace(): string | undefined {
   try {

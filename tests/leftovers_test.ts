@@ -14,10 +14,10 @@ function folders(tmp: string): string[] {
   return [...Deno.readDirSync(tmp)].map((entry) => entry.name).sort();
 }
 
-/** Runs the program to its end; returns its status and output. */
-async function run(tmp: string, how: string) {
+/** Runs the program to its end (with `-A` unless `permissions` are given); returns its status and output. */
+async function run(tmp: string, how: string, permissions = ["-A"]) {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", PROGRAM, how],
+    args: ["run", ...permissions, PROGRAM, how],
     env: { NO_COLOR: "1", TMPDIR: tmp },
     stdin: "null",
   }).output();
@@ -91,6 +91,17 @@ for (
     deepEqual(folders(tmp.path), []);
   });
 }
+
+Deno.test("A program with scoped permissions (no /proc, no --allow-sys) works and leaves no folder", async () => {
+  await using tmp = await tempDir();
+  const scoped = ["--allow-read", "--allow-write", "--allow-run", "--allow-net", "--allow-env"];
+  for (const how of ["end", "throw"]) {
+    const result = await run(tmp.path, how, scoped);
+    equal(result.code, how === "end" ? 0 : 1, result.stderr);
+    match(result.stdout, /got 1/);
+    deepEqual(folders(tmp.path), [], how);
+  }
+});
 
 Deno.test("An uncaught error the program handles itself leaves the folder usable until the program ends", async () => {
   await using tmp = await tempDir();
