@@ -12,6 +12,7 @@
 /** Paths from the library's root; `.ts` (the npm build's `.js` files are matched by their stem). */
 export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/_hub_worker.ts",
+  "_internal/_signal_worker.ts",
   "_internal/codec.ts",
   "_internal/context.ts",
   "_internal/errors.ts",
@@ -22,6 +23,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/hub_server.ts",
   "_internal/import_target.ts",
   "_internal/library_modules.ts",
+  "_internal/private_dir.ts",
   "_internal/protocol.ts",
   "_internal/runtime.ts",
   "_internal/runtime_node.ts",
@@ -42,6 +44,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "net/_prefork_child.ts",
   "net/_prefork_group.ts",
   "net/_relay_pool.ts",
+  "net/_restart_backoff.ts",
   "net/_runner.ts",
   "net/_spawn.ts",
   "net/_worker.ts",

@@ -315,7 +315,7 @@ export function exitNow(code: number): never {
 }
 
 /** Kills this very process with a signal (used to die "by SIGTERM" like Python). */
-export function killSelf(signal: "SIGTERM" | "SIGKILL"): void {
+export function killSelf(signal: "SIGTERM" | "SIGKILL" | TerminatingSignal): void {
   process.kill(process.pid, signal);
 }
 
@@ -358,20 +358,117 @@ export async function readControl(n: number): Promise<Uint8Array> {
   return out.subarray(0, filled);
 }
 
-/** Creates a private (0700) directory for this process's runtime files, inside `parent` if given. */
-export function makePrivateDir(parent?: string): string {
-  const dir = fs.mkdtempSync(path.join(parent ?? os.tmpdir(), "multiproc-"));
+/** Creates a private (0700) directory named `prefix` + random characters in the system's temporary folder. */
+export function makePrivateDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   fs.chmodSync(dir, 0o700);
   return dir;
 }
 
-/** Removes a directory tree, ignoring errors (used at exit). */
+/** Creates the private (0700) directory `target`; throws if it exists. */
+export function makePrivateSubdir(target: string): void {
+  fs.mkdirSync(target, { mode: 0o700 });
+  fs.chmodSync(target, 0o700);
+}
+
+/** Removes a directory tree, ignoring errors (used at exit). Symbolic links are removed, never followed. */
 export function removeTree(target: string): void {
   try {
     fs.rmSync(target, { recursive: true, force: true });
   } catch {
     // Already gone or not ours to remove.
   }
+}
+
+/**
+ * The text of `/proc/<pid>/stat`: `null` when there is no such process,
+ * `undefined` when it cannot be told (no `/proc`).
+ */
+export function readProcStat(pid: number): string | null | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") return undefined;
+    return fs.existsSync("/proc/self/stat") ? null : undefined;
+  }
+}
+
+/** What `/proc/self/ns/pid` links to (`pid:[<inode>]`): which pid namespace this process is in. */
+export function pidNamespace(): string | undefined {
+  try {
+    return fs.readlinkSync("/proc/self/ns/pid");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The real directories (not symbolic links) in `target` whose names start
+ * with `prefix`, with their owners' user ids; empty if unreadable.
+ */
+export function listSubdirs(
+  target: string,
+  prefix: string,
+): { name: string; uid: number | null }[] {
+  const found: { name: string; uid: number | null }[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(target);
+  } catch {
+    return found;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    try {
+      const info = fs.lstatSync(path.join(target, name));
+      if (info.isDirectory()) found.push({ name, uid: info.uid });
+    } catch {
+      // Removed meanwhile.
+    }
+  }
+  return found;
+}
+
+/**
+ * Runs `fn` when Node is about to end the program because of an uncaught
+ * exception or an unhandled rejection, provided `armed()` says so then.
+ * `uncaughtExceptionMonitor` listeners leave Node's behaviour as it is; the
+ * program ends unless it has an `uncaughtException` listener of its own.
+ */
+export function onFatalError(armed: () => boolean, fn: () => void): void {
+  process.on("uncaughtExceptionMonitor", () => {
+    if (process.listenerCount("uncaughtException") === 0 && armed()) fn();
+  });
+}
+
+/** The signals whose default action ends a process and which a program can listen for. */
+export type TerminatingSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
+
+const TERMINATING_SIGNALS: readonly TerminatingSignal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/**
+ * Removes the tree `dir` when SIGINT, SIGTERM or SIGHUP would end this
+ * process, which then dies by that signal as it would have. A listener of
+ * the program's own for that signal means the program handles it: then
+ * nothing is done (its exit removes the folder). Node runs signal listeners
+ * on the main thread's event loop, so a program busy in a synchronous loop
+ * dies only when it yields.
+ */
+export function removeTreeOnSignal(dir: string): Promise<void> {
+  watchTerminatingSignals(dir);
+  return Promise.resolve();
+}
+
+/** The listeners of {@linkcode removeTreeOnSignal}. */
+export function watchTerminatingSignals(dir: string): void {
+  const onSignal = (signal: TerminatingSignal) => {
+    if (process.listenerCount(signal) > 1) return; // The program handles it.
+    removeTree(dir);
+    for (const [name, listener] of listeners) process.off(name, listener);
+    killSelf(signal);
+  };
+  const listeners = TERMINATING_SIGNALS.map((name) => [name, () => onSignal(name)] as const);
+  for (const [name, listener] of listeners) process.on(name, listener);
 }
 
 /** Writes a small file synchronously (error reports). */

@@ -206,12 +206,16 @@ let serverCount = 0;
  *   children with the flag, so this process does not need it;
  *   `"prefork-thread"` needs it in this process and throws a clear error
  *   when it is missing. Children run handlers concurrently (async), and a
- *   child that dies is replaced.
- * - Faults: a handler that throws, a handler process that crashes, or a
- *   client that disconnects ends that connection only; errors are logged by
- *   {@linkcode TcpServer.handleError} with the client's address, and the
- *   server goes on. Errors caused by the server closing a connection at
- *   shutdown are not logged.
+ *   child that dies is replaced at once (with a growing wait only when it
+ *   keeps crashing).
+ * - Faults: a handler that throws, or a client that disconnects, ends that
+ *   connection only; errors are logged by {@linkcode TcpServer.handleError}
+ *   with the client's address, and the server goes on. A runner that
+ *   crashes ends the connections it was serving: one in `"process"` and
+ *   `"thread"` modes, all of its share in prefork modes (while every
+ *   prefork child is down, new clients are refused); see the README's "TCP
+ *   servers". Errors caused by the server closing a connection at shutdown
+ *   are not logged.
  * - Permissions: except in `"async"` mode, runners connect to a Unix socket
  *   in this process's private folder, so the program needs `--allow-read`,
  *   `--allow-write` and an unscoped `--allow-net` (children inherit only
