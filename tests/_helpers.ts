@@ -1,4 +1,15 @@
 /** Small intent helpers for tests that start real processes. */
+import { Event, toHandle, Value } from "../mod.ts";
+
+/**
+ * Opens what this process keeps for its whole life: its hub, listening, with its status file, and
+ * libc (through FFI, where it can) for memory shared between processes. Call it outside any test,
+ * so the resource sanitizer does not count these against the first test that needs them.
+ */
+export function openLifelongResources(): void {
+  new Event()[toHandle]("process");
+  new Value("i", 0, { lock: false }).close();
+}
 
 /** A fresh temporary folder, removed by `await using`. */
 export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
