@@ -3,7 +3,7 @@
  * created it, and in its hub for other processes: one flag for both.
  */
 import { equal } from "node:assert/strict";
-import { Condition, Event, Process, Queue, Semaphore, Thread, toHandle, Value } from "../mod.ts";
+import { Condition, Event, Process, Queue, Semaphore, Thread, Value } from "../mod.ts";
 import {
   raiseAndNotify,
   reportIsSet,
