@@ -28,16 +28,41 @@ export async function readJson<T = Record<string, unknown>>(path: string): Promi
 }
 
 /**
- * Whether a process with this pid is running. A zombie (exited, waiting to be
- * reaped by an init that reaps lazily) counts as not running.
+ * The state letter of process `pid` in `/proc/<pid>/stat` (`R`, `S`, `Z` for a zombie…), or
+ * `undefined` if there is no such process (it exited and was reaped).
  */
-export function pidAlive(pid: number): boolean {
+export function processState(pid: number): string | undefined {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+    return stat.slice(stat.lastIndexOf(")") + 2)[0];
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * Whether a process with this pid is running. A zombie (exited, its status not yet collected)
+ * counts as not running: tests that claim nothing is left also check {@linkcode zombieChildren}.
+ */
+export function pidAlive(pid: number): boolean {
+  const state = processState(pid);
+  return state !== undefined && state !== "Z";
+}
+
+/** The pids of this process's children that exited and whose exit status nobody collected. */
+export function zombieChildren(parent = Deno.pid): number[] {
+  const zombies: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] === "Z" && Number(fields[1]) === parent) zombies.push(Number(entry.name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return zombies;
 }
 
 /** Polls `predicate` every 25 ms until it is true; false if `ms` passes first. */

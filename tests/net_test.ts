@@ -13,7 +13,7 @@ import {
   type TcpServerOptions,
   ThreadingTcpServer,
 } from "../mod.ts";
-import { pidAlive, runDeno } from "./_helpers.ts";
+import { processState, runDeno, zombieChildren } from "./_helpers.ts";
 import {
   countThenReply,
   faulty,
@@ -340,7 +340,8 @@ Deno.test('TcpServer "process": each connection gets a fresh process, and none i
     equal(new Set(pids).size, 3);
   }
   equal(activeChildren().length, 0);
-  for (const pid of pids) equal(pidAlive(pid), false, `process ${pid} still runs`);
+  for (const pid of pids) equal(processState(pid), undefined, `process ${pid} is still there`);
+  deepEqual(zombieChildren(), []);
 });
 
 Deno.test('TcpServer "process" with connectionsPerRunner: 0 reuses its processes', async () => {

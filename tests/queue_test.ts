@@ -12,7 +12,7 @@ import {
   QueueClosed,
   SimpleQueue,
 } from "../mod.ts";
-import { pidAlive, runDeno, sleep, tempDir } from "./_helpers.ts";
+import { processState, runDeno, sleep, tempDir } from "./_helpers.ts";
 import { richValues } from "./fixtures/targets.ts";
 import {
   collectIds,
@@ -489,7 +489,7 @@ Deno.test("await using terminates a daemon consumer blocked in get() and waits f
     pid = c.pid!;
     equal(await get(out), "waiting");
   }
-  ok(!pidAlive(pid), "the daemon consumer outlived its await using block");
+  equal(processState(pid), undefined, "the daemon consumer outlived its await using block");
   ok(q.empty());
 });
 
