@@ -45,6 +45,7 @@ import {
   tryAcquire,
   useSlot,
   waitEvent,
+  waitEventRegistered,
   writeShared,
 } from "./fixtures/sync_targets.ts";
 
@@ -298,14 +299,13 @@ Deno.test("Lock.acquire() aborted while queued behind a caller of the same objec
   const controller = new AbortController();
   const reason = new Error("gave up");
   const aborted = lock.acquire({ signal: controller.signal });
-  const next = lock.acquire({ timeout: 3000 });
+  const next = lock.acquire({ timeout: LONG });
   controller.abort(reason);
   await rejects(aborted, (e) => e === reason);
   lock.release();
-  const woken = await within(next, 2000);
-  const got = woken === true || await within(next, 5000) === true; // settles by its own timeout
-  if (got) lock.release();
-  equal(woken, true, "release() did not wake the caller queued behind the aborted one");
+  // Not woken, it would resolve false after its (hang-guard) timeout.
+  equal(await next, true, "release() did not wake the caller queued behind the aborted one");
+  lock.release();
   equal(lock.locked(), false);
 });
 
@@ -491,10 +491,12 @@ Deno.test({
   },
 });
 
-Deno.test(
-  "A child without --allow-ffi cannot use a Lock kept in shared memory and says what to do",
-  async () => {
-    if (Deno.build.os !== "linux") return;
+Deno.test({
+  name: "A child without --allow-ffi cannot use a Lock kept in shared memory and says what to do",
+  // Only on Linux does a lock live in shared memory (mmap and futex through FFI); elsewhere every
+  // process uses the file fallback, and a child without --allow-ffi is fine.
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
     using lock = new Lock();
     const acquired = new Event();
     const p = new Process({
@@ -509,7 +511,7 @@ Deno.test(
     equal(await lock.acquire({ timeout: 0 }), true);
     lock.release();
   },
-);
+});
 
 // ---------------------------------------------------------------------------
 // RLock
@@ -747,15 +749,17 @@ Deno.test("Semaphore permit held by a child that returns normally stays taken, a
 
 Deno.test("Event.set() in a child wakes waiters in the parent and in other children", async () => {
   const event = new Event();
-  using started = new Value("i", 0);
   using woke = new Value("i", 0);
-  await using waiters = children(2, () => [waitEvent, event, started, woke, LONG]);
-  const parentWait = event.wait({ timeout: LONG });
-  ok(await eventually(() => started.value === 2, LONG), "the waiters did not start");
-  await sleep(100); // let them reach their wait
+  const waiting = [new Event(), new Event()];
+  await using waiters = children(2, (i) => [waitEventRegistered, event, waiting[i], woke, LONG]);
+  // Longer than the bound below: a wait that ends by its timeout and then finds the flag set must
+  // not pass for a wake-up.
+  const parentWait = event.wait({ timeout: 2 * LONG });
+  // Handshake: each child's wait is registered in the hub, so only the wake-up can end it.
+  for (const w of waiting) await waitSet(w, "a child's wait");
   equal(event.isSet(), false);
   await using setter = child(setEvent, event);
-  equal(await parentWait, true);
+  equal(await within(parentWait, LONG), true, "the parent's wait was not woken");
   equal(event.isSet(), true);
   await joinOk(setter, ...waiters);
   equal(woke.value, 2);
