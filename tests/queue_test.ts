@@ -11,16 +11,19 @@ import {
   Queue,
   QueueClosed,
   SimpleQueue,
+  Value,
 } from "../mod.ts";
-import { processState, runDeno, tempDir } from "./_helpers.ts";
+import { openLifelongResources, processState, runDeno, tempDir } from "./_helpers.ts";
 import { richValues } from "./fixtures/targets.ts";
 import {
   collectIds,
   consumer,
+  countItems,
   doubler,
   echo,
   type ErrorReport,
   getAndReport,
+  getWhileOwnerBusy,
   type IdReport,
   iterateAll,
   joinableConsumer,
@@ -49,9 +52,7 @@ const FIXTURES = new URL("./fixtures/", import.meta.url);
 /** The longest any single wait in these tests may take before the test fails instead of hanging. */
 const WAIT = 20_000;
 
-// The first queue starts this process's hub and opens its status file, which stay for the life
-// of the process; doing it here, outside any test, keeps the resource sanitizer on for the tests.
-new Queue().qsize();
+openLifelongResources();
 
 /** `q.get()`, bounded: rejects with Empty instead of hanging. */
 function get<T>(q: Queue<T>, timeout = WAIT): Promise<T> {
@@ -64,6 +65,11 @@ async function joinAll(processes: Process[], code = 0): Promise<void> {
     await p.join({ timeout: WAIT });
     equal(p.exitCode, code, `${p} ${p.error?.stack ?? ""}`);
   }
+}
+
+/** Disposes every process (for a list of them, with `await using`). */
+async function disposeAll(processes: Process[]): Promise<void> {
+  await Promise.all(processes.map((p) => p[Symbol.asyncDispose]()));
 }
 
 /** Starts a process for `target` with `args`; dispose it with `await using`. */
@@ -267,6 +273,47 @@ Deno.test("A consumer child gets the parent's items", async () => {
   await using p = start(takeN, [q, 4, out]);
   for (const item of ["a", 2, { three: 3 }, [4]]) await q.put(item);
   deepStrictEqual(await get(out), ["a", 2, { three: 3 }, [4]]);
+  await joinAll([p]);
+});
+
+Deno.test("Several consumer processes each take a fair share of the items; none starves", async () => {
+  // Each consumer works a millisecond on an item, as a real one does something with it.
+  const WORK_MS = 1;
+  const q = new Queue<number>();
+  const out = new Queue<number>();
+  const n = 3;
+  const items = 1000;
+  const ready = Array.from({ length: n }, () => new Event());
+  const consumers = ready.map((r) => start(countItems, [q, r, out, WORK_MS]));
+  await using _ = { [Symbol.asyncDispose]: () => disposeAll(consumers) };
+  // Every consumer waits in get() before the first item is put: none has a head start.
+  for (const r of ready) ok(await r.wait({ timeout: WAIT }), "a consumer did not start");
+  for (let i = 0; i < items; i++) await q.put(i);
+  q.close();
+  const counts: number[] = [];
+  for (let i = 0; i < n; i++) counts.push(await get(out));
+  await joinAll(consumers);
+  equal(counts.reduce((a, b) => a + b, 0), items, `counts: ${counts}`);
+  for (const count of counts) {
+    ok(count >= items / (4 * n), `a consumer got ${count} of ${items} items: ${counts}`);
+  }
+});
+
+Deno.test("The owner's hub keeps serving a child while the owner's main thread is busy", async () => {
+  const q = new Queue<string>();
+  await q.put("served by the hub");
+  const started = new Event();
+  using busy = new Value("i", 0);
+  using done = new Value("i", 0);
+  await using p = start(getWhileOwnerBusy, [q, started, busy, done]);
+  ok(await started.wait({ timeout: WAIT }), "the child did not start");
+  // A synchronous loop: this thread's event loop does not turn until the child's get() is done.
+  busy.value = 1;
+  const deadline = Date.now() + 60_000; // a hang guard only
+  while (done.value !== 1 && Date.now() < deadline) {
+    // Busy on purpose.
+  }
+  equal(done.value, 1, "the child's get() was not served while the main thread was busy");
   await joinAll([p]);
 });
 
