@@ -11,9 +11,10 @@ import {
   Queue,
   QueueClosed,
   SimpleQueue,
+  toHandle,
   Value,
 } from "../mod.ts";
-import { openLifelongResources, processState, runDeno, tempDir } from "./_helpers.ts";
+import { eventually, openLifelongResources, processState, runDeno, tempDir } from "./_helpers.ts";
 import { richValues } from "./fixtures/targets.ts";
 import {
   collectIds,
@@ -28,6 +29,7 @@ import {
   iterateAll,
   joinableConsumer,
   joinableProducer,
+  ownQueueAndShare,
   pipeEcho,
   pipeRecvAll,
   pipeSendAll,
@@ -37,6 +39,7 @@ import {
   putAndReport,
   putBig,
   putIds,
+  putThenReturn,
   setReceivedEvent,
   takeAndAck,
   takeAndHang,
@@ -64,6 +67,16 @@ async function joinAll(processes: Process[], code = 0): Promise<void> {
   for (const p of processes) {
     await p.join({ timeout: WAIT });
     equal(p.exitCode, code, `${p} ${p.error?.stack ?? ""}`);
+  }
+}
+
+/** Whether a file exists. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -315,6 +328,30 @@ Deno.test("The owner's hub keeps serving a child while the owner's main thread i
   }
   equal(done.value, 1, "the child's get() was not served while the main thread was busy");
   await joinAll([p]);
+});
+
+Deno.test("A child whose puts never reach their queue's owner (it died) exits non-zero, saying how many", async () => {
+  // The queue's owner is another child, stopped (SIGSTOP) so that its hub reads nothing: the puts
+  // stay on their way until it is killed.
+  const chan = new Queue<Queue<number>>();
+  await using owner = start(ownQueueAndShare, [chan]);
+  const q = await get(chan);
+  // Stopped once its hub listens (a client of a hub not listening yet retries its connection).
+  const { hub } = q[toHandle]("process") as unknown as { hub: { path: string } };
+  ok(await eventually(() => exists(hub.path), WAIT), "the owner's hub never listened");
+  Deno.kill(owner.pid!, "SIGSTOP");
+  const putDone = new Event();
+  const ownerGone = new Event();
+  await using putter = start(putThenReturn, [q, 20, putDone, ownerGone]);
+  ok(await putDone.wait({ timeout: WAIT }), "the putter did not put");
+  owner.kill();
+  await owner.join({ timeout: WAIT });
+  equal(owner.exitCode, -9);
+  ownerGone.set();
+  await putter.join({ timeout: WAIT });
+  equal(putter.exitCode, 1, `a process whose puts were lost exited ${putter.exitCode}`);
+  match(putter.error?.message ?? "", /^20 operations .*never reached the hub of process \d+/);
+  match(putter.error?.message ?? "", new RegExp(`process ${owner.pid}\\b`));
 });
 
 /** Checks that the consumers' reports cover ids 0..n-1 exactly once between them. */
