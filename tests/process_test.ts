@@ -1,6 +1,6 @@
 /** Process across real child processes. */
 import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
-import { activeChildren, cpuCount, currentProcess, parentProcess, Process } from "../mod.ts";
+import { activeChildren, cpuCount, currentProcess, parentProcess, Process, Queue } from "../mod.ts";
 import {
   eventually,
   pidAlive,
@@ -440,6 +440,24 @@ Deno.test("When the parent is SIGKILLed, daemon children exit and non-daemon chi
   );
   equal(await Deno.readTextFile(`${dir.path}/worker`), "ran");
   await rejects(Deno.stat(`${dir.path}/daemon`));
+});
+
+Deno.test("denoArgs reach the child's runtime: --location sets its location", async () => {
+  const out = new Queue<string>();
+  await using p = new Process({
+    target: targets.reportLocation,
+    args: [out],
+    denoArgs: ["--location", "http://127.0.0.1:9/from-deno-args"],
+  });
+  p.start();
+  equal(await out.get({ timeout: LONG }), "http://127.0.0.1:9/from-deno-args");
+  await p.join({ timeout: LONG });
+  equal(p.exitCode, 0, p.error?.stack);
+  // Without it, a child has no location, like this process.
+  await using q = new Process({ target: targets.reportLocation, args: [out] });
+  q.start();
+  equal(await out.get({ timeout: LONG }), "no location");
+  await q.join({ timeout: LONG });
 });
 
 Deno.test("Process.toString() describes the process like Python's repr", async () => {

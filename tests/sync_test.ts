@@ -19,6 +19,7 @@ import {
   openLifelongResources,
   pidAlive,
   readJson,
+  runDeno,
   sleep,
   tempDir,
 } from "./_helpers.ts";
@@ -489,6 +490,27 @@ Deno.test({
     ok(Number(summary[1]) >= 40, `only ${summary[1]} tests ran with files`);
     match(text, /is a futex in shared memory under --allow-ffi, and the handle says so \.\.\. ok/);
   },
+});
+
+Deno.test("A program run without --allow-ffi shares locks and values through files, and they still exclude", async () => {
+  const program = new URL("./fixtures/no_ffi_program.ts", import.meta.url).pathname;
+  const result = await runDeno([
+    "--allow-read",
+    "--allow-write",
+    "--allow-run",
+    "--allow-env",
+    "--allow-net",
+    program,
+  ]);
+  equal(result.code, 0, result.stderr);
+  deepStrictEqual(JSON.parse(result.stdout), {
+    ffi: "prompt",
+    lockFutex: false, // a flock on a file
+    valueMapped: false, // positional reads and writes of a file
+    exitCodes: [0, 0, 0, 0],
+    counter: 800,
+    atomic: 800,
+  });
 });
 
 Deno.test({
