@@ -365,6 +365,16 @@ interface Program extends AsyncDisposable {
   status: Promise<Deno.CommandStatus>;
 }
 
+/** Whether `pid` is a running child process started by this library (its bootstrap). */
+function isLibraryChild(pid: number): boolean {
+  try {
+    return pidAlive(pid) &&
+      Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("process/_bootstrap.ts");
+  } catch {
+    return false;
+  }
+}
+
 /** Starts a fixture program with `dir` as its argument and temporary folder, and reads its first line. */
 async function startProgram(fixture: string, dir: string): Promise<Program> {
   const child = new Deno.Command(Deno.execPath(), {
@@ -388,9 +398,14 @@ async function startProgram(fixture: string, dir: string): Promise<Program> {
     first,
     status: child.status,
     async [Symbol.asyncDispose]() {
-      // Only after a failure is anything still running here.
-      for (const pid of Object.values(first)) if (pidAlive(pid)) Deno.kill(pid, "SIGKILL");
-      if (pidAlive(child.pid)) child.kill("SIGKILL");
+      // Only after a failure is anything still running here. A pid is checked to still be one of
+      // the library's children (a pid of one that exited may have been reused meanwhile).
+      for (const pid of Object.values(first)) if (isLibraryChild(pid)) Deno.kill(pid, "SIGKILL");
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Exited already.
+      }
       await child.status;
     },
   };
