@@ -4,7 +4,7 @@ import net from "node:net";
 import { test } from "node:test";
 import { activeChildren, TcpServer } from "./_pkg.mjs";
 import { Reverser, upper } from "./fixtures/targets.mjs";
-import { faulty } from "./fixtures/net_handlers.mjs";
+import { faulty, whoServes } from "./fixtures/net_handlers.mjs";
 import { sleep, waitUntil } from "./_helpers.mjs";
 import { Client, staysSilent, within } from "./_client.mjs";
 
@@ -213,14 +213,29 @@ for (const mode of MODES.filter((m) => m === "process" || m === "prefork-process
 for (const mode of ["prefork-process", "prefork-thread"]) {
   if (hasReusePort) {
     test(`TcpServer "${mode}" shares the port between its runners on this Node.js (reusePort)`, async () => {
-      await withServer({ mode, handler: upper }, async (s) => {
-        const replies = await Promise.all(["a", "b", "c", "d"].map((x) => ask(s.port, x)));
-        for (const [i, reply] of replies.entries()) {
-          match(reply, new RegExp(`^${"ABCD"[i]} \\d+$`));
+      await withServer({ mode, handler: whoServes }, async (s) => {
+        // The kernel spreads connections by a hash of their addresses: 16 clients all going to one
+        // of the 2 runners would happen once in 2^15 runs.
+        const clients = await Promise.all(Array.from({ length: 16 }, () => Client.connect(s.port)));
+        try {
+          const replies = [];
+          for (const client of clients) replies.push(await client.roundTrip("who"));
+          const [pids, threads] = [new Set(), new Set()];
+          for (const reply of replies) {
+            match(reply, /^\d+:\d+$/);
+            pids.add(Number(reply.split(":")[0]));
+            threads.add(reply);
+          }
+          if (mode === "prefork-process") {
+            ok(!pids.has(process.pid), "served by child processes");
+            equal(pids.size, 2, "the kernel spreads clients over both runners");
+          } else {
+            deepStrictEqual([...pids], [process.pid], "served by threads of this process");
+            equal(threads.size, 2, "the kernel spreads clients over both runners");
+          }
+        } finally {
+          for (const client of clients) client.close();
         }
-        const pids = new Set(replies.map((r) => Number(r.split(" ")[1])));
-        if (mode === "prefork-process") ok(!pids.has(process.pid), "served by child processes");
-        else deepStrictEqual([...pids], [process.pid], "served by threads of this process");
       });
     });
   } else {
