@@ -128,7 +128,9 @@ export function startNode(fixture, args = [], timeout = 20_000) {
             resolve(found.slice(prefix.length));
           } else if (ended) {
             watchers.delete(watch);
-            reject(new Error(`The program ended without printing "${prefix}"\n${stdout}\n${stderr}`));
+            reject(
+              new Error(`The program ended without printing "${prefix}"\n${stdout}\n${stderr}`),
+            );
           }
         };
         watchers.add(watch);

@@ -157,24 +157,27 @@ test("a JoinableQueue item taken by a consumer SIGKILLed before taskDone() is re
 });
 
 for (const kind of ["event", "queue"]) {
-  test(`a grandchild waiting on ${
-    kind === "event" ? "an Event" : "a Queue"
-  } whose owner process was killed gets a clear error, not a hang`, async () => {
-    const out = new Queue();
-    await withChildren([child(ownForGrandchild, kind, out)], async (owner) => {
-      const { pid } = await out.get({ timeout: LONG });
-      try {
-        await killAndJoin(owner);
-        const outcome = await out.get({ timeout: LONG });
-        match(
-          String(outcome.message),
-          new RegExp(`^Cannot reach the hub of process ${owner.pid}: the process that created`),
-          JSON.stringify(outcome),
-        );
-        await waitUntil(() => !pidAlive(pid), "the orphaned grandchild to exit", LONG);
-      } finally {
-        if (pidAlive(pid)) process.kill(pid, "SIGKILL");
-      }
-    });
-  });
+  test(
+    `a grandchild waiting on ${
+      kind === "event" ? "an Event" : "a Queue"
+    } whose owner process was killed gets a clear error, not a hang`,
+    async () => {
+      const out = new Queue();
+      await withChildren([child(ownForGrandchild, kind, out)], async (owner) => {
+        const { pid } = await out.get({ timeout: LONG });
+        try {
+          await killAndJoin(owner);
+          const outcome = await out.get({ timeout: LONG });
+          match(
+            String(outcome.message),
+            new RegExp(`^Cannot reach the hub of process ${owner.pid}: the process that created`),
+            JSON.stringify(outcome),
+          );
+          await waitUntil(() => !pidAlive(pid), "the orphaned grandchild to exit", LONG);
+        } finally {
+          if (pidAlive(pid)) process.kill(pid, "SIGKILL");
+        }
+      });
+    },
+  );
 }

@@ -1,5 +1,13 @@
 /** TcpServer on Node.js: connections served here, by threads and by child processes. */
-import { deepStrictEqual, doesNotMatch, equal, match, ok, rejects, throws } from "node:assert/strict";
+import {
+  deepStrictEqual,
+  doesNotMatch,
+  equal,
+  match,
+  ok,
+  rejects,
+  throws,
+} from "node:assert/strict";
 import net from "node:net";
 import { test } from "node:test";
 import { activeChildren, TcpServer } from "./_pkg.mjs";
@@ -242,7 +250,10 @@ for (const mode of ["prefork-process", "prefork-thread"]) {
     test(`TcpServer "${mode}" fails with a clear error on this Node.js (no reusePort before 22.12)`, async () => {
       // What this Node.js lacks and what to do: not Deno's --unstable-net advice.
       const message = (error) => {
-        match(error.message, new RegExp(`Node\\.js ${process.versions.node.replaceAll(".", "\\.")} .*22\\.12`));
+        match(
+          error.message,
+          new RegExp(`Node\\.js ${process.versions.node.replaceAll(".", "\\.")} .*22\\.12`),
+        );
         doesNotMatch(error.message, /unstable-net|exit code 70/);
         return true;
       };

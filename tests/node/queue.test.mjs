@@ -192,7 +192,10 @@ test("Connection.recv() in a child drains what the parent sent, then rejects wit
   writeEnd.send("x");
   writeEnd.send(new Set([1, 2]));
   writeEnd.close();
-  deepStrictEqual(await out.get({ timeout: LONG }), { got: ["x", new Set([1, 2])], error: "EOFError" });
+  deepStrictEqual(await out.get({ timeout: LONG }), {
+    got: ["x", new Set([1, 2])],
+    error: "EOFError",
+  });
   await joinOk(p);
   readEnd.close();
 });
