@@ -1,4 +1,9 @@
-/** TcpServer on Node.js: connections served here, by threads and by child processes. */
+/**
+ * TcpServer on Node.js: connections served here, by threads and by child
+ * processes; handler processes that crash; prefork modes where this Node.js
+ * has reusePort, a clear error where it has not. (net_modes.test.mjs: the
+ * cases every mode shares.)
+ */
 import {
   deepStrictEqual,
   doesNotMatch,
@@ -12,9 +17,9 @@ import net from "node:net";
 import { test } from "node:test";
 import { activeChildren, TcpServer } from "./_pkg.mjs";
 import { Reverser, upper } from "./fixtures/targets.mjs";
-import { faulty, whoServes } from "./fixtures/net_handlers.mjs";
-import { sleep, waitUntil } from "./_helpers.mjs";
-import { Client, staysSilent, within } from "./_client.mjs";
+import { whoServes } from "./fixtures/net_handlers.mjs";
+import { waitUntil } from "./_helpers.mjs";
+import { Client, hasReusePort, MODES, servedClient, withServer } from "./_net.mjs";
 
 /** Sends `text` and resolves with the first reply chunk. */
 function ask(port, text) {
@@ -57,138 +62,6 @@ test("a port in use throws AddrInUse from the constructor", async () => {
   throws(() => new TcpServer({ port: first.address.port, handler: upper }), { name: "AddrInUse" });
   await first.shutdown();
 });
-
-/** A server that records what it would log. */
-class RecordingServer extends TcpServer {
-  errors = [];
-  handleError(error, client) {
-    this.errors.push({ error, client });
-  }
-}
-
-/** Starts a recording server with the `faulty` handler on a free port, serving in the background. */
-async function startServer(options) {
-  const server = new RecordingServer({
-    port: 0,
-    handler: faulty,
-    workers: options.mode.startsWith("prefork") ? 2 : 1,
-    ...options,
-  });
-  const address = await within(server.listening, 60_000, "binding");
-  const serving = server.serveForever();
-  return {
-    server,
-    port: address.port,
-    serving,
-    async dispose() {
-      await within(server.shutdown({ timeout: 1000 }), 30_000, "shutdown");
-      await serving;
-    },
-  };
-}
-
-/** Runs `fn(s)` with a started server `s` and shuts it down afterwards, whatever happened. */
-async function withServer(options, fn) {
-  const s = await startServer(options);
-  try {
-    await fn(s);
-  } finally {
-    await s.dispose();
-  }
-}
-
-/** Connects and echoes until it works (a prefork child that just died may still hold the port). */
-async function servedClient(port, text) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    let client;
-    try {
-      client = await Client.connect(port);
-      const reply = await client.echo(text);
-      if (reply === text.toUpperCase()) return client;
-      if (Date.now() > deadline) throw new Error(`No echo after 30 s: ${reply}`);
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-    client?.close();
-    await sleep(100);
-  }
-}
-
-/** Whether this Node.js can share a port with reusePort (Linux SO_REUSEPORT): 22.12 / 23.1 on. */
-const [major, minor] = process.versions.node.split(".").map(Number);
-const hasReusePort = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
-
-/** Modes this Node.js can serve in. */
-const MODES = hasReusePort
-  ? ["async", "thread", "process", "prefork-process", "prefork-thread"]
-  : ["async", "thread", "process"];
-
-for (const mode of MODES) {
-  test(`TcpServer "${mode}": a handler that throws ends its connection only, logged with the client`, async () => {
-    await withServer({ mode }, async (s) => {
-      const good = await Client.connect(s.port);
-      const bad = await Client.connect(s.port);
-      try {
-        equal(await good.echo("abc"), "ABC");
-        equal(await bad.roundTrip("boom"), null, "the failing connection is closed");
-        equal(await good.echo("still here"), "STILL HERE");
-        const late = await Client.connect(s.port);
-        equal(await late.echo("new client"), "NEW CLIENT");
-        late.close();
-        await waitUntil(() => s.server.errors.length >= 1, "the error to be logged");
-        equal(s.server.errors.length, 1);
-        const [{ error, client }] = s.server.errors;
-        equal(error.message, "boom from the handler");
-        match(error.stack ?? "", /net_handlers\.mjs/, "the handler's own stack");
-        deepStrictEqual(client, { transport: "tcp", hostname: "127.0.0.1", port: bad.port });
-      } finally {
-        good.close();
-        bad.close();
-      }
-    });
-  });
-
-  test(`TcpServer "${mode}": shutdown with clients connected ends within the timeout, clients see EOF`, async () => {
-    const s = await startServer({ mode });
-    const clients = await Promise.all(Array.from({ length: 4 }, () => Client.connect(s.port)));
-    try {
-      for (const client of clients) equal(await client.echo("hi"), "HI");
-      await within(s.server.shutdown({ timeout: 200 }), 30_000, "shutdown");
-      await within(s.serving, 30_000, "serveForever() after shutdown()");
-      for (const client of clients) equal(await client.read(), null);
-      await rejects(Client.connect(s.port), { code: "ECONNREFUSED" });
-      equal(s.server.errors.length, 0, "closing at shutdown is not an error");
-      await rejects(s.server.serveForever(), /has been shut down/);
-      await s.dispose(); // harmless after shutdown
-    } finally {
-      for (const client of clients) client.close();
-    }
-  });
-
-  test(`TcpServer "${mode}": maxConnections holds new clients back until one finishes`, async () => {
-    // Runners to spare, so that the limit, not a lack of runners, is what holds a client back.
-    const options = mode.startsWith("prefork")
-      ? { workers: 1, maxConnections: 1 }
-      : { workers: 2, maxConnections: 1 };
-    await withServer({ mode, ...options }, async (s) => {
-      const first = await Client.connect(s.port);
-      const second = await Client.connect(s.port); // the kernel accepts it into the backlog
-      try {
-        equal(await first.echo("one"), "ONE");
-        await second.send("two");
-        // Long enough for a runner to start (a child process takes a second or more under load):
-        // a shorter wait would let a server that ignored the limit pass.
-        ok(await staysSilent(second, mode === "process" ? 3_000 : 1_000), "served past the limit");
-        first.close();
-        equal(await second.read(), "TWO");
-      } finally {
-        first.close();
-        second.close();
-      }
-    });
-  });
-}
 
 for (const mode of MODES.filter((m) => m === "process" || m === "prefork-process")) {
   test(`TcpServer "${mode}": a handler process that exits or is killed closes its connections only, logged`, async () => {

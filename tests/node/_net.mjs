@@ -1,5 +1,12 @@
-/** A TCP test client for the Node TcpServer tests: every read has a deadline. */
+/**
+ * Helpers of the Node TcpServer tests: a client whose every read has a
+ * deadline, a server that records what it would log, and the modes this
+ * Node.js can serve in.
+ */
 import net from "node:net";
+import { TcpServer } from "./_pkg.mjs";
+import { faulty } from "./fixtures/net_handlers.mjs";
+import { sleep } from "./_helpers.mjs";
 
 /** Rejects with "`what` took more than `ms` ms" unless `promise` settles first (the timer is cleared). */
 export async function within(promise, ms, what) {
@@ -123,3 +130,70 @@ export async function staysSilent(client, ms) {
     return error instanceof Error && error.message.includes("took more than");
   }
 }
+
+/** A server that records what it would log. */
+export class RecordingServer extends TcpServer {
+  errors = [];
+  handleError(error, client) {
+    this.errors.push({ error, client });
+  }
+}
+
+/** Starts a recording server with the `faulty` handler on a free port, serving in the background. */
+export async function startServer(options) {
+  const server = new RecordingServer({
+    port: 0,
+    handler: faulty,
+    workers: options.mode.startsWith("prefork") ? 2 : 1,
+    ...options,
+  });
+  const address = await within(server.listening, 60_000, "binding");
+  const serving = server.serveForever();
+  return {
+    server,
+    port: address.port,
+    serving,
+    async dispose() {
+      await within(server.shutdown({ timeout: 1000 }), 30_000, "shutdown");
+      await serving;
+    },
+  };
+}
+
+/** Runs `fn(s)` with a started server `s` and shuts it down afterwards, whatever happened. */
+export async function withServer(options, fn) {
+  const s = await startServer(options);
+  try {
+    await fn(s);
+  } finally {
+    await s.dispose();
+  }
+}
+
+/** Connects and echoes until it works (a prefork child that just died may still hold the port). */
+export async function servedClient(port, text) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    let client;
+    try {
+      client = await Client.connect(port);
+      const reply = await client.echo(text);
+      if (reply === text.toUpperCase()) return client;
+      if (Date.now() > deadline) throw new Error(`No echo after 30 s: ${reply}`);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    client?.close();
+    await sleep(100);
+  }
+}
+
+/** Whether this Node.js can share a port with reusePort (Linux SO_REUSEPORT): 22.12 / 23.1 on. */
+const [major, minor] = process.versions.node.split(".").map(Number);
+export const hasReusePort = major > 23 || (major === 23 && minor >= 1) ||
+  (major === 22 && minor >= 12);
+
+/** Modes this Node.js can serve in. */
+export const MODES = hasReusePort
+  ? ["async", "thread", "process", "prefork-process", "prefork-thread"]
+  : ["async", "thread", "process"];
