@@ -14,7 +14,7 @@ export function sleep(ms) {
 }
 
 /** Polls `predicate` until it holds; rejects after `timeout` ms. */
-export async function waitUntil(predicate, what, timeout = 10_000) {
+export async function waitUntil(predicate, what, timeout = LONG) {
   const deadline = Date.now() + timeout;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
@@ -52,15 +52,12 @@ export function pidRunning(pid) {
 /**
  * Runs a fixture program with node and collects its output; kills it after
  * `timeout` ms (a program that does not exit by itself is a failure). Its
- * temporary files go to a folder of its own, removed after `settled()`
- * resolves (so a program that is killed, or kills itself, leaves nothing).
+ * temporary files go to a folder of its own, removed once it has ended.
  */
-export async function runNode(fixture, args = [], timeout = 20_000, settled = async () => {}) {
+export async function runNode(fixture, args = [], timeout = 20_000) {
   const program = startNode(fixture, args, timeout);
   try {
-    const result = await program.closed;
-    await settled(result);
-    return result;
+    return await program.closed;
   } finally {
     await program.dispose();
   }
