@@ -28,6 +28,7 @@ import {
   currentPid,
   type HelperThread,
   isNotListening,
+  pidAlive,
   randomKey,
   type SharedFile,
   startHelperThread,
@@ -409,14 +410,18 @@ export class HubClient {
   }
 }
 
-/** Connects to a Unix socket, retrying while nothing listens there yet (until `deadline`). */
-async function connectPatiently(path: string, deadline: number): Promise<StreamConn> {
+/**
+ * Connects to the hub's Unix socket, retrying while nothing listens there yet
+ * (until `deadline`, and while the hub's process lives: a killed owner leaves
+ * its socket file behind, which will never listen again).
+ */
+async function connectPatiently(ref: HubRef, deadline: number): Promise<StreamConn> {
   let delay = 2;
   for (;;) {
     try {
-      return await connectUnix(path);
+      return await connectUnix(ref.path);
     } catch (error) {
-      if (!isNotListening(error) || Date.now() > deadline) throw error;
+      if (!isNotListening(error) || Date.now() > deadline || !pidAlive(ref.pid)) throw error;
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(delay * 2, 100);
     }
@@ -444,15 +449,20 @@ async function connectSocket(
   let conn!: StreamConn;
   let writer!: BatchWriter<Request>;
   const open = async (): Promise<void> => {
-    const current = await connectPatiently(ref.path, deadline);
+    const current = await connectPatiently(ref, deadline);
     if (!referenced) current.unref();
     conn = current;
     writer = new BatchWriter<Request>((bytes) => current.write(bytes), () => current.close());
     const ended = (error: Error) => {
       current.close();
       if (conn !== current) return;
-      if (unwelcomed !== undefined && Date.now() < deadline) open().catch(onClose);
-      else onClose(error);
+      // Not welcomed yet: the hub turned the connection away unread (try again), or its process
+      // died (then nothing will ever read the requests: fail them now).
+      if (unwelcomed !== undefined && Date.now() < deadline && pidAlive(ref.pid)) {
+        open().catch(onClose);
+      } else {
+        onClose(error);
+      }
     };
     try {
       // The hello goes alone, first, as its own frame.
