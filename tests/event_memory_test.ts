@@ -16,18 +16,25 @@ import { openLifelongResources } from "./_helpers.ts";
 
 openLifelongResources();
 
+/**
+ * Bound of every wait that must succeed: it only turns a hang into a failure (a thread's start
+ * alone has taken over 20 s on a loaded 2-core machine). The waiters' own timeouts
+ * (tests/fixtures/event_targets.ts) are longer, so a wait that timed out cannot pass for a wake-up.
+ */
+const HANG_GUARD = 90_000;
+
 Deno.test("An Event set by a child process wakes a thread that waits on it in shared memory", async () => {
   const ev = new Event();
   const ready = new Event();
   const out = new Queue<string>();
   const t = new Thread({ target: waitAndReport, args: [ev, out, ready] });
   t.start();
-  equal(await ready.wait({ timeout: 20_000 }), true);
+  equal(await ready.wait({ timeout: HANG_GUARD }), true);
   await using p = new Process({ target: setIt, args: [ev] });
   p.start();
   await p.join();
   equal(p.exitCode, 0, p.error?.stack);
-  equal(await out.get({ timeout: 20_000 }), "woken");
+  equal(await out.get({ timeout: HANG_GUARD }), "woken");
   await t.join();
   equal(ev.isSet(), true);
 });
@@ -41,22 +48,22 @@ Deno.test("An Event set or cleared by a thread is seen by a child process, and t
     p.start();
     await p.join();
   }
-  equal(await seen.get({ timeout: 20_000 }), true);
+  equal(await seen.get({ timeout: HANG_GUARD }), true);
   ev.clear();
   {
     await using p = new Process({ target: reportIsSet, args: [ev, seen] });
     p.start();
     await p.join();
   }
-  equal(await seen.get({ timeout: 20_000 }), false);
+  equal(await seen.get({ timeout: HANG_GUARD }), false);
   // A thread waits in shared memory; the main thread sets: no hub round trip needed.
   const ready = new Event();
   const out = new Queue<string>();
   const t = new Thread({ target: waitAndReport, args: [ev, out, ready] });
   t.start();
-  equal(await ready.wait({ timeout: 20_000 }), true);
+  equal(await ready.wait({ timeout: HANG_GUARD }), true);
   ev.set();
-  equal(await out.get({ timeout: 20_000 }), "woken");
+  equal(await out.get({ timeout: HANG_GUARD }), "woken");
   await t.join();
 });
 
@@ -70,12 +77,12 @@ Deno.test({
     const out = new Queue<string>();
     const t = new Thread({ target: waitForValue, args: [cond, v, 5, out, ready] });
     t.start();
-    equal(await ready.wait({ timeout: 20_000 }), true);
+    equal(await ready.wait({ timeout: HANG_GUARD }), true);
     await using p = new Process({ target: raiseAndNotify, args: [cond, v, 5] });
     p.start();
     await p.join();
     equal(p.exitCode, 0, p.error?.stack);
-    equal(await out.get({ timeout: 20_000 }), "woken");
+    equal(await out.get({ timeout: HANG_GUARD }), "woken");
     await t.join();
   },
 });
