@@ -141,6 +141,9 @@ export class TaskRunner {
             current.controller?.abort(cancelReason());
           } else if (this.#isQueued(m.i)) this.#dropped.add(m.i);
           break;
+        case "revoke":
+          if (m.i !== this.#runningId && this.#isQueued(m.i)) this.#dropped.add(m.i);
+          break;
         case "stop":
           this.#stopping = true;
           break;

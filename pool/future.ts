@@ -45,17 +45,19 @@ type State = "pending" | "running" | "cancelled" | "finished";
 export class Future<T = unknown> implements PromiseLike<T> {
   #state: State = "pending";
   #promise: Promise<T>;
-  #resolve!: (value: T) => void;
+  // Typed without T, so that a Future<never> is a Future<unknown> too.
+  #resolve!: (value: unknown) => void;
   #reject!: (error: Error) => void;
   #error: Error | null = null;
-  #callbacks: ((future: Future<T>) => void)[] = [];
+  // deno-lint-ignore no-explicit-any
+  #callbacks: ((future: any) => void)[] = [];
   #dropper: (() => boolean) | undefined;
   #cancelling = false;
 
   /** Creates a pending future (executors create them; useful in tests). */
   constructor() {
     this.#promise = new Promise<T>((resolve, reject) => {
-      this.#resolve = resolve;
+      this.#resolve = resolve as (value: unknown) => void;
       this.#reject = reject;
     });
     this.#promise.catch(() => {}); // kept until asked for, as Python does
@@ -195,7 +197,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
     for (const callback of this.#callbacks.splice(0)) this.#call(callback);
   }
 
-  #call(callback: (future: Future<T>) => void): void {
+  // deno-lint-ignore no-explicit-any
+  #call(callback: (future: any) => void): void {
     try {
       callback(this);
     } catch (error) {
