@@ -1,9 +1,13 @@
 #!/usr/bin/env -S deno run -A
 /**
  * The main demo: runs every example in order, as separate programs, with a
- * heading for each, so the seed's lessons can be read end to end.
+ * heading for each, so the seed's lessons can be read end to end. Names of
+ * examples as arguments run only those (in the demo's order). The examples
+ * are found beside this file by URL, so the demo also runs from a server:
  *
  *     deno task demo
+ *     deno run -A examples/demo.ts process_pid.ts echo_server.ts
+ *     deno run -A https://…/examples/demo.ts
  */
 
 const EXAMPLES = [
@@ -42,7 +46,7 @@ const ARGS: Record<string, string[]> = {
  */
 async function runEchoServer(file: string): Promise<number> {
   const server = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(file, import.meta.url).pathname, "--port", "0"],
+    args: ["run", "-A", new URL(file, import.meta.url).href, "--port", "0"],
     stdin: "null",
     stdout: "piped",
     stderr: "inherit",
@@ -69,7 +73,7 @@ async function runEchoServer(file: string): Promise<number> {
       "$ printf 'hello\\n\\nworld\\n' | deno run -A examples/echo_client.ts --port " + port,
     );
     const client = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("echo_client.ts", import.meta.url).pathname, "--port", port],
+      args: ["run", "-A", new URL("echo_client.ts", import.meta.url).href, "--port", port],
       stdin: "piped",
       stdout: "inherit",
       stderr: "inherit",
@@ -91,13 +95,28 @@ const RUNNERS: Record<string, (file: string) => Promise<number>> = {
   "echo_server.ts": runEchoServer,
 };
 
+/** The examples named in `names` (all of them if none), in the demo's order; exits on a typo. */
+function chosen(names: string[]): string[][] {
+  const known = EXAMPLES.map(([file]) => file);
+  const unknown = names.find((name) => !known.includes(name));
+  if (unknown !== undefined) {
+    console.error(
+      `Cannot run example "${unknown}" as the demo has no such example: choose from ${
+        known.join(", ")
+      }`,
+    );
+    Deno.exit(2);
+  }
+  return names.length === 0 ? EXAMPLES : EXAMPLES.filter(([file]) => names.includes(file));
+}
+
 if (import.meta.main) {
-  for (const [file, title] of EXAMPLES) {
+  for (const [file, title] of chosen(Deno.args)) {
     console.log(`\n=== ${title} (examples/${file}) ===`);
     const code = RUNNERS[file]
       ? await RUNNERS[file](file)
       : (await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", new URL(file, import.meta.url).pathname, ...(ARGS[file] ?? [])],
+        args: ["run", "-A", new URL(file, import.meta.url).href, ...(ARGS[file] ?? [])],
         stdin: "null",
         stdout: "inherit",
         stderr: "inherit",
