@@ -9,8 +9,7 @@
 
 import type { Encoded } from "../_internal/codec.ts";
 import { processIdentity, processShared, runtimeDir } from "../_internal/context.ts";
-import { BatchWriter, encodeFrame, readFrame } from "../_internal/framing.ts";
-import { readFrames } from "../_internal/hub_client.ts";
+import { BatchWriter, encodeFrame, readFrame, readFrames } from "../_internal/framing.ts";
 import {
   checkSocketPermission,
   currentPid,

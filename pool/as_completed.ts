@@ -5,7 +5,7 @@
  */
 
 import { TimeoutError } from "../_internal/errors.ts";
-import { checkTimeout } from "./_timeout.ts";
+import { checkTimeout } from "../_internal/wait.ts";
 import type { Future } from "./future.ts";
 
 /**
@@ -60,7 +60,7 @@ export function asCompleted<F extends Future<any>>(
   options: AsCompletedOptions = {},
 ): AsyncIterableIterator<F> {
   const { timeout } = options;
-  checkTimeout(timeout, "Cannot wait for futures to complete");
+  checkTimeout(timeout, "wait for futures to complete");
   const deadline = timeout === undefined || timeout === Infinity ? Infinity : Date.now() + timeout;
   const pending = new Set(futures);
   const total = pending.size;

@@ -10,6 +10,7 @@ import { callerModule } from "../_internal/target.ts";
 import { importUrlsFor } from "./_channels.ts";
 import { controlOf } from "./_future_control.ts";
 import {
+  checkCanStart,
   checkChunksize,
   checkCount,
   END,
@@ -21,7 +22,7 @@ import {
   submitChunk,
   taskRef,
 } from "./_tasks.ts";
-import { checkTimeout } from "./_timeout.ts";
+import { checkTimeout } from "../_internal/wait.ts";
 import { type Job, WorkerPool } from "./_worker_pool.ts";
 import { Future } from "./future.ts";
 import type { PoolStats } from "./pool.ts";
@@ -153,6 +154,7 @@ export abstract class Executor {
   protected constructor(kind: "process" | "thread", maxWorkers: number, options: ExecutorOptions) {
     const describe = `Cannot create the ${this.constructor.name}`;
     const { initializer, initargs = [], maxTasksPerChild } = options;
+    checkCanStart(describe, kind);
     checkCount(maxWorkers, "maxWorkers", describe);
     checkCount(maxTasksPerChild, "maxTasksPerChild", describe);
     if (!Array.isArray(initargs)) {
@@ -249,7 +251,7 @@ export abstract class Executor {
     const iterables = args as (Iterable<unknown> | AsyncIterable<unknown>)[];
     const describe = `Cannot run ${this.constructor.name}.map()`;
     const { timeout, chunksize } = options;
-    checkTimeout(timeout, describe);
+    checkTimeout(timeout, `run ${this.constructor.name}.map()`);
     checkChunksize(chunksize, describe);
     const deadline = timeout === undefined || timeout === Infinity
       ? undefined

@@ -7,7 +7,7 @@
 
 import { CancelledError, TimeoutError } from "../_internal/errors.ts";
 import { registerFuture } from "./_future_control.ts";
-import { checkTimeout } from "./_timeout.ts";
+import { checkTimeout } from "../_internal/wait.ts";
 import type { ResultWaitOptions } from "./async_result.ts";
 
 type State = "pending" | "running" | "cancelled" | "finished";
@@ -168,7 +168,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   #within(options: ResultWaitOptions, what: string): Promise<void> {
     const { timeout } = options;
-    checkTimeout(timeout, `Cannot get the ${what} of the future`);
+    checkTimeout(timeout, `get the ${what} of the future`);
     const settled = this.#promise.then(() => {}, () => {});
     if (timeout === undefined || timeout === Infinity || this.done()) return settled;
     return new Promise<void>((resolve, reject) => {

@@ -9,6 +9,7 @@ import { cpuCount } from "../_internal/runtime.ts";
 import type { TargetRef } from "../_internal/target.ts";
 import { importUrlsFor } from "./_channels.ts";
 import {
+  checkCanStart,
   checkChunksize,
   checkCount,
   collect,
@@ -295,6 +296,7 @@ export class Pool {
     const what = threads ? "thread pool" : "pool";
     const describe = `Cannot create the ${what}`;
     const { processes, initializer, initargs = [], maxTasksPerChild } = options;
+    checkCanStart(describe, this.#kind);
     checkCount(processes, "processes", describe);
     checkCount(maxTasksPerChild, "maxTasksPerChild", describe);
     if (!Array.isArray(initargs)) {

@@ -5,7 +5,7 @@
  */
 
 import { controlOf } from "./_future_control.ts";
-import { checkTimeout } from "./_timeout.ts";
+import { checkTimeout } from "../_internal/wait.ts";
 import type { Future } from "./future.ts";
 
 /**
@@ -75,7 +75,7 @@ export async function wait<F extends Future<any>>(
   options: FutureWaitOptions = {},
 ): Promise<WaitResult<F>> {
   const { timeout, returnWhen = "ALL_COMPLETED" } = options;
-  checkTimeout(timeout, "Cannot wait for futures");
+  checkTimeout(timeout, "wait for futures");
   if (!WHEN.includes(returnWhen)) {
     throw new TypeError(
       `Cannot wait for futures as returnWhen is not one of ${WHEN.join(", ")}: received ${

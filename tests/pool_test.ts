@@ -532,6 +532,12 @@ Deno.test("ProcessPoolExecutor: a worker SIGKILLed mid-task fails its future wit
   assert(error.message.includes(`pid ${pid}`) && error.message.includes("SIGKILL"), error.message);
 });
 
+Deno.test("Pool: a task module that makes a pool when imported is refused in the worker", async () => {
+  await using pool = new Pool({ processes: 1 });
+  const one = { module: new URL("./fixtures/pool_unguarded.ts", import.meta.url), export: "one" };
+  await assertRejects(() => pool.apply(one), Error, "bootstrapping phase");
+});
+
 Deno.test("Pool options are checked", () => {
   assertThrows(() => new Pool({ processes: 0 }), RangeError, "processes");
   assertThrows(() => new Pool({ maxTasksPerChild: 1.5 }), RangeError, "maxTasksPerChild");
