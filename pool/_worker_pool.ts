@@ -340,6 +340,13 @@ export class WorkerPool {
   }
 
   #dispatch(): void {
+    if (this.#head < this.#queue.length) this.#send();
+    if (this.#options.lazy && this.#hasQueued()) this.#grow();
+    if (!this.#hasQueued()) this.#rebalance();
+  }
+
+  /** Sends queued chunks to the workers that have room for them. */
+  #send(): void {
     const batches = new Map<Slot, ToWorker[]>();
     const queue = this.#queue;
     const now = performance.now();
@@ -376,8 +383,6 @@ export class WorkerPool {
     }
     for (const [slot, batch] of batches) slot.channel.send(batch);
     for (const job of started) job.sink.started!(job.index);
-    if (this.#options.lazy && this.#hasQueued()) this.#grow();
-    if (!this.#hasQueued()) this.#rebalance();
   }
 
   /**

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { controlOf } from "./_future_control.ts";
+import { futureAccess } from "./_future_control.ts";
 import { checkTimeout } from "../_internal/wait.ts";
 import type { Future } from "./future.ts";
 
@@ -90,7 +90,7 @@ export async function wait<F extends Future<any>>(
     for (const f of all) (f.done() ? done : notDone).add(f);
     return { done, notDone };
   };
-  const failed = (f: F) => !f.cancelled() && controlOf(f).error() !== null;
+  const failed = (f: F) => !f.cancelled() && futureAccess().error(f) !== null;
   let left = 0;
   let any = false;
   let anyFailed = false;
