@@ -220,6 +220,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     for (const callback of callbacks) this.#call(callback);
   }
 
+  // deno-lint-ignore no-explicit-any
   #call(callback: (future: any) => void): void {
     try {
       callback(this);

@@ -22,7 +22,7 @@ import {
   Value,
   wait,
 } from "../mod.ts";
-import { eventually, pidAlive } from "./_helpers.ts";
+import { eventually, pidAlive, runDeno } from "./_helpers.ts";
 import {
   add,
   addUnderLock,
@@ -536,6 +536,17 @@ Deno.test("Pool: a task module that makes a pool when imported is refused in the
   await using pool = new Pool({ processes: 1 });
   const one = { module: new URL("./fixtures/pool_unguarded.ts", import.meta.url), export: "one" };
   await assertRejects(() => pool.apply(one), Error, "bootstrapping phase");
+});
+
+Deno.test("A program that leaves its pools open still ends, and leaves no worker behind", async () => {
+  const program = new URL("./fixtures/pool_forgotten.ts", import.meta.url).pathname;
+  const { code, stdout, stderr } = await runDeno(["-A", program]);
+  assertEquals(code, 0);
+  const pids = JSON.parse(stdout) as number[];
+  assert(pids.length > 0, stderr);
+  for (const pid of pids) {
+    assert(await eventually(() => !pidAlive(pid), 30_000), `worker ${pid} is left`);
+  }
 });
 
 Deno.test("Pool options are checked", () => {
