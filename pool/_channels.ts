@@ -97,7 +97,9 @@ export class PoolSocket {
   expect(onConnect: (conn: StreamConn) => void): { path: string; token: string } {
     if (!this.#listener) {
       checkSocketPermission("start a process pool");
-      this.#path = `${runtimeDir()}/pool-${currentPid()}-${++this.#count}-${randomKey(4)}.sock`;
+      // Short (a socket path has at most 107 bytes, see private_dir.ts); random, as the
+      // threads of this process share its folder.
+      this.#path = `${runtimeDir()}/pool-${randomKey(3)}-${++this.#count % 1000}.sock`;
       this.#listener = listenUnix(this.#path);
       this.#accept(this.#listener);
     }

@@ -24,6 +24,7 @@
 
 import { decode, decodeSync, encode, type Encoded, errorFromData } from "../_internal/codec.ts";
 import { BrokenProcessPool, BrokenThreadPool, CancelledError } from "../_internal/errors.ts";
+import { checkSocketPermission } from "../_internal/runtime.ts";
 import type { TargetRef } from "../_internal/target.ts";
 import {
   PoolSocket,
@@ -63,6 +64,8 @@ interface JobRecord extends Job {
   sentAt: number;
   /** A `revoke` was sent for it. */
   revoking?: boolean;
+  /** When it was cancelled while a worker held it (performance.now()). */
+  cancelledAt?: number;
 }
 
 interface Slot {
@@ -143,7 +146,12 @@ export class WorkerPool {
     this.#mode = options.kind === "process" ? "json" : "clone";
     this.#Broken = options.kind === "process" ? BrokenProcessPool : BrokenThreadPool;
     this.#joined = new Promise((resolve) => (this.#onJoined = resolve));
-    if (options.kind === "process") this.#socket = new PoolSocket();
+    if (options.kind === "process") {
+      // Asked now, so that an executor (whose workers start later) refuses at once too.
+      checkSocketPermission("start a process pool");
+      this.#socket = new PoolSocket();
+    }
+    // Later, a worker that cannot start breaks the pool instead (see #replace).
     if (!options.lazy) { for (let k = 0; k < options.size; k++) this.#spawn(); }
     this.#setRef(false);
   }
@@ -234,13 +242,29 @@ export class WorkerPool {
       this.#counts.failed += record.n;
       record.sink.reject(record.index, reason);
       const slot = record.slot!;
+      record.cancelledAt = performance.now();
       slot.channel.send([{ t: "cancel", i: record.id }]);
-      slot.killTimer ??= setTimeout(() => {
-        slot.killTimer = undefined;
-        if (slot.outstanding.has(record.id)) slot.channel.kill();
-      }, CANCEL_GRACE_MS);
+      if (slot.killTimer === undefined) this.#watchCancelled(slot, CANCEL_GRACE_MS);
     }
     return false;
+  }
+
+  /**
+   * Kills a worker still running a task cancelled {@linkcode CANCEL_GRACE_MS}
+   * ago (its oldest unanswered cancelled chunk decides when to look again).
+   */
+  #watchCancelled(slot: Slot, ms: number): void {
+    slot.killTimer = setTimeout(() => {
+      slot.killTimer = undefined;
+      let oldest = Infinity;
+      for (const job of slot.outstanding.values()) {
+        if (job.state === "settled") oldest = Math.min(oldest, job.cancelledAt ?? 0);
+      }
+      if (oldest === Infinity) return;
+      const left = oldest + CANCEL_GRACE_MS - performance.now();
+      if (left <= 0) slot.channel.kill();
+      else this.#watchCancelled(slot, left);
+    }, ms);
   }
 
   /** No more submits; workers exit once every queued chunk is answered. */
@@ -316,6 +340,16 @@ export class WorkerPool {
       this.#dispatch();
     });
     channel.exited.then((exit) => this.#exited(slot, exit));
+  }
+
+  /** Starts a worker after the constructor: one that cannot start breaks the pool. */
+  #replace(): void {
+    try {
+      this.#spawn();
+    } catch (error) {
+      const message = `Cannot start a worker for the pool: ${(error as Error).message}`;
+      this.#break(() => new this.#Broken(message, { cause: error }));
+    }
   }
 
   /** Chunks a worker may hold, from how long its chunks take. */
@@ -420,14 +454,14 @@ export class WorkerPool {
       active++;
       if (!slot.connected) starting++;
     }
-    if (active < this.#options.size && starting < this.#counts.queued) this.#spawn();
+    if (active < this.#options.size && starting < this.#counts.queued) this.#replace();
   }
 
   /** A worker that has had its share of chunks takes no more and is replaced. */
   #retire(slot: Slot): void {
     slot.retiring = true;
     const wanted = this.#hasQueued() || (!this.#options.lazy && !this.#closing);
-    if (!this.#terminated && !this.#broken && wanted) this.#spawn();
+    if (!this.#terminated && !this.#broken && wanted) this.#replace();
     if (slot.outstanding.size === 0) this.#stop(slot);
   }
 
@@ -561,7 +595,7 @@ export class WorkerPool {
     if (active()) {
       // A retiring worker's replacement started when it retired.
       const replace = !expected && !slot.retiring && (!this.#closing || this.#hasQueued());
-      if (replace && (!this.#options.lazy || this.#hasQueued())) this.#spawn();
+      if (replace && (!this.#options.lazy || this.#hasQueued())) this.#replace();
       this.#dispatch();
       this.#stopIdle();
     }

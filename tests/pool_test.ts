@@ -541,7 +541,7 @@ Deno.test("Pool: a task module that makes a pool when imported is refused in the
 Deno.test("A program that leaves its pools open still ends, and leaves no worker behind", async () => {
   const program = new URL("./fixtures/pool_forgotten.ts", import.meta.url).pathname;
   const { code, stdout, stderr } = await runDeno(["-A", program]);
-  assertEquals(code, 0);
+  assert(code === 0, `exit code ${code}: ${stderr}`);
   const pids = JSON.parse(stdout) as number[];
   assert(pids.length > 0, stderr);
   for (const pid of pids) {
