@@ -16,6 +16,7 @@ import {
   listenUnix,
   mainModuleUrl,
   onRuntimeExit,
+  type PoolThread,
   randomKey,
   spawnRuntime,
   startPoolThread,
@@ -252,7 +253,13 @@ export function spawnThreadWorker(setup: WorkerSetup, n: number): WorkerChannel 
   let label = name;
   let referenced = true;
   let killed = false;
+  let started: PoolThread | undefined;
+  /** Batches sent before the thread existed, in order. */
+  let early: ToWorker[][] = [];
   const ready = thread.then((t) => {
+    for (const batch of early) t.postMessage(batch);
+    early = [];
+    started = t;
     label = `${name} (thread ${t.threadId})`;
     t.onMessage((messages) => handler(messages as FromWorker[]));
     if (!referenced) t.unref();
@@ -265,8 +272,14 @@ export function spawnThreadWorker(setup: WorkerSetup, n: number): WorkerChannel 
     },
     pid: null,
     connected: ready.then(() => {}),
-    exited: ready.then((t) => t.exited).then((e) => ({ code: e.code, signal: null })),
-    send: (messages) => void ready.then((t) => t.postMessage(messages)),
+    exited: ready.then((t) => t.exited, () => ({ code: 1 })).then((e) => ({
+      code: e.code,
+      signal: null,
+    })),
+    send(messages) {
+      if (started) started.postMessage(messages);
+      else early.push(messages);
+    },
     onMessages: (h) => void (handler = h),
     ref() {
       referenced = true;
