@@ -300,6 +300,25 @@ for (const kind of KINDS) {
       () => pool.apply(square, [1], { signal: AbortSignal.abort() }),
       DOMException,
     );
+    // imap: aborting ends the iteration with the signal's reason and closes the input.
+    const imapController = new AbortController();
+    let closed = false;
+    function* naturals() {
+      try {
+        for (let n = 0;; n++) yield n;
+      } finally {
+        closed = true;
+      }
+    }
+    const seen: number[] = [];
+    await assertRejects(async () => {
+      for await (const s of pool.imap(square, naturals(), { signal: imapController.signal })) {
+        seen.push(s);
+        if (seen.length === 3) imapController.abort();
+      }
+    }, DOMException);
+    assertEquals(seen, [0, 1, 4]);
+    assert(closed, "the input was closed");
   });
 
   Deno.test(`${kind.Pool.name}: join() refuses a running pool; close() lets queued work finish; terminate() rejects pending work`, async () => {
