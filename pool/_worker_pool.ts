@@ -34,7 +34,7 @@ import {
   type WorkerExit,
   type WorkerSetup,
 } from "./_channels.ts";
-import type { FromWorker, ToWorker } from "./_protocol.ts";
+import { type FromWorker, isPlain, type ToWorker } from "./_protocol.ts";
 
 /** Where the outcome of a chunk goes. */
 export interface ChunkSink {
@@ -57,7 +57,9 @@ interface JobRecord extends Job {
   f: number;
   ref: TargetRef;
   s: 0 | 1;
-  a: Encoded;
+  a: Encoded | unknown[];
+  /** `a` is the items themselves (see isPlain). */
+  p: boolean;
   sink: ChunkSink;
   index: number;
   slot?: Slot;
@@ -188,9 +190,12 @@ export class WorkerPool {
     root: (k: number) => string,
   ): Job {
     const dest = this.#options.kind;
-    let a: Encoded;
+    let a: Encoded | unknown[];
+    const plain = Array.isArray(items) && isPlain(items, star ? 2 : 1);
     try {
-      a = encode(items, { context: describe, root: "items", mode: this.#mode, dest });
+      a = plain
+        ? items
+        : encode(items, { context: describe, root: "items", mode: this.#mode, dest });
     } catch (error) {
       // Say which item, counted in the caller's terms.
       for (let k = 0; k < items.length; k++) {
@@ -209,6 +214,7 @@ export class WorkerPool {
       ref,
       s: star ? 1 : 0,
       a,
+      p: plain,
       sink,
       index,
       sentAt: 0,
@@ -400,7 +406,11 @@ export class WorkerPool {
         slot.known.add(job.f);
         batch.push({ t: "fn", f: job.f, ref: job.ref });
       }
-      batch.push({ t: "run", i: job.id, f: job.f, s: job.s, a: job.a });
+      batch.push(
+        job.p
+          ? { t: "run", i: job.id, f: job.f, s: job.s, a: job.a, p: 1 }
+          : { t: "run", i: job.id, f: job.f, s: job.s, a: job.a },
+      );
       job.state = "sent";
       job.slot = slot;
       job.sentAt = now;
@@ -533,7 +543,11 @@ export class WorkerPool {
     this.#counts.running -= job.n;
     if (m.t === "ok") {
       this.#counts.done += job.n;
-      const r = m.r;
+      if (m.p) {
+        job.sink.resolve(job.index, m.r as unknown[]);
+        return;
+      }
+      const r = m.r as Encoded;
       if (r.m === undefined) {
         let values: unknown[];
         try {

@@ -31,6 +31,7 @@ import {
   failOnThree,
   failWith,
   holdUntil,
+  identity,
   ignoreAbort,
   initialized,
   rememberInit,
@@ -127,6 +128,12 @@ for (const kind of KINDS) {
       assertEquals(await result.get(), [1, 4, 9]);
       assert(result.ready() && result.successful());
       assertEquals(await pool.map(square, []), []);
+    });
+    await t.step("values that JSON cannot carry as they are cross with the codec", async () => {
+      const values = [-0, NaN, undefined, 1n, new Date(0), new Map([[1, "a"]]), "plain", 3];
+      assertEquals(await pool.map(identity, values), values);
+      assertEquals(await pool.starmap(add, [[1, 2], [0.5, -0.5]]), [3, 0]);
+      assert(Object.is((await pool.map(identity, [-0]))[0], -0));
     });
     await t.step("map reads an async iterable", async () => {
       async function* numbers() {
