@@ -142,6 +142,8 @@ export class WorkerPool {
   #counts = { queued: 0, running: 0, done: 0, failed: 0 };
   /** Jobs not yet settled, plus sent ones not yet answered by their worker. */
   #live = 0;
+  /** Calls still reading their input (see hold()): close() lets them finish. */
+  #holds = 0;
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
@@ -189,6 +191,10 @@ export class WorkerPool {
     describe: string,
     root: (k: number) => string,
   ): Job {
+    if (this.#terminated || this.#broken) {
+      throw this.#broken ??
+        new CancelledError("Cannot run the task as the pool was terminated");
+    }
     const dest = this.#options.kind;
     let a: Encoded | unknown[];
     const plain = Array.isArray(items) && isPlain(items, star ? 2 : 1);
@@ -273,7 +279,27 @@ export class WorkerPool {
     }, ms);
   }
 
-  /** No more submits; workers exit once every queued chunk is answered. */
+  /**
+   * Keeps the workers for a call that reads its input lazily (imap,
+   * Executor.map, a map over an async iterable): after close(), it may still
+   * submit chunks until the returned function is called.
+   */
+  hold(): () => void {
+    this.#holds++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#holds--;
+      if (!this.#terminated && !this.#broken) {
+        if (this.#closing && this.#slots.size === 0 && this.#hasQueued()) this.#replace();
+        this.#stopIdle();
+      }
+      this.#checkJoined();
+    };
+  }
+
+  /** Stops taking new calls; workers exit once every queued chunk is answered. */
   close(): void {
     if (this.#closing) return;
     this.#closing = true;
@@ -483,7 +509,7 @@ export class WorkerPool {
 
   /** When closing: every worker with nothing left to do is told to stop. */
   #stopIdle(): void {
-    if (!this.#closing || this.#hasQueued()) return;
+    if (!this.#closing || this.#hasQueued() || this.#holds > 0) return;
     for (const slot of this.#slots) if (slot.outstanding.size === 0) this.#stop(slot);
   }
 
@@ -608,7 +634,8 @@ export class WorkerPool {
     this.#slots.delete(slot);
     if (active()) {
       // A retiring worker's replacement started when it retired.
-      const replace = !expected && !slot.retiring && (!this.#closing || this.#hasQueued());
+      const replace = !expected && !slot.retiring &&
+        (!this.#closing || this.#hasQueued() || this.#holds > 0);
       if (replace && (!this.#options.lazy || this.#hasQueued())) this.#replace();
       this.#dispatch();
       this.#stopIdle();
@@ -685,7 +712,7 @@ export class WorkerPool {
   }
 
   #checkJoined(): void {
-    const finished = this.#terminated || this.#broken || !this.#hasQueued();
+    const finished = this.#terminated || this.#broken || (!this.#hasQueued() && this.#holds === 0);
     if (this.#closing && this.#slots.size === 0 && finished) {
       this.#socket?.close();
       this.#onJoined();

@@ -577,9 +577,27 @@ export class Pool {
         options.chunksize ?? defaultChunksize(items.length, this.#size),
         options.signal,
         describe,
-        star ? (k) => `iterable[${k}]` : (k) => `iterable[${k}]`,
+        (k) => `iterable[${k}]`,
       );
-    const promise = Array.isArray(iterable) ? run(iterable) : collect(iterable, describe).then(run);
+    let promise: Promise<unknown[]>;
+    if (Array.isArray(iterable)) promise = run(iterable);
+    else {
+      // Read before it is split into chunks: close() meanwhile lets this call finish.
+      const release = this.#core.hold();
+      promise = collect(iterable, describe).then(
+        (items) => {
+          try {
+            return run(items);
+          } finally {
+            release();
+          }
+        },
+        (error) => {
+          release();
+          throw error;
+        },
+      );
+    }
     return new AsyncResult(promise as Promise<R>, options);
   }
 

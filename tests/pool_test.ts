@@ -350,6 +350,40 @@ for (const kind of KINDS) {
   });
 }
 
+Deno.test("Pool: close() lets an imap already being read finish, and join() waits for it", async () => {
+  await using pool = new Pool({ processes: 1 });
+  const items = Array.from({ length: 20 }, (_, k) => k);
+  const it = pool.imap(square, items);
+  const first = await it.next();
+  pool.close();
+  // Everything read ahead so far is done: the rest of the input is not read yet.
+  assert(await eventually(() => pool.stats().running + pool.stats().queued === 0, 30_000));
+  const rest: number[] = [];
+  for await (const s of it) rest.push(s);
+  await pool.join();
+  assertEquals([first.value, ...rest], items.map((n) => n * n));
+  // One not begun before close() is refused at its first next(), with the reason.
+  await using other = new Pool({ processes: 1 });
+  const late = other.imap(square, [1]);
+  other.close();
+  await assertRejects(() => late.next(), Error, "closed");
+});
+
+Deno.test("Pool: terminate() while a map still reads its async input rejects it instead of hanging", async () => {
+  const pool = new Pool({ processes: 1 });
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  async function* slowly() {
+    yield 1;
+    await gate;
+    yield 2;
+  }
+  const result = rejection(pool.map(square, slowly()));
+  await pool.terminate();
+  open();
+  check(await result, CancelledError, "terminated");
+});
+
 Deno.test("Pool: a worker SIGKILLed mid-task rejects that task with its pid and signal; queued tasks run on", async () => {
   await using pool = new Pool({ processes: 1 });
   const started = new Queue<number>();
