@@ -468,6 +468,12 @@ export class Pool {
   /**
    * Stops taking tasks; the workers exit once every task given so far is
    * done (Python's `close`). Harmless when called again.
+   *
+   * An `imap`/`imapUnordered` already being iterated (or a `map` still
+   * reading an async input) goes on reading its input to the end, as its
+   * tasks were asked for before: {@linkcode Pool.join} waits for it to be
+   * read to the end or left (`break`). One whose iteration had not begun is
+   * refused at its first `next()`.
    */
   close(): void {
     if (this.#state !== "run") return;
