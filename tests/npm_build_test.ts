@@ -25,6 +25,7 @@ const ENTRY_POINTS = [
   "./sync",
   "./queue",
   "./net",
+  "./pool",
 ];
 
 interface Output {
