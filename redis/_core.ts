@@ -159,6 +159,8 @@ export class Core {
     let connected = false;
     const client = createClient({
       url: this.url,
+      // RESP2: the replies of raw commands (XREADGROUP…) are arrays on every server version.
+      RESP: 2,
       disableOfflineQueue: true,
       socket: {
         connectTimeout: this.#options.connectTimeout ?? 5_000,
