@@ -6,13 +6,20 @@
  * @module
  */
 
-import { decode, decodeSync, encode, type Encoded } from "../_internal/codec.ts";
+import {
+  decode,
+  decodeSync,
+  encode,
+  type Encoded,
+} from "../_internal/codec.ts";
 import { checkTimeout } from "../_internal/shared.ts";
 import type { BlockingOptions } from "./types.ts";
 
 /** Encodes an item, with an error naming what cannot be sent. */
 export function encodeItem(item: unknown, what: string): string {
-  return JSON.stringify(encode(item, { context: `Cannot put on ${what} as`, root: "item" }));
+  return JSON.stringify(
+    encode(item, { context: `Cannot put on ${what} as`, root: "item" }),
+  );
 }
 
 /** Decodes an item (importing the modules its handles need). */

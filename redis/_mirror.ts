@@ -62,7 +62,11 @@ export class Mirror<S extends object> {
    * Subscribes to the object's channel and loads the state once subscribed
    * (so no change falls between the two); loads it again after a reconnection.
    */
-  async follow(core: Core, channel: string, load: () => Promise<Partial<S>>): Promise<void> {
+  async follow(
+    core: Core,
+    channel: string,
+    load: () => Promise<Partial<S>>,
+  ): Promise<void> {
     await core.listen(channel, (message) => {
       try {
         this.update(JSON.parse(message) as Partial<S>);
@@ -97,7 +101,9 @@ export async function retryUntil<T, S extends object>(
 ): Promise<T | undefined> {
   const { signal } = options;
   signal?.throwIfAborted();
-  const deadline = options.timeout === undefined ? Infinity : Date.now() + options.timeout;
+  const deadline = options.timeout === undefined
+    ? Infinity
+    : Date.now() + options.timeout;
   for (;;) {
     const remaining = deadline - Date.now();
     const result = await attempt(Math.max(0, remaining));

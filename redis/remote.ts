@@ -8,7 +8,10 @@ import type { ElementOf, Typecode } from "../sync/value.ts";
 import { checkName, checkUrl, type Core, redact, sharedCore } from "./_core.ts";
 import type { RemoteOrigin } from "./_object.ts";
 import { RemoteEvent } from "./event.ts";
-import { RemoteJoinableQueue, type RemoteJoinableQueueOptions } from "./joinable_queue.ts";
+import {
+  RemoteJoinableQueue,
+  type RemoteJoinableQueueOptions,
+} from "./joinable_queue.ts";
 import { type RemoteLeaseOptions, RemoteLock } from "./lock.ts";
 import { RemoteQueue, type RemoteQueueOptions } from "./queue.ts";
 import { RemoteRLock } from "./rlock.ts";
@@ -70,7 +73,10 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
    */
   constructor(url: string, namespace: string) {
     checkUrl(url);
-    checkName(namespace, "a Redis connection as the namespace is invalid; namespace");
+    checkName(
+      namespace,
+      "a Redis connection as the namespace is invalid; namespace",
+    );
     this.#url = url;
     this.#namespace = namespace;
     this.#core = sharedCore(url, namespace);
@@ -142,7 +148,10 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
    * @param options `leaseMs`.
    * @returns The lock, once open.
    */
-  async lock(name: string, options: RemoteLeaseOptions = {}): Promise<RemoteLock> {
+  async lock(
+    name: string,
+    options: RemoteLeaseOptions = {},
+  ): Promise<RemoteLock> {
     const lock = new RemoteLock(this, name, options);
     await lock.ready();
     return lock;
@@ -155,7 +164,10 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
    * @param options `leaseMs`.
    * @returns The lock, once open.
    */
-  async rlock(name: string, options: RemoteLeaseOptions = {}): Promise<RemoteRLock> {
+  async rlock(
+    name: string,
+    options: RemoteLeaseOptions = {},
+  ): Promise<RemoteRLock> {
     const lock = new RemoteRLock(this, name, options);
     await lock.ready();
     return lock;
@@ -246,7 +258,10 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
  * done.set();
  * ```
  */
-export async function connect(url: string, options: ConnectOptions = {}): Promise<Remote> {
+export async function connect(
+  url: string,
+  options: ConnectOptions = {},
+): Promise<Remote> {
   const remote = new Remote(url, options.namespace ?? "default");
   await remote.ping();
   return remote;

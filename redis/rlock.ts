@@ -4,7 +4,12 @@
  * @module
  */
 
-import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
+import {
+  type HandleData,
+  registerReviver,
+  type Shareable,
+  toHandle,
+} from "../_internal/codec.ts";
 import type { RemoteOrigin } from "./_object.ts";
 import { type RemoteLeaseOptions, RemoteLock } from "./lock.ts";
 import type { BlockingOptions, RLockLike } from "./types.ts";
@@ -41,7 +46,11 @@ export class RemoteRLock implements RLockLike, Shareable {
    * @param options `leaseMs`.
    * @throws {RangeError} If `leaseMs` is invalid.
    */
-  constructor(origin: RemoteOrigin, name: string, options: RemoteLeaseOptions = {}) {
+  constructor(
+    origin: RemoteOrigin,
+    name: string,
+    options: RemoteLeaseOptions = {},
+  ) {
     this.#origin = { url: origin.url, namespace: origin.namespace };
     this.#leaseMs = options.leaseMs;
     this.#lock = RemoteLock.forReentrant(origin, name, options);

@@ -4,9 +4,19 @@
  * @module
  */
 
-import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
+import {
+  type HandleData,
+  registerReviver,
+  type Shareable,
+  toHandle,
+} from "../_internal/codec.ts";
 import type { ElementOf, Typecode } from "../sync/value.ts";
-import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
+import {
+  fromHandle,
+  type RemoteHandle,
+  RemoteObject,
+  type RemoteOrigin,
+} from "./_object.ts";
 import { COMPARE_AND_SET, INIT, SET_AND_PUBLISH } from "./_scripts.ts";
 import { RemoteRLock } from "./rlock.ts";
 import type { ValueLike } from "./types.ts";
@@ -53,7 +63,8 @@ interface ValueState {
  * await sold.add(1); // atomic on every host
  * ```
  */
-export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>, Shareable {
+export class RemoteValue<T extends Typecode = Typecode>
+  implements ValueLike<T>, Shareable {
   #o: RemoteObject<ValueState>;
   #typecode: T;
   #initial: string;
@@ -69,7 +80,12 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
    * @param initial The value it starts with if it does not exist yet (default 0).
    * @throws {TypeError} For an unknown typecode or a value of the wrong type.
    */
-  constructor(origin: RemoteOrigin, name: string, typecode: T, initial?: ElementOf<T>) {
+  constructor(
+    origin: RemoteOrigin,
+    name: string,
+    typecode: T,
+    initial?: ElementOf<T>,
+  ) {
     if (typeof typecode !== "string" || !(typecode in ARRAYS)) {
       throw new TypeError(
         `Cannot open remote value "${name}" as typecode ${
@@ -111,7 +127,9 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
   }
 
   #load = async (): Promise<ValueState> => ({
-    value: await this.#o.core.script<string>(`read ${this.#o.what}`, INIT, [this.#o.key()], [
+    value: await this.#o.core.script<string>(`read ${this.#o.what}`, INIT, [
+      this.#o.key(),
+    ], [
       this.#initial,
     ]),
   });
@@ -119,10 +137,18 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
   /** Coerces like the local value (the typed array's conversion) and writes it as text. */
   #encode(x: unknown, action: string): string {
     const bigint = ["l", "L", "q", "Q"].includes(this.#typecode);
-    if (bigint ? typeof x !== "bigint" && typeof x !== "number" : typeof x !== "number") {
+    if (
+      bigint
+        ? typeof x !== "bigint" && typeof x !== "number"
+        : typeof x !== "number"
+    ) {
       throw new TypeError(
-        `Cannot ${action} ${this.#o?.what ?? "remote value"} as a typecode "${this.#typecode}" ` +
-          `value must be a ${bigint ? "bigint" : "number"}: received ${typeof x}`,
+        `Cannot ${action} ${
+          this.#o?.what ?? "remote value"
+        } as a typecode "${this.#typecode}" ` +
+          `value must be a ${
+            bigint ? "bigint" : "number"
+          }: received ${typeof x}`,
       );
     }
     const array = new ARRAYS[this.#typecode](1);
@@ -172,7 +198,9 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
     this.#o.mirror.update({ value: text });
     this.#o.background(
       this.ready().then(() =>
-        this.#o.core.script(`set ${this.#o.what}`, SET_AND_PUBLISH, [this.#o.key()], [
+        this.#o.core.script(`set ${this.#o.what}`, SET_AND_PUBLISH, [
+          this.#o.key(),
+        ], [
           text,
           this.#o.channel,
         ])
@@ -188,8 +216,9 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
     this.#o.throwPending();
     await this.ready();
     const what = `${action} ${this.#o.what}`;
-    let current = await this.#o.core.call<string | null>(what, ["GET", this.#o.key()]) ??
-      this.#initial;
+    let current =
+      await this.#o.core.call<string | null>(what, ["GET", this.#o.key()]) ??
+        this.#initial;
     for (let attempt = 0; attempt < 1_000; attempt++) {
       const next = f(this.#decode(current));
       if (next === undefined) return this.#decode(current);
@@ -233,7 +262,10 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
    * @param replacement The value to store on a match.
    * @returns The value before the operation.
    */
-  compareExchange(expected: ElementOf<T>, replacement: ElementOf<T>): Promise<ElementOf<T>> {
+  compareExchange(
+    expected: ElementOf<T>,
+    replacement: ElementOf<T>,
+  ): Promise<ElementOf<T>> {
     const want = this.#decode(this.#encode(expected, "compare"));
     return this.#update(
       "compare-exchange",

@@ -3,7 +3,14 @@
  * started by each test on a free loopback port (tests/_redis_server.ts). When
  * redis-server is missing, every test fails saying what to install.
  */
-import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
+import {
+  deepStrictEqual,
+  equal,
+  match,
+  ok,
+  rejects,
+  throws,
+} from "node:assert/strict";
 import { createClient } from "npm:redis@6.3.1";
 import {
   Empty,
@@ -24,7 +31,6 @@ import {
   type JoinableQueueLike,
   type LockLike,
   type QueueLike,
-  type Remote,
   type RLockLike,
   type SemaphoreLike,
   type ValueLike,
@@ -54,9 +60,23 @@ interface Host extends AsyncDisposable {
   status: Promise<Deno.CommandStatus>;
 }
 
-function host(url: string, role: string, ns: string, name: string, ...args: string[]): Host {
+function host(
+  url: string,
+  role: string,
+  ns: string,
+  name: string,
+  ...args: string[]
+): Host {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("redis_host.ts", FIXTURES).pathname, role, ns, name, ...args],
+    args: [
+      "run",
+      "-A",
+      new URL("redis_host.ts", FIXTURES).pathname,
+      role,
+      ns,
+      name,
+      ...args,
+    ],
     env: { REDIS_URL: url, NO_COLOR: "1" },
     stdin: "null",
     stdout: "piped",
@@ -84,12 +104,17 @@ function host(url: string, role: string, ns: string, name: string, ...args: stri
     status: child.status,
     async next() {
       const timeout = new Promise<never>((_, reject) => {
-        guard = setTimeout(() => reject(new Error(`host ${role} printed nothing in 60 s`)), 60_000);
+        guard = setTimeout(
+          () => reject(new Error(`host ${role} printed nothing in 60 s`)),
+          60_000,
+        );
       });
       try {
         const l = await Promise.race([line(), timeout]);
         if (l === undefined) {
-          throw new Error(`host ${role} exited: ${JSON.stringify(await child.status)}`);
+          throw new Error(
+            `host ${role} exited: ${JSON.stringify(await child.status)}`,
+          );
         }
         return JSON.parse(l);
       } finally {
@@ -98,7 +123,9 @@ function host(url: string, role: string, ns: string, name: string, ...args: stri
     },
     async rest() {
       const out = [];
-      for (let l = await line(); l !== undefined; l = await line()) out.push(JSON.parse(l));
+      for (let l = await line(); l !== undefined; l = await line()) {
+        out.push(JSON.parse(l));
+      }
       return out;
     },
     async kill() {
@@ -259,7 +286,9 @@ Deno.test("Local and remote primitives behave alike through the shared interface
 Deno.test("connect() rejects a bad URL, and an unreachable server with its password hidden", async () => {
   await rejects(
     connect("http://127.0.0.1:6379"),
-    (e: Error) => e instanceof TypeError && /not a redis:\/\/ or rediss:\/\/ URL/.test(e.message),
+    (e: Error) =>
+      e instanceof TypeError &&
+      /not a redis:\/\/ or rediss:\/\/ URL/.test(e.message),
   );
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
@@ -283,7 +312,10 @@ Deno.test("Opening a remote object with other parameters than it has is refused"
     /Cannot open remote queue "jobs" with maxsize 3 as it exists on .* with maxsize 2/,
   );
   await remote.value("n", "i", 1);
-  await rejects(remote.value("n", "d", 1), /with typecode d as it exists .* with typecode i/);
+  await rejects(
+    remote.value("n", "d", 1),
+    /with typecode d as it exists .* with typecode i/,
+  );
   await rejects(remote.queue("bad name"), TypeError);
 });
 
@@ -314,7 +346,9 @@ Deno.test("A bounded remote queue never exceeds maxsize under 4 concurrent produ
     for (const p of producers) await p[Symbol.asyncDispose]();
     await monitor.close();
   }
-  const expected = [0, 1, 2, 3].flatMap((p) => Array.from({ length: 25 }, (_, i) => `p${p}-${i}`));
+  const expected = [0, 1, 2, 3].flatMap((p) =>
+    Array.from({ length: 25 }, (_, i) => `p${p}-${i}`)
+  );
   deepStrictEqual([...got].sort(), expected.sort()); // every item once
   ok(sizes.length >= 200, `only ${sizes.length} changes seen`);
   equal(Math.max(...sizes), 3); // reached, never exceeded
@@ -381,11 +415,17 @@ Deno.test("An item that keeps killing its consumers goes to the dead-letter list
   await using server = await startRedis();
   const ns = namespace();
   await using remote = await connect(server.url, { namespace: ns });
-  const q = await remote.joinableQueue<string>("jobs", { leaseMs: 500, maxDeliveries: 2 });
+  const q = await remote.joinableQueue<string>("jobs", {
+    leaseMs: 500,
+    maxDeliveries: 2,
+  });
   await q.put("poison");
   for (const delivery of [1, 2]) {
     await using victim = host(server.url, "take-one", ns, "jobs", "2");
-    deepStrictEqual(await victim.next(), { got: "poison", deliveries: delivery });
+    deepStrictEqual(await victim.next(), {
+      got: "poison",
+      deliveries: delivery,
+    });
     await victim.kill();
   }
   await q.put("fine");
@@ -430,7 +470,9 @@ Deno.test("A lock whose holder is SIGKILLed frees after its lease: ownerDied, an
 Deno.test("A Redis restart: calls in flight fail clearly, later calls work, acknowledged puts survive (appendonly)", async () => {
   await using server = await startRedis({ appendonly: true });
   await using remote = await connect(server.url, { namespace: namespace() });
-  const jobs = await remote.joinableQueue<number>("durable", { leaseMs: 1_000 });
+  const jobs = await remote.joinableQueue<number>("durable", {
+    leaseMs: 1_000,
+  });
   const plain = await remote.queue<number>("plain");
   const idle = await remote.queue<number>("idle");
   for (let i = 0; i < 20; i++) await jobs.put(i);
@@ -442,7 +484,10 @@ Deno.test("A Redis restart: calls in flight fail clearly, later calls work, ackn
   );
   await server.kill();
   await failure;
-  await rejects(jobs.put(99), /Cannot put on remote joinable queue "durable" as/);
+  await rejects(
+    jobs.put(99),
+    /Cannot put on remote joinable queue "durable" as/,
+  );
   await server.restart();
   // The client reconnects by itself; calls succeed again once it has.
   let first: { item: number; deliveries: number } | undefined;
@@ -450,7 +495,10 @@ Deno.test("A Redis restart: calls in flight fail clearly, later calls work, ackn
     try {
       first = await jobs.getWithInfo({ timeout: 100 });
     } catch (error) {
-      match((error as Error).message, /connection to Redis .* failed|Cannot connect/);
+      match(
+        (error as Error).message,
+        /connection to Redis .* failed|Cannot connect/,
+      );
       await new Promise((r) => setTimeout(r, 50)); // polling, bounded by the loop
     }
   }
@@ -479,7 +527,10 @@ Deno.test("Remote objects cross into a Process and a Thread as arguments; the pa
   const done = await remote.event("done");
   await jobs.put("job-1");
   await jobs.put("job-2");
-  const target = { module: new URL("redis_targets.ts", FIXTURES).href, export: "useRemote" };
+  const target = {
+    module: new URL("redis_targets.ts", FIXTURES).href,
+    export: "useRemote",
+  };
   const args = [jobs, lock, counter, sem, out, done];
   await using p = new Process({ target, args });
   await using t = new Thread({ target, args });
