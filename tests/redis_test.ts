@@ -3,14 +3,7 @@
  * started by each test on a free loopback port (tests/_redis_server.ts). When
  * redis-server is missing, every test fails saying what to install.
  */
-import {
-  deepStrictEqual,
-  equal,
-  match,
-  ok,
-  rejects,
-  throws,
-} from "node:assert/strict";
+import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
 import { createClient } from "npm:redis@6.3.1";
 import {
   Empty,
@@ -346,9 +339,7 @@ Deno.test("A bounded remote queue never exceeds maxsize under 4 concurrent produ
     for (const p of producers) await p[Symbol.asyncDispose]();
     await monitor.close();
   }
-  const expected = [0, 1, 2, 3].flatMap((p) =>
-    Array.from({ length: 25 }, (_, i) => `p${p}-${i}`)
-  );
+  const expected = [0, 1, 2, 3].flatMap((p) => Array.from({ length: 25 }, (_, i) => `p${p}-${i}`));
   deepStrictEqual([...got].sort(), expected.sort()); // every item once
   ok(sizes.length >= 200, `only ${sizes.length} changes seen`);
   equal(Math.max(...sizes), 3); // reached, never exceeded
@@ -551,4 +542,57 @@ Deno.test("Remote objects cross into a Process and a Thread as arguments; the pa
   equal(await done.wait(HANG_GUARD), true);
   equal(await jobs.join(HANG_GUARD), true);
   equal(sem.getValue(), 1);
+});
+
+Deno.test("examples/redis_producer_consumer.ts runs as two commands, a producer host and a consumer host", async () => {
+  await using server = await startRedis();
+  const example = new URL("../examples/redis_producer_consumer.ts", import.meta.url).pathname;
+  // The permissions of the example's shebang line.
+  const shebang = (await Deno.readTextFile(example)).split("\n")[0];
+  const permissions = shebang.split(" ").filter((a) => a.startsWith("--allow-"));
+  // One namespace for both commands.
+  const ns = namespace();
+  const runIn = (role: string) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...permissions,
+        example,
+        "--role",
+        role,
+        "--url",
+        server.url,
+        "--namespace",
+        ns,
+        "--buns",
+        "5",
+      ],
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+    }).output();
+  const [consumers, producers] = await Promise.all([runIn("consumer"), runIn("producer")]);
+  const text = (o: Deno.CommandOutput) =>
+    new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr);
+  equal(consumers.code, 0, text(consumers));
+  equal(producers.code, 0, text(producers));
+  const eaten = text(consumers).split("\n").filter((l) => / ate bun /.test(l)).map((l) =>
+    l.replace(/^consumer \d ate /, "")
+  );
+  const made = ["A", "B"].flatMap((p) => [0, 1, 2, 3, 4].map((i) => `bun ${p}${i}`));
+  deepStrictEqual(eaten.sort(), made.sort()); // every bun eaten once, across the two consumers
+  match(text(consumers), /consumer host: exit codes 0 0/);
+  match(text(producers), /producer host: all buns eaten/);
+});
+
+Deno.test("Without redis-server on PATH the Redis tests fail saying what to install", async () => {
+  const path = Deno.env.get("PATH") ?? "";
+  Deno.env.set("PATH", "/nonexistent-multiproc-test");
+  try {
+    await rejects(
+      startRedis(),
+      /redis-server is not on PATH\. .*Install it with `apt-get install -y redis-server`/,
+    );
+  } finally {
+    Deno.env.set("PATH", path);
+  }
 });
