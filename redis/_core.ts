@@ -82,9 +82,7 @@ export function checkLease(leaseMs: unknown, what: string): number {
     typeof leaseMs !== "number" || !Number.isInteger(leaseMs) || leaseMs < 30
   ) {
     throw new RangeError(
-      `Cannot open ${what} as leaseMs must be an integer >= 30: received ${
-        String(leaseMs)
-      }`,
+      `Cannot open ${what} as leaseMs must be an integer >= 30: received ${String(leaseMs)}`,
     );
   }
   return leaseMs;
@@ -188,9 +186,9 @@ export class Core {
       (error: unknown) => {
         client.destroy();
         throw new Error(
-          `Cannot connect to Redis at ${
-            redact(this.url)
-          } for the ${role} connection: ${errorMessage(error)}`,
+          `Cannot connect to Redis at ${redact(this.url)} for the ${role} connection: ${
+            errorMessage(error)
+          }`,
           { cause: error },
         );
       },
@@ -264,9 +262,7 @@ export class Core {
     return new Error(
       reply
         ? `Cannot ${what} as Redis replied: ${errorMessage(error)}`
-        : `Cannot ${what} as the connection to Redis at ${
-          redact(this.url)
-        } failed (${name}: ${
+        : `Cannot ${what} as the connection to Redis at ${redact(this.url)} failed (${name}: ${
           errorMessage(error)
         }); it is retried in the background, so a later call may succeed`,
       { cause: error },

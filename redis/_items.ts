@@ -6,12 +6,7 @@
  * @module
  */
 
-import {
-  decode,
-  decodeSync,
-  encode,
-  type Encoded,
-} from "../_internal/codec.ts";
+import { decode, decodeSync, encode, type Encoded } from "../_internal/codec.ts";
 import { checkTimeout } from "../_internal/shared.ts";
 import type { BlockingOptions } from "./types.ts";
 

@@ -101,9 +101,7 @@ export async function retryUntil<T, S extends object>(
 ): Promise<T | undefined> {
   const { signal } = options;
   signal?.throwIfAborted();
-  const deadline = options.timeout === undefined
-    ? Infinity
-    : Date.now() + options.timeout;
+  const deadline = options.timeout === undefined ? Infinity : Date.now() + options.timeout;
   for (;;) {
     const remaining = deadline - Date.now();
     const result = await attempt(Math.max(0, remaining));

@@ -101,9 +101,7 @@ export class RemoteObject<S extends object> {
           throw new Error(
             `Cannot open ${this.#what} with ${k} ${v} as it exists on ${
               redact(this.#origin.url)
-            } with ${k} ${
-              have[k]
-            }: use the same ${k} everywhere, or another name`,
+            } with ${k} ${have[k]}: use the same ${k} everywhere, or another name`,
           );
         }
       }

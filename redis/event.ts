@@ -4,20 +4,10 @@
  * @module
  */
 
-import {
-  type HandleData,
-  registerReviver,
-  type Shareable,
-  toHandle,
-} from "../_internal/codec.ts";
+import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { checkWait } from "./_items.ts";
 import { retryUntil, SLICE_MS } from "./_mirror.ts";
-import {
-  fromHandle,
-  type RemoteHandle,
-  RemoteObject,
-  type RemoteOrigin,
-} from "./_object.ts";
+import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
 import { INIT, SET_AND_PUBLISH } from "./_scripts.ts";
 import type { BlockingOptions, EventLike } from "./types.ts";
 

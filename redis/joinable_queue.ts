@@ -6,28 +6,12 @@
  */
 
 import { hostname } from "node:os";
-import {
-  type HandleData,
-  registerReviver,
-  type Shareable,
-  toHandle,
-} from "../_internal/codec.ts";
+import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { Empty, Full, QueueClosed } from "../_internal/errors.ts";
 import { checkLease, newToken } from "./_core.ts";
-import {
-  BLOCK_SLICE_MS,
-  checkWait,
-  decodeItem,
-  encodeItem,
-  raceSignal,
-} from "./_items.ts";
+import { BLOCK_SLICE_MS, checkWait, decodeItem, encodeItem, raceSignal } from "./_items.ts";
 import { retryUntil, SLICE_MS } from "./_mirror.ts";
-import {
-  fromHandle,
-  type RemoteHandle,
-  RemoteObject,
-  type RemoteOrigin,
-} from "./_object.ts";
+import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
 import {
   STREAM_ACK,
   STREAM_CLOSE,
@@ -138,8 +122,7 @@ interface StreamState {
  * await q.join();
  * ```
  */
-export class RemoteJoinableQueue<T = unknown>
-  implements JoinableQueueLike<T>, Shareable {
+export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, Shareable {
   #o: RemoteObject<StreamState>;
   #maxsize: number;
   #leaseMs: number;

@@ -4,27 +4,12 @@
  * @module
  */
 
-import {
-  type HandleData,
-  registerReviver,
-  type Shareable,
-  toHandle,
-} from "../_internal/codec.ts";
+import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { checkLease, newToken } from "./_core.ts";
 import { checkWait } from "./_items.ts";
 import { retryUntil, SLICE_MS } from "./_mirror.ts";
-import {
-  fromHandle,
-  type RemoteHandle,
-  RemoteObject,
-  type RemoteOrigin,
-} from "./_object.ts";
-import {
-  LOCK_ACQUIRE,
-  LOCK_RELEASE,
-  LOCK_RENEW,
-  LOCK_STATE,
-} from "./_scripts.ts";
+import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
+import { LOCK_ACQUIRE, LOCK_RELEASE, LOCK_RENEW, LOCK_STATE } from "./_scripts.ts";
 import type { BlockingOptions, LockLike } from "./types.ts";
 
 /**
@@ -170,9 +155,7 @@ export class RemoteLock implements LockLike, Shareable {
       this.#keys(),
       [],
     );
-    return ttl === -2
-      ? { locked: false }
-      : { locked: true, ttl: ttl < 0 ? undefined : ttl };
+    return ttl === -2 ? { locked: false } : { locked: true, ttl: ttl < 0 ? undefined : ttl };
   };
 
   /**

@@ -28,13 +28,7 @@
 
 export { connect, type ConnectOptions, Remote } from "./remote.ts";
 export type { RemoteOrigin } from "./_object.ts";
-export {
-  Empty,
-  Full,
-  QueueClosed,
-  RemoteQueue,
-  type RemoteQueueOptions,
-} from "./queue.ts";
+export { Empty, Full, QueueClosed, RemoteQueue, type RemoteQueueOptions } from "./queue.ts";
 export {
   type RemoteDelivery,
   RemoteJoinableQueue,
@@ -55,9 +49,5 @@ export type {
   SemaphoreLike,
   ValueLike,
 } from "./types.ts";
-export {
-  type HandleData,
-  type Shareable,
-  toHandle,
-} from "../sync/shareable.ts";
+export { type HandleData, type Shareable, toHandle } from "../sync/shareable.ts";
 export type { ElementOf, Typecode } from "../sync/value.ts";

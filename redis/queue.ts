@@ -4,27 +4,11 @@
  * @module
  */
 
-import {
-  type HandleData,
-  registerReviver,
-  type Shareable,
-  toHandle,
-} from "../_internal/codec.ts";
+import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { Empty, Full, QueueClosed } from "../_internal/errors.ts";
-import {
-  BLOCK_SLICE_MS,
-  checkWait,
-  decodeItem,
-  encodeItem,
-  raceSignal,
-} from "./_items.ts";
+import { BLOCK_SLICE_MS, checkWait, decodeItem, encodeItem, raceSignal } from "./_items.ts";
 import { retryUntil } from "./_mirror.ts";
-import {
-  fromHandle,
-  type RemoteHandle,
-  RemoteObject,
-  type RemoteOrigin,
-} from "./_object.ts";
+import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
 import {
   QUEUE_CLOSE,
   QUEUE_GET,
@@ -269,8 +253,7 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
         }
         if (typeof r === "string") return r;
         if (remaining <= 0) return undefined;
-        const seconds =
-          (Math.max(10, Math.min(remaining, BLOCK_SLICE_MS)) / 1000).toFixed(3);
+        const seconds = (Math.max(10, Math.min(remaining, BLOCK_SLICE_MS)) / 1000).toFixed(3);
         const popped = await raceSignal(
           core.blocking<[string, string] | null>(what, [
             "BLPOP",

@@ -8,10 +8,7 @@ import type { ElementOf, Typecode } from "../sync/value.ts";
 import { checkName, checkUrl, type Core, redact, sharedCore } from "./_core.ts";
 import type { RemoteOrigin } from "./_object.ts";
 import { RemoteEvent } from "./event.ts";
-import {
-  RemoteJoinableQueue,
-  type RemoteJoinableQueueOptions,
-} from "./joinable_queue.ts";
+import { RemoteJoinableQueue, type RemoteJoinableQueueOptions } from "./joinable_queue.ts";
 import { type RemoteLeaseOptions, RemoteLock } from "./lock.ts";
 import { RemoteQueue, type RemoteQueueOptions } from "./queue.ts";
 import { RemoteRLock } from "./rlock.ts";

@@ -4,12 +4,7 @@
  * @module
  */
 
-import {
-  type HandleData,
-  registerReviver,
-  type Shareable,
-  toHandle,
-} from "../_internal/codec.ts";
+import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import type { RemoteOrigin } from "./_object.ts";
 import { type RemoteLeaseOptions, RemoteLock } from "./lock.ts";
 import type { BlockingOptions, RLockLike } from "./types.ts";

@@ -4,21 +4,11 @@
  * @module
  */
 
-import {
-  type HandleData,
-  registerReviver,
-  type Shareable,
-  toHandle,
-} from "../_internal/codec.ts";
+import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { checkLease, newToken } from "./_core.ts";
 import { checkWait } from "./_items.ts";
 import { retryUntil, SLICE_MS } from "./_mirror.ts";
-import {
-  fromHandle,
-  type RemoteHandle,
-  RemoteObject,
-  type RemoteOrigin,
-} from "./_object.ts";
+import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
 import {
   SEMAPHORE_ACQUIRE,
   SEMAPHORE_INIT,

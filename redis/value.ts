@@ -4,19 +4,9 @@
  * @module
  */
 
-import {
-  type HandleData,
-  registerReviver,
-  type Shareable,
-  toHandle,
-} from "../_internal/codec.ts";
+import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import type { ElementOf, Typecode } from "../sync/value.ts";
-import {
-  fromHandle,
-  type RemoteHandle,
-  RemoteObject,
-  type RemoteOrigin,
-} from "./_object.ts";
+import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
 import { COMPARE_AND_SET, INIT, SET_AND_PUBLISH } from "./_scripts.ts";
 import { RemoteRLock } from "./rlock.ts";
 import type { ValueLike } from "./types.ts";
@@ -63,8 +53,7 @@ interface ValueState {
  * await sold.add(1); // atomic on every host
  * ```
  */
-export class RemoteValue<T extends Typecode = Typecode>
-  implements ValueLike<T>, Shareable {
+export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>, Shareable {
   #o: RemoteObject<ValueState>;
   #typecode: T;
   #initial: string;
@@ -138,17 +127,11 @@ export class RemoteValue<T extends Typecode = Typecode>
   #encode(x: unknown, action: string): string {
     const bigint = ["l", "L", "q", "Q"].includes(this.#typecode);
     if (
-      bigint
-        ? typeof x !== "bigint" && typeof x !== "number"
-        : typeof x !== "number"
+      bigint ? typeof x !== "bigint" && typeof x !== "number" : typeof x !== "number"
     ) {
       throw new TypeError(
-        `Cannot ${action} ${
-          this.#o?.what ?? "remote value"
-        } as a typecode "${this.#typecode}" ` +
-          `value must be a ${
-            bigint ? "bigint" : "number"
-          }: received ${typeof x}`,
+        `Cannot ${action} ${this.#o?.what ?? "remote value"} as a typecode "${this.#typecode}" ` +
+          `value must be a ${bigint ? "bigint" : "number"}: received ${typeof x}`,
       );
     }
     const array = new ARRAYS[this.#typecode](1);
@@ -216,9 +199,8 @@ export class RemoteValue<T extends Typecode = Typecode>
     this.#o.throwPending();
     await this.ready();
     const what = `${action} ${this.#o.what}`;
-    let current =
-      await this.#o.core.call<string | null>(what, ["GET", this.#o.key()]) ??
-        this.#initial;
+    let current = await this.#o.core.call<string | null>(what, ["GET", this.#o.key()]) ??
+      this.#initial;
     for (let attempt = 0; attempt < 1_000; attempt++) {
       const next = f(this.#decode(current));
       if (next === undefined) return this.#decode(current);
