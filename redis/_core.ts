@@ -66,9 +66,9 @@ export function checkUrl(url: unknown): asserts url is string {
 
 /** Checks a namespace or object name. */
 export function checkName(name: unknown, what: string): asserts name is string {
-  if (typeof name !== "string" || name === "" || /[\s{}]/.test(name)) {
+  if (typeof name !== "string" || name === "" || /[\s{}:]/.test(name)) {
     throw new TypeError(
-      `Cannot open ${what} as its name must be a non-empty string without spaces or braces: received ${
+      `Cannot open ${what} as its name must be a non-empty string without spaces, colons or braces (keys use them): received ${
         typeof name === "string" ? JSON.stringify(name) : typeof name
       }`,
     );
