@@ -79,7 +79,10 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
     this.#core = sharedCore(url, namespace);
   }
 
-  /** The server's URL with the password hidden. */
+  /**
+   * The server's URL, credentials included (objects opened from this
+   * connection hand it to children); `toString()` hides the password.
+   */
   get url(): string {
     return this.#url;
   }

@@ -163,6 +163,13 @@ async function queueBehaviour(q: QueueLike<number>): Promise<void> {
   const later = q.get(HANG_GUARD);
   await q.put(7);
   equal(await later, 7);
+  // A get abandoned while it waits loses nothing: what it would have taken stays in the queue.
+  const abandon = new AbortController();
+  const abandoned = q.get({ signal: abandon.signal });
+  abandon.abort();
+  await rejects(abandoned);
+  await q.put(6);
+  equal(await q.get(HANG_GUARD), 6);
   await q.put(8);
   q.close();
   await rejects(q.put(9), QueueClosed);
@@ -174,6 +181,13 @@ async function queueBehaviour(q: QueueLike<number>): Promise<void> {
 
 async function joinableBehaviour(q: JoinableQueueLike<string>): Promise<void> {
   equal(await q.join({ timeout: 0 }), true);
+  const abandon = new AbortController();
+  const abandoned = q.get({ signal: abandon.signal });
+  abandon.abort();
+  await rejects(abandoned);
+  await q.put("x");
+  equal(await q.get(HANG_GUARD), "x"); // the abandoned get took nothing away
+  q.taskDone();
   await q.put("a");
   await q.put("b");
   equal(await q.join({ timeout: 20 }), false);
@@ -595,4 +609,22 @@ Deno.test("Without redis-server on PATH the Redis tests fail saying what to inst
   } finally {
     Deno.env.set("PATH", path);
   }
+});
+
+Deno.test("A semaphore permit held by a SIGKILLed host comes back after its lease, with ownerDied", async () => {
+  await using server = await startRedis();
+  const ns = namespace();
+  await using remote = await connect(server.url, { namespace: ns });
+  const sem = await remote.semaphore("slots", 1, { leaseMs: 500 });
+  await using holder = host(server.url, "hold-permit", ns, "slots", "1");
+  deepStrictEqual(await holder.next(), { value: 0 });
+  // While the holder lives it renews its lease: the permit stays taken.
+  equal(await sem.acquire({ timeout: 1_500 }), false);
+  await holder.kill();
+  equal(await sem.acquire(HANG_GUARD), true);
+  equal(sem.ownerDied, true);
+  sem.release();
+  equal(await sem.acquire(HANG_GUARD), true);
+  equal(sem.ownerDied, false);
+  sem.release();
 });
