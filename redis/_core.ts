@@ -372,6 +372,19 @@ export class Core {
     p.then(done, done);
   }
 
+  #users = 0;
+
+  /** Counts a `Remote` that uses this core (see {@linkcode Core.release}). */
+  retain(): void {
+    this.#users++;
+  }
+
+  /** A `Remote` is done with this core: closes it when it was the last one. */
+  async release(): Promise<void> {
+    if (this.#users > 0 && --this.#users > 0) return;
+    await this.close();
+  }
+
   /** Waits for the tracked writes, then closes every connection. */
   async close(): Promise<void> {
     if (this.#closed) return;

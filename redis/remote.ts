@@ -77,7 +77,10 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
     this.#url = url;
     this.#namespace = namespace;
     this.#core = sharedCore(url, namespace);
+    this.#core.retain();
   }
+
+  #closed = false;
 
   /**
    * The server's URL, credentials included (objects opened from this
@@ -225,13 +228,17 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
 
   /**
    * Waits for the writes nobody awaited (`set()`, `release()`, `taskDone()`…)
-   * and closes the connections. Objects opened from it (in this process) stop
-   * working. A second close is harmless.
+   * and closes the connections, once every `connect()` of this process to
+   * the same URL and namespace (they share the connections) is closed.
+   * Objects opened from it (in this process) then stop working. A second
+   * close is harmless.
    *
    * @returns Resolves when closed.
    */
   async close(): Promise<void> {
-    await this.#core.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#core.release();
   }
 
   /** For `await using`: {@linkcode Remote.close}. */

@@ -628,3 +628,21 @@ Deno.test("A semaphore permit held by a SIGKILLed host comes back after its leas
   equal(sem.ownerDied, false);
   sem.release();
 });
+
+Deno.test("Two connect() to one server and namespace share connections: closing one leaves the other working", async () => {
+  await using server = await startRedis();
+  const ns = namespace();
+  const a = await connect(server.url, { namespace: ns });
+  const b = await connect(server.url, { namespace: ns });
+  const qa = await a.queue<number>("q");
+  await qa.put(1);
+  await a.close();
+  await a.close(); // harmless
+  const qb = await b.queue<number>("q");
+  equal(await qb.get(HANG_GUARD), 1);
+  await b.close();
+  await rejects(
+    qb.put(2),
+    /Cannot put on remote queue "q" as the connection to Redis at .* was closed/,
+  );
+});
