@@ -5,7 +5,7 @@
  */
 
 import type { ElementOf, Typecode } from "../sync/value.ts";
-import { checkName, checkUrl, type Core, redact, sharedCore } from "./_core.ts";
+import { checkUrl, type Core, redact, sharedCore } from "./_core.ts";
 import type { RemoteOrigin } from "./_object.ts";
 import { RemoteEvent } from "./event.ts";
 import { RemoteJoinableQueue, type RemoteJoinableQueueOptions } from "./joinable_queue.ts";
@@ -70,10 +70,14 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
    */
   constructor(url: string, namespace: string) {
     checkUrl(url);
-    checkName(
-      namespace,
-      "a Redis connection as the namespace is invalid; namespace",
-    );
+    if (typeof namespace !== "string" || namespace === "" || /[\s{}:]/.test(namespace)) {
+      throw new TypeError(
+        `Cannot connect to Redis as the namespace must be a non-empty string without spaces, ` +
+          `colons or braces: received ${
+            typeof namespace === "string" ? JSON.stringify(namespace) : typeof namespace
+          }`,
+      );
+    }
     this.#url = url;
     this.#namespace = namespace;
     this.#core = sharedCore(url, namespace);

@@ -324,6 +324,11 @@ Deno.test("Opening a remote object with other parameters than it has is refused"
     /with typecode d as it exists .* with typecode i/,
   );
   await rejects(remote.queue("bad name"), TypeError);
+  await rejects(remote.lock("a:b"), /name must be a non-empty string without spaces, colons/);
+  await rejects(
+    connect(server.url, { namespace: "a:b" }),
+    /Cannot connect to Redis as the namespace must be a non-empty string without spaces, colons or braces: received "a:b"/,
+  );
 });
 
 Deno.test("A bounded remote queue never exceeds maxsize under 4 concurrent producer hosts", async () => {
