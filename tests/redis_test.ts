@@ -534,16 +534,18 @@ Deno.test("Remote objects cross into a Process and a Thread as arguments; the pa
   const counter = await remote.value("counter", "i", 0);
   const sem = await remote.semaphore("sem", 1);
   const out = await remote.queue<UseReport>("out");
-  const done = await remote.event("done");
+  // One event each: the set() that ends each target is not awaited; the child and the thread
+  // must finish it before they close.
+  const processDone = await remote.event("process-done");
+  const threadDone = await remote.event("thread-done");
   await jobs.put("job-1");
   await jobs.put("job-2");
   const target = {
     module: new URL("redis_targets.ts", FIXTURES).href,
     export: "useRemote",
   };
-  const args = [jobs, lock, counter, sem, out, done];
-  await using p = new Process({ target, args });
-  await using t = new Thread({ target, args });
+  await using p = new Process({ target, args: [jobs, lock, counter, sem, out, processDone] });
+  await using t = new Thread({ target, args: [jobs, lock, counter, sem, out, threadDone] });
   p.start();
   t.start();
   await p.join();
@@ -558,7 +560,8 @@ Deno.test("Remote objects cross into a Process and a Thread as arguments; the pa
   }
   deepStrictEqual(reports.map((r) => r.fence).sort(), [1, 2]);
   equal(await counter.add(0), 2);
-  equal(await done.wait(HANG_GUARD), true);
+  equal(await processDone.wait(HANG_GUARD), true);
+  equal(await threadDone.wait(HANG_GUARD), true);
   equal(await jobs.join(HANG_GUARD), true);
   equal(sem.getValue(), 1);
 });
