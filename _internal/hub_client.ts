@@ -28,6 +28,7 @@ import {
   currentPid,
   type HelperThread,
   isNotListening,
+  pidAlive,
   randomKey,
   type SharedFile,
   startHelperThread,
@@ -409,14 +410,17 @@ export class HubClient {
   }
 }
 
-/** Connects to a Unix socket, retrying while nothing listens there yet (until `deadline`). */
-async function connectPatiently(path: string, deadline: number): Promise<StreamConn> {
+/**
+ * Connects to a Unix socket, retrying while nothing listens there yet (until `deadline`), as long
+ * as the hub's process `pid` runs: once it is gone nothing will ever listen there.
+ */
+async function connectPatiently(path: string, pid: number, deadline: number): Promise<StreamConn> {
   let delay = 2;
   for (;;) {
     try {
       return await connectUnix(path);
     } catch (error) {
-      if (!isNotListening(error) || Date.now() > deadline) throw error;
+      if (!isNotListening(error) || Date.now() > deadline || !pidAlive(pid)) throw error;
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(delay * 2, 100);
     }
@@ -444,7 +448,7 @@ async function connectSocket(
   let conn!: StreamConn;
   let writer!: BatchWriter<Request>;
   const open = async (): Promise<void> => {
-    const current = await connectPatiently(ref.path, deadline);
+    const current = await connectPatiently(ref.path, ref.pid, deadline);
     if (!referenced) current.unref();
     conn = current;
     writer = new BatchWriter<Request>((bytes) => current.write(bytes), () => current.close());

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import {
   Empty,
   EOFError,
+  Event,
   Full,
   JoinableQueue,
   Pipe,
@@ -15,10 +16,12 @@ import {
 } from "./_pkg.mjs";
 import { consume, echo, getFromClosed, pipeEcho, produce, worker } from "./fixtures/targets.mjs";
 import {
+  ownQueueAndShare,
   pipeRecvAll,
   pipeSendAll,
   pipeSendOnReadEnd,
   putBig,
+  putThenReturn,
   takeSomeAndHang,
 } from "./fixtures/queue_targets.mjs";
 import { LONG, stopAfter } from "./_helpers.mjs";
@@ -216,4 +219,27 @@ test("Connection.poll({ timeout }) is false while nothing was sent and true once
   await joinOk(p);
   writeEnd.close();
   readEnd.close();
+});
+
+test("a child whose puts never reach their queue's owner (it died) exits non-zero, saying how many", async (t) => {
+  // The queue's owner is another child, stopped (SIGSTOP) so that its hub reads nothing: the puts
+  // stay on their way until it is killed.
+  const chan = new Queue();
+  const owner = child(t, ownQueueAndShare, chan);
+  const q = await chan.get({ timeout: LONG });
+  // Its hub answers (the queue is empty): it listens, so the putter's connection is accepted.
+  await rejects(q.get({ timeout: 0 }), Empty);
+  process.kill(owner.pid, "SIGSTOP");
+  const putDone = new Event();
+  const ownerGone = new Event();
+  const putter = child(t, putThenReturn, q, 20, putDone, ownerGone);
+  ok(await putDone.wait({ timeout: LONG }), "the putter did not put");
+  owner.kill();
+  await owner.join({ timeout: LONG });
+  equal(owner.exitCode, -9);
+  ownerGone.set();
+  await putter.join({ timeout: LONG });
+  equal(putter.exitCode, 1, `a process whose puts were lost exited ${putter.exitCode}`);
+  match(putter.error?.message ?? "", /^20 operations .*never reached the hub of process \d+/);
+  match(putter.error?.message ?? "", new RegExp(`process ${owner.pid}\\b`));
 });
