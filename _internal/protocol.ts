@@ -22,7 +22,7 @@ export interface HubRef {
   key: string;
   /** Path of the status file where the hub publishes sizes and flags for synchronous reads. */
   status: string;
-  /** The owner's pid, for error messages. */
+  /** The owner's pid: for error messages, and to tell that its hub will never listen again. */
   pid: number;
 }
 

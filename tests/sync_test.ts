@@ -283,6 +283,8 @@ Deno.test(
     const controller = new AbortController();
     const reason = new Error("gave up");
     const waiting = lock.acquire({ signal: controller.signal });
+    // Not a handshake: nothing public tells that the waiter sleeps on the lock's futex yet (it
+    // gets there within microtasks, with no I/O). An abort before would be rejected as well.
     await sleep(30);
     controller.abort(reason);
     await rejects(waiting, (e) => e === reason);
@@ -1139,10 +1141,17 @@ Deno.test("Hub primitives reject at once for an already-aborted signal and with 
   await rejects(cond.wait({ signal: aborted }), isReason);
   ok((cond.lock as RLock).isOwned(), "Condition.wait() did not re-acquire its lock");
 
-  const midWait = async (start: (signal: AbortSignal) => Promise<unknown>) => {
+  // `started` tells that the wait is under way before the abort. Semaphore and Event (not shared
+  // with another process) register their wait synchronously, before acquire()/wait() returns its
+  // Promise (a futex wait on their shared words), so the abort may come at once; a Condition's wait
+  // has begun once its lock is released; a Barrier counts its waiters (nWaiting).
+  const midWait = async (
+    start: (signal: AbortSignal) => Promise<unknown>,
+    started: () => boolean = () => true,
+  ) => {
     const controller = new AbortController();
     const pending = start(controller.signal);
-    await sleep(30);
+    ok(await eventually(started, LONG), "the wait did not start");
     controller.abort(reason);
     await rejects(pending, isReason);
   };
@@ -1150,10 +1159,10 @@ Deno.test("Hub primitives reject at once for an already-aborted signal and with 
   sem.release();
   ok(await eventually(() => sem.getValue() === 1, LONG), "an aborted acquire() took a permit");
   await midWait((signal) => event.wait({ signal }));
-  await midWait((signal) => cond.wait({ signal }));
+  await midWait((signal) => cond.wait({ signal }), () => !(cond.lock as RLock).isOwned());
   ok((cond.lock as RLock).isOwned(), "Condition.wait() did not re-acquire its lock");
   cond.release();
-  await midWait((signal) => barrier.wait({ signal }));
+  await midWait((signal) => barrier.wait({ signal }), () => barrier.nWaiting === 1);
   ok(await eventually(() => barrier.broken, LONG), "an aborted party did not break the barrier");
 });
 

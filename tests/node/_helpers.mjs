@@ -23,6 +23,23 @@ export async function waitUntil(predicate, what, timeout = LONG) {
 }
 
 /**
+ * Kills the child Process `p` if it is still running and waits (bounded) for its end. Tests
+ * register it with `t.after(() => stop(p))` for every child they start, so that a failing
+ * assertion ends the test at once and leaves nothing running (instead of a hang until the
+ * runner's timeout). Does nothing for a process that has already ended or never started.
+ */
+export async function stop(p) {
+  if (p.pid === undefined || p.pid === null || p.exitCode !== null) return;
+  p.kill();
+  await p.join({ timeout: LONG });
+}
+
+/** Registers `stop` for each child Process of `processes` with `t.after()` (threads end with their test file). */
+export function stopAfter(t, ...processes) {
+  for (const p of processes) t.after(() => stop(p));
+}
+
+/**
  * The state letter of process `pid` from `/proc/<pid>/stat` ("R", "S", "Z" for a zombie, …), or
  * null once it is gone (reaped). Linux only, as the suite.
  */

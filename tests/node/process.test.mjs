@@ -15,13 +15,14 @@ import {
   setThenHang,
   tryToStartChild,
 } from "./fixtures/targets.mjs";
-import { LONG, pidAlive, pidRunning, startNode, waitUntil } from "./_helpers.mjs";
+import { LONG, pidAlive, pidRunning, startNode, stopAfter, waitUntil } from "./_helpers.mjs";
 
-test("Process runs an exported target with structured-clone arguments and exits 0", async () => {
+test("Process runs an exported target with structured-clone arguments and exits 0", async (t) => {
   const q = new Queue();
   const args = [new Map([["a", 1]]), new Set([2]), new Date(0), 10n ** 20n, new Uint8Array([1, 2])];
   const p = new Process({ target: echo, args: [q, ...args], name: "echoer" });
   p.start();
+  stopAfter(t, p);
   ok(typeof p.pid === "number" && p.pid > 0);
   const report = await q.get({ timeout: 10_000 });
   await p.join();
@@ -33,9 +34,10 @@ test("Process runs an exported target with structured-clone arguments and exits 
   equal(report.name, "echoer");
 });
 
-test("Process reports an uncaught error with its name, message and the child's stack", async () => {
+test("Process reports an uncaught error with its name, message and the child's stack", async (t) => {
   const p = new Process({ target: fail, args: ["no luck"] });
   p.start();
+  stopAfter(t, p);
   await p.join();
   equal(p.exitCode, 1);
   equal(p.error?.name, "TypeError");
@@ -43,18 +45,20 @@ test("Process reports an uncaught error with its name, message and the child's s
   match(p.error?.stack ?? "", /fixtures\/targets\.mjs/);
 });
 
-test("Process.exitCode is the code given to process.exit()", async () => {
+test("Process.exitCode is the code given to process.exit()", async (t) => {
   const p = new Process({ target: exitWith, args: [7] });
   p.start();
+  stopAfter(t, p);
   await p.join();
   equal(p.exitCode, 7);
 });
 
-test("terminate() and kill() end a child with -15 and -9, and its exit status is collected (no zombie)", async () => {
+test("terminate() and kill() end a child with -15 and -9, and its exit status is collected (no zombie)", async (t) => {
   for (const [method, code] of [["terminate", -15], ["kill", -9]]) {
     const ready = new Event();
     const p = new Process({ target: setThenHang, args: [ready] });
     p.start();
+    stopAfter(t, p);
     try {
       ok(await ready.wait({ timeout: LONG }), "the child did not start its target");
       ok(p.isAlive());
@@ -70,10 +74,11 @@ test("terminate() and kill() end a child with -15 and -9, and its exit status is
   }
 });
 
-test("start() twice throws; join() before start() rejects; daemon cannot change after start()", async () => {
+test("start() twice throws; join() before start() rejects; daemon cannot change after start()", async (t) => {
   const p = new Process({ target: noop });
   await rejects(p.join(), { message: /has not been started/ });
   p.start();
+  stopAfter(t, p);
   throws(() => p.start(), { message: /Cannot start process "Process-\d+" twice/ });
   throws(() => (p.daemon = true), { message: /already started/ });
   await p.join({ timeout: LONG });
@@ -82,9 +87,10 @@ test("start() twice throws; join() before start() rejects; daemon cannot change 
   equal(p.isAlive(), false);
 });
 
-test("join({ timeout }) returns while the child runs; join({ signal }) rejects with the abort reason", async () => {
+test("join({ timeout }) returns while the child runs; join({ signal }) rejects with the abort reason", async (t) => {
   const p = new Process({ target: hang });
   p.start();
+  stopAfter(t, p);
   try {
     await p.join({ timeout: 50 });
     ok(p.isAlive());
@@ -104,19 +110,21 @@ test("join({ timeout }) returns while the child runs; join({ signal }) rejects w
   equal(p.exitCode, -15);
 });
 
-test("a daemonic process is not allowed to have children", async () => {
+test("a daemonic process is not allowed to have children", async (t) => {
   const q = new Queue();
   const p = new Process({ target: tryToStartChild, args: [q], daemon: true });
   p.start();
+  stopAfter(t, p);
   match(await q.get({ timeout: LONG }), /daemonic processes are not allowed to have children/);
   await p.join({ timeout: LONG });
   equal(p.exitCode, 0, p.error?.stack);
 });
 
-test("an exported Process subclass runs its run() with its own fields", async () => {
+test("an exported Process subclass runs its run() with its own fields", async (t) => {
   const q = new Queue();
   const p = new Greeter(q, "egon");
   p.start();
+  stopAfter(t, p);
   equal(await q.get({ timeout: 10_000 }), "hello egon from Greeter");
   await p.join();
   equal(p.exitCode, 0);
@@ -128,15 +136,17 @@ test("start() throws at once for an unexported target or an uncloneable argument
   throws(() => new Process({ target: noop, args: [() => 1] }).start(), /args\[0\]/);
 });
 
-test("isMain(import.meta) is false in the child's copy of a module, and parentProcess() is this one", async () => {
+test("isMain(import.meta) is false in the child's copy of a module, and parentProcess() is this one", async (t) => {
   ok(!isMain(import.meta) || process.argv[1]?.endsWith("process.test.mjs"));
   const q = new Queue();
   const p = new Process({ target: reportIsMain, args: [q] });
   p.start();
+  stopAfter(t, p);
   equal(await q.get({ timeout: 10_000 }), false);
   await p.join();
   const p2 = new Process({ target: reportParent, args: [q] });
   p2.start();
+  stopAfter(t, p2);
   deepStrictEqual(await q.get({ timeout: 10_000 }), {
     pid: process.pid,
     alive: true,

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import {
   Empty,
   EOFError,
+  Event,
   Full,
   JoinableQueue,
   Pipe,
@@ -15,18 +16,21 @@ import {
 } from "./_pkg.mjs";
 import { consume, echo, getFromClosed, pipeEcho, produce, worker } from "./fixtures/targets.mjs";
 import {
+  ownQueueAndShare,
   pipeRecvAll,
   pipeSendAll,
   pipeSendOnReadEnd,
   putBig,
+  putThenReturn,
   takeSomeAndHang,
 } from "./fixtures/queue_targets.mjs";
-import { LONG } from "./_helpers.mjs";
+import { LONG, stopAfter } from "./_helpers.mjs";
 
-/** Starts a child running `target(...args)`. */
-function child(target, ...args) {
+/** Starts a child running `target(...args)`, killed at the end of test `t` if still running. */
+function child(t, target, ...args) {
   const p = new Process({ target, args });
   p.start();
+  stopAfter(t, p);
   return p;
 }
 
@@ -36,7 +40,7 @@ async function joinOk(p) {
   equal(p.exitCode, 0, p.error?.stack ?? `${p} did not exit with 0`);
 }
 
-test("Queue carries items between 2 producer processes, a producer thread and consumers of both kinds", async () => {
+test("Queue carries items between 2 producer processes, a producer thread and consumers of both kinds", async (t) => {
   const q = new Queue();
   const out = new Queue();
   const count = 50;
@@ -51,6 +55,7 @@ test("Queue carries items between 2 producer processes, a producer thread and co
     new Process({ target: consume, args: [q, out] }),
   ];
   for (const r of [...producers, ...consumers]) r.start();
+  stopAfter(t, ...[...producers, ...consumers].filter((r) => r instanceof Process));
   const got = [];
   for (let i = 0; i < consumers.length; i++) got.push(...(await out.get({ timeout: 20_000 })));
   for (const r of [...producers, ...consumers]) await r.join();
@@ -69,12 +74,13 @@ test("Queue.get() rejects with Empty and put() with Full after their timeouts", 
   equal(await q.getNowait(), 1);
 });
 
-test("Queue.close() makes a get() in a child process reject with QueueClosed", async () => {
+test("Queue.close() makes a get() in a child process reject with QueueClosed", async (t) => {
   const q = new Queue();
   const out = new Queue();
   q.close();
   const p = new Process({ target: getFromClosed, args: [q, out] });
   p.start();
+  stopAfter(t, p);
   equal(await out.get({ timeout: 10_000 }), "QueueClosed");
   await p.join();
   // And here: put() and get() on the closed queue reject with QueueClosed, not Empty.
@@ -82,7 +88,7 @@ test("Queue.close() makes a get() in a child process reject with QueueClosed", a
   await rejects(q.get({ timeout: 0 }), QueueClosed);
 });
 
-test("JoinableQueue.join() resolves once processes and threads have called taskDone() for every item", async () => {
+test("JoinableQueue.join() resolves once processes and threads have called taskDone() for every item", async (t) => {
   const q = new JoinableQueue();
   const done = new Queue();
   const workers = [
@@ -90,6 +96,7 @@ test("JoinableQueue.join() resolves once processes and threads have called taskD
     new Thread({ target: worker, args: [q, done] }),
   ];
   for (const w of workers) w.start();
+  stopAfter(t, workers[0]);
   for (let i = 1; i <= 20; i++) await q.put(i);
   ok(await q.join({ timeout: 20_000 }));
   const results = [];
@@ -100,19 +107,21 @@ test("JoinableQueue.join() resolves once processes and threads have called taskD
   for (const w of workers) await w.join();
 });
 
-test("SimpleQueue carries structured-clone items to a child and back", async () => {
+test("SimpleQueue carries structured-clone items to a child and back", async (t) => {
   const q = new SimpleQueue();
   const p = new Process({ target: echo, args: [q, { when: new Date(5) }, [1n]] });
   p.start();
+  stopAfter(t, p);
   const report = await q.get();
   deepStrictEqual(report.args, [{ when: new Date(5) }, [1n]]);
   await p.join();
 });
 
-test("Pipe() is duplex between a parent and a child, and recv() rejects with EOFError at the end", async () => {
+test("Pipe() is duplex between a parent and a child, and recv() rejects with EOFError at the end", async (t) => {
   const [mine, theirs] = Pipe();
   const p = new Process({ target: pipeEcho, args: [theirs] });
   p.start();
+  stopAfter(t, p);
   mine.send([1, 2]);
   deepStrictEqual(await mine.recv(), [1, 2, 1, 2]);
   mine.send("bye");
@@ -121,9 +130,9 @@ test("Pipe() is duplex between a parent and a child, and recv() rejects with EOF
   equal(p.exitCode, 0);
 });
 
-test("a child's puts of 20 MiB, still in flight when it returns, all arrive in order (nothing put is lost at exit)", async () => {
+test("a child's puts of 20 MiB, still in flight when it returns, all arrive in order (nothing put is lost at exit)", async (t) => {
   const q = new Queue();
-  const p = child(putBig, q, 20, 1 << 20);
+  const p = child(t, putBig, q, 20, 1 << 20);
   await joinOk(p);
   for (let i = 0; i < 20; i++) {
     const item = await q.get({ timeout: LONG });
@@ -133,12 +142,12 @@ test("a child's puts of 20 MiB, still in flight when it returns, all arrive in o
   await rejects(q.get({ timeout: 0 }), Empty);
 });
 
-test("items a SIGKILLed consumer process never got from get() stay in the queue, in order", async () => {
+test("items a SIGKILLed consumer process never got from get() stay in the queue, in order", async (t) => {
   const q = new Queue();
   const taken = new Queue();
   const ids = Array.from({ length: 200 }, (_, i) => i);
   for (const id of ids) await q.put(id);
-  const doomed = child(takeSomeAndHang, q, 20, taken);
+  const doomed = child(t, takeSomeAndHang, q, 20, taken);
   try {
     deepStrictEqual(await taken.get({ timeout: LONG }), ids.slice(0, 20));
   } finally {
@@ -162,7 +171,7 @@ test("JoinableQueue.join({ timeout }) resolves false while a task is unfinished"
   throws(() => q.taskDone(), { message: /task_done\(\) called too many times/ });
 });
 
-test("Pipe(false): the first end only receives, the second only sends, and a child's sends arrive then EOFError", async () => {
+test("Pipe(false): the first end only receives, the second only sends, and a child's sends arrive then EOFError", async (t) => {
   const [readEnd, writeEnd] = Pipe(false);
   ok(readEnd.readable && !readEnd.writable);
   ok(!writeEnd.readable && writeEnd.writable);
@@ -170,12 +179,12 @@ test("Pipe(false): the first end only receives, the second only sends, and a chi
   await rejects(writeEnd.recv(), TypeError);
   await rejects(writeEnd.poll(), TypeError);
   const out = new Queue();
-  const misuse = child(pipeSendOnReadEnd, readEnd, out);
+  const misuse = child(t, pipeSendOnReadEnd, readEnd, out);
   const error = await out.get({ timeout: LONG });
   equal(error?.name, "TypeError");
   match(String(error?.message), /read-only/);
   await joinOk(misuse);
-  const sender = child(pipeSendAll, writeEnd, ["a", { b: 2n }, [3]]);
+  const sender = child(t, pipeSendAll, writeEnd, ["a", { b: 2n }, [3]]);
   deepStrictEqual(await readEnd.recv({ timeout: LONG }), "a");
   deepStrictEqual(await readEnd.recv({ timeout: LONG }), { b: 2n });
   deepStrictEqual(await readEnd.recv({ timeout: LONG }), [3]);
@@ -185,10 +194,10 @@ test("Pipe(false): the first end only receives, the second only sends, and a chi
   readEnd.close();
 });
 
-test("Connection.recv() in a child drains what the parent sent, then rejects with EOFError", async () => {
+test("Connection.recv() in a child drains what the parent sent, then rejects with EOFError", async (t) => {
   const [readEnd, writeEnd] = Pipe(false);
   const out = new Queue();
-  const p = child(pipeRecvAll, readEnd, out);
+  const p = child(t, pipeRecvAll, readEnd, out);
   writeEnd.send("x");
   writeEnd.send(new Set([1, 2]));
   writeEnd.close();
@@ -200,14 +209,37 @@ test("Connection.recv() in a child drains what the parent sent, then rejects wit
   readEnd.close();
 });
 
-test("Connection.poll({ timeout }) is false while nothing was sent and true once a child sends", async () => {
+test("Connection.poll({ timeout }) is false while nothing was sent and true once a child sends", async (t) => {
   const [readEnd, writeEnd] = Pipe(false);
   equal(await readEnd.poll(), false);
   equal(await readEnd.poll({ timeout: 50 }), false);
-  const p = child(pipeSendAll, writeEnd, ["ping"]);
+  const p = child(t, pipeSendAll, writeEnd, ["ping"]);
   equal(await readEnd.poll({ timeout: LONG }), true);
   equal(await readEnd.recv({ timeout: 0 }), "ping");
   await joinOk(p);
   writeEnd.close();
   readEnd.close();
+});
+
+test("a child whose puts never reach their queue's owner (it died) exits non-zero, saying how many", async (t) => {
+  // The queue's owner is another child, stopped (SIGSTOP) so that its hub reads nothing: the puts
+  // stay on their way until it is killed.
+  const chan = new Queue();
+  const owner = child(t, ownQueueAndShare, chan);
+  const q = await chan.get({ timeout: LONG });
+  // Its hub answers (the queue is empty): it listens, so the putter's connection is accepted.
+  await rejects(q.get({ timeout: 0 }), Empty);
+  process.kill(owner.pid, "SIGSTOP");
+  const putDone = new Event();
+  const ownerGone = new Event();
+  const putter = child(t, putThenReturn, q, 20, putDone, ownerGone);
+  ok(await putDone.wait({ timeout: LONG }), "the putter did not put");
+  owner.kill();
+  await owner.join({ timeout: LONG });
+  equal(owner.exitCode, -9);
+  ownerGone.set();
+  await putter.join({ timeout: LONG });
+  equal(putter.exitCode, 1, `a process whose puts were lost exited ${putter.exitCode}`);
+  match(putter.error?.message ?? "", /^20 operations .*never reached the hub of process \d+/);
+  match(putter.error?.message ?? "", new RegExp(`process ${owner.pid}\\b`));
 });

@@ -15,7 +15,7 @@ import {
   Thread,
   Value,
 } from "./_pkg.mjs";
-import { LONG } from "./_helpers.mjs";
+import { LONG, stopAfter } from "./_helpers.mjs";
 import {
   atBarrier,
   holdSlot,
@@ -25,7 +25,7 @@ import {
   waitForBox,
 } from "./fixtures/targets.mjs";
 
-test("a Lock shared by 2 threads and 2 processes keeps an exact counter", async () => {
+test("a Lock shared by 2 threads and 2 processes keeps an exact counter", async (t) => {
   const lock = new Lock();
   const counter = new Value("i", 0);
   const n = 200;
@@ -36,6 +36,7 @@ test("a Lock shared by 2 threads and 2 processes keeps an exact counter", async 
     new Process({ target: increment, args: [lock, counter, n] }),
   ];
   for (const r of runners) r.start();
+  stopAfter(t, ...runners.filter((r) => r instanceof Process));
   await increment(lock, counter, n);
   for (const r of runners) await r.join();
   deepStrictEqual(runners.filter((r) => r instanceof Process).map((p) => p.exitCode), [0, 0]);
@@ -53,15 +54,16 @@ test("RLock is re-entrant in its owner", async () => {
   equal(lock.locked(), false);
 });
 
-test("Event.set() in the parent wakes a child process and a thread that wait", async () => {
+test("Event.set() in the parent wakes a child process and a thread that wait", async (t) => {
   const event = new Event();
   const fromProcess = new Value("i", 0);
   const fromThread = new Value("i", 0);
   const waiting = new Queue();
   const p = new Process({ target: waitEvent, args: [event, fromProcess, 1, waiting] });
-  const t = new Thread({ target: waitEvent, args: [event, fromThread, 2, waiting] });
+  const th = new Thread({ target: waitEvent, args: [event, fromThread, 2, waiting] });
   p.start();
-  t.start();
+  stopAfter(t, p);
+  th.start();
   // Each has called wait() before it says so: set() must wake a waiter, not pass a late one.
   deepStrictEqual([await waiting.get({ timeout: LONG }), await waiting.get({ timeout: LONG })], [
     "waiting",
@@ -70,13 +72,13 @@ test("Event.set() in the parent wakes a child process and a thread that wait", a
   equal(fromProcess.value + fromThread.value, 0);
   event.set();
   await p.join();
-  await t.join();
+  await th.join();
   equal(p.exitCode, 0);
   deepStrictEqual([fromProcess.value, fromThread.value], [1, 2]);
   equal(event.isSet(), true);
 });
 
-test("Semaphore(2) never lets more than 2 processes and threads hold it at once", async () => {
+test("Semaphore(2) never lets more than 2 processes and threads hold it at once", async (t) => {
   const sem = new Semaphore(2);
   const lock = new Lock();
   const state = new SharedArray("i", 2);
@@ -87,6 +89,7 @@ test("Semaphore(2) never lets more than 2 processes and threads hold it at once"
     new Thread({ target: holdSlot, args: [sem, lock, state, 150] }),
   ];
   for (const r of runners) r.start();
+  stopAfter(t, ...runners.filter((r) => r instanceof Process));
   for (const r of runners) await r.join();
   equal(state.get(0), 0);
   ok(state.get(1) >= 1 && state.get(1) <= 2, `peak ${state.get(1)}`);
@@ -126,7 +129,7 @@ test("Condition and Barrier work within one process", async () => {
   deepStrictEqual(indexes.sort(), [0, 1]);
 });
 
-test("an RLock shared by a thread and a process is re-entrant in each and keeps an exact counter", async () => {
+test("an RLock shared by a thread and a process is re-entrant in each and keeps an exact counter", async (t) => {
   const lock = new RLock();
   const counter = new Value("i", 0);
   const runners = [
@@ -134,12 +137,13 @@ test("an RLock shared by a thread and a process is re-entrant in each and keeps 
     new Process({ target: reentrant, args: [lock, counter, 100] }),
   ];
   for (const r of runners) r.start();
+  stopAfter(t, ...runners.filter((r) => r instanceof Process));
   await reentrant(lock, counter, 100);
   for (const r of runners) await r.join();
   equal(counter.value, 300);
 });
 
-test("a Barrier(3) releases a process, a thread and the parent together", async () => {
+test("a Barrier(3) releases a process, a thread and the parent together", async (t) => {
   const barrier = new Barrier(3);
   const out = new Queue();
   const runners = [
@@ -147,13 +151,14 @@ test("a Barrier(3) releases a process, a thread and the parent together", async 
     new Thread({ target: atBarrier, args: [barrier, out] }),
   ];
   for (const r of runners) r.start();
+  stopAfter(t, ...runners.filter((r) => r instanceof Process));
   const mine = await barrier.wait({ timeout: 10_000 });
   const indexes = [mine, await out.get({ timeout: 10_000 }), await out.get({ timeout: 10_000 })];
   for (const r of runners) await r.join();
   deepStrictEqual(indexes.sort(), [0, 1, 2]);
 });
 
-test("Condition.notifyAll() wakes waiters in a process and a thread", async () => {
+test("Condition.notifyAll() wakes waiters in a process and a thread", async (t) => {
   const cond = new Condition();
   const box = new Value("i", 0);
   const out = new Queue();
@@ -163,6 +168,7 @@ test("Condition.notifyAll() wakes waiters in a process and a thread", async () =
     new Thread({ target: waitForBox, args: [cond, box, out, waiting] }),
   ];
   for (const r of runners) r.start();
+  stopAfter(t, ...runners.filter((r) => r instanceof Process));
   // Each says so while holding the lock, which only its wait releases: once both have said so,
   // this acquire() returns only when both wait.
   await waiting.get({ timeout: LONG });
