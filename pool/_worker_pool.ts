@@ -100,14 +100,38 @@ export interface WorkerPoolOptions {
   breakOnLoss: boolean;
 }
 
-/** What `stats()` reports. */
-export interface PoolCounts {
+/**
+ * What {@linkcode Pool.stats} reports. Tasks are counted in items (a chunk of
+ * `map` holds several).
+ *
+ * @example
+ * ```ts
+ * import { Pool, type PoolStats } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * // examples/workers.ts: export function square(n) { return n * n; }
+ * const square = { module: import.meta.resolve("../examples/workers.ts"), export: "square" };
+ * await using pool = new Pool({ processes: 1 });
+ * await pool.map(square, [1, 2, 3]);
+ * const stats: PoolStats = pool.stats();
+ * equal(stats.done, 3);
+ * equal(stats.queued, 0);
+ * ```
+ */
+export interface PoolStats {
+  /** Workers alive (starting, busy or idle). */
   workers: number;
+  /** Workers holding at least one task. */
   busy: number;
+  /** Workers holding none. */
   idle: number;
+  /** Tasks waiting for a worker. */
   queued: number;
+  /** Tasks sent to a worker and not yet answered. */
   running: number;
+  /** Tasks that returned. */
   done: number;
+  /** Tasks that threw, were lost with their worker, or were cancelled. */
   failed: number;
 }
 
@@ -333,7 +357,7 @@ export class WorkerPool {
   }
 
   /** Counts of workers and tasks (items). */
-  counts(): PoolCounts {
+  counts(): PoolStats {
     let busy = 0;
     for (const slot of this.#slots) if (slot.outstanding.size > 0) busy++;
     return {

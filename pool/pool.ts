@@ -23,9 +23,11 @@ import {
   THREADS,
 } from "./_tasks.ts";
 import { callerModule } from "../_internal/target.ts";
-import { type ChunkSink, type Job, WorkerPool } from "./_worker_pool.ts";
+import { type ChunkSink, type Job, type PoolStats, WorkerPool } from "./_worker_pool.ts";
 import { AsyncResult, type ResultCallbacks } from "./async_result.ts";
 import type { PoolTask } from "./pool_task.ts";
+
+export type { PoolStats };
 
 /**
  * Options for {@linkcode Pool}.
@@ -157,41 +159,6 @@ export interface ApplyOptions {
  * ```
  */
 export interface ApplyAsyncOptions<T> extends ApplyOptions, ResultCallbacks<T> {}
-
-/**
- * What {@linkcode Pool.stats} reports. Tasks are counted in items (a chunk of
- * `map` holds several).
- *
- * @example
- * ```ts
- * import { Pool, type PoolStats } from "@multiproc/multiproc";
- * import { equal } from "node:assert/strict";
- *
- * // examples/workers.ts: export function square(n) { return n * n; }
- * const square = { module: import.meta.resolve("../examples/workers.ts"), export: "square" };
- * await using pool = new Pool({ processes: 1 });
- * await pool.map(square, [1, 2, 3]);
- * const stats: PoolStats = pool.stats();
- * equal(stats.done, 3);
- * equal(stats.queued, 0);
- * ```
- */
-export interface PoolStats {
-  /** Workers alive (starting, busy or idle). */
-  workers: number;
-  /** Workers holding at least one task. */
-  busy: number;
-  /** Workers holding none. */
-  idle: number;
-  /** Tasks waiting for a worker. */
-  queued: number;
-  /** Tasks sent to a worker and not yet answered. */
-  running: number;
-  /** Tasks that returned. */
-  done: number;
-  /** Tasks that threw, were lost with their worker, or were cancelled. */
-  failed: number;
-}
 
 /** The value of `start()` as a Promise: what it throws becomes a rejection. */
 function settle<T>(start: () => PromiseLike<T>): Promise<T> {
