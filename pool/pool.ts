@@ -6,8 +6,8 @@
 
 import { CancelledError } from "../_internal/errors.ts";
 import { cpuCount } from "../_internal/runtime.ts";
-import type { TargetRef } from "../_internal/target.ts";
 import { importUrlsFor } from "./_channels.ts";
+import { runChunks } from "./_run_chunks.ts";
 import {
   checkCanStart,
   checkChunksize,
@@ -18,12 +18,11 @@ import {
   lazyIterator,
   sourceOf,
   streamResults,
-  submitChunk,
   taskRef,
   THREADS,
 } from "./_tasks.ts";
 import { callerModule } from "../_internal/target.ts";
-import { type ChunkSink, type Job, type PoolStats, WorkerPool } from "./_worker_pool.ts";
+import { type PoolStats, WorkerPool } from "./_worker_pool.ts";
 import { AsyncResult, type ResultCallbacks } from "./async_result.ts";
 import type { PoolTask } from "./pool_task.ts";
 
@@ -519,7 +518,8 @@ export class Pool {
       throw new TypeError(`${describe} as args is not an array: received ${typeof args}`);
     }
     const ref = taskRef(fn, describe);
-    const promise = this.#runChunks(
+    const promise = runChunks(
+      this.#core,
       ref,
       true,
       [args],
@@ -543,7 +543,8 @@ export class Pool {
     const ref = taskRef(fn, describe);
     checkChunksize(options.chunksize, describe);
     const run = (items: unknown[]) =>
-      this.#runChunks(
+      runChunks(
+        this.#core,
         ref,
         star,
         items,
@@ -572,104 +573,6 @@ export class Pool {
       );
     }
     return new AsyncResult(promise as Promise<R>, options);
-  }
-
-  /**
-   * Splits `items` into chunks, queues them, and resolves with every result
-   * in order. With `throwSync`, an item that cannot cross throws here
-   * instead of rejecting.
-   */
-  #runChunks(
-    ref: TargetRef | Promise<TargetRef>,
-    star: boolean,
-    items: unknown[],
-    chunksize: number,
-    signal: AbortSignal | undefined,
-    describe: string,
-    root: (k: number) => string,
-    throwSync = false,
-  ): Promise<unknown[]> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (star) {
-      for (let k = 0; k < items.length; k++) {
-        if (!Array.isArray(items[k])) {
-          return Promise.reject(
-            new TypeError(
-              `${describe} as iterable[${k}] is not an argument list (an array): received ${typeof items[
-                k
-              ]}`,
-            ),
-          );
-        }
-      }
-    }
-    const core = this.#core;
-    let resolve!: (values: unknown[]) => void;
-    let reject!: (error: unknown) => void;
-    const promise = new Promise<unknown[]>((a, b) => {
-      resolve = a;
-      reject = b;
-    });
-    const out = new Array(items.length);
-    const chunks = Math.ceil(items.length / chunksize);
-    const jobs: (Job | Promise<Job>)[] = [];
-    let remaining = chunks;
-    let settled = false;
-    const finish = (error?: unknown, cancelRunning = false) => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener("abort", onAbort);
-      if (error === undefined) {
-        resolve(out);
-        return;
-      }
-      reject(error);
-      // The call has failed: its queued chunks are dropped (running ones finish, unless aborted).
-      const reason = error instanceof Error ? error : new Error(String(error));
-      for (const job of jobs) {
-        const drop = (j: Job) => {
-          if (j.state === "queued" || cancelRunning) core.cancel(j, reason);
-        };
-        if (job instanceof Promise) job.then(drop, () => {});
-        else drop(job);
-      }
-    };
-    const onAbort = () => finish(signal!.reason, true);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const sink: ChunkSink = {
-      resolve(index, values) {
-        const at = index * chunksize;
-        for (let k = 0; k < values.length; k++) out[at + k] = values[k];
-        if (--remaining === 0) finish();
-      },
-      reject: (_index, error) => finish(error),
-    };
-    if (chunks === 0) finish();
-    try {
-      for (let c = 0; c < chunks && !settled; c++) {
-        const from = c * chunksize;
-        const job = submitChunk(
-          core,
-          ref,
-          star,
-          items.slice(from, from + chunksize),
-          sink,
-          c,
-          describe,
-          (k) => root(from + k),
-        );
-        if (job instanceof Promise) job.catch((error) => finish(error));
-        jobs.push(job);
-      }
-    } catch (error) {
-      if (throwSync && jobs.length === 0) {
-        settled = true;
-        signal?.removeEventListener("abort", onAbort);
-        throw error;
-      }
-      finish(error);
-    }
-    return promise;
   }
 
   #imap<R>(
