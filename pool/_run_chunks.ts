@@ -9,7 +9,8 @@
 
 import type { TargetRef } from "../_internal/target.ts";
 import { submitChunk } from "./_tasks.ts";
-import type { ChunkSink, Job, WorkerPool } from "./_worker_pool.ts";
+import type { ChunkSink, Job } from "./_core_types.ts";
+import type { WorkerPool } from "./_worker_pool.ts";
 
 /**
  * Splits `items` into chunks, queues them, and resolves with every result

@@ -22,7 +22,8 @@ import {
   THREADS,
 } from "./_tasks.ts";
 import { callerModule } from "../_internal/target.ts";
-import { type PoolStats, WorkerPool } from "./_worker_pool.ts";
+import type { PoolStats } from "./_core_types.ts";
+import { WorkerPool } from "./_worker_pool.ts";
 import { AsyncResult, type ResultCallbacks } from "./async_result.ts";
 import type { PoolTask } from "./pool_task.ts";
 
