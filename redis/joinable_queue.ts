@@ -12,7 +12,7 @@ import { untilClosed } from "../_internal/until_closed.ts";
 import { checkLease, newToken } from "./_core.ts";
 import { BLOCK_SLICE_MS, checkWait, decodeItem, raceSignal } from "./_items.ts";
 import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
-import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
+import { RemoteObject, type RemoteOrigin, Revival } from "./_object.ts";
 import {
   checkMaxsize,
   closeQueue,
@@ -167,9 +167,7 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     this.#maxsize = maxsize;
     this.#leaseMs = checkLease(options.leaseMs, what);
     this.#maxDeliveries = maxDeliveries;
-    const state = RemoteJoinableQueue.#reviving?.state as
-      | StreamState
-      | undefined;
+    const state = RemoteJoinableQueue.#revival.state;
     this.#o = new RemoteObject(
       origin,
       "jqueue",
@@ -185,22 +183,19 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     this.#o.openInBackground(() => this.#load());
   }
 
-  static #reviving: RemoteHandle | undefined;
+  static #revival = new Revival<StreamState>();
 
   static {
-    registerReviver("redis-joinable-queue", (data: HandleData) => {
-      const h = fromHandle(data);
-      RemoteJoinableQueue.#reviving = h;
-      try {
-        return new RemoteJoinableQueue(h, h.name, {
-          maxsize: Number(h.params.maxsize),
-          leaseMs: Number(h.params.leaseMs),
-          maxDeliveries: Number(h.params.maxDeliveries),
-        });
-      } finally {
-        RemoteJoinableQueue.#reviving = undefined;
-      }
-    });
+    registerReviver(
+      "redis-joinable-queue",
+      (data: HandleData) =>
+        RemoteJoinableQueue.#revival.revive(data, (h) =>
+          new RemoteJoinableQueue(h, h.name, {
+            maxsize: Number(h.params.maxsize),
+            leaseMs: Number(h.params.leaseMs),
+            maxDeliveries: Number(h.params.maxDeliveries),
+          })),
+    );
   }
 
   #keys(): string[] {

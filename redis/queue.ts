@@ -9,7 +9,7 @@ import { Empty, Full, QueueClosed } from "../_internal/errors.ts";
 import { untilClosed } from "../_internal/until_closed.ts";
 import { BLOCK_SLICE_MS, checkWait, decodeItem, raceSignal } from "./_items.ts";
 import { type Loaded, retryUntil } from "./_mirror.ts";
-import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
+import { RemoteObject, type RemoteOrigin, Revival } from "./_object.ts";
 import {
   checkMaxsize,
   closeQueue,
@@ -106,7 +106,7 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
     options: RemoteQueueOptions = {},
   ) {
     this.#maxsize = checkMaxsize(options.maxsize, `remote queue "${name}"`);
-    const state = RemoteQueue.#reviving?.state as QueueState | undefined;
+    const state = RemoteQueue.#revival.state;
     this.#o = new RemoteObject(
       origin,
       "queue",
@@ -118,20 +118,17 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
     this.#o.openInBackground(() => this.#load());
   }
 
-  static #reviving: RemoteHandle | undefined;
+  static #revival = new Revival<QueueState>();
 
   static {
-    registerReviver("redis-queue", (data: HandleData) => {
-      const h = fromHandle(data);
-      RemoteQueue.#reviving = h;
-      try {
-        return new RemoteQueue(h, h.name, {
-          maxsize: Number(h.params.maxsize),
-        });
-      } finally {
-        RemoteQueue.#reviving = undefined;
-      }
-    });
+    registerReviver(
+      "redis-queue",
+      (data: HandleData) =>
+        RemoteQueue.#revival.revive(data, (h) =>
+          new RemoteQueue(h, h.name, {
+            maxsize: Number(h.params.maxsize),
+          })),
+    );
   }
 
   async #load(): Promise<Loaded<QueueState>> {
