@@ -353,6 +353,27 @@ export interface ByteReader {
   read(into: Uint8Array): Promise<number | null>;
 }
 
+/**
+ * Reads one message from `conn` with {@linkcode readFrame}, never reading
+ * past its end: what follows (raw bytes after a header frame, or the frames
+ * of another reader) stays unread.
+ *
+ * @param limits Bounds on what is read (a hello before authentication is small).
+ * @returns The value, or `undefined` at a clean end of stream.
+ */
+export function readFrameFrom(conn: ByteReader, limits: ReadLimits = {}): Promise<unknown> {
+  return readFrame(async (n) => {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const got = await conn.read(out.subarray(filled));
+      if (got === null) break;
+      filled += got;
+    }
+    return out.subarray(0, filled);
+  }, limits);
+}
+
 /** The read buffer a connection starts with, and goes back to after a large frame. */
 const READ_BUFFER = 64 * 1024;
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { encodeFrame, readFrame, type ReadLimits } from "../_internal/framing.ts";
+import { encodeFrame } from "../_internal/framing.ts";
 import type { NetConn } from "../_internal/runtime.ts";
 import type { RequestConn, TcpAddress } from "./types.ts";
 
@@ -118,25 +118,9 @@ export function writeFrame(conn: NetConn, value: unknown): Promise<void> {
   return writeAll(conn, encodeFrame(value));
 }
 
-/**
- * Reads one frame, never reading past its end: after a header frame, the
- * same connection carries the client's raw bytes, which must stay unread.
- *
- * @param limits Bounds on what is read (a hello before authentication is small).
- * @returns The value, or `undefined` at a clean end of stream.
- */
-export function readFrameFrom(conn: NetConn, limits: ReadLimits = {}): Promise<unknown> {
-  return readFrame(async (n) => {
-    const out = new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
-      const got = await conn.read(out.subarray(filled));
-      if (got === null) break;
-      filled += got;
-    }
-    return out.subarray(0, filled);
-  }, limits);
-}
+// Reads one frame, never reading past its end: after a header frame, the
+// same connection carries the client's raw bytes, which must stay unread.
+export { readFrameFrom } from "../_internal/framing.ts";
 
 /**
  * Writes frames on one connection in order: frames sent by concurrent

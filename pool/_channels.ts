@@ -9,7 +9,7 @@
 
 import type { Encoded } from "../_internal/codec.ts";
 import { processIdentity, processShared, runtimeDir } from "../_internal/context.ts";
-import { BatchWriter, encodeFrame, readFrame, readFrames } from "../_internal/framing.ts";
+import { BatchWriter, encodeFrame, readFrameFrom, readFrames } from "../_internal/framing.ts";
 import {
   checkSocketPermission,
   currentPid,
@@ -130,7 +130,7 @@ export class PoolSocket {
   async #greet(conn: StreamConn): Promise<void> {
     let hello: WorkerHello | undefined;
     try {
-      hello = await readFrame((n) => readExactly(conn, n)) as WorkerHello | undefined;
+      hello = await readFrameFrom(conn) as WorkerHello | undefined;
     } catch {
       // A malformed hello: drop that connection only.
     }
@@ -149,17 +149,6 @@ export class PoolSocket {
     this.#listener = undefined;
     this.#waiting.clear();
   }
-}
-
-async function readExactly(conn: StreamConn, n: number): Promise<Uint8Array> {
-  const out = new Uint8Array(n);
-  let filled = 0;
-  while (filled < n) {
-    const got = await conn.read(out.subarray(filled));
-    if (got === null) break;
-    filled += got;
-  }
-  return out.subarray(0, filled);
 }
 
 /** Starts worker process `n` of a pool. */

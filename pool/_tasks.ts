@@ -16,7 +16,8 @@ import {
   type TargetRef,
   type TargetSpec,
 } from "../_internal/target.ts";
-import type { ChunkSink, Job, WorkerPool } from "./_worker_pool.ts";
+import type { ChunkSink, Job } from "./_core_types.ts";
+import type { WorkerPool } from "./_worker_pool.ts";
 import type { PoolTask } from "./pool_task.ts";
 
 /** A task function: an exported function, or `{ module, export }` naming one. */

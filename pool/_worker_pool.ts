@@ -32,26 +32,9 @@ import {
   spawnThreadWorker,
   type WorkerChannel,
   type WorkerExit,
-  type WorkerSetup,
 } from "./_channels.ts";
+import type { ChunkSink, Job, PoolStats, WorkerPoolOptions } from "./_core_types.ts";
 import { type FromWorker, isPlain, type ToWorker } from "./_protocol.ts";
-
-/** Where the outcome of a chunk goes. */
-export interface ChunkSink {
-  /** Chunk `index` was sent to a worker. */
-  started?(index: number): void;
-  /** Chunk `index` returned `values` (one per item). */
-  resolve(index: number, values: unknown[]): void;
-  /** Chunk `index` failed (a task threw, its worker died, it was cancelled…). */
-  reject(index: number, error: Error): void;
-}
-
-/** A chunk of work: what the public classes hold to cancel it. */
-export interface Job {
-  readonly id: number;
-  readonly n: number;
-  state: "queued" | "sent" | "settled";
-}
 
 interface JobRecord extends Job {
   f: number;
@@ -84,31 +67,6 @@ interface Slot {
   avgMs: number;
   lastReply: number;
   killTimer?: ReturnType<typeof setTimeout>;
-}
-
-/** Options of the core. */
-export interface WorkerPoolOptions {
-  kind: "process" | "thread";
-  /** Most workers. */
-  size: number;
-  /** Start workers only when work waits (executors), instead of all at once (Pool). */
-  lazy: boolean;
-  setup: WorkerSetup;
-  /** Chunks a worker runs before it is replaced (`undefined`: no limit). */
-  maxTasksPerChild?: number;
-  /** Whether a lost worker breaks the pool (executors, as in Python) or is replaced (Pool). */
-  breakOnLoss: boolean;
-}
-
-/** What `stats()` reports. */
-export interface PoolCounts {
-  workers: number;
-  busy: number;
-  idle: number;
-  queued: number;
-  running: number;
-  done: number;
-  failed: number;
 }
 
 /** How long a cancelled running task has to end before its worker is killed. */
@@ -333,7 +291,7 @@ export class WorkerPool {
   }
 
   /** Counts of workers and tasks (items). */
-  counts(): PoolCounts {
+  counts(): PoolStats {
     let busy = 0;
     for (const slot of this.#slots) if (slot.outstanding.size > 0) busy++;
     return {

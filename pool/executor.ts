@@ -23,7 +23,8 @@ import {
   taskRef,
 } from "./_tasks.ts";
 import { checkTimeout } from "../_internal/wait.ts";
-import { type ChunkSink, type Job, WorkerPool } from "./_worker_pool.ts";
+import type { ChunkSink, Job } from "./_core_types.ts";
+import { WorkerPool } from "./_worker_pool.ts";
 import { Future } from "./future.ts";
 import type { PoolStats } from "./pool.ts";
 import type { PoolTask } from "./pool_task.ts";

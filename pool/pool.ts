@@ -6,8 +6,8 @@
 
 import { CancelledError } from "../_internal/errors.ts";
 import { cpuCount } from "../_internal/runtime.ts";
-import type { TargetRef } from "../_internal/target.ts";
 import { importUrlsFor } from "./_channels.ts";
+import { runChunks } from "./_run_chunks.ts";
 import {
   checkCanStart,
   checkChunksize,
@@ -18,14 +18,16 @@ import {
   lazyIterator,
   sourceOf,
   streamResults,
-  submitChunk,
   taskRef,
   THREADS,
 } from "./_tasks.ts";
 import { callerModule } from "../_internal/target.ts";
-import { type ChunkSink, type Job, WorkerPool } from "./_worker_pool.ts";
+import type { PoolStats } from "./_core_types.ts";
+import { WorkerPool } from "./_worker_pool.ts";
 import { AsyncResult, type ResultCallbacks } from "./async_result.ts";
 import type { PoolTask } from "./pool_task.ts";
+
+export type { PoolStats };
 
 /**
  * Options for {@linkcode Pool}.
@@ -157,41 +159,6 @@ export interface ApplyOptions {
  * ```
  */
 export interface ApplyAsyncOptions<T> extends ApplyOptions, ResultCallbacks<T> {}
-
-/**
- * What {@linkcode Pool.stats} reports. Tasks are counted in items (a chunk of
- * `map` holds several).
- *
- * @example
- * ```ts
- * import { Pool, type PoolStats } from "@multiproc/multiproc";
- * import { equal } from "node:assert/strict";
- *
- * // examples/workers.ts: export function square(n) { return n * n; }
- * const square = { module: import.meta.resolve("../examples/workers.ts"), export: "square" };
- * await using pool = new Pool({ processes: 1 });
- * await pool.map(square, [1, 2, 3]);
- * const stats: PoolStats = pool.stats();
- * equal(stats.done, 3);
- * equal(stats.queued, 0);
- * ```
- */
-export interface PoolStats {
-  /** Workers alive (starting, busy or idle). */
-  workers: number;
-  /** Workers holding at least one task. */
-  busy: number;
-  /** Workers holding none. */
-  idle: number;
-  /** Tasks waiting for a worker. */
-  queued: number;
-  /** Tasks sent to a worker and not yet answered. */
-  running: number;
-  /** Tasks that returned. */
-  done: number;
-  /** Tasks that threw, were lost with their worker, or were cancelled. */
-  failed: number;
-}
 
 /** The value of `start()` as a Promise: what it throws becomes a rejection. */
 function settle<T>(start: () => PromiseLike<T>): Promise<T> {
@@ -552,7 +519,8 @@ export class Pool {
       throw new TypeError(`${describe} as args is not an array: received ${typeof args}`);
     }
     const ref = taskRef(fn, describe);
-    const promise = this.#runChunks(
+    const promise = runChunks(
+      this.#core,
       ref,
       true,
       [args],
@@ -576,7 +544,8 @@ export class Pool {
     const ref = taskRef(fn, describe);
     checkChunksize(options.chunksize, describe);
     const run = (items: unknown[]) =>
-      this.#runChunks(
+      runChunks(
+        this.#core,
         ref,
         star,
         items,
@@ -605,104 +574,6 @@ export class Pool {
       );
     }
     return new AsyncResult(promise as Promise<R>, options);
-  }
-
-  /**
-   * Splits `items` into chunks, queues them, and resolves with every result
-   * in order. With `throwSync`, an item that cannot cross throws here
-   * instead of rejecting.
-   */
-  #runChunks(
-    ref: TargetRef | Promise<TargetRef>,
-    star: boolean,
-    items: unknown[],
-    chunksize: number,
-    signal: AbortSignal | undefined,
-    describe: string,
-    root: (k: number) => string,
-    throwSync = false,
-  ): Promise<unknown[]> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (star) {
-      for (let k = 0; k < items.length; k++) {
-        if (!Array.isArray(items[k])) {
-          return Promise.reject(
-            new TypeError(
-              `${describe} as iterable[${k}] is not an argument list (an array): received ${typeof items[
-                k
-              ]}`,
-            ),
-          );
-        }
-      }
-    }
-    const core = this.#core;
-    let resolve!: (values: unknown[]) => void;
-    let reject!: (error: unknown) => void;
-    const promise = new Promise<unknown[]>((a, b) => {
-      resolve = a;
-      reject = b;
-    });
-    const out = new Array(items.length);
-    const chunks = Math.ceil(items.length / chunksize);
-    const jobs: (Job | Promise<Job>)[] = [];
-    let remaining = chunks;
-    let settled = false;
-    const finish = (error?: unknown, cancelRunning = false) => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener("abort", onAbort);
-      if (error === undefined) {
-        resolve(out);
-        return;
-      }
-      reject(error);
-      // The call has failed: its queued chunks are dropped (running ones finish, unless aborted).
-      const reason = error instanceof Error ? error : new Error(String(error));
-      for (const job of jobs) {
-        const drop = (j: Job) => {
-          if (j.state === "queued" || cancelRunning) core.cancel(j, reason);
-        };
-        if (job instanceof Promise) job.then(drop, () => {});
-        else drop(job);
-      }
-    };
-    const onAbort = () => finish(signal!.reason, true);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const sink: ChunkSink = {
-      resolve(index, values) {
-        const at = index * chunksize;
-        for (let k = 0; k < values.length; k++) out[at + k] = values[k];
-        if (--remaining === 0) finish();
-      },
-      reject: (_index, error) => finish(error),
-    };
-    if (chunks === 0) finish();
-    try {
-      for (let c = 0; c < chunks && !settled; c++) {
-        const from = c * chunksize;
-        const job = submitChunk(
-          core,
-          ref,
-          star,
-          items.slice(from, from + chunksize),
-          sink,
-          c,
-          describe,
-          (k) => root(from + k),
-        );
-        if (job instanceof Promise) job.catch((error) => finish(error));
-        jobs.push(job);
-      }
-    } catch (error) {
-      if (throwSync && jobs.length === 0) {
-        settled = true;
-        signal?.removeEventListener("abort", onAbort);
-        throw error;
-      }
-      finish(error);
-    }
-    return promise;
   }
 
   #imap<R>(

@@ -15,6 +15,7 @@ import {
   toHandle,
 } from "../_internal/codec.ts";
 import { QueueClosed } from "../_internal/errors.ts";
+import { untilClosed } from "../_internal/until_closed.ts";
 import { jsonPieces, MAX_MESSAGE_CHARS } from "../_internal/framing.ts";
 import { excessChars, isLargeItem } from "../_internal/protocol.ts";
 import {
@@ -409,15 +410,8 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   }
 
   /** Yields items until the queue is closed and drained. */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      try {
-        yield await this.get();
-      } catch (error) {
-        if (error instanceof QueueClosed) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return untilClosed(() => this.get());
   }
 
   /** Describes this queue for another process or thread. */

@@ -148,3 +148,28 @@ export class RemoteObject<S extends object> {
 export function fromHandle(data: HandleData): RemoteHandle {
   return data as RemoteHandle;
 }
+
+/**
+ * Hands the state a handle carries (the sender's mirror) to the constructor
+ * of the class reviving it: set for the duration of one revival only, and
+ * one per class, so that an object constructed inside another's constructor
+ * does not take the outer handle's state.
+ */
+export class Revival<S> {
+  #handle: RemoteHandle | undefined;
+
+  /** The state of the handle being revived now, if any. */
+  get state(): S | undefined {
+    return this.#handle?.state as S | undefined;
+  }
+
+  /** Calls `make` with the handle read from `data`, its state visible meanwhile. */
+  revive<O>(data: HandleData, make: (h: RemoteHandle) => O): O {
+    this.#handle = fromHandle(data);
+    try {
+      return make(this.#handle);
+    } finally {
+      this.#handle = undefined;
+    }
+  }
+}

@@ -7,7 +7,7 @@
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { checkWait } from "./_items.ts";
 import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
-import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
+import { RemoteObject, type RemoteOrigin, Revival } from "./_object.ts";
 import { INIT, SET_AND_PUBLISH } from "./_scripts.ts";
 import type { BlockingOptions, EventLike } from "./types.ts";
 
@@ -46,7 +46,7 @@ export class RemoteEvent implements EventLike, Shareable {
    * @throws {TypeError} If `name` is invalid.
    */
   constructor(origin: RemoteOrigin, name: string) {
-    const state = RemoteEvent.#reviving?.state as EventState | undefined;
+    const state = RemoteEvent.#revival.state;
     this.#o = new RemoteObject(
       origin,
       "event",
@@ -58,18 +58,13 @@ export class RemoteEvent implements EventLike, Shareable {
     this.#o.openInBackground(this.#load);
   }
 
-  static #reviving: RemoteHandle | undefined;
+  static #revival = new Revival<EventState>();
 
   static {
-    registerReviver("redis-event", (data: HandleData) => {
-      const h = fromHandle(data);
-      RemoteEvent.#reviving = h;
-      try {
-        return new RemoteEvent(h, h.name);
-      } finally {
-        RemoteEvent.#reviving = undefined;
-      }
-    });
+    registerReviver(
+      "redis-event",
+      (data: HandleData) => RemoteEvent.#revival.revive(data, (h) => new RemoteEvent(h, h.name)),
+    );
   }
 
   #load = async (): Promise<Loaded<EventState>> => {

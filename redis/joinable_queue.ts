@@ -7,11 +7,20 @@
 
 import { hostname } from "node:os";
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import { Empty, Full, QueueClosed } from "../_internal/errors.ts";
+import { QueueClosed } from "../_internal/errors.ts";
+import { untilClosed } from "../_internal/until_closed.ts";
 import { checkLease, newToken } from "./_core.ts";
-import { BLOCK_SLICE_MS, checkWait, decodeItem, encodeItem, raceSignal } from "./_items.ts";
+import { BLOCK_SLICE_MS, checkWait, decodeItem, raceSignal } from "./_items.ts";
 import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
-import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
+import { RemoteObject, type RemoteOrigin, Revival } from "./_object.ts";
+import {
+  checkMaxsize,
+  closeQueue,
+  emptyError,
+  isFull,
+  putItem,
+  type QueueParts,
+} from "./_queue_ops.ts";
 import {
   STREAM_ACK,
   STREAM_CLOSE,
@@ -148,24 +157,17 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     options: RemoteJoinableQueueOptions = {},
   ) {
     const what = `remote joinable queue "${name}"`;
-    const maxsize = options.maxsize ?? 0;
-    if (!Number.isInteger(maxsize)) {
-      throw new TypeError(
-        `Cannot open ${what} as maxsize is not an integer: received ${maxsize}`,
-      );
-    }
+    const maxsize = checkMaxsize(options.maxsize, what);
     const maxDeliveries = options.maxDeliveries ?? 5;
     if (!Number.isInteger(maxDeliveries) || maxDeliveries < 1) {
       throw new RangeError(
         `Cannot open ${what} as maxDeliveries must be an integer >= 1: received ${maxDeliveries}`,
       );
     }
-    this.#maxsize = Math.max(0, maxsize);
+    this.#maxsize = maxsize;
     this.#leaseMs = checkLease(options.leaseMs, what);
     this.#maxDeliveries = maxDeliveries;
-    const state = RemoteJoinableQueue.#reviving?.state as
-      | StreamState
-      | undefined;
+    const state = RemoteJoinableQueue.#revival.state;
     this.#o = new RemoteObject(
       origin,
       "jqueue",
@@ -181,26 +183,27 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     this.#o.openInBackground(() => this.#load());
   }
 
-  static #reviving: RemoteHandle | undefined;
+  static #revival = new Revival<StreamState>();
 
   static {
-    registerReviver("redis-joinable-queue", (data: HandleData) => {
-      const h = fromHandle(data);
-      RemoteJoinableQueue.#reviving = h;
-      try {
-        return new RemoteJoinableQueue(h, h.name, {
-          maxsize: Number(h.params.maxsize),
-          leaseMs: Number(h.params.leaseMs),
-          maxDeliveries: Number(h.params.maxDeliveries),
-        });
-      } finally {
-        RemoteJoinableQueue.#reviving = undefined;
-      }
-    });
+    registerReviver(
+      "redis-joinable-queue",
+      (data: HandleData) =>
+        RemoteJoinableQueue.#revival.revive(data, (h) =>
+          new RemoteJoinableQueue(h, h.name, {
+            maxsize: Number(h.params.maxsize),
+            leaseMs: Number(h.params.leaseMs),
+            maxDeliveries: Number(h.params.maxDeliveries),
+          })),
+    );
   }
 
   #keys(): string[] {
     return [this.#o.key(), this.#o.key("dead"), this.#o.key("closed")];
+  }
+
+  #parts(): QueueParts<StreamState> {
+    return { o: this.#o, maxsize: this.#maxsize, keys: this.#keys(), ready: () => this.ready() };
   }
 
   async #read(): Promise<Loaded<StreamState>> {
@@ -245,40 +248,15 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
    * @throws {QueueClosed} If the queue was closed.
    * @throws {Error} If the connection fails; the put may or may not have happened.
    */
-  async put(item: T, options: BlockingOptions = {}): Promise<void> {
-    const what = `put on ${this.#o.what}`;
-    checkWait(options, what);
-    this.#o.throwPending();
-    if (this.#closedHere) {
-      throw new QueueClosed(`Cannot ${what} as it is closed`);
-    }
-    const data = encodeItem(item, this.#o.what);
-    await this.ready();
-    const done = await retryUntil(
+  put(item: T, options: BlockingOptions = {}): Promise<void> {
+    return putItem(
+      this.#parts(),
+      STREAM_PUT,
+      item,
       options,
-      this.#o.mirror,
-      async () => {
-        const r = await this.#o.core.script<number | [number, number, number]>(
-          what,
-          STREAM_PUT,
-          this.#keys(),
-          [this.#maxsize, data, this.#o.channel],
-        );
-        if (r === -1) throw new QueueClosed(`Cannot ${what} as it is closed`);
-        if (!Array.isArray(r)) return undefined;
-        this.#o.mirror.update({ size: r[0], unfinished: r[1] }, r[2]);
-        return true;
-      },
-      undefined,
-      { what },
+      this.#closedHere,
+      ([size, unfinished]) => ({ size, unfinished }),
     );
-    if (!done) {
-      throw new Full(
-        options.timeout
-          ? `Cannot ${what} as it is still full after ${options.timeout} ms`
-          : `Cannot ${what} as it is full`,
-      );
-    }
   }
 
   /**
@@ -383,13 +361,7 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
           ),
       },
     );
-    if (got === undefined) {
-      throw new Empty(
-        options.timeout
-          ? `Cannot ${what} as it is still empty after ${options.timeout} ms`
-          : `Cannot ${what} as it is empty`,
-      );
-    }
+    if (got === undefined) throw emptyError(what, options);
     this.#hold(got.id);
     return {
       item: await decodeItem<T>(got.text),
@@ -531,7 +503,7 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
 
   /** Whether a bounded queue is full (a snapshot). */
   full(): boolean {
-    return this.#maxsize > 0 && this.qsize() >= this.#maxsize;
+    return isFull(this.#maxsize, this.qsize());
   }
 
   /**
@@ -559,31 +531,12 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
    */
   close(): void {
     this.#closedHere = true;
-    this.#o.mirror.update({ closed: true });
-    this.#o.background(
-      this.ready().then(() =>
-        this.#o.core.script(
-          `close ${this.#o.what}`,
-          STREAM_CLOSE,
-          this.#keys(),
-          [
-            this.#o.channel,
-          ],
-        )
-      ),
-    );
+    closeQueue(this.#parts(), STREAM_CLOSE);
   }
 
   /** Yields items until the queue is closed and drained. */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      try {
-        yield await this.get();
-      } catch (error) {
-        if (error instanceof QueueClosed) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return untilClosed(() => this.get());
   }
 
   /** Describes this queue for another process or thread (URL, namespace, name, options). */

@@ -8,7 +8,7 @@ import { type HandleData, registerReviver, type Shareable, toHandle } from "../_
 import { checkLease, newToken } from "./_core.ts";
 import { checkWait } from "./_items.ts";
 import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
-import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
+import { RemoteObject, type RemoteOrigin, Revival } from "./_object.ts";
 import { LOCK_ACQUIRE, LOCK_RELEASE, LOCK_RENEW, LOCK_STATE } from "./_scripts.ts";
 import type { BlockingOptions, LockLike } from "./types.ts";
 
@@ -97,7 +97,7 @@ export class RemoteLock implements LockLike, Shareable {
     const what = reentrant ? "remote reentrant lock" : "remote lock";
     this.#handleKind = reentrant ? "redis-rlock" : "redis-lock";
     this.#leaseMs = checkLease(options.leaseMs, `${what} "${name}"`);
-    const state = RemoteLock.#reviving?.state as LockState | undefined;
+    const state = RemoteLock.#revival.state;
     this.#o = new RemoteObject(
       origin,
       reentrant ? "rlock" : "lock",
@@ -109,7 +109,7 @@ export class RemoteLock implements LockLike, Shareable {
     this.#o.openInBackground(this.#load);
   }
 
-  static #reviving: RemoteHandle | undefined;
+  static #revival = new Revival<LockState>();
   static #reentrant = false;
 
   /** Opens the lock under which an RLock keeps its state (its own keys). */
@@ -128,16 +128,12 @@ export class RemoteLock implements LockLike, Shareable {
 
   /** Revives a handle (for RemoteRLock too). */
   static revive(data: HandleData, reentrant: boolean): RemoteLock {
-    const h = fromHandle(data);
-    RemoteLock.#reviving = h;
-    try {
+    return RemoteLock.#revival.revive(data, (h) => {
       const options = { leaseMs: Number(h.params.leaseMs) };
       return reentrant
         ? RemoteLock.forReentrant(h, h.name, options)
         : new RemoteLock(h, h.name, options);
-    } finally {
-      RemoteLock.#reviving = undefined;
-    }
+    });
   }
 
   static {

@@ -6,9 +6,18 @@
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { Empty, Full, QueueClosed } from "../_internal/errors.ts";
-import { BLOCK_SLICE_MS, checkWait, decodeItem, encodeItem, raceSignal } from "./_items.ts";
+import { untilClosed } from "../_internal/until_closed.ts";
+import { BLOCK_SLICE_MS, checkWait, decodeItem, raceSignal } from "./_items.ts";
 import { type Loaded, retryUntil } from "./_mirror.ts";
-import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
+import { RemoteObject, type RemoteOrigin, Revival } from "./_object.ts";
+import {
+  checkMaxsize,
+  closeQueue,
+  emptyError,
+  isFull,
+  putItem,
+  type QueueParts,
+} from "./_queue_ops.ts";
 import {
   QUEUE_CLOSE,
   QUEUE_GET,
@@ -96,14 +105,8 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
     name: string,
     options: RemoteQueueOptions = {},
   ) {
-    const maxsize = options.maxsize ?? 0;
-    if (!Number.isInteger(maxsize)) {
-      throw new TypeError(
-        `Cannot open remote queue "${name}" as maxsize is not an integer: received ${maxsize}`,
-      );
-    }
-    this.#maxsize = Math.max(0, maxsize);
-    const state = RemoteQueue.#reviving?.state as QueueState | undefined;
+    this.#maxsize = checkMaxsize(options.maxsize, `remote queue "${name}"`);
+    const state = RemoteQueue.#revival.state;
     this.#o = new RemoteObject(
       origin,
       "queue",
@@ -115,20 +118,17 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
     this.#o.openInBackground(() => this.#load());
   }
 
-  static #reviving: RemoteHandle | undefined;
+  static #revival = new Revival<QueueState>();
 
   static {
-    registerReviver("redis-queue", (data: HandleData) => {
-      const h = fromHandle(data);
-      RemoteQueue.#reviving = h;
-      try {
-        return new RemoteQueue(h, h.name, {
-          maxsize: Number(h.params.maxsize),
-        });
-      } finally {
-        RemoteQueue.#reviving = undefined;
-      }
-    });
+    registerReviver(
+      "redis-queue",
+      (data: HandleData) =>
+        RemoteQueue.#revival.revive(data, (h) =>
+          new RemoteQueue(h, h.name, {
+            maxsize: Number(h.params.maxsize),
+          })),
+    );
   }
 
   async #load(): Promise<Loaded<QueueState>> {
@@ -143,6 +143,10 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
 
   #keys(): string[] {
     return [this.#o.key(), this.#o.key("closed")];
+  }
+
+  #parts(): QueueParts<QueueState> {
+    return { o: this.#o, maxsize: this.#maxsize, keys: this.#keys(), ready: () => this.ready() };
   }
 
   /**
@@ -175,44 +179,15 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
    * @throws {QueueClosed} If the queue was closed.
    * @throws {Error} If the connection fails; the put may or may not have happened.
    */
-  async put(item: T, options: BlockingOptions = {}): Promise<void> {
-    const what = `put on ${this.#o.what}`;
-    checkWait(options, what);
-    this.#o.throwPending();
-    if (this.#closedHere) {
-      throw new QueueClosed(`Cannot ${what} as it is closed`);
-    }
-    const data = encodeItem(item, this.#o.what);
-    await this.ready();
-    const done = await retryUntil(
+  put(item: T, options: BlockingOptions = {}): Promise<void> {
+    return putItem(
+      this.#parts(),
+      QUEUE_PUT,
+      item,
       options,
-      this.#o.mirror,
-      async () => {
-        const r = await this.#o.core.script<number | [number, number]>(
-          what,
-          QUEUE_PUT,
-          this.#keys(),
-          [
-            this.#maxsize,
-            data,
-            this.#o.channel,
-          ],
-        );
-        if (r === -1) throw new QueueClosed(`Cannot ${what} as it is closed`);
-        if (!Array.isArray(r)) return undefined; // -2: full
-        this.#o.mirror.update({ size: r[0] }, r[1]);
-        return true;
-      },
-      undefined,
-      { what },
+      this.#closedHere,
+      ([size]) => ({ size }),
     );
-    if (!done) {
-      throw new Full(
-        options.timeout
-          ? `Cannot ${what} as it is still full after ${options.timeout} ms`
-          : `Cannot ${what} as it is full`,
-      );
-    }
   }
 
   /**
@@ -293,13 +268,7 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
           this.#o.background(core.script(what, QUEUE_UNGET, [this.#o.key()], [text, channel])),
       },
     );
-    if (text === undefined) {
-      throw new Empty(
-        options.timeout
-          ? `Cannot ${what} as it is still empty after ${options.timeout} ms`
-          : `Cannot ${what} as it is empty`,
-      );
-    }
+    if (text === undefined) throw emptyError(what, options);
     return await decodeItem<T>(text);
   }
 
@@ -325,7 +294,7 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
 
   /** Whether a bounded queue is full (a snapshot). */
   full(): boolean {
-    return this.#maxsize > 0 && this.qsize() >= this.#maxsize;
+    return isFull(this.#maxsize, this.qsize());
   }
 
   /**
@@ -334,29 +303,12 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
    */
   close(): void {
     this.#closedHere = true;
-    this.#o.mirror.update({ closed: true });
-    this.#o.background(
-      this.ready().then(() =>
-        this.#o.core.script(
-          `close ${this.#o.what}`,
-          QUEUE_CLOSE,
-          this.#keys(),
-          [this.#o.channel],
-        )
-      ),
-    );
+    closeQueue(this.#parts(), QUEUE_CLOSE);
   }
 
   /** Yields items until the queue is closed and drained. */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      try {
-        yield await this.get();
-      } catch (error) {
-        if (error instanceof QueueClosed) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return untilClosed(() => this.get());
   }
 
   /** Describes this queue for another process or thread (URL, namespace, name). */

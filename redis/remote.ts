@@ -126,9 +126,7 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
     name: string,
     options: RemoteQueueOptions = {},
   ): Promise<RemoteQueue<T>> {
-    const q = new RemoteQueue<T>(this, name, options);
-    await q.ready();
-    return q;
+    return await opened(new RemoteQueue<T>(this, name, options));
   }
 
   /**
@@ -143,9 +141,7 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
     name: string,
     options: RemoteJoinableQueueOptions = {},
   ): Promise<RemoteJoinableQueue<T>> {
-    const q = new RemoteJoinableQueue<T>(this, name, options);
-    await q.ready();
-    return q;
+    return await opened(new RemoteJoinableQueue<T>(this, name, options));
   }
 
   /**
@@ -159,9 +155,7 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
     name: string,
     options: RemoteLeaseOptions = {},
   ): Promise<RemoteLock> {
-    const lock = new RemoteLock(this, name, options);
-    await lock.ready();
-    return lock;
+    return await opened(new RemoteLock(this, name, options));
   }
 
   /**
@@ -175,9 +169,7 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
     name: string,
     options: RemoteLeaseOptions = {},
   ): Promise<RemoteRLock> {
-    const lock = new RemoteRLock(this, name, options);
-    await lock.ready();
-    return lock;
+    return await opened(new RemoteRLock(this, name, options));
   }
 
   /**
@@ -194,9 +186,7 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
     value = 1,
     options: RemoteLeaseOptions = {},
   ): Promise<RemoteSemaphore> {
-    const sem = new RemoteSemaphore(this, name, value, options);
-    await sem.ready();
-    return sem;
+    return await opened(new RemoteSemaphore(this, name, value, options));
   }
 
   /**
@@ -206,9 +196,7 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
    * @returns The event, once open.
    */
   async event(name: string): Promise<RemoteEvent> {
-    const ev = new RemoteEvent(this, name);
-    await ev.ready();
-    return ev;
+    return await opened(new RemoteEvent(this, name));
   }
 
   /**
@@ -225,9 +213,7 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
     typecode: T,
     initial?: ElementOf<T>,
   ): Promise<RemoteValue<T>> {
-    const v = new RemoteValue<T>(this, name, typecode, initial);
-    await v.ready();
-    return v;
+    return await opened(new RemoteValue<T>(this, name, typecode, initial));
   }
 
   /**
@@ -249,6 +235,12 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** Waits until `obj` is open and checked, then returns it. */
+async function opened<O extends { ready(): Promise<void> }>(obj: O): Promise<O> {
+  await obj.ready();
+  return obj;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
+import { ReentrantCount } from "../_internal/reentrant.ts";
 import type { RemoteOrigin } from "./_object.ts";
 import { type RemoteLeaseOptions, RemoteLock } from "./lock.ts";
 import type { BlockingOptions, RLockLike } from "./types.ts";
@@ -29,7 +30,7 @@ import type { BlockingOptions, RLockLike } from "./types.ts";
  */
 export class RemoteRLock implements RLockLike, Shareable {
   #lock: RemoteLock;
-  #count = 0;
+  #holds = new ReentrantCount();
   #origin: RemoteOrigin;
   #leaseMs: number | undefined;
 
@@ -84,13 +85,7 @@ export class RemoteRLock implements RLockLike, Shareable {
    * @returns `true` once acquired, `false` if the timeout expired first.
    */
   async acquire(options: BlockingOptions = {}): Promise<boolean> {
-    if (this.#count > 0) {
-      this.#count++;
-      return true;
-    }
-    const ok = await this.#lock.acquire(options);
-    if (ok) this.#count = 1;
-    return ok;
+    return await this.#holds.acquire(() => this.#lock.acquire(options));
   }
 
   /**
@@ -99,22 +94,20 @@ export class RemoteRLock implements RLockLike, Shareable {
    * @throws {Error} If this object does not hold it.
    */
   release(): void {
-    if (this.#count === 0) {
-      throw new Error(
-        `Cannot release un-acquired remote reentrant lock "${this.name}": it is not held by this object`,
-      );
-    }
-    if (--this.#count === 0) this.#lock.release();
+    this.#holds.release(
+      () => this.#lock.release(),
+      `Cannot release un-acquired remote reentrant lock "${this.name}": it is not held by this object`,
+    );
   }
 
   /** Whether anyone holds the lock (a snapshot). */
   locked(): boolean {
-    return this.#count > 0 || this.#lock.locked();
+    return this.#holds.count > 0 || this.#lock.locked();
   }
 
   /** Whether this object holds the lock. */
   isOwned(): boolean {
-    return this.#count > 0;
+    return this.#holds.count > 0;
   }
 
   /** Whether the most recent first-level acquire took over from a holder that died. */
@@ -145,8 +138,8 @@ export class RemoteRLock implements RLockLike, Shareable {
 
   /** Releases the lock completely if this object holds it. */
   close(): void {
-    if (this.#count > 0) {
-      this.#count = 0;
+    if (this.#holds.count > 0) {
+      this.#holds.count = 0;
       this.#lock.release();
     }
   }

@@ -8,7 +8,7 @@ import { type HandleData, registerReviver, type Shareable, toHandle } from "../_
 import { checkLease, newToken } from "./_core.ts";
 import { checkWait } from "./_items.ts";
 import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
-import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
+import { RemoteObject, type RemoteOrigin, Revival } from "./_object.ts";
 import {
   SEMAPHORE_ACQUIRE,
   SEMAPHORE_INIT,
@@ -77,9 +77,7 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
     }
     this.#initial = value;
     this.#leaseMs = checkLease(options.leaseMs, what);
-    const state = RemoteSemaphore.#reviving?.state as
-      | SemaphoreState
-      | undefined;
+    const state = RemoteSemaphore.#revival.state;
     this.#o = new RemoteObject(origin, "semaphore", "remote semaphore", name, {
       value: String(value),
       leaseMs: String(this.#leaseMs),
@@ -87,20 +85,20 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
     this.#o.openInBackground(this.#load);
   }
 
-  static #reviving: RemoteHandle | undefined;
+  static #revival = new Revival<SemaphoreState>();
 
   static {
-    registerReviver("redis-semaphore", (data: HandleData) => {
-      const h = fromHandle(data);
-      RemoteSemaphore.#reviving = h;
-      try {
-        return new RemoteSemaphore(h, h.name, Number(h.params.value), {
-          leaseMs: Number(h.params.leaseMs),
-        });
-      } finally {
-        RemoteSemaphore.#reviving = undefined;
-      }
-    });
+    registerReviver(
+      "redis-semaphore",
+      (data: HandleData) =>
+        RemoteSemaphore.#revival.revive(
+          data,
+          (h) =>
+            new RemoteSemaphore(h, h.name, Number(h.params.value), {
+              leaseMs: Number(h.params.leaseMs),
+            }),
+        ),
+    );
   }
 
   #keys(): string[] {

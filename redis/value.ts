@@ -6,7 +6,7 @@
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import type { ElementOf, Typecode } from "../sync/value.ts";
-import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
+import { RemoteObject, type RemoteOrigin, Revival } from "./_object.ts";
 import type { Loaded } from "./_mirror.ts";
 import { COMPARE_AND_SET, INIT, SET_AND_PUBLISH } from "./_scripts.ts";
 import { RemoteRLock } from "./rlock.ts";
@@ -86,7 +86,7 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
     }
     this.#typecode = typecode;
     this.#origin = { url: origin.url, namespace: origin.namespace };
-    const state = RemoteValue.#reviving?.state as ValueState | undefined;
+    const state = RemoteValue.#revival.state;
     this.#o = new RemoteObject(
       origin,
       "value",
@@ -102,18 +102,17 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
     this.#o.openInBackground(this.#load);
   }
 
-  static #reviving: RemoteHandle | undefined;
+  static #revival = new Revival<ValueState>();
 
   static {
-    registerReviver("redis-value", (data: HandleData) => {
-      const h = fromHandle(data);
-      RemoteValue.#reviving = h;
-      try {
-        return new RemoteValue(h, h.name, h.params.typecode as Typecode);
-      } finally {
-        RemoteValue.#reviving = undefined;
-      }
-    });
+    registerReviver(
+      "redis-value",
+      (data: HandleData) =>
+        RemoteValue.#revival.revive(
+          data,
+          (h) => new RemoteValue(h, h.name, h.params.typecode as Typecode),
+        ),
+    );
   }
 
   #load = async (): Promise<Loaded<ValueState>> => {

@@ -5,6 +5,7 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
+import { ReentrantCount } from "../_internal/reentrant.ts";
 import { checkTimeout, newSharedPath } from "../_internal/shared.ts";
 import { ACQUIRE_RESTORE, type AcquireOptions, HELD, RELEASE_SAVE } from "./_file_lock.ts";
 import { HybridLock, type LockHandle } from "./_hybrid_lock.ts";
@@ -35,7 +36,7 @@ import { HybridLock, type LockHandle } from "./_hybrid_lock.ts";
  */
 export class RLock implements Shareable {
   #lock: HybridLock;
-  #count = 0;
+  #holds = new ReentrantCount();
 
   /** Creates an unlocked reentrant lock. */
   constructor() {
@@ -67,13 +68,7 @@ export class RLock implements Shareable {
    */
   async acquire(options: AcquireOptions = {}): Promise<boolean> {
     checkTimeout(options.timeout, "acquire reentrant lock");
-    if (this.#count > 0) {
-      this.#count++;
-      return true;
-    }
-    const ok = await this.#lock.acquire(options);
-    if (ok) this.#count = 1;
-    return ok;
+    return await this.#holds.acquire(() => this.#lock.acquire(options));
   }
 
   /**
@@ -82,22 +77,20 @@ export class RLock implements Shareable {
    * @throws {Error} If this process and thread do not hold it.
    */
   release(): void {
-    if (this.#count === 0) {
-      throw new Error(
-        "Cannot release un-acquired reentrant lock: it is not held by this process and thread",
-      );
-    }
-    if (--this.#count === 0) this.#lock.release();
+    this.#holds.release(
+      () => this.#lock.release(),
+      "Cannot release un-acquired reentrant lock: it is not held by this process and thread",
+    );
   }
 
   /** Whether the lock is held by anyone right now (a snapshot). */
   locked(): boolean {
-    return this.#count > 0 || this.#lock.isLocked();
+    return this.#holds.count > 0 || this.#lock.isLocked();
   }
 
   /** Whether this process and thread hold the lock. */
   isOwned(): boolean {
-    return this.#count > 0;
+    return this.#holds.count > 0;
   }
 
   /** Whether the most recent first-level acquire took over from a holder that died. */
@@ -123,14 +116,14 @@ export class RLock implements Shareable {
 
   /** Whether this process and thread hold the lock (for Condition). */
   [HELD](): boolean {
-    return this.#count > 0;
+    return this.#holds.count > 0;
   }
 
   /** Releases completely and returns the count (for Condition.wait). */
   [RELEASE_SAVE](): number {
-    const count = this.#count;
+    const count = this.#holds.count;
     if (count === 0) throw new Error("Cannot wait on un-acquired lock");
-    this.#count = 0;
+    this.#holds.count = 0;
     this.#lock.release();
     return count;
   }
@@ -138,7 +131,7 @@ export class RLock implements Shareable {
   /** Re-acquires and restores a count saved by RELEASE_SAVE (for Condition.wait). */
   async [ACQUIRE_RESTORE](count: number): Promise<void> {
     await this.#lock.acquire();
-    this.#count = count;
+    this.#holds.count = count;
   }
 
   /**
@@ -147,7 +140,7 @@ export class RLock implements Shareable {
    * reopens it. Also done when the object is garbage collected.
    */
   close(): void {
-    this.#count = 0;
+    this.#holds.count = 0;
     this.#lock.close();
   }
 
