@@ -1,0 +1,110 @@
+/**
+ * The local copy of a remote object's small state (size, flag, value…), kept
+ * current by the messages every change publishes, so that the synchronous
+ * reads of the local twins (`qsize()`, `isSet()`, `value`…) stay synchronous.
+ * Waiting operations wait for its next change, or for a bounded slice of time
+ * (a message lost during a reconnection costs one slice, never a hang).
+ *
+ * @module
+ */
+
+import type { Core } from "./_core.ts";
+
+/** How long a waiting operation sleeps at most before it asks the server again. */
+export const SLICE_MS = 200;
+
+/** A state copy plus the waiters for its next change. */
+export class Mirror<S extends object> {
+  #state: S;
+  #waiters = new Set<() => void>();
+
+  constructor(initial: S) {
+    this.#state = initial;
+  }
+
+  /** The last known state. */
+  get state(): S {
+    return this.#state;
+  }
+
+  /** When the state last changed (`Date.now()`). */
+  updatedAt: number = Date.now();
+
+  /** Replaces (part of) the state and wakes the waiters. */
+  update(patch: Partial<S>): void {
+    this.#state = { ...this.#state, ...patch };
+    this.updatedAt = Date.now();
+    for (const w of [...this.#waiters]) w();
+  }
+
+  /**
+   * Resolves at the next change or after `ms`; rejects when `signal` aborts.
+   */
+  changed(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        done();
+        reject(signal!.reason);
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.#waiters.add(done);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Subscribes to the object's channel and loads the state once subscribed
+   * (so no change falls between the two); loads it again after a reconnection.
+   */
+  async follow(core: Core, channel: string, load: () => Promise<Partial<S>>): Promise<void> {
+    await core.listen(channel, (message) => {
+      try {
+        this.update(JSON.parse(message) as Partial<S>);
+      } catch {
+        // Not ours: ignore.
+      }
+    });
+    core.onReconnect(() => {
+      load().then((s) => this.update(s), () => {});
+    });
+    this.update(await load());
+  }
+}
+
+/** Options of a waiting remote operation. */
+export interface WaitSpec {
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Calls `attempt` until it returns something other than `undefined`, waiting
+ * between attempts for a change of `mirror` (at most `sliceMs`), and gives up
+ * (returning `undefined`) when the timeout expires. The first attempt is
+ * always made, so `{ timeout: 0 }` is a non-blocking try.
+ */
+export async function retryUntil<T, S extends object>(
+  options: WaitSpec,
+  mirror: Mirror<S>,
+  attempt: (remainingMs: number) => Promise<T | undefined>,
+  sliceMs = SLICE_MS,
+): Promise<T | undefined> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const deadline = options.timeout === undefined ? Infinity : Date.now() + options.timeout;
+  for (;;) {
+    const remaining = deadline - Date.now();
+    const result = await attempt(Math.max(0, remaining));
+    if (result !== undefined) return result;
+    signal?.throwIfAborted();
+    const left = deadline - Date.now();
+    if (left <= 0) return undefined;
+    await mirror.changed(Math.min(left, sliceMs), signal);
+  }
+}
