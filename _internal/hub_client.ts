@@ -566,7 +566,19 @@ export async function childExited(pid: number): Promise<void> {
 
 /** Says goodbye to every hub this thread is connected to (a clean exit). */
 export async function goodbyeAll(): Promise<void> {
+  await Promise.allSettled([...flushers].map((flush) => flush()));
   await Promise.all([...clients.values()].map((client) => client.goodbye()));
+}
+
+const flushers = new Set<() => Promise<unknown>>();
+
+/**
+ * Registers work that must finish before a child process or thread that
+ * returned normally says goodbye and closes (e.g. the writes of remote
+ * objects that their callers did not await, such as `Event.set()`).
+ */
+export function beforeGoodbye(flush: () => Promise<unknown>): void {
+  flushers.add(flush);
 }
 
 /** A fresh object id on this process's hub. */

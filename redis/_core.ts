@@ -18,6 +18,7 @@
 
 import { createClient } from "npm:redis@6.3.1";
 import { createHash, randomUUID } from "node:crypto";
+import { beforeGoodbye } from "../_internal/hub_client.ts";
 
 type Client = ReturnType<typeof createClient>;
 
@@ -115,11 +116,33 @@ export class Core {
   #pending = new Set<Promise<unknown>>();
   #listeners = new Map<string, Set<(message: string) => void>>();
   #onReconnect = new Set<() => void>();
+  #timers = new Set<() => void>();
 
   constructor(url: string, namespace: string, options: CoreOptions = {}) {
     this.url = url;
     this.namespace = namespace;
     this.#options = options;
+    // A child whose target returned finishes the writes nobody awaited before it closes.
+    beforeGoodbye(() => this.flush());
+  }
+
+  /**
+   * Calls `fn` every `ms` milliseconds (a lease renewal) without keeping the
+   * process alive, until the returned stopper is called or the core closes.
+   */
+  every(ms: number, fn: () => void): () => void {
+    const stopTimer = unrefInterval(ms, fn);
+    const stop = () => {
+      stopTimer();
+      this.#timers.delete(stop);
+    };
+    this.#timers.add(stop);
+    return stop;
+  }
+
+  /** Waits for the tracked writes (see {@linkcode Core.track}). */
+  async flush(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
   }
 
   /** The key of an object's part, e.g. `mp:{ns}:lock:name:fence`. */
@@ -333,8 +356,9 @@ export class Core {
   /** Waits for the tracked writes, then closes every connection. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await Promise.allSettled([...this.#pending]);
+    await this.flush();
     this.#closed = true;
+    for (const stop of [...this.#timers]) stop();
     const all = [this.#main, this.#sub].filter((p) => p !== undefined);
     for (const p of all) {
       try {

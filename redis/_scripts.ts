@@ -84,7 +84,10 @@ local function state(chan)
 end
 `;
 
-/** Adds an item unless closed (-1) or full (-2, counting undelivered items). */
+/**
+ * Adds an item unless closed (-1) or full (-2, counting undelivered items);
+ * returns {size, unfinished}.
+ */
 export const STREAM_PUT: Script = new Script(
   STREAM_STATE + `
 ensure()
@@ -95,8 +98,8 @@ if max > 0 then
   if n - redis.call('XPENDING', KEYS[1], 'g')[1] >= max then return -2 end
 end
 redis.call('XADD', KEYS[1], '*', 'd', ARGV[2])
-state(ARGV[3])
-return 1
+local st = state(ARGV[3])
+return {st.size, st.unfinished}
 `,
 );
 

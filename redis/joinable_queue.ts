@@ -8,7 +8,7 @@
 import { hostname } from "node:os";
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { Empty, Full, QueueClosed } from "../_internal/errors.ts";
-import { checkLease, newToken, unrefInterval } from "./_core.ts";
+import { checkLease, newToken } from "./_core.ts";
 import { BLOCK_SLICE_MS, checkWait, decodeItem, encodeItem, raceSignal } from "./_items.ts";
 import { retryUntil, SLICE_MS } from "./_mirror.ts";
 import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
@@ -238,13 +238,16 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     const data = encodeItem(item, this.#o.what);
     await this.ready();
     const done = await retryUntil(options, this.#o.mirror, async () => {
-      const r = await this.#o.core.script<number>(what, STREAM_PUT, this.#keys(), [
-        this.#maxsize,
-        data,
-        this.#o.channel,
-      ]);
+      const r = await this.#o.core.script<number | [number, number]>(
+        what,
+        STREAM_PUT,
+        this.#keys(),
+        [this.#maxsize, data, this.#o.channel],
+      );
       if (r === -1) throw new QueueClosed(`Cannot ${what} as it is closed`);
-      return r === -2 ? undefined : true;
+      if (!Array.isArray(r)) return undefined;
+      this.#o.mirror.update({ size: r[0], unfinished: r[1] });
+      return true;
     });
     if (!done) {
       throw new Full(
@@ -367,7 +370,7 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     if (this.#stopRenewal) return;
     const { core } = this.#o;
     let running = false;
-    this.#stopRenewal = unrefInterval(Math.max(10, Math.floor(this.#leaseMs / 3)), () => {
+    this.#stopRenewal = this.#o.core.every(Math.max(10, Math.floor(this.#leaseMs / 3)), () => {
       if (running) return;
       if (this.#held.length === 0 || core.closed) {
         this.#stopRenewal?.();
@@ -395,6 +398,10 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
   taskDone(): void {
     this.#o.throwPending();
     const id = this.#held.shift();
+    if (this.#held.length === 0) {
+      this.#stopRenewal?.();
+      this.#stopRenewal = undefined;
+    }
     if (id === undefined) {
       throw new Error(
         `Cannot mark a task done on ${this.#o.what}: task_done() called too many times ` +

@@ -5,7 +5,7 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import { checkLease, newToken, unrefInterval } from "./_core.ts";
+import { checkLease, newToken } from "./_core.ts";
 import { checkWait } from "./_items.ts";
 import { retryUntil, SLICE_MS } from "./_mirror.ts";
 import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
@@ -204,7 +204,7 @@ export class RemoteLock implements LockLike, Shareable {
   #renew(token: string): void {
     this.#stopRenewal?.();
     let running = false;
-    const stop = unrefInterval(Math.max(10, Math.floor(this.#leaseMs / 3)), () => {
+    const stop = this.#o.core.every(Math.max(10, Math.floor(this.#leaseMs / 3)), () => {
       if (running) return;
       if (this.#token !== token || this.#o.core.closed) return stop();
       running = true;

@@ -49,5 +49,5 @@ export type {
   SemaphoreLike,
   ValueLike,
 } from "./types.ts";
-export type { HandleData, Shareable } from "../sync/shareable.ts";
+export { type HandleData, type Shareable, toHandle } from "../sync/shareable.ts";
 export type { ElementOf, Typecode } from "../sync/value.ts";

@@ -183,7 +183,9 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
         this.#o.channel,
       ]);
       if (r === -1) throw new QueueClosed(`Cannot ${what} as it is closed`);
-      return r === -2 ? undefined : true;
+      if (r === -2) return undefined;
+      this.#o.mirror.update({ size: r });
+      return true;
     });
     if (!done) {
       throw new Full(
@@ -240,7 +242,9 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
       this.#o.background(core.script(what, QUEUE_STATE, this.#keys(), [channel]));
       return popped[1];
     }, 0);
-    if (text === undefined) {
+    if (text !== undefined) {
+      this.#o.mirror.update({ size: Math.max(0, this.#o.mirror.state.size - 1) });
+    } else {
       throw new Empty(
         options.timeout
           ? `Cannot ${what} as it is still empty after ${options.timeout} ms`

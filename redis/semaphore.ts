@@ -5,7 +5,7 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import { checkLease, newToken, unrefInterval } from "./_core.ts";
+import { checkLease, newToken } from "./_core.ts";
 import { checkWait } from "./_items.ts";
 import { retryUntil, SLICE_MS } from "./_mirror.ts";
 import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
@@ -155,7 +155,7 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
   #renew(): void {
     if (this.#stopRenewal) return;
     let running = false;
-    this.#stopRenewal = unrefInterval(Math.max(10, Math.floor(this.#leaseMs / 3)), () => {
+    this.#stopRenewal = this.#o.core.every(Math.max(10, Math.floor(this.#leaseMs / 3)), () => {
       if (running) return;
       if (this.#held === 0 || this.#o.core.closed) {
         this.#stopRenewal?.();
@@ -185,6 +185,10 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
     }
     this.#o.throwPending();
     this.#held = Math.max(0, this.#held - n);
+    if (this.#held === 0) {
+      this.#stopRenewal?.();
+      this.#stopRenewal = undefined;
+    }
     this.#o.mirror.update({ value: this.#o.mirror.state.value + n });
     this.#o.background(
       this.ready().then(() =>

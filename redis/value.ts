@@ -193,13 +193,17 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
     for (let attempt = 0; attempt < 1_000; attempt++) {
       const next = f(this.#decode(current));
       if (next === undefined) return this.#decode(current);
+      const text = this.#encode(next, action);
       const [ok, previous] = await this.#o.core.script<[number, string | null]>(
         what,
         COMPARE_AND_SET,
         [this.#o.key()],
-        [current, this.#encode(next, action), this.#o.channel],
+        [current, text, this.#o.channel],
       );
-      if (ok === 1) return this.#decode(current);
+      if (ok === 1) {
+        this.#o.mirror.update({ value: text });
+        return this.#decode(current);
+      }
       current = previous ?? this.#initial;
     }
     throw new Error(`Cannot ${what} as it kept changing under 1000 attempts`);

@@ -1,0 +1,257 @@
+/**
+ * The Redis-backed primitives (`redis/`) against a real `redis-server`
+ * started by each test on a free loopback port (tests/_redis_server.ts). When
+ * redis-server is missing, every test fails saying what to install.
+ */
+import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
+import { createClient } from "npm:redis@6.3.1";
+import {
+  Empty,
+  Event,
+  Full,
+  JoinableQueue,
+  Lock,
+  Queue,
+  QueueClosed,
+  RLock,
+  Semaphore,
+  Value,
+} from "../mod.ts";
+import { Process, Thread } from "../mod.ts";
+import {
+  connect,
+  type EventLike,
+  type JoinableQueueLike,
+  type LockLike,
+  type QueueLike,
+  type Remote,
+  type RLockLike,
+  type SemaphoreLike,
+  type ValueLike,
+} from "../redis/mod.ts";
+import { startRedis } from "./_redis_server.ts";
+import { PASSWORD, type UseReport } from "./fixtures/redis_targets.ts";
+
+const FIXTURES = new URL("./fixtures/", import.meta.url);
+
+// The local Lock loads its futex library once per process: here, not inside a test (the
+// resource sanitizer would count it as a leak of the first test that uses a Lock).
+new Lock().close();
+const HANG_GUARD = { timeout: 30_000 };
+
+function namespace(): string {
+  return `t-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+// ---- A "host": a program with its own `deno run`, no common parent with the others ----
+
+interface Host extends AsyncDisposable {
+  /** The next JSON line it printed (rejects if it exits first or after 60 s). */
+  next(): Promise<Record<string, unknown>>;
+  /** Every remaining line, once it has exited. */
+  rest(): Promise<Record<string, unknown>[]>;
+  kill(): Promise<void>;
+  status: Promise<Deno.CommandStatus>;
+}
+
+function host(url: string, role: string, ns: string, name: string, ...args: string[]): Host {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("redis_host.ts", FIXTURES).pathname, role, ns, name, ...args],
+    env: { REDIS_URL: url, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let ended = false;
+  async function line(): Promise<string | undefined> {
+    for (;;) {
+      const at = buffer.indexOf("\n");
+      if (at >= 0) {
+        const l = buffer.slice(0, at);
+        buffer = buffer.slice(at + 1);
+        return l;
+      }
+      if (ended) return undefined;
+      const { value, done } = await lines.read();
+      if (done) ended = true;
+      else buffer += value;
+    }
+  }
+  let guard: ReturnType<typeof setTimeout> | undefined;
+  return {
+    status: child.status,
+    async next() {
+      const timeout = new Promise<never>((_, reject) => {
+        guard = setTimeout(() => reject(new Error(`host ${role} printed nothing in 60 s`)), 60_000);
+      });
+      try {
+        const l = await Promise.race([line(), timeout]);
+        if (l === undefined) {
+          throw new Error(`host ${role} exited: ${JSON.stringify(await child.status)}`);
+        }
+        return JSON.parse(l);
+      } finally {
+        clearTimeout(guard);
+      }
+    },
+    async rest() {
+      const out = [];
+      for (let l = await line(); l !== undefined; l = await line()) out.push(JSON.parse(l));
+      return out;
+    },
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+      await child.status;
+    },
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+      await child.status;
+      while (!ended) {
+        const { done } = await lines.read();
+        if (done) ended = true;
+      }
+    },
+  };
+}
+
+// ---- Behaviour shared with the local twins, through the shared interfaces ----
+
+async function queueBehaviour(q: QueueLike<number>): Promise<void> {
+  equal(q.maxsize, 2);
+  await q.put(1);
+  await q.put(2);
+  equal(q.full(), true);
+  await rejects(q.putNowait(3), Full);
+  await rejects(q.put(3, { timeout: 20 }), Full);
+  equal(await q.get(), 1);
+  equal(await q.getNowait(), 2);
+  await rejects(q.getNowait(), Empty);
+  await rejects(q.get({ timeout: 20 }), Empty);
+  await rejects(q.get({ signal: AbortSignal.abort() }));
+  await rejects(q.get({ timeout: -1 }), RangeError);
+  await rejects(q.put((() => {}) as unknown as number), TypeError);
+  const later = q.get(HANG_GUARD);
+  await q.put(7);
+  equal(await later, 7);
+  await q.put(8);
+  q.close();
+  await rejects(q.put(9), QueueClosed);
+  const rest: number[] = [];
+  for await (const x of q) rest.push(x);
+  deepStrictEqual(rest, [8]);
+  await rejects(q.get(), QueueClosed);
+}
+
+async function joinableBehaviour(q: JoinableQueueLike<string>): Promise<void> {
+  equal(await q.join({ timeout: 0 }), true);
+  await q.put("a");
+  await q.put("b");
+  equal(await q.join({ timeout: 20 }), false);
+  equal(await q.get(), "a");
+  equal(await q.get(), "b");
+  q.taskDone();
+  q.taskDone();
+  throws(() => q.taskDone(), /task_done\(\) called too many times/);
+  equal(await q.join(HANG_GUARD), true);
+  equal(q.unfinishedTasks(), 0);
+}
+
+async function lockBehaviour(a: LockLike, other?: LockLike): Promise<void> {
+  equal(await a.acquire(), true);
+  equal(a.locked(), true);
+  equal(await a.acquire({ timeout: 30 }), false); // not reentrant
+  a.release();
+  throws(() => a.release(), /not held/);
+  {
+    await using _held = await a.hold();
+    equal(a.locked(), true);
+  }
+  await rejects(a.acquire({ signal: AbortSignal.abort() }));
+  if (!other) return;
+  // A second holder: another process locally, another object remotely.
+  equal(await a.acquire(), true);
+  equal(await other.acquire({ timeout: 0 }), false);
+  throws(() => other.release(), /not held/);
+  const waiting = other.acquire(HANG_GUARD);
+  a.release();
+  equal(await waiting, true);
+  equal(other.ownerDied, false);
+  other.release();
+}
+
+async function rlockBehaviour(l: RLockLike): Promise<void> {
+  equal(await l.acquire(), true);
+  equal(await l.acquire(), true);
+  equal(l.isOwned(), true);
+  l.release();
+  l.release();
+  equal(l.isOwned(), false);
+  throws(() => l.release(), /un-acquired/);
+}
+
+async function semaphoreBehaviour(s: SemaphoreLike): Promise<void> {
+  equal(await s.acquire(), true);
+  equal(await s.acquire(), true);
+  equal(await s.acquire({ timeout: 0 }), false);
+  equal(s.getValue(), 0);
+  s.release();
+  equal(s.getValue(), 1);
+  equal(await s.acquire({ timeout: 5_000 }), true);
+  s.release(2);
+  equal(s.getValue(), 2);
+}
+
+async function eventBehaviour(a: EventLike, b: EventLike): Promise<void> {
+  equal(a.isSet(), false);
+  equal(await b.wait({ timeout: 0 }), false);
+  const waiting = b.wait(HANG_GUARD);
+  a.set();
+  equal(await waiting, true);
+  equal(b.isSet(), true);
+  a.clear();
+  equal(a.isSet(), false);
+  equal(await a.wait({ timeout: 20 }), false);
+}
+
+async function valueBehaviour(v: ValueLike<"i">): Promise<void> {
+  equal(v.value, 5);
+  equal(await v.add(2), 5);
+  equal(v.value, 7);
+  equal(await v.compareExchange(7, 1), 7);
+  equal(await v.compareExchange(7, 3), 1);
+  v.value = 2 ** 31; // wraps as an int32, as locally
+  equal(v.value, -(2 ** 31));
+  const lock = v.getLock();
+  equal(await lock.acquire(), true);
+  lock.release();
+}
+
+Deno.test("Local and remote primitives behave alike through the shared interfaces", async () => {
+  await using server = await startRedis();
+  await using remote = await connect(server.url, { namespace: namespace() });
+  await queueBehaviour(new Queue<number>(2));
+  await queueBehaviour(await remote.queue<number>("q", { maxsize: 2 }));
+  await joinableBehaviour(new JoinableQueue<string>());
+  await joinableBehaviour(await remote.joinableQueue<string>("jq"));
+  await lockBehaviour(new Lock());
+  await lockBehaviour(await remote.lock("l"), await remote.lock("l"));
+  await rlockBehaviour(new RLock());
+  await rlockBehaviour(await remote.rlock("r"));
+  await semaphoreBehaviour(new Semaphore(2));
+  await semaphoreBehaviour(await remote.semaphore("s", 2));
+  const ev = new Event();
+  await eventBehaviour(ev, ev);
+  await eventBehaviour(await remote.event("e"), await remote.event("e"));
+  await valueBehaviour(new Value("i", 5));
+  await valueBehaviour(await remote.value("v", "i", 5));
+});
