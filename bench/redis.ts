@@ -112,7 +112,7 @@ export async function jqConsumer(
   await counts.put(count);
 }
 
-async function multiprocRun(
+export async function multiprocRun(
   url: string,
   run: number,
   n: number,
@@ -169,7 +169,7 @@ export async function lockWorker(
   }
 }
 
-async function lockRun(url: string, run: number, processes: number, k: number): Promise<number> {
+export async function lockRun(url: string, run: number, processes: number, k: number): Promise<number> {
   await using remote = await connect(url, { namespace: `bench-lock-${run}-${processes}` });
   const lock = await remote.lock("counter");
   const start = new Event();
