@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-net --allow-run --allow-read --allow-write --allow-env --allow-sys
+#!/usr/bin/env -S deno run --allow-net --allow-run --allow-read --allow-env --allow-sys
 /**
  * The seed's producer/consumer model (section "19-生产者消费者模型", step 3:
  * several producers, several consumers) across machines: the queue is a
@@ -31,7 +31,7 @@
  * Options: `--role producer|consumer` (required), `--url` (default
  * `REDIS_URL`, else `redis://127.0.0.1:6379/0`), `--namespace` (default
  * `buns-demo`), `--producers` (default 2), `--buns` per producer (default
- * 5), `--consumers` (default 3). Making a bun takes 50 ms and eating one
+ * 5), `--consumers` (default 2). Making a bun takes 50 ms and eating one
  * 100 ms, as in `queue_producer_consumer.ts`.
  */
 import { parseArgs } from "node:util";
@@ -105,7 +105,7 @@ export function parseOptions(args: string[]): Options {
     namespace: values.namespace,
     producers: positive(values.producers, 2, "producers"),
     buns: positive(values.buns, 5, "buns"),
-    consumers: positive(values.consumers, 3, "consumers"),
+    consumers: positive(values.consumers, 2, "consumers"),
   };
 }
 
@@ -125,10 +125,12 @@ async function main(options: Options): Promise<void> {
           `a closed queue from an earlier batch is reopened by running with another --namespace`,
       );
     }
-    console.log("main: every bun is made, waiting until all are eaten");
+    console.log("producer host: every bun is made, waiting until all are eaten");
     await q.join();
     q.close();
-    console.log(`main: all ${options.producers * options.buns} buns eaten, queue closed`);
+    console.log(
+      `producer host: all buns eaten (${options.producers * options.buns}), queue closed`,
+    );
   } else {
     const consumers = Array.from(
       { length: options.consumers },
@@ -137,7 +139,7 @@ async function main(options: Options): Promise<void> {
     for (const c of consumers) c.start();
     for (const c of consumers) await c.join();
     console.log(
-      `main: the queue is closed; exit codes ${consumers.map((c) => c.exitCode).join(" ")}`,
+      `consumer host: exit codes ${consumers.map((c) => c.exitCode).join(" ")}`,
     );
   }
 }

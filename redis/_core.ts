@@ -78,7 +78,9 @@ export function checkName(name: unknown, what: string): asserts name is string {
 /** Checks a lease length in milliseconds. */
 export function checkLease(leaseMs: unknown, what: string): number {
   if (leaseMs === undefined) return DEFAULT_LEASE_MS;
-  if (typeof leaseMs !== "number" || !Number.isInteger(leaseMs) || leaseMs < 30) {
+  if (
+    typeof leaseMs !== "number" || !Number.isInteger(leaseMs) || leaseMs < 30
+  ) {
     throw new RangeError(
       `Cannot open ${what} as leaseMs must be an integer >= 30: received ${String(leaseMs)}`,
     );
@@ -159,6 +161,8 @@ export class Core {
     let connected = false;
     const client = createClient({
       url: this.url,
+      // RESP2: the replies of raw commands (XREADGROUP…) are arrays on every server version.
+      RESP: 2,
       disableOfflineQueue: true,
       socket: {
         connectTimeout: this.#options.connectTimeout ?? 5_000,
@@ -201,7 +205,9 @@ export class Core {
   }
 
   #closedError(): Error {
-    return new Error(`The connection to Redis at ${redact(this.url)} was closed`);
+    return new Error(
+      `The connection to Redis at ${redact(this.url)} was closed`,
+    );
   }
 
   /** Keeps the sockets referenced while a command is in flight. */
@@ -236,7 +242,9 @@ export class Core {
     try {
       return await this.#connection();
     } catch (error) {
-      throw new Error(`Cannot ${what} as ${lowerFirst(errorMessage(error))}`, { cause: error });
+      throw new Error(`Cannot ${what} as ${lowerFirst(errorMessage(error))}`, {
+        cause: error,
+      });
     }
   }
 
@@ -277,7 +285,9 @@ export class Core {
       try {
         return await client.sendCommand(["EVALSHA", script.sha, ...rest]) as T;
       } catch (error) {
-        if (!errorMessage(error).startsWith("NOSCRIPT")) throw this.#explain(what, error);
+        if (!errorMessage(error).startsWith("NOSCRIPT")) {
+          throw this.#explain(what, error);
+        }
       }
       return await this.#send<T>(client, what, ["EVAL", script.body, ...rest]);
     });
@@ -295,7 +305,10 @@ export class Core {
       try {
         client = await this.#create("blocking");
       } catch (error) {
-        throw new Error(`Cannot ${what} as ${lowerFirst(errorMessage(error))}`, { cause: error });
+        throw new Error(
+          `Cannot ${what} as ${lowerFirst(errorMessage(error))}`,
+          { cause: error },
+        );
       }
     }
     this.#blocking.add(client);
@@ -306,8 +319,9 @@ export class Core {
       );
     } finally {
       this.#blocking.delete(client);
-      if (this.#closed || this.#idle.length >= 4 || !client.isReady) client.destroy();
-      else {
+      if (this.#closed || this.#idle.length >= 4 || !client.isReady) {
+        client.destroy();
+      } else {
         client.unref();
         this.#idle.push(client);
       }
@@ -319,7 +333,10 @@ export class Core {
    *
    * @returns Resolves once subscribed.
    */
-  async listen(channel: string, listener: (message: string) => void): Promise<void> {
+  async listen(
+    channel: string,
+    listener: (message: string) => void,
+  ): Promise<void> {
     let set = this.#listeners.get(channel);
     if (set) {
       set.add(listener);
@@ -332,9 +349,11 @@ export class Core {
       this.#sub.catch(() => (this.#sub = undefined));
     }
     const sub = await this.#sub;
-    await sub.subscribe(channel, (message: string) => {
-      for (const f of this.#listeners.get(channel) ?? []) f(message);
-    });
+    // Referenced while subscribing: Node exits on a pending promise if no socket holds it.
+    await this.#withRef(sub, () =>
+      sub.subscribe(channel, (message: string) => {
+        for (const f of this.#listeners.get(channel) ?? []) f(message);
+      }));
     sub.unref();
   }
 
@@ -363,6 +382,7 @@ export class Core {
     for (const p of all) {
       try {
         const c = await p;
+        c.ref(); // Node must not exit while QUIT is on its way
         await c.close().catch(() => c.destroy());
       } catch {
         // Never connected: nothing to close.
@@ -408,7 +428,8 @@ export function unrefInterval(ms: number, fn: () => void): () => void {
   if (typeof timer === "object" && timer !== null && "unref" in timer) {
     (timer as { unref(): void }).unref();
   } else {
-    (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(timer as number);
+    (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno
+      ?.unrefTimer(timer as number);
   }
   return () => clearInterval(timer as number);
 }

@@ -12,7 +12,9 @@ import type { BlockingOptions } from "./types.ts";
 
 /** Encodes an item, with an error naming what cannot be sent. */
 export function encodeItem(item: unknown, what: string): string {
-  return JSON.stringify(encode(item, { context: `Cannot put on ${what} as`, root: "item" }));
+  return JSON.stringify(
+    encode(item, { context: `Cannot put on ${what} as`, root: "item" }),
+  );
 }
 
 /** Decodes an item (importing the modules its handles need). */

@@ -62,7 +62,11 @@ export class Mirror<S extends object> {
    * Subscribes to the object's channel and loads the state once subscribed
    * (so no change falls between the two); loads it again after a reconnection.
    */
-  async follow(core: Core, channel: string, load: () => Promise<Partial<S>>): Promise<void> {
+  async follow(
+    core: Core,
+    channel: string,
+    load: () => Promise<Partial<S>>,
+  ): Promise<void> {
     await core.listen(channel, (message) => {
       try {
         this.update(JSON.parse(message) as Partial<S>);

@@ -47,7 +47,14 @@ export class RemoteEvent implements EventLike, Shareable {
    */
   constructor(origin: RemoteOrigin, name: string) {
     const state = RemoteEvent.#reviving?.state as EventState | undefined;
-    this.#o = new RemoteObject(origin, "event", "remote event", name, {}, state ?? { value: "0" });
+    this.#o = new RemoteObject(
+      origin,
+      "event",
+      "remote event",
+      name,
+      {},
+      state ?? { value: "0" },
+    );
     this.#o.openInBackground(this.#load);
   }
 
@@ -66,7 +73,9 @@ export class RemoteEvent implements EventLike, Shareable {
   }
 
   #load = async (): Promise<EventState> => ({
-    value: await this.#o.core.script<string>(`read ${this.#o.what}`, INIT, [this.#o.key()], ["0"]),
+    value: await this.#o.core.script<string>(`read ${this.#o.what}`, INIT, [
+      this.#o.key(),
+    ], ["0"]),
   });
 
   /**
@@ -104,7 +113,10 @@ export class RemoteEvent implements EventLike, Shareable {
     const what = `${value === "1" ? "set" : "clear"} ${this.#o.what}`;
     this.#o.background(
       this.ready().then(() =>
-        this.#o.core.script(what, SET_AND_PUBLISH, [this.#o.key()], [value, this.#o.channel])
+        this.#o.core.script(what, SET_AND_PUBLISH, [this.#o.key()], [
+          value,
+          this.#o.channel,
+        ])
       ),
     );
   }
@@ -123,7 +135,10 @@ export class RemoteEvent implements EventLike, Shareable {
     await this.ready();
     const set = await retryUntil(options, this.#o.mirror, async () => {
       if (this.isSet()) return true;
-      const v = await this.#o.core.call<string | null>(what, ["GET", this.#o.key()]);
+      const v = await this.#o.core.call<string | null>(what, [
+        "GET",
+        this.#o.key(),
+      ]);
       return v === "1" ? true : undefined;
     }, SLICE_MS);
     return set === true;

@@ -142,11 +142,17 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
    * @param options `maxsize`, `leaseMs`, `maxDeliveries`.
    * @throws {TypeError} If an option is invalid.
    */
-  constructor(origin: RemoteOrigin, name: string, options: RemoteJoinableQueueOptions = {}) {
+  constructor(
+    origin: RemoteOrigin,
+    name: string,
+    options: RemoteJoinableQueueOptions = {},
+  ) {
     const what = `remote joinable queue "${name}"`;
     const maxsize = options.maxsize ?? 0;
     if (!Number.isInteger(maxsize)) {
-      throw new TypeError(`Cannot open ${what} as maxsize is not an integer: received ${maxsize}`);
+      throw new TypeError(
+        `Cannot open ${what} as maxsize is not an integer: received ${maxsize}`,
+      );
     }
     const maxDeliveries = options.maxDeliveries ?? 5;
     if (!Number.isInteger(maxDeliveries) || maxDeliveries < 1) {
@@ -157,12 +163,21 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     this.#maxsize = Math.max(0, maxsize);
     this.#leaseMs = checkLease(options.leaseMs, what);
     this.#maxDeliveries = maxDeliveries;
-    const state = RemoteJoinableQueue.#reviving?.state as StreamState | undefined;
-    this.#o = new RemoteObject(origin, "jqueue", "remote joinable queue", name, {
-      maxsize: String(this.#maxsize),
-      leaseMs: String(this.#leaseMs),
-      maxDeliveries: String(maxDeliveries),
-    }, state ?? { size: 0, unfinished: 0, closed: false });
+    const state = RemoteJoinableQueue.#reviving?.state as
+      | StreamState
+      | undefined;
+    this.#o = new RemoteObject(
+      origin,
+      "jqueue",
+      "remote joinable queue",
+      name,
+      {
+        maxsize: String(this.#maxsize),
+        leaseMs: String(this.#leaseMs),
+        maxDeliveries: String(maxDeliveries),
+      },
+      state ?? { size: 0, unfinished: 0, closed: false },
+    );
     this.#o.openInBackground(() => this.#load());
   }
 
@@ -234,7 +249,9 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     const what = `put on ${this.#o.what}`;
     checkWait(options, what);
     this.#o.throwPending();
-    if (this.#closedHere) throw new QueueClosed(`Cannot ${what} as it is closed`);
+    if (this.#closedHere) {
+      throw new QueueClosed(`Cannot ${what} as it is closed`);
+    }
     const data = encodeItem(item, this.#o.what);
     await this.ready();
     const done = await retryUntil(options, this.#o.mirror, async () => {
@@ -292,10 +309,19 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
         this.#keys(),
         [this.#consumer, this.#leaseMs, this.#maxDeliveries, channel],
       );
-      if (r === -1) throw new QueueClosed(`Cannot ${what} as it is closed and every item is done`);
-      if (Array.isArray(r)) return { id: r[0], text: r[1], deliveries: Number(r[2]) };
+      if (r === -1) {
+        throw new QueueClosed(
+          `Cannot ${what} as it is closed and every item is done`,
+        );
+      }
+      if (Array.isArray(r)) {
+        return { id: r[0], text: r[1], deliveries: Number(r[2]) };
+      }
       if (remaining <= 0) return undefined;
-      const ms = Math.max(1, Math.min(remaining, BLOCK_SLICE_MS, this.#leaseMs));
+      const ms = Math.max(
+        1,
+        Math.min(remaining, BLOCK_SLICE_MS, this.#leaseMs),
+      );
       type Reply = [string, [string, string[]][]][] | null;
       const reply = await raceSignal(
         core.blocking<Reply>(what, [
@@ -328,7 +354,9 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
       );
       const entry = reply?.[0]?.[1]?.[0];
       if (!entry) return undefined;
-      this.#o.background(core.script(what, STREAM_STATE_PUBLISH, this.#keys(), [channel]));
+      this.#o.background(
+        core.script(what, STREAM_STATE_PUBLISH, this.#keys(), [channel]),
+      );
       return { id: entry[0], text: entry[1][1], deliveries: 1 };
     }, 0);
     if (got === undefined) {
@@ -339,7 +367,11 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
       );
     }
     this.#hold(got.id);
-    return { item: await decodeItem<T>(got.text), deliveries: got.deliveries, id: got.id };
+    return {
+      item: await decodeItem<T>(got.text),
+      deliveries: got.deliveries,
+      id: got.id,
+    };
   }
 
   /**
@@ -370,22 +402,30 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     if (this.#stopRenewal) return;
     const { core } = this.#o;
     let running = false;
-    this.#stopRenewal = this.#o.core.every(Math.max(10, Math.floor(this.#leaseMs / 3)), () => {
-      if (running) return;
-      if (this.#held.length === 0 || core.closed) {
-        this.#stopRenewal?.();
-        this.#stopRenewal = undefined;
-        return;
-      }
-      running = true;
-      core.script(`renew the leases of ${this.#o.what}`, STREAM_RENEW, this.#keys(), [
-        this.#consumer,
-        ...this.#held,
-      ]).then(
-        () => (running = false),
-        () => (running = false), // Retried at the next tick; past the lease, others take over.
-      );
-    });
+    this.#stopRenewal = this.#o.core.every(
+      Math.max(10, Math.floor(this.#leaseMs / 3)),
+      () => {
+        if (running) return;
+        if (this.#held.length === 0 || core.closed) {
+          this.#stopRenewal?.();
+          this.#stopRenewal = undefined;
+          return;
+        }
+        running = true;
+        core.script(
+          `renew the leases of ${this.#o.what}`,
+          STREAM_RENEW,
+          this.#keys(),
+          [
+            this.#consumer,
+            ...this.#held,
+          ],
+        ).then(
+          () => (running = false),
+          () => (running = false), // Retried at the next tick; past the lease, others take over.
+        );
+      },
+    );
   }
 
   /**
@@ -472,12 +512,15 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
    */
   async deadLetters(): Promise<T[]> {
     await this.ready();
-    const texts = await this.#o.core.call<string[]>(`read the dead letters of ${this.#o.what}`, [
-      "LRANGE",
-      this.#o.key("dead"),
-      "0",
-      "-1",
-    ]);
+    const texts = await this.#o.core.call<string[]>(
+      `read the dead letters of ${this.#o.what}`,
+      [
+        "LRANGE",
+        this.#o.key("dead"),
+        "0",
+        "-1",
+      ],
+    );
     return await Promise.all(texts.map((t) => decodeItem<T>(t)));
   }
 
@@ -490,9 +533,14 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     this.#o.mirror.update({ closed: true });
     this.#o.background(
       this.ready().then(() =>
-        this.#o.core.script(`close ${this.#o.what}`, STREAM_CLOSE, this.#keys(), [
-          this.#o.channel,
-        ])
+        this.#o.core.script(
+          `close ${this.#o.what}`,
+          STREAM_CLOSE,
+          this.#keys(),
+          [
+            this.#o.channel,
+          ],
+        )
       ),
     );
   }

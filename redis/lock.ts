@@ -88,7 +88,11 @@ export class RemoteLock implements LockLike, Shareable {
    * @param options `leaseMs`.
    * @throws {RangeError} If `leaseMs` is invalid.
    */
-  constructor(origin: RemoteOrigin, name: string, options: RemoteLeaseOptions = {}) {
+  constructor(
+    origin: RemoteOrigin,
+    name: string,
+    options: RemoteLeaseOptions = {},
+  ) {
     const reentrant = RemoteLock.#reentrant;
     const what = reentrant ? "remote reentrant lock" : "remote lock";
     this.#handleKind = reentrant ? "redis-rlock" : "redis-lock";
@@ -109,7 +113,11 @@ export class RemoteLock implements LockLike, Shareable {
   static #reentrant = false;
 
   /** Opens the lock under which an RLock keeps its state (its own keys). */
-  static forReentrant(origin: RemoteOrigin, name: string, options: RemoteLeaseOptions): RemoteLock {
+  static forReentrant(
+    origin: RemoteOrigin,
+    name: string,
+    options: RemoteLeaseOptions,
+  ): RemoteLock {
     RemoteLock.#reentrant = true;
     try {
       return new RemoteLock(origin, name, options);
@@ -204,29 +212,37 @@ export class RemoteLock implements LockLike, Shareable {
   #renew(token: string): void {
     this.#stopRenewal?.();
     let running = false;
-    const stop = this.#o.core.every(Math.max(10, Math.floor(this.#leaseMs / 3)), () => {
-      if (running) return;
-      if (this.#token !== token || this.#o.core.closed) return stop();
-      running = true;
-      this.#o.core.script<number>(`renew ${this.#o.what}`, LOCK_RENEW, this.#keys(), [
-        token,
-        this.#leaseMs,
-        this.#o.channel,
-      ]).then((ok) => {
-        running = false;
-        if (ok === 0 && this.#token === token) {
-          stop();
-          this.#token = undefined;
-          this.#o.background(Promise.reject(
-            new Error(
-              `Lost ${this.#o.what} while holding it: its lease of ${this.#leaseMs} ms ran out ` +
-                `before it could be renewed (process stalled or Redis unreachable); another holder ` +
-                `may have taken it, compare fencing tokens`,
-            ),
-          ));
-        }
-      }, () => (running = false)); // Retried at the next tick, until the lease runs out.
-    });
+    const stop = this.#o.core.every(
+      Math.max(10, Math.floor(this.#leaseMs / 3)),
+      () => {
+        if (running) return;
+        if (this.#token !== token || this.#o.core.closed) return stop();
+        running = true;
+        this.#o.core.script<number>(
+          `renew ${this.#o.what}`,
+          LOCK_RENEW,
+          this.#keys(),
+          [
+            token,
+            this.#leaseMs,
+            this.#o.channel,
+          ],
+        ).then((ok) => {
+          running = false;
+          if (ok === 0 && this.#token === token) {
+            stop();
+            this.#token = undefined;
+            this.#o.background(Promise.reject(
+              new Error(
+                `Lost ${this.#o.what} while holding it: its lease of ${this.#leaseMs} ms ran out ` +
+                  `before it could be renewed (process stalled or Redis unreachable); another holder ` +
+                  `may have taken it, compare fencing tokens`,
+              ),
+            ));
+          }
+        }, () => (running = false)); // Retried at the next tick, until the lease runs out.
+      },
+    );
     this.#stopRenewal = stop;
   }
 
@@ -250,7 +266,10 @@ export class RemoteLock implements LockLike, Shareable {
     this.#o.mirror.update({ locked: false });
     const what = `release ${this.#o.what}`;
     this.#o.background(
-      this.#o.core.script<number>(what, LOCK_RELEASE, this.#keys(), [token, this.#o.channel]).then(
+      this.#o.core.script<number>(what, LOCK_RELEASE, this.#keys(), [
+        token,
+        this.#o.channel,
+      ]).then(
         (ok) => {
           if (ok === 0) {
             throw new Error(
@@ -267,7 +286,8 @@ export class RemoteLock implements LockLike, Shareable {
   locked(): boolean {
     const { locked, ttl } = this.#o.mirror.state;
     if (this.#token !== undefined) return true;
-    return locked && (ttl === undefined || Date.now() < this.#o.mirror.updatedAt + ttl);
+    return locked &&
+      (ttl === undefined || Date.now() < this.#o.mirror.updatedAt + ttl);
   }
 
   /**

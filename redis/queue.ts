@@ -91,7 +91,11 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
    * @param options Its capacity.
    * @throws {TypeError} If `name` or `maxsize` is invalid.
    */
-  constructor(origin: RemoteOrigin, name: string, options: RemoteQueueOptions = {}) {
+  constructor(
+    origin: RemoteOrigin,
+    name: string,
+    options: RemoteQueueOptions = {},
+  ) {
     const maxsize = options.maxsize ?? 0;
     if (!Number.isInteger(maxsize)) {
       throw new TypeError(
@@ -118,7 +122,9 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
       const h = fromHandle(data);
       RemoteQueue.#reviving = h;
       try {
-        return new RemoteQueue(h, h.name, { maxsize: Number(h.params.maxsize) });
+        return new RemoteQueue(h, h.name, {
+          maxsize: Number(h.params.maxsize),
+        });
       } finally {
         RemoteQueue.#reviving = undefined;
       }
@@ -173,15 +179,22 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
     const what = `put on ${this.#o.what}`;
     checkWait(options, what);
     this.#o.throwPending();
-    if (this.#closedHere) throw new QueueClosed(`Cannot ${what} as it is closed`);
+    if (this.#closedHere) {
+      throw new QueueClosed(`Cannot ${what} as it is closed`);
+    }
     const data = encodeItem(item, this.#o.what);
     await this.ready();
     const done = await retryUntil(options, this.#o.mirror, async () => {
-      const r = await this.#o.core.script<number>(what, QUEUE_PUT, this.#keys(), [
-        this.#maxsize,
-        data,
-        this.#o.channel,
-      ]);
+      const r = await this.#o.core.script<number>(
+        what,
+        QUEUE_PUT,
+        this.#keys(),
+        [
+          this.#maxsize,
+          data,
+          this.#o.channel,
+        ],
+      );
       if (r === -1) throw new QueueClosed(`Cannot ${what} as it is closed`);
       if (r === -2) return undefined;
       this.#o.mirror.update({ size: r });
@@ -221,29 +234,53 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
     this.#o.throwPending();
     await this.ready();
     const { core, channel } = this.#o;
-    const text = await retryUntil(options, this.#o.mirror, async (remaining) => {
-      const r = await core.script<string | number | null>(what, QUEUE_GET, this.#keys(), [
-        channel,
-      ]);
-      if (r === -1) throw new QueueClosed(`Cannot ${what} as it is closed and empty`);
-      if (typeof r === "string") return r;
-      if (remaining <= 0) return undefined;
-      const seconds = (Math.max(10, Math.min(remaining, BLOCK_SLICE_MS)) / 1000).toFixed(3);
-      const popped = await raceSignal(
-        core.blocking<[string, string] | null>(what, ["BLPOP", this.#o.key(), seconds]),
-        options.signal,
-        (late) => {
-          if (late) {
-            this.#o.background(core.script(what, QUEUE_UNGET, [late[0]], [late[1], channel]));
-          }
-        },
-      );
-      if (!popped) return undefined;
-      this.#o.background(core.script(what, QUEUE_STATE, this.#keys(), [channel]));
-      return popped[1];
-    }, 0);
+    const text = await retryUntil(
+      options,
+      this.#o.mirror,
+      async (remaining) => {
+        const r = await core.script<string | number | null>(
+          what,
+          QUEUE_GET,
+          this.#keys(),
+          [
+            channel,
+          ],
+        );
+        if (r === -1) {
+          throw new QueueClosed(
+            `Cannot ${what} as it is closed and empty`,
+          );
+        }
+        if (typeof r === "string") return r;
+        if (remaining <= 0) return undefined;
+        const seconds = (Math.max(10, Math.min(remaining, BLOCK_SLICE_MS)) / 1000).toFixed(3);
+        const popped = await raceSignal(
+          core.blocking<[string, string] | null>(what, [
+            "BLPOP",
+            this.#o.key(),
+            seconds,
+          ]),
+          options.signal,
+          (late) => {
+            if (late) {
+              this.#o.background(
+                core.script(what, QUEUE_UNGET, [late[0]], [late[1], channel]),
+              );
+            }
+          },
+        );
+        if (!popped) return undefined;
+        this.#o.background(
+          core.script(what, QUEUE_STATE, this.#keys(), [channel]),
+        );
+        return popped[1];
+      },
+      0,
+    );
     if (text !== undefined) {
-      this.#o.mirror.update({ size: Math.max(0, this.#o.mirror.state.size - 1) });
+      this.#o.mirror.update({
+        size: Math.max(0, this.#o.mirror.state.size - 1),
+      });
     } else {
       throw new Empty(
         options.timeout
@@ -288,7 +325,12 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
     this.#o.mirror.update({ closed: true });
     this.#o.background(
       this.ready().then(() =>
-        this.#o.core.script(`close ${this.#o.what}`, QUEUE_CLOSE, this.#keys(), [this.#o.channel])
+        this.#o.core.script(
+          `close ${this.#o.what}`,
+          QUEUE_CLOSE,
+          this.#keys(),
+          [this.#o.channel],
+        )
       ),
     );
   }

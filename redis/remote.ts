@@ -70,7 +70,10 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
    */
   constructor(url: string, namespace: string) {
     checkUrl(url);
-    checkName(namespace, "a Redis connection as the namespace is invalid; namespace");
+    checkName(
+      namespace,
+      "a Redis connection as the namespace is invalid; namespace",
+    );
     this.#url = url;
     this.#namespace = namespace;
     this.#core = sharedCore(url, namespace);
@@ -142,7 +145,10 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
    * @param options `leaseMs`.
    * @returns The lock, once open.
    */
-  async lock(name: string, options: RemoteLeaseOptions = {}): Promise<RemoteLock> {
+  async lock(
+    name: string,
+    options: RemoteLeaseOptions = {},
+  ): Promise<RemoteLock> {
     const lock = new RemoteLock(this, name, options);
     await lock.ready();
     return lock;
@@ -155,7 +161,10 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
    * @param options `leaseMs`.
    * @returns The lock, once open.
    */
-  async rlock(name: string, options: RemoteLeaseOptions = {}): Promise<RemoteRLock> {
+  async rlock(
+    name: string,
+    options: RemoteLeaseOptions = {},
+  ): Promise<RemoteRLock> {
     const lock = new RemoteRLock(this, name, options);
     await lock.ready();
     return lock;
@@ -246,7 +255,10 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
  * done.set();
  * ```
  */
-export async function connect(url: string, options: ConnectOptions = {}): Promise<Remote> {
+export async function connect(
+  url: string,
+  options: ConnectOptions = {},
+): Promise<Remote> {
   const remote = new Remote(url, options.namespace ?? "default");
   await remote.ping();
   return remote;

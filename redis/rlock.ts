@@ -41,7 +41,11 @@ export class RemoteRLock implements RLockLike, Shareable {
    * @param options `leaseMs`.
    * @throws {RangeError} If `leaseMs` is invalid.
    */
-  constructor(origin: RemoteOrigin, name: string, options: RemoteLeaseOptions = {}) {
+  constructor(
+    origin: RemoteOrigin,
+    name: string,
+    options: RemoteLeaseOptions = {},
+  ) {
     this.#origin = { url: origin.url, namespace: origin.namespace };
     this.#leaseMs = options.leaseMs;
     this.#lock = RemoteLock.forReentrant(origin, name, options);

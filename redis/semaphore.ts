@@ -63,7 +63,12 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
    * @param options `leaseMs`.
    * @throws {RangeError} If `value` is negative or not an integer.
    */
-  constructor(origin: RemoteOrigin, name: string, value = 1, options: RemoteLeaseOptions = {}) {
+  constructor(
+    origin: RemoteOrigin,
+    name: string,
+    value = 1,
+    options: RemoteLeaseOptions = {},
+  ) {
     const what = `remote semaphore "${name}"`;
     if (!Number.isInteger(value) || value < 0) {
       throw new RangeError(
@@ -72,7 +77,9 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
     }
     this.#initial = value;
     this.#leaseMs = checkLease(options.leaseMs, what);
-    const state = RemoteSemaphore.#reviving?.state as SemaphoreState | undefined;
+    const state = RemoteSemaphore.#reviving?.state as
+      | SemaphoreState
+      | undefined;
     this.#o = new RemoteObject(origin, "semaphore", "remote semaphore", name, {
       value: String(value),
       leaseMs: String(this.#leaseMs),
@@ -97,7 +104,12 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
   }
 
   #keys(): string[] {
-    return [this.#o.key(), this.#o.key("holders"), this.#o.key("leases"), this.#o.key("died")];
+    return [
+      this.#o.key(),
+      this.#o.key("holders"),
+      this.#o.key("leases"),
+      this.#o.key("died"),
+    ];
   }
 
   #load = async (): Promise<SemaphoreState> => ({
@@ -155,19 +167,27 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
   #renew(): void {
     if (this.#stopRenewal) return;
     let running = false;
-    this.#stopRenewal = this.#o.core.every(Math.max(10, Math.floor(this.#leaseMs / 3)), () => {
-      if (running) return;
-      if (this.#held === 0 || this.#o.core.closed) {
-        this.#stopRenewal?.();
-        this.#stopRenewal = undefined;
-        return;
-      }
-      running = true;
-      this.#o.core.script(`renew ${this.#o.what}`, SEMAPHORE_RENEW, this.#keys(), [
-        this.#token,
-        this.#leaseMs,
-      ]).then(() => (running = false), () => (running = false));
-    });
+    this.#stopRenewal = this.#o.core.every(
+      Math.max(10, Math.floor(this.#leaseMs / 3)),
+      () => {
+        if (running) return;
+        if (this.#held === 0 || this.#o.core.closed) {
+          this.#stopRenewal?.();
+          this.#stopRenewal = undefined;
+          return;
+        }
+        running = true;
+        this.#o.core.script(
+          `renew ${this.#o.what}`,
+          SEMAPHORE_RENEW,
+          this.#keys(),
+          [
+            this.#token,
+            this.#leaseMs,
+          ],
+        ).then(() => (running = false), () => (running = false));
+      },
+    );
   }
 
   /**
@@ -192,11 +212,16 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
     this.#o.mirror.update({ value: this.#o.mirror.state.value + n });
     this.#o.background(
       this.ready().then(() =>
-        this.#o.core.script(`release ${this.#o.what}`, SEMAPHORE_RELEASE, this.#keys(), [
-          this.#token,
-          n,
-          this.#o.channel,
-        ])
+        this.#o.core.script(
+          `release ${this.#o.what}`,
+          SEMAPHORE_RELEASE,
+          this.#keys(),
+          [
+            this.#token,
+            n,
+            this.#o.channel,
+          ],
+        )
       ),
     );
   }

@@ -69,7 +69,12 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
    * @param initial The value it starts with if it does not exist yet (default 0).
    * @throws {TypeError} For an unknown typecode or a value of the wrong type.
    */
-  constructor(origin: RemoteOrigin, name: string, typecode: T, initial?: ElementOf<T>) {
+  constructor(
+    origin: RemoteOrigin,
+    name: string,
+    typecode: T,
+    initial?: ElementOf<T>,
+  ) {
     if (typeof typecode !== "string" || !(typecode in ARRAYS)) {
       throw new TypeError(
         `Cannot open remote value "${name}" as typecode ${
@@ -111,7 +116,9 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
   }
 
   #load = async (): Promise<ValueState> => ({
-    value: await this.#o.core.script<string>(`read ${this.#o.what}`, INIT, [this.#o.key()], [
+    value: await this.#o.core.script<string>(`read ${this.#o.what}`, INIT, [
+      this.#o.key(),
+    ], [
       this.#initial,
     ]),
   });
@@ -119,7 +126,9 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
   /** Coerces like the local value (the typed array's conversion) and writes it as text. */
   #encode(x: unknown, action: string): string {
     const bigint = ["l", "L", "q", "Q"].includes(this.#typecode);
-    if (bigint ? typeof x !== "bigint" && typeof x !== "number" : typeof x !== "number") {
+    if (
+      bigint ? typeof x !== "bigint" && typeof x !== "number" : typeof x !== "number"
+    ) {
       throw new TypeError(
         `Cannot ${action} ${this.#o?.what ?? "remote value"} as a typecode "${this.#typecode}" ` +
           `value must be a ${bigint ? "bigint" : "number"}: received ${typeof x}`,
@@ -172,7 +181,9 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
     this.#o.mirror.update({ value: text });
     this.#o.background(
       this.ready().then(() =>
-        this.#o.core.script(`set ${this.#o.what}`, SET_AND_PUBLISH, [this.#o.key()], [
+        this.#o.core.script(`set ${this.#o.what}`, SET_AND_PUBLISH, [
+          this.#o.key(),
+        ], [
           text,
           this.#o.channel,
         ])
@@ -233,7 +244,10 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
    * @param replacement The value to store on a match.
    * @returns The value before the operation.
    */
-  compareExchange(expected: ElementOf<T>, replacement: ElementOf<T>): Promise<ElementOf<T>> {
+  compareExchange(
+    expected: ElementOf<T>,
+    replacement: ElementOf<T>,
+  ): Promise<ElementOf<T>> {
     const want = this.#decode(this.#encode(expected, "compare"));
     return this.#update(
       "compare-exchange",

@@ -41,8 +41,8 @@ Deno.test("redis_producer_consumer: the producer and consumer commands share the
     .sort();
   assertEquals(made, expected);
   assertEquals(eaten, expected, "each bun eaten exactly once, none lost");
-  assertMatch(p.stdout, /^main: all 12 buns eaten, queue closed$/m);
-  assertMatch(c.stdout, /^main: the queue is closed; exit codes 0 0$/m);
+  assertMatch(p.stdout, /^producer host: all buns eaten \(12\), queue closed$/m);
+  assertMatch(c.stdout, /^consumer host: exit codes 0 0$/m);
 });
 
 Deno.test("redis_producer_consumer: a second batch in a closed namespace fails with a message naming --namespace", async () => {

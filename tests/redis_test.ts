@@ -24,7 +24,6 @@ import {
   type JoinableQueueLike,
   type LockLike,
   type QueueLike,
-  type Remote,
   type RLockLike,
   type SemaphoreLike,
   type ValueLike,
@@ -54,9 +53,23 @@ interface Host extends AsyncDisposable {
   status: Promise<Deno.CommandStatus>;
 }
 
-function host(url: string, role: string, ns: string, name: string, ...args: string[]): Host {
+function host(
+  url: string,
+  role: string,
+  ns: string,
+  name: string,
+  ...args: string[]
+): Host {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("redis_host.ts", FIXTURES).pathname, role, ns, name, ...args],
+    args: [
+      "run",
+      "-A",
+      new URL("redis_host.ts", FIXTURES).pathname,
+      role,
+      ns,
+      name,
+      ...args,
+    ],
     env: { REDIS_URL: url, NO_COLOR: "1" },
     stdin: "null",
     stdout: "piped",
@@ -84,12 +97,17 @@ function host(url: string, role: string, ns: string, name: string, ...args: stri
     status: child.status,
     async next() {
       const timeout = new Promise<never>((_, reject) => {
-        guard = setTimeout(() => reject(new Error(`host ${role} printed nothing in 60 s`)), 60_000);
+        guard = setTimeout(
+          () => reject(new Error(`host ${role} printed nothing in 60 s`)),
+          60_000,
+        );
       });
       try {
         const l = await Promise.race([line(), timeout]);
         if (l === undefined) {
-          throw new Error(`host ${role} exited: ${JSON.stringify(await child.status)}`);
+          throw new Error(
+            `host ${role} exited: ${JSON.stringify(await child.status)}`,
+          );
         }
         return JSON.parse(l);
       } finally {
@@ -98,7 +116,9 @@ function host(url: string, role: string, ns: string, name: string, ...args: stri
     },
     async rest() {
       const out = [];
-      for (let l = await line(); l !== undefined; l = await line()) out.push(JSON.parse(l));
+      for (let l = await line(); l !== undefined; l = await line()) {
+        out.push(JSON.parse(l));
+      }
       return out;
     },
     async kill() {
@@ -254,4 +274,325 @@ Deno.test("Local and remote primitives behave alike through the shared interface
   await eventBehaviour(await remote.event("e"), await remote.event("e"));
   await valueBehaviour(new Value("i", 5));
   await valueBehaviour(await remote.value("v", "i", 5));
+});
+
+Deno.test("connect() rejects a bad URL, and an unreachable server with its password hidden", async () => {
+  await rejects(
+    connect("http://127.0.0.1:6379"),
+    (e: Error) =>
+      e instanceof TypeError &&
+      /not a redis:\/\/ or rediss:\/\/ URL/.test(e.message),
+  );
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close(); // nobody listens there now
+  await rejects(connect(`redis://:sekrit@127.0.0.1:${port}/0`), (e: Error) => {
+    match(
+      e.message,
+      /^Cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0 as cannot connect/,
+    );
+    ok(!e.message.includes("sekrit"), e.message);
+    return true;
+  });
+});
+
+Deno.test("Opening a remote object with other parameters than it has is refused", async () => {
+  await using server = await startRedis();
+  await using remote = await connect(server.url, { namespace: namespace() });
+  await remote.queue("jobs", { maxsize: 2 });
+  await rejects(
+    remote.queue("jobs", { maxsize: 3 }),
+    /Cannot open remote queue "jobs" with maxsize 3 as it exists on .* with maxsize 2/,
+  );
+  await remote.value("n", "i", 1);
+  await rejects(
+    remote.value("n", "d", 1),
+    /with typecode d as it exists .* with typecode i/,
+  );
+  await rejects(remote.queue("bad name"), TypeError);
+});
+
+Deno.test("A bounded remote queue never exceeds maxsize under 4 concurrent producer hosts", async () => {
+  await using server = await startRedis();
+  const ns = namespace();
+  await using remote = await connect(server.url, { namespace: ns });
+  const q = await remote.queue<string>("bounded", { maxsize: 3 });
+  const got: string[] = [];
+  // The monitor: every put and get publishes the queue's new length; record all of them.
+  const monitor = createClient({ url: server.url });
+  await monitor.connect();
+  const sizes: number[] = [];
+  await monitor.subscribe(`mp:${ns}:queue:bounded:chan`, (message: string) => {
+    const { size } = JSON.parse(message);
+    if (typeof size === "number") sizes.push(size);
+  });
+  const producers = [0, 1, 2, 3].map((p) =>
+    host(server.url, "produce-bounded", ns, "bounded", "25", `p${p}`, "3")
+  );
+  try {
+    // Let the producers press against the bound before anything is taken.
+    while (!sizes.includes(3)) await new Promise((r) => setTimeout(r, 20));
+    while (got.length < 100) got.push(await q.get({ timeout: 30_000 }));
+    for (const p of producers) deepStrictEqual(await p.next(), { done: 25 });
+    for (const p of producers) equal((await p.status).code, 0);
+  } finally {
+    for (const p of producers) await p[Symbol.asyncDispose]();
+    await monitor.close();
+  }
+  const expected = [0, 1, 2, 3].flatMap((p) => Array.from({ length: 25 }, (_, i) => `p${p}-${i}`));
+  deepStrictEqual([...got].sort(), expected.sort()); // every item once
+  ok(sizes.length >= 200, `only ${sizes.length} changes seen`);
+  equal(Math.max(...sizes), 3); // reached, never exceeded
+  await rejects(q.getNowait(), Empty);
+});
+Deno.test("Hosts with no common parent share a RemoteJoinableQueue by name: each item done once, join() returns", async () => {
+  await using server = await startRedis();
+  const ns = namespace();
+  await using c1 = host(server.url, "consumer", ns, "work");
+  await using c2 = host(server.url, "consumer", ns, "work");
+  await using producer = host(server.url, "producer", ns, "work", "40");
+  deepStrictEqual(await producer.next(), { put: 40 });
+  deepStrictEqual(await producer.next(), { joined: true });
+  equal((await producer.status).code, 0);
+  const lines = [...await c1.rest(), ...await c2.rest()];
+  equal((await c1.status).code, 0);
+  equal((await c2.status).code, 0);
+  const items = lines.filter((l) => "got" in l);
+  deepStrictEqual(
+    items.map((l) => l.got).sort(),
+    Array.from({ length: 40 }, (_, i) => `item-${i}`).sort(),
+  );
+  ok(
+    items.every((l) => l.deliveries === 1),
+    JSON.stringify(items.filter((l) => l.deliveries !== 1)),
+  );
+  equal(lines.filter((l) => "end" in l).length, 2); // both saw the queue closed and done
+});
+
+Deno.test("A consumer SIGKILLed mid-item: the item is redelivered with delivery count 2, nothing lost or duplicated", async () => {
+  await using server = await startRedis();
+  const ns = namespace();
+  await using remote = await connect(server.url, { namespace: ns });
+  const q = await remote.joinableQueue<string>("jobs", { leaseMs: 500 });
+  for (let i = 0; i < 5; i++) await q.put(`item-${i}`);
+  await using victim = host(server.url, "take-one", ns, "jobs");
+  deepStrictEqual(await victim.next(), { got: "item-0", deliveries: 1 });
+  const seen: { item: string; deliveries: number }[] = [];
+  for (let i = 1; i < 5; i++) {
+    const { item, deliveries } = await q.getWithInfo(HANG_GUARD);
+    seen.push({ item, deliveries });
+    q.taskDone();
+  }
+  // While the victim lives it renews its lease (every 1/3 of 500 ms): its item stays its own.
+  await rejects(q.getWithInfo({ timeout: 1_500 }), Empty);
+  equal(await q.join({ timeout: 0 }), false);
+  await victim.kill();
+  const back = await q.getWithInfo(HANG_GUARD);
+  seen.push({ item: back.item, deliveries: back.deliveries });
+  q.taskDone();
+  deepStrictEqual(seen, [
+    { item: "item-1", deliveries: 1 },
+    { item: "item-2", deliveries: 1 },
+    { item: "item-3", deliveries: 1 },
+    { item: "item-4", deliveries: 1 },
+    { item: "item-0", deliveries: 2 },
+  ]);
+  equal(await q.join(HANG_GUARD), true); // does not hang on the dead consumer
+  await rejects(q.getNowait(), Empty); // nothing else comes back
+  deepStrictEqual(await q.deadLetters(), []);
+});
+
+Deno.test("An item that keeps killing its consumers goes to the dead-letter list after maxDeliveries", async () => {
+  await using server = await startRedis();
+  const ns = namespace();
+  await using remote = await connect(server.url, { namespace: ns });
+  const q = await remote.joinableQueue<string>("jobs", {
+    leaseMs: 500,
+    maxDeliveries: 2,
+  });
+  await q.put("poison");
+  for (const delivery of [1, 2]) {
+    await using victim = host(server.url, "take-one", ns, "jobs", "2");
+    deepStrictEqual(await victim.next(), {
+      got: "poison",
+      deliveries: delivery,
+    });
+    await victim.kill();
+  }
+  await q.put("fine");
+  // The third delivery would exceed maxDeliveries: the next get skips it to the dead letters.
+  const next = await q.getWithInfo(HANG_GUARD);
+  deepStrictEqual({ item: next.item, deliveries: next.deliveries }, {
+    item: "fine",
+    deliveries: 1,
+  });
+  q.taskDone();
+  for (let i = 0; i < 300 && (await q.deadLetters()).length === 0; i++) {
+    await rejects(q.getWithInfo({ timeout: 100 }), Empty);
+  }
+  deepStrictEqual(await q.deadLetters(), ["poison"]);
+  equal(await q.join(HANG_GUARD), true);
+});
+
+Deno.test("A lock whose holder is SIGKILLed frees after its lease: ownerDied, and a higher fencing token", async () => {
+  await using server = await startRedis();
+  const ns = namespace();
+  await using remote = await connect(server.url, { namespace: ns });
+  const lock = await remote.lock("resource", { leaseMs: 500 });
+  await using holder = host(server.url, "hold-lock", ns, "resource");
+  const { fence } = await holder.next() as { fence: number };
+  ok(fence >= 1);
+  // While the holder lives it renews the lease: no one else gets the lock.
+  equal(await lock.acquire({ timeout: 1_500 }), false);
+  equal(lock.locked(), true);
+  throws(() => lock.release(), /not held/);
+  await holder.kill();
+  equal(await lock.acquire(HANG_GUARD), true);
+  equal(lock.ownerDied, true);
+  ok(lock.fencingToken > fence, `${lock.fencingToken} > ${fence}`);
+  const token = lock.fencingToken;
+  lock.release();
+  equal(await lock.acquire(HANG_GUARD), true);
+  equal(lock.ownerDied, false); // released properly this time
+  equal(lock.fencingToken, token + 1);
+  lock.release();
+});
+
+Deno.test("A Redis restart: calls in flight fail clearly, later calls work, acknowledged puts survive (appendonly)", async () => {
+  await using server = await startRedis({ appendonly: true });
+  await using remote = await connect(server.url, { namespace: namespace() });
+  const jobs = await remote.joinableQueue<number>("durable", {
+    leaseMs: 1_000,
+  });
+  const plain = await remote.queue<number>("plain");
+  const idle = await remote.queue<number>("idle");
+  for (let i = 0; i < 20; i++) await jobs.put(i);
+  for (let i = 0; i < 5; i++) await plain.put(i);
+  const blocked = idle.get(HANG_GUARD); // waiting in BLPOP when the server dies
+  const failure = rejects(
+    blocked,
+    /Cannot get from remote queue "idle" as the connection to Redis at .* failed/,
+  );
+  await server.kill();
+  await failure;
+  await rejects(
+    jobs.put(99),
+    /Cannot put on remote joinable queue "durable" as/,
+  );
+  await server.restart();
+  // The client reconnects by itself; calls succeed again once it has.
+  let first: { item: number; deliveries: number } | undefined;
+  for (let i = 0; i < 300 && !first; i++) {
+    try {
+      first = await jobs.getWithInfo({ timeout: 100 });
+    } catch (error) {
+      match(
+        (error as Error).message,
+        /connection to Redis .* failed|Cannot connect/,
+      );
+      await new Promise((r) => setTimeout(r, 50)); // polling, bounded by the loop
+    }
+  }
+  ok(first, "no call succeeded after the restart");
+  const items = [first.item];
+  jobs.taskDone();
+  for (let i = 1; i < 20; i++) {
+    items.push(await jobs.get(HANG_GUARD));
+    jobs.taskDone();
+  }
+  deepStrictEqual(items, Array.from({ length: 20 }, (_, i) => i));
+  equal(await jobs.join(HANG_GUARD), true);
+  const rest = [];
+  for (let i = 0; i < 5; i++) rest.push(await plain.get(HANG_GUARD));
+  deepStrictEqual(rest, [0, 1, 2, 3, 4]);
+});
+
+Deno.test("Remote objects cross into a Process and a Thread as arguments; the password travels only in the control channel", async () => {
+  await using server = await startRedis({ password: PASSWORD });
+  await using remote = await connect(server.url, { namespace: namespace() });
+  const jobs = await remote.joinableQueue<string>("jobs");
+  const lock = await remote.lock("lock");
+  const counter = await remote.value("counter", "i", 0);
+  const sem = await remote.semaphore("sem", 1);
+  const out = await remote.queue<UseReport>("out");
+  const done = await remote.event("done");
+  await jobs.put("job-1");
+  await jobs.put("job-2");
+  const target = {
+    module: new URL("redis_targets.ts", FIXTURES).href,
+    export: "useRemote",
+  };
+  const args = [jobs, lock, counter, sem, out, done];
+  await using p = new Process({ target, args });
+  await using t = new Thread({ target, args });
+  p.start();
+  t.start();
+  await p.join();
+  await t.join();
+  equal(p.exitCode, 0);
+  const reports = [await out.get(HANG_GUARD), await out.get(HANG_GUARD)];
+  deepStrictEqual(reports.map((r) => r.item).sort(), ["job-1", "job-2"]);
+  for (const r of reports) {
+    equal(r.passwordInArgv, false);
+    equal(r.passwordInEnv, false);
+    equal(r.lockedInside, true);
+  }
+  deepStrictEqual(reports.map((r) => r.fence).sort(), [1, 2]);
+  equal(await counter.add(0), 2);
+  equal(await done.wait(HANG_GUARD), true);
+  equal(await jobs.join(HANG_GUARD), true);
+  equal(sem.getValue(), 1);
+});
+
+Deno.test("examples/redis_producer_consumer.ts runs as two commands, a producer host and a consumer host", async () => {
+  await using server = await startRedis();
+  const example = new URL("../examples/redis_producer_consumer.ts", import.meta.url).pathname;
+  // The permissions of the example's shebang line.
+  const shebang = (await Deno.readTextFile(example)).split("\n")[0];
+  const permissions = shebang.split(" ").filter((a) => a.startsWith("--allow-"));
+  // One namespace for both commands.
+  const ns = namespace();
+  const runIn = (role: string) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...permissions,
+        example,
+        "--role",
+        role,
+        "--url",
+        server.url,
+        "--namespace",
+        ns,
+        "--buns",
+        "5",
+      ],
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+    }).output();
+  const [consumers, producers] = await Promise.all([runIn("consumer"), runIn("producer")]);
+  const text = (o: Deno.CommandOutput) =>
+    new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr);
+  equal(consumers.code, 0, text(consumers));
+  equal(producers.code, 0, text(producers));
+  const eaten = text(consumers).split("\n").filter((l) => / ate bun /.test(l)).map((l) =>
+    l.replace(/^consumer \d ate /, "")
+  );
+  const made = ["A", "B"].flatMap((p) => [0, 1, 2, 3, 4].map((i) => `bun ${p}${i}`));
+  deepStrictEqual(eaten.sort(), made.sort()); // every bun eaten once, across the two consumers
+  match(text(consumers), /consumer host: exit codes 0 0/);
+  match(text(producers), /producer host: all buns eaten/);
+});
+
+Deno.test("Without redis-server on PATH the Redis tests fail saying what to install", async () => {
+  const path = Deno.env.get("PATH") ?? "";
+  Deno.env.set("PATH", "/nonexistent-multiproc-test");
+  try {
+    await rejects(
+      startRedis(),
+      /redis-server is not on PATH\. .*Install it with `apt-get install -y redis-server`/,
+    );
+  } finally {
+    Deno.env.set("PATH", path);
+  }
 });

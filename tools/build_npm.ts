@@ -37,7 +37,15 @@
 const ROOT = new URL("../", import.meta.url);
 const ROOT_PATH = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
 const TOOLS = `${ROOT_PATH}/tools/node_modules`;
-const LIBRARY_DIRS = ["process", "thread", "sync", "queue", "net", "_internal"];
+const LIBRARY_DIRS = [
+  "process",
+  "thread",
+  "sync",
+  "queue",
+  "net",
+  "redis",
+  "_internal",
+];
 const NODE_RUNTIME = "_internal/runtime_node.ts";
 const RUNTIME = "_internal/runtime.ts";
 /** The package's name on npm (and on JSR, as in deno.json). */
@@ -166,11 +174,53 @@ export function nodeDocExamples(
   );
 }
 
-/** Rewrites a source file for Node: `.ts` → `.js` in relative specifiers, no Deno lib references. */
+/** `npm:name@version/sub` specifiers (the pinned dependencies of a subpath, e.g. `./redis`). */
+const NPM_SPECIFIER =
+  /(["'])npm:((?:@[^/"'@]+\/)?[^/"'@]+)@([^/"']+)(\/[^"']*)?\1/g;
+
+/**
+ * Rewrites a source file for Node: `.ts` → `.js` in relative specifiers, no
+ * Deno lib references, `npm:name@version` → `name` (resolved from the
+ * package's peer dependencies, see {@linkcode npmDependencies}).
+ */
 export function transformSource(text: string): string {
   return text
     .replace(/^\/\/\/\s*<reference\s+lib="deno\.[a-z]+"\s*\/>\s*\n/gm, "")
-    .replace(/(["'])(\.\.?\/[^"'\s]*?)\.ts\1/g, "$1$2.js$1");
+    .replace(/(["'])(\.\.?\/[^"'\s]*?)\.ts\1/g, "$1$2.js$1")
+    .replace(
+      NPM_SPECIFIER,
+      (_m, q: string, name: string, _v: string, sub = "") =>
+        `${q}${name}${sub}${q}`,
+    );
+}
+
+/**
+ * The npm packages the sources import by `npm:name@version`, with their
+ * pinned versions. They become *optional peer dependencies* of the package:
+ * only one subpath needs each (`redis` for `./redis`), so installing the
+ * package installs none of them (the core stays dependency-free, and the
+ * tarball still installs offline); a user of that subpath installs the
+ * package next to ours (`npm install redis@6`), and Node names it if missing.
+ */
+export async function npmDependencies(
+  files: string[],
+): Promise<Record<string, string>> {
+  const deps: Record<string, string> = {};
+  for (const file of files) {
+    const text = await Deno.readTextFile(`${ROOT_PATH}/${file}`);
+    for (const m of stripComments(text).matchAll(NPM_SPECIFIER)) {
+      const [, , name, version] = m;
+      if (deps[name] !== undefined && deps[name] !== version) {
+        throw new Error(
+          `Cannot build the npm package as npm:${name} is pinned to both ${
+            deps[name]
+          } and ${version}`,
+        );
+      }
+      deps[name] = version;
+    }
+  }
+  return deps;
 }
 
 /** Removes comments (roughly: enough to find code that names `Deno`). */
@@ -190,7 +240,10 @@ async function walk(dir: string, out: string[] = []): Promise<string[]> {
   return out;
 }
 
-function packageJson(deno: DenoJson): Record<string, unknown> {
+function packageJson(
+  deno: DenoJson,
+  deps: Record<string, string> = {},
+): Record<string, unknown> {
   const exports: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(deno.exports)) {
     const js = value.replace(/\.ts$/, ".js");
@@ -228,6 +281,17 @@ function packageJson(deno: DenoJson): Record<string, unknown> {
     exports,
     engines: { node: ">=20" },
     sideEffects: true,
+    ...(Object.keys(deps).length > 0
+      ? {
+        // Same major, at least the version Deno pins (see npmDependencies).
+        peerDependencies: Object.fromEntries(
+          Object.entries(deps).map(([name, version]) => [name, `^${version}`]),
+        ),
+        peerDependenciesMeta: Object.fromEntries(
+          Object.keys(deps).map((name) => [name, { optional: true }]),
+        ),
+      }
+      : {}),
   };
 }
 
@@ -265,6 +329,21 @@ async function checkRuntimeParity(): Promise<void> {
   }
 }
 
+/** The declaration file of a tools' copy of a peer dependency (its package.json `types`). */
+async function typesOf(name: string): Promise<string> {
+  const dir = `${TOOLS}/${name}`;
+  try {
+    const pkg = JSON.parse(await Deno.readTextFile(`${dir}/package.json`));
+    return `${dir}/${pkg.types ?? pkg.typings ?? "index.d.ts"}`;
+  } catch (error) {
+    throw new Error(
+      `Cannot build the npm package as ${name} is not in tools/node_modules: ` +
+        `add it to tools/package.json and run npm ci --prefix tools`,
+      { cause: error },
+    );
+  }
+}
+
 /** Empties `outDir` for a new build, refusing a folder that is not an earlier build. */
 async function clearOutDir(outDir: string): Promise<void> {
   let entries: string[];
@@ -298,10 +377,11 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
   ) as DenoJson;
   await clearOutDir(outDir);
   await Deno.mkdir(outDir, { recursive: true });
+  const deps = await npmDependencies(await librarySources());
   // First, so that a failed build is still recognised (and replaced) by the next one.
   await Deno.writeTextFile(
     `${outDir}/package.json`,
-    JSON.stringify(packageJson(deno), null, 2) + "\n",
+    JSON.stringify(packageJson(deno, deps), null, 2) + "\n",
   );
   // The stage is the package's src/: the maps point at these very files.
   const stage = `${outDir}/${SOURCES}`;
@@ -347,6 +427,14 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
             outDir,
             skipLibCheck: true,
             stripInternal: false,
+            // The peer dependencies' types, from the tools' pinned copies (tools/package.json).
+            paths: Object.fromEntries(
+              await Promise.all(
+                Object.keys(deps).map(async (
+                  name,
+                ) => [name, [await typesOf(name)]]),
+              ),
+            ),
           },
           // `files`, not `include`: tsc leaves out whatever is under outDir from `include`.
           files: [...files, "_deno_lib.d.ts"],
