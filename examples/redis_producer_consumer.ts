@@ -6,9 +6,9 @@
  * consumers are two separate commands that could run on two hosts:
  *
  * ```sh
- * # host 1 (and 2, 3…): consumer processes that eat buns until the queue is closed
+ * # consumer host(s): consumer processes that eat buns until the queue is closed
  * deno run -A examples/redis_producer_consumer.ts --role consumer --url redis://127.0.0.1:6379/0
- * # host 2: producer processes that make buns, wait until all are eaten, then close the queue
+ * # producer host: producer processes that make buns, wait until all are eaten, close the queue
  * deno run -A examples/redis_producer_consumer.ts --role producer --url redis://127.0.0.1:6379/0
  * ```
  *
