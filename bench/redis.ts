@@ -35,15 +35,7 @@
 
 import { Event, Process, Queue } from "../mod.ts";
 import { connect, QueueClosed, type RemoteJoinableQueue, type RemoteLock } from "../redis/mod.ts";
-import {
-  emit,
-  log,
-  parseBenchArgs,
-  repetitions,
-  type Result,
-  result,
-  WAIT_TIMEOUT_MS,
-} from "./_bench.ts";
+import { emit, log, parseBenchArgs, type Result, result, WAIT_TIMEOUT_MS } from "./_bench.ts";
 import { redisServerPath, startRedis } from "../tests/_redis_server.ts";
 
 const timeout = WAIT_TIMEOUT_MS;
@@ -169,7 +161,12 @@ export async function lockWorker(
   }
 }
 
-export async function lockRun(url: string, run: number, processes: number, k: number): Promise<number> {
+export async function lockRun(
+  url: string,
+  run: number,
+  processes: number,
+  k: number,
+): Promise<number> {
   await using remote = await connect(url, { namespace: `bench-lock-${run}-${processes}` });
   const lock = await remote.lock("counter");
   const start = new Event();
