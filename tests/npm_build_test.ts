@@ -27,6 +27,7 @@ const ENTRY_POINTS = [
   "./sync",
   "./queue",
   "./net",
+  "./redis",
 ];
 
 interface Output {
