@@ -66,9 +66,9 @@ export function checkUrl(url: unknown): asserts url is string {
 
 /** Checks a namespace or object name. */
 export function checkName(name: unknown, what: string): asserts name is string {
-  if (typeof name !== "string" || name === "" || /[\s{}]/.test(name)) {
+  if (typeof name !== "string" || name === "" || /[\s{}:]/.test(name)) {
     throw new TypeError(
-      `Cannot open ${what} as its name must be a non-empty string without spaces or braces: received ${
+      `Cannot open ${what} as its name must be a non-empty string without spaces, colons or braces (keys use them): received ${
         typeof name === "string" ? JSON.stringify(name) : typeof name
       }`,
     );
@@ -370,6 +370,19 @@ export class Core {
     this.#pending.add(p);
     const done = () => this.#pending.delete(p);
     p.then(done, done);
+  }
+
+  #users = 0;
+
+  /** Counts a `Remote` that uses this core (see {@linkcode Core.release}). */
+  retain(): void {
+    this.#users++;
+  }
+
+  /** A `Remote` is done with this core: closes it when it was the last one. */
+  async release(): Promise<void> {
+    if (this.#users > 0 && --this.#users > 0) return;
+    await this.close();
   }
 
   /** Waits for the tracked writes, then closes every connection. */

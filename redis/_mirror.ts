@@ -30,8 +30,20 @@ export class Mirror<S extends object> {
   /** When the state last changed (`Date.now()`). */
   updatedAt: number = Date.now();
 
-  /** Replaces (part of) the state and wakes the waiters. */
-  update(patch: Partial<S>): void {
+  #version = 0;
+
+  /**
+   * Replaces (part of) the state and wakes the waiters. With a `version`
+   * (from a server reply or message), only if it is newer than the last
+   * applied: messages and replies arrive over different connections, so an
+   * older one can come after a newer one. Without one (this object's own
+   * change, before Redis has answered), always.
+   */
+  update(patch: Partial<S>, version?: number): void {
+    if (version !== undefined) {
+      if (version <= this.#version) return;
+      this.#version = version;
+    }
     this.#state = { ...this.#state, ...patch };
     this.updatedAt = Date.now();
     for (const w of [...this.#waiters]) w();
@@ -62,23 +74,34 @@ export class Mirror<S extends object> {
    * Subscribes to the object's channel and loads the state once subscribed
    * (so no change falls between the two); loads it again after a reconnection.
    */
-  async follow(
-    core: Core,
-    channel: string,
-    load: () => Promise<Partial<S>>,
-  ): Promise<void> {
+  async follow(core: Core, channel: string, load: () => Promise<Loaded<S>>): Promise<void> {
     await core.listen(channel, (message) => {
+      let parsed: Partial<S> & { ver?: number };
       try {
-        this.update(JSON.parse(message) as Partial<S>);
+        parsed = JSON.parse(message);
       } catch {
-        // Not ours: ignore.
+        return; // Not ours.
       }
+      const { ver, ...patch } = parsed;
+      this.update(patch as Partial<S>, typeof ver === "number" ? ver : undefined);
     });
     core.onReconnect(() => {
-      load().then((s) => this.update(s), () => {});
+      load().then((s) => this.#reset(s), () => {});
     });
-    this.update(await load());
+    this.#reset(await load());
   }
+
+  /** Applies a state read from the server (its version may be lower: the server restarted). */
+  #reset({ state, version }: Loaded<S>): void {
+    this.#version = version - 1;
+    this.update(state, version);
+  }
+}
+
+/** A state read from the server, with its version. */
+export interface Loaded<S> {
+  state: Partial<S>;
+  version: number;
 }
 
 /** Options of a waiting remote operation. */

@@ -7,7 +7,7 @@
 
 import type { HandleData } from "../_internal/codec.ts";
 import { checkName, type Core, redact, sharedCore } from "./_core.ts";
-import { Mirror } from "./_mirror.ts";
+import { type Loaded, Mirror } from "./_mirror.ts";
 import { OPEN } from "./_scripts.ts";
 
 /**
@@ -80,12 +80,12 @@ export class RemoteObject<S extends object> {
    * sets them) and starts following its state. Runs once; every operation
    * awaits it.
    */
-  ready(load: () => Promise<Partial<S>>): Promise<void> {
+  ready(load: () => Promise<Loaded<S>>): Promise<void> {
     this.#ready ??= this.#open(load);
     return this.#ready;
   }
 
-  async #open(load: () => Promise<Partial<S>>): Promise<void> {
+  async #open(load: () => Promise<Loaded<S>>): Promise<void> {
     const flat = Object.entries(this.#params).flat();
     if (flat.length > 0) {
       const reply = await this.core.script<string[]>(
@@ -110,7 +110,7 @@ export class RemoteObject<S extends object> {
   }
 
   /** Starts opening in the background (a revived object): errors surface at the next call. */
-  openInBackground(load: () => Promise<Partial<S>>): void {
+  openInBackground(load: () => Promise<Loaded<S>>): void {
     this.background(this.ready(load));
   }
 

@@ -10,8 +10,29 @@
 
 import { Script } from "./_core.ts";
 
+/**
+ * Every change bumps the object's version (`<KEYS[1]>:ver`) and publishes it
+ * with the new state; replies carry it too, so a mirror applies a message
+ * or reply only if it is newer than what it has (messages and replies come
+ * over different connections, in no fixed order between them).
+ */
+const PRELUDE = `
+local function publish(chan, st)
+  st.ver = redis.call('INCR', KEYS[1] .. ':ver')
+  redis.call('PUBLISH', chan, cjson.encode(st))
+  return st.ver
+end
+local function version()
+  return tonumber(redis.call('GET', KEYS[1] .. ':ver') or '0')
+end
+`;
+
+function script(body: string): Script {
+  return new Script(PRELUDE + body);
+}
+
 /** Sets the parameters of an object once, and returns those it has. */
-export const OPEN: Script = new Script(`
+export const OPEN: Script = script(`
 for i = 1, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return redis.call('HGETALL', KEYS[1])
 `);
@@ -19,50 +40,46 @@ return redis.call('HGETALL', KEYS[1])
 // ---- Queue: a list (KEYS[1]) and a closed flag (KEYS[2]) ----
 
 /** Appends an item unless closed (-1) or full (-2); returns the new length. */
-export const QUEUE_PUT: Script = new Script(`
+export const QUEUE_PUT: Script = script(`
 if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 local max = tonumber(ARGV[1])
 if max > 0 and redis.call('LLEN', KEYS[1]) >= max then return -2 end
 local n = redis.call('RPUSH', KEYS[1], ARGV[2])
-redis.call('PUBLISH', ARGV[3], cjson.encode({size = n}))
-return n
+return {n, publish(ARGV[3], {size = n})}
 `);
 
 /** Pops the oldest item; -1 when closed and empty; nil when empty. */
-export const QUEUE_GET: Script = new Script(`
+export const QUEUE_GET: Script = script(`
 local v = redis.call('LPOP', KEYS[1])
 if v then
-  redis.call('PUBLISH', ARGV[1], cjson.encode({size = redis.call('LLEN', KEYS[1])}))
-  return v
+  local n = redis.call('LLEN', KEYS[1])
+  return {v, n, publish(ARGV[1], {size = n})}
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 return false
 `);
 
 /** Puts an item back at the head (a get whose caller gave up). */
-export const QUEUE_UNGET: Script = new Script(`
+export const QUEUE_UNGET: Script = script(`
 local n = redis.call('LPUSH', KEYS[1], ARGV[1])
-redis.call('PUBLISH', ARGV[2], cjson.encode({size = n}))
-return n
+return publish(ARGV[2], {size = n})
 `);
 
 /** Publishes the state (after a blocking pop). */
-export const QUEUE_STATE: Script = new Script(`
+export const QUEUE_STATE: Script = script(`
 local st = {size = redis.call('LLEN', KEYS[1]), closed = redis.call('EXISTS', KEYS[2]) == 1}
-redis.call('PUBLISH', ARGV[1], cjson.encode(st))
-return st.size
+return publish(ARGV[1], st)
 `);
 
 /** Reads the state without publishing it: {size, closed}. */
-export const QUEUE_READ: Script = new Script(`
-return {redis.call('LLEN', KEYS[1]), redis.call('EXISTS', KEYS[2])}
+export const QUEUE_READ: Script = script(`
+return {redis.call('LLEN', KEYS[1]), redis.call('EXISTS', KEYS[2]), version()}
 `);
 
 /** Closes the queue. */
-export const QUEUE_CLOSE: Script = new Script(`
+export const QUEUE_CLOSE: Script = script(`
 redis.call('SET', KEYS[2], '1')
-redis.call('PUBLISH', ARGV[1], cjson.encode({closed = true}))
-return 1
+return publish(ARGV[1], {closed = true})
 `);
 
 // ---- JoinableQueue: a stream (KEYS[1]) read by consumer group "g", a dead-letter list
@@ -79,7 +96,7 @@ local function state(chan)
   local n = redis.call('XLEN', KEYS[1])
   local p = redis.call('XPENDING', KEYS[1], 'g')[1]
   local st = {size = n - p, unfinished = n, closed = redis.call('EXISTS', KEYS[3]) == 1}
-  redis.call('PUBLISH', chan, cjson.encode(st))
+  publish(chan, st)
   return st
 end
 `;
@@ -88,7 +105,7 @@ end
  * Adds an item unless closed (-1) or full (-2, counting undelivered items);
  * returns {size, unfinished}.
  */
-export const STREAM_PUT: Script = new Script(
+export const STREAM_PUT: Script = script(
   STREAM_STATE + `
 ensure()
 if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
@@ -99,7 +116,7 @@ if max > 0 then
 end
 redis.call('XADD', KEYS[1], '*', 'd', ARGV[2])
 local st = state(ARGV[3])
-return {st.size, st.unfinished}
+return {st.size, st.unfinished, st.ver}
 `,
 );
 
@@ -109,7 +126,7 @@ return {st.size, st.unfinished}
  * times goes to the dead-letter list instead. Returns {id, item, deliveries},
  * -1 when closed and nothing is left, nil when nothing is available now.
  */
-export const STREAM_GET: Script = new Script(
+export const STREAM_GET: Script = script(
   STREAM_STATE + `
 ensure()
 local consumer, lease, maxd = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -148,13 +165,13 @@ return false
 );
 
 /** Acknowledges entry ARGV[1] (XACK + XDEL); returns 1, or 0 if it was already. */
-export const STREAM_ACK: Script = new Script(
+export const STREAM_ACK: Script = script(
   STREAM_STATE + `
 ensure()
 local a = redis.call('XACK', KEYS[1], 'g', ARGV[1])
 if a == 1 then redis.call('XDEL', KEYS[1], ARGV[1]) end
-state(ARGV[2])
-return a
+local st = state(ARGV[2])
+return {a, st.size, st.unfinished, st.ver}
 `,
 );
 
@@ -163,7 +180,7 @@ return a
  * holds (XCLAIM … JUSTID resets their idle time, not their delivery count);
  * returns the ids it no longer holds.
  */
-export const STREAM_RENEW: Script = new Script(
+export const STREAM_RENEW: Script = script(
   STREAM_STATE + `
 ensure()
 local lost = {}
@@ -183,7 +200,7 @@ return lost
  * Gives back entry ARGV[2] that consumer ARGV[1] received after its caller
  * gave up: it goes to the end of the stream, undelivered.
  */
-export const STREAM_REQUEUE: Script = new Script(
+export const STREAM_REQUEUE: Script = script(
   STREAM_STATE + `
 ensure()
 local p = redis.call('XPENDING', KEYS[1], 'g', ARGV[2], ARGV[2], 1, ARGV[1])
@@ -197,7 +214,7 @@ return 1
 );
 
 /** Publishes the state (after a blocking read). */
-export const STREAM_STATE_PUBLISH: Script = new Script(
+export const STREAM_STATE_PUBLISH: Script = script(
   STREAM_STATE + `
 ensure()
 local st = state(ARGV[1])
@@ -206,17 +223,17 @@ return st.unfinished
 );
 
 /** Reads the state without publishing it: {size, unfinished, closed}. */
-export const STREAM_READ: Script = new Script(
+export const STREAM_READ: Script = script(
   STREAM_STATE + `
 ensure()
 local n = redis.call('XLEN', KEYS[1])
 local p = redis.call('XPENDING', KEYS[1], 'g')[1]
-return {n - p, n, redis.call('EXISTS', KEYS[3])}
+return {n - p, n, redis.call('EXISTS', KEYS[3]), version()}
 `,
 );
 
 /** Closes the queue. */
-export const STREAM_CLOSE: Script = new Script(
+export const STREAM_CLOSE: Script = script(
   STREAM_STATE + `
 ensure()
 redis.call('SET', KEYS[3], '1')
@@ -230,34 +247,31 @@ return 1
 // died), the fencing counter (KEYS[3]). ----
 
 /** Takes the lock for token ARGV[1], lease ARGV[2] ms; returns {fence, ownerDied} or nil. */
-export const LOCK_ACQUIRE: Script = new Script(`
+export const LOCK_ACQUIRE: Script = script(`
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
 local died = redis.call('EXISTS', KEYS[2])
 redis.call('SET', KEYS[2], ARGV[1])
 local fence = redis.call('INCR', KEYS[3])
-redis.call('PUBLISH', ARGV[3], cjson.encode({locked = true, ttl = tonumber(ARGV[2])}))
-return {fence, died}
+return {fence, died, publish(ARGV[3], {locked = true, ttl = tonumber(ARGV[2])})}
 `);
 
 /** Releases the lock if token ARGV[1] holds it; returns 1, or 0 if its lease was lost. */
-export const LOCK_RELEASE: Script = new Script(`
+export const LOCK_RELEASE: Script = script(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('PUBLISH', ARGV[2], cjson.encode({locked = false}))
-return 1
+return publish(ARGV[2], {locked = false})
 `);
 
 /** Extends the lease if token ARGV[1] holds it; returns 1, or 0 if it was lost. */
-export const LOCK_RENEW: Script = new Script(`
+export const LOCK_RENEW: Script = script(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PUBLISH', ARGV[3], cjson.encode({locked = true, ttl = tonumber(ARGV[2])}))
-return 1
+return publish(ARGV[3], {locked = true, ttl = tonumber(ARGV[2])})
 `);
 
 /** The lock's state: {locked, ttl ms}. */
-export const LOCK_STATE: Script = new Script(`
-return redis.call('PTTL', KEYS[1])
+export const LOCK_STATE: Script = script(`
+return {redis.call('PTTL', KEYS[1]), version()}
 `);
 
 // ---- Semaphore: free permits (KEYS[1]), permits held per token (hash KEYS[2]), lease
@@ -270,7 +284,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /** Takes a permit for token ARGV[1] (lease ARGV[2] ms); returns {1, ownerDied} or nil. */
-export const SEMAPHORE_ACQUIRE: Script = new Script(
+export const SEMAPHORE_ACQUIRE: Script = script(
   NOW + `
 local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
 for _, t in ipairs(expired) do
@@ -284,7 +298,7 @@ for _, t in ipairs(expired) do
 end
 local v = tonumber(redis.call('GET', KEYS[1]) or '0')
 if v <= 0 then
-  if #expired > 0 then redis.call('PUBLISH', ARGV[3], cjson.encode({value = v})) end
+  if #expired > 0 then publish(ARGV[3], {value = v}) end
   return false
 end
 v = redis.call('DECR', KEYS[1])
@@ -295,13 +309,12 @@ if tonumber(redis.call('GET', KEYS[4]) or '0') > 0 then
   redis.call('DECR', KEYS[4])
   died = 1
 end
-redis.call('PUBLISH', ARGV[3], cjson.encode({value = v}))
-return {1, died}
+return {1, died, v, publish(ARGV[3], {value = v})}
 `,
 );
 
 /** Returns ARGV[2] permits (token ARGV[1] holds that many fewer); returns the free count. */
-export const SEMAPHORE_RELEASE: Script = new Script(`
+export const SEMAPHORE_RELEASE: Script = script(`
 local n = tonumber(ARGV[2])
 local v = redis.call('INCRBY', KEYS[1], n)
 local c = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
@@ -313,24 +326,23 @@ if c > 0 then
     redis.call('ZREM', KEYS[3], ARGV[1])
   end
 end
-redis.call('PUBLISH', ARGV[3], cjson.encode({value = v}))
-return v
+return {v, publish(ARGV[3], {value = v})}
 `);
 
 /** Creates the permits (ARGV[1]) unless they exist; returns the free count. */
-export const SEMAPHORE_INIT: Script = new Script(`
+export const SEMAPHORE_INIT: Script = script(`
 redis.call('SET', KEYS[1], ARGV[1], 'NX')
-return tonumber(redis.call('GET', KEYS[1]))
+return {tonumber(redis.call('GET', KEYS[1])), version()}
 `);
 
 /** Creates the key with ARGV[1] unless it exists; returns its value. */
-export const INIT: Script = new Script(`
+export const INIT: Script = script(`
 redis.call('SET', KEYS[1], ARGV[1], 'NX')
-return redis.call('GET', KEYS[1])
+return {redis.call('GET', KEYS[1]), version()}
 `);
 
 /** Extends the lease of token ARGV[1]'s permits; returns 1, or 0 if it holds none. */
-export const SEMAPHORE_RENEW: Script = new Script(
+export const SEMAPHORE_RENEW: Script = script(
   NOW + `
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), ARGV[1])
@@ -341,17 +353,15 @@ return 1
 // ---- Event and Value: one string key (KEYS[1]). ----
 
 /** Sets the key to ARGV[1] and publishes it as {value}. */
-export const SET_AND_PUBLISH: Script = new Script(`
+export const SET_AND_PUBLISH: Script = script(`
 redis.call('SET', KEYS[1], ARGV[1])
-redis.call('PUBLISH', ARGV[2], cjson.encode({value = ARGV[1]}))
-return 1
+return publish(ARGV[2], {value = ARGV[1]})
 `);
 
 /** Sets the key to ARGV[2] if it holds ARGV[1]; returns {1 or 0, previous}. */
-export const COMPARE_AND_SET: Script = new Script(`
+export const COMPARE_AND_SET: Script = script(`
 local cur = redis.call('GET', KEYS[1])
 if cur ~= ARGV[1] then return {0, cur} end
 redis.call('SET', KEYS[1], ARGV[2])
-redis.call('PUBLISH', ARGV[3], cjson.encode({value = ARGV[2]}))
-return {1, cur}
+return {1, cur, publish(ARGV[3], {value = ARGV[2]})}
 `);

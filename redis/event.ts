@@ -6,7 +6,7 @@
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { checkWait } from "./_items.ts";
-import { retryUntil, SLICE_MS } from "./_mirror.ts";
+import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
 import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
 import { INIT, SET_AND_PUBLISH } from "./_scripts.ts";
 import type { BlockingOptions, EventLike } from "./types.ts";
@@ -72,11 +72,15 @@ export class RemoteEvent implements EventLike, Shareable {
     });
   }
 
-  #load = async (): Promise<EventState> => ({
-    value: await this.#o.core.script<string>(`read ${this.#o.what}`, INIT, [
-      this.#o.key(),
-    ], ["0"]),
-  });
+  #load = async (): Promise<Loaded<EventState>> => {
+    const [value, version] = await this.#o.core.script<[string, number]>(
+      `read ${this.#o.what}`,
+      INIT,
+      [this.#o.key()],
+      ["0"],
+    );
+    return { state: { value }, version };
+  };
 
   /**
    * Waits until the event is open.
@@ -113,10 +117,10 @@ export class RemoteEvent implements EventLike, Shareable {
     const what = `${value === "1" ? "set" : "clear"} ${this.#o.what}`;
     this.#o.background(
       this.ready().then(() =>
-        this.#o.core.script(what, SET_AND_PUBLISH, [this.#o.key()], [
+        this.#o.core.script<number>(what, SET_AND_PUBLISH, [this.#o.key()], [
           value,
           this.#o.channel,
-        ])
+        ]).then((version) => this.#o.mirror.update({}, version))
       ),
     );
   }

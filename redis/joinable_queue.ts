@@ -10,7 +10,7 @@ import { type HandleData, registerReviver, type Shareable, toHandle } from "../_
 import { Empty, Full, QueueClosed } from "../_internal/errors.ts";
 import { checkLease, newToken } from "./_core.ts";
 import { BLOCK_SLICE_MS, checkWait, decodeItem, encodeItem, raceSignal } from "./_items.ts";
-import { retryUntil, SLICE_MS } from "./_mirror.ts";
+import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
 import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
 import {
   STREAM_ACK,
@@ -203,17 +203,17 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     return [this.#o.key(), this.#o.key("dead"), this.#o.key("closed")];
   }
 
-  async #read(): Promise<StreamState> {
-    const [size, unfinished, closed] = await this.#o.core.script<number[]>(
+  async #read(): Promise<Loaded<StreamState>> {
+    const [size, unfinished, closed, version] = await this.#o.core.script<number[]>(
       `read ${this.#o.what}`,
       STREAM_READ,
       this.#keys(),
       [],
     );
-    return { size, unfinished, closed: closed === 1 };
+    return { state: { size, unfinished, closed: closed === 1 }, version };
   }
 
-  #load = (): Promise<StreamState> => this.#read();
+  #load = (): Promise<Loaded<StreamState>> => this.#read();
 
   /**
    * Waits until the queue is open and its options checked.
@@ -255,7 +255,7 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     const data = encodeItem(item, this.#o.what);
     await this.ready();
     const done = await retryUntil(options, this.#o.mirror, async () => {
-      const r = await this.#o.core.script<number | [number, number]>(
+      const r = await this.#o.core.script<number | [number, number, number]>(
         what,
         STREAM_PUT,
         this.#keys(),
@@ -263,7 +263,7 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
       );
       if (r === -1) throw new QueueClosed(`Cannot ${what} as it is closed`);
       if (!Array.isArray(r)) return undefined;
-      this.#o.mirror.update({ size: r[0], unfinished: r[1] });
+      this.#o.mirror.update({ size: r[0], unfinished: r[1] }, r[2]);
       return true;
     });
     if (!done) {
@@ -450,15 +450,14 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     }
     const { unfinished } = this.#o.mirror.state;
     this.#o.mirror.update({ unfinished: Math.max(0, unfinished - 1) });
-    const ack = this.#o.core.script(
+    const ack = this.#o.core.script<number[]>(
       `mark a task done on ${this.#o.what}`,
       STREAM_ACK,
       this.#keys(),
-      [
-        id,
-        this.#o.channel,
-      ],
-    );
+      [id, this.#o.channel],
+    ).then(([, size, unfinished, version]) => {
+      this.#o.mirror.update({ size, unfinished }, version);
+    });
     this.#acks.add(ack);
     const settle = () => this.#acks.delete(ack);
     ack.then(settle, settle);
@@ -478,8 +477,8 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     await Promise.allSettled([...this.#acks]);
     this.#o.throwPending();
     const done = await retryUntil(options, this.#o.mirror, async () => {
-      const state = await this.#read();
-      this.#o.mirror.update(state);
+      const { state, version } = await this.#read();
+      this.#o.mirror.update(state, version);
       return state.unfinished === 0 ? true : undefined;
     }, SLICE_MS);
     return done === true;

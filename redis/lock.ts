@@ -7,7 +7,7 @@
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { checkLease, newToken } from "./_core.ts";
 import { checkWait } from "./_items.ts";
-import { retryUntil, SLICE_MS } from "./_mirror.ts";
+import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
 import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
 import { LOCK_ACQUIRE, LOCK_RELEASE, LOCK_RENEW, LOCK_STATE } from "./_scripts.ts";
 import type { BlockingOptions, LockLike } from "./types.ts";
@@ -148,14 +148,17 @@ export class RemoteLock implements LockLike, Shareable {
     return [this.#o.key(), this.#o.key("held"), this.#o.key("fence")];
   }
 
-  #load = async (): Promise<LockState> => {
-    const ttl = await this.#o.core.script<number>(
+  #load = async (): Promise<Loaded<LockState>> => {
+    const [ttl, version] = await this.#o.core.script<[number, number]>(
       `read ${this.#o.what}`,
       LOCK_STATE,
       this.#keys(),
       [],
     );
-    return ttl === -2 ? { locked: false } : { locked: true, ttl: ttl < 0 ? undefined : ttl };
+    return {
+      state: ttl === -2 ? { locked: false } : { locked: true, ttl: ttl < 0 ? undefined : ttl },
+      version,
+    };
   };
 
   /**
@@ -188,7 +191,7 @@ export class RemoteLock implements LockLike, Shareable {
     const token = newToken();
     const what = `acquire ${this.#o.what}`;
     const got = await retryUntil(options, this.#o.mirror, async () => {
-      const r = await this.#o.core.script<[number, number] | null>(
+      const r = await this.#o.core.script<[number, number, number] | null>(
         what,
         LOCK_ACQUIRE,
         this.#keys(),
@@ -204,7 +207,7 @@ export class RemoteLock implements LockLike, Shareable {
     this.#token = token;
     this.#fence = Number(got[0]);
     this.#ownerDied = got[1] === 1;
-    this.#o.mirror.update({ locked: true, ttl: this.#leaseMs });
+    this.#o.mirror.update({ locked: true, ttl: this.#leaseMs }, got[2]);
     this.#renew(token);
     return true;
   }
@@ -229,6 +232,7 @@ export class RemoteLock implements LockLike, Shareable {
           ],
         ).then((ok) => {
           running = false;
+          if (ok > 0) this.#o.mirror.update({ locked: true, ttl: this.#leaseMs }, ok);
           if (ok === 0 && this.#token === token) {
             stop();
             this.#token = undefined;
@@ -270,13 +274,14 @@ export class RemoteLock implements LockLike, Shareable {
         token,
         this.#o.channel,
       ]).then(
-        (ok) => {
-          if (ok === 0) {
+        (version) => {
+          if (version === 0) {
             throw new Error(
               `Cannot ${what} as its lease of ${this.#leaseMs} ms ran out before the release; ` +
                 `another holder may have taken it, compare fencing tokens`,
             );
           }
+          this.#o.mirror.update({ locked: false }, version);
         },
       ),
     );

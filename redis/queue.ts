@@ -7,7 +7,7 @@
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { Empty, Full, QueueClosed } from "../_internal/errors.ts";
 import { BLOCK_SLICE_MS, checkWait, decodeItem, encodeItem, raceSignal } from "./_items.ts";
-import { retryUntil } from "./_mirror.ts";
+import { type Loaded, retryUntil } from "./_mirror.ts";
 import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
 import {
   QUEUE_CLOSE,
@@ -131,14 +131,14 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
     });
   }
 
-  async #load(): Promise<Partial<QueueState>> {
-    const [size, closed] = await this.#o.core.script<number[]>(
+  async #load(): Promise<Loaded<QueueState>> {
+    const [size, closed, version] = await this.#o.core.script<number[]>(
       `read ${this.#o.what}`,
       QUEUE_READ,
       this.#keys(),
       [],
     );
-    return { size, closed: closed === 1 };
+    return { state: { size, closed: closed === 1 }, version };
   }
 
   #keys(): string[] {
@@ -185,7 +185,7 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
     const data = encodeItem(item, this.#o.what);
     await this.ready();
     const done = await retryUntil(options, this.#o.mirror, async () => {
-      const r = await this.#o.core.script<number>(
+      const r = await this.#o.core.script<number | [number, number]>(
         what,
         QUEUE_PUT,
         this.#keys(),
@@ -196,8 +196,8 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
         ],
       );
       if (r === -1) throw new QueueClosed(`Cannot ${what} as it is closed`);
-      if (r === -2) return undefined;
-      this.#o.mirror.update({ size: r });
+      if (!Array.isArray(r)) return undefined; // -2: full
+      this.#o.mirror.update({ size: r[0] }, r[1]);
       return true;
     });
     if (!done) {
@@ -238,7 +238,7 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
       options,
       this.#o.mirror,
       async (remaining) => {
-        const r = await core.script<string | number | null>(
+        const r = await core.script<[string, number, number] | number | null>(
           what,
           QUEUE_GET,
           this.#keys(),
@@ -251,7 +251,10 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
             `Cannot ${what} as it is closed and empty`,
           );
         }
-        if (typeof r === "string") return r;
+        if (Array.isArray(r)) {
+          this.#o.mirror.update({ size: r[1] }, r[2]);
+          return r[0];
+        }
         if (remaining <= 0) return undefined;
         const seconds = (Math.max(10, Math.min(remaining, BLOCK_SLICE_MS)) / 1000).toFixed(3);
         const popped = await raceSignal(
@@ -270,6 +273,7 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
           },
         );
         if (!popped) return undefined;
+        this.#o.mirror.update({ size: Math.max(0, this.#o.mirror.state.size - 1) });
         this.#o.background(
           core.script(what, QUEUE_STATE, this.#keys(), [channel]),
         );
@@ -277,11 +281,7 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
       },
       0,
     );
-    if (text !== undefined) {
-      this.#o.mirror.update({
-        size: Math.max(0, this.#o.mirror.state.size - 1),
-      });
-    } else {
+    if (text === undefined) {
       throw new Empty(
         options.timeout
           ? `Cannot ${what} as it is still empty after ${options.timeout} ms`

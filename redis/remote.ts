@@ -5,7 +5,7 @@
  */
 
 import type { ElementOf, Typecode } from "../sync/value.ts";
-import { checkName, checkUrl, type Core, redact, sharedCore } from "./_core.ts";
+import { checkUrl, type Core, redact, sharedCore } from "./_core.ts";
 import type { RemoteOrigin } from "./_object.ts";
 import { RemoteEvent } from "./event.ts";
 import { RemoteJoinableQueue, type RemoteJoinableQueueOptions } from "./joinable_queue.ts";
@@ -70,16 +70,26 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
    */
   constructor(url: string, namespace: string) {
     checkUrl(url);
-    checkName(
-      namespace,
-      "a Redis connection as the namespace is invalid; namespace",
-    );
+    if (typeof namespace !== "string" || namespace === "" || /[\s{}:]/.test(namespace)) {
+      throw new TypeError(
+        `Cannot connect to Redis as the namespace must be a non-empty string without spaces, ` +
+          `colons or braces: received ${
+            typeof namespace === "string" ? JSON.stringify(namespace) : typeof namespace
+          }`,
+      );
+    }
     this.#url = url;
     this.#namespace = namespace;
     this.#core = sharedCore(url, namespace);
+    this.#core.retain();
   }
 
-  /** The server's URL with the password hidden. */
+  #closed = false;
+
+  /**
+   * The server's URL, credentials included (objects opened from this
+   * connection hand it to children); `toString()` hides the password.
+   */
   get url(): string {
     return this.#url;
   }
@@ -222,13 +232,17 @@ export class Remote implements RemoteOrigin, AsyncDisposable {
 
   /**
    * Waits for the writes nobody awaited (`set()`, `release()`, `taskDone()`…)
-   * and closes the connections. Objects opened from it (in this process) stop
-   * working. A second close is harmless.
+   * and closes the connections, once every `connect()` of this process to
+   * the same URL and namespace (they share the connections) is closed.
+   * Objects opened from it (in this process) then stop working. A second
+   * close is harmless.
    *
    * @returns Resolves when closed.
    */
   async close(): Promise<void> {
-    await this.#core.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#core.release();
   }
 
   /** For `await using`: {@linkcode Remote.close}. */

@@ -7,7 +7,7 @@
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { checkLease, newToken } from "./_core.ts";
 import { checkWait } from "./_items.ts";
-import { retryUntil, SLICE_MS } from "./_mirror.ts";
+import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
 import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
 import {
   SEMAPHORE_ACQUIRE,
@@ -112,14 +112,15 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
     ];
   }
 
-  #load = async (): Promise<SemaphoreState> => ({
-    value: await this.#o.core.script<number>(
+  #load = async (): Promise<Loaded<SemaphoreState>> => {
+    const [value, version] = await this.#o.core.script<[number, number]>(
       `read ${this.#o.what}`,
       SEMAPHORE_INIT,
       [this.#o.key()],
       [this.#initial],
-    ),
-  });
+    );
+    return { state: { value }, version };
+  };
 
   /**
    * Waits until the semaphore is open and its options checked.
@@ -149,7 +150,7 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
     this.#o.throwPending();
     await this.ready();
     const got = await retryUntil(options, this.#o.mirror, async () => {
-      const r = await this.#o.core.script<[number, number] | null>(
+      const r = await this.#o.core.script<[number, number, number, number] | null>(
         what,
         SEMAPHORE_ACQUIRE,
         this.#keys(),
@@ -159,6 +160,7 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
     }, SLICE_MS);
     if (!got) return false;
     this.#ownerDied = got[1] === 1;
+    this.#o.mirror.update({ value: got[2] }, got[3]);
     this.#held++;
     this.#renew();
     return true;
@@ -212,16 +214,12 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
     this.#o.mirror.update({ value: this.#o.mirror.state.value + n });
     this.#o.background(
       this.ready().then(() =>
-        this.#o.core.script(
+        this.#o.core.script<[number, number]>(
           `release ${this.#o.what}`,
           SEMAPHORE_RELEASE,
           this.#keys(),
-          [
-            this.#token,
-            n,
-            this.#o.channel,
-          ],
-        )
+          [this.#token, n, this.#o.channel],
+        ).then(([value, version]) => this.#o.mirror.update({ value }, version))
       ),
     );
   }

@@ -7,6 +7,7 @@
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import type { ElementOf, Typecode } from "../sync/value.ts";
 import { fromHandle, type RemoteHandle, RemoteObject, type RemoteOrigin } from "./_object.ts";
+import type { Loaded } from "./_mirror.ts";
 import { COMPARE_AND_SET, INIT, SET_AND_PUBLISH } from "./_scripts.ts";
 import { RemoteRLock } from "./rlock.ts";
 import type { ValueLike } from "./types.ts";
@@ -42,7 +43,7 @@ interface ValueState {
  *   compare-and-set script, retried on a concurrent change) and, unlike the
  *   local ones, return a Promise: `await` them (the {@linkcode ValueLike}
  *   interface allows both).
- * - `getLock()` is the remote reentrant lock named `<name>:value-lock`.
+ * - `getLock()` is the remote reentrant lock named `<name>.value-lock`.
  *
  * @example
  * ```ts ignore
@@ -115,13 +116,15 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
     });
   }
 
-  #load = async (): Promise<ValueState> => ({
-    value: await this.#o.core.script<string>(`read ${this.#o.what}`, INIT, [
-      this.#o.key(),
-    ], [
-      this.#initial,
-    ]),
-  });
+  #load = async (): Promise<Loaded<ValueState>> => {
+    const [value, version] = await this.#o.core.script<[string, number]>(
+      `read ${this.#o.what}`,
+      INIT,
+      [this.#o.key()],
+      [this.#initial],
+    );
+    return { state: { value }, version };
+  };
 
   /** Coerces like the local value (the typed array's conversion) and writes it as text. */
   #encode(x: unknown, action: string): string {
@@ -181,12 +184,10 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
     this.#o.mirror.update({ value: text });
     this.#o.background(
       this.ready().then(() =>
-        this.#o.core.script(`set ${this.#o.what}`, SET_AND_PUBLISH, [
-          this.#o.key(),
-        ], [
+        this.#o.core.script<number>(`set ${this.#o.what}`, SET_AND_PUBLISH, [this.#o.key()], [
           text,
           this.#o.channel,
-        ])
+        ]).then((version) => this.#o.mirror.update({}, version))
       ),
     );
   }
@@ -205,14 +206,14 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
       const next = f(this.#decode(current));
       if (next === undefined) return this.#decode(current);
       const text = this.#encode(next, action);
-      const [ok, previous] = await this.#o.core.script<[number, string | null]>(
+      const [ok, previous, version] = await this.#o.core.script<[number, string | null, number]>(
         what,
         COMPARE_AND_SET,
         [this.#o.key()],
         [current, text, this.#o.channel],
       );
       if (ok === 1) {
-        this.#o.mirror.update({ value: text });
+        this.#o.mirror.update({ value: text }, version);
         return this.#decode(current);
       }
       current = previous ?? this.#initial;
@@ -257,7 +258,7 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
 
   /** The remote reentrant lock that protects read-modify-write sequences. */
   getLock(): RemoteRLock {
-    this.#lock ??= new RemoteRLock(this.#origin, `${this.#o.name}:value-lock`);
+    this.#lock ??= new RemoteRLock(this.#origin, `${this.#o.name}.value-lock`);
     return this.#lock;
   }
 

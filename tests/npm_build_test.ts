@@ -160,6 +160,9 @@ Deno.test("deno task build:npm writes a package.json with every entry point, ESM
   match(pkg.bugs.url, /^https:\/\/github\.com\/multiproc\/multiproc\/issues$/);
   ok(pkg.keywords.includes("multiprocessing"), `keywords ${pkg.keywords}`);
   equal(pkg.dependencies, undefined);
+  // ./redis needs the Redis client: an optional peer (installing the package installs none).
+  deepStrictEqual(pkg.peerDependencies, { redis: "^6.3.1" });
+  deepStrictEqual(pkg.peerDependenciesMeta, { redis: { optional: true } });
   deepStrictEqual(
     Object.keys(pkg.exports).filter((k) => k !== "./package.json").sort(),
     [...ENTRY_POINTS].sort(),

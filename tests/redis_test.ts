@@ -163,6 +163,13 @@ async function queueBehaviour(q: QueueLike<number>): Promise<void> {
   const later = q.get(HANG_GUARD);
   await q.put(7);
   equal(await later, 7);
+  // A get abandoned while it waits loses nothing: what it would have taken stays in the queue.
+  const abandon = new AbortController();
+  const abandoned = q.get({ signal: abandon.signal });
+  abandon.abort();
+  await rejects(abandoned);
+  await q.put(6);
+  equal(await q.get(HANG_GUARD), 6);
   await q.put(8);
   q.close();
   await rejects(q.put(9), QueueClosed);
@@ -174,6 +181,13 @@ async function queueBehaviour(q: QueueLike<number>): Promise<void> {
 
 async function joinableBehaviour(q: JoinableQueueLike<string>): Promise<void> {
   equal(await q.join({ timeout: 0 }), true);
+  const abandon = new AbortController();
+  const abandoned = q.get({ signal: abandon.signal });
+  abandon.abort();
+  await rejects(abandoned);
+  await q.put("x");
+  equal(await q.get(HANG_GUARD), "x"); // the abandoned get took nothing away
+  q.taskDone();
   await q.put("a");
   await q.put("b");
   equal(await q.join({ timeout: 20 }), false);
@@ -310,6 +324,11 @@ Deno.test("Opening a remote object with other parameters than it has is refused"
     /with typecode d as it exists .* with typecode i/,
   );
   await rejects(remote.queue("bad name"), TypeError);
+  await rejects(remote.lock("a:b"), /name must be a non-empty string without spaces, colons/);
+  await rejects(
+    connect(server.url, { namespace: "a:b" }),
+    /Cannot connect to Redis as the namespace must be a non-empty string without spaces, colons or braces: received "a:b"/,
+  );
 });
 
 Deno.test("A bounded remote queue never exceeds maxsize under 4 concurrent producer hosts", async () => {
@@ -515,16 +534,18 @@ Deno.test("Remote objects cross into a Process and a Thread as arguments; the pa
   const counter = await remote.value("counter", "i", 0);
   const sem = await remote.semaphore("sem", 1);
   const out = await remote.queue<UseReport>("out");
-  const done = await remote.event("done");
+  // One event each: the set() that ends each target is not awaited; the child and the thread
+  // must finish it before they close.
+  const processDone = await remote.event("process-done");
+  const threadDone = await remote.event("thread-done");
   await jobs.put("job-1");
   await jobs.put("job-2");
   const target = {
     module: new URL("redis_targets.ts", FIXTURES).href,
     export: "useRemote",
   };
-  const args = [jobs, lock, counter, sem, out, done];
-  await using p = new Process({ target, args });
-  await using t = new Thread({ target, args });
+  await using p = new Process({ target, args: [jobs, lock, counter, sem, out, processDone] });
+  await using t = new Thread({ target, args: [jobs, lock, counter, sem, out, threadDone] });
   p.start();
   t.start();
   await p.join();
@@ -539,7 +560,8 @@ Deno.test("Remote objects cross into a Process and a Thread as arguments; the pa
   }
   deepStrictEqual(reports.map((r) => r.fence).sort(), [1, 2]);
   equal(await counter.add(0), 2);
-  equal(await done.wait(HANG_GUARD), true);
+  equal(await processDone.wait(HANG_GUARD), true);
+  equal(await threadDone.wait(HANG_GUARD), true);
   equal(await jobs.join(HANG_GUARD), true);
   equal(sem.getValue(), 1);
 });
@@ -595,4 +617,40 @@ Deno.test("Without redis-server on PATH the Redis tests fail saying what to inst
   } finally {
     Deno.env.set("PATH", path);
   }
+});
+
+Deno.test("A semaphore permit held by a SIGKILLed host comes back after its lease, with ownerDied", async () => {
+  await using server = await startRedis();
+  const ns = namespace();
+  await using remote = await connect(server.url, { namespace: ns });
+  const sem = await remote.semaphore("slots", 1, { leaseMs: 500 });
+  await using holder = host(server.url, "hold-permit", ns, "slots", "1");
+  deepStrictEqual(await holder.next(), { value: 0 });
+  // While the holder lives it renews its lease: the permit stays taken.
+  equal(await sem.acquire({ timeout: 1_500 }), false);
+  await holder.kill();
+  equal(await sem.acquire(HANG_GUARD), true);
+  equal(sem.ownerDied, true);
+  sem.release();
+  equal(await sem.acquire(HANG_GUARD), true);
+  equal(sem.ownerDied, false);
+  sem.release();
+});
+
+Deno.test("Two connect() to one server and namespace share connections: closing one leaves the other working", async () => {
+  await using server = await startRedis();
+  const ns = namespace();
+  const a = await connect(server.url, { namespace: ns });
+  const b = await connect(server.url, { namespace: ns });
+  const qa = await a.queue<number>("q");
+  await qa.put(1);
+  await a.close();
+  await a.close(); // harmless
+  const qb = await b.queue<number>("q");
+  equal(await qb.get(HANG_GUARD), 1);
+  await b.close();
+  await rejects(
+    qb.put(2),
+    /Cannot put on remote queue "q" as the connection to Redis at .* was closed/,
+  );
 });
