@@ -21,7 +21,9 @@ function matches(text: string, pattern: RegExp): string[] {
 }
 
 Deno.test("redis_producer_consumer: the producer and consumer commands share the queue by name and every bun is eaten exactly once", async () => {
-  await using server = await startRedis();
+  // A server with a password: the URL reaches both commands (and their children) only through
+  // REDIS_URL, never through a command line.
+  await using server = await startRedis({ password: "example-secret" });
   const namespace = `example-${crypto.randomUUID()}`;
   const consumers = runExample(
     ["--role", "consumer", "--namespace", namespace, "--consumers", "2"],
@@ -43,6 +45,9 @@ Deno.test("redis_producer_consumer: the producer and consumer commands share the
   assertEquals(eaten, expected, "each bun eaten exactly once, none lost");
   assertMatch(p.stdout, /^producer host: all buns eaten \(12\), queue closed$/m);
   assertMatch(c.stdout, /^consumer host: exit codes 0 0$/m);
+  for (const out of [p.stdout, p.stderr, c.stdout, c.stderr]) {
+    assertEquals(out.includes("example-secret"), false, "the password was printed");
+  }
 });
 
 Deno.test("redis_producer_consumer: a second batch in a closed namespace fails with a message naming --namespace", async () => {
