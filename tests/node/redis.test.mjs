@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
 import { PKG_ROOT, Process, Queue, Thread } from "./_pkg.mjs";
 import { startRedis } from "./_redis_server.mjs";
-import { consume, contend, produce, waitThenAdd } from "./fixtures/redis_targets.mjs";
+import { consume, contend, produce, takeAndHang, waitThenAdd } from "./fixtures/redis_targets.mjs";
 
 const { connect, Empty, Full } = await import(new URL("redis/mod.js", PKG_ROOT).href);
 
@@ -57,6 +57,27 @@ test("A RemoteJoinableQueue is shared by 2 producer and 2 consumer processes: ea
     );
     const expected = ["a", "b"].flatMap((tag) => Array.from({ length: 25 }, (_, i) => `${tag}:${i}`));
     deepStrictEqual(got.sort(), expected.sort());
+  });
+});
+
+test("An item taken by a consumer process that is SIGKILLed comes back after the lease, with delivery count 2", async () => {
+  await withRemote(async (remote) => {
+    const q = await remote.joinableQueue("fragile", { leaseMs: 300 });
+    await q.put("job");
+    const out = new Queue();
+    const victim = new Process({ target: takeAndHang, args: [q, out] });
+    victim.start();
+    equal(await out.get(GUARD), "job");
+    victim.kill();
+    await victim.join(GUARD);
+    equal(victim.exitCode, -9);
+    const again = await q.getWithInfo(GUARD);
+    deepStrictEqual({ item: again.item, deliveries: again.deliveries }, {
+      item: "job",
+      deliveries: 2,
+    });
+    q.taskDone();
+    equal(await q.join(GUARD), true);
   });
 });
 
