@@ -110,28 +110,78 @@ export interface WaitSpec {
   signal?: AbortSignal;
 }
 
+/** How long past a call's timeout a server that does not answer is waited for. */
+export const GRACE_MS = 2_000;
+
+/** What a waiting operation does when the server does not answer in time. */
+export interface Guard<T> {
+  /** The operation, completing "Cannot …". */
+  what: string;
+  /** Undoes a result that arrives after the caller was told it failed (e.g. puts an item back). */
+  late?: (value: T) => void;
+}
+
 /**
  * Calls `attempt` until it returns something other than `undefined`, waiting
  * between attempts for a change of `mirror` (at most `sliceMs`), and gives up
  * (returning `undefined`) when the timeout expires. The first attempt is
  * always made, so `{ timeout: 0 }` is a non-blocking try.
+ *
+ * With a `guard` and a timeout, an attempt the server has not answered
+ * {@linkcode GRACE_MS} after the timeout (a connection cut without a reset,
+ * a stopped server) rejects, so the call never hangs past its timeout; what
+ * that attempt returns later goes to `guard.late`.
  */
 export async function retryUntil<T, S extends object>(
   options: WaitSpec,
   mirror: Mirror<S>,
   attempt: (remainingMs: number) => Promise<T | undefined>,
   sliceMs = SLICE_MS,
+  guard?: Guard<T>,
 ): Promise<T | undefined> {
   const { signal } = options;
   signal?.throwIfAborted();
   const deadline = options.timeout === undefined ? Infinity : Date.now() + options.timeout;
   for (;;) {
     const remaining = deadline - Date.now();
-    const result = await attempt(Math.max(0, remaining));
+    const pending = attempt(Math.max(0, remaining));
+    const result = guard && deadline !== Infinity
+      ? await answeredBy(pending, deadline + GRACE_MS, options.timeout!, guard)
+      : await pending;
     if (result !== undefined) return result;
     signal?.throwIfAborted();
     const left = deadline - Date.now();
     if (left <= 0) return undefined;
     await mirror.changed(Math.min(left, sliceMs), signal);
   }
+}
+
+/** `pending`, or a rejection at `at` (its later result then goes to `guard.late`). */
+function answeredBy<T>(
+  pending: Promise<T | undefined>,
+  at: number,
+  timeout: number,
+  guard: Guard<T>,
+): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(
+        new Error(
+          `Cannot ${guard.what} as Redis did not answer within its timeout of ${timeout} ms ` +
+            `(and ${GRACE_MS} ms more): the connection may be cut; what was sent may still ` +
+            `take effect, and is undone if it does`,
+        ),
+      );
+      pending.then((value) => {
+        if (value !== undefined) guard.late?.(value);
+      }, () => {});
+    }, Math.max(0, at - Date.now()));
+    pending.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    }, (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
 }

@@ -137,14 +137,20 @@ export class RemoteEvent implements EventLike, Shareable {
     this.#o.throwPending();
     if (this.isSet()) return true;
     await this.ready();
-    const set = await retryUntil(options, this.#o.mirror, async () => {
-      if (this.isSet()) return true;
-      const v = await this.#o.core.call<string | null>(what, [
-        "GET",
-        this.#o.key(),
-      ]);
-      return v === "1" ? true : undefined;
-    }, SLICE_MS);
+    const set = await retryUntil(
+      options,
+      this.#o.mirror,
+      async () => {
+        if (this.isSet()) return true;
+        const v = await this.#o.core.call<string | null>(what, [
+          "GET",
+          this.#o.key(),
+        ]);
+        return v === "1" ? true : undefined;
+      },
+      SLICE_MS,
+      { what },
+    );
     return set === true;
   }
 

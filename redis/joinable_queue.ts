@@ -254,18 +254,24 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     }
     const data = encodeItem(item, this.#o.what);
     await this.ready();
-    const done = await retryUntil(options, this.#o.mirror, async () => {
-      const r = await this.#o.core.script<number | [number, number, number]>(
-        what,
-        STREAM_PUT,
-        this.#keys(),
-        [this.#maxsize, data, this.#o.channel],
-      );
-      if (r === -1) throw new QueueClosed(`Cannot ${what} as it is closed`);
-      if (!Array.isArray(r)) return undefined;
-      this.#o.mirror.update({ size: r[0], unfinished: r[1] }, r[2]);
-      return true;
-    });
+    const done = await retryUntil(
+      options,
+      this.#o.mirror,
+      async () => {
+        const r = await this.#o.core.script<number | [number, number, number]>(
+          what,
+          STREAM_PUT,
+          this.#keys(),
+          [this.#maxsize, data, this.#o.channel],
+        );
+        if (r === -1) throw new QueueClosed(`Cannot ${what} as it is closed`);
+        if (!Array.isArray(r)) return undefined;
+        this.#o.mirror.update({ size: r[0], unfinished: r[1] }, r[2]);
+        return true;
+      },
+      undefined,
+      { what },
+    );
     if (!done) {
       throw new Full(
         options.timeout
@@ -302,63 +308,81 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     await this.ready();
     const { core, channel } = this.#o;
     const [stream] = this.#keys();
-    const got = await retryUntil(options, this.#o.mirror, async (remaining) => {
-      const r = await core.script<number | [string, string, number] | null>(
-        what,
-        STREAM_GET,
-        this.#keys(),
-        [this.#consumer, this.#leaseMs, this.#maxDeliveries, channel],
-      );
-      if (r === -1) {
-        throw new QueueClosed(
-          `Cannot ${what} as it is closed and every item is done`,
+    const got = await retryUntil(
+      options,
+      this.#o.mirror,
+      async (remaining) => {
+        const r = await core.script<number | [string, string, number] | null>(
+          what,
+          STREAM_GET,
+          this.#keys(),
+          [this.#consumer, this.#leaseMs, this.#maxDeliveries, channel],
         );
-      }
-      if (Array.isArray(r)) {
-        return { id: r[0], text: r[1], deliveries: Number(r[2]) };
-      }
-      if (remaining <= 0) return undefined;
-      const ms = Math.max(
-        1,
-        Math.min(remaining, BLOCK_SLICE_MS, this.#leaseMs),
-      );
-      type Reply = [string, [string, string[]][]][] | null;
-      const reply = await raceSignal(
-        core.blocking<Reply>(what, [
-          "XREADGROUP",
-          "GROUP",
-          "g",
-          this.#consumer,
-          "COUNT",
-          "1",
-          "BLOCK",
-          String(Math.round(ms)),
-          "STREAMS",
-          stream,
-          ">",
-        ]),
-        options.signal,
-        (late) => {
-          const entry = late?.[0]?.[1]?.[0];
-          if (entry) {
-            this.#o.background(
-              core.script(what, STREAM_REQUEUE, this.#keys(), [
-                this.#consumer,
-                entry[0],
-                entry[1][1],
-                channel,
-              ]),
-            );
-          }
-        },
-      );
-      const entry = reply?.[0]?.[1]?.[0];
-      if (!entry) return undefined;
-      this.#o.background(
-        core.script(what, STREAM_STATE_PUBLISH, this.#keys(), [channel]),
-      );
-      return { id: entry[0], text: entry[1][1], deliveries: 1 };
-    }, 0);
+        if (r === -1) {
+          throw new QueueClosed(
+            `Cannot ${what} as it is closed and every item is done`,
+          );
+        }
+        if (Array.isArray(r)) {
+          return { id: r[0], text: r[1], deliveries: Number(r[2]) };
+        }
+        if (remaining <= 0) return undefined;
+        const ms = Math.max(
+          1,
+          Math.min(remaining, BLOCK_SLICE_MS, this.#leaseMs),
+        );
+        type Reply = [string, [string, string[]][]][] | null;
+        const reply = await raceSignal(
+          core.blocking<Reply>(what, [
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            this.#consumer,
+            "COUNT",
+            "1",
+            "BLOCK",
+            String(Math.round(ms)),
+            "STREAMS",
+            stream,
+            ">",
+          ]),
+          options.signal,
+          (late) => {
+            const entry = late?.[0]?.[1]?.[0];
+            if (entry) {
+              this.#o.background(
+                core.script(what, STREAM_REQUEUE, this.#keys(), [
+                  this.#consumer,
+                  entry[0],
+                  entry[1][1],
+                  channel,
+                ]),
+              );
+            }
+          },
+        );
+        const entry = reply?.[0]?.[1]?.[0];
+        if (!entry) return undefined;
+        this.#o.background(
+          core.script(what, STREAM_STATE_PUBLISH, this.#keys(), [channel]),
+        );
+        return { id: entry[0], text: entry[1][1], deliveries: 1 };
+      },
+      0,
+      {
+        what,
+        // Answered after the caller gave up: the entry goes back, undelivered.
+        late: (got) =>
+          this.#o.background(
+            core.script(what, STREAM_REQUEUE, this.#keys(), [
+              this.#consumer,
+              got.id,
+              got.text,
+              channel,
+            ]),
+          ),
+      },
+    );
     if (got === undefined) {
       throw new Empty(
         options.timeout
@@ -476,11 +500,17 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     await this.ready();
     await Promise.allSettled([...this.#acks]);
     this.#o.throwPending();
-    const done = await retryUntil(options, this.#o.mirror, async () => {
-      const { state, version } = await this.#read();
-      this.#o.mirror.update(state, version);
-      return state.unfinished === 0 ? true : undefined;
-    }, SLICE_MS);
+    const done = await retryUntil(
+      options,
+      this.#o.mirror,
+      async () => {
+        const { state, version } = await this.#read();
+        this.#o.mirror.update(state, version);
+        return state.unfinished === 0 ? true : undefined;
+      },
+      SLICE_MS,
+      { what: `join ${this.#o.what}` },
+    );
     return done === true;
   }
 

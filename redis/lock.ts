@@ -190,19 +190,32 @@ export class RemoteLock implements LockLike, Shareable {
     await this.ready();
     const token = newToken();
     const what = `acquire ${this.#o.what}`;
-    const got = await retryUntil(options, this.#o.mirror, async () => {
-      const r = await this.#o.core.script<[number, number, number] | null>(
+    const got = await retryUntil(
+      options,
+      this.#o.mirror,
+      async () => {
+        const r = await this.#o.core.script<[number, number, number] | null>(
+          what,
+          LOCK_ACQUIRE,
+          this.#keys(),
+          [
+            token,
+            this.#leaseMs,
+            this.#o.channel,
+          ],
+        );
+        return r ?? undefined;
+      },
+      SLICE_MS,
+      {
         what,
-        LOCK_ACQUIRE,
-        this.#keys(),
-        [
-          token,
-          this.#leaseMs,
-          this.#o.channel,
-        ],
-      );
-      return r ?? undefined;
-    }, SLICE_MS);
+        // Acquired after the caller gave up: release it at once.
+        late: () =>
+          this.#o.background(
+            this.#o.core.script(what, LOCK_RELEASE, this.#keys(), [token, this.#o.channel]),
+          ),
+      },
+    );
     if (!got) return false;
     this.#token = token;
     this.#fence = Number(got[0]);

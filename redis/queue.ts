@@ -184,22 +184,28 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
     }
     const data = encodeItem(item, this.#o.what);
     await this.ready();
-    const done = await retryUntil(options, this.#o.mirror, async () => {
-      const r = await this.#o.core.script<number | [number, number]>(
-        what,
-        QUEUE_PUT,
-        this.#keys(),
-        [
-          this.#maxsize,
-          data,
-          this.#o.channel,
-        ],
-      );
-      if (r === -1) throw new QueueClosed(`Cannot ${what} as it is closed`);
-      if (!Array.isArray(r)) return undefined; // -2: full
-      this.#o.mirror.update({ size: r[0] }, r[1]);
-      return true;
-    });
+    const done = await retryUntil(
+      options,
+      this.#o.mirror,
+      async () => {
+        const r = await this.#o.core.script<number | [number, number]>(
+          what,
+          QUEUE_PUT,
+          this.#keys(),
+          [
+            this.#maxsize,
+            data,
+            this.#o.channel,
+          ],
+        );
+        if (r === -1) throw new QueueClosed(`Cannot ${what} as it is closed`);
+        if (!Array.isArray(r)) return undefined; // -2: full
+        this.#o.mirror.update({ size: r[0] }, r[1]);
+        return true;
+      },
+      undefined,
+      { what },
+    );
     if (!done) {
       throw new Full(
         options.timeout
@@ -280,6 +286,12 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
         return popped[1];
       },
       0,
+      {
+        what,
+        // Answered after the caller gave up: the item goes back to the head.
+        late: (text) =>
+          this.#o.background(core.script(what, QUEUE_UNGET, [this.#o.key()], [text, channel])),
+      },
     );
     if (text === undefined) {
       throw new Empty(

@@ -149,15 +149,32 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
     checkWait(options, what);
     this.#o.throwPending();
     await this.ready();
-    const got = await retryUntil(options, this.#o.mirror, async () => {
-      const r = await this.#o.core.script<[number, number, number, number] | null>(
+    const got = await retryUntil(
+      options,
+      this.#o.mirror,
+      async () => {
+        const r = await this.#o.core.script<[number, number, number, number] | null>(
+          what,
+          SEMAPHORE_ACQUIRE,
+          this.#keys(),
+          [this.#token, this.#leaseMs, this.#o.channel],
+        );
+        return r ?? undefined;
+      },
+      SLICE_MS,
+      {
         what,
-        SEMAPHORE_ACQUIRE,
-        this.#keys(),
-        [this.#token, this.#leaseMs, this.#o.channel],
-      );
-      return r ?? undefined;
-    }, SLICE_MS);
+        // Acquired after the caller gave up: give the permit back at once.
+        late: () =>
+          this.#o.background(
+            this.#o.core.script(what, SEMAPHORE_RELEASE, this.#keys(), [
+              this.#token,
+              1,
+              this.#o.channel,
+            ]),
+          ),
+      },
+    );
     if (!got) return false;
     this.#ownerDied = got[1] === 1;
     this.#o.mirror.update({ value: got[2] }, got[3]);

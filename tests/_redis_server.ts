@@ -12,6 +12,10 @@ export interface RedisServer extends AsyncDisposable {
   restart(): Promise<void>;
   /** Kills the server (it stays down until restart()). */
   kill(): Promise<void>;
+  /** Stops the server (SIGSTOP): connections stay open, nothing is answered (a silent network). */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void;
 }
 
 /** Options of {@linkcode startRedis}. */
@@ -127,6 +131,8 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     url: `redis://${auth}127.0.0.1:${port}/0`,
     port,
     kill,
+    pause: () => child?.kill("SIGSTOP"),
+    resume: () => child?.kill("SIGCONT"),
     async restart() {
       await kill();
       await start();

@@ -654,3 +654,33 @@ Deno.test("Two connect() to one server and namespace share connections: closing 
     /Cannot put on remote queue "q" as the connection to Redis at .* was closed/,
   );
 });
+
+Deno.test("A server that stops answering (SIGSTOP): calls fail after their timeout, and what it did late is undone", async () => {
+  await using server = await startRedis();
+  await using remote = await connect(server.url, { namespace: namespace() });
+  const q = await remote.queue<number>("q");
+  const jobs = await remote.joinableQueue<number>("jobs", { leaseMs: 1_000 });
+  const lock = await remote.lock("l");
+  await q.put(1);
+  await jobs.put(2);
+  server.pause();
+  try {
+    await rejects(
+      q.get({ timeout: 100 }),
+      /^Error: Cannot get from remote queue "q" as Redis did not answer within its timeout of 100 ms/,
+    );
+    await rejects(jobs.get({ timeout: 100 }), /as Redis did not answer within its timeout/);
+    await rejects(lock.acquire({ timeout: 100 }), /as Redis did not answer within its timeout/);
+  } finally {
+    server.resume();
+  }
+  // Once it runs again it pops the item, delivers the entry and grants the lock to calls whose
+  // callers gave up: each is put back.
+  equal(await q.get(HANG_GUARD), 1);
+  const { item, deliveries } = await jobs.getWithInfo(HANG_GUARD);
+  deepStrictEqual([item, deliveries], [2, 1]);
+  jobs.taskDone();
+  equal(await jobs.join(HANG_GUARD), true);
+  equal(await lock.acquire(HANG_GUARD), true);
+  lock.release();
+});
