@@ -64,7 +64,7 @@ const REDIS_LIMITS = `
   connection of its own whenever a consumer finds the queue empty. Nothing is batched: one item per
   command, where BullMQ's worker takes its next job in the same script that completes the previous
   one and keeps 100 jobs going per process. Redis itself is mostly idle (\`INFO commandstats\` of a
-  1,000-item run: about 0.13 ms of server time per item); the time goes to the clients' round trips
+  1,000-item run: 0.13–0.27 ms of server time per item); the time goes to the clients' round trips
   on two busy cores.
 - **Every change is published to every process.** Each script also \`PUBLISH\`es the queue's new
   state (3 messages per item), which every process that opened the queue receives, so that
@@ -72,15 +72,19 @@ const REDIS_LIMITS = `
   up for every put, get and acknowledgement.
 - **"100 in flight" is not faster,** because the \`get\` script's \`XAUTOCLAIM\` loop (\`COUNT 1\`,
   up to 100 calls) walks the consumer group's pending list on every call: with up to 100 items held
-  per consumer it took most of Redis's time (0.2–0.4 ms per \`get\` script, three quarters of it in
+  per consumer it took most of Redis's time (0.2–0.7 ms per \`get\` script, three quarters of it in
   \`XAUTOCLAIM\`), and each waiting \`get()\` of a consumer opened a blocking connection of its own
   (about 400 connections in a 1,000-item run, against 14 one item at a time).
 - **The lock** is one Lua script per acquire (\`SET NX PX\` + \`INCR\` of the fencing counter +
   \`PUBLISH\`) and one per release (sent without waiting); a contender that fails waits for the
   published release (or re-asks every 200 ms), so under contention each hand-over costs a
   publish, a wake-up and a new round trip.
-- **The machine was busy.** Eight other jobs shared its 2 cores (load averages 10–17 while this ran):
-  both columns are far below what the same code does on an idle machine, and vary from run to run.
+- **The machine was busy.** Eight other jobs shared its 2 cores (load averages from 7 to 17 during
+  the runs made while this was written; the run above says its own): both columns are far below
+  what the same code does on an idle machine, and the medians of 3 repetitions move by tens of
+  percent from run to run (\`detail.samples\` in the JSON). BullMQ was ahead in every comparison of those
+  runs, by 1.4× to 2.7×, but one (the one-at-a-time queue led once, by 1.2×): the issue's goal of
+  2× BullMQ is not met.
 `;
 
 /** "What limits it" for tcp_echo (long, so kept out of the list). */
