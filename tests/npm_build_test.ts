@@ -14,6 +14,8 @@ import { deepStrictEqual, doesNotMatch, equal, match, notEqual, ok } from "node:
 
 import { nodeDocExamples, PACKAGE_NAME } from "../tools/build_npm.ts";
 
+/** The tools' package.json: it pins the Redis client the npm package names as a peer. */
+const TOOLS_PACKAGE = new URL("../tools/package.json", import.meta.url);
 const ROOT = new URL("../", import.meta.url);
 const ROOT_PATH = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
 const TSC = `${ROOT_PATH}/tools/node_modules/typescript/bin/tsc`;
@@ -111,15 +113,21 @@ function install(): Promise<Installed> {
           type: "module",
         }),
       );
+      // With the optional peer dependency of `@multiproc/multiproc/redis` (tests/node/redis.test.mjs),
+      // at the version the tools pin (so it is in npm's cache: still offline).
+      const redis = `redis@${
+        JSON.parse(await Deno.readTextFile(TOOLS_PACKAGE)).devDependencies.redis
+      }`;
       const add = await run("npm", [
         "install",
         tarball,
+        redis,
         "--offline",
         "--no-package-lock",
       ], {
         cwd: project,
       });
-      ok(add.code === 0, explain("npm install <tarball> --offline", add));
+      ok(add.code === 0, explain(`npm install <tarball> ${redis} --offline`, add));
       return {
         npmDir,
         project,
