@@ -9,6 +9,7 @@ import { hostname } from "node:os";
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { QueueClosed } from "../_internal/errors.ts";
 import { untilClosed } from "../_internal/until_closed.ts";
+import { Batcher } from "./_batch.ts";
 import { checkLease, newToken } from "./_core.ts";
 import { BLOCK_SLICE_MS, checkWait, decodeItem, raceSignal } from "./_items.ts";
 import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
@@ -90,6 +91,9 @@ export interface RemoteDelivery<T> {
   id: string;
 }
 
+/** One entry taken by the get script: id, item text, delivery count. */
+type Taken = { id: string; text: string; deliveries: number };
+
 interface StreamState {
   size: number;
   unfinished: number;
@@ -141,6 +145,10 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
   #acks = new Set<Promise<unknown>>();
   #stopRenewal: (() => void) | undefined;
   #closedHere = false;
+  /** Concurrent gets of this object share one get script call (one entry each). */
+  #taker = new Batcher<void, Taken | -1 | undefined>((reqs) => this.#take(reqs.length));
+  /** The taskDone() acknowledgements made while one is in flight go out together. */
+  #acker = new Batcher<string, void>((ids) => this.#ack(ids));
 
   /**
    * Opens (without waiting) the joinable queue `name`; prefer
@@ -270,6 +278,27 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
   }
 
   /**
+   * Runs the get script for `want` waiting gets: one entry per get (in order),
+   * `undefined` for those it had none for, or -1 for all when the queue is
+   * closed and done.
+   */
+  async #take(want: number): Promise<(Taken | -1 | undefined)[]> {
+    const r = await this.#o.core.script<number | [string, string, number][]>(
+      `get from ${this.#o.what}`,
+      STREAM_GET,
+      this.#keys(),
+      [this.#consumer, this.#leaseMs, this.#maxDeliveries, this.#o.channel, want],
+    );
+    if (r === -1) return Array(want).fill(-1);
+    const got = Array.isArray(r) ? r : [];
+    return Array.from(
+      { length: want },
+      (_, i) =>
+        got[i] ? { id: got[i][0], text: got[i][1], deliveries: Number(got[i][2]) } : undefined,
+    );
+  }
+
+  /**
    * Takes the next item with its delivery count: an item whose consumer died
    * (lease expired) first, then the oldest undelivered one.
    *
@@ -290,20 +319,13 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
       options,
       this.#o.mirror,
       async (remaining) => {
-        const r = await core.script<number | [string, string, number] | null>(
-          what,
-          STREAM_GET,
-          this.#keys(),
-          [this.#consumer, this.#leaseMs, this.#maxDeliveries, channel],
-        );
+        const r = await this.#taker.run();
         if (r === -1) {
           throw new QueueClosed(
             `Cannot ${what} as it is closed and every item is done`,
           );
         }
-        if (Array.isArray(r)) {
-          return { id: r[0], text: r[1], deliveries: Number(r[2]) };
-        }
+        if (r) return r;
         if (remaining <= 0) return undefined;
         const ms = Math.max(
           1,
@@ -446,18 +468,23 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     }
     const { unfinished } = this.#o.mirror.state;
     this.#o.mirror.update({ unfinished: Math.max(0, unfinished - 1) });
-    const ack = this.#o.core.script<number[]>(
-      `mark a task done on ${this.#o.what}`,
-      STREAM_ACK,
-      this.#keys(),
-      [id, this.#o.channel],
-    ).then(([, size, unfinished, version]) => {
-      this.#o.mirror.update({ size, unfinished }, version);
-    });
+    const ack = this.#acker.run(id);
     this.#acks.add(ack);
     const settle = () => this.#acks.delete(ack);
     ack.then(settle, settle);
     this.#o.background(ack);
+  }
+
+  /** Acknowledges the entries `ids` in one script call. */
+  async #ack(ids: string[]): Promise<void[]> {
+    const [, size, unfinished, version] = await this.#o.core.script<number[]>(
+      `mark a task done on ${this.#o.what}`,
+      STREAM_ACK,
+      this.#keys(),
+      [this.#o.channel, ...ids],
+    );
+    this.#o.mirror.update({ size, unfinished }, version);
+    return [];
   }
 
   /**
