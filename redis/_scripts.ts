@@ -102,21 +102,24 @@ end
 `;
 
 /**
- * Adds an item unless closed (-1) or full (-2, counting undelivered items);
- * returns {size, unfinished}.
+ * Adds the items ARGV[3..], in order, unless closed (-1); a bounded queue
+ * (ARGV[1], counting undelivered items) takes only as many as it has room
+ * for. Returns {added, size, unfinished, version}.
  */
 export const STREAM_PUT: Script = script(
   STREAM_STATE + `
 ensure()
 if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
 local max = tonumber(ARGV[1])
+local room = #ARGV - 2
 if max > 0 then
   local n = redis.call('XLEN', KEYS[1])
-  if n - redis.call('XPENDING', KEYS[1], 'g')[1] >= max then return -2 end
+  room = math.min(room, max - (n - redis.call('XPENDING', KEYS[1], 'g')[1]))
 end
-redis.call('XADD', KEYS[1], '*', 'd', ARGV[2])
-local st = state(ARGV[3])
-return {st.size, st.unfinished, st.ver}
+if room <= 0 then return {0} end
+for i = 3, room + 2 do redis.call('XADD', KEYS[1], '*', 'd', ARGV[i]) end
+local st = state(ARGV[2])
+return {room, st.size, st.unfinished, st.ver}
 `,
 );
 

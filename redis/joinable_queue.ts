@@ -20,6 +20,7 @@ import {
   emptyError,
   isFull,
   putItem,
+  type PutReply,
   type QueueParts,
 } from "./_queue_ops.ts";
 import {
@@ -147,6 +148,8 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
   #closedHere = false;
   /** Concurrent gets of this object share one get script call (one entry each). */
   #taker = new Batcher<void, Taken | -1 | undefined>((reqs) => this.#take(reqs.length));
+  /** Puts made while one is in flight go out together (one XADD each, one script). */
+  #putter = new Batcher<string, PutReply>((items) => this.#putMany(items));
   /** The taskDone() acknowledgements made while one is in flight go out together. */
   #acker = new Batcher<string, void>((ids) => this.#ack(ids));
 
@@ -259,12 +262,25 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
   put(item: T, options: BlockingOptions = {}): Promise<void> {
     return putItem(
       this.#parts(),
-      STREAM_PUT,
+      (data) => this.#putter.run(data),
       item,
       options,
       this.#closedHere,
       ([size, unfinished]) => ({ size, unfinished }),
     );
+  }
+
+  /** Adds `items` in one script call: each gets its reply (full: -2 for those past the room). */
+  async #putMany(items: string[]): Promise<PutReply[]> {
+    const r = await this.#o.core.script<-1 | number[]>(
+      `put on ${this.#o.what}`,
+      STREAM_PUT,
+      this.#keys(),
+      [this.#maxsize, this.#o.channel, ...items],
+    );
+    if (r === -1) return items.map(() => -1);
+    const [added, size, unfinished, version] = r;
+    return items.map((_, i) => i < added ? [size, unfinished, version] : -2);
   }
 
   /**
