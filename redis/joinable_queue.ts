@@ -92,6 +92,25 @@ export interface RemoteDelivery<T> {
   id: string;
 }
 
+/** Waits until `p` settles, `ms` pass or `signal` aborts (then rejects with its reason). */
+async function waitFor(p: Promise<void>, ms: number, signal?: AbortSignal): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(resolve, ms);
+      p.then(resolve);
+      if (signal) {
+        onAbort = () => reject(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+      }
+    });
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+  }
+}
+
 /** One entry taken by the get script: id, item text, delivery count. */
 type Taken = { id: string; text: string; deliveries: number };
 
@@ -146,6 +165,8 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
   #acks = new Set<Promise<unknown>>();
   #stopRenewal: (() => void) | undefined;
   #closedHere = false;
+  /** The blocking read a get of this object waits in, if any (the others wait for it). */
+  #blockingRead: Promise<void> | undefined;
   /** Concurrent gets of this object share one get script call (one entry each). */
   #taker = new Batcher<void, Taken | -1 | undefined>((reqs) => this.#take(reqs.length));
   /** Puts made while one is in flight go out together (one XADD each, one script). */
@@ -343,12 +364,22 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
         }
         if (r) return r;
         if (remaining <= 0) return undefined;
+        if (this.#blockingRead) {
+          // One blocking read per object: the other gets wait for it to end (an item came,
+          // or its slice is over), then ask the get script again.
+          await waitFor(
+            this.#blockingRead,
+            Math.min(remaining, BLOCK_SLICE_MS),
+            options.signal,
+          );
+          return undefined;
+        }
         const ms = Math.max(
           1,
           Math.min(remaining, BLOCK_SLICE_MS, this.#leaseMs),
         );
         type Reply = [string, [string, string[]][]][] | null;
-        const reply = await raceSignal(
+        const read = raceSignal(
           core.blocking<Reply>(what, [
             "XREADGROUP",
             "GROUP",
@@ -377,6 +408,14 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
             }
           },
         );
+        const shared = read.then(() => {}, () => {});
+        this.#blockingRead = shared;
+        let reply: Reply;
+        try {
+          reply = await read;
+        } finally {
+          if (this.#blockingRead === shared) this.#blockingRead = undefined;
+        }
         const entry = reply?.[0]?.[1]?.[0];
         if (!entry) return undefined;
         this.#o.background(

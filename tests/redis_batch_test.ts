@@ -12,6 +12,18 @@ import { startRedis } from "./_redis_server.ts";
 
 const HANG_GUARD = { timeout: 30_000 };
 
+/** How many clients of the server are blocked in XREADGROUP (`CLIENT LIST`). */
+async function blockedInXreadgroup(port: number): Promise<number> {
+  const out = await new Deno.Command("redis-cli", {
+    args: ["-p", String(port), "CLIENT", "LIST"],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((line) =>
+    /\bflags=\w*b/.test(line) && /\bcmd=xreadgroup\b/.test(line)
+  ).length;
+}
+
 function namespace(): string {
   return `batch-${crypto.randomUUID()}`;
 }
@@ -69,4 +81,28 @@ Deno.test("Concurrent gets take one item each and no more: the rest stay for oth
   for (let i = 0; i < 3; i++) qa.taskDone();
   equal(await qa.join(HANG_GUARD), true);
   equal(qa.unfinishedTasks(), 0);
+});
+
+Deno.test("Concurrent gets waiting on an empty RemoteJoinableQueue share one blocking read, and each receives one item put", async () => {
+  await using server = await startRedis();
+  await using remote = await connect(server.url, { namespace: namespace() });
+  const q = await remote.joinableQueue<string>("jobs", { leaseMs: 120_000 });
+  const waiting = Array.from({ length: 5 }, () => q.getWithInfo(HANG_GUARD));
+  for (const w of waiting) w.catch(() => {}); // awaited below; a failed assertion must not leave them unhandled
+  let blocked = 0;
+  for (let i = 0; i < 500 && blocked === 0; i++) { // polling, bounded (~10 s at most)
+    blocked = await blockedInXreadgroup(server.port);
+    if (blocked === 0) await new Promise((r) => setTimeout(r, 20));
+  }
+  equal(blocked, 1, "the five waiting gets should share one blocked connection");
+  await using other = await connect(server.url, { namespace: remote.namespace });
+  const producer = await other.joinableQueue<string>("jobs", { leaseMs: 120_000 });
+  for (let i = 0; i < 5; i++) await producer.put(`item-${i}`);
+  const got = await Promise.all(waiting);
+  deepStrictEqual(
+    got.map((g) => [g.item, g.deliveries]).sort(),
+    Array.from({ length: 5 }, (_, i) => [`item-${i}`, 1]),
+  );
+  for (let i = 0; i < 5; i++) q.taskDone();
+  equal(await producer.join(HANG_GUARD), true);
 });
