@@ -128,7 +128,11 @@ interface StreamState {
  *   acknowledges it (`XACK`). While its consumer lives, it renews the
  *   item's lease (every `leaseMs / 3`); when the consumer dies (SIGKILL,
  *   host gone, connection cut), the next `get()` anywhere takes it over
- *   after `leaseMs` (`XAUTOCLAIM`) with a higher delivery count.
+ *   after `leaseMs` (`XPENDING … IDLE`, `XCLAIM`) with a higher delivery count.
+ * - Batched, never prefetched: puts, gets and `taskDone()` calls of this
+ *   object made while one of their kind is in flight share one Lua script
+ *   call; a get script takes one entry per waiting `get()`, no more. The
+ *   waiting gets share one blocking `XREADGROUP`.
  * - `taskDone()` marks done the oldest item this object took and has not
  *   marked done yet (a stream entry is acknowledged by id); called with
  *   none left it throws, like the local one.
