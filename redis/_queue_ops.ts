@@ -38,13 +38,28 @@ export interface QueueParts<S extends { size: number; closed: boolean }> {
 }
 
 /**
- * Puts an item with `script` (args: maxsize, item, channel), retrying while
- * the queue is full. The script answers -1 when closed, -2 when full, or an
- * array whose last element is the version and the rest go to `applied`.
+ * What one put attempt answers: -1 when closed, -2 when full, or an array
+ * whose last element is the version and the rest go to `applied`.
  */
-export async function putItem<S extends { size: number; closed: boolean }>(
+export type PutReply = -1 | -2 | number[];
+
+/** A put attempt with `script` (args: maxsize, item, channel), for {@linkcode putItem}. */
+export function putWith<S extends { size: number; closed: boolean }>(
   q: QueueParts<S>,
   script: Script,
+): (data: string) => Promise<PutReply> {
+  return (data) =>
+    q.o.core.script<PutReply>(`put on ${q.o.what}`, script, q.keys, [
+      q.maxsize,
+      data,
+      q.o.channel,
+    ]);
+}
+
+/** Puts an item with `attempt`, retrying while the queue is full. */
+export async function putItem<S extends { size: number; closed: boolean }>(
+  q: QueueParts<S>,
+  attempt: (data: string) => Promise<PutReply>,
   item: unknown,
   options: BlockingOptions,
   closedHere: boolean,
@@ -63,12 +78,7 @@ export async function putItem<S extends { size: number; closed: boolean }>(
     options,
     o.mirror,
     async () => {
-      const r = await o.core.script<number | number[]>(
-        what,
-        script,
-        q.keys,
-        [q.maxsize, data, o.channel],
-      );
+      const r = await attempt(data);
       if (r === -1) throw new QueueClosed(`Cannot ${what} as it is closed`);
       if (!Array.isArray(r)) return undefined; // -2: full
       o.mirror.update(applied(r), r[r.length - 1]);

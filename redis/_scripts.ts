@@ -102,75 +102,85 @@ end
 `;
 
 /**
- * Adds an item unless closed (-1) or full (-2, counting undelivered items);
- * returns {size, unfinished}.
+ * Adds the items ARGV[3..], in order, unless closed (-1); a bounded queue
+ * (ARGV[1], counting undelivered items) takes only as many as it has room
+ * for. Returns {added, size, unfinished, version}.
  */
 export const STREAM_PUT: Script = script(
   STREAM_STATE + `
 ensure()
 if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
 local max = tonumber(ARGV[1])
+local room = #ARGV - 2
 if max > 0 then
   local n = redis.call('XLEN', KEYS[1])
-  if n - redis.call('XPENDING', KEYS[1], 'g')[1] >= max then return -2 end
+  room = math.min(room, max - (n - redis.call('XPENDING', KEYS[1], 'g')[1]))
 end
-redis.call('XADD', KEYS[1], '*', 'd', ARGV[2])
-local st = state(ARGV[3])
-return {st.size, st.unfinished, st.ver}
+if room <= 0 then return {0} end
+for i = 3, room + 2 do redis.call('XADD', KEYS[1], '*', 'd', ARGV[i]) end
+local st = state(ARGV[2])
+return {room, st.size, st.unfinished, st.ver}
 `,
 );
 
 /**
- * Takes one entry for consumer ARGV[1]: first one whose lease (ARGV[2] ms)
- * expired, then a new one. An entry about to be delivered more than ARGV[3]
- * times goes to the dead-letter list instead. Returns {id, item, deliveries},
- * -1 when closed and nothing is left, nil when nothing is available now.
+ * Takes up to ARGV[5] entries for consumer ARGV[1] (one per waiting get of
+ * that consumer): first those whose lease (ARGV[2] ms) expired, oldest
+ * first, then new ones. An entry about to be delivered more than ARGV[3]
+ * times goes to the dead-letter list instead. Returns a list of
+ * {id, item, deliveries} (empty when nothing is available now), or -1 when
+ * closed and nothing is left.
  */
 export const STREAM_GET: Script = script(
   STREAM_STATE + `
 ensure()
-local consumer, lease, maxd = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local cursor = '0-0'
+local consumer, lease, maxd, want = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
+local got = {}
 local dead = 0
-for i = 1, 100 do
-  local r = redis.call('XAUTOCLAIM', KEYS[1], 'g', consumer, lease, cursor, 'COUNT', 1)
-  cursor = r[1]
-  for _, e in ipairs(r[2]) do
-    local id, fields = e[1], e[2]
-    if fields then
-      local count = redis.call('XPENDING', KEYS[1], 'g', id, id, 1)[1][4]
-      if count > maxd then
-        redis.call('RPUSH', KEYS[2], fields[2])
-        redis.call('XACK', KEYS[1], 'g', id)
-        redis.call('XDEL', KEYS[1], id)
-        dead = dead + 1
-      else
-        state(ARGV[4])
-        return {id, fields[2], count}
-      end
+-- One scan of the pending list in C for entries idle past the lease (no XAUTOCLAIM loop).
+local idle = redis.call('XPENDING', KEYS[1], 'g', 'IDLE', lease, '-', '+', want)
+for _, p in ipairs(idle) do
+  local id = p[1]
+  local c = redis.call('XCLAIM', KEYS[1], 'g', consumer, lease, id)
+  local e = c[1]
+  if e and e[2] then
+    local count = p[4] + 1
+    if count > maxd then
+      redis.call('RPUSH', KEYS[2], e[2][2])
+      redis.call('XACK', KEYS[1], 'g', id)
+      redis.call('XDEL', KEYS[1], id)
+      dead = dead + 1
+    else
+      got[#got + 1] = {id, e[2][2], count}
     end
   end
-  if cursor == '0-0' then break end
 end
-local r = redis.call('XREADGROUP', 'GROUP', 'g', consumer, 'COUNT', 1, 'STREAMS', KEYS[1], '>')
-if r then
-  local e = r[1][2][1]
-  state(ARGV[4])
-  return {e[1], e[2][2], 1}
+if #got < want then
+  local r = redis.call('XREADGROUP', 'GROUP', 'g', consumer, 'COUNT', want - #got, 'STREAMS', KEYS[1], '>')
+  if r then
+    for _, e in ipairs(r[1][2]) do got[#got + 1] = {e[1], e[2][2], 1} end
+  end
 end
-local st = dead > 0 and state(ARGV[4]) or nil
-if redis.call('EXISTS', KEYS[3]) == 1 and redis.call('XLEN', KEYS[1]) == 0 then return -1 end
-return false
+if #got > 0 or dead > 0 then state(ARGV[4]) end
+if #got == 0 and redis.call('EXISTS', KEYS[3]) == 1 and redis.call('XLEN', KEYS[1]) == 0 then
+  return -1
+end
+return got
 `,
 );
 
-/** Acknowledges entry ARGV[1] (XACK + XDEL); returns 1, or 0 if it was already. */
+/** Acknowledges the entries ARGV[2..] (XACK + XDEL each); returns {acknowledged, size, unfinished, version}. */
 export const STREAM_ACK: Script = script(
   STREAM_STATE + `
 ensure()
-local a = redis.call('XACK', KEYS[1], 'g', ARGV[1])
-if a == 1 then redis.call('XDEL', KEYS[1], ARGV[1]) end
-local st = state(ARGV[2])
+local a = 0
+for i = 2, #ARGV do
+  if redis.call('XACK', KEYS[1], 'g', ARGV[i]) == 1 then
+    redis.call('XDEL', KEYS[1], ARGV[i])
+    a = a + 1
+  end
+end
+local st = state(ARGV[1])
 return {a, st.size, st.unfinished, st.ver}
 `,
 );

@@ -9,6 +9,7 @@ import { hostname } from "node:os";
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { QueueClosed } from "../_internal/errors.ts";
 import { untilClosed } from "../_internal/until_closed.ts";
+import { Batcher } from "./_batch.ts";
 import { checkLease, newToken } from "./_core.ts";
 import { BLOCK_SLICE_MS, checkWait, decodeItem, raceSignal } from "./_items.ts";
 import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
@@ -19,6 +20,7 @@ import {
   emptyError,
   isFull,
   putItem,
+  type PutReply,
   type QueueParts,
 } from "./_queue_ops.ts";
 import {
@@ -90,6 +92,28 @@ export interface RemoteDelivery<T> {
   id: string;
 }
 
+/** Waits until `p` settles, `ms` pass or `signal` aborts (then rejects with its reason). */
+async function waitFor(p: Promise<void>, ms: number, signal?: AbortSignal): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(resolve, ms);
+      p.then(resolve);
+      if (signal) {
+        onAbort = () => reject(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+      }
+    });
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** One entry taken by the get script: id, item text, delivery count. */
+type Taken = { id: string; text: string; deliveries: number };
+
 interface StreamState {
   size: number;
   unfinished: number;
@@ -104,7 +128,11 @@ interface StreamState {
  *   acknowledges it (`XACK`). While its consumer lives, it renews the
  *   item's lease (every `leaseMs / 3`); when the consumer dies (SIGKILL,
  *   host gone, connection cut), the next `get()` anywhere takes it over
- *   after `leaseMs` (`XAUTOCLAIM`) with a higher delivery count.
+ *   after `leaseMs` (`XPENDING … IDLE`, `XCLAIM`) with a higher delivery count.
+ * - Batched, never prefetched: puts, gets and `taskDone()` calls of this
+ *   object made while one of their kind is in flight share one Lua script
+ *   call; a get script takes one entry per waiting `get()`, no more. The
+ *   waiting gets share one blocking `XREADGROUP`.
  * - `taskDone()` marks done the oldest item this object took and has not
  *   marked done yet (a stream entry is acknowledged by id); called with
  *   none left it throws, like the local one.
@@ -141,6 +169,14 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
   #acks = new Set<Promise<unknown>>();
   #stopRenewal: (() => void) | undefined;
   #closedHere = false;
+  /** The blocking read a get of this object waits in, if any (the others wait for it). */
+  #blockingRead: Promise<void> | undefined;
+  /** Concurrent gets of this object share one get script call (one entry each). */
+  #taker = new Batcher<void, Taken | -1 | undefined>((reqs) => this.#take(reqs.length));
+  /** Puts made while one is in flight go out together (one XADD each, one script). */
+  #putter = new Batcher<string, PutReply>((items) => this.#putMany(items));
+  /** The taskDone() acknowledgements made while one is in flight go out together. */
+  #acker = new Batcher<string, void>((ids) => this.#ack(ids));
 
   /**
    * Opens (without waiting) the joinable queue `name`; prefer
@@ -251,12 +287,25 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
   put(item: T, options: BlockingOptions = {}): Promise<void> {
     return putItem(
       this.#parts(),
-      STREAM_PUT,
+      (data) => this.#putter.run(data),
       item,
       options,
       this.#closedHere,
       ([size, unfinished]) => ({ size, unfinished }),
     );
+  }
+
+  /** Adds `items` in one script call: each gets its reply (full: -2 for those past the room). */
+  async #putMany(items: string[]): Promise<PutReply[]> {
+    const r = await this.#o.core.script<-1 | number[]>(
+      `put on ${this.#o.what}`,
+      STREAM_PUT,
+      this.#keys(),
+      [this.#maxsize, this.#o.channel, ...items],
+    );
+    if (r === -1) return items.map(() => -1);
+    const [added, size, unfinished, version] = r;
+    return items.map((_, i) => i < added ? [size, unfinished, version] : -2);
   }
 
   /**
@@ -267,6 +316,27 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
    */
   putNowait(item: T): Promise<void> {
     return this.put(item, { timeout: 0 });
+  }
+
+  /**
+   * Runs the get script for `want` waiting gets: one entry per get (in order),
+   * `undefined` for those it had none for, or -1 for all when the queue is
+   * closed and done.
+   */
+  async #take(want: number): Promise<(Taken | -1 | undefined)[]> {
+    const r = await this.#o.core.script<number | [string, string, number][]>(
+      `get from ${this.#o.what}`,
+      STREAM_GET,
+      this.#keys(),
+      [this.#consumer, this.#leaseMs, this.#maxDeliveries, this.#o.channel, want],
+    );
+    if (r === -1) return Array(want).fill(-1);
+    const got = Array.isArray(r) ? r : [];
+    return Array.from(
+      { length: want },
+      (_, i) =>
+        got[i] ? { id: got[i][0], text: got[i][1], deliveries: Number(got[i][2]) } : undefined,
+    );
   }
 
   /**
@@ -290,27 +360,30 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
       options,
       this.#o.mirror,
       async (remaining) => {
-        const r = await core.script<number | [string, string, number] | null>(
-          what,
-          STREAM_GET,
-          this.#keys(),
-          [this.#consumer, this.#leaseMs, this.#maxDeliveries, channel],
-        );
+        const r = await this.#taker.run();
         if (r === -1) {
           throw new QueueClosed(
             `Cannot ${what} as it is closed and every item is done`,
           );
         }
-        if (Array.isArray(r)) {
-          return { id: r[0], text: r[1], deliveries: Number(r[2]) };
-        }
+        if (r) return r;
         if (remaining <= 0) return undefined;
+        if (this.#blockingRead) {
+          // One blocking read per object: the other gets wait for it to end (an item came,
+          // or its slice is over), then ask the get script again.
+          await waitFor(
+            this.#blockingRead,
+            Math.min(remaining, BLOCK_SLICE_MS),
+            options.signal,
+          );
+          return undefined;
+        }
         const ms = Math.max(
           1,
           Math.min(remaining, BLOCK_SLICE_MS, this.#leaseMs),
         );
         type Reply = [string, [string, string[]][]][] | null;
-        const reply = await raceSignal(
+        const read = raceSignal(
           core.blocking<Reply>(what, [
             "XREADGROUP",
             "GROUP",
@@ -339,6 +412,14 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
             }
           },
         );
+        const shared = read.then(() => {}, () => {});
+        this.#blockingRead = shared;
+        let reply: Reply;
+        try {
+          reply = await read;
+        } finally {
+          if (this.#blockingRead === shared) this.#blockingRead = undefined;
+        }
         const entry = reply?.[0]?.[1]?.[0];
         if (!entry) return undefined;
         this.#o.background(
@@ -446,18 +527,23 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     }
     const { unfinished } = this.#o.mirror.state;
     this.#o.mirror.update({ unfinished: Math.max(0, unfinished - 1) });
-    const ack = this.#o.core.script<number[]>(
-      `mark a task done on ${this.#o.what}`,
-      STREAM_ACK,
-      this.#keys(),
-      [id, this.#o.channel],
-    ).then(([, size, unfinished, version]) => {
-      this.#o.mirror.update({ size, unfinished }, version);
-    });
+    const ack = this.#acker.run(id);
     this.#acks.add(ack);
     const settle = () => this.#acks.delete(ack);
     ack.then(settle, settle);
     this.#o.background(ack);
+  }
+
+  /** Acknowledges the entries `ids` in one script call. */
+  async #ack(ids: string[]): Promise<void[]> {
+    const [, size, unfinished, version] = await this.#o.core.script<number[]>(
+      `mark a task done on ${this.#o.what}`,
+      STREAM_ACK,
+      this.#keys(),
+      [this.#o.channel, ...ids],
+    );
+    this.#o.mirror.update({ size, unfinished }, version);
+    return [];
   }
 
   /**

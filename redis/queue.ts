@@ -16,6 +16,7 @@ import {
   emptyError,
   isFull,
   putItem,
+  putWith,
   type QueueParts,
 } from "./_queue_ops.ts";
 import {
@@ -182,7 +183,7 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
   put(item: T, options: BlockingOptions = {}): Promise<void> {
     return putItem(
       this.#parts(),
-      QUEUE_PUT,
+      putWith(this.#parts(), QUEUE_PUT),
       item,
       options,
       this.#closedHere,
