@@ -94,6 +94,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "queue/pipe.ts",
   "queue/queue.ts",
   "queue/simple_queue.ts",
+  "redis/_batch.ts",
   "redis/_core.ts",
   "redis/_items.ts",
   "redis/_mirror.ts",
