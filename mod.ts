@@ -32,3 +32,4 @@ export * from "./sync/mod.ts";
 export * from "./queue/mod.ts";
 export * from "./thread/mod.ts";
 export * from "./net/mod.ts";
+export * from "./pool/mod.ts";

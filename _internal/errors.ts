@@ -159,6 +159,122 @@ export class EOFError extends Error {
   }
 }
 
+/**
+ * Thrown when a worker of a process pool died abruptly (killed, `Deno.exit`,
+ * out of memory) while holding a task, or when the pool's initializer failed:
+ * the task it ran rejects with it, its message naming the worker's pid and
+ * exit code or signal.
+ *
+ * Mirrors Python's `concurrent.futures.process.BrokenProcessPool`. A
+ * `ProcessPoolExecutor` is unusable afterwards, as in Python; a `Pool`
+ * replaces the worker and goes on.
+ *
+ * @example
+ * ```ts
+ * import { BrokenProcessPool } from "@multiproc/multiproc";
+ * import { equal, ok } from "node:assert/strict";
+ *
+ * const error = new BrokenProcessPool("Cannot finish the task as pool worker 12 was killed by SIGKILL");
+ * ok(error instanceof Error);
+ * equal(error.name, "BrokenProcessPool");
+ * ```
+ */
+export class BrokenProcessPool extends Error {
+  /**
+   * Creates a `BrokenProcessPool` error.
+   *
+   * @param message What was attempted and why it failed.
+   * @param options The standard error options, such as `cause`.
+   */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BrokenProcessPool";
+  }
+}
+
+/**
+ * Thrown when a thread of a thread pool ended abruptly while holding a task,
+ * or when the pool's initializer failed in a thread.
+ *
+ * Mirrors Python's `concurrent.futures.thread.BrokenThreadPool`.
+ *
+ * @example
+ * ```ts
+ * import { BrokenThreadPool } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(new BrokenThreadPool("Cannot run the task").name, "BrokenThreadPool");
+ * ```
+ */
+export class BrokenThreadPool extends Error {
+  /**
+   * Creates a `BrokenThreadPool` error.
+   *
+   * @param message What was attempted and why it failed.
+   * @param options The standard error options, such as `cause`.
+   */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BrokenThreadPool";
+  }
+}
+
+/**
+ * Thrown when the result of a cancelled task is asked for: a `Future`
+ * cancelled with `cancel()` or by `shutdown({ cancelFutures: true })`.
+ *
+ * Mirrors Python's `concurrent.futures.CancelledError`.
+ *
+ * @example
+ * ```ts
+ * import { CancelledError } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(new CancelledError("Cannot get the result as the future was cancelled").name, "CancelledError");
+ * ```
+ */
+export class CancelledError extends Error {
+  /**
+   * Creates a `CancelledError`.
+   *
+   * @param message What was attempted and why it failed.
+   * @param options The standard error options, such as `cause`.
+   */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CancelledError";
+  }
+}
+
+/**
+ * Thrown when a wait for a pool result runs out of time: `AsyncResult.get()`,
+ * `Future.result()`, `Future.exception()`, `asCompleted()` or an executor's
+ * `map()` with a `timeout`. The task itself goes on.
+ *
+ * Mirrors Python's `multiprocessing.TimeoutError` and
+ * `concurrent.futures.TimeoutError`.
+ *
+ * @example
+ * ```ts
+ * import { TimeoutError } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(new TimeoutError("Cannot get the result within 10 ms").name, "TimeoutError");
+ * ```
+ */
+export class TimeoutError extends Error {
+  /**
+   * Creates a `TimeoutError`.
+   *
+   * @param message What was attempted and why it failed.
+   * @param options The standard error options, such as `cause`.
+   */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TimeoutError";
+  }
+}
+
 type ErrorClass = new (message?: string, options?: ErrorOptions) => Error;
 
 const CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>([
@@ -167,6 +283,9 @@ const CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>([
   ["BrokenBarrierError", BrokenBarrierError],
   ["QueueClosed", QueueClosed],
   ["EOFError", EOFError],
+  ["BrokenProcessPool", BrokenProcessPool],
+  ["BrokenThreadPool", BrokenThreadPool],
+  ["CancelledError", CancelledError],
   ["Error", Error],
   ["TypeError", TypeError],
   ["RangeError", RangeError],

@@ -14,6 +14,7 @@ import type {
   HelperThread,
   NetConn,
   NetListener,
+  PoolThread,
   SharedFile,
   SharedMapping,
   SocketAddress,
@@ -509,6 +510,38 @@ export async function startHelperThread(url: string, data: unknown): Promise<Hel
     ref: () => worker.ref(),
     unref: () => worker.unref(),
     terminate: () => void worker.terminate(),
+  };
+}
+
+/**
+ * Starts a pool's worker thread running `url` (a `node:worker_threads`
+ * worker, also in Deno, for its exit event and `ref`/`unref`), with `data`
+ * available to it as `workerData` (see {@linkcode helperThreadContext}).
+ */
+export async function startPoolThread(url: string, data: unknown): Promise<PoolThread> {
+  const { Worker } = await import("node:worker_threads");
+  const worker = new Worker(new URL(url), { workerData: data });
+  let messageHandler: (message: unknown) => void = () => {};
+  let error: unknown;
+  worker.on("message", (message: unknown) => messageHandler(message));
+  worker.on("error", (e: unknown) => void (error = e));
+  const exited = new Promise<{ code: number; error?: unknown }>((resolve) => {
+    worker.once(
+      "exit",
+      (code: number) => resolve(error === undefined ? { code } : { code, error }),
+    );
+  });
+  return {
+    threadId: worker.threadId,
+    postMessage: (message) => worker.postMessage(message),
+    onMessage: (handler) => void (messageHandler = handler),
+    exited,
+    ref: () => worker.ref(),
+    unref: () => worker.unref(),
+    terminate: async () => {
+      await worker.terminate();
+      await exited;
+    },
   };
 }
 

@@ -38,12 +38,14 @@ import type {
   HelperThread,
   NetConn,
   NetListener,
+  PoolThread,
   SharedFile,
   SharedMapping,
   SocketAddress,
   SpawnOptions,
   StreamConn,
   StreamListener,
+  ThreadExit,
   ThreadHandle,
 } from "./runtime_types.ts";
 
@@ -1172,4 +1174,34 @@ export function reviveRuntimeError(error: Error): Error {
   const withCode = error as NodeJS.ErrnoException;
   if (code && withCode.code === undefined) withCode.code = code;
   return error;
+}
+
+/**
+ * Starts a pool's worker thread running `url`, with `data` available to it
+ * as `workerData` (see {@linkcode helperThreadContext}).
+ */
+export function startPoolThread(url: string, data: unknown): Promise<PoolThread> {
+  const worker = new Worker(new URL(url), { workerData: data });
+  let messageHandler: (message: unknown) => void = () => {};
+  let error: unknown;
+  worker.on("message", (message: unknown) => messageHandler(message));
+  worker.on("error", (e: unknown) => void (error = e));
+  const exited = new Promise<ThreadExit>((resolve) => {
+    worker.once(
+      "exit",
+      (code: number) => resolve(error === undefined ? { code } : { code, error }),
+    );
+  });
+  return Promise.resolve({
+    threadId: worker.threadId,
+    postMessage: (message: unknown) => worker.postMessage(message),
+    onMessage: (handler: (message: unknown) => void) => void (messageHandler = handler),
+    exited,
+    ref: () => worker.ref(),
+    unref: () => worker.unref(),
+    terminate: async () => {
+      await worker.terminate();
+      await exited;
+    },
+  });
 }

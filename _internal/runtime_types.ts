@@ -156,3 +156,27 @@ export interface SharedMapping {
   /** Unmaps it; `words` must not be touched afterwards. */
   unmap(): void;
 }
+
+/** How a pool thread ended. */
+export interface ThreadExit {
+  /** The thread's exit code (`Deno.exit(n)` / `process.exit(n)` in it; 1 after an uncaught error). */
+  code: number;
+  /** The uncaught error that ended it, if any. */
+  error?: unknown;
+}
+
+/** A worker thread of a pool: a channel, its exit, and whether it keeps the program alive. */
+export interface PoolThread {
+  /** The runtime's id of the thread. */
+  readonly threadId: number;
+  postMessage(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+  /** Resolves once the thread has ended, for any reason. Never rejects. */
+  readonly exited: Promise<ThreadExit>;
+  /** The thread keeps the program alive (the default). */
+  ref(): void;
+  /** The thread does not keep the program alive. */
+  unref(): void;
+  /** Stops the thread at once; resolves when it is gone. */
+  terminate(): Promise<void>;
+}

@@ -24,12 +24,16 @@ import {
   Process,
   type Queue,
   type RequestConn,
+  taskSignal,
   type Value,
 } from "../mod.ts";
 
-/** Puts `n * n` on `results`. */
-export async function square(n: number, results: Queue<number>): Promise<void> {
-  await results.put(n * n);
+/**
+ * Returns `n * n`, and puts it on `results` when given one (a Process target
+ * returns nothing to its parent; a pool task's result is returned).
+ */
+export function square(n: number, results?: Queue<number>): number | Promise<number> {
+  return results ? results.put(n * n).then(() => n * n) : n * n;
 }
 
 /** A `Process` subclass whose `run()` puts `n * n` on `results`. */
@@ -103,4 +107,11 @@ export class Shout extends BaseRequestHandler {
   override async handle(): Promise<void> {
     await shout(this.request);
   }
+}
+
+/** A pool task that runs until its task signal aborts, then returns `"stopped"`. */
+export async function untilCancelled(): Promise<string> {
+  const signal = taskSignal();
+  await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+  return "stopped";
 }

@@ -28,7 +28,7 @@
 const ROOT = new URL("../", import.meta.url);
 const ROOT_PATH = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
 const TOOLS = `${ROOT_PATH}/tools/node_modules`;
-const LIBRARY_DIRS = ["process", "thread", "sync", "queue", "net", "_internal"];
+const LIBRARY_DIRS = ["process", "thread", "sync", "queue", "net", "pool", "_internal"];
 const NODE_RUNTIME = "_internal/runtime_node.ts";
 const RUNTIME = "_internal/runtime.ts";
 

@@ -1,0 +1,271 @@
+/**
+ * The pool's side of its workers: one channel per worker, to a process (a
+ * Unix socket connection, framed) or to a thread (`postMessage`), with the
+ * worker's exit. The pool core (`_worker_pool.ts`) sees only
+ * {@linkcode WorkerChannel}.
+ *
+ * @module
+ */
+
+import type { Encoded } from "../_internal/codec.ts";
+import { processIdentity, processShared, runtimeDir } from "../_internal/context.ts";
+import { BatchWriter, encodeFrame, readFrame } from "../_internal/framing.ts";
+import { readFrames } from "../_internal/hub_client.ts";
+import {
+  checkSocketPermission,
+  currentPid,
+  listenUnix,
+  mainModuleUrl,
+  randomKey,
+  spawnRuntime,
+  startPoolThread,
+  type StreamConn,
+  type StreamListener,
+} from "../_internal/runtime.ts";
+import { remoteModulesSeen, type TargetRef } from "../_internal/target.ts";
+import {
+  type FromWorker,
+  type ToWorker,
+  WORKER_START_VERSION,
+  type WorkerHello,
+  type WorkerStart,
+} from "./_protocol.ts";
+
+/** How a worker ended. */
+export interface WorkerExit {
+  /** Exit code (for a signal, `128 + signo`). */
+  code: number;
+  /** Signal name when a process was killed by one. */
+  signal: string | null;
+}
+
+/** One worker, as the pool core sees it. */
+export interface WorkerChannel {
+  /** `SpawnPoolWorker-3 (pid 1234)` / `ThreadPoolWorker-2 (thread 7)`, for messages. */
+  readonly label: string;
+  /** The process id, or `null` for a thread. */
+  readonly pid: number | null;
+  /** Resolves when messages can be sent (the process has connected). */
+  readonly connected: Promise<void>;
+  /** Resolves once the worker is gone and every message it sent has been delivered. */
+  readonly exited: Promise<WorkerExit>;
+  send(messages: ToWorker[]): void;
+  onMessages(handler: (messages: FromWorker[]) => void): void;
+  ref(): void;
+  unref(): void;
+  /** Stops the worker at once (SIGKILL / thread terminate). */
+  kill(): void;
+}
+
+/** What every worker of a pool gets. */
+export interface WorkerSetup {
+  /** The name of worker `n`. */
+  name: (n: number) => string;
+  init?: { fn: TargetRef; args: Encoded };
+  /** Module URLs the worker may import (their hosts get `--allow-import`). */
+  importUrls: (string | undefined)[];
+}
+
+const PROCESS_ENTRY = new URL("./_pool_worker.ts", import.meta.url).href;
+const THREAD_ENTRY = new URL("./_pool_thread.ts", import.meta.url).href;
+
+/**
+ * The Unix socket a process pool's workers connect to. It listens only
+ * while a worker is starting: a pending accept would keep the program alive.
+ */
+export class PoolSocket {
+  #listener: StreamListener | undefined;
+  #path = "";
+  #waiting = new Map<string, (conn: StreamConn) => void>();
+  #count = 0;
+
+  /** Where a worker connects, and the token that names it; `onConnect` gets its connection. */
+  expect(onConnect: (conn: StreamConn) => void): { path: string; token: string } {
+    if (!this.#listener) {
+      checkSocketPermission("start a process pool");
+      this.#path = `${runtimeDir()}/pool-${currentPid()}-${++this.#count}-${randomKey(4)}.sock`;
+      this.#listener = listenUnix(this.#path);
+      this.#accept(this.#listener);
+    }
+    const token = randomKey(16);
+    this.#waiting.set(token, onConnect);
+    return { path: this.#path, token };
+  }
+
+  /** Gives up waiting for a token (its worker died before connecting). */
+  forget(token: string): void {
+    this.#waiting.delete(token);
+    if (this.#waiting.size === 0) this.close();
+  }
+
+  async #accept(listener: StreamListener): Promise<void> {
+    for (;;) {
+      let conn: StreamConn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        return; // Closed.
+      }
+      this.#greet(conn);
+    }
+  }
+
+  async #greet(conn: StreamConn): Promise<void> {
+    let hello: WorkerHello | undefined;
+    try {
+      hello = await readFrame((n) => readExactly(conn, n)) as WorkerHello | undefined;
+    } catch {
+      // A malformed hello: drop that connection only.
+    }
+    const onConnect = hello?.t === "hello" ? this.#waiting.get(String(hello.token)) : undefined;
+    if (!onConnect) {
+      conn.close();
+      return;
+    }
+    this.forget(hello!.token);
+    onConnect(conn);
+  }
+
+  /** Stops listening. */
+  close(): void {
+    this.#listener?.close();
+    this.#listener = undefined;
+    this.#waiting.clear();
+  }
+}
+
+async function readExactly(conn: StreamConn, n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let filled = 0;
+  while (filled < n) {
+    const got = await conn.read(out.subarray(filled));
+    if (got === null) break;
+    filled += got;
+  }
+  return out.subarray(0, filled);
+}
+
+/** Starts worker process `n` of a pool. */
+export function spawnProcessWorker(
+  socket: PoolSocket,
+  setup: WorkerSetup,
+  n: number,
+): WorkerChannel {
+  const name = setup.name(n);
+  let handler: (messages: FromWorker[]) => void = () => {};
+  let conn: StreamConn | undefined;
+  let referenced = true;
+  let onConnected!: () => void;
+  const connected = new Promise<void>((resolve) => (onConnected = resolve));
+  let readDone: Promise<void> = Promise.resolve();
+  let writer: BatchWriter<ToWorker> | undefined;
+  /** Messages sent before the worker connected. */
+  let early: ToWorker[] = [];
+  const { path, token } = socket.expect((c) => {
+    conn = c;
+    if (!referenced) c.unref();
+    writer = new BatchWriter<ToWorker>((bytes) => c.write(bytes), () => c.close());
+    readDone = readFrames(c, (frame) => handler(frame as FromWorker[])).catch(() => {});
+    if (early.length > 0) writer.send(early);
+    early = [];
+    onConnected();
+  });
+  const me = processIdentity();
+  const handle = spawnRuntime(PROCESS_ENTRY, { importUrls: [PROCESS_ENTRY, ...setup.importUrls] });
+  const start: WorkerStart = {
+    version: WORKER_START_VERSION,
+    name,
+    identity: {
+      name,
+      daemon: true,
+      identity: [...(me?.identity ?? []), n],
+      parentPid: currentPid(),
+      parentName: me?.name ?? "MainProcess",
+      parentDir: runtimeDir(),
+    },
+    path,
+    token,
+    init: setup.init,
+  };
+  handle.write(encodeFrame(start));
+  const exited = handle.status.then(async (status) => {
+    socket.forget(token);
+    // Everything the worker wrote before it died is read before its tasks are called lost.
+    if (conn) await readDone;
+    conn?.close();
+    return { code: status.code, signal: status.signal };
+  });
+  return {
+    label: `${name} (pid ${handle.pid})`,
+    pid: handle.pid,
+    connected,
+    exited,
+    send(messages) {
+      if (writer) writer.send(messages);
+      else early.push(...messages);
+    },
+    onMessages: (h) => void (handler = h),
+    ref() {
+      referenced = true;
+      handle.ref();
+      conn?.ref();
+    },
+    unref() {
+      referenced = false;
+      handle.unref();
+      conn?.unref();
+    },
+    kill: () => void handle.kill("SIGKILL"),
+  };
+}
+
+/** Starts worker thread `n` of a pool. */
+export function spawnThreadWorker(setup: WorkerSetup, n: number): WorkerChannel {
+  const name = setup.name(n);
+  let handler: (messages: FromWorker[]) => void = () => {};
+  const start: WorkerStart = {
+    version: WORKER_START_VERSION,
+    name,
+    shared: processShared(),
+    process: processIdentity(),
+    init: setup.init,
+  };
+  const thread = startPoolThread(THREAD_ENTRY, start);
+  let label = name;
+  let referenced = true;
+  let killed = false;
+  const ready = thread.then((t) => {
+    label = `${name} (thread ${t.threadId})`;
+    t.onMessage((messages) => handler(messages as FromWorker[]));
+    if (!referenced) t.unref();
+    if (killed) t.terminate();
+    return t;
+  });
+  return {
+    get label() {
+      return label;
+    },
+    pid: null,
+    connected: ready.then(() => {}),
+    exited: ready.then((t) => t.exited).then((e) => ({ code: e.code, signal: null })),
+    send: (messages) => void ready.then((t) => t.postMessage(messages)),
+    onMessages: (h) => void (handler = h),
+    ref() {
+      referenced = true;
+      ready.then((t) => t.ref());
+    },
+    unref() {
+      referenced = false;
+      ready.then((t) => t.unref());
+    },
+    kill() {
+      killed = true;
+      ready.then((t) => t.terminate());
+    },
+  };
+}
+
+/** The module URLs a worker may need to import: the caller's, the main module, remote ones seen. */
+export function importUrlsFor(caller: string | undefined): (string | undefined)[] {
+  return [caller, mainModuleUrl(), ...remoteModulesSeen()];
+}

@@ -1,0 +1,70 @@
+/**
+ * Every message between a pool and its workers, in one place.
+ *
+ * A process worker gets its {@linkcode WorkerStart} on its control pipe
+ * (stdin), connects to the pool's Unix socket, says {@linkcode WorkerHello},
+ * and from then on both sides send arrays of messages as frames on that one
+ * connection (`_internal/framing.ts`); a thread worker gets its start as
+ * `workerData` and the same message arrays by `postMessage`. Task arguments
+ * and results are encoded with the library's codec (`_internal/codec.ts`),
+ * so shared primitives cross as live handles.
+ *
+ * A `run` carries a whole chunk (many items), and a worker runs its chunks
+ * one at a time in the order received: the oldest chunk a worker has not
+ * answered is the one it is running.
+ *
+ * @module
+ */
+
+import type { Encoded, ErrorData } from "../_internal/codec.ts";
+import type { ProcessIdentity, ProcessShared } from "../_internal/context.ts";
+import type { TargetRef } from "../_internal/target.ts";
+
+/** Version of the start message; a worker refuses any other. */
+export const WORKER_START_VERSION = 1;
+
+/** What a worker needs before its first task. */
+export interface WorkerStart {
+  version: typeof WORKER_START_VERSION;
+  /** The worker's name, e.g. `SpawnPoolWorker-3`, for messages. */
+  name: string;
+  /** Process workers: who the worker is, and where it connects. */
+  identity?: ProcessIdentity;
+  path?: string;
+  token?: string;
+  /** Thread workers: what the threads of the pool's process share. */
+  shared?: ProcessShared;
+  process?: ProcessIdentity;
+  /** The initializer and its arguments, run once before any task. */
+  init?: { fn: TargetRef; args: Encoded };
+}
+
+/** First frame a process worker sends on its connection. */
+export interface WorkerHello {
+  t: "hello";
+  token: string;
+}
+
+/** Pool → worker. */
+export type ToWorker =
+  /** Defines function number `f` (sent once per worker, before its first use). */
+  | { t: "fn"; f: number; ref: TargetRef }
+  /** Runs chunk `i`: `a` encodes an array of items, each an argument (`s` 0) or an argument list (`s` 1). */
+  | { t: "run"; i: number; f: number; s: 0 | 1; a: Encoded }
+  /** Drops chunk `i` if it has not started; aborts its task signal if it is running. */
+  | { t: "cancel"; i: number }
+  /** Finish the chunks received, then exit. */
+  | { t: "stop" };
+
+/** Worker → pool. */
+export type FromWorker =
+  /** The initializer has run: tasks follow. */
+  | { t: "ready" }
+  /** The initializer failed: the worker runs nothing. */
+  | { t: "init"; e: ErrorData }
+  /** Chunk `i` returned: `r` encodes the array of its results. */
+  | { t: "ok"; i: number; r: Encoded }
+  /** A task of chunk `i` threw (or its results could not be sent). */
+  | { t: "err"; i: number; e: ErrorData }
+  /** Chunk `i` was dropped before it started (after a `cancel`). */
+  | { t: "dropped"; i: number };
