@@ -46,7 +46,25 @@ interface Benchmark {
   compare: Comparison[];
   /** "What limits it" (markdown), hand-written here so that it survives `--write`. */
   limits: string;
+  /**
+   * What multiproc is compared with when it is not CPython (e.g. `"piscina"`): then no Python
+   * script runs, and the Deno script measures the baseline itself and reports it in its JSON
+   * line's `baseline_results`, each baseline case run right before or after its multiproc case.
+   *
+   * @default {"Python"}
+   */
+  baseline?: string;
 }
+
+/** "What limits it" for pool (filled in from a measured run). */
+const POOL_LIMITS = `
+- To be written from a measured run.
+`;
+
+/** "What limits it" for pool_node. */
+const POOL_NODE_LIMITS = `
+- To be written from a measured run.
+`;
 
 /** "What limits it" for tcp_echo (long, so kept out of the list). */
 const TCP_ECHO_LIMITS = `
@@ -287,6 +305,76 @@ then measured over fixed windows (median shown).
     ],
     limits: TCP_ECHO_LIMITS,
   },
+  {
+    name: "pool",
+    title: "Pools",
+    about: `
+\`Pool\` and \`ProcessPoolExecutor\` against Python's (\`spawn\` start method), 2 workers each, on
+2 cores; pools are started and warmed up (every worker has run a task) before anything is timed.
+"Pool.map 200k squares": \`map(square, items)\` of 200,000 numbers with the default chunksize
+(Python's formula: 8 chunks of 25,000), in items/s. "apply no-op round trip": sequential
+\`await pool.apply(noop)\`, in µs per call. "20k submits": 20,000 \`executor.submit(noop)\`, all
+awaited, in tasks/s from the first submit. "CPU-bound speed-up": 16 equal tasks run in-process one
+after the other, divided by the same 16 on the pool (\`map\`, chunksize 1), 2× being the ideal;
+the task is fib(27) in Python and fib(32) in V8, about 30 ms each on both. The same cases on threads
+(\`ThreadPool\`, \`ThreadPoolExecutor\`) are compared with Python's process pools: the choice a
+user makes for CPU-bound work (Python's threads share one GIL).
+`,
+    compare: [
+      { deno: "Pool.map 200k squares", python: "Pool.map 200k squares" },
+      { deno: "Pool.apply no-op round trip", python: "Pool.apply no-op round trip" },
+      { deno: "ProcessPoolExecutor 20k submits", python: "ProcessPoolExecutor 20k submits" },
+      {
+        deno: "Pool CPU-bound speed-up, 16 tasks on 2 workers",
+        python: "Pool CPU-bound speed-up, 16 tasks on 2 workers",
+      },
+      { deno: "ThreadPool.map 200k squares", python: "Pool.map 200k squares" },
+      { deno: "ThreadPool.apply no-op round trip", python: "Pool.apply no-op round trip" },
+      { deno: "ThreadPoolExecutor 20k submits", python: "ProcessPoolExecutor 20k submits" },
+      {
+        deno: "ThreadPool CPU-bound speed-up, 16 tasks on 2 workers",
+        python: "Pool CPU-bound speed-up, 16 tasks on 2 workers",
+      },
+    ],
+    limits: POOL_LIMITS,
+  },
+  {
+    name: "pool_node",
+    title: "Thread pools on Node",
+    baseline: "piscina",
+    about: `
+The npm build under Node against piscina (pinned in \`bench/node/package.json\`, installed by the
+benchmark with \`npm ci --prefix bench/node\`), 2 threads each, one pool after the other in the
+same run (\`bench/pool_node.ts\` builds, packs and installs the npm package, then runs
+\`bench/node/pool_threads.mjs\` for each). "20k concurrent no-ops": 20,000 no-op tasks submitted at
+once (\`ThreadPoolExecutor.submit\`, \`ThreadPool.applyAsync\`, \`piscina.run\`), all awaited, in
+tasks/s. "sequential round trip": one no-op task awaited after the other, in µs. "CPU-bound
+speed-up": 16 × fib(32) in the main thread one after the other, divided by the same 16 on the pool.
+`,
+    compare: [
+      {
+        deno: "ThreadPoolExecutor.submit, 20k concurrent no-ops",
+        python: "piscina.run, 20k concurrent no-ops",
+      },
+      {
+        deno: "ThreadPool.applyAsync, 20k concurrent no-ops",
+        python: "piscina.run, 20k concurrent no-ops",
+      },
+      {
+        deno: "ThreadPool.apply, sequential round trip",
+        python: "piscina.run, sequential round trip",
+      },
+      {
+        deno: "ThreadPoolExecutor.submit, sequential round trip",
+        python: "piscina.run, sequential round trip",
+      },
+      {
+        deno: "ThreadPool CPU-bound speed-up, 16 tasks on 2 threads",
+        python: "piscina CPU-bound speed-up, 16 tasks on 2 threads",
+      },
+    ],
+    limits: POOL_NODE_LIMITS,
+  },
 ];
 
 /** A hung script is stopped after this long and reported as failed. */
@@ -320,9 +408,14 @@ interface Row {
 /** Both sides of one benchmark and the table comparing them. */
 interface Outcome {
   benchmark: Benchmark;
+  /** The baseline's run: the Python script, or what the Deno script measured of the baseline. */
   python: ScriptRun;
   deno: ScriptRun;
   rows: Row[];
+  /** When this benchmark started (UTC, minutes). */
+  date: string;
+  /** 1-, 5- and 15-minute load averages before its first script and after its last. */
+  load: { start: number[]; end: number[] };
 }
 
 /** Where the numbers were taken. */
@@ -404,6 +497,18 @@ function lastLine(text: string): string | undefined {
 
 /** Runs one benchmark: Python first, then Deno, never at the same time. */
 async function runBenchmark(benchmark: Benchmark, quick: boolean): Promise<Outcome> {
+  const date = utcMinutes();
+  const start = Deno.loadavg();
+  const outcome = benchmark.baseline === undefined
+    ? await runPythonAndDeno(benchmark, quick)
+    : await runDenoWithBaseline(benchmark, quick);
+  return { ...outcome, date, load: { start, end: Deno.loadavg() } };
+}
+
+async function runPythonAndDeno(
+  benchmark: Benchmark,
+  quick: boolean,
+): Promise<Omit<Outcome, "date" | "load">> {
   const flags = quick ? ["--quick"] : [];
   const python = await runScript(
     "python3",
@@ -424,10 +529,36 @@ async function runBenchmark(benchmark: Benchmark, quick: boolean): Promise<Outco
   return { benchmark, python, deno, rows: compare(benchmark, python, deno) };
 }
 
+/** Runs a benchmark whose Deno script measures its (non-Python) baseline too. */
+async function runDenoWithBaseline(
+  benchmark: Benchmark,
+  quick: boolean,
+): Promise<Omit<Outcome, "date" | "load">> {
+  const deno = await runScript(
+    Deno.execPath(),
+    ["run", "-A", `bench/${benchmark.name}.ts`, ...(quick ? ["--quick"] : [])],
+    benchmark.name,
+    "deno",
+  );
+  const measured = deno.line?.baseline_results;
+  const baseline: ScriptRun = { command: deno.command, seconds: deno.seconds };
+  if (Array.isArray(measured)) {
+    baseline.line = { bench: benchmark.name, results: measured as Result[] };
+  } else if (deno.line) {
+    baseline.error = "printed no baseline_results";
+  }
+  return { benchmark, python: baseline, deno, rows: compare(benchmark, baseline, deno) };
+}
+
+function utcMinutes(): string {
+  return new Date().toISOString().replace(/:\d\d\.\d+Z$/, "Z").replace("T", " ");
+}
+
 /** Lower is better for times, higher for rates; `undefined` for a unit we cannot orient. */
 function lowerIsBetter(unit: string): boolean | undefined {
   if (["ns", "us", "µs", "ms", "s"].includes(unit)) return true;
-  if (unit.endsWith("/s")) return false;
+  // A rate, or a speed-up factor ("×"): higher is better.
+  if (unit.endsWith("/s") || unit === "×") return false;
   return undefined;
 }
 
@@ -482,14 +613,22 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
-const RATIO_HEADER = "multiproc vs Python (>1: multiproc better)";
 const RATIO_NOTE = "The last column is Python ÷ multiproc for times (ms, lower is better) and " +
-  "multiproc ÷ Python for rates (/s, higher is better), so above 1 means multiproc is faster. " +
-  "A dash marks a case with no counterpart.";
+  "multiproc ÷ Python for rates (/s) and speed-ups (×) (higher is better), so above 1 means " +
+  "multiproc is faster. A dash marks a case with no counterpart. A section whose baseline is not " +
+  "Python (piscina) says so in its column headers.";
 
-function renderOutcome({ benchmark, python, deno, rows }: Outcome, withAbout = true): string {
+function renderOutcome(outcome: Outcome, withAbout = true): string {
+  const { benchmark, python, deno, rows } = outcome;
+  const base = benchmark.baseline ?? "Python";
   const body = table(
-    ["multiproc case", "Python case", "Python", "multiproc", RATIO_HEADER],
+    [
+      "multiproc case",
+      `${base} case`,
+      base,
+      "multiproc",
+      `multiproc vs ${base} (>1: multiproc better)`,
+    ],
     rows.map((r) => [r.deno, r.python, r.pythonValue, r.denoValue, r.ratio]),
   );
   const failures = [python, deno]
@@ -499,8 +638,34 @@ function renderOutcome({ benchmark, python, deno, rows }: Outcome, withAbout = t
     `## ${benchmark.title} (\`${benchmark.name}\`)`,
     ...(withAbout ? [benchmark.about.trim()] : []),
     body,
+    `Run ${outcome.date}, load average (1, 5, 15 min) ${loadText(outcome.load.start)} before, ` +
+    `${loadText(outcome.load.end)} after.`,
     ...(failures.length ? [`Failed:\n\n${failures.join("\n")}`] : []),
   ].join("\n\n");
+}
+
+function renderSection(outcome: Outcome): string {
+  return `${renderOutcome(outcome)}\n\n### What limits it\n\n${outcome.benchmark.limits.trim()}`;
+}
+
+/**
+ * The existing BENCHMARKS.md with the sections of `outcomes` replaced (or appended), for a run of
+ * some benchmarks only (`--only`): the other sections keep their numbers and run lines.
+ */
+function spliceSections(document: string, outcomes: Outcome[]): string {
+  let text = document.trimEnd();
+  for (const outcome of outcomes) {
+    const heading = `## ${outcome.benchmark.title} (\`${outcome.benchmark.name}\`)`;
+    const section = renderSection(outcome);
+    const start = text.indexOf(`\n${heading}\n`);
+    if (start < 0) {
+      text = `${text}\n\n${section}`;
+      continue;
+    }
+    const next = text.indexOf("\n## ", start + heading.length + 1);
+    text = `${text.slice(0, start + 1)}${section}${next < 0 ? "" : `\n${text.slice(next)}`}`;
+  }
+  return `${text}\n`;
 }
 
 async function commandOutput(program: string, args: string[]): Promise<string | undefined> {
@@ -553,9 +718,7 @@ function renderDocument(outcomes: Outcome[], m: Machine, command: string, date: 
       `- Deno ${m.deno} (V8 ${m.v8}), Python ${m.python}`,
       ...(quick ? ["- **`--quick`: reduced sizes, a smoke run, not representative numbers**"] : []),
     ].join("\n"),
-    ...outcomes.flatMap((
-      o,
-    ) => [renderOutcome(o), `### What limits it\n\n${o.benchmark.limits.trim()}`]),
+    ...outcomes.map(renderSection),
   ].join("\n\n") + "\n";
 }
 
@@ -572,7 +735,8 @@ function usage(): string {
 
   --quick         smaller sizes and fewer repetitions (smoke run)
   --only <names>  run only these benchmarks (comma-separated; repeatable)
-  --write         regenerate BENCHMARKS.md from this run
+  --write         regenerate BENCHMARKS.md from this run (with --only: replace just
+                  those benchmarks' sections, keeping the others)
   --json <path>   write every result, raw samples included, to <path>
 
 Benchmarks: ${BENCHMARKS.map((b) => b.name).join(", ")}`;
@@ -611,7 +775,7 @@ async function main(args: string[]): Promise<number> {
   const selected = only ? BENCHMARKS.filter((b) => only.includes(b.name)) : BENCHMARKS;
 
   const command = ["deno run -A bench/run.ts", ...args.map(shellQuote)].join(" ");
-  const date = new Date().toISOString().replace(/:\d\d\.\d+Z$/, "Z").replace("T", " ");
+  const date = utcMinutes();
   const m = await machine();
   const outcomes: Outcome[] = [];
   for (const benchmark of selected) outcomes.push(await runBenchmark(benchmark, values.quick));
@@ -620,7 +784,10 @@ async function main(args: string[]): Promise<number> {
   console.log(`\n${RATIO_NOTE}\n`);
   for (const outcome of outcomes) {
     console.log(renderOutcome(outcome, false));
-    console.log(`\n(Python ${outcome.python.seconds} s, Deno ${outcome.deno.seconds} s)\n`);
+    const base = outcome.benchmark.baseline === undefined
+      ? `Python ${outcome.python.seconds} s, `
+      : "";
+    console.log(`\n(${base}Deno ${outcome.deno.seconds} s)\n`);
   }
 
   if (values.json) {
@@ -630,7 +797,10 @@ async function main(args: string[]): Promise<number> {
     console.log(`Wrote ${values.json}`);
   }
   if (values.write) {
-    await Deno.writeTextFile(BENCHMARKS_MD, renderDocument(outcomes, m, command, date));
+    const document = only
+      ? spliceSections(await Deno.readTextFile(BENCHMARKS_MD), outcomes)
+      : renderDocument(outcomes, m, command, date);
+    await Deno.writeTextFile(BENCHMARKS_MD, document);
     // deno fmt owns the layout of markdown in this repo; keep the file fmt-clean.
     const fmt = await new Deno.Command(Deno.execPath(), {
       args: ["fmt", "--quiet", decodeURIComponent(BENCHMARKS_MD.pathname)],
