@@ -1,0 +1,18 @@
+/** Pools in a program run without the permissions a process pool needs. */
+import { equal, match } from "node:assert/strict";
+import { runDeno } from "./_helpers.ts";
+
+const FIXTURE = new URL("fixtures/pool_no_net.ts", import.meta.url).pathname;
+
+Deno.test("ProcessPoolExecutor without --allow-net: submit() fails naming the flag and shutdown({ wait: true }) still resolves", async () => {
+  const { code, stdout, stderr } = await runDeno([
+    "--allow-run",
+    "--allow-read",
+    "--allow-write",
+    FIXTURE,
+  ]);
+  const lines = stdout.trim().split("\n");
+  match(lines[0], /^(threw|rejected): Cannot start .*--allow-net/);
+  equal(lines[1], "shutdown resolved", `stdout:\n${stdout}\nstderr:\n${stderr}`);
+  equal(code, 0, stderr);
+});
