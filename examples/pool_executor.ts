@@ -46,11 +46,14 @@ export function isPrime(n: number): boolean {
 
 if (import.meta.main) {
   await using executor = new ProcessPoolExecutor({ maxWorkers: 2 });
-  const futures = new Map(NUMBERS.map((n) => [executor.submit(isPrime, n), n]));
-  for await (const future of asCompleted(futures.keys())) {
-    const n = futures.get(future);
+  const futures = NUMBERS.map((n) => executor.submit(isPrime, n));
+  const numberOf = new Map<unknown, number>(futures.map((future, i) => [future, NUMBERS[i]]));
+  // A Future is thenable: `await future` is its result, or throws the task's error. (So
+  // TypeScript types `future` below as the result; at run time it is the Future.)
+  for await (const future of asCompleted(futures)) {
+    const n = numberOf.get(future);
     try {
-      console.log(`${n} is prime: ${await future.result()}`);
+      console.log(`${n} is prime: ${await future}`);
     } catch (error) {
       console.log(`${n} generated an exception: ${error}`);
     }
