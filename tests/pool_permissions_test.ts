@@ -16,3 +16,13 @@ Deno.test("ProcessPoolExecutor without --allow-net: submit() fails naming the fl
   equal(lines[1], "shutdown resolved", `stdout:\n${stdout}\nstderr:\n${stderr}`);
   equal(code, 0, stderr);
 });
+
+Deno.test("ThreadPool and ThreadPoolExecutor run with --allow-read --allow-write only", async () => {
+  const { code, stdout, stderr } = await runDeno([
+    "--allow-read",
+    "--allow-write",
+    new URL("fixtures/pool_threads_minimal.ts", import.meta.url).pathname,
+  ]);
+  equal(code, 0, stderr);
+  equal(stdout, "[1,4,9]\n16\n");
+});
