@@ -4,7 +4,7 @@ import { runDeno } from "./_helpers.ts";
 
 const FIXTURE = new URL("fixtures/pool_no_net.ts", import.meta.url).pathname;
 
-Deno.test("ProcessPoolExecutor without --allow-net: submit() fails naming the flag and shutdown({ wait: true }) still resolves", async () => {
+Deno.test("Pool and ProcessPoolExecutor without --allow-net: new Pool() and submit() fail naming the flag, and shutdown({ wait: true }) still resolves", async () => {
   const { code, stdout, stderr } = await runDeno([
     "--allow-run",
     "--allow-read",
@@ -12,8 +12,9 @@ Deno.test("ProcessPoolExecutor without --allow-net: submit() fails naming the fl
     FIXTURE,
   ]);
   const lines = stdout.trim().split("\n");
-  match(lines[0], /^(threw|rejected): Cannot start .*--allow-net/);
-  equal(lines[1], "shutdown resolved", `stdout:\n${stdout}\nstderr:\n${stderr}`);
+  match(lines[0], /^Pool threw: Cannot start .*--allow-net/);
+  match(lines[1], /^(threw|rejected): Cannot start .*--allow-net/);
+  equal(lines[2], "shutdown resolved", `stdout:\n${stdout}\nstderr:\n${stderr}`);
   equal(code, 0, stderr);
 });
 
