@@ -81,7 +81,7 @@ async function poolCases(
     : new ThreadPool({ processes: WORKERS });
   // Warm-up: every worker has run tasks of each kind (and compiled them).
   await pool.map(square, items.slice(0, 1000), { chunksize: 1 });
-  await pool.map(fib, Array(WORKERS * 2).fill(20), { chunksize: 1 });
+  await pool.map(fib, Array(WORKERS * 2).fill(FIB_N), { chunksize: 1 });
   fib(FIB_N);
   const out: Result[] = [];
   const maps = [];

@@ -62,7 +62,7 @@ async function installPackage(dir: string): Promise<string> {
   const npmDir = `${dir}/npm`;
   log("building the npm package");
   await run(Deno.execPath(), ["task", "build:npm", npmDir]);
-  const packed = await run("npm", ["pack", "--pack-destination", dir], { cwd: npmDir });
+  const packed = await run("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: npmDir });
   const tarball = `${dir}/${packed.trim().split("\n").at(-1)}`;
   const project = `${dir}/project`;
   await Deno.mkdir(project);
@@ -70,9 +70,13 @@ async function installPackage(dir: string): Promise<string> {
     `${project}/package.json`,
     JSON.stringify({ name: "multiproc-bench-user", private: true, type: "module" }),
   );
-  await run("npm", ["install", tarball, "--offline", "--no-package-lock", "--no-audit"], {
-    cwd: project,
-  });
+  await run(
+    "npm",
+    ["install", tarball, "--offline", "--no-package-lock", "--no-audit", "--silent"],
+    {
+      cwd: project,
+    },
+  );
   const { name } = JSON.parse(await Deno.readTextFile(`${npmDir}/package.json`));
   return `${project}/node_modules/${name}`;
 }

@@ -56,14 +56,52 @@ interface Benchmark {
   baseline?: string;
 }
 
-/** "What limits it" for pool (filled in from a measured run). */
+/** "What limits it" for pool. */
 const POOL_LIMITS = `
-- To be written from a measured run.
+- **Two cores, shared.** Two workers can only double the throughput of one when both cores are
+  free for them: the parent, and any other work on the machine (see the run line's load average),
+  take their share. The CPU-bound speed-up is the figure this hurts most, and Python's run and ours
+  come one after the other, so they may meet different load; on a loaded machine it says little
+  more than "both parallelise". With fib(32) taking ~100 ms instead of ~26 ms in-process, as under
+  a load average of 20, each worker also gets only part of a core.
+- **\`Pool.map\` of tiny items is bound by the workers' encode and decode.** With the default
+  chunksize the 200,000 items go as 8 chunks of 25,000, one frame each way per chunk over the
+  worker's Unix socket, so messages cost nothing; what is left is the structured-clone codec and
+  JSON of 25,000 numbers in both directions, in each worker, against Python's pickle (C code) of a
+  list of ints. The parent is mostly idle: a V8 tick profile of 5 maps
+  (\`deno run -A --v8-flags=--prof …\`, then \`node --prof-process\`) showed about 0.25 s of parent
+  CPU in all, most of it start-up. The figure is also the noisiest here (min and max in the JSON
+  differ by 3–5×, on both sides), as one map takes 40–200 ms.
+- **\`apply\` round trip** is one frame to the worker and one back, plus a Promise: well under
+  Python's, whose result comes back through a result-handler thread and a pipe, with GIL hand-offs.
+- **20k submits** are batched: the submits made in one turn of the event loop leave as one frame
+  per worker, and results come back batched, where Python's executor moves every work item through
+  its call queue, a feeder thread and a management thread.
+- **Threads are slower than processes under Deno**, for now: \`ThreadPool\` and
+  \`ThreadPoolExecutor\` run on Deno's \`node:worker_threads\` compatibility layer, whose
+  \`postMessage\` structured-clones every message and then walks it recursively looking for
+  MessagePorts to patch (\`patchMessagePortIfFound\`): in the tick profile of \`ThreadPool.map\`,
+  40–55% of each worker's samples and most of the parent's (\`deserialize\`). A chunk of 25,000
+  items sent as one string or byte frame (as to a process), or Deno's own \`Worker\`, would avoid
+  both. Under Node the same thread pools are fast (next section).
 `;
 
 /** "What limits it" for pool_node. */
 const POOL_NODE_LIMITS = `
-- To be written from a measured run.
+- **Batching is the difference at 20k concurrent tasks.** piscina posts every task as its own
+  message and wakes a thread for it; multiproc sends the tasks submitted in one turn of the event
+  loop to each worker as one message and gets their results back batched, so a no-op task costs a
+  fraction of a message.
+- **The sequential round trip** is one message each way on both; multiproc adds its codec, the
+  \`AsyncResult\` or \`Future\` and a Promise hop in the channel (a send waits for the worker's
+  start-up Promise), a few µs that show when the task itself is a no-op. \`ThreadPoolExecutor\`
+  adds the \`Future\` state machine on top of what \`ThreadPool.apply\` does.
+- **The CPU-bound speed-up** is the cores' (see the first point of the \`pool\` section): both
+  pools run 16 × fib(32) on 2 threads with the task's code compiled (warmed up first); neither
+  adds per-task work that matters against ~30 ms of computing, so on a loaded machine both end
+  near what the scheduler gives them.
+- piscina runs with \`minThreads\` = \`maxThreads\` = 2 and a long \`idleTimeout\`, so that
+  neither pool starts threads while measured.
 `;
 
 /** "What limits it" for tcp_echo (long, so kept out of the list). */

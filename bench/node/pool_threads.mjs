@@ -108,7 +108,7 @@ async function piscina() {
   try {
     // Warm-up: both threads have started and compiled both tasks.
     await Promise.all(Array.from({ length: 1000 }, () => pool.run(null, { name: "noop" })));
-    await Promise.all(Array.from({ length: 4 }, () => pool.run(20, { name: "fib" })));
+    await Promise.all(Array.from({ length: 4 }, () => pool.run(FIB_N, { name: "fib" })));
     fib(FIB_N);
     const run = () => pool.run(null, { name: "noop" });
     return [
@@ -182,7 +182,7 @@ async function multiproc() {
   const pool = new ThreadPool({ processes: THREADS });
   try {
     await Promise.all(Array.from({ length: 1000 }, () => pool.apply(noopTask, [])));
-    await pool.map(fibTask, [20, 20, 20, 20], { chunksize: 1 });
+    await pool.map(fibTask, Array(THREADS * 2).fill(FIB_N), { chunksize: 1 });
     fib(FIB_N);
     const applyAsync = () => pool.applyAsync(noopTask, []);
     const apply = () => pool.apply(noopTask, []);
