@@ -92,10 +92,16 @@ const POOL_NODE_LIMITS = `
   message and wakes a thread for it; multiproc sends the tasks submitted in one turn of the event
   loop to each worker as one message and gets their results back batched, so a no-op task costs a
   fraction of a message.
-- **The sequential round trip** is one message each way on both; multiproc adds its codec, the
-  \`AsyncResult\` or \`Future\` and a Promise hop in the channel (a send waits for the worker's
-  start-up Promise), a few µs that show when the task itself is a no-op. \`ThreadPoolExecutor\`
-  adds the \`Future\` state machine on top of what \`ThreadPool.apply\` does.
+- **The sequential round trip** is one message each way on both; the floor row (a bare worker that
+  posts back what it gets, no pool) is what a message each way costs on its own here. piscina's
+  worker by default (\`atomics: "sync"\`) blocks in \`Atomics.wait\` between tasks instead of
+  returning to its event loop, so a task wakes it through a futex; the price, in piscina's README, is
+  that a worker's un-awaited async work is paused between tasks. multiproc's workers stay on their
+  event loop (a task's promises, timers and \`taskSignal()\` keep working). On top of the message,
+  multiproc adds its codec, the \`AsyncResult\` or \`Future\`, and a Promise hop in the channel (a
+  send waits for the worker's start-up Promise): a few µs that show when the task is a no-op.
+  \`ThreadPoolExecutor.submit\` costs more than \`ThreadPool.apply\` (see the CPU profile in the
+  pool section's notes).
 - **The CPU-bound speed-up** is the cores' (see the first point of the \`pool\` section): both
   pools run 16 × fib(32) on 2 threads with the task's code compiled (warmed up first); neither
   adds per-task work that matters against ~30 ms of computing, so on a loaded machine both end
@@ -410,6 +416,7 @@ speed-up": 16 × fib(32) in the main thread one after the other, divided by the 
         deno: "ThreadPool CPU-bound speed-up, 16 tasks on 2 threads",
         python: "piscina CPU-bound speed-up, 16 tasks on 2 threads",
       },
+      { deno: "bare worker_threads postMessage round trip (floor)" },
     ],
     limits: POOL_NODE_LIMITS,
   },

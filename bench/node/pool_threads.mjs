@@ -17,6 +17,7 @@
  * benchmark scripts.
  */
 import { readFileSync } from "node:fs";
+import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { fib } from "./tasks.mjs";
@@ -220,7 +221,35 @@ async function multiproc() {
   return out;
 }
 
-const runs = { piscina, multiproc };
+/**
+ * The floor of a sequential round trip: a bare worker that posts back what it gets, with a message
+ * shaped like a pool's (no pool, no codec, no promise per task beyond the reply's).
+ */
+async function floor() {
+  const worker = new Worker(
+    `require("node:worker_threads").parentPort.on("message", (m) => require("node:worker_threads").parentPort.postMessage(m));`,
+    { eval: true },
+  );
+  try {
+    let resolve;
+    worker.on("message", (m) => resolve(m));
+    const message = [{ t: "run", i: 1, f: 1, s: 1, a: [[]] }];
+    const run = () => new Promise((r) => (resolve = r, worker.postMessage(message)));
+    await roundTripMicros(1000, run);
+    return [
+      result(
+        "bare worker_threads postMessage round trip (floor)",
+        "µs",
+        await repeat(reps, () => roundTripMicros(calls, run)),
+        { calls_per_sample: calls },
+      ),
+    ];
+  } finally {
+    await worker.terminate();
+  }
+}
+
+const runs = { piscina, multiproc: async () => [...await multiproc(), ...await floor()] };
 if (!(impl in runs)) {
   console.error(
     `Usage: node bench/node/pool_threads.mjs <piscina|multiproc> [--quick]: received ${
