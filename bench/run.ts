@@ -100,8 +100,10 @@ const POOL_NODE_LIMITS = `
   event loop (a task's promises, timers and \`taskSignal()\` keep working). On top of the message,
   multiproc adds its codec, the \`AsyncResult\` or \`Future\`, and a Promise hop in the channel (a
   send waits for the worker's start-up Promise): a few µs that show when the task is a no-op.
-  \`ThreadPoolExecutor.submit\` costs more than \`ThreadPool.apply\` (see the CPU profile in the
-  pool section's notes).
+  \`ThreadPoolExecutor.submit\` costs more than \`ThreadPool.apply\`: in a CPU profile of sequential
+  submits (\`node --cpu-prof\`), 8% of the main thread went to constructing a \`CancelledError\`
+  (stack trace included) per submit, made in advance in case the future is cancelled, plus the
+  garbage collection of those.
 - **The CPU-bound speed-up** is the cores' (see the first point of the \`pool\` section): both
   pools run 16 × fib(32) on 2 threads with the task's code compiled (warmed up first); neither
   adds per-task work that matters against ~30 ms of computing, so on a loaded machine both end
