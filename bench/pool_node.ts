@@ -21,7 +21,7 @@
  * @module
  */
 
-import { emit, log, parseBenchArgs, type Result } from "./_bench.ts";
+import { emit, log, parseBenchArgs, type Result, result } from "./_bench.ts";
 
 const ROOT_PATH = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 const NODE_DIR = `${ROOT_PATH}/bench/node`;
@@ -94,7 +94,16 @@ async function measure(
   );
   const line = JSON.parse(out.trim().split("\n").at(-1) ?? "");
   if (!Array.isArray(line?.results)) throw new Error(`${impl} printed no results`);
-  return line.results;
+  log(`${impl}:`);
+  return (line.results as Measured[]).map((m) => result(m.case, m.unit, m.samples, m.detail));
+}
+
+/** One case as `node/pool_threads.mjs` reports it: raw samples. */
+interface Measured {
+  case: string;
+  unit: string;
+  samples: number[];
+  detail: Record<string, unknown>;
 }
 
 if (import.meta.main) {

@@ -13,8 +13,8 @@
  * - "CPU-bound speed-up, 16 tasks on 2 threads": 16 × fib(32) in the main
  *   thread one after the other, divided by the same 16 on the pool.
  *
- * Progress goes to stderr; stdout gets one JSON line, as from the other
- * benchmark scripts.
+ * Progress goes to stderr; stdout gets one JSON line with each case's raw
+ * samples, which `bench/pool_node.ts` summarises.
  */
 import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
@@ -37,33 +37,13 @@ function log(...parts) {
   console.error(...parts);
 }
 
-function median(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function round4(x) {
-  return Number(x.toPrecision(4));
-}
-
-/** One entry of `results`, as `bench/_bench.ts` makes it. */
+/**
+ * One measured case: its raw samples. `bench/pool_node.ts` turns them into a result (median, min,
+ * max) with `bench/_bench.ts`, as every other benchmark's.
+ */
 function result(name, unit, samples, detail = {}) {
-  const value = median(samples);
-  const min = Math.min(...samples);
-  const max = Math.max(...samples);
-  log(
-    `  ${name}: ${round4(value)} ${unit} (n=${samples.length}, min=${round4(min)}, max=${
-      round4(max)
-    })`,
-  );
-  return {
-    case: name,
-    unit,
-    value: round4(value),
-    n: samples.length,
-    detail: { min: round4(min), max: round4(max), samples: samples.map(round4), ...detail },
-  };
+  log(`  ${name}: ${samples.map((x) => x.toPrecision(4)).join(", ")} ${unit}`);
+  return { case: name, unit, samples, detail };
 }
 
 async function repeat(count, fn) {
