@@ -463,6 +463,8 @@ interface Outcome {
   rows: Row[];
   /** When this benchmark started (UTC, minutes). */
   date: string;
+  /** The run's command line (the section says how it was made, also when spliced in alone). */
+  command: string;
   /** 1-, 5- and 15-minute load averages before its first script and after its last. */
   load: { start: number[]; end: number[] };
 }
@@ -545,19 +547,23 @@ function lastLine(text: string): string | undefined {
 }
 
 /** Runs one benchmark: Python first, then Deno, never at the same time. */
-async function runBenchmark(benchmark: Benchmark, quick: boolean): Promise<Outcome> {
+async function runBenchmark(
+  benchmark: Benchmark,
+  quick: boolean,
+  command: string,
+): Promise<Outcome> {
   const date = utcMinutes();
   const start = Deno.loadavg();
   const outcome = benchmark.baseline === undefined
     ? await runPythonAndDeno(benchmark, quick)
     : await runDenoWithBaseline(benchmark, quick);
-  return { ...outcome, date, load: { start, end: Deno.loadavg() } };
+  return { ...outcome, date, command, load: { start, end: Deno.loadavg() } };
 }
 
 async function runPythonAndDeno(
   benchmark: Benchmark,
   quick: boolean,
-): Promise<Omit<Outcome, "date" | "load">> {
+): Promise<Omit<Outcome, "date" | "command" | "load">> {
   const flags = quick ? ["--quick"] : [];
   const python = await runScript(
     "python3",
@@ -582,7 +588,7 @@ async function runPythonAndDeno(
 async function runDenoWithBaseline(
   benchmark: Benchmark,
   quick: boolean,
-): Promise<Omit<Outcome, "date" | "load">> {
+): Promise<Omit<Outcome, "date" | "command" | "load">> {
   const deno = await runScript(
     Deno.execPath(),
     ["run", "-A", `bench/${benchmark.name}.ts`, ...(quick ? ["--quick"] : [])],
@@ -687,8 +693,11 @@ function renderOutcome(outcome: Outcome, withAbout = true): string {
     `## ${benchmark.title} (\`${benchmark.name}\`)`,
     ...(withAbout ? [benchmark.about.trim()] : []),
     body,
-    `Run ${outcome.date}, load average (1, 5, 15 min) ${loadText(outcome.load.start)} before, ` +
-    `${loadText(outcome.load.end)} after.`,
+    `Run ${outcome.date} (\`${outcome.command}\`), load average (1, 5, 15 min) ` +
+    `${loadText(outcome.load.start)} before, ${loadText(outcome.load.end)} after.` +
+    (/(^|\s)--quick(\s|$)/.test(outcome.command)
+      ? " **`--quick`: reduced sizes, a smoke run, not representative numbers.**"
+      : ""),
     ...(failures.length ? [`Failed:\n\n${failures.join("\n")}`] : []),
   ].join("\n\n");
 }
@@ -827,7 +836,9 @@ async function main(args: string[]): Promise<number> {
   const date = utcMinutes();
   const m = await machine();
   const outcomes: Outcome[] = [];
-  for (const benchmark of selected) outcomes.push(await runBenchmark(benchmark, values.quick));
+  for (const benchmark of selected) {
+    outcomes.push(await runBenchmark(benchmark, values.quick, command));
+  }
   m.load.end = Deno.loadavg();
 
   console.log(`\n${RATIO_NOTE}\n`);
