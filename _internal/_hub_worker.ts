@@ -5,17 +5,30 @@
  * key, a malformed or oversized frame, or a request batch that fails
  * validation drops that connection only.
  *
+ * Until a connection has said the key it is held to little: its first
+ * message may be at most {@linkcode HELLO_MAX_BYTES} (refused from the frame
+ * header, before anything is read or allocated), it has
+ * {@linkcode HELLO_TIMEOUT_MS} to send it, and at most
+ * {@linkcode MAX_UNAUTHENTICATED} such connections are open at once: a new
+ * one closes the oldest (a real client says hello as soon as it connects, so
+ * it is never the oldest for long, and a flood of idle connections can
+ * neither exhaust the owner's descriptors nor keep a child out). An error
+ * from `accept()` (out of descriptors…) is logged once and retried with a
+ * growing delay: the connection waits in the socket's backlog meanwhile.
+ *
  * @module
  */
 
 import { HubServer } from "./hub_server.ts";
-import { BatchWriter } from "./framing.ts";
-import { readFrames } from "./hub_client.ts";
-import { type HubRef, isRequestBatch } from "./protocol.ts";
+import { BatchWriter, readFrames } from "./framing.ts";
+import { HELLO_MAX_BYTES, type HubRef, isRequestBatch, MAX_UNAUTHENTICATED } from "./protocol.ts";
 import { helperThreadContext, listenUnix, type StreamConn } from "./runtime.ts";
 import { openStatusFile } from "./status_file.ts";
 
+/** How long a new connection has to authenticate. */
 const HELLO_TIMEOUT_MS = 5_000;
+/** Longest delay between two `accept()` attempts after errors. */
+const ACCEPT_RETRY_MAX_MS = 1_000;
 
 const context = await helperThreadContext();
 const ref = context.data as HubRef;
@@ -41,7 +54,16 @@ function timingSafeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
+/** Connections that have not authenticated yet, oldest first. */
+const unauthenticated = new Set<StreamConn>();
+
 async function serve(conn: StreamConn): Promise<void> {
+  if (unauthenticated.size >= MAX_UNAUTHENTICATED) {
+    const oldest = unauthenticated.values().next().value!;
+    unauthenticated.delete(oldest);
+    oldest.close();
+  }
+  unauthenticated.add(conn);
   const writer = new BatchWriter<unknown>((bytes) => conn.write(bytes), () => conn.close());
   let session: ReturnType<typeof hub.session> | undefined;
   const hello = setTimeout(() => conn.close(), HELLO_TIMEOUT_MS);
@@ -53,17 +75,20 @@ async function serve(conn: StreamConn): Promise<void> {
           throw new Error("Unauthenticated client");
         }
         clearTimeout(hello);
+        unauthenticated.delete(conn);
         const pid = Number.isSafeInteger(m.pid) ? m.pid as number : undefined;
         session = hub.session((replies) => writer.send(replies), pid);
+        writer.send([{ i: 0, p: "welcome", d: 0 }]);
         return;
       }
       if (!isRequestBatch(value)) throw new Error("Malformed request batch");
       session.handle(value);
-    });
+    }, { maxMessage: () => session ? Infinity : HELLO_MAX_BYTES });
   } catch {
     // A bad peer: dropped below, others unaffected.
   } finally {
     clearTimeout(hello);
+    unauthenticated.delete(conn);
     session?.close();
     conn.close();
   }
@@ -71,12 +96,26 @@ async function serve(conn: StreamConn): Promise<void> {
 
 async function acceptLoop(): Promise<void> {
   const listener = listenUnix(ref.path);
+  let delay = 0;
+  let logged = false;
   for (;;) {
     let conn: StreamConn;
     try {
       conn = await listener.accept();
-    } catch {
-      break;
+      delay = 0;
+    } catch (error) {
+      // Out of descriptors, or the like: the connection stays in the backlog; try again soon.
+      if (!logged) {
+        logged = true;
+        console.error(
+          `multiproc: the hub of process ${ref.pid} cannot accept a connection (${
+            error instanceof Error ? error.message : String(error)
+          }); it keeps retrying`,
+        );
+      }
+      delay = Math.min(Math.max(delay * 2, 10), ACCEPT_RETRY_MAX_MS);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      continue;
     }
     serve(conn);
   }

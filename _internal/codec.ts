@@ -24,8 +24,19 @@
  * |       |                                         | `errors` (AggregateError), `props`         |
  * | `box` | `Object(1)`, `Object("s")`, ...         | `v`: the encoded primitive                 |
  * | `h`   | a {@linkcode Shareable} (live handle)   | `v`: its {@linkcode HandleData}            |
+ * | `cls` | an instance of an exported class        | `r`: the class's module URL, export name   |
+ * |       |                                         | and source hash; `v`: its own fields       |
  * | `o`   | a plain object with an own `$t` key     | `v`: the object, its keys as they are      |
  * | `ref` | an object met before (shared or cyclic) | `i`: its number                            |
+ *
+ * A class instance is revived as an instance of the same class, found on the
+ * other side by module URL and export name as a target is (pickle finds a
+ * class by module and name): its own enumerable fields are copied and its
+ * constructor does not run. An instance of a class that cannot be located
+ * that way (not exported, anonymous, built in) is refused, never copied as a
+ * plain object without its methods. Values nested more than
+ * {@linkcode MAX_DEPTH} levels deep are refused too (pickle stops at about
+ * the same depth), with their path, instead of overflowing the stack.
  *
  * Every object is numbered in depth-first encounter order, by the encoder and
  * the decoder alike, so a repeated object is a `ref` to its number and needs
@@ -44,6 +55,9 @@
  *
  * @module
  */
+
+import { exportOf, importedModules, importModule, isRunningMain } from "./import_target.ts";
+import { locateClass, locatedExport, sourceHash, type TargetRef } from "./target.ts";
 
 /**
  * Symbol a shared primitive implements to cross a boundary as a live handle.
@@ -140,7 +154,7 @@ export interface EncodeOptions {
 export interface Encoded {
   /** The encoded tree. */
   v: unknown;
-  /** Sorted, unique module URLs to import so the handles' revivers exist. */
+  /** Sorted, unique module URLs to import first: those registering the handles' revivers and those exporting the instances' classes. */
   m?: string[];
   /**
    * Set when `v` is an object encoded in "clone" mode: its shared structure
@@ -191,11 +205,13 @@ export function registerReviver(kind: string, revive: (data: HandleData) => unkn
  * Encodes a value so it can cross a process (or thread) boundary.
  *
  * - Shared references and cycles are preserved.
- * - Class instances lose their prototype and keep their own enumerable
- *   properties, as with structured clone, unless they are
- *   {@linkcode Shareable}, which become handles.
- * - Functions, symbols, promises, weak collections and (in "json" mode)
- *   `SharedArrayBuffer`s are rejected.
+ * - A {@linkcode Shareable} becomes a handle. An instance of an exported
+ *   class keeps its class (located by module URL and export name) and its own
+ *   enumerable properties; an instance of a class that cannot be located is
+ *   rejected.
+ * - Functions, symbols, promises, weak collections, (in "json" mode)
+ *   `SharedArrayBuffer`s and values nested more than {@linkcode MAX_DEPTH}
+ *   levels deep are rejected.
  *
  * @param value The value to encode.
  * @param options Error message wording, mode and destination.
@@ -216,25 +232,27 @@ export function encode(value: unknown, options: EncodeOptions): Encoded {
     : new JsonEncoder(options.dest ?? "process").run(value, options);
 }
 
-/** Module URLs {@linkcode decode} has imported, so it imports each once. */
-const imported = new Set<string>();
+/** Namespaces of the modules {@linkcode decode} has imported, so it imports each once. */
+const namespaces = new Map<string, Record<string, unknown>>();
 
 /**
  * Decodes the output of {@linkcode encode}, importing the modules its handles
- * need first.
+ * and class instances need first.
  *
  * @param enc The encoded value, possibly after `JSON.parse` or `postMessage`.
  * @returns The decoded value.
  * @throws {Error} If a module cannot be imported or a handle kind has no
  * reviver after importing them.
+ * @throws {TypeError} If an instance's class is not exported where the sender found it.
  */
 export async function decode(enc: Encoded): Promise<unknown> {
   const m = enc.m;
   if (m !== undefined) {
     for (const url of m) {
-      if (!imported.has(url)) {
-        await import(url);
-        imported.add(url);
+      // The program's own main module, still running, cannot be imported (it would wait for its
+      // own end): its classes are found among those this process located (see classOf).
+      if (!namespaces.has(url) && !isRunningMain(url)) {
+        namespaces.set(url, await importModule(url));
       }
     }
   }
@@ -246,7 +264,8 @@ export async function decode(enc: Encoded): Promise<unknown> {
  *
  * @param enc The encoded value, possibly after `JSON.parse` or `postMessage`.
  * @returns The decoded value.
- * @throws {Error} If a handle kind has no reviver registered.
+ * @throws {Error} If a handle kind has no reviver registered, or an
+ * instance's class module was not imported by {@linkcode decode}.
  * @throws {TypeError} If the tree is malformed.
  */
 export function decodeSync(enc: Encoded): unknown {
@@ -359,6 +378,20 @@ class Unserializable {
 
 const UNDEFINED: Tagged = { $t: "u" };
 
+/**
+ * How many levels of objects a value may nest: Python's pickle stops at about
+ * the same depth (its recursion limit), and every encoder and decoder on the
+ * way (this one, JSON, structured clone) recurses, so a deeper value would
+ * overflow the stack somewhere.
+ */
+export const MAX_DEPTH = 1000;
+
+const TOO_DEEP =
+  `received a value nested more than ${MAX_DEPTH} levels deep: flatten it, or send it in parts`;
+
+/** Path segments shown in a message; a longer path (a value nested too deeply) is cut. */
+const MAX_PATH_SEGMENTS = 12;
+
 function isJsonNumber(n: number): boolean {
   // Finite and not -0: `n - n` is NaN for NaN and infinities.
   return n - n === 0 && (n !== 0 || 1 / n > 0);
@@ -394,6 +427,18 @@ function setKey(o: Record<string, unknown>, k: string, v: unknown): void {
 
 function defineHidden(o: object, k: string, v: unknown): void {
   Object.defineProperty(o, k, { value: v, writable: true, enumerable: false, configurable: true });
+}
+
+/** Defines a field of a revived instance (an assignment could run a setter of its class). */
+function defineField(o: object, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+}
+
+/** The reference of the class of `value` (not a plain object), or the reason it has none. */
+function classRef(value: object): TargetRef {
+  const ref = locateClass(Object.getPrototypeOf(value), importedModules());
+  if (typeof ref === "string") throw new Unserializable(`received ${ref}`);
+  return ref;
 }
 
 /**
@@ -492,7 +537,7 @@ function formatPrimitive(k: unknown): string {
 
 function formatPath(root: string, path: Segment[]): string {
   let s = root;
-  for (const seg of path) {
+  for (const seg of path.slice(0, MAX_PATH_SEGMENTS)) {
     if (typeof seg === "number") s += `[${seg}]`;
     else if (typeof seg === "string") {
       s += IDENTIFIER.test(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`;
@@ -502,7 +547,7 @@ function formatPath(root: string, path: Segment[]): string {
     else if ("items" in seg) s = `[...${s}][${seg.items}]`;
     else s += `.${seg.prop}`;
   }
-  return s;
+  return path.length > MAX_PATH_SEGMENTS ? `${s}…` : s;
 }
 
 function isPrimitiveKey(k: unknown): boolean {
@@ -585,6 +630,7 @@ class JsonEncoder {
   #dest: "process" | "thread";
   #seen = new Map<object, number>();
   #modules: Set<string> | undefined;
+  #depth = 0;
 
   constructor(dest: "process" | "thread") {
     this.#dest = dest;
@@ -612,8 +658,14 @@ class JsonEncoder {
         return UNDEFINED;
       case "bigint":
         return { $t: "bi", v: value.toString() };
-      case "object":
-        return value === null ? null : this.#object(value);
+      case "object": {
+        if (value === null) return null;
+        // Not restored when an error unwinds: the encoder is not used after one.
+        if (++this.#depth > MAX_DEPTH) throw new Unserializable(TOO_DEEP);
+        const out = this.#object(value);
+        this.#depth--;
+        return out;
+      }
       default:
         throw new Unserializable(`received ${unserializableKind(value)}`);
     }
@@ -663,7 +715,9 @@ class JsonEncoder {
     }
     const kind = rejectedKind(value);
     if (kind !== undefined) throw new Unserializable(`received ${kind}`);
-    return this.#plain(value);
+    const r = classRef(value);
+    (this.#modules ??= new Set()).add(r.module);
+    return { $t: "cls", r, v: this.#fields(value) };
   }
 
   #array(value: unknown[]): unknown[] {
@@ -679,19 +733,23 @@ class JsonEncoder {
   }
 
   #plain(value: object): unknown {
+    const out = this.#fields(value);
+    // Encoded values are never `undefined`: this is "has an own `$t` key", cheaply.
+    return out.$t !== undefined ? { $t: "o", v: out } : out;
+  }
+
+  /** The own enumerable properties of `value`, encoded. */
+  #fields(value: object): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    const keys = Object.keys(value);
-    let escape = false;
     let k = "";
     try {
-      for (k of keys) {
-        if (k === "$t") escape = true;
+      for (k of Object.keys(value)) {
         setKey(out, k, this.#enc((value as Record<string, unknown>)[k]));
       }
     } catch (e) {
       addSegment(e, k);
     }
-    return escape ? { $t: "o", v: out } : out;
+    return out;
   }
 
   #map(value: Map<unknown, unknown>): Tagged {
@@ -768,6 +826,7 @@ class CloneEncoder {
   #dest: "process" | "thread";
   #copies = new Map<object, unknown>();
   #modules: Set<string> | undefined;
+  #depth = 0;
 
   constructor(dest: "process" | "thread") {
     this.#dest = dest;
@@ -789,7 +848,14 @@ class CloneEncoder {
   }
 
   #enc(value: unknown): unknown {
-    if (typeof value === "object") return value === null ? null : this.#object(value);
+    if (typeof value === "object") {
+      if (value === null) return null;
+      // Not restored when an error unwinds: the encoder is not used after one.
+      if (++this.#depth > MAX_DEPTH) throw new Unserializable(TOO_DEEP);
+      const out = this.#object(value);
+      this.#depth--;
+      return out;
+    }
     if (typeof value === "function" || typeof value === "symbol") {
       throw new Unserializable(`received ${unserializableKind(value)}`);
     }
@@ -866,13 +932,25 @@ class CloneEncoder {
     if (isError(value)) return this.#error(value);
     const kind = rejectedKind(value);
     if (kind !== undefined) throw new Unserializable(`received ${kind}`);
-    return this.#plain(value);
+    const r = classRef(value);
+    (this.#modules ??= new Set()).add(r.module);
+    const out: Record<string, unknown> = {};
+    const result = { $t: "cls", r, v: out };
+    this.#copies.set(value, result);
+    this.#fill(value, out);
+    return result;
   }
 
   #plain(value: object): unknown {
     const out: Record<string, unknown> = {};
     const result = propertyIsEnumerable(value, "$t") ? { $t: "o", v: out } : out;
     this.#copies.set(value, result);
+    this.#fill(value, out);
+    return result;
+  }
+
+  /** Copies the own enumerable properties of `value` into `out`, encoded. */
+  #fill(value: object, out: Record<string, unknown>): void {
     let k = "";
     try {
       for (k of Object.keys(value)) {
@@ -881,7 +959,6 @@ class CloneEncoder {
     } catch (e) {
       addSegment(e, k);
     }
-    return result;
   }
 
   #error(e: Error): Tagged {
@@ -986,6 +1063,33 @@ function viewCtor(c: unknown): ((bytes: Uint8Array<ArrayBuffer>) => unknown) | u
     | (new (buffer: ArrayBuffer) => unknown)
     | undefined;
   return typeof ctor === "function" ? (bytes) => new ctor(bytes.buffer) : undefined;
+}
+
+/** The class an instance is revived as: its module was imported by {@linkcode decode}. */
+function classOf(ref: TargetRef): { prototype: object } {
+  const module = namespaces.get(ref.module);
+  if (module === undefined) {
+    const known = locatedExport(ref);
+    if (typeof known === "function" && sourceHash(known) === ref.hash) {
+      return known as unknown as { prototype: object };
+    }
+    if (isRunningMain(ref.module)) {
+      throw new Error(
+        `Cannot decode an instance of class "${ref.export}" as it is defined in this program's ` +
+          `main module ${ref.module}, which is still running and cannot be imported before it ` +
+          `ends: define the class in a module of its own and import it from there`,
+      );
+    }
+    throw new Error(
+      `Cannot decode an instance of class "${ref.export}" as its module ${ref.module} is not imported: use decode()`,
+    );
+  }
+  return exportOf(
+    module,
+    ref,
+    `Cannot decode an instance of class "${ref.export}"`,
+    "class",
+  ) as unknown as { prototype: object };
 }
 
 function malformed(what: string): TypeError {
@@ -1103,6 +1207,13 @@ class JsonDecoder {
         refs[slot] = out;
         return out;
       }
+      case "cls": {
+        const out = Object.create(classOf(node.r as TargetRef).prototype);
+        refs.push(out);
+        const fields = node.v as Record<string, unknown>;
+        for (const k of Object.keys(fields)) defineField(out, k, this.dec(fields[k]));
+        return out;
+      }
       default:
         throw malformed(`its tag "${String(t)}" is unknown`);
     }
@@ -1166,6 +1277,13 @@ class CloneDecoder {
         copies.set(node, out);
         if ("cause" in tagged) defineHidden(out, "cause", this.dec(tagged.cause));
         if ("errors" in tagged) defineHidden(out, "errors", this.dec(tagged.errors));
+        return out;
+      }
+      case "cls": {
+        const out = Object.create(classOf(tagged.r as TargetRef).prototype);
+        copies.set(node, out);
+        const fields = tagged.v as Record<string, unknown>;
+        for (const k of Object.keys(fields)) defineField(out, k, this.dec(fields[k]));
         return out;
       }
       default:

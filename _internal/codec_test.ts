@@ -10,6 +10,7 @@ import {
   errorFromData,
   errorToData,
   type HandleData,
+  MAX_DEPTH,
   registerReviver,
   serialize,
   type Shareable,
@@ -232,17 +233,105 @@ Deno.test("encode() round-trips an AggregateError with its errors", () => {
   assert.equal(decoded.errors[1], "b");
 });
 
-Deno.test("encode() copies the own enumerable properties of a class instance", () => {
-  class Point {
-    z = 0;
-    constructor(public x: number, public y: number) {}
-    get length(): number {
-      return Math.hypot(this.x, this.y);
-    }
+/** An exported class: its instances cross as instances (constructor calls counted). */
+export class ExportedPoint {
+  static constructed = 0;
+  z = 0;
+  constructor(public x: number, public y: number) {
+    ExportedPoint.constructed++;
   }
-  const decoded = jsonTrip(new Point(3, 4));
-  assert.equal(Object.getPrototypeOf(decoded), Object.prototype);
-  assert.deepEqual(decoded, { z: 0, x: 3, y: 4 });
+  get length(): number {
+    return Math.hypot(this.x, this.y);
+  }
+  set length(_: number) {
+    throw new Error("the setter must not run when an instance is revived");
+  }
+}
+
+/** Encodes, goes through JSON text, and decodes with decode() (which imports the class's module). */
+async function jsonTripAsync<T>(value: T): Promise<T> {
+  return await decode(JSON.parse(JSON.stringify(encode(value, OPTIONS)))) as T;
+}
+
+Deno.test("encode() revives an instance of an exported class as one of the same class, without its constructor", async () => {
+  const p = new ExportedPoint(3, 4);
+  Object.defineProperty(p, "length", { value: 7, enumerable: true, writable: true });
+  const before = ExportedPoint.constructed;
+  const [decoded, again] = await jsonTripAsync([p, p]);
+  assert.ok(decoded instanceof ExportedPoint);
+  assert.equal(again, decoded);
+  assert.deepEqual({ ...decoded }, { z: 0, x: 3, y: 4, length: 7 });
+  const cloned = await decode(structuredClone(encode({ p }, CLONE))) as { p: ExportedPoint };
+  assert.ok(cloned.p instanceof ExportedPoint);
+  assert.equal(new ExportedPoint(6, 8).length, 10);
+  assert.equal(ExportedPoint.constructed, before + 1);
+  assert.deepEqual(encode(p, OPTIONS).m, [import.meta.url]);
+});
+
+Deno.test("decodeSync() refuses an instance whose class module decode() has not imported", () => {
+  const enc = encode(new ExportedPoint(1, 2), OPTIONS);
+  const tree = {
+    ...enc,
+    v: { ...(enc.v as object), r: { module: "file:///elsewhere.ts", export: "P", hash: 0 } },
+  };
+  assert.throws(() => decodeSync(tree), {
+    message:
+      'Cannot decode an instance of class "P" as its module file:///elsewhere.ts is not imported: use decode()',
+  });
+});
+
+Deno.test("encode() refuses an instance of a class it cannot locate, naming its path", () => {
+  class LocalPoint {
+    constructor(public x: number) {}
+  }
+  // (Built from parts: the words "export", "class" and the name in a row in this file's source
+  // would make the source search find the class here.)
+  const message = new RegExp(
+    String.raw`^Cannot start process "worker-1" as args\[0\]\.pos is not serializable: ` +
+      String.raw`received an instance of class LocalPoint, which the other side cannot import as ` +
+      String.raw`no module it can find exports it: export the class \(export ` +
+      String.raw`class LocalPoint \.\.\.\), or pass a plain object`,
+  );
+  assert.throws(() => encode([{ pos: new LocalPoint(1) }], OPTIONS), {
+    name: "TypeError",
+    message,
+  });
+  assert.throws(() => encode([{ pos: new LocalPoint(1) }], CLONE), { name: "TypeError", message });
+  assert.throws(() => encode([new (class {})()], OPTIONS), {
+    name: "TypeError",
+    message: /args\[0\] is not serializable: received an instance of an anonymous class/,
+  });
+  assert.throws(() => encode([new Intl.NumberFormat()], OPTIONS), {
+    name: "TypeError",
+    message:
+      /args\[0\] is not serializable: received an instance of NumberFormat, which is built in/,
+  });
+  assert.throws(() => encode([Object.create({ a: 1 })], OPTIONS), {
+    name: "TypeError",
+    message: /args\[0\] is not serializable: received an object whose prototype is not a class's/,
+  });
+});
+
+/** `{ a: { a: ... 1 } }`, `levels` objects deep. */
+function nested(levels: number): unknown {
+  let v: unknown = 1;
+  for (let i = 0; i < levels; i++) v = i % 2 ? { a: v } : [v];
+  return v;
+}
+
+Deno.test("encode() refuses a value nested more than MAX_DEPTH levels, naming its path, and round-trips one that is not", async () => {
+  for (const options of [OPTIONS, CLONE]) {
+    assert.throws(() => encode([nested(10_000)], options), {
+      name: "TypeError",
+      message:
+        /^Cannot start process "worker-1" as args\[0\]\.a\[0\][.a[\]0]*… is not serializable: received a value nested more than 1000 levels deep: flatten it, or send it in parts$/,
+    });
+  }
+  assert.deepEqual(jsonTrip(nested(MAX_DEPTH)), nested(MAX_DEPTH));
+  assert.deepEqual(
+    await decode(structuredClone(encode(nested(MAX_DEPTH), CLONE))),
+    nested(MAX_DEPTH),
+  );
 });
 
 Deno.test("encode() turns null-prototype objects into plain objects", () => {
@@ -613,4 +702,15 @@ Deno.test("encode() round-trips 100k small strings and 10k small objects", () =>
     const decoded = decodeSync(JSON.parse(JSON.stringify(encode(o, OPTIONS))));
     assert.deepEqual(decoded, o);
   }
+});
+
+Deno.test("decode() refuses an instance whose exported class is not the sender's (its source differs)", async () => {
+  const enc = encode(new ExportedPoint(1, 2), OPTIONS);
+  const node = enc.v as { r: { hash: number } };
+  node.r.hash = (node.r.hash + 1) >>> 0;
+  await assert.rejects(decode(enc), {
+    name: "TypeError",
+    message:
+      `Cannot decode an instance of class "ExportedPoint" as export "ExportedPoint" of ${import.meta.url} is not the class the sender named (its source differs): give it a unique name, or pass { module, export } explicitly`,
+  });
 });

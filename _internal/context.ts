@@ -7,7 +7,14 @@
  * @module
  */
 
-import { currentPid, mainModuleUrl, makePrivateDir, onRuntimeExit, removeTree } from "./runtime.ts";
+import { createPrivateDir, removeAtExit, watchFatalErrors } from "./private_dir.ts";
+import {
+  currentPid,
+  inWorker,
+  mainModuleUrl,
+  onRuntimeExit,
+  privateFolderHint,
+} from "./runtime.ts";
 
 /** What a child process is told about itself by its parent. */
 export interface ProcessIdentity {
@@ -61,6 +68,8 @@ let mainDone = false;
   mainDoneHooks.push(() => {
     for (const child of liveChildren) if (child.daemon && child.beforeMainDone) child.terminate();
   });
+  // Before the program adds error listeners of its own (see onFatalError in runtime.ts).
+  if (!inWorker()) watchFatalErrors();
 }
 
 /** Identity of this process; `undefined` in a top-level program (MainProcess). */
@@ -125,40 +134,28 @@ export function nextShared(index: 0 | 1): number {
   return Atomics.add(new Int32Array(processShared().counters), index, 1) + 1;
 }
 
-/** This process's private (0700) runtime folder, created on first use and removed at exit. */
+/**
+ * This process's private (0700) runtime folder, created on first use and
+ * removed at exit (see `private_dir.ts`): inside the parent's folder in a
+ * child, else in the temporary folder.
+ */
 export function runtimeDir(): string {
   if (!privateDir) {
     try {
-      privateDir = makeOwnDir();
+      privateDir = createPrivateDir(self?.parentDir);
     } catch (error) {
       throw new Error(
         "Cannot create multiproc's private folder (it holds the files of shared objects and the " +
-          "socket of their hub) in the temporary folder: grant --allow-write (and --allow-read), " +
-          `or -A: ${(error as Error).message}`,
+          `socket of their hub) in the temporary folder: ${privateFolderHint()}: ` +
+          (error as Error).message,
         { cause: error },
       );
     }
-    const dir = privateDir;
-    onRuntimeExit(() => removeTree(dir));
+    // Signals: only a top-level program watches them (on Deno with a helper thread): a child's
+    // folder is inside its parent's and goes with it, or is swept once the child is gone.
+    removeAtExit(privateDir, self === undefined);
   }
   return privateDir;
-}
-
-/**
- * A child's folder goes inside its parent's, so that when the child is
- * killed (no exit hook runs) the parent's clean-up still removes it. Socket
- * paths must stay short (about 100 bytes), so deep trees start afresh.
- */
-function makeOwnDir(): string {
-  const parent = self?.parentDir;
-  if (parent && parent.length < 60) {
-    try {
-      return makePrivateDir(parent);
-    } catch {
-      // The parent's folder is gone or not writable: use the system's temporary folder.
-    }
-  }
-  return makePrivateDir();
 }
 
 /** Like {@linkcode runtimeDir}, but `undefined` instead of throwing when files cannot be written. */

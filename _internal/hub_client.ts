@@ -13,8 +13,15 @@
  */
 
 import { errorByName } from "./errors.ts";
-import { BatchWriter, encodeFrame, frameLength, MAX_FRAME } from "./framing.ts";
-import { type HubRef, type Reply, type Request, weighItem } from "./protocol.ts";
+import { BatchWriter, encodeFrame, markHeavy, readFrames } from "./framing.ts";
+import {
+  BIG_ITEM,
+  type HubRef,
+  isLargeItem,
+  type Reply,
+  type Request,
+  weighItem,
+} from "./protocol.ts";
 import {
   checkSocketPermission,
   connectUnix,
@@ -162,6 +169,7 @@ export class HubClient {
     ) {
       (last.request.a![0] as unknown[]).push(item);
       const bytes = weighItem(item);
+      if (bytes >= BIG_ITEM) markHeavy(last.request);
       this.#outboxGrowth++;
       this.#outboxBytes += bytes;
       last.bytes += bytes;
@@ -176,8 +184,19 @@ export class HubClient {
     const reply = this.call(op, id, [items]);
     if (this.#seq !== seq) this.#pending.get(this.#seq)!.batch = items;
     const request = this.#outbox.at(-1);
+    if (request && bytes >= BIG_ITEM) markHeavy(request);
     this.#lastBatch = request ? { request, reply, bytes } : undefined;
     return reply;
+  }
+
+  /**
+   * Resolves once the hub has handled everything sent on this connection
+   * before this call (the puts of an unbounded queue included).
+   *
+   * @throws {Error} (as a rejection) If the hub cannot be reached.
+   */
+  async sync(): Promise<void> {
+    await this.call("sync", 0);
   }
 
   /** Sends an operation whose reply is not wanted (it is still ordered with the others). */
@@ -223,6 +242,11 @@ export class HubClient {
   }
 
   #send(id: number, request: Request): void {
+    // Operations that carry items: one large item makes the request heavy (see markHeavy).
+    if (request.o === "queue.put" && isLargeItem(request.a?.[0])) markHeavy(request);
+    if (request.o === "queue.unget" && (request.a?.[0] as unknown[]).some(isLargeItem)) {
+      markHeavy(request);
+    }
     if (id !== 0 && !this.#attached.has(id)) {
       this.#attached.add(id);
       const params = this.#attachParams.get(id);
@@ -385,78 +409,86 @@ export class HubClient {
   }
 }
 
-/** Connects to a hub's socket, retrying while it is not listening yet. */
-async function connectSocket(
-  ref: HubRef,
-  onReplies: (replies: Reply[]) => void,
-  onClose: (error: Error) => void,
-): Promise<Transport> {
-  const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+/** Connects to a Unix socket, retrying while nothing listens there yet (until `deadline`). */
+async function connectPatiently(path: string, deadline: number): Promise<StreamConn> {
   let delay = 2;
-  let conn: StreamConn;
   for (;;) {
     try {
-      conn = await connectUnix(ref.path);
-      break;
+      return await connectUnix(path);
     } catch (error) {
       if (!isNotListening(error) || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(delay * 2, 100);
     }
   }
-  const writer = new BatchWriter<Request>((bytes) => conn.write(bytes), () => conn.close());
-  // The hello goes alone, first, as its own frame.
-  await conn.write(encodeFrame({ o: "hello", key: ref.key, pid: currentPid() }));
-  readFrames(conn, (value) => onReplies(value as Reply[])).then(
-    () => onClose(new Error("The hub closed the connection")),
-    (error) => onClose(error),
-  );
-  return {
-    send: (messages) => writer.send(messages),
-    flushed: () => writer.flushed(),
-    ref: () => conn.ref(),
-    unref: () => conn.unref(),
-  };
 }
 
-/** Reads length-prefixed frames from a connection until it ends. */
-export async function readFrames(
-  conn: StreamConn,
-  onFrame: (value: unknown) => void,
-): Promise<void> {
-  let buffer = new Uint8Array(64 * 1024);
-  let start = 0;
-  let end = 0;
-  const decoder = new TextDecoder();
-  for (;;) {
-    // Parse every complete frame in the buffer.
-    while (end - start >= 4) {
-      const length = frameLength(buffer.subarray(start, start + 4));
-      if (length > MAX_FRAME) throw new Error(`Frame of ${length} bytes exceeds ${MAX_FRAME}`);
-      if (end - start < 4 + length) {
-        if (4 + length > buffer.length) {
-          const bigger = new Uint8Array(Math.max(buffer.length * 2, 4 + length));
-          bigger.set(buffer.subarray(start, end));
-          end -= start;
-          start = 0;
-          buffer = bigger;
-        }
-        break;
+/**
+ * Connects to a hub's socket, retrying while it is not listening yet.
+ *
+ * Requests go out at once, behind the hello, but they are kept until the
+ * hub's `welcome` says it admitted this connection: a hub may close a
+ * connection before reading its hello (out of descriptors, Node's answer to
+ * EMFILE; or a flood of unauthenticated connections), and then it has
+ * handled none of them, so they are sent again on a new connection. Once
+ * welcomed, a closed connection is the hub gone.
+ */
+async function connectSocket(
+  ref: HubRef,
+  onReplies: (replies: Reply[]) => void,
+  onClose: (error: Error) => void,
+): Promise<Transport> {
+  const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+  let unwelcomed: Request[] | undefined = [];
+  let referenced = true;
+  let conn!: StreamConn;
+  let writer!: BatchWriter<Request>;
+  const open = async (): Promise<void> => {
+    const current = await connectPatiently(ref.path, deadline);
+    if (!referenced) current.unref();
+    conn = current;
+    writer = new BatchWriter<Request>((bytes) => current.write(bytes), () => current.close());
+    const ended = (error: Error) => {
+      current.close();
+      if (conn !== current) return;
+      if (unwelcomed !== undefined && Date.now() < deadline) open().catch(onClose);
+      else onClose(error);
+    };
+    try {
+      // The hello goes alone, first, as its own frame.
+      await current.write(encodeFrame({ o: "hello", key: ref.key, pid: currentPid() }));
+    } catch (error) {
+      ended(error as Error);
+      return;
+    }
+    if (unwelcomed !== undefined && unwelcomed.length > 0) writer.send(unwelcomed);
+    readFrames(current, (value) => {
+      const replies = value as Reply[];
+      if (unwelcomed !== undefined && replies.some((r) => "p" in r && r.p === "welcome")) {
+        unwelcomed = undefined;
       }
-      const body = buffer.subarray(start + 4, start + 4 + length);
-      start += 4 + length;
-      onFrame(JSON.parse(decoder.decode(body)));
-    }
-    if (start === end) start = end = 0;
-    else if (end === buffer.length) {
-      buffer.copyWithin(0, start, end);
-      end -= start;
-      start = 0;
-    }
-    const n = await conn.read(buffer.subarray(end));
-    if (n === null) return;
-    end += n;
-  }
+      onReplies(replies);
+    }).then(
+      () => ended(new Error("The hub closed the connection")),
+      (error) => ended(error),
+    );
+  };
+  await open();
+  return {
+    send(messages) {
+      if (unwelcomed !== undefined) unwelcomed.push(...messages);
+      writer.send(messages);
+    },
+    flushed: () => writer.flushed(),
+    ref() {
+      referenced = true;
+      conn.ref();
+    },
+    unref() {
+      referenced = false;
+      conn.unref();
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------

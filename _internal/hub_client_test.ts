@@ -1,5 +1,6 @@
 /** HubClient's own bookkeeping, with a transport standing in for the hub. */
 import { deepStrictEqual, equal, match, rejects } from "node:assert/strict";
+import { encodeFrame, readFrames } from "./framing.ts";
 import { HubClient } from "./hub_client.ts";
 import type { Reply, Request } from "./protocol.ts";
 
@@ -61,4 +62,39 @@ Deno.test("HubClient: a burst of big items is split into requests of bounded siz
   const requests = sent.flat().filter((r) => r.o === "queue.putMany");
   equal(requests.reduce((n, r) => n + (r.a![0] as unknown[]).length, 0), 10);
   equal(requests.length, 5, "64 KiB per request: two 40 KiB items each");
+});
+
+Deno.test("HubClient: a connection the hub closes before welcoming it is opened again, and what was sent on it is sent again", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "multiproc-test-" });
+  const path = `${dir}/hub.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  const seen: string[] = [];
+  const server = (async () => {
+    // The first connection is closed unread (as a hub out of descriptors, or flooded, does).
+    const first = await listener.accept();
+    first.close();
+    // The second one is welcomed and served.
+    const second = await listener.accept();
+    const write = (value: unknown) => second.write(encodeFrame(value));
+    let reply: Promise<unknown> = Promise.resolve();
+    await readFrames(second, (value) => {
+      if ((value as { o?: string }).o === "hello") {
+        seen.push("hello");
+        reply = write([{ i: 0, p: "welcome", d: 0 }]);
+        return;
+      }
+      for (const request of value as Request[]) {
+        seen.push(request.o);
+        if (request.i !== 0) reply = reply.then(() => write([{ i: request.i, r: "answered" }]));
+      }
+      // Done: end the connection once answered.
+      if ((value as Request[]).some((r) => r.o === "sync")) reply.then(() => second.close());
+    }).catch(() => {});
+  })();
+  const client = new HubClient({ ...REF, path });
+  equal(await client.call("sync", 0), "answered");
+  await server;
+  listener.close();
+  await Deno.remove(dir, { recursive: true });
+  deepStrictEqual(seen, ["hello", "sync"]);
 });

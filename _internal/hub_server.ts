@@ -15,7 +15,8 @@ import { BrokenBarrierError } from "./errors.ts";
 import { give, take } from "./shared_semaphore.ts";
 import { wakeSequence } from "./futex_wait.ts";
 import type { Reply, Request, WireError } from "./protocol.ts";
-import { MAX_OBJECTS, STATUS_SLOT_BYTES, weighItem } from "./protocol.ts";
+import { isLargeItem, MAX_OBJECTS, STATUS_SLOT_BYTES, weighItem } from "./protocol.ts";
+import { markHeavy } from "./framing.ts";
 import type { SharedFile } from "./runtime.ts";
 import {
   BarrierState,
@@ -263,6 +264,13 @@ function createState(kind: string, params: unknown): HubObject {
   }
 }
 
+/** A reply that hands out queue items: marked heavy if one of them is large (see markHeavy). */
+function withItems(op: string, reply: { i: number; r: unknown }): Reply {
+  if (op === "queue.getMany" && (reply.r as unknown[]).some(isLargeItem)) markHeavy(reply);
+  else if (op === "queue.get" && isLargeItem(reply.r)) markHeavy(reply);
+  return reply;
+}
+
 function toWire(error: unknown): WireError {
   if (error instanceof Error) return { name: error.name, message: error.message };
   if (error instanceof DOMException) return { name: error.name, message: error.message };
@@ -303,6 +311,11 @@ export class HubSession {
       this.#reply(i, { i, r: true });
       return;
     }
+    if (o === "sync") {
+      // Answered after everything sent before it on this connection was handled (see flush()).
+      this.#reply(i, { i, r: true });
+      return;
+    }
     if (o === "reaped") {
       // The owner saw child `a[0]` exit: answer once the hub has handled everything that child
       // sent and cleaned up after it, so a join() that returns sees its items redelivered.
@@ -332,11 +345,11 @@ export class HubSession {
       const result = op(obj, a, ctx, this.#hub, d);
       if (result instanceof Promise) {
         result.then(
-          (r) => this.#reply(i, { i, r }),
+          (r) => this.#reply(i, withItems(o, { i, r })),
           (e) => this.#reply(i, { i, e: toWire(e) }),
         );
       } else {
-        this.#reply(i, { i, r: result });
+        this.#reply(i, withItems(o, { i, r: result }));
       }
     } catch (error) {
       this.#reply(i, { i, e: toWire(error) });

@@ -12,6 +12,8 @@
  * @module
  */
 
+import { needsEscaping } from "./framing.ts";
+
 /** Where a hub listens and the key that admits a client; part of every handle. */
 export interface HubRef {
   /** Unix socket path, in the owner's private folder. */
@@ -31,6 +33,15 @@ export interface Hello {
   pid: number;
 }
 
+/** Most bytes of a hello (a key and a pid: well under 200); a hub refuses a larger first message. */
+export const HELLO_MAX_BYTES = 4096;
+
+/**
+ * Most socket connections a hub keeps open before they have said hello: a
+ * new one beyond this closes the oldest.
+ */
+export const MAX_UNAUTHENTICATED = 32;
+
 /** A client → hub operation. */
 export interface Request {
   /** Request id, unique per connection; 0 when no reply is wanted. */
@@ -48,12 +59,14 @@ export interface Request {
 /**
  * A hub → client message: a result or an error matched by request id, or
  * (with `i` 0) a push about object `d`, such as `revoke` (give back prefetched
- * queue items because another consumer is waiting).
+ * queue items because another consumer is waiting), or `welcome`, the first
+ * message on a socket connection once its hello was accepted.
  */
 export type Reply =
   | { i: number; r?: unknown }
   | { i: number; e: WireError }
-  | { i: 0; p: "revoke"; d: number };
+  | { i: 0; p: "revoke"; d: number }
+  | { i: 0; p: "welcome"; d: 0 };
 
 /** An error as it crosses the wire: rebuilt on the client by name (Empty, Full…). */
 export interface WireError {
@@ -84,8 +97,60 @@ export function isRequestBatch(value: unknown): value is Request[] {
 
 /** Nodes an item's size estimate looks at before calling it big. */
 const WEIGH_NODES = 256;
-/** What an item too large to look at in full is taken to weigh. */
-const BIG_ITEM = 64 * 1024;
+/** What an item too large to look at in full is taken to weigh; an item this heavy is large. */
+export const BIG_ITEM = 64 * 1024;
+
+/**
+ * Whether an item is large (or too large to tell cheaply): a message that
+ * carries one is serialized with care (see `markHeavy` in framing.ts).
+ */
+export function isLargeItem(item: unknown): boolean {
+  return weighItem(item) >= BIG_ITEM;
+}
+
+/**
+ * Most characters the JSON text of `value` (an item or a start message) can
+ * have, if that may be more than `limit`: a cheap bound (string lengths and
+ * structure, times the worst escaping), or the exact length when the bound
+ * is not enough, found by serializing it with `serialize` (which callers
+ * let keep its result for when it is written).
+ *
+ * @returns The length if it exceeds `limit`, else `undefined`.
+ */
+export function excessChars(
+  value: unknown,
+  limit: number,
+  serialize: (value: unknown) => number,
+): number | undefined {
+  // Bounds on the length of the JSON text.
+  let lower = 0;
+  let upper = 0;
+  // Iterative: a deeply nested value must not overflow the stack here.
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && lower <= limit) {
+    const v = stack.pop();
+    if (typeof v === "string") {
+      lower += v.length + 2;
+      // A long string with nothing to escape (base64, most text) is its length, exactly.
+      upper += v.length >= 4096 && !needsEscaping(v) ? v.length + 2 : v.length * 6 + 2;
+    } else if (typeof v === "object" && v !== null) {
+      lower += 2;
+      upper += 2;
+      for (const key in v) {
+        lower += key.length + 4;
+        upper += key.length * 6 + 4;
+        stack.push((v as Record<string, unknown>)[key]);
+      }
+    } else {
+      lower += 1;
+      upper += 24; // The longest number.
+    }
+  }
+  if (lower > limit) return lower;
+  if (upper <= limit) return undefined;
+  const exact = serialize(value);
+  return exact > limit ? exact : undefined;
+}
 
 /**
  * Approximate encoded size of a queue item (`{ v: tree }`, see codec.ts),

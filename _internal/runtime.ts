@@ -301,6 +301,9 @@ export function isMainModule(url: string): boolean {
   return main !== undefined && main === url;
 }
 
+/** How a module tests that it is the program's entry module, for messages: Deno's `import.meta.main`. */
+export const MAIN_GUARD = "if (import.meta.main)";
+
 /** Runs `fn` when the runtime exits (normally, or through `Deno.exit`). */
 export function onRuntimeExit(fn: () => void): void {
   globalThis.addEventListener("unload", fn);
@@ -317,7 +320,7 @@ export function exitNow(code: number): never {
 }
 
 /** Kills this very process with a signal (used to die "by SIGTERM" like Python). */
-export function killSelf(signal: "SIGTERM" | "SIGKILL"): void {
+export function killSelf(signal: "SIGTERM" | "SIGKILL" | TerminatingSignal): void {
   Deno.kill(Deno.pid, signal);
 }
 
@@ -333,19 +336,189 @@ export async function readControl(n: number): Promise<Uint8Array> {
   return out.subarray(0, filled);
 }
 
-/** Creates a private (0700) directory for this process's runtime files, inside `parent` if given. */
-export function makePrivateDir(parent?: string): string {
-  const dir = Deno.makeTempDirSync({ prefix: "multiproc-", dir: parent });
+/** Creates a private (0700) directory named `prefix` + random characters in the system's temporary folder. */
+export function makePrivateDir(prefix: string): string {
+  const dir = Deno.makeTempDirSync({ prefix });
   Deno.chmodSync(dir, 0o700);
   return dir;
 }
 
-/** Removes a directory tree, ignoring errors (used at exit). */
+/** Creates the private (0700) directory `path`; throws if it exists. */
+export function makePrivateSubdir(path: string): void {
+  Deno.mkdirSync(path, { mode: 0o700 });
+  Deno.chmodSync(path, 0o700);
+}
+
+/** Removes a directory tree, ignoring errors (used at exit). Symbolic links are removed, never followed. */
 export function removeTree(path: string): void {
   try {
     Deno.removeSync(path, { recursive: true });
   } catch {
     // Already gone or not ours to remove.
+  }
+}
+
+/**
+ * The text of `/proc/<pid>/stat`: `null` when there is no such process,
+ * `undefined` when it cannot be told (no `/proc`, or no read permission).
+ */
+export function readProcStat(pid: number): string | null | undefined {
+  const stat = `/proc/${pid}/stat`;
+  if (Deno.permissions.querySync({ name: "read", path: stat }).state !== "granted") {
+    return undefined;
+  }
+  try {
+    return Deno.readTextFileSync(stat);
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound ? null : undefined;
+  }
+}
+
+/** What `/proc/self/ns/pid` links to (`pid:[<inode>]`): which pid namespace this process is in. */
+export function pidNamespace(): string | undefined {
+  const link = "/proc/self/ns/pid";
+  if (Deno.permissions.querySync({ name: "read", path: link }).state !== "granted") {
+    return undefined;
+  }
+  try {
+    return Deno.readLinkSync(link);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The real directories (not symbolic links) in `path` whose names start
+ * with `prefix`, with their owners' user ids; empty if unreadable.
+ */
+export function listSubdirs(path: string, prefix: string): { name: string; uid: number | null }[] {
+  const found: { name: string; uid: number | null }[] = [];
+  try {
+    for (const entry of Deno.readDirSync(path)) {
+      if (!entry.isDirectory || !entry.name.startsWith(prefix)) continue;
+      try {
+        const info = Deno.lstatSync(`${path}/${entry.name}`);
+        if (info.isDirectory) found.push({ name: entry.name, uid: info.uid });
+      } catch {
+        // Removed meanwhile.
+      }
+    }
+  } catch {
+    // Not readable: nothing to report.
+  }
+  return found;
+}
+
+/**
+ * Runs `fn` when the runtime is about to end the program because of an
+ * uncaught error or an unhandled rejection that no listener of the program
+ * handles (with `preventDefault()`), provided `armed()` says so then. The
+ * program still ends exactly as it would have: the runtime's own report,
+ * exit code 1. Call it in the main thread, before the program adds
+ * listeners of its own (at import).
+ *
+ * Deno ends the program right after dispatching the event unless a listener
+ * prevented its default; nothing runs after that, not even a microtask. So
+ * this listener, the first one, prevents the default (the runtime then
+ * finishes the dispatch and carries on), and notes whether a later listener
+ * prevents it too. In a microtask after the dispatch, either the program
+ * handled the error and nothing more happens, or `fn` runs and the same
+ * error is raised again; this listener then lets it through and keeps the
+ * program's listeners, which have seen it once already, from seeing it
+ * twice.
+ */
+export function onFatalError(armed: () => boolean, fn: () => void): void {
+  let raising = false;
+  const listener = (event: Event) => {
+    if (raising) {
+      event.stopImmediatePropagation();
+      return;
+    }
+    if (event.defaultPrevented || !armed()) return;
+    // An error event without an error (one from a worker, say) could not be raised again as it was.
+    if (event.type === "error" && (event as ErrorEvent).error === undefined) return;
+    let handled = false;
+    const preventDefault = event.preventDefault.bind(event);
+    Object.defineProperty(event, "preventDefault", {
+      value: () => {
+        handled = true;
+        preventDefault();
+      },
+    });
+    preventDefault();
+    queueMicrotask(() => {
+      if (handled) return;
+      fn();
+      raising = true;
+      if (event.type === "error") {
+        const error = (event as ErrorEvent).error;
+        queueMicrotask(() => {
+          throw error;
+        });
+      } else Promise.reject((event as PromiseRejectionEvent).reason);
+    });
+  };
+  globalThis.addEventListener("error", listener);
+  globalThis.addEventListener("unhandledrejection", listener);
+}
+
+/** The signals whose default action ends a process and which a program can listen for. */
+export type TerminatingSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
+
+const TERMINATING_SIGNALS: readonly TerminatingSignal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/**
+ * Removes the tree `dir` when SIGINT, SIGTERM or SIGHUP would end this
+ * process, which then dies by that signal as it would have.
+ *
+ * A signal listener in Deno replaces the signal's default action, and runs
+ * only when its thread's event loop gets to it: in the main thread, a busy
+ * program could no longer be stopped with Ctrl-C (and `deno test` counts
+ * the listener as a leak). So the listeners live in a helper thread of
+ * their own, which is idle; it removes the tree, removes its listeners and
+ * raises the signal again. Raising needs `--allow-run`: without it nothing
+ * is installed (the next program's sweep removes the folder). A program
+ * that listens for the same signal receives it a second time (the raised
+ * one) and carries on.
+ */
+export function removeTreeOnSignal(dir: string): Promise<void> {
+  if (Deno.permissions.querySync({ name: "run" }).state !== "granted") return Promise.resolve();
+  return startHelperThread(new URL("./_signal_worker.ts", import.meta.url).href, dir).then(
+    (thread) =>
+      new Promise<void>((resolve) => {
+        thread.onMessage(() => resolve());
+        thread.onError(() => resolve()); // Nothing is watched; the sweep remains.
+      }),
+    () => {},
+  );
+}
+
+/**
+ * The listeners of {@linkcode removeTreeOnSignal}, installed in its helper
+ * thread. A pending signal listener does not keep a thread alive, so a
+ * timer does (the thread itself is unref'd: it never keeps the process
+ * alive).
+ */
+export function watchTerminatingSignals(dir: string): void {
+  setInterval(() => {}, 2 ** 30);
+  const onSignal = (signal: TerminatingSignal) => {
+    removeTree(dir);
+    for (const [name, listener] of listeners) {
+      try {
+        Deno.removeSignalListener(name, listener);
+      } catch {
+        // It was never added.
+      }
+    }
+    killSelf(signal);
+  };
+  const listeners = TERMINATING_SIGNALS.map((name) => [name, () => onSignal(name)] as const);
+  for (const [name, listener] of listeners) {
+    try {
+      Deno.addSignalListener(name, listener);
+    } catch {
+      // Not a signal on this system (Windows has no SIGTERM or SIGHUP listeners).
+    }
   }
 }
 
@@ -745,6 +918,30 @@ function wrapNetListener(listener: Deno.Listener, tcp: boolean): NetListener {
  */
 export function unstableNetAvailable(): boolean {
   return typeof (Deno as unknown as Record<string, unknown>).listenDatagram === "function";
+}
+
+/**
+ * Why this process cannot listen with `reusePort` (what a `"prefork-thread"`
+ * server needs), as the end of an error message that says what to do, or
+ * `undefined` when it can.
+ */
+export function reusePortUnavailable(): string | undefined {
+  if (unstableNetAvailable()) return undefined;
+  return "Deno's unstable net APIs are not enabled in this process: run it with --unstable-net " +
+    "(prefork threads share the port with reusePort, which needs the flag, and Deno would end " +
+    `the process with exit code 70 without it), or use mode "prefork-process", whose children ` +
+    "get the flag";
+}
+
+/** What to do when a module's source cannot be read to find an exported target (message end). */
+export function unreadableSourceHint(): string {
+  return "grant --allow-read for local modules or --allow-import for remote ones, or pass the " +
+    "target explicitly";
+}
+
+/** What to do when the private folder cannot be created in the temporary folder (message end). */
+export function privateFolderHint(): string {
+  return "grant --allow-write (and --allow-read), or -A";
 }
 
 /**

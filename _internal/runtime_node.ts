@@ -15,18 +15,23 @@
  *   released" still holds (for a process; not for a killed thread).
  * - No Web Worker: threads are `node:worker_threads` workers (daemon threads
  *   unref'd ones), and a worker's uncaught errors and exit are caught with
- *   `process` events.
+ *   `process` events. A worker gets its parent's flags but not its loader
+ *   hooks, so under `node --import tsx` {@linkcode threadSelf} registers
+ *   tsx in the worker before the thread imports its (`.ts`) target.
+ * - Children import modules by file URL: a bundle that inlined the library
+ *   has no `process/_bootstrap.js` beside it, which {@linkcode spawnRuntime}
+ *   and {@linkcode startThread} report as "the program looks bundled".
  * - No `import.meta.main`: the main module is `process.argv[1]`, and
  *   {@linkcode isMainModule} compares a module's URL with it (never the main
  *   module inside a worker).
  * - `net.Server.listen` with a host binds asynchronously, but `listenTcp`
  *   must return the bound port at once (Python's constructor binds), so an
- *   IP address is bound synchronously on a `tcp_wrap` handle handed to
- *   `net.Server`, the way `net` does itself (`process.binding` is
- *   deprecated, DEP0111, but warns only under `--pending-deprecation`);
- *   without that binding, or for a host name, it falls back to an
- *   asynchronous bind (and `addr` shows the port asked for until bound).
- *   `reusePort` (prefork servers) exists only from Node 22.12 / 23.1.
+ *   IP address is bound synchronously with `net._createServerHandle` (what
+ *   `listen` calls after its lookup) and the listening handle handed to
+ *   `net.Server.listen`; no `process.binding` (deprecated, DEP0111). For a
+ *   host name it falls back to an asynchronous bind (and `addr` shows the
+ *   port asked for until bound). `reusePort` (prefork servers) exists only
+ *   from Node 22.12 / 23.1.
  *
  * @module
  */
@@ -51,6 +56,7 @@ import type {
 
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -104,6 +110,23 @@ function signalNumber(signal: string): number {
 }
 
 /**
+ * Throws a clear error when the library's own entry module for a child
+ * (`process/_bootstrap.js`…) is missing: the library was bundled into the
+ * program, so `new URL("./_bootstrap.js", import.meta.url)` names a file
+ * beside the bundle that does not exist. Children import modules by URL,
+ * so the library and every module that exports a target must stay files.
+ */
+function checkEntryFile(entry: string, what: string): void {
+  if (!entry.startsWith("file:") || fs.existsSync(new URL(entry))) return;
+  throw new Error(
+    `Cannot start ${what} as the library's entry module ${fileURLToPath(entry)} does not ` +
+      `exist: the program looks bundled. A child process or thread imports the library and its ` +
+      `target's module by URL, so keep @multiproc/multiproc external (esbuild --external, or ` +
+      `--packages=external) and the modules that export targets as separate files`,
+  );
+}
+
+/**
  * Starts a new Node process running `entry` (a `file:` module URL) with this
  * process's Node flags, inheriting stdout and stderr, with a piped stdin
  * used as the control channel.
@@ -118,6 +141,7 @@ export function spawnRuntime(
         `locally (Node cannot run a module loaded over http)`,
     );
   }
+  checkEntryFile(entry, "a child process");
   const args = [
     ...inheritedNodeFlags(),
     ...nodeFlags(options.runtimeArgs ?? []),
@@ -274,6 +298,9 @@ export function isMainModule(url: string): boolean {
   return main !== undefined && main === url;
 }
 
+/** How a module tests that it is the program's entry module, for messages: the library's `isMain`. */
+export const MAIN_GUARD = "if (isMain(import.meta))";
+
 /** Runs `fn` when the runtime exits (normally, or through `process.exit`). */
 export function onRuntimeExit(fn: () => void): void {
   process.on("exit", () => fn());
@@ -290,7 +317,7 @@ export function exitNow(code: number): never {
 }
 
 /** Kills this very process with a signal (used to die "by SIGTERM" like Python). */
-export function killSelf(signal: "SIGTERM" | "SIGKILL"): void {
+export function killSelf(signal: "SIGTERM" | "SIGKILL" | TerminatingSignal): void {
   process.kill(process.pid, signal);
 }
 
@@ -333,20 +360,117 @@ export async function readControl(n: number): Promise<Uint8Array> {
   return out.subarray(0, filled);
 }
 
-/** Creates a private (0700) directory for this process's runtime files, inside `parent` if given. */
-export function makePrivateDir(parent?: string): string {
-  const dir = fs.mkdtempSync(path.join(parent ?? os.tmpdir(), "multiproc-"));
+/** Creates a private (0700) directory named `prefix` + random characters in the system's temporary folder. */
+export function makePrivateDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   fs.chmodSync(dir, 0o700);
   return dir;
 }
 
-/** Removes a directory tree, ignoring errors (used at exit). */
+/** Creates the private (0700) directory `target`; throws if it exists. */
+export function makePrivateSubdir(target: string): void {
+  fs.mkdirSync(target, { mode: 0o700 });
+  fs.chmodSync(target, 0o700);
+}
+
+/** Removes a directory tree, ignoring errors (used at exit). Symbolic links are removed, never followed. */
 export function removeTree(target: string): void {
   try {
     fs.rmSync(target, { recursive: true, force: true });
   } catch {
     // Already gone or not ours to remove.
   }
+}
+
+/**
+ * The text of `/proc/<pid>/stat`: `null` when there is no such process,
+ * `undefined` when it cannot be told (no `/proc`).
+ */
+export function readProcStat(pid: number): string | null | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") return undefined;
+    return fs.existsSync("/proc/self/stat") ? null : undefined;
+  }
+}
+
+/** What `/proc/self/ns/pid` links to (`pid:[<inode>]`): which pid namespace this process is in. */
+export function pidNamespace(): string | undefined {
+  try {
+    return fs.readlinkSync("/proc/self/ns/pid");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The real directories (not symbolic links) in `target` whose names start
+ * with `prefix`, with their owners' user ids; empty if unreadable.
+ */
+export function listSubdirs(
+  target: string,
+  prefix: string,
+): { name: string; uid: number | null }[] {
+  const found: { name: string; uid: number | null }[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(target);
+  } catch {
+    return found;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    try {
+      const info = fs.lstatSync(path.join(target, name));
+      if (info.isDirectory()) found.push({ name, uid: info.uid });
+    } catch {
+      // Removed meanwhile.
+    }
+  }
+  return found;
+}
+
+/**
+ * Runs `fn` when Node is about to end the program because of an uncaught
+ * exception or an unhandled rejection, provided `armed()` says so then.
+ * `uncaughtExceptionMonitor` listeners leave Node's behaviour as it is; the
+ * program ends unless it has an `uncaughtException` listener of its own.
+ */
+export function onFatalError(armed: () => boolean, fn: () => void): void {
+  process.on("uncaughtExceptionMonitor", () => {
+    if (process.listenerCount("uncaughtException") === 0 && armed()) fn();
+  });
+}
+
+/** The signals whose default action ends a process and which a program can listen for. */
+export type TerminatingSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
+
+const TERMINATING_SIGNALS: readonly TerminatingSignal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/**
+ * Removes the tree `dir` when SIGINT, SIGTERM or SIGHUP would end this
+ * process, which then dies by that signal as it would have. A listener of
+ * the program's own for that signal means the program handles it: then
+ * nothing is done (its exit removes the folder). Node runs signal listeners
+ * on the main thread's event loop, so a program busy in a synchronous loop
+ * dies only when it yields.
+ */
+export function removeTreeOnSignal(dir: string): Promise<void> {
+  watchTerminatingSignals(dir);
+  return Promise.resolve();
+}
+
+/** The listeners of {@linkcode removeTreeOnSignal}. */
+export function watchTerminatingSignals(dir: string): void {
+  const onSignal = (signal: TerminatingSignal) => {
+    if (process.listenerCount(signal) > 1) return; // The program handles it.
+    removeTree(dir);
+    for (const [name, listener] of listeners) process.off(name, listener);
+    killSelf(signal);
+  };
+  const listeners = TERMINATING_SIGNALS.map((name) => [name, () => onSignal(name)] as const);
+  for (const [name, listener] of listeners) process.on(name, listener);
 }
 
 /** Writes a small file synchronously (error reports). */
@@ -753,7 +877,12 @@ class AcceptQueue {
       if (waiter) waiter.resolve(socket);
       else this.#ready.push(socket);
     });
-    server.on("error", (error) => this.fail(error));
+    server.on("error", (error) => {
+      // While listening, an error is one failed accept (EMFILE…): libuv keeps listening, so it
+      // is reported to one accept() call and the next ones go on. Otherwise listening failed.
+      if (server.listening) this.#waiters.shift()?.reject(error);
+      else this.fail(error);
+    });
     server.on("close", () => this.fail(closedError("accept")));
   }
 
@@ -852,6 +981,7 @@ export function startThread(
   name: string,
   daemon: boolean,
 ): ThreadHandle {
+  checkEntryFile(url, `thread "${name}"`);
   const worker = new Worker(new URL(url), { name });
   let messageHandler: (message: unknown) => void = () => {};
   let errorHandler: (error: { message: string }) => void = () => {};
@@ -881,8 +1011,84 @@ export function startThread(
   };
 }
 
+/** The `tsx` loader this process was started with (`--import tsx`, `--loader tsx`…), if any. */
+function tsxFlag(): string | undefined {
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const match = /^--(?:import|loader|experimental-loader)(?:=(.*))?$/.exec(argv[i]);
+    const specifier = match && (match[1] ?? argv[i + 1]);
+    if (specifier && /^tsx(\/|$)/.test(specifier)) return specifier;
+  }
+  return undefined;
+}
+
+/**
+ * Whether tsx's loader, imported in a worker, registers itself there: tsx
+ * (4.23, the version tested) does so only on Node ≥ 22.22.3, 24.11.1 and
+ * 25.1; on older Node it leaves workers alone, so it is registered through
+ * its API (`tsx/esm/api`) instead.
+ */
+function tsxRegistersInWorkers(): boolean {
+  const [major, minor, patch] = process.versions.node.split(".").map(Number);
+  const atLeast = (m: number, p: number) => minor > m || (minor === m && patch >= p);
+  return major >= 26 || (major === 25 && atLeast(1, 0)) || (major === 24 && atLeast(11, 1)) ||
+    (major === 22 && atLeast(22, 3));
+}
+
+/** What an `exports` entry of a package.json gives an ESM `import` (a path, or conditions). */
+type ExportTarget = string | { import?: ExportTarget; node?: ExportTarget; default?: ExportTarget };
+
+function importTarget(target: ExportTarget | undefined): string | undefined {
+  if (typeof target === "string" || target === undefined) return target;
+  return importTarget(target.import ?? target.node ?? target.default);
+}
+
+/**
+ * URL of the ESM file that `import "tsx<subpath>"` loads, found from the
+ * working folder (where `--import tsx` was resolved), else from this module.
+ */
+function resolveTsx(subpath: "" | "/esm/api"): string {
+  let manifest: string;
+  try {
+    manifest = createRequire(path.join(process.cwd(), "noop.js")).resolve("tsx/package.json");
+  } catch {
+    manifest = fileURLToPath(import.meta.resolve("tsx/package.json"));
+  }
+  const exports = JSON.parse(fs.readFileSync(manifest, "utf8")).exports as Record<
+    string,
+    ExportTarget
+  >;
+  const file = importTarget(exports[`.${subpath}`]);
+  if (file === undefined) throw new Error(`tsx has no export "tsx${subpath}"`);
+  return pathToFileURL(path.join(path.dirname(manifest), file)).href;
+}
+
+/**
+ * In a worker of a program started with `node --import tsx`: registers tsx's
+ * loader in this worker too, so that the thread can import the user's `.ts`
+ * modules. Node passes a worker its parent's flags, but its loader hooks do
+ * not reach the worker (`ERR_UNKNOWN_FILE_EXTENSION ".ts"` otherwise).
+ */
+async function registerTsxInWorker(): Promise<void> {
+  if (isMainThread || tsxFlag() === undefined) return;
+  try {
+    if (tsxRegistersInWorkers()) {
+      await import(resolveTsx(""));
+    } else {
+      const api = await import(resolveTsx("/esm/api")) as { register(): unknown };
+      api.register();
+    }
+  } catch (error) {
+    throw new Error(
+      `Cannot load tsx in this thread although the program was started with --import tsx: ` +
+        `${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
 /** Inside a worker: its channel to the thread that started it. */
-export function threadSelf(_moduleUrl: string): Promise<{
+export async function threadSelf(_moduleUrl: string): Promise<{
   postMessage(message: unknown): void;
   onMessage(handler: (message: unknown) => void): void;
   onUncaught(handler: (error: unknown) => void): void;
@@ -890,12 +1096,9 @@ export function threadSelf(_moduleUrl: string): Promise<{
   close(): void;
 }> {
   const port = parentPort;
-  if (!port) {
-    return Promise.reject(
-      new Error("Cannot run a thread's entry module outside a worker"),
-    );
-  }
-  return Promise.resolve({
+  if (!port) throw new Error("Cannot run a thread's entry module outside a worker");
+  await registerTsxInWorker();
+  return {
     postMessage: (message: unknown) => port.postMessage(message),
     onMessage: (handler: (message: unknown) => void) => void port.on("message", handler),
     onUncaught(handler: (error: unknown) => void) {
@@ -906,7 +1109,7 @@ export function threadSelf(_moduleUrl: string): Promise<{
     onExit: (handler: () => void) => void process.on("exit", () => handler()),
     // Deno's `self.close()`: the worker ends (messages already posted are delivered).
     close: () => process.exit(),
-  });
+  };
 }
 
 /** Whether this code runs in a worker thread. */
@@ -1004,46 +1207,64 @@ function wrapNetListener(
   };
 }
 
-interface TcpWrapHandle {
-  bind(address: string, port: number, flags?: number): number;
-  bind6(address: string, port: number, flags: number): number;
-  listen(backlog: number): number;
-  close(): void;
-}
+/**
+ * `net._createServerHandle(address, port, addressType, fd, flags)`: what
+ * `net.Server.listen` itself calls, after its asynchronous address lookup,
+ * to make a bound TCP handle synchronously (exported by `node:net` for
+ * `cluster`). It returns the handle, or a negative error number.
+ */
+type CreateServerHandle = (
+  address: string,
+  port: number,
+  addressType: number,
+  fd?: number,
+  flags?: number,
+) => { listen(backlog: number): number; close(): void } | number;
 
-interface TcpWrapBinding {
-  TCP: new (type: number) => TcpWrapHandle;
-  constants: { SERVER: number; UV_TCP_REUSEPORT?: number };
-}
-
-let tcpWrap: TcpWrapBinding | null | undefined;
-
-/** Node's own TCP handle binding (what `net` uses), or `null` where it cannot be reached. */
-function tcpWrapBinding(): TcpWrapBinding | null {
-  if (tcpWrap === undefined) {
-    try {
-      // deno-lint-ignore no-explicit-any
-      tcpWrap = (process as any).binding("tcp_wrap") as TcpWrapBinding;
-    } catch {
-      tcpWrap = null;
-    }
-  }
-  return tcpWrap;
-}
+/** libuv's `UV_TCP_REUSEPORT` bind flag (`uv_tcp_flags`; Node ≥ 22.12 / 23.1 passes it on). */
+const UV_TCP_REUSEPORT = 2;
 
 const [NODE_MAJOR, NODE_MINOR] = process.versions.node.split(".").map(Number);
 
+/** Node.js has `reusePort` from 22.12 and 23.1 on (`net.Server.listen({ reusePort })`). */
+const NODE_HAS_REUSEPORT = NODE_MAJOR > 23 || (NODE_MAJOR === 23 && NODE_MINOR >= 1) ||
+  (NODE_MAJOR === 22 && NODE_MINOR >= 12);
+
 /**
  * Whether `listenTcp` can share a port with `reusePort` (Linux
- * `SO_REUSEPORT`): Node has it from 22.12 and 23.1, seen here as libuv's
- * `UV_TCP_REUSEPORT` bind flag (Deno needs `--unstable-net`, hence the name
- * shared with `runtime.ts`).
+ * `SO_REUSEPORT`): Node has it from 22.12 and 23.1 (Deno needs
+ * `--unstable-net`, hence the name shared with `runtime.ts`).
  */
 export function unstableNetAvailable(): boolean {
-  const binding = tcpWrapBinding();
-  if (binding) return typeof binding.constants.UV_TCP_REUSEPORT === "number";
-  return NODE_MAJOR > 23 || (NODE_MAJOR === 23 && NODE_MINOR >= 1) ||
-    (NODE_MAJOR === 22 && NODE_MINOR >= 12);
+  return NODE_HAS_REUSEPORT;
+}
+
+/** The reason `reusePort` is missing on this Node, and what to do (message end). */
+function noReusePortReason(): string {
+  return `Node.js ${process.versions.node} has no reusePort (SO_REUSEPORT), which prefork ` +
+    `servers share their port with: it needs Node.js >= 22.12 (or >= 23.1), or use mode ` +
+    `"thread" or "process"`;
+}
+
+/**
+ * Why this process cannot listen with `reusePort` (what a `"prefork-thread"`
+ * server needs), as the end of an error message that says what to do, or
+ * `undefined` when it can.
+ */
+export function reusePortUnavailable(): string | undefined {
+  return NODE_HAS_REUSEPORT ? undefined : noReusePortReason();
+}
+
+/** What to do when a module's source cannot be read to find an exported target (message end). */
+export function unreadableSourceHint(): string {
+  return "a child imports its target's module by URL, so that module must exist as a file at " +
+    "run time (if the program is bundled, keep the modules that export targets as separate " +
+    "files), or pass the target explicitly";
+}
+
+/** What to do when the private folder cannot be created in the temporary folder (message end). */
+export function privateFolderHint(): string {
+  return "make the temporary folder (TMPDIR, or /tmp) writable for this user";
 }
 
 /** A listen error as Node reports it, named like Deno's (`AddrInUse`) for the common cases. */
@@ -1064,22 +1285,35 @@ function listenError(code: number, hostname: string, port: number): Error {
   return error;
 }
 
-/** A bound and listening `tcp_wrap` handle, made synchronously; `undefined` if unavailable. */
-function bindSync(hostname: string, port: number, reusePort: boolean): TcpWrapHandle | undefined {
+/**
+ * Binds and listens on `server` synchronously, so that the port is known and
+ * an address in use throws at once (Python's constructor binds; a Deno
+ * listener does too): `net.Server.listen` with a host binds only after an
+ * asynchronous lookup, even of an IP address. Returns `false` where that is
+ * not possible (a host name, or a Node without `_createServerHandle`): the
+ * caller then listens asynchronously.
+ */
+function listenSync(
+  server: net.Server,
+  hostname: string,
+  port: number,
+  reusePort: boolean,
+): boolean {
   const family = net.isIP(hostname);
-  const binding = tcpWrapBinding();
-  if (family === 0 || !binding) return undefined; // A host name needs an (asynchronous) lookup.
-  const flags = reusePort ? binding.constants.UV_TCP_REUSEPORT ?? 0 : 0;
-  const handle = new binding.TCP(binding.constants.SERVER);
-  let code = family === 6
-    ? handle.bind6(hostname, port, flags)
-    : handle.bind(hostname, port, flags);
-  if (code === 0) code = handle.listen(511);
+  const create = (net as unknown as { _createServerHandle?: CreateServerHandle })
+    ._createServerHandle;
+  if (family === 0 || typeof create !== "function") return false;
+  const handle = create(hostname, port, family, undefined, reusePort ? UV_TCP_REUSEPORT : 0);
+  if (typeof handle === "number") throw listenError(handle, hostname, port);
+  const code = handle.listen(511);
   if (code !== 0) {
     handle.close();
     throw listenError(code, hostname, port);
   }
-  return handle;
+  // A listening handle: `listen` adopts it (as it does a server handle passed from a cluster
+  // primary) and listens on it again, a no-op.
+  server.listen(handle as unknown as net.ListenOptions);
+  return true;
 }
 
 /**
@@ -1094,17 +1328,11 @@ export function listenTcp(
   options: { hostname: string; port: number; reusePort?: boolean },
 ): NetListener {
   const { hostname, port } = options;
-  if (options.reusePort && !unstableNetAvailable()) {
-    throw new Error(
-      `Cannot listen with reusePort as Node.js ${process.versions.node} lacks it: prefork ` +
-        `servers need Node 22.12 / 23.1 or newer (or Deno), or use mode "process" or "thread"`,
-    );
+  if (options.reusePort && !NODE_HAS_REUSEPORT) {
+    throw new Error(`Cannot listen with reusePort as ${noReusePortReason()}`);
   }
   const server = net.createServer({ allowHalfOpen: true });
-  const handle = bindSync(hostname, port, options.reusePort ?? false);
-  if (handle) {
-    server.listen(handle as unknown as net.ListenOptions);
-  } else {
+  if (!listenSync(server, hostname, port, options.reusePort ?? false)) {
     server.listen({
       host: hostname,
       port,

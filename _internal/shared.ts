@@ -119,18 +119,8 @@ export function openSharedFile(path: string, what: string): SharedFile {
   }
 }
 
-/** Validates a `timeout` option: a non-negative number of milliseconds, or undefined. */
-export function checkTimeout(timeout: number | undefined, what: string): void {
-  if (timeout === undefined) return;
-  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
-    throw new TypeError(`Cannot ${what} as timeout is not a number: received ${typeof timeout}`);
-  }
-  if (timeout < 0) {
-    throw new RangeError(
-      `Cannot ${what} as timeout is negative: received ${timeout}; use 0 to not wait`,
-    );
-  }
-}
+/** The one `timeout` validator, where waiting is: imported from here by the primitives. */
+export { checkTimeout } from "./wait.ts";
 
 /**
  * Throws if an object its creator keeps in memory shared between processes
@@ -142,7 +132,7 @@ export function checkCanMap(mapped: boolean, what: string): void {
   throw new Error(
     `Cannot use this ${what}: the process that created it keeps it in memory shared between ` +
       `processes (Deno on Linux with --allow-ffi), and this one cannot map that memory. Give ` +
-      `this process --allow-ffi (drop any --deny-ffi from its denoArgs), or create the ${what} ` +
+      `this process --allow-ffi (drop any --deny-ffi from its execArgv), or create the ${what} ` +
       `in a process started with MULTIPROC_SHARED_MEMORY=0 so it uses a file instead.`,
   );
 }

@@ -8,6 +8,7 @@
  */
 
 import { encode, type Encoded } from "./codec.ts";
+import { checkNotBootstrapping } from "./import_target.ts";
 import { mainModuleUrl } from "./runtime.ts";
 import { resolveTarget, type TargetRef, type TargetSpec } from "./target.ts";
 
@@ -60,6 +61,7 @@ export interface StartSpec {
  * @param caller The module that constructed the object.
  * @param dest Where it goes: another process (JSON) or a thread (structured clone).
  * @throws {TypeError} If there is nothing to run, a target is not exported, or a value cannot cross.
+ * @throws {Error} If this child is still importing its target's module (a start at its top level).
  */
 export function prepareStart(
   self: object,
@@ -80,6 +82,7 @@ export function prepareStart(
     );
   }
   const describe = `Cannot start ${what} "${name}"`;
+  checkNotBootstrapping(describe, `a ${what}`);
   const main = mainModuleUrl();
   const clsRef = !isSubclass
     ? undefined

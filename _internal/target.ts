@@ -14,7 +14,14 @@
  * @module
  */
 
-import { readModuleSource, readModuleSourceSync, resolveSpecifier } from "./runtime.ts";
+import { LIBRARY_MODULES } from "./library_modules.ts";
+import {
+  mainModuleUrl,
+  readModuleSource,
+  readModuleSourceSync,
+  resolveSpecifier,
+  unreadableSourceHint,
+} from "./runtime.ts";
 
 /** A target as a module URL and export name: what crosses to the child. */
 export interface TargetRef {
@@ -62,7 +69,15 @@ const FRAME_URL = /((?:file|https?|data|blob):[^\s()]+?):\d+:\d+\)?\s*$/;
  * library: the module whose code constructed the Process or Thread.
  */
 export function callerModule(): string | undefined {
-  const stack = new Error().stack ?? "";
+  // The caller may be deeper than the default 10 frames (the codec recurses into a value).
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = Infinity;
+  let stack: string;
+  try {
+    stack = new Error().stack ?? "";
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
   for (const line of stack.split("\n").slice(1)) {
     const match = FRAME_URL.exec(line);
     if (!match) continue;
@@ -71,11 +86,16 @@ export function callerModule(): string | undefined {
   return undefined;
 }
 
-/** Whether `url` is the library's own code (its tests, examples and benchmarks are user code). */
+/**
+ * Whether `url` is one of the library's own modules (by its list, not by
+ * folder: a user's module anywhere in a copy of the library is the user's,
+ * and so are the library's tests, examples and benchmarks).
+ */
 function isLibraryCode(url: string): boolean {
   if (!url.startsWith(LIBRARY_ROOT)) return false;
-  const rest = url.slice(LIBRARY_ROOT.length);
-  return !/^(tests|examples|bench)\//.test(rest) && !/_test\.[jt]s$/.test(rest);
+  const path = url.slice(LIBRARY_ROOT.length).replace(/[?#].*$/, "");
+  // The npm build ships each module as a `.js` file of the same path.
+  return LIBRARY_MODULES.has(path.replace(/\.js$/, ".ts"));
 }
 
 /** A cheap, stable hash of a function's source (FNV-1a, 32 bits). */
@@ -142,6 +162,25 @@ function parseExports(text: string, url: string): ModuleExports {
 const parsed = new Map<string, ModuleExports | null>();
 const pending = new Map<string, Promise<void>>();
 const resolved = new WeakMap<object, TargetRef>();
+/** The other way round: what this process located, by module URL and export name. */
+const located = new Map<string, object>();
+
+function remember(fn: object, ref: TargetRef): void {
+  resolved.set(fn, ref);
+  located.set(`${ref.module}#${ref.export}`, fn);
+}
+
+/**
+ * The function or class this process itself located as `ref` (so that it
+ * can be had without importing its module, which may be the main module,
+ * still running).
+ *
+ * @param ref A reference made by this process or another.
+ * @returns The function or class, if this process located it.
+ */
+export function locatedExport(ref: TargetRef): unknown {
+  return located.get(`${ref.module}#${ref.export}`);
+}
 
 /**
  * What `url` exports: read synchronously for `file:` modules, from the cache
@@ -222,13 +261,49 @@ export function resolveTarget(
   const step = (): TargetRef | Promise<TargetRef> => {
     const result = search(target, caller, mainModule, describe);
     if (typeof result === "string") return fetchExports(result).then(step);
-    resolved.set(target, result);
+    remember(target, result);
     return result;
   };
   return step();
 }
 
 const MAX_MODULES = 300;
+
+/**
+ * Looks for an export of `fn` (by its name) in `roots` and the modules they
+ * import, breadth first: a reference, the URL of a remote source to fetch
+ * first, or (not found) how many module sources could not be read.
+ */
+function findExport(
+  // deno-lint-ignore no-explicit-any
+  fn: (...args: any[]) => unknown,
+  roots: (string | undefined)[],
+): TargetRef | string | number {
+  const name = fn.name;
+  const queue = roots.filter((u): u is string => !!u && !isLibraryCode(u));
+  const visited = new Set<string>();
+  let unreadable = 0;
+  while (queue.length > 0 && visited.size < MAX_MODULES) {
+    const url = queue.shift()!;
+    if (visited.has(url)) continue;
+    visited.add(url);
+    const info = exportsOf(url);
+    if (info === undefined) return url;
+    if (!info) {
+      unreadable++;
+      continue;
+    }
+    const exported = info.local.get(name);
+    if (exported) {
+      const as = exported.includes(name) ? name : exported[0];
+      return { module: url, export: as, hash: sourceHash(fn) };
+    }
+    for (const next of info.imports) {
+      if (!visited.has(next) && !isLibraryCode(next)) queue.push(next);
+    }
+  }
+  return unreadable;
+}
 
 /** One pass of the search: a reference, or the URL of a remote source it needs first. */
 function search(
@@ -248,35 +323,15 @@ function search(
         `{ module: import.meta.url, export: "task" }`,
     );
   }
-  const queue = [caller, mainModule].filter((u): u is string => !!u && !isLibraryCode(u));
-  const visited = new Set<string>();
-  let unreadable = 0;
-  while (queue.length > 0 && visited.size < MAX_MODULES) {
-    const url = queue.shift()!;
-    if (visited.has(url)) continue;
-    visited.add(url);
-    const info = exportsOf(url);
-    if (info === undefined) return url;
-    if (!info) {
-      unreadable++;
-      continue;
-    }
-    const exported = info.local.get(name);
-    if (exported) {
-      const as = exported.includes(name) ? name : exported[0];
-      return { module: url, export: as, hash: sourceHash(target) };
-    }
-    for (const next of info.imports) {
-      if (!visited.has(next) && !isLibraryCode(next)) queue.push(next);
-    }
-  }
+  const found = findExport(target, [caller, mainModule]);
+  if (typeof found !== "number") return found;
+  const unreadable = found;
   const where = caller ?? mainModule ?? "the calling module";
   const arrow = /^(async\s*)?(\([^)]*\)|[\w$]+)\s*=>/.test(source)
     ? ` (an inline arrow function cannot be imported: declare it with "export function")`
     : "";
   const hint = unreadable > 0
-    ? ` (${unreadable} module source(s) could not be read: grant --allow-read for local modules ` +
-      `or --allow-import for remote ones, or pass the target explicitly)`
+    ? ` (${unreadable} module source(s) could not be read: ${unreadableSourceHint()})`
     : "";
   throw new TypeError(
     `${describe} as its target ${what} "${name}" is not exported: a child process or thread imports its ` +
@@ -284,4 +339,55 @@ function search(
         what === "class" ? "class" : "function"
       } ${name} ...), or pass target: { module: import.meta.url, export: "${name}" }${arrow}${hint}`,
   );
+}
+
+/**
+ * Locates the class of an argument or a queue item by module URL and export
+ * name, as pickle finds a class by module and name, so the receiving side can
+ * revive the instance as one of the same class. Searched like a target (the
+ * calling module, the main module, then `extraRoots`, and what they import),
+ * synchronously: a remote module not read yet is not searched.
+ *
+ * @param proto The instance's prototype.
+ * @param extraRoots More modules to search first-level: those this process imported targets from.
+ * @returns The class's reference, or why it cannot be located (completing "received …").
+ */
+export function locateClass(proto: object, extraRoots: readonly string[]): TargetRef | string {
+  const ctor = (proto as { constructor?: unknown }).constructor;
+  if (
+    typeof ctor !== "function" || !Object.hasOwn(proto, "constructor") || ctor.prototype !== proto
+  ) {
+    return "an object whose prototype is not a class's: pass a plain object";
+  }
+  const known = resolved.get(ctor);
+  if (known) return known;
+  const name = ctor.name;
+  const source = Function.prototype.toString.call(ctor);
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
+    return `an instance of ${
+      name || "a built-in class"
+    }, which is built in and cannot be copied: ` +
+      `pass its data as a plain object`;
+  }
+  if (!name) {
+    return "an instance of an anonymous class, which a child cannot import: export a named class, " +
+      "or pass a plain object";
+  }
+  // deno-lint-ignore no-explicit-any
+  const found = findExport(ctor as (...args: any[]) => unknown, [
+    callerModule(),
+    mainModuleUrl(),
+    ...extraRoots,
+  ]);
+  if (typeof found === "object") {
+    remember(ctor, found);
+    return found;
+  }
+  const hint = typeof found === "string"
+    ? ` (the remote module ${found} has not been read yet)`
+    : found > 0
+    ? ` (${found} module source(s) could not be read: grant --allow-read)`
+    : "";
+  return `an instance of class ${name}, which the other side cannot import as no module it ` +
+    `can find exports it: export the class (export class ${name} ...), or pass a plain object${hint}`;
 }

@@ -6,9 +6,12 @@
  * @module
  */
 
-import { encodeFrame, readFrame } from "../_internal/framing.ts";
+import { encodeFrame, readFrame, type ReadLimits } from "../_internal/framing.ts";
 import type { NetConn } from "../_internal/runtime.ts";
 import type { RequestConn, TcpAddress } from "./types.ts";
+
+/** Bytes asked of the connection per read of {@linkcode ServerConn.readable}. */
+const READ_CHUNK = 16 * 1024;
 
 /** A client or server address as `host:port` (`[::1]:port` for IPv6), as logs show it. */
 export function formatAddress(address: { hostname: string; port: number }): string {
@@ -31,6 +34,7 @@ export class ServerConn implements RequestConn {
   #remote: TcpAddress;
   #local: TcpAddress;
   #closed = false;
+  #readable: ReadableStream<Uint8Array> | undefined;
 
   constructor(conn: NetConn, remoteAddr: TcpAddress, localAddr: TcpAddress) {
     this.#conn = conn;
@@ -46,8 +50,30 @@ export class ServerConn implements RequestConn {
     return { ...this.#local };
   }
 
+  /**
+   * The bytes the client sends, ending when it closes its side. Built on
+   * `read()` rather than the runtime's own stream, which closes the whole
+   * connection at the end of input: a handler that reads the request to its
+   * end must still be able to write the reply.
+   */
   get readable(): ReadableStream<Uint8Array> {
-    return this.#conn.readable;
+    return this.#readable ??= new ReadableStream({
+      type: "bytes",
+      autoAllocateChunkSize: READ_CHUNK,
+      pull: async (controller) => {
+        const request = controller.byobRequest!;
+        const view = request.view!;
+        const n = await this.#conn.read(
+          new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
+        );
+        if (n === null) {
+          controller.close();
+          request.respond(0);
+        } else {
+          request.respond(n);
+        }
+      },
+    });
   }
 
   get writable(): WritableStream<Uint8Array> {
@@ -105,9 +131,10 @@ export function writeFrame(conn: NetConn, value: unknown): Promise<void> {
  * Reads one frame, never reading past its end: after a header frame, the
  * same connection carries the client's raw bytes, which must stay unread.
  *
+ * @param limits Bounds on what is read (a hello before authentication is small).
  * @returns The value, or `undefined` at a clean end of stream.
  */
-export function readFrameFrom(conn: NetConn): Promise<unknown> {
+export function readFrameFrom(conn: NetConn, limits: ReadLimits = {}): Promise<unknown> {
   return readFrame(async (n) => {
     const out = new Uint8Array(n);
     let filled = 0;
@@ -117,7 +144,7 @@ export function readFrameFrom(conn: NetConn): Promise<unknown> {
       filled += got;
     }
     return out.subarray(0, filled);
-  });
+  }, limits);
 }
 
 /**

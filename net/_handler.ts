@@ -8,7 +8,8 @@
  * @module
  */
 
-import { sourceHash, type TargetRef } from "../_internal/target.ts";
+import { importTarget } from "../_internal/import_target.ts";
+import type { TargetRef } from "../_internal/target.ts";
 import type {
   RequestConn,
   RequestHandlerClass,
@@ -53,19 +54,9 @@ export async function runHandler(
  * @throws {TypeError} If the export is missing, not a function or class, or a different one.
  */
 export async function importHandler(ref: TargetRef, where: string): Promise<Handler> {
-  const module = await import(ref.module);
-  const value = module[ref.export];
-  if (typeof value !== "function") {
-    throw new TypeError(
-      `Cannot run the connection handler in ${where} as ${ref.module} has no function or class ` +
-        `export named "${ref.export}": export the handler`,
-    );
-  }
-  if (ref.hash !== 0 && sourceHash(value) !== ref.hash) {
-    throw new TypeError(
-      `Cannot run the connection handler in ${where} as export "${ref.export}" of ${ref.module} ` +
-        `is not the server's handler: give the handler a unique name, or pass { module, export }`,
-    );
-  }
-  return value as Handler;
+  return await importTarget(
+    ref,
+    `Cannot run the connection handler in ${where}`,
+    "handler",
+  ) as unknown as Handler;
 }

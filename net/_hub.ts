@@ -18,6 +18,7 @@ import {
   removeTree,
 } from "../_internal/runtime.ts";
 import { readFrameFrom } from "./_conn.ts";
+import { HELLO_MAX_BYTES } from "../_internal/protocol.ts";
 
 /** The first frame on every connection from a runner. */
 export interface Hello {
@@ -80,7 +81,7 @@ export class RunnerHub {
     const timer = setTimeout(() => conn.close(), HELLO_TIMEOUT_MS);
     let hello: Hello | undefined;
     try {
-      hello = await readFrameFrom(conn) as Hello | undefined;
+      hello = await readFrameFrom(conn, { maxMessage: () => HELLO_MAX_BYTES }) as Hello | undefined;
     } catch {
       hello = undefined;
     } finally {

@@ -55,7 +55,6 @@ const ORPHAN_GRACE_MS = 2000;
 
 /** Serves the server's port from this process or thread until told to stop. */
 export async function servePrefork(config: PreforkConfig): Promise<void> {
-  const handler = await importHandler(config.handler, `${config.kind} "${config.name}"`);
   const control = await connectUnixNet(config.path);
   const hello: Hello = { token: config.token, runner: config.runner, kind: "control" };
   await writeFrame(control, hello);
@@ -68,6 +67,17 @@ export async function servePrefork(config: PreforkConfig): Promise<void> {
     await report({ t: "bind-error", error: errorToData(error) });
     control.close();
     return;
+  }
+  // Bound before the handler's module is imported: a replacement started while every other
+  // child is down holds new clients in its backlog from here on, instead of the kernel
+  // refusing them.
+  let handler: Awaited<ReturnType<typeof importHandler>>;
+  try {
+    handler = await importHandler(config.handler, `${config.kind} "${config.name}"`);
+  } catch (error) {
+    listener.close();
+    control.close();
+    throw error;
   }
   const address = tcpAddress(listener.addr.hostname, listener.addr.port);
   const server: ServerInfo = {

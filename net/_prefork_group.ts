@@ -21,6 +21,7 @@ import { ABORT_GRACE_MS } from "./_accept_loop.ts";
 import { FrameWriter, readFrameFrom, tcpAddress } from "./_conn.ts";
 import type { RunnerHub } from "./_hub.ts";
 import type { PreforkCommand, PreforkConfig, PreforkReport } from "./_prefork_child.ts";
+import { RestartBackoff } from "./_restart_backoff.ts";
 import { type Runner, type RunnerExit, spawnRunner } from "./_spawn.ts";
 import type { ServerMode, TcpAddress } from "./types.ts";
 
@@ -28,9 +29,6 @@ const CHILD_MODULE = new URL("./_prefork_child.ts", import.meta.url).href;
 
 /** A child that has not reported its port within this time is killed (a start-up failure). */
 const STARTUP_TIMEOUT_MS = 60_000;
-
-/** A replacement for a child that died this soon after starting waits this long first (no crash loop). */
-const RESTART_DELAY_MS = 1000;
 
 /** After stopping, extra time children get beyond the drain timeout before they are killed. */
 const KILL_WAIT_MS = 5000;
@@ -61,7 +59,6 @@ interface Member {
   writer?: FrameWriter;
   listening: boolean;
   dead: boolean;
-  startedAt: number;
   timer?: ReturnType<typeof setTimeout>;
   controlLoop?: Promise<void>;
 }
@@ -77,6 +74,7 @@ export class PreforkGroup {
   #stopping = false;
   #stopped: Promise<void> | undefined;
   #restartTimers = new Set<ReturnType<typeof setTimeout>>();
+  #backoff = new RestartBackoff();
   #controlLoops = new Set<Promise<void>>();
   #resolveListening!: (address: TcpAddress) => void;
   #rejectListening!: (error: Error) => void;
@@ -104,7 +102,6 @@ export class PreforkGroup {
       index,
       listening: false,
       dead: false,
-      startedAt: Date.now(),
     };
     const config: PreforkConfig = {
       path: hub.path,
@@ -228,21 +225,24 @@ export class PreforkGroup {
       this.#fail(exit.error ?? new Error(`Cannot start prefork ${label}: it ${exit.description}`));
       return;
     }
+    // At once: while every child is down the kernel refuses new clients (no socket listens).
+    const delay = this.#backoff.next(member.index, Date.now());
+    const restart = delay === 0
+      ? "starting a replacement"
+      : `starting a replacement in ${delay} ms as it keeps crashing`;
     this.#options.onLog(
       member.listening
-        ? `Prefork ${label} ${exit.description}; the connections it was serving were closed, ` +
-          `starting a replacement`
-        : `Prefork ${label} ${exit.description} before it was listening; starting a replacement`,
+        ? `Prefork ${label} ${exit.description}; the connections it was serving were closed, ${restart}`
+        : `Prefork ${label} ${exit.description} before it was listening; ${restart}`,
     );
-    const soon = Date.now() - member.startedAt < RESTART_DELAY_MS || !member.listening;
-    if (!soon) {
+    if (delay === 0) {
       this.#start(member.index);
       return;
     }
     const timer = setTimeout(() => {
       this.#restartTimers.delete(timer);
       if (!this.#stopping) this.#start(member.index);
-    }, RESTART_DELAY_MS);
+    }, delay);
     this.#restartTimers.add(timer);
   }
 

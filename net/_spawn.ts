@@ -12,6 +12,7 @@
  */
 
 import { type ErrorData, errorFromData } from "../_internal/codec.ts";
+import { checkNotBootstrapping } from "../_internal/import_target.ts";
 import { startThread } from "../_internal/runtime.ts";
 import { Process } from "../process/process.ts";
 
@@ -62,6 +63,7 @@ export function spawnRunner(
   config: unknown,
   options: { denoArgs?: readonly string[]; onUncaught?: (error: Error, label: string) => void },
 ): Runner {
+  checkNotBootstrapping(`Cannot start ${kind} runner "${name}"`, `a ${kind}`);
   return kind === "process"
     ? spawnProcess(name, module, target, config, options.denoArgs ?? [])
     : spawnThread(name, target, config, options.onUncaught);

@@ -5,14 +5,17 @@
  * @module
  */
 
+import { checkNotBootstrapping } from "../_internal/import_target.ts";
+import { checkTimeout } from "../_internal/wait.ts";
 import {
   cpuCount,
   listenTcp,
   mainModuleUrl,
   type NetConn,
   type NetListener,
-  unstableNetAvailable,
+  reusePortUnavailable,
 } from "../_internal/runtime.ts";
+import { execArgvOption } from "../_internal/exec_argv.ts";
 import {
   callerModule,
   resolveTarget,
@@ -117,9 +120,19 @@ export interface TcpServerOptions {
    */
   connectionsPerRunner?: number;
   /**
-   * Extra `deno run` flags for the child processes (`"process"` and
-   * `"prefork-process"`; prefork children always get `--unstable-net`).
+   * Extra runtime flags for the child processes (`"process"` and
+   * `"prefork-process"` modes), as `execArgv` of a `Process`:
+   * `deno run` flags on Deno (prefork children always get
+   * `--unstable-net`), Node flags on Node.
    *
+   * @default {[]}
+   */
+  execArgv?: readonly string[];
+  /**
+   * The older name of {@linkcode TcpServerOptions.execArgv}, still accepted.
+   * Give one or the other: both at once is a `TypeError`.
+   *
+   * @deprecated Use `execArgv`, which means the same on Deno and Node.
    * @default {[]}
    */
   denoArgs?: readonly string[];
@@ -193,12 +206,16 @@ let serverCount = 0;
  *   children with the flag, so this process does not need it;
  *   `"prefork-thread"` needs it in this process and throws a clear error
  *   when it is missing. Children run handlers concurrently (async), and a
- *   child that dies is replaced.
- * - Faults: a handler that throws, a handler process that crashes, or a
- *   client that disconnects ends that connection only; errors are logged by
- *   {@linkcode TcpServer.handleError} with the client's address, and the
- *   server goes on. Errors caused by the server closing a connection at
- *   shutdown are not logged.
+ *   child that dies is replaced at once (with a growing wait only when it
+ *   keeps crashing).
+ * - Faults: a handler that throws, or a client that disconnects, ends that
+ *   connection only; errors are logged by {@linkcode TcpServer.handleError}
+ *   with the client's address, and the server goes on. A runner that
+ *   crashes ends the connections it was serving: one in `"process"` and
+ *   `"thread"` modes, all of its share in prefork modes (while every
+ *   prefork child is down, new clients are refused); see the README's "TCP
+ *   servers". Errors caused by the server closing a connection at shutdown
+ *   are not logged.
  * - Permissions: except in `"async"` mode, runners connect to a Unix socket
  *   in this process's private folder, so the program needs `--allow-read`,
  *   `--allow-write` and an unscoped `--allow-net` (children inherit only
@@ -261,7 +278,7 @@ export class TcpServer {
   #workers: number;
   #maxConnections: number;
   #perRunner: number;
-  #denoArgs: readonly string[];
+  #execArgv: readonly string[];
   #listener: NetListener | undefined;
   #address: TcpAddress | undefined;
   #group: Promise<PreforkGroup> | undefined;
@@ -289,7 +306,9 @@ export class TcpServer {
    * @throws {TypeError} If the handler is not a function, class or `{ module, export }`, or
    *   (outside `"async"` mode) is not exported: the message says how to export it.
    * @throws {RangeError} For an unknown mode, or a negative or fractional count or port.
-   * @throws {Error} In `"prefork-thread"` mode when this process lacks `--unstable-net`.
+   * @throws {TypeError} If both `execArgv` and `denoArgs` are given.
+   * @throws {Error} In `"prefork-thread"` mode when this process cannot listen with `reusePort`
+   *   (Deno without `--unstable-net`, Node older than 22.12): the message says what to do.
    * @throws {Deno.errors.AddrInUse} If the port is taken (other than prefork modes).
    */
   constructor(options: TcpServerOptions) {
@@ -311,6 +330,9 @@ export class TcpServer {
     this.#mode = mode;
     this.#name = `TcpServer-${++serverCount}`;
     const describe = `Cannot create TcpServer in "${mode}" mode`;
+    // Its runners are children: a server created while a child imports its target would start
+    // one more server (and its children) in every child.
+    if (mode !== "async") checkNotBootstrapping(describe, "a server that starts children");
     const handler = options.handler;
     if (
       typeof handler !== "function" &&
@@ -337,15 +359,9 @@ export class TcpServer {
     this.#perRunner = options.connectionsPerRunner ?? (mode === "process" ? 1 : 0);
     if (this.#perRunner === Infinity) this.#perRunner = 0;
     checkCount(this.#perRunner, "connectionsPerRunner", describe, 0);
-    this.#denoArgs = [...(options.denoArgs ?? [])];
-    if (mode === "prefork-thread" && !unstableNetAvailable()) {
-      throw new Error(
-        `${describe} as Deno's unstable net APIs are not enabled in this process: run it with ` +
-          `--unstable-net (prefork threads share the port with reusePort, which needs the flag, ` +
-          `and Deno would end the process with exit code 70 without it), or use mode ` +
-          `"prefork-process", whose children get the flag`,
-      );
-    }
+    this.#execArgv = execArgvOption(options, describe);
+    const noReusePort = mode === "prefork-thread" ? reusePortUnavailable() : undefined;
+    if (noReusePort !== undefined) throw new Error(`${describe} as ${noReusePort}`);
     if (mode !== "async" || typeof handler !== "function") {
       // Found now, so that an unexported handler throws here, synchronously.
       this.#handlerRef = resolveTarget(
@@ -377,7 +393,7 @@ export class TcpServer {
           maxPerWorker: this.#maxConnections === Infinity
             ? 0
             : Math.ceil(this.#maxConnections / this.#workers),
-          denoArgs: this.#denoArgs,
+          denoArgs: this.#execArgv,
           hub,
           onError: (error, client) => this.#logError(error, client),
           onLog: (text) => console.error(text),
@@ -473,7 +489,7 @@ export class TcpServer {
         mode: this.#mode,
         spares: this.#workers,
         perRunner: this.#perRunner,
-        denoArgs: this.#denoArgs,
+        denoArgs: this.#execArgv,
         hub: this.#hub,
         onError: (error, client) => this.#logError(error, client),
         onLog: (text) => console.error(text),
@@ -542,16 +558,15 @@ export class TcpServer {
    *
    * @param options `timeout` in milliseconds.
    * @returns Resolves once everything is closed; `serveForever()` resolves too.
-   * @throws {RangeError} If `timeout` is negative or not a number.
+   * @throws {TypeError} If `timeout` is not a number, or is NaN.
+   * @throws {RangeError} If `timeout` is negative.
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     const timeout = options.timeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-    if (typeof timeout !== "number" || !(timeout >= 0)) {
-      return Promise.reject(
-        new RangeError(
-          `Cannot shut down ${this.#name} as the timeout is not a non-negative number: received ${timeout}`,
-        ),
-      );
+    try {
+      checkTimeout(timeout, `shut down ${this.#name}`);
+    } catch (error) {
+      return Promise.reject(error);
     }
     this.#shutdown ??= this.#doShutdown(timeout);
     return this.#shutdown;

@@ -9,13 +9,13 @@
 
 import type { Encoded } from "../_internal/codec.ts";
 import { processIdentity, processShared, runtimeDir } from "../_internal/context.ts";
-import { BatchWriter, encodeFrame, readFrame } from "../_internal/framing.ts";
-import { readFrames } from "../_internal/hub_client.ts";
+import { BatchWriter, encodeFrame, readFrame, readFrames } from "../_internal/framing.ts";
 import {
   checkSocketPermission,
   currentPid,
   listenUnix,
   mainModuleUrl,
+  onRuntimeExit,
   randomKey,
   spawnRuntime,
   startPoolThread,
@@ -64,6 +64,20 @@ export interface WorkerSetup {
   init?: { fn: TargetRef; args: Encoded };
   /** Module URLs the worker may import (their hosts get `--allow-import`). */
   importUrls: (string | undefined)[];
+}
+
+/** Worker processes alive, killed when this runtime exits (a pool left open must not linger). */
+const liveWorkers = new Set<{ kill(signal: "SIGTERM" | "SIGKILL"): boolean }>();
+let exitHook = false;
+
+function trackWorker(handle: { kill(signal: "SIGTERM" | "SIGKILL"): boolean }): void {
+  if (!exitHook) {
+    exitHook = true;
+    onRuntimeExit(() => {
+      for (const worker of liveWorkers) worker.kill("SIGKILL");
+    });
+  }
+  liveWorkers.add(handle);
 }
 
 const PROCESS_ENTRY = new URL("./_pool_worker.ts", import.meta.url).href;
@@ -188,7 +202,9 @@ export function spawnProcessWorker(
     init: setup.init,
   };
   handle.write(encodeFrame(start));
+  trackWorker(handle);
   const exited = handle.status.then(async (status) => {
+    liveWorkers.delete(handle);
     socket.forget(token);
     // Everything the worker wrote before it died is read before its tasks are called lost.
     if (conn) await readDone;

@@ -9,8 +9,8 @@
  */
 
 import { setProcessIdentity } from "../_internal/context.ts";
-import { BatchWriter, encodeFrame, readFrame } from "../_internal/framing.ts";
-import { goodbyeAll, readFrames } from "../_internal/hub_client.ts";
+import { BatchWriter, encodeFrame, readFrame, readFrames } from "../_internal/framing.ts";
+import { goodbyeAll } from "../_internal/hub_client.ts";
 import { connectUnix, exitNow, readControl } from "../_internal/runtime.ts";
 import {
   type FromWorker,

@@ -53,6 +53,8 @@ export type ToWorker =
   | { t: "run"; i: number; f: number; s: 0 | 1; a: Encoded }
   /** Drops chunk `i` if it has not started; aborts its task signal if it is running. */
   | { t: "cancel"; i: number }
+  /** Gives chunk `i` back (answered `dropped`) if it has not started, for an idle worker. */
+  | { t: "revoke"; i: number }
   /** Finish the chunks received, then exit. */
   | { t: "stop" };
 
@@ -66,5 +68,5 @@ export type FromWorker =
   | { t: "ok"; i: number; r: Encoded }
   /** A task of chunk `i` threw (or its results could not be sent). */
   | { t: "err"; i: number; e: ErrorData }
-  /** Chunk `i` was dropped before it started (after a `cancel`). */
+  /** Chunk `i` was dropped before it started (after a `cancel` or a `revoke`). */
   | { t: "dropped"; i: number };

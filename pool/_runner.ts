@@ -12,37 +12,12 @@
  */
 
 import { decode, decodeSync, encode, type Encoded, errorToData } from "../_internal/codec.ts";
-import { sourceHash, type TargetRef } from "../_internal/target.ts";
+import { importTarget } from "../_internal/import_target.ts";
+import type { TargetRef } from "../_internal/target.ts";
 import type { FromWorker, ToWorker, WorkerStart } from "./_protocol.ts";
 
 // deno-lint-ignore no-explicit-any
 type TaskFunction = (...args: any[]) => unknown;
-
-/**
- * Imports export `ref.export` of `ref.module` and checks that it is the
- * parent's function (same source text).
- */
-async function importTarget(ref: TargetRef, describe: string): Promise<TaskFunction> {
-  const module = await import(ref.module);
-  if (!(ref.export in module)) {
-    throw new TypeError(
-      `${describe} as ${ref.module} has no export named "${ref.export}": export the function`,
-    );
-  }
-  const value = module[ref.export];
-  if (typeof value !== "function") {
-    throw new TypeError(
-      `${describe} as export "${ref.export}" of ${ref.module} is not a function: received ${typeof value}`,
-    );
-  }
-  if (ref.hash !== 0 && sourceHash(value) !== ref.hash) {
-    throw new TypeError(
-      `${describe} as export "${ref.export}" of ${ref.module} is a different function than the ` +
-        `parent's (its source differs): give it a unique name, or pass { module, export } explicitly`,
-    );
-  }
-  return value as TaskFunction;
-}
 
 /** Decodes without a microtask when no module has to be imported (the usual case). */
 function decodeValue(enc: Encoded): unknown {
@@ -113,7 +88,8 @@ export class TaskRunner {
   async #initialize(start: WorkerStart): Promise<boolean> {
     try {
       if (start.init) {
-        const fn = await importTarget(start.init.fn, `Cannot run the pool's initializer`);
+        const describe = `Cannot run the pool's initializer`;
+        const fn = await importTarget(start.init.fn, describe, "function") as TaskFunction;
         const args = await decode(start.init.args) as unknown[];
         await fn(...args);
       }
@@ -141,6 +117,9 @@ export class TaskRunner {
             current.controller?.abort(cancelReason());
           } else if (this.#isQueued(m.i)) this.#dropped.add(m.i);
           break;
+        case "revoke":
+          if (m.i !== this.#runningId && this.#isQueued(m.i)) this.#dropped.add(m.i);
+          break;
         case "stop":
           this.#stopping = true;
           break;
@@ -155,7 +134,7 @@ export class TaskRunner {
   }
 
   #define(f: number, ref: TargetRef): void {
-    const loading = importTarget(ref, this.#describe);
+    const loading = importTarget(ref, this.#describe, "function") as Promise<TaskFunction>;
     // A failure is reported by each chunk that uses the function.
     loading.catch(() => {});
     this.#fns.set(f, loading);

@@ -7,6 +7,8 @@
  */
 
 import { encode, type Encoded } from "../_internal/codec.ts";
+import { processIdentity } from "../_internal/context.ts";
+import { checkNotBootstrapping } from "../_internal/import_target.ts";
 import { mainModuleUrl } from "../_internal/runtime.ts";
 import {
   callerModule,
@@ -298,6 +300,25 @@ function waitFor(
 
 /** Marks the options a subclass passes to choose threads (ThreadPool, ThreadPoolExecutor). */
 export const THREADS: unique symbol = Symbol("multiproc.poolThreads");
+
+/**
+ * Refuses to start a pool where it would multiply: while a child imports a
+ * task's module (a module that makes a pool at top level would make one in
+ * every worker, without end), and in a daemonic process (a pool worker),
+ * which may not have children, as in Python.
+ *
+ * @throws {Error} In those two cases.
+ */
+export function checkCanStart(describe: string, kind: "process" | "thread"): void {
+  checkNotBootstrapping(describe, kind === "process" ? "a process pool" : "a thread pool");
+  const me = processIdentity();
+  if (kind === "process" && me?.daemon) {
+    throw new Error(
+      `${describe} in daemon process "${me.name}": daemonic processes (pool workers among them) ` +
+        `are not allowed to have children`,
+    );
+  }
+}
 
 /**
  * Checks a positive integer option.

@@ -61,6 +61,8 @@ interface JobRecord extends Job {
   index: number;
   slot?: Slot;
   sentAt: number;
+  /** A `revoke` was sent for it. */
+  revoking?: boolean;
 }
 
 interface Slot {
@@ -263,6 +265,7 @@ export class WorkerPool {
     if (!this.#terminated) {
       this.#terminated = true;
       this.#closing = true;
+      this.#setRef(true); // until the workers are gone
       this.#rejectAll(() =>
         reason ?? new CancelledError("Cannot finish the task as the pool was terminated")
       );
@@ -318,7 +321,7 @@ export class WorkerPool {
   /** Chunks a worker may hold, from how long its chunks take. */
   #window(slot: Slot): number {
     const ms = slot.avgMs;
-    if (!(ms >= 0)) return 2;
+    if (!(ms >= 0)) return 1; // unknown yet: a long first task must not hold a second one
     if (ms < 0.25) return 64;
     if (ms < 2) return 8;
     if (ms < 20) return 2;
@@ -337,6 +340,13 @@ export class WorkerPool {
   }
 
   #dispatch(): void {
+    if (this.#head < this.#queue.length) this.#send();
+    if (this.#options.lazy && this.#hasQueued()) this.#grow();
+    if (!this.#hasQueued()) this.#rebalance();
+  }
+
+  /** Sends queued chunks to the workers that have room for them. */
+  #send(): void {
     const batches = new Map<Slot, ToWorker[]>();
     const queue = this.#queue;
     const now = performance.now();
@@ -373,7 +383,27 @@ export class WorkerPool {
     }
     for (const [slot, batch] of batches) slot.channel.send(batch);
     for (const job of started) job.sink.started!(job.index);
-    if (this.#options.lazy && this.#hasQueued()) this.#grow();
+  }
+
+  /**
+   * Nothing is queued but a worker is idle while another holds chunks it
+   * has not started: ask for the newer half of those back (they return as
+   * `dropped` if still not started, and are queued again for the idle one).
+   */
+  #rebalance(): void {
+    let idle = false;
+    let busiest: Slot | undefined;
+    for (const slot of this.#slots) {
+      if (!slot.connected || slot.retiring || slot.stopped) continue;
+      if (slot.outstanding.size === 0) idle = true;
+      else if (!busiest || slot.outstanding.size > busiest.outstanding.size) busiest = slot;
+    }
+    if (!idle || !busiest || busiest.outstanding.size < 2) return;
+    const jobs = [...busiest.outstanding.values()].filter((j) => j.state === "sent" && !j.revoking);
+    const give = jobs.slice(1).slice(-Math.max(1, Math.floor((jobs.length - 1) / 2)));
+    if (give.length === 0) return;
+    for (const job of give) job.revoking = true;
+    busiest.channel.send(give.map((job) => ({ t: "revoke", i: job.id })));
   }
 
   #hasQueued(): boolean {
@@ -422,13 +452,9 @@ export class WorkerPool {
           break;
         case "init": {
           const cause = errorFromData(m.e);
-          this.#break(
-            new this.#Broken(
-              `Cannot run tasks as the pool's initializer failed in ${slot.channel.label}: ` +
-                `${cause.name}: ${cause.message}`,
-              { cause },
-            ),
-          );
+          const message = `Cannot run tasks as the pool's initializer failed in ` +
+            `${slot.channel.label}: ${cause.name}: ${cause.message}`;
+          this.#break(() => new this.#Broken(message, { cause }));
           return;
         }
         case "ok":
@@ -449,6 +475,16 @@ export class WorkerPool {
     const job = slot.outstanding.get(m.i);
     if (!job) return;
     slot.outstanding.delete(m.i);
+    if (m.t === "dropped" && job.state === "sent") {
+      // Given back unstarted after a revoke: it runs on an idle worker.
+      job.state = "queued";
+      job.slot = undefined;
+      job.revoking = false;
+      this.#counts.running -= job.n;
+      this.#counts.queued += job.n;
+      this.#queue.splice(this.#head, 0, job);
+      return;
+    }
     const now = performance.now();
     const took = now - Math.max(slot.lastReply, job.sentAt);
     slot.lastReply = now;
@@ -508,16 +544,14 @@ export class WorkerPool {
           `while running it`,
       );
       if (this.#options.breakOnLoss && slot.outstanding.size > 0) {
-        this.#break(lost, slot);
+        const message = `Cannot run the task as the pool is broken: ${lost.message}`;
+        this.#break(() => new this.#Broken(message, { cause: lost }), slot, lost);
       } else {
         this.#failRunning(slot, lost);
         if (this.#startFailures >= START_FAILURES) {
-          this.#break(
-            new this.#Broken(
-              `Cannot start the pool's workers: ${START_FAILURES} in a row ended before they were ` +
-                `ready; the last, ${slot.channel.label}, ${describeExit(exit)}`,
-            ),
-          );
+          const message = `Cannot start the pool's workers: ${START_FAILURES} in a row ended ` +
+            `before they were ready; the last, ${slot.channel.label}, ${describeExit(exit)}`;
+          this.#break(() => new this.#Broken(message));
         }
       }
     }
@@ -553,6 +587,7 @@ export class WorkerPool {
       slot.outstanding.delete(job.id); // still live: it goes back to the queue
       job.state = "queued";
       job.slot = undefined;
+      job.revoking = false;
       this.#counts.running -= job.n;
       this.#counts.queued += job.n;
       requeue.push(job);
@@ -563,25 +598,20 @@ export class WorkerPool {
     }
   }
 
-  /** The pool cannot run tasks any more: every unanswered chunk rejects, workers are stopped. */
-  #break(error: Error, lostSlot?: Slot): void {
+  /**
+   * The pool cannot run tasks any more: every unanswered chunk rejects with
+   * an error from `makeError` (except the chunk `lostSlot` was running, which
+   * gets `lost`), and the workers are stopped.
+   */
+  #break(makeError: () => Error, lostSlot?: Slot, lost?: Error): void {
     if (this.#broken) return;
-    this.#broken = error;
-    let first = lostSlot !== undefined;
-    const lostFirst = lostSlot ? [...lostSlot.outstanding.values()][0] : undefined;
-    this.#rejectAll((job) => {
-      if (first && job === lostFirst) {
-        first = false;
-        return error;
-      }
-      return new this.#Broken(
-        `Cannot run the task as the pool is broken: ${error.message}`,
-        { cause: error },
-      );
-    });
+    this.#broken = makeError();
+    const running = lostSlot ? lostSlot.outstanding.values().next().value : undefined;
+    this.#rejectAll((job) => job === running && lost ? lost : makeError());
     for (const slot of this.#slots) slot.channel.kill();
     this.#socket?.close();
     this.#closing = true;
+    this.#setRef(true); // until the workers are gone
     this.#checkJoined();
   }
 

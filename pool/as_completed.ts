@@ -5,7 +5,7 @@
  */
 
 import { TimeoutError } from "../_internal/errors.ts";
-import { checkTimeout } from "./_timeout.ts";
+import { checkTimeout } from "../_internal/wait.ts";
 import type { Future } from "./future.ts";
 
 /**
@@ -30,6 +30,11 @@ export interface AsCompletedOptions {
  * Yields the futures as they complete (finished or cancelled): those already
  * done first, each future once even if given twice.
  *
+ * A `Future` is thenable, so TypeScript types the variable of
+ * `for await (const future of asCompleted(futures))` as the future's result;
+ * at run time it is the future: `await future` gives its result (or throws
+ * its error) either way.
+ *
  * @param futures The futures.
  * @param options `timeout`.
  * @returns The futures in completion order.
@@ -45,20 +50,21 @@ export interface AsCompletedOptions {
  * await using executor = new ThreadPoolExecutor({ maxWorkers: 2 });
  * const futures = [2, 3].map((n) => executor.submit(square, n));
  * const seen: unknown[] = [];
- * for await (const future of asCompleted(futures)) seen.push(await future.result());
+ * for await (const future of asCompleted(futures)) seen.push(await future);
  * deepEqual(seen.sort(), [4, 9]);
  * ```
  */
-export function asCompleted<T>(
-  futures: Iterable<Future<T>>,
+// deno-lint-ignore no-explicit-any
+export function asCompleted<F extends Future<any>>(
+  futures: Iterable<F>,
   options: AsCompletedOptions = {},
-): AsyncIterableIterator<Future<T>> {
+): AsyncIterableIterator<F> {
   const { timeout } = options;
-  checkTimeout(timeout, "Cannot wait for futures to complete");
+  checkTimeout(timeout, "wait for futures to complete");
   const deadline = timeout === undefined || timeout === Infinity ? Infinity : Date.now() + timeout;
   const pending = new Set(futures);
   const total = pending.size;
-  const finished: Future<T>[] = [];
+  const finished: F[] = [];
   let wake: (() => void) | undefined;
   for (const future of pending) {
     future.addDoneCallback(() => {
@@ -67,7 +73,7 @@ export function asCompleted<T>(
     });
   }
   // Not an async generator: `yield` there would await each future (it is thenable).
-  const next = async (): Promise<IteratorResult<Future<T>, undefined>> => {
+  const next = async (): Promise<IteratorResult<F, undefined>> => {
     for (;;) {
       while (finished.length > 0) {
         const future = finished.shift()!;

@@ -6,7 +6,7 @@
  */
 
 import { TimeoutError } from "../_internal/errors.ts";
-import { checkTimeout } from "./_timeout.ts";
+import { checkTimeout } from "../_internal/wait.ts";
 
 /** Options of {@linkcode AsyncResult.get} and {@linkcode AsyncResult.wait}. */
 export interface ResultWaitOptions {
@@ -83,7 +83,7 @@ export class AsyncResult<T> implements PromiseLike<T> {
    */
   get(options: ResultWaitOptions = {}): Promise<T> {
     const { timeout } = options;
-    checkTimeout(timeout, "Cannot get the result");
+    checkTimeout(timeout, "get the result");
     if (timeout === undefined || timeout === Infinity || this.#state !== "pending") {
       return this.#promise;
     }

@@ -8,8 +8,9 @@
 import { CancelledError, TimeoutError } from "../_internal/errors.ts";
 import { callerModule } from "../_internal/target.ts";
 import { importUrlsFor } from "./_channels.ts";
-import { controlOf } from "./_future_control.ts";
+import { type FutureAccess, futureAccess } from "./_future_control.ts";
 import {
+  checkCanStart,
   checkChunksize,
   checkCount,
   END,
@@ -21,8 +22,8 @@ import {
   submitChunk,
   taskRef,
 } from "./_tasks.ts";
-import { checkTimeout } from "./_timeout.ts";
-import { type Job, WorkerPool } from "./_worker_pool.ts";
+import { checkTimeout } from "../_internal/wait.ts";
+import { type ChunkSink, type Job, WorkerPool } from "./_worker_pool.ts";
 import { Future } from "./future.ts";
 import type { PoolStats } from "./pool.ts";
 import type { PoolTask } from "./pool_task.ts";
@@ -153,6 +154,7 @@ export abstract class Executor {
   protected constructor(kind: "process" | "thread", maxWorkers: number, options: ExecutorOptions) {
     const describe = `Cannot create the ${this.constructor.name}`;
     const { initializer, initargs = [], maxTasksPerChild } = options;
+    checkCanStart(describe, kind);
     checkCount(maxWorkers, "maxWorkers", describe);
     checkCount(maxTasksPerChild, "maxTasksPerChild", describe);
     if (!Array.isArray(initargs)) {
@@ -187,41 +189,13 @@ export abstract class Executor {
     const describe = this.#check("submit");
     const ref = taskRef(fn, describe);
     const future = new Future<Awaited<R>>();
-    const control = controlOf<Awaited<R>>(future);
-    const pending = this.#pending;
-    pending.add(future as Future);
-    const job = submitChunk(
-      this.#core,
-      ref,
-      true,
-      [args],
-      {
-        started: () => control.setRunning(),
-        resolve: (_, values) => {
-          pending.delete(future as Future);
-          control.resolve(values[0] as Awaited<R>);
-        },
-        reject: (_, error) => {
-          pending.delete(future as Future);
-          control.reject(error);
-        },
-      },
-      0,
-      describe,
-      () => "args",
-    );
-    let dropped = false;
-    const cancelled = new CancelledError("Cannot run the task as its future was cancelled");
+    const sink = new FutureSink(future as Future<unknown>, this.#pending, this.#core);
+    const job = submitChunk(this.#core, ref, true, [args], sink, 0, describe, ARGS);
+    this.#pending.add(future as Future<unknown>);
     if (job instanceof Promise) {
-      job.then((j) => dropped && this.#core.cancel(j, cancelled), (error) => control.reject(error));
-      control.onCancel(() => (dropped = true));
-    } else {
-      control.onCancel(() => {
-        const done = this.#core.cancel(job as Job, cancelled);
-        if (done) pending.delete(future as Future);
-        return done;
-      });
-    }
+      job.then((j) => sink.setJob(j), (error) => sink.reject(0, error));
+    } else sink.setJob(job);
+    access.onCancel(future as Future<unknown>, sink);
     return future;
   }
 
@@ -249,7 +223,7 @@ export abstract class Executor {
     const iterables = args as (Iterable<unknown> | AsyncIterable<unknown>)[];
     const describe = `Cannot run ${this.constructor.name}.map()`;
     const { timeout, chunksize } = options;
-    checkTimeout(timeout, describe);
+    checkTimeout(timeout, `run ${this.constructor.name}.map()`);
     checkChunksize(chunksize, describe);
     const deadline = timeout === undefined || timeout === Infinity
       ? undefined
@@ -308,6 +282,55 @@ export abstract class Executor {
       throw new Error(`${describe} as the executor has been shut down: create a new one`);
     }
     return describe;
+  }
+}
+
+const ARGS = () => "args";
+
+/** The Future class grants it when it is defined (this module imports future.ts). */
+const access: FutureAccess = futureAccess();
+
+/** Settles one submitted task's future; what its `cancel()` asks to drop the task. */
+class FutureSink implements ChunkSink {
+  #future: Future<unknown>;
+  #pending: Set<Future<unknown>>;
+  #core: WorkerPool;
+  #job: Job | undefined;
+  #dropped = false;
+
+  constructor(future: Future<unknown>, pending: Set<Future<unknown>>, core: WorkerPool) {
+    this.#future = future;
+    this.#pending = pending;
+    this.#core = core;
+  }
+
+  setJob(job: Job): void {
+    this.#job = job;
+    if (this.#dropped) this.drop();
+  }
+
+  started(): void {
+    access.setRunning(this.#future);
+  }
+
+  resolve(_index: number, values: unknown[]): void {
+    this.#pending.delete(this.#future);
+    access.resolve(this.#future, values[0]);
+  }
+
+  reject(_index: number, error: Error): void {
+    this.#pending.delete(this.#future);
+    access.reject(this.#future, error);
+  }
+
+  drop(): boolean {
+    this.#dropped = true;
+    const job = this.#job;
+    if (!job) return true; // its function is still being located: it will not be queued
+    const cancelled = new CancelledError("Cannot run the task as its future was cancelled");
+    const dropped = this.#core.cancel(job, cancelled);
+    if (dropped) this.#pending.delete(this.#future);
+    return dropped;
   }
 }
 

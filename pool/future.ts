@@ -6,8 +6,8 @@
  */
 
 import { CancelledError, TimeoutError } from "../_internal/errors.ts";
-import { registerFuture } from "./_future_control.ts";
-import { checkTimeout } from "./_timeout.ts";
+import { grantFutureAccess } from "./_future_control.ts";
+import { checkTimeout } from "../_internal/wait.ts";
 import type { ResultWaitOptions } from "./async_result.ts";
 
 type State = "pending" | "running" | "cancelled" | "finished";
@@ -44,33 +44,34 @@ type State = "pending" | "running" | "cancelled" | "finished";
  */
 export class Future<T = unknown> implements PromiseLike<T> {
   #state: State = "pending";
-  #promise: Promise<T>;
-  #resolve!: (value: T) => void;
-  #reject!: (error: Error) => void;
+  #value: unknown;
   #error: Error | null = null;
-  #callbacks: ((future: Future<T>) => void)[] = [];
-  #dropper: (() => boolean) | undefined;
+  /** Made on first use: most futures of a burst are only awaited once, or not at all. */
+  #promise: Promise<T> | undefined;
+  // Typed without T, so that a Future<never> is a Future<unknown> too.
+  #resolve: ((value: unknown) => void) | undefined;
+  #reject: ((error: Error) => void) | undefined;
+  // deno-lint-ignore no-explicit-any
+  #callbacks: ((future: any) => void)[] | undefined;
+  #dropper: { drop(): boolean } | undefined;
   #cancelling = false;
 
-  /** Creates a pending future (executors create them; useful in tests). */
-  constructor() {
-    this.#promise = new Promise<T>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-    this.#promise.catch(() => {}); // kept until asked for, as Python does
-    registerFuture(this, {
-      setRunning: () => {
-        if (this.#state === "pending") this.#state = "running";
+  static {
+    grantFutureAccess({
+      setRunning: (f) => {
+        if (f.#state === "pending") f.#state = "running";
       },
-      resolve: (value) => this.#settle(undefined, value as T),
-      reject: (error) => {
-        if (!this.#cancelling) this.#settle(error);
+      resolve: (f, value) => f.#settle(undefined, value),
+      reject: (f, error) => {
+        if (!f.#cancelling) f.#settle(error);
       },
-      onCancel: (dropper) => void (this.#dropper = dropper),
-      error: () => this.#error,
+      onCancel: (f, dropper) => void (f.#dropper = dropper),
+      error: (f) => f.#error,
     });
   }
+
+  /** Creates a pending future (executors create them; useful in tests). */
+  constructor() {}
 
   /**
    * Cancels the task if it has not been sent to a worker yet.
@@ -81,12 +82,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (this.#state === "cancelled") return true;
     if (this.#state !== "pending") return false;
     this.#cancelling = true;
-    const dropped = this.#dropper ? this.#dropper() : true;
+    const dropped = this.#dropper ? this.#dropper.drop() : true;
     this.#cancelling = false;
     if (!dropped) return false;
     this.#state = "cancelled";
     this.#error = new CancelledError("Cannot get the result as the future was cancelled");
-    this.#reject(this.#error);
+    this.#reject?.(this.#error);
     this.#runCallbacks();
     return true;
   }
@@ -116,7 +117,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * @throws {Error} The task's own error (class name, message, the worker's stack).
    */
   result(options: ResultWaitOptions = {}): Promise<T> {
-    return this.#within(options, "result").then(() => this.#promise);
+    return this.#within(options, "result").then(() => this.#settled());
   }
 
   /**
@@ -142,7 +143,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   addDoneCallback(callback: (future: Future<T>) => void): void {
     if (this.done()) this.#call(callback);
-    else this.#callbacks.push(callback);
+    else (this.#callbacks ??= []).push(callback);
   }
 
   /**
@@ -156,7 +157,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return this.#promise.then(onfulfilled, onrejected);
+    return this.#settled().then(onfulfilled, onrejected);
   }
 
   /** A Python-like description, e.g. `<Future state=finished>`. */
@@ -166,8 +167,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   #within(options: ResultWaitOptions, what: string): Promise<void> {
     const { timeout } = options;
-    checkTimeout(timeout, `Cannot get the ${what} of the future`);
-    const settled = this.#promise.then(() => {}, () => {});
+    checkTimeout(timeout, `get the ${what} of the future`);
+    const settled = this.#settled().then(() => {}, () => {});
     if (timeout === undefined || timeout === Infinity || this.done()) return settled;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
@@ -181,21 +182,46 @@ export class Future<T = unknown> implements PromiseLike<T> {
     });
   }
 
-  #settle(error: Error | undefined, value?: T): void {
+  /** The promise of the outcome, made on first use; its rejection is handled (kept until asked). */
+  #settled(): Promise<T> {
+    if (!this.#promise) {
+      if (this.#state === "finished" || this.#state === "cancelled") {
+        this.#promise = this.#error
+          ? Promise.reject(this.#error)
+          : Promise.resolve(this.#value as T);
+      } else {
+        this.#promise = new Promise<T>((resolve, reject) => {
+          this.#resolve = resolve as (value: unknown) => void;
+          this.#reject = reject;
+        });
+      }
+      this.#promise.catch(() => {});
+    }
+    return this.#promise;
+  }
+
+  #settle(error: Error | undefined, value?: unknown): void {
     if (this.done()) return;
     this.#state = "finished";
     if (error) {
       this.#error = error;
-      this.#reject(error);
-    } else this.#resolve(value as T);
+      this.#reject?.(error);
+    } else {
+      this.#value = value;
+      this.#resolve?.(value);
+    }
     this.#runCallbacks();
   }
 
   #runCallbacks(): void {
-    for (const callback of this.#callbacks.splice(0)) this.#call(callback);
+    const callbacks = this.#callbacks;
+    if (!callbacks) return;
+    this.#callbacks = undefined;
+    for (const callback of callbacks) this.#call(callback);
   }
 
-  #call(callback: (future: Future<T>) => void): void {
+  // deno-lint-ignore no-explicit-any
+  #call(callback: (future: any) => void): void {
     try {
       callback(this);
     } catch (error) {

@@ -9,6 +9,7 @@ import { cpuCount } from "../_internal/runtime.ts";
 import type { TargetRef } from "../_internal/target.ts";
 import { importUrlsFor } from "./_channels.ts";
 import {
+  checkCanStart,
   checkChunksize,
   checkCount,
   collect,
@@ -192,6 +193,15 @@ export interface PoolStats {
   failed: number;
 }
 
+/** The value of `start()` as a Promise: what it throws becomes a rejection. */
+function settle<T>(start: () => PromiseLike<T>): Promise<T> {
+  try {
+    return Promise.resolve(start());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 const TERMINATED = "Cannot finish the task as the pool was terminated";
 
 /**
@@ -286,6 +296,7 @@ export class Pool {
     const what = threads ? "thread pool" : "pool";
     const describe = `Cannot create the ${what}`;
     const { processes, initializer, initargs = [], maxTasksPerChild } = options;
+    checkCanStart(describe, this.#kind);
     checkCount(processes, "processes", describe);
     checkCount(maxTasksPerChild, "maxTasksPerChild", describe);
     if (!Array.isArray(initargs)) {
@@ -325,7 +336,7 @@ export class Pool {
     iterable: Iterable<A> | AsyncIterable<A>,
     options: MapOptions = {},
   ): Promise<Awaited<R>[]> {
-    return Promise.resolve(this.#mapAsync<Awaited<R>[]>("map", fn, iterable, false, options));
+    return settle(() => this.#mapAsync<Awaited<R>[]>("map", fn, iterable, false, options));
   }
 
   /**
@@ -360,7 +371,7 @@ export class Pool {
     iterable: Iterable<A> | AsyncIterable<A>,
     options: MapOptions = {},
   ): Promise<Awaited<R>[]> {
-    return Promise.resolve(this.#mapAsync<Awaited<R>[]>("starmap", fn, iterable, true, options));
+    return settle(() => this.#mapAsync<Awaited<R>[]>("starmap", fn, iterable, true, options));
   }
 
   /**
@@ -432,7 +443,7 @@ export class Pool {
     args: A = [] as unknown as A,
     options: ApplyOptions = {},
   ): Promise<Awaited<R>> {
-    return Promise.resolve(this.#applyAsync<Awaited<R>>("apply", fn, args, options));
+    return settle(() => this.#applyAsync<Awaited<R>>("apply", fn, args, options));
   }
 
   /**
@@ -535,8 +546,16 @@ export class Pool {
       throw new TypeError(`${describe} as args is not an array: received ${typeof args}`);
     }
     const ref = taskRef(fn, describe);
-    const promise = this.#runChunks(ref, true, [args], 1, options.signal, describe, () => "args")
-      .then((values) => values[0] as R);
+    const promise = this.#runChunks(
+      ref,
+      true,
+      [args],
+      1,
+      options.signal,
+      describe,
+      () => "args",
+      method === "applyAsync",
+    ).then((values) => values[0] as R);
     return new AsyncResult(promise, options);
   }
 
@@ -564,7 +583,11 @@ export class Pool {
     return new AsyncResult(promise as Promise<R>, options);
   }
 
-  /** Splits `items` into chunks, queues them, and resolves with every result in order. */
+  /**
+   * Splits `items` into chunks, queues them, and resolves with every result
+   * in order. With `throwSync`, an item that cannot cross throws here
+   * instead of rejecting.
+   */
   #runChunks(
     ref: TargetRef | Promise<TargetRef>,
     star: boolean,
@@ -573,6 +596,7 @@ export class Pool {
     signal: AbortSignal | undefined,
     describe: string,
     root: (k: number) => string,
+    throwSync = false,
   ): Promise<unknown[]> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (star) {
@@ -589,64 +613,72 @@ export class Pool {
       }
     }
     const core = this.#core;
-    return new Promise<unknown[]>((resolve, reject) => {
-      const out = new Array(items.length);
-      const chunks = Math.ceil(items.length / chunksize);
-      const jobs: (Job | Promise<Job>)[] = [];
-      let remaining = chunks;
-      let settled = false;
-      const finish = (error?: unknown, cancelRunning = false) => {
-        if (settled) return;
-        settled = true;
-        signal?.removeEventListener("abort", onAbort);
-        if (error === undefined) {
-          resolve(out);
-          return;
-        }
-        reject(error);
-        const reason = error instanceof Error ? error : new Error(String(error));
-        for (const job of jobs) {
-          const drop = (j: Job) => {
-            if (j.state === "queued" || cancelRunning) core.cancel(j, reason);
-          };
-          if (job instanceof Promise) job.then(drop, () => {});
-          else drop(job);
-        }
-      };
-      const onAbort = () => finish(signal!.reason, true);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      const sink: ChunkSink = {
-        resolve(index, values) {
-          const at = index * chunksize;
-          for (let k = 0; k < values.length; k++) out[at + k] = values[k];
-          if (--remaining === 0) finish();
-        },
-        reject: (_index, error) => finish(error),
-      };
-      if (chunks === 0) {
-        finish();
+    let resolve!: (values: unknown[]) => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<unknown[]>((a, b) => {
+      resolve = a;
+      reject = b;
+    });
+    const out = new Array(items.length);
+    const chunks = Math.ceil(items.length / chunksize);
+    const jobs: (Job | Promise<Job>)[] = [];
+    let remaining = chunks;
+    let settled = false;
+    const finish = (error?: unknown, cancelRunning = false) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener("abort", onAbort);
+      if (error === undefined) {
+        resolve(out);
         return;
       }
-      try {
-        for (let c = 0; c < chunks && !settled; c++) {
-          const from = c * chunksize;
-          const job = submitChunk(
-            core,
-            ref,
-            star,
-            items.slice(from, from + chunksize),
-            sink,
-            c,
-            describe,
-            (k) => root(from + k),
-          );
-          if (job instanceof Promise) job.catch((error) => finish(error));
-          jobs.push(job);
-        }
-      } catch (error) {
-        finish(error);
+      reject(error);
+      // The call has failed: its queued chunks are dropped (running ones finish, unless aborted).
+      const reason = error instanceof Error ? error : new Error(String(error));
+      for (const job of jobs) {
+        const drop = (j: Job) => {
+          if (j.state === "queued" || cancelRunning) core.cancel(j, reason);
+        };
+        if (job instanceof Promise) job.then(drop, () => {});
+        else drop(job);
       }
-    });
+    };
+    const onAbort = () => finish(signal!.reason, true);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const sink: ChunkSink = {
+      resolve(index, values) {
+        const at = index * chunksize;
+        for (let k = 0; k < values.length; k++) out[at + k] = values[k];
+        if (--remaining === 0) finish();
+      },
+      reject: (_index, error) => finish(error),
+    };
+    if (chunks === 0) finish();
+    try {
+      for (let c = 0; c < chunks && !settled; c++) {
+        const from = c * chunksize;
+        const job = submitChunk(
+          core,
+          ref,
+          star,
+          items.slice(from, from + chunksize),
+          sink,
+          c,
+          describe,
+          (k) => root(from + k),
+        );
+        if (job instanceof Promise) job.catch((error) => finish(error));
+        jobs.push(job);
+      }
+    } catch (error) {
+      if (throwSync && jobs.length === 0) {
+        settled = true;
+        signal?.removeEventListener("abort", onAbort);
+        throw error;
+      }
+      finish(error);
+    }
+    return promise;
   }
 
   #imap<R>(

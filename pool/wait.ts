@@ -4,8 +4,8 @@
  * @module
  */
 
-import { controlOf } from "./_future_control.ts";
-import { checkTimeout } from "./_timeout.ts";
+import { futureAccess } from "./_future_control.ts";
+import { checkTimeout } from "../_internal/wait.ts";
 import type { Future } from "./future.ts";
 
 /**
@@ -36,11 +36,11 @@ export interface FutureWaitOptions {
 }
 
 /** What {@linkcode wait} resolves with: Python's `(done, not_done)`. */
-export interface WaitResult<T> {
+export interface WaitResult<F> {
   /** The futures done (finished or cancelled). */
-  done: Set<Future<T>>;
+  done: Set<F>;
   /** The others. */
-  notDone: Set<Future<T>>;
+  notDone: Set<F>;
 }
 
 const WHEN = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"];
@@ -69,12 +69,13 @@ const WHEN = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"];
  * equal((await failing.exception())?.message, "no");
  * ```
  */
-export async function wait<T>(
-  futures: Iterable<Future<T>>,
+// deno-lint-ignore no-explicit-any
+export async function wait<F extends Future<any>>(
+  futures: Iterable<F>,
   options: FutureWaitOptions = {},
-): Promise<WaitResult<T>> {
+): Promise<WaitResult<F>> {
   const { timeout, returnWhen = "ALL_COMPLETED" } = options;
-  checkTimeout(timeout, "Cannot wait for futures");
+  checkTimeout(timeout, "wait for futures");
   if (!WHEN.includes(returnWhen)) {
     throw new TypeError(
       `Cannot wait for futures as returnWhen is not one of ${WHEN.join(", ")}: received ${
@@ -83,13 +84,13 @@ export async function wait<T>(
     );
   }
   const all = new Set(futures);
-  const split = (): WaitResult<T> => {
-    const done = new Set<Future<T>>();
-    const notDone = new Set<Future<T>>();
+  const split = (): WaitResult<F> => {
+    const done = new Set<F>();
+    const notDone = new Set<F>();
     for (const f of all) (f.done() ? done : notDone).add(f);
     return { done, notDone };
   };
-  const failed = (f: Future<T>) => !f.cancelled() && controlOf(f).error() !== null;
+  const failed = (f: F) => !f.cancelled() && futureAccess().error(f) !== null;
   let left = 0;
   let any = false;
   let anyFailed = false;

@@ -26,7 +26,7 @@ import {
   setExitCode,
   writeFileText,
 } from "../_internal/runtime.ts";
-import { sourceHash, type TargetRef } from "../_internal/target.ts";
+import { importTarget } from "../_internal/import_target.ts";
 import {
   errorReportPath,
   REVIVE,
@@ -56,28 +56,6 @@ function fail(error: unknown): void {
   setExitCode(1);
 }
 
-async function importExport(ref: TargetRef, what: string): Promise<unknown> {
-  const module = await import(ref.module);
-  if (!(ref.export in module)) {
-    throw new TypeError(
-      `Cannot run process "${name}" as ${ref.module} has no export named "${ref.export}": export the ${what}`,
-    );
-  }
-  const value = module[ref.export];
-  if (typeof value !== "function") {
-    throw new TypeError(
-      `Cannot run process "${name}" as export "${ref.export}" of ${ref.module} is not a ${what}: received ${typeof value}`,
-    );
-  }
-  if (ref.hash !== 0 && sourceHash(value) !== ref.hash) {
-    throw new TypeError(
-      `Cannot run process "${name}" as export "${ref.export}" of ${ref.module} is a different ${what} ` +
-        `than the parent's target: give the target a unique name, or pass { module, export } explicitly`,
-    );
-  }
-  return value;
-}
-
 async function main(): Promise<void> {
   const message = await readFrame(readControl) as StartMessage | undefined;
   if (!message) return; // The parent went away before sending anything.
@@ -95,13 +73,16 @@ async function main(): Promise<void> {
     if (identity.daemon && currentPpid() !== identity.parentPid) killSelf("SIGTERM");
   });
   if (message.fail) throw errorFromData(message.fail);
-  const Cls = message.cls ? await importExport(message.cls, "class") as typeof Process : Process;
+  const describe = `Cannot run process "${name}"`;
+  const Cls = message.cls
+    ? await importTarget(message.cls, describe, "class") as unknown as typeof Process
+    : Process;
   if (Cls !== Process && !(Cls.prototype instanceof Process)) {
     throw new TypeError(
       `Cannot run process "${name}" as ${message.cls!.export} does not extend Process`,
     );
   }
-  const target = message.fn ? await importExport(message.fn, "function") : undefined;
+  const target = message.fn ? await importTarget(message.fn, describe, "function") : undefined;
   const args = await decode(message.payload.args) as unknown[];
   const fields = await decode(message.payload.fields) as Record<string, unknown>;
   const init: ReviveInit = {

@@ -14,9 +14,10 @@ import {
   removeChild,
   tryRuntimeDir,
 } from "../_internal/context.ts";
-import { encodeFrame } from "../_internal/framing.ts";
+import { encodeFrames, jsonPieces, MAX_MESSAGE_CHARS } from "../_internal/framing.ts";
+import { excessChars } from "../_internal/protocol.ts";
 import { childExited } from "../_internal/hub_client.ts";
-import { waitAtMost } from "../_internal/wait.ts";
+import { checkTimeout, waitAtMost } from "../_internal/wait.ts";
 import {
   type ChildHandle,
   type ChildStatus,
@@ -27,6 +28,7 @@ import {
   spawnRuntime,
   takeFileText,
 } from "../_internal/runtime.ts";
+import { execArgvOption } from "../_internal/exec_argv.ts";
 import { checkRunOptions, prepareStart } from "../_internal/start.ts";
 import { callerModule, remoteModulesSeen, type TargetSpec } from "../_internal/target.ts";
 import {
@@ -85,9 +87,21 @@ export interface ProcessOptions {
    */
   daemon?: boolean;
   /**
-   * Extra `deno run` flags for the child, e.g. `["--unstable-net"]`. The
-   * child always gets this process's permissions.
+   * Extra runtime flags for the child (named after Node's
+   * `process.execArgv`). On Deno, `deno run` flags such as
+   * `["--unstable-net"]`; the child gets this process's permissions anyway.
+   * On Node, Node flags such as `["--max-old-space-size=512"]`; the child
+   * gets this process's own Node flags anyway (`--import tsx`…), and Deno
+   * flags given here are dropped (`--v8-flags=a,b` becomes `a b`).
    *
+   * @default {[]}
+   */
+  execArgv?: readonly string[];
+  /**
+   * The older name of {@linkcode ProcessOptions.execArgv}, still accepted.
+   * Give one or the other: both at once is a `TypeError`.
+   *
+   * @deprecated Use `execArgv`, which means the same on Deno and Node.
    * @default {[]}
    */
   denoArgs?: readonly string[];
@@ -250,7 +264,7 @@ export class Process {
   #daemon: boolean;
   #target: TargetSpec | undefined;
   #args: readonly unknown[];
-  #denoArgs: readonly string[];
+  #execArgv: readonly string[];
   #caller: string | undefined;
   #identity: number[];
   #state: State = "initial";
@@ -266,7 +280,8 @@ export class Process {
    * Creates a process object; nothing runs until {@linkcode Process.start}.
    *
    * @param options What to run and how; see {@linkcode ProcessOptions}.
-   * @throws {TypeError} If `target` is neither a function nor `{ module, export }`.
+   * @throws {TypeError} If `target` is neither a function nor `{ module, export }`, or both
+   *   `execArgv` and `denoArgs` are given.
    */
   constructor(options: ProcessOptions = {}) {
     const revive = (options as Partial<ReviveInit>)[REVIVE]
@@ -281,17 +296,18 @@ export class Process {
       this.#state = "started";
       this.#target = revive.target;
       this.#args = revive.args ?? [];
-      this.#denoArgs = [];
+      this.#execArgv = [];
       return;
     }
-    const { target, args = [], name, daemon, denoArgs = [] } = options;
+    const { target, args = [], name, daemon } = options;
     checkRunOptions("process", target, args);
+    const execArgv = execArgvOption(options, "Cannot create process");
     this.#identity = nextChildIdentity();
     this.#name = name ?? `Process-${this.#identity.join(":")}`;
     this.#daemon = daemon ?? processIdentity()?.daemon ?? false;
     this.#target = target;
     this.#args = args;
-    this.#denoArgs = denoArgs;
+    this.#execArgv = execArgv;
     this.#caller = callerModule();
   }
 
@@ -359,9 +375,15 @@ export class Process {
    * with {@linkcode Process.pid} set, while the child starts.
    *
    * @throws {Error} If already started, if the calling process is daemonic,
-   *   or if the process was closed.
+   *   if the process was closed, or if this child is still importing its
+   *   target's module (a start at the top level of a module without a main
+   *   guard, which would start a child from every child).
    * @throws {TypeError} If an argument (or a field of a subclass) cannot
    *   cross to another process; the message names it, e.g. `args[0]`.
+   * @throws {RangeError} If the arguments are too large to cross (their
+   *   encoding would be a string longer than JavaScript allows, about 512 Mi
+   *   characters; binary data takes 4/3 of its size). Any smaller size
+   *   crosses.
    */
   start(): void {
     if (this.#role !== "child") {
@@ -394,10 +416,24 @@ export class Process {
       this.#caller,
       "process",
     );
+    // Arguments of any size cross (in parts), up to what the child can hold as one string; the
+    // check serializes them now only when it must, and that work is kept for sending them.
+    const chars = excessChars(
+      payload,
+      MAX_MESSAGE_CHARS,
+      (value) => jsonPieces(value, true).chars,
+    );
+    if (chars !== undefined) {
+      throw new RangeError(
+        `Cannot start process "${this.#name}" as its arguments are too large: their encoding has ` +
+          `${chars} characters, more than the ${MAX_MESSAGE_CHARS} a message can carry ` +
+          `(pass the data through a file or a queue in parts)`,
+      );
+    }
     const main = mainModuleUrl();
     const importUrls = [this.#caller, main, ...remoteModulesSeen()];
     for (const ref of [cls, fn]) if (ref && !(ref instanceof Promise)) importUrls.push(ref.module);
-    const handle = spawnRuntime(BOOTSTRAP, { runtimeArgs: [...this.#denoArgs], importUrls });
+    const handle = spawnRuntime(BOOTSTRAP, { runtimeArgs: [...this.#execArgv], importUrls });
     this.#handle = handle;
     this.#pid = handle.pid;
     this.#state = "started";
@@ -424,7 +460,10 @@ export class Process {
       parentName: currentName(),
       parentDir: dir,
     };
-    const send = (message: StartMessage) => handle.write(encodeFrame(message));
+    const send = (message: StartMessage) => {
+      // In order: each write is queued behind the previous one.
+      for (const frame of encodeFrames(message)) handle.write(frame);
+    };
     if (!(cls instanceof Promise) && !(fn instanceof Promise)) {
       send({ version: START_VERSION, identity, cls, fn, payload });
     } else {
@@ -463,9 +502,12 @@ export class Process {
    * without `taskDone()` are back at the front of their queue.
    *
    * @throws {Error} If the process was never started.
+   * @throws {TypeError} If `timeout` is not a number, or is NaN.
+   * @throws {RangeError} If `timeout` is negative.
    */
   async join(options: JoinOptions = {}): Promise<void> {
     const { timeout, signal } = options;
+    checkTimeout(timeout, `join process "${this.#name}"`);
     if (this.#role === "main" || this.#role === "self") {
       throw new Error(`Cannot join process "${this.#name}" as it is the current process`);
     }

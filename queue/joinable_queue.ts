@@ -17,10 +17,11 @@ import { Queue, type QueueOptions } from "./queue.ts";
  * - `join()` resolves at once when no task is unfinished; with `{ timeout }`
  *   it resolves `false` if tasks remain when it expires.
  * - Better than Python: if a consumer process dies after `get()` and before
- *   `taskDone()`, its items are **redelivered** to the other consumers
- *   (at-least-once delivery), so nothing is silently lost and `join()` does
- *   not hang forever. A consumer that returns normally keeps Python's
- *   semantics (its unacknowledged items stay unfinished).
+ *   its `taskDone()` reached the hub, its items are **redelivered** to the
+ *   other consumers (at-least-once delivery), so nothing is silently lost
+ *   and `join()` does not hang forever. An item whose `taskDone()` Promise
+ *   has resolved is never redelivered. A consumer that returns normally
+ *   keeps Python's semantics (its unacknowledged items stay unfinished).
  *
  * @example Wait until every item is processed
  * ```ts
@@ -31,7 +32,7 @@ import { Queue, type QueueOptions } from "./queue.ts";
  * await q.put("bun 0");
  * equal(await q.join({ timeout: 0 }), false); // one task unfinished
  * equal(await q.get(), "bun 0");
- * q.taskDone(); // the consumer says it is done with the item
+ * await q.taskDone(); // awaiting is optional: it resolves once the hub has recorded it
  * equal(await q.join(), true);
  * ```
  */
@@ -50,9 +51,19 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   /**
    * Marks one task (an item from `get()`) as done.
    *
-   * @throws {Error} If called more times than items were put.
+   * - The acknowledgement is sent at once (it leaves this process in the
+   *   current turn of the event loop, batched with the other calls of that
+   *   turn), and the returned Promise resolves once the hub has recorded it:
+   *   from then on the item is never redelivered, even if this process is
+   *   killed. Ignoring the Promise keeps Python's behaviour (`task_done()`
+   *   returns nothing); it never rejects unhandled.
+   *
+   * @returns Resolves when the hub has recorded the acknowledgement.
+   * @throws {Error} If called more times than items were put (synchronously,
+   *   like Python's `ValueError`); the Promise rejects if the hub cannot be
+   *   reached, so the acknowledgement may not have been recorded.
    */
-  taskDone(): void {
+  taskDone(): Promise<void> {
     // The published count does not yet include calls still on their way to the hub.
     if (this.hubStatus(2) - this.#inFlight <= 0) {
       throw new Error("Cannot mark a task done: task_done() called too many times");
@@ -69,6 +80,9 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
       batch.then(settle, settle);
     }
     this.#batches.set(batch, counted + 1);
+    const recorded = batch.then(() => {});
+    recorded.catch(() => {}); // Handled: a caller that ignores it sees no unhandled rejection.
+    return recorded;
   }
 
   #inFlight = 0;

@@ -15,6 +15,8 @@ import {
   toHandle,
 } from "../_internal/codec.ts";
 import { QueueClosed } from "../_internal/errors.ts";
+import { jsonPieces, MAX_MESSAGE_CHARS } from "../_internal/framing.ts";
+import { excessChars, isLargeItem } from "../_internal/protocol.ts";
 import {
   bindHubObject,
   checkTimeout,
@@ -25,6 +27,24 @@ import {
 } from "../_internal/shared.ts";
 
 export { Empty, Full, QueueClosed } from "../_internal/errors.ts";
+
+/**
+ * Refuses an item too large to cross (its encoding must fit in one string
+ * where it is read), here rather than after `put()` resolved. A large item
+ * is serialized now if that is the only way to know, and the result is kept
+ * for when it is sent.
+ */
+function checkSize(encoded: Encoded): void {
+  if (!isLargeItem(encoded)) return;
+  const serialize = (value: unknown) => jsonPieces(value, true).chars;
+  const chars = excessChars(encoded, MAX_MESSAGE_CHARS, serialize);
+  if (chars !== undefined) {
+    throw new RangeError(
+      `Cannot put on the queue as item is too large: its encoding has ${chars} characters, ` +
+        `more than the ${MAX_MESSAGE_CHARS} a message can carry (send it in parts, or through a file)`,
+    );
+  }
+}
 
 /**
  * Options of a blocking queue operation.
@@ -70,7 +90,10 @@ interface QueueParams {
  *   queue is left unchanged. Shared primitives inside items arrive live.
  * - On an unbounded queue `put()` resolves as soon as the item is encoded and
  *   queued for sending, like Python's feeder thread; a process does not exit
- *   before its items have reached the queue.
+ *   before its items have reached the queue. If it is killed (SIGKILL), puts
+ *   that had not reached the queue yet are lost: `await q.flush()` makes
+ *   every earlier put durable. A bounded queue's `put()` resolves only once
+ *   the item is in the queue.
  * - `qsize()`, `empty()` and `full()` are synchronous snapshots, as in Python.
  * - Beyond Python: `close()` ends the queue for everyone: `put` then throws
  *   `QueueClosed`, `get` drains what is left and then rejects with
@@ -217,6 +240,9 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * @param item Any structured-cloneable value.
    * @param options `timeout` (ms) and `signal`.
    * @throws {TypeError} If the item cannot be cloned (the queue is unchanged).
+   * @throws {RangeError} If the item is too large to cross (its encoding
+   *   would be a string longer than JavaScript allows, about 512 Mi
+   *   characters; binary data takes 4/3 of its size).
    * @throws {Full} If the timeout expires while the queue is full.
    * @throws {QueueClosed} If the queue was closed.
    */
@@ -227,6 +253,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
     // next call on this object throws (a status read per put would halve the throughput).
     if (this.#closedHere) throw new QueueClosed("Cannot put on the queue as it is closed");
     const encoded = encode(item, { context: "Cannot put on the queue as", root: "item" });
+    checkSize(encoded);
     const { client, id } = this.#b;
     if (this.#maxsize === 0 && options.signal === undefined) {
       // Unbounded: like Python's feeder thread, return once the item is on its way. Puts
@@ -242,6 +269,37 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
       return;
     }
     await client.call("queue.put", id, [encoded], options);
+  }
+
+  /**
+   * Waits until every `put()` this thread made on this queue before the call
+   * has reached the queue, in the hub of the queue's creator: from then on a
+   * SIGKILL of this process cannot lose them. On an unbounded queue `put()`
+   * resolves once the item is on its way (like Python's feeder thread), so
+   * puts made just before a crash can be lost; a bounded queue's `put()`
+   * already resolves only once the hub has the item. Beyond Python (whose
+   * nearest is `close()` followed by `join_thread()`, which also ends
+   * putting).
+   *
+   * @returns Resolves when they are all in the queue.
+   * @throws {Error} If an earlier put failed to reach the queue (e.g. its
+   *   creator has exited, or the queue was closed by another process).
+   *
+   * @example Make a burst of puts durable
+   * ```ts
+   * import { Queue } from "@multiproc/multiproc";
+   * import { equal } from "node:assert/strict";
+   *
+   * const q = new Queue<number>();
+   * for (let i = 0; i < 3; i++) await q.put(i);
+   * await q.flush(); // a crash from here on loses none of them
+   * equal(q.qsize(), 3);
+   * ```
+   */
+  async flush(): Promise<void> {
+    this.#throwPending();
+    await this.#b.client.sync();
+    this.#throwPending();
   }
 
   /**

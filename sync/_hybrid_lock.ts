@@ -102,8 +102,13 @@ export class HybridLock {
     return Atomics.compareExchange(this.#words, STATE, 0, 1) === 0;
   }
 
-  /** Waits for the futex; false on timeout. */
-  async #futex(deadline: number, signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Waits for the futex; false on timeout. A caller's wait keeps the runtime
+   * alive, like a blocking acquire; the hand-over in
+   * {@linkcode shareWithProcess} does not (`keepAlive` false), so a program
+   * whose main module ends holding the lock still exits, as in Python.
+   */
+  async #futex(deadline: number, signal?: AbortSignal, keepAlive = true): Promise<boolean> {
     const words = this.#words;
     let c = Atomics.compareExchange(words, STATE, 0, 1);
     if (c === 0) return true;
@@ -116,13 +121,13 @@ export class HybridLock {
       if (waiting.async) {
         // A pending waitAsync does not keep the runtime alive; a timer does, like a blocking
         // acquire. It outlasts the wait and is cleared as soon as the wait ends.
-        const keepAlive = setTimeout(() => {}, 2 ** 31 - 1);
+        const timer = keepAlive ? setTimeout(() => {}, 2 ** 31 - 1) : undefined;
         try {
           await (signal
             ? abandonOnAbort(waiting.value, signal, () => Atomics.add(words, STALE, 1))
             : waiting.value);
         } finally {
-          clearTimeout(keepAlive);
+          clearTimeout(timer);
         }
       }
       c = Atomics.exchange(words, STATE, 2);
@@ -285,9 +290,9 @@ export class HybridLock {
       return;
     }
     // Hand over: once no thread of this process holds the futex, every later holder takes the
-    // process lock.
+    // process lock. Waiting for that must not keep the program alive.
     (async () => {
-      await this.#futex(Infinity);
+      await this.#futex(Infinity, undefined, false);
       Atomics.store(this.#words, TIER, 2);
       // close() meanwhile released it already.
       if (this.processLock.held) this.processLock.release();

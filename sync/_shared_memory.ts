@@ -145,6 +145,9 @@ const CODECS: Record<Typecode, Codec> = {
   },
 };
 
+/** The typecodes whose elements are floating-point numbers; all others hold integers. */
+const FLOAT_CODES: ReadonlySet<Typecode> = new Set(["f", "d"]);
+
 /** Checks a typecode, with an error that lists the valid ones. */
 export function checkTypecode(typecode: unknown, what: string): asserts typecode is Typecode {
   if (typeof typecode !== "string" || !(typecode in CODECS)) {
@@ -315,8 +318,16 @@ export class SharedMemory {
   }
 
   #check(value: unknown): void {
+    // Python: "'float' object cannot be interpreted as an integer" (out-of-range integers wrap
+    // around, as in Python's ctypes).
+    if (typeof value === "number" && !Number.isInteger(value) && !FLOAT_CODES.has(this.typecode)) {
+      throw new TypeError(
+        `Cannot store ${value} in a shared value of typecode "${this.typecode}" as it holds ` +
+          `integers: round the number first (Math.round, Math.trunc)`,
+      );
+    }
     const ok = this.#codec.bigint
-      ? typeof value === "bigint" || Number.isInteger(value)
+      ? typeof value === "bigint" || typeof value === "number"
       : typeof value === "number";
     if (!ok) {
       throw new TypeError(

@@ -14,6 +14,7 @@ import {
   type HubHandle,
   hubHandle,
 } from "../_internal/shared.ts";
+import { importTarget } from "../_internal/import_target.ts";
 import { callerModule, resolveTarget, type TargetRef } from "../_internal/target.ts";
 import type { AcquireOptions } from "./_file_lock.ts";
 
@@ -184,13 +185,7 @@ export class Barrier implements Shareable {
   async #resolveAction(): Promise<() => unknown> {
     if (this.#action) return this.#action;
     const ref = this.#actionRef!;
-    const module = await import(ref.module);
-    const action = module[ref.export];
-    if (typeof action !== "function") {
-      throw new TypeError(
-        `Cannot run barrier action as ${ref.module} has no function export "${ref.export}"`,
-      );
-    }
+    const action = await importTarget(ref, "Cannot run barrier action", "action") as () => unknown;
     return this.#action = action;
   }
 

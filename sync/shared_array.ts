@@ -30,7 +30,9 @@ import { RLock } from "./rlock.ts";
  *
  * - Zero-filled when created from a length; indexing (`arr[i]`, `arr[i] = x`)
  *   reads and writes the shared elements synchronously, as do `get`/`set`.
- * - Out of range indexes throw `RangeError` (Python's `IndexError`).
+ * - Out of range indexes throw `RangeError` (Python's `IndexError`); a
+ *   number that is not an integer, written to an integer typecode, throws
+ *   `TypeError` (as in Python).
  * - Element-wise operations are not atomic; use `getLock()`, or the atomic
  *   {@linkcode SharedArray.add} / {@linkcode SharedArray.compareExchange}.
  *
@@ -58,7 +60,8 @@ export class SharedArray<T extends Typecode = Typecode>
    * @param typecode The element type, e.g. `"i"` or `"d"`.
    * @param sizeOrValues A length (zero-filled) or the initial elements.
    * @param options Whether it has a lock.
-   * @throws {TypeError} For an unknown typecode or elements of the wrong type.
+   * @throws {TypeError} For an unknown typecode, elements of the wrong type, or
+   *   numbers that are not integers for an integer typecode.
    * @throws {RangeError} For a negative or fractional length.
    */
   constructor(
@@ -144,6 +147,8 @@ export class SharedArray<T extends Typecode = Typecode>
    * Writes element `i`.
    *
    * @throws {RangeError} If `i` is out of range.
+   * @throws {TypeError} For a value of the wrong type, or a number that is not
+   *   an integer for an integer typecode.
    */
   set(i: number, value: ElementOf<T>): void {
     this.#memory.set(this.#index(i), value);

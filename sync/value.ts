@@ -55,7 +55,8 @@ export interface ValueOptions {
  *   read-modify-write sequences, or use the atomic {@linkcode Value.add} /
  *   {@linkcode Value.compareExchange} (beyond Python).
  * - Typecodes as Python's: `b B h H i I f d` hold numbers, `l L q Q` hold
- *   bigints (64-bit).
+ *   bigints (64-bit). The integer ones refuse a number that is not an integer
+ *   (`new Value("i", 1.7)` throws a TypeError, as in Python).
  *
  * @example A shared counter
  * ```ts
@@ -78,7 +79,9 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
    * @param typecode The element type, e.g. `"i"` (int32) or `"d"` (double).
    * @param initial The initial value.
    * @param options Whether it has a lock.
-   * @throws {TypeError} For an unknown typecode or a value of the wrong type.
+   * @throws {TypeError} For an unknown typecode, a value of the wrong type, or
+   *   a number that is not an integer for an integer typecode (Python's
+   *   "'float' object cannot be interpreted as an integer").
    */
   constructor(typecode: T, initial?: ElementOf<T>, options: ValueOptions = {}) {
     const reviving = Value.#reviving;
@@ -123,7 +126,13 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
     return this.#memory.get(0) as ElementOf<T>;
   }
 
-  /** Sets the shared value (a synchronous write). */
+  /**
+   * Sets the shared value (a synchronous write). An integer typecode takes
+   * integers only; one out of its range wraps around, as in Python.
+   *
+   * @throws {TypeError} For a value of the wrong type, or a number that is not
+   *   an integer for an integer typecode.
+   */
   set value(value: ElementOf<T>) {
     this.#memory.set(0, value);
   }

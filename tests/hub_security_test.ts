@@ -23,8 +23,9 @@ async function closedByHub(path: string, bytes: Uint8Array): Promise<boolean> {
     const buf = new Uint8Array(64);
     const timer = setTimeout(() => conn.close(), 10_000);
     try {
-      const n = await conn.read(buf);
-      return n === null;
+      // An admitted client is welcomed first: read past that to the end.
+      while (await conn.read(buf) !== null);
+      return true;
     } finally {
       clearTimeout(timer);
     }

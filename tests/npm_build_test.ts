@@ -10,7 +10,9 @@
  * Needs `node` and `npm` on PATH, and `npm ci --prefix tools` (esbuild,
  * typescript, @types/node), which the README's test command runs first.
  */
-import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { deepStrictEqual, doesNotMatch, equal, match, notEqual, ok } from "node:assert/strict";
+
+import { PACKAGE_NAME } from "../tools/build_npm.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const ROOT_PATH = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
@@ -35,11 +37,13 @@ interface Output {
 async function run(
   cmd: string,
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: Record<string, string>; timeout?: number } = {},
 ): Promise<Output> {
   const { code, stdout, stderr } = await new Deno.Command(cmd, {
     args,
     cwd: options.cwd ?? ROOT_PATH,
+    // A hang guard only (a program that hangs is a failure): generous, never a timing assertion.
+    signal: AbortSignal.timeout(options.timeout ?? 300_000),
     env: {
       NO_COLOR: "1",
       NODE_DISABLE_COLORS: "1",
@@ -78,6 +82,14 @@ function install(): Promise<Installed> {
     // Built into a fresh folder (`deno task build:npm` takes the output folder as an argument),
     // so that a test run neither clobbers nor races a developer's npm/.
     const dir = await Deno.makeTempDir({ prefix: "multiproc-npm-test-" });
+    // Removed by the last test; also at exit, for a run filtered to some tests only.
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // Already removed.
+      }
+    });
     try {
       const npmDir = `${dir}/npm`;
       const build = await run(Deno.execPath(), ["task", "build:npm", npmDir]);
@@ -109,7 +121,7 @@ function install(): Promise<Installed> {
       return {
         npmDir,
         project,
-        pkg: `${project}/node_modules/multiproc`,
+        pkg: `${project}/node_modules/${PACKAGE_NAME}`,
         dispose: () => Deno.remove(dir, { recursive: true }),
       };
     } catch (error) {
@@ -124,11 +136,20 @@ Deno.test("deno task build:npm writes a package.json with every entry point, ESM
   const { npmDir } = await install();
   const pkg = JSON.parse(await Deno.readTextFile(`${npmDir}/package.json`));
   const deno = JSON.parse(await Deno.readTextFile(`${ROOT_PATH}/deno.json`));
-  equal(pkg.name, "multiproc");
+  // npm refuses "multiproc" (too close to the existing "multi-proc"); the JSR name is free.
+  equal(pkg.name, "@multiproc/multiproc");
+  equal(pkg.name, deno.name);
   equal(pkg.version, deno.version);
   equal(pkg.type, "module");
   equal(pkg.license, "MIT");
   equal(pkg.engines.node, ">=20");
+  match(
+    pkg.repository.url,
+    /^git\+https:\/\/github\.com\/multiproc\/multiproc\.git$/,
+  );
+  match(pkg.homepage, /^https:\/\/github\.com\/multiproc\/multiproc/);
+  match(pkg.bugs.url, /^https:\/\/github\.com\/multiproc\/multiproc\/issues$/);
+  ok(pkg.keywords.includes("multiprocessing"), `keywords ${pkg.keywords}`);
   equal(pkg.dependencies, undefined);
   deepStrictEqual(
     Object.keys(pkg.exports).filter((k) => k !== "./package.json").sort(),
@@ -175,13 +196,113 @@ Deno.test("The packed tarball installs offline and a program shares a Queue and 
   ]);
 });
 
+/** Every file under `dir` (relative paths). */
+async function listFiles(dir: string, prefix = ""): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(`${dir}/${prefix}`)) {
+    const rel = `${prefix}${entry.name}`;
+    if (entry.isDirectory) out.push(...await listFiles(dir, `${rel}/`));
+    else out.push(rel);
+  }
+  return out;
+}
+
+Deno.test("Every .js and .d.ts file of the installed package has a map whose sources ship with it", async () => {
+  const { pkg } = await install();
+  const files = await listFiles(pkg);
+  const built = files.filter((f) => /\.(js|d\.ts)$/.test(f) && !f.startsWith("src/"));
+  ok(built.length > 40, `found ${built.length} built files`);
+  let mapped = 0;
+  for (const file of built) {
+    const text = await Deno.readTextFile(`${pkg}/${file}`);
+    const name = file.slice(file.lastIndexOf("/") + 1);
+    // The last line links the map, as esbuild and tsc write it.
+    match(
+      text,
+      new RegExp(
+        `//# sourceMappingURL=${name.replace(/\./g, "\\.")}\\.map\\s*$`,
+      ),
+      file,
+    );
+    const map = JSON.parse(await Deno.readTextFile(`${pkg}/${file}.map`));
+    // One source, or none for a module of types only (its .js is empty).
+    ok(map.sources.length <= 1, `${file}.map sources ${map.sources}`);
+    if (map.sources.length === 1) mapped++;
+    for (const name of map.sources) {
+      const source = new URL(name, `file://${pkg}/${file}`);
+      ok(
+        source.pathname.startsWith(`${pkg}/src/`) &&
+          (await Deno.stat(source)).isFile,
+        `${file}.map points to ${name}, which the package does not hold`,
+      );
+    }
+  }
+  ok(mapped > 40, `only ${mapped} maps name a source`);
+});
+
+Deno.test("The examples in the package's .d.ts files are written for Node: package imports and isMain(import.meta)", async () => {
+  const { pkg } = await install();
+  let examples = 0;
+  let guarded = 0;
+  for (const file of await listFiles(pkg)) {
+    if (!file.endsWith(".d.ts") || file.startsWith("src/")) continue;
+    const text = await Deno.readTextFile(`${pkg}/${file}`);
+    for (const [block] of text.matchAll(/```(?:ts|js)\b[^\n]*\n[\s\S]*?```/g)) {
+      examples++;
+      const code = block.replace(/\/\/.*$/gm, "");
+      doesNotMatch(
+        code,
+        /import\.meta\.main/,
+        `${file}: an example uses import.meta.main:\n${block}`,
+      );
+      doesNotMatch(
+        code,
+        /from\s+["']\.\.?\//,
+        `${file}: an example imports a relative path:\n${block}`,
+      );
+      if (/isMain\(import\.meta\)/.test(code)) {
+        guarded++;
+        match(
+          code,
+          /import \{[^}]*\bisMain\b[^}]*\} from "@multiproc\/multiproc(\/process)?"/,
+          `${file}:\n${block}`,
+        );
+      }
+    }
+  }
+  ok(examples > 20, `found ${examples} examples`);
+  ok(guarded > 5, `found ${guarded} examples guarded by isMain(import.meta)`);
+});
+
+Deno.test("Under --enable-source-maps, an error thrown by the library names its TypeScript source line", async () => {
+  const { project } = await install();
+  await Deno.writeTextFile(
+    `${project}/bad_args.mjs`,
+    `import { Process } from "@multiproc/multiproc";
+try {
+  new Process({ target: () => {}, args: 5 });
+} catch (error) {
+  console.log(error.stack);
+}
+`,
+  );
+  const out = await run("node", ["--enable-source-maps", "bad_args.mjs"], {
+    cwd: project,
+  });
+  equal(out.code, 0, explain("node --enable-source-maps bad_args.mjs", out));
+  match(
+    out.stdout,
+    /node_modules\/@multiproc\/multiproc\/src\/process\/process\.ts:\d+:\d+/,
+  );
+});
+
 const CONSUMER_TS = `
-import { isMain, Lock, Process, Queue, TcpServer, Thread, Value } from "multiproc";
-import { Event } from "multiproc/sync";
-import { JoinableQueue } from "multiproc/queue";
-import { currentProcess } from "multiproc/process";
-import { currentThread } from "multiproc/thread";
-import type { RequestConn } from "multiproc/net";
+import { isMain, Lock, Process, Queue, TcpServer, Thread, Value } from "@multiproc/multiproc";
+import { Event } from "@multiproc/multiproc/sync";
+import { JoinableQueue } from "@multiproc/multiproc/queue";
+import { currentProcess } from "@multiproc/multiproc/process";
+import { currentThread } from "@multiproc/multiproc/thread";
+import type { RequestConn } from "@multiproc/multiproc/net";
 
 export async function work(q: Queue<string>, lock: Lock, counter: Value<"i">): Promise<void> {
   await lock.acquire();
@@ -232,6 +353,237 @@ Deno.test("tsc type-checks a TypeScript program against the installed package's 
   );
   const out = await run("node", [TSC, "-p", "tsconfig.json"], { cwd: project });
   equal(out.code, 0, explain("tsc", out));
+});
+
+/** The first fenced block of `lang` under the heading `## <heading>` of a Markdown text. */
+function codeBlock(markdown: string, heading: string, lang: string): string {
+  const section = markdown.split(/^## /m).find((s) => s.startsWith(`${heading}\n`));
+  ok(section, `no "## ${heading}" section`);
+  const block = new RegExp("^```" + lang + "\\n([\\s\\S]*?)^```$", "m").exec(
+    section,
+  );
+  ok(block, `no \`\`\`${lang} block under "## ${heading}"`);
+  return block[1];
+}
+
+Deno.test("The npm README's example, copied into a fresh project, runs on Node as the README says", async () => {
+  const { project, pkg } = await install();
+  const readme = await Deno.readTextFile(`${ROOT_PATH}/tools/README.npm.md`);
+  equal(
+    await Deno.readTextFile(`${pkg}/README.md`),
+    readme,
+    "the package ships tools/README.npm.md",
+  );
+  const example = codeBlock(readme, "Example", "js");
+  match(example, /from "@multiproc\/multiproc"/);
+  match(example, /isMain\(import\.meta\)/);
+  for (const [block] of readme.matchAll(/^```(js|ts)\n[\s\S]*?^```$/gm)) {
+    const code = block.replace(/\/\/.*$/gm, ""); // comments may explain the Deno way
+    doesNotMatch(
+      code,
+      /import\.meta\.main|Deno\./,
+      `a Deno-only name in a code block:\n${block}`,
+    );
+  }
+  await Deno.writeTextFile(`${project}/example.mjs`, example);
+  const out = await run("node", ["example.mjs"], {
+    cwd: project,
+    timeout: 120_000,
+  });
+  equal(out.code, 0, explain("node example.mjs", out));
+  const lines = out.stdout.trim().split("\n");
+  equal(lines.length, 4, explain("node example.mjs", out));
+  const main = /^main ran in process (\d+)$/.exec(lines[0]);
+  const child = /^process ran in process (\d+)$/.exec(lines[1]);
+  const thread = /^thread ran in process (\d+)$/.exec(lines[2]);
+  ok(main && child && thread, explain("node example.mjs", out));
+  equal(thread[1], main[1], "the thread runs in the main process");
+  notEqual(child[1], main[1], "the process is another process");
+  equal(lines[3], "counter 200, exit code 0");
+});
+
+const EXEC_ARGV_MJS = `
+import { isMain, Process, Queue } from "@multiproc/multiproc";
+
+export async function flags(q) {
+  await q.put(process.execArgv.filter((f) => f.startsWith("--max-old-space-size")).join(" "));
+}
+
+if (isMain(import.meta)) {
+  const q = new Queue();
+  for (const options of [{ execArgv: ["--max-old-space-size=123"] }, { denoArgs: ["--max-old-space-size=77", "--allow-net", "--unstable-net"] }, {}]) {
+    const p = new Process({ target: flags, args: [q], ...options });
+    p.start();
+    console.log(JSON.stringify(await q.get()), p.pid !== process.pid);
+    await p.join();
+  }
+  try {
+    new Process({ target: flags, execArgv: [], denoArgs: [] });
+  } catch (error) {
+    console.log(error.name, error.message);
+  }
+}
+`;
+
+Deno.test("On Node, execArgv (and its alias denoArgs) gives a child extra Node flags; Deno flags are dropped", async () => {
+  const { project } = await install();
+  await Deno.writeTextFile(`${project}/exec_argv.mjs`, EXEC_ARGV_MJS);
+  const out = await run("node", ["exec_argv.mjs"], {
+    cwd: project,
+    timeout: 120_000,
+  });
+  equal(out.code, 0, explain("node exec_argv.mjs", out));
+  deepStrictEqual(out.stdout.trim().split("\n"), [
+    '"--max-old-space-size=123" true',
+    '"--max-old-space-size=77" true',
+    '"" true',
+    "TypeError Cannot create process as both execArgv and denoArgs are given: denoArgs is the " +
+    "older name of execArgv, so give only execArgv",
+  ]);
+});
+
+const NO_BINDING_MJS = `
+import { isMain, TcpServer } from "@multiproc/multiproc";
+import { connect } from "node:net";
+
+export async function echo(conn) {
+  const buf = new Uint8Array(16);
+  const n = await conn.read(buf);
+  if (n !== null) await conn.write(buf.subarray(0, n));
+}
+
+if (isMain(import.meta)) {
+  const server = new TcpServer({ port: 0, handler: echo, mode: "process", workers: 0 });
+  const { port } = server.address; // bound in the constructor: known at once
+  let taken;
+  try {
+    new TcpServer({ port, handler: echo });
+  } catch (error) {
+    taken = \`\${error.name} \${error.code}\`;
+  }
+  const serving = server.serveForever();
+  const reply = await new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write("ping"));
+    socket.on("data", (data) => {
+      resolve(String(data));
+      socket.end();
+    });
+    socket.on("error", reject);
+  });
+  await server.shutdown();
+  await serving;
+  console.log(port > 0, taken, reply);
+}
+`;
+
+Deno.test("A TcpServer binds synchronously without process.binding: it runs under node --pending-deprecation --throw-deprecation", async () => {
+  const { project } = await install();
+  await Deno.writeTextFile(`${project}/no_binding.mjs`, NO_BINDING_MJS);
+  // --pending-deprecation makes process.binding() (DEP0111) warn, --throw-deprecation makes the
+  // warning throw; children inherit both flags.
+  const out = await run("node", [
+    "--pending-deprecation",
+    "--throw-deprecation",
+    "no_binding.mjs",
+  ], { cwd: project });
+  equal(out.code, 0, explain("node --throw-deprecation no_binding.mjs", out));
+  equal(out.stdout.trim(), "true AddrInUse EADDRINUSE ping");
+  doesNotMatch(out.stderr, /DeprecationWarning/);
+});
+
+const TSX_MAIN_TS = `
+import { isMain, Process, Queue, Thread } from "@multiproc/multiproc";
+import { describe } from "./describe.ts";
+
+export async function work(q: Queue<string>, who: string): Promise<void> {
+  await q.put(describe(who));
+}
+
+if (isMain(import.meta)) {
+  const q = new Queue<string>();
+  const p = new Process({ target: work, args: [q, "process"] });
+  const t = new Thread({ target: work, args: [q, "thread"] });
+  p.start();
+  t.start();
+  const got: string[] = [await q.get(), await q.get()];
+  await p.join();
+  await t.join();
+  console.log(got.sort().join(", "), p.exitCode);
+}
+`;
+
+const TSX_DESCRIBE_TS = `
+export function describe(who: string): string {
+  const kind: "typed" = "typed";
+  return \`\${who} ran \${kind}\`;
+}
+`;
+
+Deno.test("Under node --import tsx, a .ts program runs its targets in a Process and in a Thread", async () => {
+  const { project } = await install();
+  // tsx from tools/ (pinned in tools/package.json), as the project's own dependency.
+  await Deno.symlink(
+    `${ROOT_PATH}/tools/node_modules/tsx`,
+    `${project}/node_modules/tsx`,
+  );
+  await Deno.writeTextFile(`${project}/tsx_main.ts`, TSX_MAIN_TS);
+  await Deno.writeTextFile(`${project}/describe.ts`, TSX_DESCRIBE_TS);
+  const out = await run("node", ["--import", "tsx", "tsx_main.ts"], {
+    cwd: project,
+    timeout: 120_000,
+  });
+  equal(out.code, 0, explain("node --import tsx tsx_main.ts", out));
+  equal(out.stdout.trim(), "process ran typed, thread ran typed 0");
+});
+
+const BUNDLED_MJS = `
+import { isMain, Thread, Process } from "@multiproc/multiproc";
+
+export function work() {}
+
+if (isMain(import.meta)) {
+  // As the npm README tells a bundling user: the target named by its module's URL.
+  const target = { module: import.meta.url, export: "work" };
+  for (const make of [() => new Process({ target }), () => new Thread({ target })]) {
+    try {
+      make().start();
+      console.log("started");
+    } catch (error) {
+      console.log(error.message);
+    }
+  }
+}
+`;
+
+Deno.test("A program bundled with the library inlined fails to start a child with an error that says it looks bundled", async () => {
+  const { project } = await install();
+  await Deno.mkdir(`${project}/bundle-src`);
+  await Deno.writeTextFile(`${project}/bundle-src/main.mjs`, BUNDLED_MJS);
+  const bundle = await run(`${ROOT_PATH}/tools/node_modules/.bin/esbuild`, [
+    "bundle-src/main.mjs",
+    "--bundle",
+    "--format=esm",
+    "--platform=node",
+    "--outfile=dist/main.mjs",
+    "--log-level=warning",
+  ], { cwd: project });
+  equal(bundle.code, 0, explain("esbuild --bundle", bundle));
+  const out = await run("node", ["dist/main.mjs"], {
+    cwd: project,
+    timeout: 120_000,
+  });
+  equal(out.code, 0, explain("node dist/main.mjs", out));
+  const lines = out.stdout.trim().split("\n");
+  equal(lines.length, 2, explain("node dist/main.mjs", out));
+  match(
+    lines[0],
+    /^Cannot start a child process as the library's entry module .* does not exist: the program looks bundled/,
+  );
+  match(
+    lines[1],
+    /^Cannot start thread "Thread-\d+" as the library's entry module .* does not exist: the program looks bundled/,
+  );
+  match(lines[0], /keep @multiproc\/multiproc external/);
 });
 
 Deno.test("The Node test suite (tests/node/) passes against the installed package", async () => {

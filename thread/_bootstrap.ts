@@ -14,7 +14,7 @@ import { decode, errorToData } from "../_internal/codec.ts";
 import { adoptProcessShared, setProcessIdentity } from "../_internal/context.ts";
 import { goodbyeAll } from "../_internal/hub_client.ts";
 import { threadSelf } from "../_internal/runtime.ts";
-import { sourceHash, type TargetRef } from "../_internal/target.ts";
+import { importTarget } from "../_internal/import_target.ts";
 import { REVIVE, type ReviveInit, type ThreadReport, type ThreadStart } from "./_revive.ts";
 import { setCurrentThread, Thread } from "./thread.ts";
 
@@ -35,34 +35,20 @@ self.onUncaught((error) => report({ t: "error", error: errorToData(error) }));
 // `Deno.exit()` in a thread ends it quietly, as `sys.exit()` ends a Python thread.
 self.onExit(() => report({ t: "done" }));
 
-async function importExport(ref: TargetRef, what: string): Promise<unknown> {
-  const module = await import(ref.module);
-  const value = module[ref.export];
-  if (typeof value !== "function") {
-    throw new TypeError(
-      `Cannot run thread "${name}" as ${ref.module} has no ${what} export named "${ref.export}": export the ${what}`,
-    );
-  }
-  if (ref.hash !== 0 && sourceHash(value) !== ref.hash) {
-    throw new TypeError(
-      `Cannot run thread "${name}" as export "${ref.export}" of ${ref.module} is a different ${what} ` +
-        `than the target: give the target a unique name, or pass { module, export } explicitly`,
-    );
-  }
-  return value;
-}
-
 async function run(start: ThreadStart): Promise<void> {
   name = start.identity.name;
   adoptProcessShared(start.shared);
   if (start.process) setProcessIdentity(start.process);
-  const Cls = start.cls ? await importExport(start.cls, "class") as typeof Thread : Thread;
+  const describe = `Cannot run thread "${name}"`;
+  const Cls = start.cls
+    ? await importTarget(start.cls, describe, "class") as unknown as typeof Thread
+    : Thread;
   if (Cls !== Thread && !(Cls.prototype instanceof Thread)) {
     throw new TypeError(
       `Cannot run thread "${name}" as ${start.cls!.export} does not extend Thread`,
     );
   }
-  const target = start.fn ? await importExport(start.fn, "function") : undefined;
+  const target = start.fn ? await importTarget(start.fn, describe, "function") : undefined;
   const args = await decode(start.payload.args) as unknown[];
   const fields = await decode(start.payload.fields) as Record<string, unknown>;
   const init: ReviveInit = {

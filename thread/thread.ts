@@ -10,7 +10,7 @@ import { ownHub } from "../_internal/hub_client.ts";
 import { startThread, type ThreadHandle } from "../_internal/runtime.ts";
 import { checkRunOptions, prepareStart } from "../_internal/start.ts";
 import { callerModule, type TargetRef, type TargetSpec } from "../_internal/target.ts";
-import { waitAtMost } from "../_internal/wait.ts";
+import { checkTimeout, waitAtMost } from "../_internal/wait.ts";
 import { callExcepthook } from "./excepthook.ts";
 import {
   REVIVE,
@@ -262,7 +262,9 @@ export class Thread {
   /**
    * Starts the thread. Synchronous, like Python's.
    *
-   * @throws {Error} If already started.
+   * @throws {Error} If already started, or if this thread is still importing
+   *   its target's module (a start at the top level of a module without a
+   *   main guard).
    * @throws {TypeError} If the target is not exported, or an argument (or a
    *   field of a subclass) cannot be passed to a thread; the message names it.
    */
@@ -344,8 +346,11 @@ export class Thread {
    * `timeout`, resolves when it expires even if the thread still runs.
    *
    * @throws {Error} If the thread was not started, or it is the current thread.
+   * @throws {TypeError} If `timeout` is not a number, or is NaN.
+   * @throws {RangeError} If `timeout` is negative.
    */
   async join(options: ThreadJoinOptions = {}): Promise<void> {
+    checkTimeout(options.timeout, `join thread "${this.#name}"`);
     if (this.#role !== "child") throw new Error("Cannot join current thread");
     if (this.#state === "initial" || !this.#finished) {
       throw new Error(`Cannot join thread "${this.#name}" before it is started`);

@@ -17,8 +17,17 @@
  * 3. Emit `.d.ts` files beside them (tsc 5.9, `emitDeclarationOnly`,
  *    checked against `@types/node`), and check that neither the code nor
  *    the public types mention `Deno`.
- * 4. Write `package.json` (name `multiproc`, version from `deno.json`,
- *    `exports` for every entry of `deno.json`), README.md and LICENSE.
+ * 4. Doc examples are rewritten for Node users (see {@linkcode nodeDocExamples}):
+ *    package imports, and `isMain(import.meta)` for `import.meta.main`.
+ * 5. Source maps (`.js.map`, esbuild) and declaration maps (`.d.ts.map`,
+ *    tsc, so "go to definition" lands in TypeScript) point into `src/`: the
+ *    staged sources, exactly as compiled, ship in the package (the stage
+ *    *is* `src/`), so every map resolves in the installed package.
+ * 6. Write `package.json` (name `@multiproc/multiproc`, as on JSR: npm
+ *    refuses `multiproc` as too close to the existing `multi-proc`;
+ *    version from `deno.json`, `exports` for every entry of `deno.json`),
+ *    the Node README (`tools/README.npm.md`, written for Node users) as
+ *    README.md, and LICENSE.
  *
  * Usage: `deno run -A tools/build_npm.ts [outDir]` (default `npm/`).
  *
@@ -31,6 +40,16 @@ const TOOLS = `${ROOT_PATH}/tools/node_modules`;
 const LIBRARY_DIRS = ["process", "thread", "sync", "queue", "net", "pool", "_internal"];
 const NODE_RUNTIME = "_internal/runtime_node.ts";
 const RUNTIME = "_internal/runtime.ts";
+/** The package's name on npm (and on JSR, as in deno.json). */
+export const PACKAGE_NAME = "@multiproc/multiproc";
+/** The project's home: `repository`, `homepage` and `bugs` of package.json. */
+const REPOSITORY = "https://github.com/multiproc/multiproc";
+/** Where the staged TypeScript sources ship, for the source and declaration maps. */
+const SOURCES = "src";
+/** The npm package's README: written for Node users (the repository's README is Deno's). */
+const NPM_README = "tools/README.npm.md";
+/** Files of the stage that only the build needs: removed from the package. */
+const STAGE_ONLY = ["tsconfig.json", "package.json", "_deno_lib.d.ts"];
 
 /** Declarations that Deno's lib has and TypeScript 5.9's lacks (only for checking; not emitted). */
 const DENO_LIB_SHIM =
@@ -85,6 +104,68 @@ async function librarySources(): Promise<string[]> {
   return files.sort();
 }
 
+/**
+ * The package specifier for a library file named in a doc example:
+ * `process/process.ts` → `@multiproc/multiproc/process`; the root module and
+ * private files (`_internal/errors.ts`, whose public classes the root
+ * re-exports) → `@multiproc/multiproc`.
+ */
+function packageSpecifier(file: string, exportDirs: readonly string[]): string {
+  const slash = file.indexOf("/");
+  const dir = slash < 0 ? "" : file.slice(0, slash);
+  return exportDirs.includes(dir) ? `${PACKAGE_NAME}/${dir}` : PACKAGE_NAME;
+}
+
+/**
+ * Rewrites one fenced example of a doc comment for Node users: relative
+ * imports of the library become package imports (`"../mod.ts"` →
+ * `"@multiproc/multiproc"`), and `import.meta.main` (undefined on Node 20,
+ * so copied code would silently do nothing) becomes `isMain(import.meta)`,
+ * imported if the example does not import it yet.
+ */
+function nodeExample(
+  block: string,
+  file: string,
+  exportDirs: readonly string[],
+): string {
+  let out = block.replace(
+    /(\bfrom\s+|\bimport\s*\(\s*)(["'])(\.\.?\/[^"']+)\2/g,
+    (_match, keyword: string, quote: string, specifier: string) => {
+      const target = new URL(specifier, `file:///${file}`).pathname.slice(1);
+      return `${keyword}${quote}${
+        packageSpecifier(target, exportDirs)
+      }${quote}`;
+    },
+  );
+  if (/import\.meta\.main\b/.test(out)) {
+    out = out.replace(/import\.meta\.main\b/g, "isMain(import.meta)");
+    if (!/import\s*\{[^}]*\bisMain\b[^}]*\}/.test(out)) {
+      // After the opening fence line: its own import, so it is right whatever else is imported.
+      out = out.replace(
+        /^([^\n]*```[^\n]*\n)(\s*\*\s*)/,
+        `$1$2import { isMain } from "${PACKAGE_NAME}";\n$2`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Rewrites the fenced examples of every doc comment of `text` (from `file`) for Node users. */
+export function nodeDocExamples(
+  text: string,
+  file: string,
+  exportDirs: readonly string[] = ["process", "thread", "sync", "queue", "net"],
+): string {
+  return text.replace(
+    /\/\*\*[\s\S]*?\*\//g,
+    (comment) =>
+      comment.replace(
+        /```(?:ts|js|typescript|javascript)\b[^\n]*\n[\s\S]*?```/g,
+        (block) => nodeExample(block, file, exportDirs),
+      ),
+  );
+}
+
 /** Rewrites a source file for Node: `.ts` → `.js` in relative specifiers, no Deno lib references. */
 export function transformSource(text: string): string {
   return text
@@ -118,19 +199,28 @@ function packageJson(deno: DenoJson): Record<string, unknown> {
   exports["./package.json"] = "./package.json";
   const main = deno.exports["."].replace(/\.ts$/, ".js");
   return {
-    name: "multiproc",
+    name: PACKAGE_NAME,
     version: deno.version,
     description:
       "Python's multiprocessing, threading, queue and socketserver for Deno and Node.js: processes, threads, locks, queues and TCP servers shared across real processes",
     keywords: [
       "multiprocessing",
       "threading",
+      "socketserver",
+      "python",
       "process",
+      "thread",
       "worker",
+      "worker_threads",
       "queue",
       "lock",
       "ipc",
+      "tcp",
+      "deno",
     ],
+    homepage: `${REPOSITORY}#readme`,
+    repository: { type: "git", url: `git+${REPOSITORY}.git` },
+    bugs: { url: `${REPOSITORY}/issues` },
     license: "MIT",
     type: "module",
     main,
@@ -192,7 +282,7 @@ async function clearOutDir(outDir: string): Promise<void> {
   } catch {
     name = undefined;
   }
-  if (name !== "multiproc") {
+  if (name !== PACKAGE_NAME && name !== "multiproc") {
     throw new Error(
       `Cannot build the npm package into ${outDir} as it is not empty and holds no earlier build`,
     );
@@ -206,7 +296,16 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
   const deno = JSON.parse(
     await Deno.readTextFile(`${ROOT_PATH}/deno.json`),
   ) as DenoJson;
-  const stage = await Deno.makeTempDir({ prefix: "multiproc-npm-" });
+  await clearOutDir(outDir);
+  await Deno.mkdir(outDir, { recursive: true });
+  // First, so that a failed build is still recognised (and replaced) by the next one.
+  await Deno.writeTextFile(
+    `${outDir}/package.json`,
+    JSON.stringify(packageJson(deno), null, 2) + "\n",
+  );
+  // The stage is the package's src/: the maps point at these very files.
+  const stage = `${outDir}/${SOURCES}`;
+  await Deno.mkdir(stage, { recursive: true });
   try {
     const files = await librarySources();
     for (const file of files) {
@@ -217,7 +316,10 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
           recursive: true,
         },
       );
-      await Deno.writeTextFile(`${stage}/${file}`, transformSource(text));
+      await Deno.writeTextFile(
+        `${stage}/${file}`,
+        transformSource(nodeDocExamples(text, file)),
+      );
     }
     // The Node runtime adapter takes the place of the Deno one.
     await Deno.writeTextFile(
@@ -239,13 +341,15 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
             noImplicitOverride: true,
             useDefineForClassFields: true,
             declaration: true,
+            declarationMap: true,
             emitDeclarationOnly: true,
             rootDir: ".",
             outDir,
             skipLibCheck: true,
             stripInternal: false,
           },
-          include: [...files, "_deno_lib.d.ts"],
+          // `files`, not `include`: tsc leaves out whatever is under outDir from `include`.
+          files: [...files, "_deno_lib.d.ts"],
         },
         null,
         2,
@@ -259,8 +363,6 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
       JSON.stringify({ type: "module" }),
     );
 
-    await clearOutDir(outDir);
-    await Deno.mkdir(outDir, { recursive: true });
     await run(`${TOOLS}/.bin/esbuild`, [
       ...files.map((f) => `${stage}/${f}`),
       `--outdir=${outDir}`,
@@ -269,6 +371,9 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
       "--platform=node",
       "--target=node20",
       "--log-level=warning",
+      // Linked maps whose `sources` name the shipped src/ files (so no copy inside each map).
+      "--sourcemap=linked",
+      "--sources-content=false",
       `--tsconfig=${stage}/tsconfig.json`,
     ]);
     await run("node", [
@@ -277,7 +382,9 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
       `${stage}/tsconfig.json`,
     ]);
   } finally {
-    await Deno.remove(stage, { recursive: true }).catch(() => {});
+    for (const file of STAGE_ONLY) {
+      await Deno.remove(`${stage}/${file}`).catch(() => {});
+    }
   }
 
   // Neither the code nor the public types may depend on Deno.
@@ -294,11 +401,7 @@ export async function buildNpm(outDir = `${ROOT_PATH}/npm`): Promise<void> {
     );
   }
 
-  await Deno.writeTextFile(
-    `${outDir}/package.json`,
-    JSON.stringify(packageJson(deno), null, 2) + "\n",
-  );
-  await Deno.copyFile(`${ROOT_PATH}/README.md`, `${outDir}/README.md`);
+  await Deno.copyFile(`${ROOT_PATH}/${NPM_README}`, `${outDir}/README.md`);
   await Deno.copyFile(`${ROOT_PATH}/LICENSE`, `${outDir}/LICENSE`);
 }
 

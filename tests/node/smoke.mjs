@@ -4,7 +4,7 @@
  * share a Queue and a Lock (and a Value guarded by it), imported by the
  * package's name as a user would.
  */
-import { isMain, Lock, Process, Queue, Thread, Value } from "multiproc";
+import { isMain, Lock, Process, Queue, Thread, Value } from "@multiproc/multiproc";
 
 /** Adds 1 to `counter` under `lock`, `n` times, then reports on `q`. */
 export async function work(q, lock, counter, n, who) {
