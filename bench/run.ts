@@ -77,15 +77,16 @@ const POOL_LIMITS = `
 - **20k submits** are batched: the submits made in one turn of the event loop leave as one frame
   per worker, and results come back batched, where Python's executor moves every work item through
   its call queue, a feeder thread and a management thread.
-- **Threads are slower than processes under Deno**, for now: \`ThreadPool\` and
-  \`ThreadPoolExecutor\` run on Deno's \`node:worker_threads\` compatibility layer, whose
-  \`postMessage\` structured-clones every message and then walks it recursively looking for
-  MessagePorts to patch (\`patchMessagePortIfFound\`): in the tick profile of \`ThreadPool.map\`,
-  40–55% of each worker's samples and most of the parent's (\`deserialize\`). Measured alone
-  (Deno 2.9, an echo worker): a round trip of 25,000 one-item arrays takes ~27 ms through
-  \`node:worker_threads\` and ~15 ms through Deno's own \`Worker\`, but ~0.4 ms as one JSON string
-  through either. Sending a chunk as one string or byte frame, as to a process, would remove most
-  of the gap. Under Node the same thread pools are fast (next section).
+- **Threads pay for Deno's \`node:worker_threads\` layer.** \`ThreadPool\` and \`ThreadPoolExecutor\`
+  run on Deno's \`node:worker_threads\` compatibility layer, whose \`postMessage\` structured-clones
+  every message and then walks it recursively looking for MessagePorts to patch
+  (\`patchMessagePortIfFound\`). In a tick profile of 5 \`ThreadPool.map\` calls, the parent spent
+  about 30% of its ticks in (de)serialising the chunks and results, and each worker 11–14% in that
+  walk. Measured alone (Deno 2.9, an echo worker), a round trip of 25,000 one-item arrays takes
+  ~27 ms through \`node:worker_threads\` and ~15 ms through Deno's own \`Worker\`, but ~0.4 ms as
+  one JSON string through either: sending a chunk as one string or byte frame, as to a process,
+  would remove most of this. A single task's round trip is quicker on a thread than on a process
+  (no socket, no system call). Under Node the same thread pools are fast (next section).
 `;
 
 /** "What limits it" for pool_node. */
@@ -102,10 +103,9 @@ const POOL_NODE_LIMITS = `
   event loop (a task's promises, timers and \`taskSignal()\` keep working). On top of the message,
   multiproc adds its codec, the \`AsyncResult\` or \`Future\`, and a Promise hop in the channel (a
   send waits for the worker's start-up Promise): a few µs that show when the task is a no-op.
-  \`ThreadPoolExecutor.submit\` costs more than \`ThreadPool.apply\`: in a CPU profile of sequential
-  submits (\`node --cpu-prof\`), 8% of the main thread went to constructing a \`CancelledError\`
-  (stack trace included) per submit, made in advance in case the future is cancelled, plus the
-  garbage collection of those.
+  In a CPU profile of 5,000 sequential submits (\`node --cpu-prof\`), the main thread was idle
+  (waiting for the reply) 40% of the time and in Node's native \`postMessage\` another 26%; all
+  of the pool's own code took under 10%.
 - **The CPU-bound speed-up** is the cores' (see the first point of the \`pool\` section): both
   pools run 16 × fib(32) on 2 threads with the task's code compiled (warmed up first); neither
   adds per-task work that matters against ~30 ms of computing, so on a loaded machine both end
