@@ -71,7 +71,7 @@ const POOL_LIMITS = `
   list of ints. The parent is mostly idle: a V8 tick profile of 5 maps
   (\`deno run -A --v8-flags=--prof …\`, then \`node --prof-process\`) showed about 0.25 s of parent
   CPU in all, most of it start-up. The figure is also the noisiest here (min and max in the JSON
-  differ by 3–5×, on both sides), as one map takes 40–200 ms.
+  differ by up to several times, on both sides), as one map takes 40–200 ms.
 - **\`apply\` round trip** is one frame to the worker and one back, plus a Promise: well under
   Python's, whose result comes back through a result-handler thread and a pipe, with GIL hand-offs.
 - **20k submits** are batched: the submits made in one turn of the event loop leave as one frame
