@@ -66,6 +66,33 @@ const MAX_SOCKET_PATH = 107;
 /** The longest socket name in a private folder: `/net-<12 hex>.sock` (a TCP server's hub). */
 const LONGEST_SOCKET_NAME = 22;
 
+/** Whether the Unix sockets of a private folder at `dir` have paths short enough to listen on. */
+function socketsFit(dir: string): boolean {
+  return dir.length + LONGEST_SOCKET_NAME <= MAX_SOCKET_PATH;
+}
+
+/**
+ * A private folder in place of `dir` (just made in a temporary folder with a
+ * long path, e.g. a long `TMPDIR`) whose sockets fit: the same folder
+ * without its random suffix (`name` is this process's own: pid, start time
+ * and namespace), or else one in `/tmp`, as Python's multiprocessing does
+ * for its socket addresses. `dir` itself if neither can be made (listening
+ * on a socket there then fails with the runtime's error).
+ */
+function shorterPrivateDir(dir: string, name: string): string {
+  for (const candidate of [`${dir.slice(0, dir.lastIndexOf("/"))}/${name}`, `/tmp/${name}`]) {
+    if (!socketsFit(candidate)) continue;
+    try {
+      makePrivateSubdir(candidate);
+    } catch {
+      continue; // Taken (not ours) or not writable.
+    }
+    removeTree(dir);
+    return candidate;
+  }
+  return dir;
+}
+
 /**
  * Creates this process's private folder. A child's folder goes inside its
  * parent's (`parent`), so that when the child is killed (no exit hook runs)
@@ -85,7 +112,8 @@ export function createPrivateDir(parent?: string): string {
       // The parent's folder is gone or not writable: use the system's temporary folder.
     }
   }
-  const dir = makePrivateDir(`${name}-`);
+  let dir = makePrivateDir(`${name}-`);
+  if (!socketsFit(dir)) dir = shorterPrivateDir(dir, name);
   try {
     sweepDeadOwners(dir);
   } catch {

@@ -10,8 +10,11 @@ import { Process } from "../mod.ts";
 import { sleep } from "./_util.ts";
 
 export async function task(name: string, ms: number): Promise<void> {
+  const start = Date.now();
   console.log(`${name} is running ${ms}`);
   await sleep(ms);
+  // When it ran (wall-clock ms), so that the overlap of the parallel children can be seen.
+  console.log(`${name} ran from ${start} to ${Date.now()}`);
 }
 
 if (import.meta.main) {

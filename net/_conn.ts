@@ -57,21 +57,12 @@ export class ServerConn implements RequestConn {
    * end must still be able to write the reply.
    */
   get readable(): ReadableStream<Uint8Array> {
-    return this.#readable ??= new ReadableStream({
-      type: "bytes",
-      autoAllocateChunkSize: READ_CHUNK,
+    return this.#readable ??= new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        const request = controller.byobRequest!;
-        const view = request.view!;
-        const n = await this.#conn.read(
-          new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
-        );
-        if (n === null) {
-          controller.close();
-          request.respond(0);
-        } else {
-          request.respond(n);
-        }
+        const buf = new Uint8Array(READ_CHUNK);
+        const n = await this.#conn.read(buf);
+        if (n === null) controller.close();
+        else controller.enqueue(buf.subarray(0, n));
       },
     });
   }

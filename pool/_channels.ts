@@ -16,6 +16,7 @@ import {
   listenUnix,
   mainModuleUrl,
   onRuntimeExit,
+  type PoolThread,
   randomKey,
   spawnRuntime,
   startPoolThread,
@@ -97,7 +98,9 @@ export class PoolSocket {
   expect(onConnect: (conn: StreamConn) => void): { path: string; token: string } {
     if (!this.#listener) {
       checkSocketPermission("start a process pool");
-      this.#path = `${runtimeDir()}/pool-${currentPid()}-${++this.#count}-${randomKey(4)}.sock`;
+      // Short (a socket path has at most 107 bytes, see private_dir.ts); random, as the
+      // threads of this process share its folder.
+      this.#path = `${runtimeDir()}/pool-${randomKey(3)}-${++this.#count % 1000}.sock`;
       this.#listener = listenUnix(this.#path);
       this.#accept(this.#listener);
     }
@@ -250,7 +253,13 @@ export function spawnThreadWorker(setup: WorkerSetup, n: number): WorkerChannel 
   let label = name;
   let referenced = true;
   let killed = false;
+  let started: PoolThread | undefined;
+  /** Batches sent before the thread existed, in order. */
+  let early: ToWorker[][] = [];
   const ready = thread.then((t) => {
+    for (const batch of early) t.postMessage(batch);
+    early = [];
+    started = t;
     label = `${name} (thread ${t.threadId})`;
     t.onMessage((messages) => handler(messages as FromWorker[]));
     if (!referenced) t.unref();
@@ -263,8 +272,14 @@ export function spawnThreadWorker(setup: WorkerSetup, n: number): WorkerChannel 
     },
     pid: null,
     connected: ready.then(() => {}),
-    exited: ready.then((t) => t.exited).then((e) => ({ code: e.code, signal: null })),
-    send: (messages) => void ready.then((t) => t.postMessage(messages)),
+    exited: ready.then((t) => t.exited, () => ({ code: 1 })).then((e) => ({
+      code: e.code,
+      signal: null,
+    })),
+    send(messages) {
+      if (started) started.postMessage(messages);
+      else early.push(messages);
+    },
     onMessages: (h) => void (handler = h),
     ref() {
       referenced = true;

@@ -49,8 +49,12 @@ export interface WorkerHello {
 export type ToWorker =
   /** Defines function number `f` (sent once per worker, before its first use). */
   | { t: "fn"; f: number; ref: TargetRef }
-  /** Runs chunk `i`: `a` encodes an array of items, each an argument (`s` 0) or an argument list (`s` 1). */
-  | { t: "run"; i: number; f: number; s: 0 | 1; a: Encoded }
+  /**
+   * Runs chunk `i`: `a` encodes an array of items, each an argument (`s` 0)
+   * or an argument list (`s` 1); with `p` 1, `a` is that array itself (see
+   * {@linkcode isPlain}).
+   */
+  | { t: "run"; i: number; f: number; s: 0 | 1; a: Encoded | unknown[]; p?: 1 }
   /** Drops chunk `i` if it has not started; aborts its task signal if it is running. */
   | { t: "cancel"; i: number }
   /** Gives chunk `i` back (answered `dropped`) if it has not started, for an idle worker. */
@@ -64,9 +68,37 @@ export type FromWorker =
   | { t: "ready" }
   /** The initializer failed: the worker runs nothing. */
   | { t: "init"; e: ErrorData }
-  /** Chunk `i` returned: `r` encodes the array of its results. */
-  | { t: "ok"; i: number; r: Encoded }
+  /** Chunk `i` returned: `r` encodes the array of its results (or is it, with `p` 1). */
+  | { t: "ok"; i: number; r: Encoded | unknown[]; p?: 1 }
   /** A task of chunk `i` threw (or its results could not be sent). */
   | { t: "err"; i: number; e: ErrorData }
   /** Chunk `i` was dropped before it started (after a `cancel` or a `revoke`). */
   | { t: "dropped"; i: number };
+
+/**
+ * Whether `items` is an array of values that JSON (and structured clone)
+ * carry exactly as they are: strings, booleans, `null`, finite numbers other
+ * than `-0`, and (with `depth` 2) arrays of those. Such a chunk (the common
+ * `map` of numbers or strings) crosses without the codec's walk on either
+ * side; anything else goes through the codec.
+ */
+export function isPlain(items: readonly unknown[], depth: 1 | 2): boolean {
+  for (let k = 0; k < items.length; k++) {
+    const v = items[k];
+    switch (typeof v) {
+      case "string":
+      case "boolean":
+        continue;
+      case "number":
+        if (Number.isFinite(v) && !Object.is(v, -0)) continue;
+        return false;
+      case "object":
+        if (v === null) continue;
+        if (depth === 2 && Array.isArray(v) && isPlain(v, 1)) continue;
+        return false;
+      default:
+        return false;
+    }
+  }
+  return true;
+}

@@ -14,7 +14,7 @@
 import { decode, decodeSync, encode, type Encoded, errorToData } from "../_internal/codec.ts";
 import { importTarget } from "../_internal/import_target.ts";
 import type { TargetRef } from "../_internal/target.ts";
-import type { FromWorker, ToWorker, WorkerStart } from "./_protocol.ts";
+import { type FromWorker, isPlain, type ToWorker, type WorkerStart } from "./_protocol.ts";
 
 // deno-lint-ignore no-explicit-any
 type TaskFunction = (...args: any[]) => unknown;
@@ -173,7 +173,7 @@ export class TaskRunner {
       if (fn === undefined) {
         throw new Error(`${this.#describe} as function ${run.f} was never defined`);
       }
-      const items = decodeValue(run.a);
+      const items = run.p ? run.a : decodeValue(run.a as Encoded);
       if (typeof fn !== "function" || isThenable(items)) {
         return this.#runAsync(run, fn, items);
       }
@@ -228,6 +228,10 @@ export class TaskRunner {
 
   #finish(run: Run, out: unknown[]): void {
     this.#done();
+    if (isPlain(out, 1)) {
+      this.#send([{ t: "ok", i: run.i, r: out, p: 1 }]);
+      return;
+    }
     let r: Encoded;
     try {
       r = encode(out, {

@@ -219,6 +219,8 @@ export async function* streamResults(
   };
   const onAbort = () => notify();
   signal?.addEventListener("abort", onAbort);
+  // The input is read as the results are consumed: close() lets this call finish.
+  const release = core.hold();
   let submitted = 0;
   let consumed = 0;
   let exhausted = false;
@@ -270,6 +272,7 @@ export async function* streamResults(
     }
   } finally {
     signal?.removeEventListener("abort", onAbort);
+    release();
     source.close();
     const reason = new DOMException("The iteration ended before this task ran", "AbortError");
     for (const job of jobs.values()) {

@@ -24,6 +24,7 @@
 
 import { decode, decodeSync, encode, type Encoded, errorFromData } from "../_internal/codec.ts";
 import { BrokenProcessPool, BrokenThreadPool, CancelledError } from "../_internal/errors.ts";
+import { checkSocketPermission } from "../_internal/runtime.ts";
 import type { TargetRef } from "../_internal/target.ts";
 import {
   PoolSocket,
@@ -33,7 +34,7 @@ import {
   type WorkerExit,
   type WorkerSetup,
 } from "./_channels.ts";
-import type { FromWorker, ToWorker } from "./_protocol.ts";
+import { type FromWorker, isPlain, type ToWorker } from "./_protocol.ts";
 
 /** Where the outcome of a chunk goes. */
 export interface ChunkSink {
@@ -56,13 +57,17 @@ interface JobRecord extends Job {
   f: number;
   ref: TargetRef;
   s: 0 | 1;
-  a: Encoded;
+  a: Encoded | unknown[];
+  /** `a` is the items themselves (see isPlain). */
+  p: boolean;
   sink: ChunkSink;
   index: number;
   slot?: Slot;
   sentAt: number;
   /** A `revoke` was sent for it. */
   revoking?: boolean;
+  /** When it was cancelled while a worker held it (performance.now()). */
+  cancelledAt?: number;
 }
 
 interface Slot {
@@ -137,13 +142,20 @@ export class WorkerPool {
   #counts = { queued: 0, running: 0, done: 0, failed: 0 };
   /** Jobs not yet settled, plus sent ones not yet answered by their worker. */
   #live = 0;
+  /** Calls still reading their input (see hold()): close() lets them finish. */
+  #holds = 0;
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
     this.#mode = options.kind === "process" ? "json" : "clone";
     this.#Broken = options.kind === "process" ? BrokenProcessPool : BrokenThreadPool;
     this.#joined = new Promise((resolve) => (this.#onJoined = resolve));
-    if (options.kind === "process") this.#socket = new PoolSocket();
+    if (options.kind === "process") {
+      // Asked now, so that an executor (whose workers start later) refuses at once too.
+      checkSocketPermission("start a process pool");
+      this.#socket = new PoolSocket();
+    }
+    // Later, a worker that cannot start breaks the pool instead (see #replace).
     if (!options.lazy) { for (let k = 0; k < options.size; k++) this.#spawn(); }
     this.#setRef(false);
   }
@@ -179,10 +191,17 @@ export class WorkerPool {
     describe: string,
     root: (k: number) => string,
   ): Job {
+    if (this.#terminated || this.#broken) {
+      throw this.#broken ??
+        new CancelledError("Cannot run the task as the pool was terminated");
+    }
     const dest = this.#options.kind;
-    let a: Encoded;
+    let a: Encoded | unknown[];
+    const plain = Array.isArray(items) && isPlain(items, star ? 2 : 1);
     try {
-      a = encode(items, { context: describe, root: "items", mode: this.#mode, dest });
+      a = plain
+        ? items
+        : encode(items, { context: describe, root: "items", mode: this.#mode, dest });
     } catch (error) {
       // Say which item, counted in the caller's terms.
       for (let k = 0; k < items.length; k++) {
@@ -201,6 +220,7 @@ export class WorkerPool {
       ref,
       s: star ? 1 : 0,
       a,
+      p: plain,
       sink,
       index,
       sentAt: 0,
@@ -234,16 +254,52 @@ export class WorkerPool {
       this.#counts.failed += record.n;
       record.sink.reject(record.index, reason);
       const slot = record.slot!;
+      record.cancelledAt = performance.now();
       slot.channel.send([{ t: "cancel", i: record.id }]);
-      slot.killTimer ??= setTimeout(() => {
-        slot.killTimer = undefined;
-        if (slot.outstanding.has(record.id)) slot.channel.kill();
-      }, CANCEL_GRACE_MS);
+      if (slot.killTimer === undefined) this.#watchCancelled(slot, CANCEL_GRACE_MS);
     }
     return false;
   }
 
-  /** No more submits; workers exit once every queued chunk is answered. */
+  /**
+   * Kills a worker still running a task cancelled {@linkcode CANCEL_GRACE_MS}
+   * ago (its oldest unanswered cancelled chunk decides when to look again).
+   */
+  #watchCancelled(slot: Slot, ms: number): void {
+    slot.killTimer = setTimeout(() => {
+      slot.killTimer = undefined;
+      let oldest = Infinity;
+      for (const job of slot.outstanding.values()) {
+        if (job.state === "settled") oldest = Math.min(oldest, job.cancelledAt ?? 0);
+      }
+      if (oldest === Infinity) return;
+      const left = oldest + CANCEL_GRACE_MS - performance.now();
+      if (left <= 0) slot.channel.kill();
+      else this.#watchCancelled(slot, left);
+    }, ms);
+  }
+
+  /**
+   * Keeps the workers for a call that reads its input lazily (imap,
+   * Executor.map, a map over an async iterable): after close(), it may still
+   * submit chunks until the returned function is called.
+   */
+  hold(): () => void {
+    this.#holds++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#holds--;
+      if (!this.#terminated && !this.#broken) {
+        if (this.#closing && this.#slots.size === 0 && this.#hasQueued()) this.#replace();
+        this.#stopIdle();
+      }
+      this.#checkJoined();
+    };
+  }
+
+  /** Stops taking new calls; workers exit once every queued chunk is answered. */
   close(): void {
     if (this.#closing) return;
     this.#closing = true;
@@ -318,6 +374,16 @@ export class WorkerPool {
     channel.exited.then((exit) => this.#exited(slot, exit));
   }
 
+  /** Starts a worker after the constructor: one that cannot start breaks the pool. */
+  #replace(): void {
+    try {
+      this.#spawn();
+    } catch (error) {
+      const message = `Cannot start a worker for the pool: ${(error as Error).message}`;
+      this.#break(() => new this.#Broken(message, { cause: error }));
+    }
+  }
+
   /** Chunks a worker may hold, from how long its chunks take. */
   #window(slot: Slot): number {
     const ms = slot.avgMs;
@@ -366,7 +432,11 @@ export class WorkerPool {
         slot.known.add(job.f);
         batch.push({ t: "fn", f: job.f, ref: job.ref });
       }
-      batch.push({ t: "run", i: job.id, f: job.f, s: job.s, a: job.a });
+      batch.push(
+        job.p
+          ? { t: "run", i: job.id, f: job.f, s: job.s, a: job.a, p: 1 }
+          : { t: "run", i: job.id, f: job.f, s: job.s, a: job.a },
+      );
       job.state = "sent";
       job.slot = slot;
       job.sentAt = now;
@@ -420,14 +490,14 @@ export class WorkerPool {
       active++;
       if (!slot.connected) starting++;
     }
-    if (active < this.#options.size && starting < this.#counts.queued) this.#spawn();
+    if (active < this.#options.size && starting < this.#counts.queued) this.#replace();
   }
 
   /** A worker that has had its share of chunks takes no more and is replaced. */
   #retire(slot: Slot): void {
     slot.retiring = true;
     const wanted = this.#hasQueued() || (!this.#options.lazy && !this.#closing);
-    if (!this.#terminated && !this.#broken && wanted) this.#spawn();
+    if (!this.#terminated && !this.#broken && wanted) this.#replace();
     if (slot.outstanding.size === 0) this.#stop(slot);
   }
 
@@ -439,7 +509,7 @@ export class WorkerPool {
 
   /** When closing: every worker with nothing left to do is told to stop. */
   #stopIdle(): void {
-    if (!this.#closing || this.#hasQueued()) return;
+    if (!this.#closing || this.#hasQueued() || this.#holds > 0) return;
     for (const slot of this.#slots) if (slot.outstanding.size === 0) this.#stop(slot);
   }
 
@@ -499,7 +569,11 @@ export class WorkerPool {
     this.#counts.running -= job.n;
     if (m.t === "ok") {
       this.#counts.done += job.n;
-      const r = m.r;
+      if (m.p) {
+        job.sink.resolve(job.index, m.r as unknown[]);
+        return;
+      }
+      const r = m.r as Encoded;
       if (r.m === undefined) {
         let values: unknown[];
         try {
@@ -560,8 +634,9 @@ export class WorkerPool {
     this.#slots.delete(slot);
     if (active()) {
       // A retiring worker's replacement started when it retired.
-      const replace = !expected && !slot.retiring && (!this.#closing || this.#hasQueued());
-      if (replace && (!this.#options.lazy || this.#hasQueued())) this.#spawn();
+      const replace = !expected && !slot.retiring &&
+        (!this.#closing || this.#hasQueued() || this.#holds > 0);
+      if (replace && (!this.#options.lazy || this.#hasQueued())) this.#replace();
       this.#dispatch();
       this.#stopIdle();
     }
@@ -637,7 +712,7 @@ export class WorkerPool {
   }
 
   #checkJoined(): void {
-    const finished = this.#terminated || this.#broken || !this.#hasQueued();
+    const finished = this.#terminated || this.#broken || (!this.#hasQueued() && this.#holds === 0);
     if (this.#closing && this.#slots.size === 0 && finished) {
       this.#socket?.close();
       this.#onJoined();

@@ -8,13 +8,48 @@
 import { TimeoutError } from "../_internal/errors.ts";
 import { checkTimeout } from "../_internal/wait.ts";
 
-/** Options of {@linkcode AsyncResult.get} and {@linkcode AsyncResult.wait}. */
+/**
+ * Options of {@linkcode AsyncResult.get} and {@linkcode AsyncResult.wait}
+ * (and of `Future.result()` / `Future.exception()`).
+ *
+ * @example
+ * ```ts
+ * import { Event, Pool, type ResultWaitOptions } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * // examples/workers.ts: export async function waitFor(event) { await event.wait(); }
+ * const waitFor = { module: import.meta.resolve("../examples/workers.ts"), export: "waitFor" };
+ *
+ * await using pool = new Pool({ processes: 1 });
+ * const done = new Event();
+ * const result = pool.applyAsync(waitFor, [done]);
+ * const options: ResultWaitOptions = { timeout: 10 };
+ * await result.wait(options); // gives up after 10 ms: the task still waits
+ * equal(result.ready(), false);
+ * done.set();
+ * await result.wait();
+ * equal(result.ready(), true);
+ * ```
+ */
 export interface ResultWaitOptions {
   /** Most milliseconds to wait. */
   timeout?: number;
 }
 
-/** Callbacks of {@linkcode AsyncResult}, as Python's `callback` and `error_callback`. */
+/**
+ * Callbacks of {@linkcode AsyncResult}, as Python's `callback` and `error_callback`.
+ *
+ * @example
+ * ```ts
+ * import { AsyncResult, type ResultCallbacks } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * let seen = 0;
+ * const callbacks: ResultCallbacks<number> = { callback: (value) => (seen = value) };
+ * await new AsyncResult(Promise.resolve(7), callbacks);
+ * equal(seen, 7);
+ * ```
+ */
 export interface ResultCallbacks<T> {
   /** Called with the value when the work succeeds. */
   callback?: (value: T) => void;

@@ -248,7 +248,8 @@ export abstract class Executor {
   /**
    * Stops taking tasks (Python's `shutdown`). The tasks already submitted
    * still run (unless cancelled) and their futures settle; the workers exit
-   * when they are done. Harmless when called again.
+   * when they are done, and when every `map()` already being iterated has
+   * been read to the end or left. Harmless when called again.
    *
    * @param options `wait` (default `true`) and `cancelFutures` (default `false`).
    */

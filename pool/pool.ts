@@ -468,6 +468,12 @@ export class Pool {
   /**
    * Stops taking tasks; the workers exit once every task given so far is
    * done (Python's `close`). Harmless when called again.
+   *
+   * An `imap`/`imapUnordered` already being iterated (or a `map` still
+   * reading an async input) goes on reading its input to the end, as its
+   * tasks were asked for before: {@linkcode Pool.join} waits for it to be
+   * read to the end or left (`break`). One whose iteration had not begun is
+   * refused at its first `next()`.
    */
   close(): void {
     if (this.#state !== "run") return;
@@ -577,9 +583,27 @@ export class Pool {
         options.chunksize ?? defaultChunksize(items.length, this.#size),
         options.signal,
         describe,
-        star ? (k) => `iterable[${k}]` : (k) => `iterable[${k}]`,
+        (k) => `iterable[${k}]`,
       );
-    const promise = Array.isArray(iterable) ? run(iterable) : collect(iterable, describe).then(run);
+    let promise: Promise<unknown[]>;
+    if (Array.isArray(iterable)) promise = run(iterable);
+    else {
+      // Read before it is split into chunks: close() meanwhile lets this call finish.
+      const release = this.#core.hold();
+      promise = collect(iterable, describe).then(
+        (items) => {
+          try {
+            return run(items);
+          } finally {
+            release();
+          }
+        },
+        (error) => {
+          release();
+          throw error;
+        },
+      );
+    }
     return new AsyncResult(promise as Promise<R>, options);
   }
 

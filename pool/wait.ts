@@ -35,7 +35,21 @@ export interface FutureWaitOptions {
   returnWhen?: "FIRST_COMPLETED" | "FIRST_EXCEPTION" | "ALL_COMPLETED";
 }
 
-/** What {@linkcode wait} resolves with: Python's `(done, not_done)`. */
+/**
+ * What {@linkcode wait} resolves with: Python's `(done, not_done)`.
+ *
+ * @typeParam F The futures' type.
+ *
+ * @example
+ * ```ts
+ * import { Future, wait, type WaitResult } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * const pending = new Future<number>();
+ * const result: WaitResult<Future<number>> = await wait([pending], { timeout: 0 });
+ * equal(result.notDone.has(pending), true);
+ * ```
+ */
 export interface WaitResult<F> {
   /** The futures done (finished or cancelled). */
   done: Set<F>;

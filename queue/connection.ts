@@ -14,7 +14,11 @@ import {
 } from "../_internal/codec.ts";
 import { EOFError, QueueClosed } from "../_internal/errors.ts";
 import { checkTimeout } from "../_internal/shared.ts";
-import { Queue, type QueueOptions } from "./queue.ts";
+import type { Queue, QueueOptions } from "./queue.ts";
+// For its side effect: the reviver of the queues inside a Connection. The import above is for types
+// only and is erased, so without this line a child whose target module does not import the
+// library itself could not revive a Connection ("no reviver is registered" for "queue").
+import "./queue.ts";
 
 export { EOFError } from "../_internal/errors.ts";
 

@@ -91,6 +91,8 @@ export type ConditionWaitOptions = AcquireOptions;
 export class Condition implements Shareable {
   #b: HubBinding;
   #lock: Lock | RLock;
+  /** Whether the lock is this condition's own (its default, or revived with it), closed with it. */
+  #ownsLock = true;
   /**
    * In the creating process's threads: [sequence, waiters, stale waits,
    * shared with another process]. Its threads wait for the sequence to
@@ -118,6 +120,7 @@ export class Condition implements Shareable {
       throw new TypeError("Cannot create condition as lock is not a Lock or RLock");
     }
     this.#lock = lock ?? new RLock();
+    this.#ownsLock = lock === undefined;
     this.#b = createHubObject("condition", {});
     if (this.#b.client.carriesSharedMemory) {
       this.#words = new Int32Array(new SharedArrayBuffer(16));
@@ -268,6 +271,21 @@ export class Condition implements Shareable {
       if (Atomics.load(words, SHARED) === 0) return;
     }
     this.#b.client.post("condition.notifyAll", this.#b.id);
+  }
+
+  /**
+   * Closes the file descriptor of the condition's own lock (the default
+   * RLock, or the lock that arrived with it), as {@linkcode RLock.close}
+   * does; a lock given to the constructor is its creator's to close. Other
+   * processes and threads are not affected; a later call reopens it.
+   */
+  close(): void {
+    if (this.#ownsLock) this.#lock.close();
+  }
+
+  /** For `using`: {@linkcode Condition.close}. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   /** Describes this condition (and its lock) for another process or thread. */

@@ -1,4 +1,15 @@
 /** Small intent helpers for tests that start real processes. */
+import { Event, toHandle, Value } from "../mod.ts";
+
+/**
+ * Opens what this process keeps for its whole life: its hub, listening, with its status file, and
+ * libc (through FFI, where it can) for memory shared between processes. Call it outside any test,
+ * so the resource sanitizer does not count these against the first test that needs them.
+ */
+export function openLifelongResources(): void {
+  new Event()[toHandle]("process");
+  new Value("i", 0, { lock: false }).close();
+}
 
 /** A fresh temporary folder, removed by `await using`. */
 export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
@@ -17,16 +28,41 @@ export async function readJson<T = Record<string, unknown>>(path: string): Promi
 }
 
 /**
- * Whether a process with this pid is running. A zombie (exited, waiting to be
- * reaped by an init that reaps lazily) counts as not running.
+ * The state letter of process `pid` in `/proc/<pid>/stat` (`R`, `S`, `Z` for a zombie…), or
+ * `undefined` if there is no such process (it exited and was reaped).
  */
-export function pidAlive(pid: number): boolean {
+export function processState(pid: number): string | undefined {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+    return stat.slice(stat.lastIndexOf(")") + 2)[0];
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * Whether a process with this pid is running. A zombie (exited, its status not yet collected)
+ * counts as not running: tests that claim nothing is left also check {@linkcode zombieChildren}.
+ */
+export function pidAlive(pid: number): boolean {
+  const state = processState(pid);
+  return state !== undefined && state !== "Z";
+}
+
+/** The pids of this process's children that exited and whose exit status nobody collected. */
+export function zombieChildren(parent = Deno.pid): number[] {
+  const zombies: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] === "Z" && Number(fields[1]) === parent) zombies.push(Number(entry.name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return zombies;
 }
 
 /** Polls `predicate` every 25 ms until it is true; false if `ms` passes first. */

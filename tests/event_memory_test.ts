@@ -3,7 +3,7 @@
  * created it, and in its hub for other processes: one flag for both.
  */
 import { equal } from "node:assert/strict";
-import { Condition, Event, Process, Queue, Semaphore, Thread, toHandle, Value } from "../mod.ts";
+import { Condition, Event, Process, Queue, Semaphore, Thread, Value } from "../mod.ts";
 import {
   raiseAndNotify,
   reportIsSet,
@@ -12,10 +12,9 @@ import {
   waitAndReport,
   waitForValue,
 } from "./fixtures/event_targets.ts";
+import { openLifelongResources } from "./_helpers.ts";
 
-// The hub's status file stays open for the life of the process: open it here, outside any test,
-// so that the resource sanitizer stays on for every test.
-new Event()[toHandle]("process");
+openLifelongResources();
 
 Deno.test("An Event set by a child process wakes a thread that waits on it in shared memory", async () => {
   const ev = new Event();
@@ -63,10 +62,10 @@ Deno.test("An Event set or cleared by a thread is seen by a child process, and t
 
 Deno.test({
   name: "A Condition notified by a child process wakes a thread that waits in shared memory",
-  sanitizeResources: false, // a Value keeps its file open once shared with a process
+
   async fn() {
-    const cond = new Condition();
-    const v = new Value("i", 0);
+    using cond = new Condition();
+    using v = new Value("i", 0);
     const ready = new Event();
     const out = new Queue<string>();
     const t = new Thread({ target: waitForValue, args: [cond, v, 5, out, ready] });
@@ -83,11 +82,11 @@ Deno.test({
 
 Deno.test({
   name: "A Semaphore shared by threads and a child process never admits more than its value",
-  sanitizeResources: false,
+
   async fn() {
     const sem = new Semaphore(2);
-    const inside = new Value("i", 0);
-    const over = new Value("i", 0);
+    using inside = new Value("i", 0);
+    using over = new Value("i", 0);
     const args = [sem, inside, over, 200, 2];
     const ts = [0, 1].map(() => new Thread({ target: useSemaphore, args }));
     await using p = new Process({ target: useSemaphore, args });

@@ -92,6 +92,21 @@ for (
   });
 }
 
+for (const length of [80, 100]) {
+  Deno.test(`A program whose TMPDIR is ${length} characters long still shares a queue with a child, and leaves no folder`, async () => {
+    // Unix socket paths are limited to 107 bytes: the private folder moves to a shorter path
+    // (without its random suffix, or in /tmp) instead of failing to listen.
+    await using tmp = await tempDir();
+    const long = `${tmp.path}/${"t".repeat(length - tmp.path.length - 1)}`;
+    await Deno.mkdir(long);
+    equal(long.length, length);
+    const result = await run(long, "end");
+    equal(result.code, 0, result.stderr);
+    match(result.stdout, /got 1/);
+    deepEqual(folders(long), []);
+  });
+}
+
 Deno.test("A program with scoped permissions (no /proc, no --allow-sys) works and leaves no folder", async () => {
   await using tmp = await tempDir();
   const scoped = ["--allow-read", "--allow-write", "--allow-run", "--allow-net", "--allow-env"];

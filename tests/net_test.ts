@@ -13,11 +13,12 @@ import {
   type TcpServerOptions,
   ThreadingTcpServer,
 } from "../mod.ts";
-import { pidAlive, runDeno } from "./_helpers.ts";
+import { eventually, processState, runDeno, zombieChildren } from "./_helpers.ts";
 import {
   countThenReply,
   faulty,
   notExported,
+  twelveBytes,
   upper,
   UpperHandler,
 } from "./fixtures/net_handlers.ts";
@@ -179,6 +180,19 @@ async function servedClient(port: number, text: string): Promise<Client> {
   }
 }
 
+/** Records what `console.error` prints (the server's log) until disposed. */
+function captureConsoleError(): { text(): string } & Disposable {
+  const original = console.error;
+  const lines: string[] = [];
+  console.error = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+  return {
+    text: () => lines.join("\n"),
+    [Symbol.dispose]() {
+      console.error = original;
+    },
+  };
+}
+
 /** Whether no reply arrives within `ms` (only ever a false pass on a slow machine, never a false failure). */
 async function staysSilent(client: Client, ms: number): Promise<boolean> {
   try {
@@ -222,17 +236,65 @@ for (const mode of MODES) {
     deepEqual(client, { transport: "tcp", hostname: "127.0.0.1", port: bad.port });
   });
 
-  Deno.test(`TcpServer "${mode}": a client that disconnects mid-message does not disturb the others`, async () => {
-    await using s = await startServer({ mode, handler: countThenReply });
+  Deno.test(`TcpServer "${mode}": a client that disconnects mid-message ends its connection only, logged with its address`, async () => {
+    await using s = await startServer({ mode, handler: twelveBytes });
     const quitter = await Client.connect(s.port);
+    const quitterPort = quitter.port;
     await quitter.send("half a mess");
     quitter.close();
-    // Half-close: the handler reads to the end, answers, and closes its side.
+    using client = await Client.connect(s.port);
+    await client.send("twelve bytes");
+    equal(await client.read(), "got 12");
+    equal(await client.read(), null);
+    // Handshake: the quitter's handler got its 11 bytes and then the end of stream, and the
+    // error it threw was logged with the quitter's address (not the other client's).
+    ok(await eventually(() => s.server.errors.length > 0, 30_000), "the quitter was not logged");
+    equal(s.server.errors.length, 1);
+    const [{ error, client: address }] = s.server.errors;
+    equal(error.message, "client left mid-message after 11 bytes");
+    deepEqual(address, { transport: "tcp", hostname: "127.0.0.1", port: quitterPort });
+    // The server still serves.
+    using late = await Client.connect(s.port);
+    await late.send("twelve again");
+    equal(await late.read(), "got 12");
+  });
+
+  Deno.test(`TcpServer "${mode}": a client that half-closes still gets its answer`, async () => {
+    await using s = await startServer({ mode, handler: countThenReply });
     using client = await Client.connect(s.port);
     await client.send("twelve bytes");
     await client.closeWrite();
+    // The handler reads to the end, answers, and closes its side.
     equal(await client.read(), "got 12");
     equal(await client.read(), null);
+    equal(s.server.errors.length, 0);
+  });
+
+  Deno.test(`TcpServer "${mode}": shutdown({ timeout }) waits for a connection in flight, which completes`, async () => {
+    const s = await startServer({ mode, handler: upper });
+    using client = await Client.connect(s.port);
+    equal(await client.echo("first half"), "FIRST HALF");
+    // The connection is in the middle of its conversation when shutdown starts.
+    let stopped = false;
+    const stopping = s.server.shutdown({ timeout: 60_000 }).then(() => stopped = true);
+    // No new client is accepted any more...
+    ok(
+      await eventually(async () => {
+        try {
+          (await Client.connect(s.port)).close();
+          return false;
+        } catch (error) {
+          return error instanceof Deno.errors.ConnectionRefused;
+        }
+      }, 30_000),
+      "the server still accepts after shutdown()",
+    );
+    // ...but the one in flight is still served, and shutdown waits for it.
+    equal(await client.echo("second half"), "SECOND HALF");
+    equal(stopped, false, "shutdown() returned while a connection was in flight");
+    client.close(); // The handler sees the end of stream and returns.
+    await within(stopping, 30_000, "shutdown() after the last connection ended");
+    await within(s.serving, 30_000, "serveForever() after shutdown()");
     equal(s.server.errors.length, 0);
   });
 
@@ -241,7 +303,7 @@ for (const mode of MODES) {
     const clients = await Promise.all(Array.from({ length: 4 }, () => Client.connect(s.port)));
     for (const client of clients) equal(await client.echo("hi"), "HI");
     await within(s.server.shutdown({ timeout: 200 }), 30_000, "shutdown");
-    await within(s.serving, 1000, "serveForever() after shutdown()");
+    await within(s.serving, 30_000, "serveForever() after shutdown()");
     for (const client of clients) {
       equal(await client.read(), null);
       client.close();
@@ -290,6 +352,7 @@ for (const mode of MODES) {
 
 for (const mode of PROCESS_MODES) {
   Deno.test(`TcpServer "${mode}": a handler process that crashes closes its connections only, logged`, async () => {
+    using log = captureConsoleError();
     await using s = await startServer({ mode });
     using good = await Client.connect(s.port);
     equal(await good.echo("abc"), "ABC");
@@ -311,6 +374,17 @@ for (const mode of PROCESS_MODES) {
       match(messages, /exited with code 3/);
       match(messages, /was killed by signal 9/);
       for (const { client } of s.server.errors) equal(client.hostname, "127.0.0.1");
+    } else {
+      // A prefork child serves many clients and the server does not know which: the crash of
+      // the whole child is logged (each of them), without a client address.
+      ok(
+        await eventually(() => /exited with code 3/.test(log.text()), 30_000),
+        `the exit was not logged:\n${log.text()}`,
+      );
+      ok(
+        await eventually(() => /was killed by signal 9/.test(log.text()), 30_000),
+        `the kill was not logged:\n${log.text()}`,
+      );
     }
   });
 }
@@ -340,17 +414,34 @@ Deno.test('TcpServer "process": each connection gets a fresh process, and none i
     equal(new Set(pids).size, 3);
   }
   equal(activeChildren().length, 0);
-  for (const pid of pids) equal(pidAlive(pid), false, `process ${pid} still runs`);
+  for (const pid of pids) equal(processState(pid), undefined, `process ${pid} is still there`);
+  deepEqual(zombieChildren(), []);
 });
 
 Deno.test('TcpServer "process" with connectionsPerRunner: 0 reuses its processes', async () => {
   await using s = await startServer({ mode: "process", workers: 1, connectionsPerRunner: 0 });
-  const pids = new Set<string>();
-  for (let i = 0; i < 4; i++) {
+  const pids = new Set<number>();
+  for (let i = 0; i < 8; i++) {
     using client = await Client.connect(s.port);
-    pids.add((await client.roundTrip("who"))!);
+    pids.add(Number((await client.roundTrip("who"))!.slice(4)));
   }
-  ok(pids.size < 4, `every connection got a new process: ${[...pids]}`);
+  ok(pids.size < 8, "every connection got a new process");
+  // A runner stays after its connection (with one connection per runner, it would exit).
+  const running = activeChildren().map((p) => (p as { pid: number | null }).pid);
+  for (const pid of pids) ok(running.includes(pid), `runner ${pid} exited after its connection`);
+});
+
+Deno.test('TcpServer "process" keeps two spare processes started, and a client is served by one of them', async () => {
+  await using s = await startServer({ mode: "process", workers: undefined }); // 2 by default
+  const pids = () => activeChildren().map((p) => (p as { pid: number | null }).pid);
+  ok(await eventually(() => activeChildren().length === 2, 30_000), `children: ${pids()}`);
+  const spares = pids();
+  using client = await Client.connect(s.port);
+  const who = Number((await client.roundTrip("who"))!.slice(4));
+  ok(spares.includes(who), `served by ${who}, not by a spare (${spares})`);
+  // The spare that took the client is replaced: two spares again, besides the busy one.
+  ok(await eventually(() => activeChildren().length === 3, 30_000), `children: ${pids()}`);
+  ok(pids().includes(who));
 });
 
 Deno.test("ThreadingTcpServer and ForkingTcpServer are TcpServer in thread and process mode", async () => {

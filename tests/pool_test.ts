@@ -31,6 +31,7 @@ import {
   failOnThree,
   failWith,
   holdUntil,
+  identity,
   ignoreAbort,
   initialized,
   rememberInit,
@@ -127,6 +128,12 @@ for (const kind of KINDS) {
       assertEquals(await result.get(), [1, 4, 9]);
       assert(result.ready() && result.successful());
       assertEquals(await pool.map(square, []), []);
+    });
+    await t.step("values that JSON cannot carry as they are cross with the codec", async () => {
+      const values = [-0, NaN, undefined, 1n, new Date(0), new Map([[1, "a"]]), "plain", 3];
+      assertEquals(await pool.map(identity, values), values);
+      assertEquals(await pool.starmap(add, [[1, 2], [0.5, -0.5]]), [3, 0]);
+      assert(Object.is((await pool.map(identity, [-0]))[0], -0));
     });
     await t.step("map reads an async iterable", async () => {
       async function* numbers() {
@@ -300,6 +307,25 @@ for (const kind of KINDS) {
       () => pool.apply(square, [1], { signal: AbortSignal.abort() }),
       DOMException,
     );
+    // imap: aborting ends the iteration with the signal's reason and closes the input.
+    const imapController = new AbortController();
+    let closed = false;
+    function* naturals() {
+      try {
+        for (let n = 0;; n++) yield n;
+      } finally {
+        closed = true;
+      }
+    }
+    const seen: number[] = [];
+    await assertRejects(async () => {
+      for await (const s of pool.imap(square, naturals(), { signal: imapController.signal })) {
+        seen.push(s);
+        if (seen.length === 3) imapController.abort();
+      }
+    }, DOMException);
+    assertEquals(seen, [0, 1, 4]);
+    assert(closed, "the input was closed");
   });
 
   Deno.test(`${kind.Pool.name}: join() refuses a running pool; close() lets queued work finish; terminate() rejects pending work`, async () => {
@@ -323,6 +349,40 @@ for (const kind of KINDS) {
     await other.join();
   });
 }
+
+Deno.test("Pool: close() lets an imap already being read finish, and join() waits for it", async () => {
+  await using pool = new Pool({ processes: 1 });
+  const items = Array.from({ length: 20 }, (_, k) => k);
+  const it = pool.imap(square, items);
+  const first = await it.next();
+  pool.close();
+  // Everything read ahead so far is done: the rest of the input is not read yet.
+  assert(await eventually(() => pool.stats().running + pool.stats().queued === 0, 30_000));
+  const rest: number[] = [];
+  for await (const s of it) rest.push(s);
+  await pool.join();
+  assertEquals([first.value, ...rest], items.map((n) => n * n));
+  // One not begun before close() is refused at its first next(), with the reason.
+  await using other = new Pool({ processes: 1 });
+  const late = other.imap(square, [1]);
+  other.close();
+  await assertRejects(() => late.next(), Error, "closed");
+});
+
+Deno.test("Pool: terminate() while a map still reads its async input rejects it instead of hanging", async () => {
+  const pool = new Pool({ processes: 1 });
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  async function* slowly() {
+    yield 1;
+    await gate;
+    yield 2;
+  }
+  const result = rejection(pool.map(square, slowly()));
+  await pool.terminate();
+  open();
+  check(await result, CancelledError, "terminated");
+});
 
 Deno.test("Pool: a worker SIGKILLed mid-task rejects that task with its pid and signal; queued tasks run on", async () => {
   await using pool = new Pool({ processes: 1 });
@@ -541,7 +601,7 @@ Deno.test("Pool: a task module that makes a pool when imported is refused in the
 Deno.test("A program that leaves its pools open still ends, and leaves no worker behind", async () => {
   const program = new URL("./fixtures/pool_forgotten.ts", import.meta.url).pathname;
   const { code, stdout, stderr } = await runDeno(["-A", program]);
-  assertEquals(code, 0);
+  assert(code === 0, `exit code ${code}: ${stderr}`);
   const pids = JSON.parse(stdout) as number[];
   assert(pids.length > 0, stderr);
   for (const pid of pids) {

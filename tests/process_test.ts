@@ -1,7 +1,16 @@
 /** Process across real child processes. */
 import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
-import { activeChildren, cpuCount, currentProcess, parentProcess, Process } from "../mod.ts";
-import { eventually, pidAlive, readJson, runDeno, sleep, tempDir } from "./_helpers.ts";
+import { activeChildren, cpuCount, currentProcess, parentProcess, Process, Queue } from "../mod.ts";
+import {
+  eventually,
+  pidAlive,
+  processState,
+  readJson,
+  runDeno,
+  sleep,
+  tempDir,
+  zombieChildren,
+} from "./_helpers.ts";
 import {
   checkError,
   checkRichValues,
@@ -18,6 +27,9 @@ import {
 import * as targets from "./fixtures/targets.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
+
+/** Bound of every wait that must end: never reached by a passing test, it turns a hang into a failure. */
+const LONG = 20_000;
 
 Deno.test("Process runs an exported function in a child process with its arguments", async () => {
   await using dir = await tempDir();
@@ -134,8 +146,24 @@ Deno.test("Process.terminate() gives exitCode -15 and kill() gives -9", async ()
   equal(a.exitCode, -15);
   equal(b.exitCode, -9);
   ok(!a.isAlive());
-  ok(!pidAlive(a.pid!));
+  // Gone, not a zombie: join() resolves once the exit status is collected.
+  equal(processState(a.pid!), undefined);
+  equal(processState(b.pid!), undefined);
   a.terminate(); // harmless once it has exited
+});
+
+Deno.test("No zombies: a child's exit status is collected as soon as it exits, without join()", async () => {
+  await using p = new Process({ target: noop });
+  p.start();
+  const pid = p.pid!;
+  // Polled, never joined: a child nobody collected would stay a zombie ("Z") for good.
+  ok(
+    await eventually(() => processState(pid) === undefined, LONG),
+    `child ${pid} is still there in state ${processState(pid)}`,
+  );
+  deepStrictEqual(zombieChildren(), []);
+  await p.join();
+  equal(p.exitCode, 0);
 });
 
 Deno.test("Process subclass fields travel to the child and its constructor does not run there", async () => {
@@ -312,7 +340,7 @@ Deno.test("await using terminates a running process and waits for it", async () 
     pid = p.pid!;
     ok(pidAlive(pid));
   }
-  ok(!pidAlive(pid));
+  equal(processState(pid), undefined, "the child is still there (a zombie if Z)");
 });
 
 Deno.test("A child does not run the target module's import.meta.main block", async () => {
@@ -330,30 +358,28 @@ Deno.test("A child does not run the target module's import.meta.main block", asy
   equal(result.stdout.trim(), "exit 0");
 });
 
-Deno.test("When the main module ends, daemon children are terminated and others are waited for", async () => {
-  await using dir = await tempDir();
-  const result = await runDeno(["-A", new URL("lifecycle_main.ts", FIXTURES).pathname, dir.path]);
-  equal(result.code, 0, result.stderr);
-  const pids = JSON.parse(result.stdout.trim().split("\n")[0]);
-  equal(await Deno.readTextFile(`${dir.path}/worker`), "ran");
-  ok(await eventually(() => !pidAlive(pids.daemon)));
-  await rejects(Deno.stat(`${dir.path}/daemon`));
-});
+/** A program run by `deno run -A` whose first line of output (JSON) was read; killed on dispose. */
+interface Program extends AsyncDisposable {
+  pid: number;
+  first: Record<string, number>;
+  status: Promise<Deno.CommandStatus>;
+}
 
-Deno.test("Deno.exit() in the parent terminates daemon children", async () => {
-  await using dir = await tempDir();
-  const result = await runDeno(["-A", new URL("exit_main.ts", FIXTURES).pathname, dir.path]);
-  equal(result.code, 3, result.stderr);
-  const pids = JSON.parse(result.stdout.trim());
-  ok(await eventually(() => !pidAlive(pids.daemon)));
-  await rejects(Deno.stat(`${dir.path}/daemon`));
-});
+/** Whether `pid` is a running child process started by this library (its bootstrap). */
+function isLibraryChild(pid: number): boolean {
+  try {
+    return pidAlive(pid) &&
+      Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("process/_bootstrap.ts");
+  } catch {
+    return false;
+  }
+}
 
-Deno.test("When the parent is SIGKILLed, daemon children exit and non-daemon children finish their work", async () => {
-  await using dir = await tempDir();
+/** Starts a fixture program with `dir` as its argument and temporary folder, and reads its first line. */
+async function startProgram(fixture: string, dir: string): Promise<Program> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("killed_parent.ts", FIXTURES).pathname, dir.path],
-    env: { TMPDIR: dir.path }, // the killed parent cannot remove its private folder itself
+    args: ["run", "-A", new URL(fixture, FIXTURES).pathname, dir],
+    env: { TMPDIR: dir }, // a killed parent cannot remove its private folder itself
     stdout: "piped",
     stderr: "inherit",
     stdin: "null",
@@ -365,21 +391,88 @@ Deno.test("When the parent is SIGKILLed, daemon children exit and non-daemon chi
     if (done) break;
     text += value;
   }
-  const pids = JSON.parse(text.split("\n")[0]);
-  ok(pidAlive(pids.daemon) && pidAlive(pids.worker));
-  child.kill("SIGKILL");
-  await child.status;
   await reader.cancel();
+  const first = JSON.parse(text.split("\n")[0]) as Record<string, number>;
+  return {
+    pid: child.pid,
+    first,
+    status: child.status,
+    async [Symbol.asyncDispose]() {
+      // Only after a failure is anything still running here. A pid is checked to still be one of
+      // the library's children (a pid of one that exited may have been reused meanwhile).
+      for (const pid of Object.values(first)) if (isLibraryChild(pid)) Deno.kill(pid, "SIGKILL");
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Exited already.
+      }
+      await child.status;
+    },
+  };
+}
+
+Deno.test("When the main module ends, daemon children are terminated at once, while the parent still runs, and others are waited for", async () => {
+  await using dir = await tempDir();
+  await using program = await startProgram("lifecycle_main.ts", dir.path);
+  const { daemon, worker } = program.first;
+  // The parent stays alive (its non-daemon child runs until told to stop), so the daemon's
+  // lifeline, which fires only once the parent is gone, cannot be what ends the daemon.
+  ok(await eventually(() => !pidAlive(daemon), LONG), "the daemon outlived the main module");
+  ok(pidAlive(program.pid), "the parent exited before its non-daemon child was done");
+  ok(pidAlive(worker), "the non-daemon child was terminated too");
+  await Deno.writeTextFile(`${dir.path}/stop`, "");
+  equal((await program.status).code, 0);
+  equal(await Deno.readTextFile(`${dir.path}/worker`), "ran");
+  await rejects(Deno.stat(`${dir.path}/daemon`));
+});
+
+Deno.test("Deno.exit() in the parent terminates daemon children, even one whose event loop is busy", async () => {
+  await using dir = await tempDir();
+  await using program = await startProgram("exit_main.ts", dir.path);
+  equal((await program.status).code, 3);
+  // The daemon is in a busy loop: its lifeline cannot run, only the parent's exit hook can end it
+  // before its loop does (60 s, beyond this bound).
   ok(
-    await eventually(() => !pidAlive(pids.daemon), 5000),
+    await eventually(() => !pidAlive(program.first.daemon), LONG),
+    "the daemon outlived its parent's Deno.exit()",
+  );
+});
+
+Deno.test("When the parent is SIGKILLed, daemon children exit and non-daemon children finish their work", async () => {
+  await using dir = await tempDir();
+  await using program = await startProgram("killed_parent.ts", dir.path);
+  const pids = program.first;
+  ok(pidAlive(pids.daemon) && pidAlive(pids.worker));
+  Deno.kill(program.pid, "SIGKILL");
+  await program.status;
+  ok(
+    await eventually(() => !pidAlive(pids.daemon), LONG),
     "daemon child outlived its killed parent",
   );
   ok(
-    await eventually(() => !pidAlive(pids.worker), 10_000),
+    await eventually(() => !pidAlive(pids.worker), LONG),
     "worker child did not exit after its work",
   );
   equal(await Deno.readTextFile(`${dir.path}/worker`), "ran");
   await rejects(Deno.stat(`${dir.path}/daemon`));
+});
+
+Deno.test("denoArgs reach the child's runtime: --location sets its location", async () => {
+  const out = new Queue<string>();
+  await using p = new Process({
+    target: targets.reportLocation,
+    args: [out],
+    denoArgs: ["--location", "http://127.0.0.1:9/from-deno-args"],
+  });
+  p.start();
+  equal(await out.get({ timeout: LONG }), "http://127.0.0.1:9/from-deno-args");
+  await p.join({ timeout: LONG });
+  equal(p.exitCode, 0, p.error?.stack);
+  // Without it, a child has no location, like this process.
+  await using q = new Process({ target: targets.reportLocation, args: [out] });
+  q.start();
+  equal(await out.get({ timeout: LONG }), "no location");
+  await q.join({ timeout: LONG });
 });
 
 Deno.test("Process.toString() describes the process like Python's repr", async () => {

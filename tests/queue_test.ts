@@ -11,20 +11,25 @@ import {
   Queue,
   QueueClosed,
   SimpleQueue,
+  toHandle,
+  Value,
 } from "../mod.ts";
-import { pidAlive, runDeno, sleep, tempDir } from "./_helpers.ts";
+import { eventually, openLifelongResources, processState, runDeno, tempDir } from "./_helpers.ts";
 import { richValues } from "./fixtures/targets.ts";
 import {
   collectIds,
   consumer,
+  countItems,
   doubler,
   echo,
   type ErrorReport,
   getAndReport,
+  getWhileOwnerBusy,
   type IdReport,
   iterateAll,
   joinableConsumer,
   joinableProducer,
+  ownQueueAndShare,
   pipeEcho,
   pipeRecvAll,
   pipeSendAll,
@@ -34,6 +39,7 @@ import {
   putAndReport,
   putBig,
   putIds,
+  putThenReturn,
   setReceivedEvent,
   takeAndAck,
   takeAndHang,
@@ -49,9 +55,7 @@ const FIXTURES = new URL("./fixtures/", import.meta.url);
 /** The longest any single wait in these tests may take before the test fails instead of hanging. */
 const WAIT = 20_000;
 
-// The first queue starts this process's hub and opens its status file, which stay for the life
-// of the process; doing it here, outside any test, keeps the resource sanitizer on for the tests.
-new Queue().qsize();
+openLifelongResources();
 
 /** `q.get()`, bounded: rejects with Empty instead of hanging. */
 function get<T>(q: Queue<T>, timeout = WAIT): Promise<T> {
@@ -64,6 +68,21 @@ async function joinAll(processes: Process[], code = 0): Promise<void> {
     await p.join({ timeout: WAIT });
     equal(p.exitCode, code, `${p} ${p.error?.stack ?? ""}`);
   }
+}
+
+/** Whether a file exists. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Disposes every process (for a list of them, with `await using`). */
+async function disposeAll(processes: Process[]): Promise<void> {
+  await Promise.all(processes.map((p) => p[Symbol.asyncDispose]()));
 }
 
 /** Starts a process for `target` with `args`; dispose it with `await using`. */
@@ -270,6 +289,71 @@ Deno.test("A consumer child gets the parent's items", async () => {
   await joinAll([p]);
 });
 
+Deno.test("Several consumer processes each take a fair share of the items; none starves", async () => {
+  // Each consumer works a millisecond on an item, as a real one does something with it.
+  const WORK_MS = 1;
+  const q = new Queue<number>();
+  const out = new Queue<number>();
+  const n = 3;
+  const items = 1000;
+  const ready = Array.from({ length: n }, () => new Event());
+  const consumers = ready.map((r) => start(countItems, [q, r, out, WORK_MS]));
+  await using _ = { [Symbol.asyncDispose]: () => disposeAll(consumers) };
+  // Every consumer waits in get() before the first item is put: none has a head start.
+  for (const r of ready) ok(await r.wait({ timeout: WAIT }), "a consumer did not start");
+  for (let i = 0; i < items; i++) await q.put(i);
+  q.close();
+  const counts: number[] = [];
+  for (let i = 0; i < n; i++) counts.push(await get(out));
+  await joinAll(consumers);
+  equal(counts.reduce((a, b) => a + b, 0), items, `counts: ${counts}`);
+  for (const count of counts) {
+    ok(count >= items / (4 * n), `a consumer got ${count} of ${items} items: ${counts}`);
+  }
+});
+
+Deno.test("The owner's hub keeps serving a child while the owner's main thread is busy", async () => {
+  const q = new Queue<string>();
+  await q.put("served by the hub");
+  const started = new Event();
+  using busy = new Value("i", 0);
+  using done = new Value("i", 0);
+  await using p = start(getWhileOwnerBusy, [q, started, busy, done]);
+  ok(await started.wait({ timeout: WAIT }), "the child did not start");
+  // A synchronous loop: this thread's event loop does not turn until the child's get() is done.
+  busy.value = 1;
+  const deadline = Date.now() + 60_000; // a hang guard only
+  while (done.value !== 1 && Date.now() < deadline) {
+    // Busy on purpose.
+  }
+  equal(done.value, 1, "the child's get() was not served while the main thread was busy");
+  await joinAll([p]);
+});
+
+Deno.test("A child whose puts never reach their queue's owner (it died) exits non-zero, saying how many", async () => {
+  // The queue's owner is another child, stopped (SIGSTOP) so that its hub reads nothing: the puts
+  // stay on their way until it is killed.
+  const chan = new Queue<Queue<number>>();
+  await using owner = start(ownQueueAndShare, [chan]);
+  const q = await get(chan);
+  // Stopped once its hub listens (a client of a hub not listening yet retries its connection).
+  const { hub } = q[toHandle]("process") as unknown as { hub: { path: string } };
+  ok(await eventually(() => exists(hub.path), WAIT), "the owner's hub never listened");
+  Deno.kill(owner.pid!, "SIGSTOP");
+  const putDone = new Event();
+  const ownerGone = new Event();
+  await using putter = start(putThenReturn, [q, 20, putDone, ownerGone]);
+  ok(await putDone.wait({ timeout: WAIT }), "the putter did not put");
+  owner.kill();
+  await owner.join({ timeout: WAIT });
+  equal(owner.exitCode, -9);
+  ownerGone.set();
+  await putter.join({ timeout: WAIT });
+  equal(putter.exitCode, 1, `a process whose puts were lost exited ${putter.exitCode}`);
+  match(putter.error?.message ?? "", /^20 operations .*never reached the hub of process \d+/);
+  match(putter.error?.message ?? "", new RegExp(`process ${owner.pid}\\b`));
+});
+
 /** Checks that the consumers' reports cover ids 0..n-1 exactly once between them. */
 function checkIds(reports: IdReport[], n: number): void {
   for (const r of reports) {
@@ -362,12 +446,14 @@ Deno.test("Items a SIGKILLed consumer process never got from get() stay in the q
   doomed.kill();
   await doomed.join({ timeout: WAIT });
   // Python loses at most what the dead consumer's get() returned; the rest is still in the pipe.
+  // Every one of them is awaited (an item that never comes ends the wait after WAIT, not sooner).
   const rest: number[] = [];
   try {
-    for (;;) rest.push(await q.get({ timeout: 500 }));
+    while (rest.length < ids.length - 20) rest.push(await get(q));
   } catch (error) {
     ok(error instanceof Empty, String(error));
   }
+  await rejects(q.getNowait(), Empty, "more items than were put");
   const lost = ids.slice(20).filter((id) => !rest.includes(id));
   deepStrictEqual(lost, [], `${lost.length} items no get() returned were lost with the consumer`);
   deepStrictEqual(rest, ids.slice(20));
@@ -447,7 +533,6 @@ Deno.test("Queue.close() releases a get() waiting in another process with QueueC
   const out = new Queue<unknown>();
   await using p = start(getAndReport, [q, out]);
   equal(await get(out), "waiting");
-  await sleep(100); // Most likely the child's get() is waiting in the hub by now; either way it must end.
   q.close();
   const outcome = await get(out) as { error?: ErrorReport };
   equal(outcome.error?.name, "QueueClosed");
@@ -489,7 +574,7 @@ Deno.test("await using terminates a daemon consumer blocked in get() and waits f
     pid = c.pid!;
     equal(await get(out), "waiting");
   }
-  ok(!pidAlive(pid), "the daemon consumer outlived its await using block");
+  equal(processState(pid), undefined, "the daemon consumer outlived its await using block");
   ok(q.empty());
 });
 

@@ -14,7 +14,15 @@ import {
   Value,
 } from "../mod.ts";
 import { toHandle } from "../_internal/codec.ts";
-import { eventually, pidAlive, readJson, sleep, tempDir } from "./_helpers.ts";
+import {
+  eventually,
+  openLifelongResources,
+  pidAlive,
+  readJson,
+  runDeno,
+  sleep,
+  tempDir,
+} from "./_helpers.ts";
 import {
   addMany,
   arrayAddMany,
@@ -38,25 +46,14 @@ import {
   tryAcquire,
   useSlot,
   waitEvent,
+  waitEventRegistered,
   writeShared,
 } from "./fixtures/sync_targets.ts";
 
 /** Bound of every wait that must succeed: never reached by a passing test, it turns a hang into a failure. */
 const LONG = 30_000;
 
-// This process's hub and its status file stay for the life of the process: starting the hub here,
-// outside any test, keeps them out of the resource sanitizer's account of the first test using it.
-new Event().isSet();
-
-/**
- * A test that creates a Value or SharedArray, or shares a Lock/RLock with a child: those keep a
- * file descriptor open for the rest of the process and have no close() or [Symbol.dispose] (a
- * library gap), so the resource sanitizer is off here. The op sanitizer stays on, and every child
- * is still disposed with `await using`.
- */
-function fileTest(name: string, fn: () => Promise<void> | void): void {
-  Deno.test({ name, sanitizeResources: false, fn });
-}
+openLifelongResources();
 
 // deno-lint-ignore no-explicit-any
 type Target = (...args: any[]) => unknown;
@@ -149,11 +146,11 @@ const isBroken = (e: unknown) => e instanceof BrokenBarrierError;
 // ---------------------------------------------------------------------------
 // Lock
 
-fileTest(
+Deno.test(
   "Lock excludes 4 processes from an unprotected read-modify-write, so the counter ends exact",
   async () => {
-    const lock = new Lock();
-    const counter = new Value("i", 0, { lock: false });
+    using lock = new Lock();
+    using counter = new Value("i", 0, { lock: false });
     const start = new Barrier(4);
     await using kids = children(4, () => [incrementUnderLock, lock, counter, 200, start]);
     await joinOk(...kids);
@@ -162,10 +159,10 @@ fileTest(
   },
 );
 
-fileTest(
+Deno.test(
   "Lock.acquire({ timeout }) resolves false while another process holds it, and locked() sees the holder",
   async () => {
-    const lock = new Lock();
+    using lock = new Lock();
     const acquired = new Event();
     const release = new Event();
     await using p = child(hold, lock, acquired, release);
@@ -184,7 +181,7 @@ fileTest(
 );
 
 Deno.test("Lock.acquire({ timeout: 0 }) takes a free lock at once and refuses a held one", async () => {
-  const lock = new Lock();
+  using lock = new Lock();
   equal(lock.locked(), false);
   equal(await lock.acquire({ timeout: 0 }), true);
   equal(lock.locked(), true);
@@ -193,11 +190,11 @@ Deno.test("Lock.acquire({ timeout: 0 }) takes a free lock at once and refuses a 
   equal(lock.locked(), false);
 });
 
-fileTest(
+Deno.test(
   "Lock held by the parent is acquired by a child blocked in acquire() once released",
   async () => {
-    const lock = new Lock();
-    const out = new SharedArray("i", [-1, -1]);
+    using lock = new Lock();
+    using out = new SharedArray("i", [-1, -1]);
     ok(await lock.acquire());
     await using p = child(tryAcquire, lock, LONG, out);
     await stillAfter(200, () => out[0] === -1, "the child got a lock the parent holds");
@@ -207,10 +204,10 @@ fileTest(
   },
 );
 
-fileTest(
+Deno.test(
   "Lock.release() of an unheld lock throws a clear error, also in a process that did not acquire it",
   async () => {
-    const lock = new Lock();
+    using lock = new Lock();
     throws(() => lock.release(), {
       message:
         /^Cannot release lock as it is not held: release\(\) was called more times than acquire\(\)/,
@@ -238,10 +235,10 @@ fileTest(
   },
 );
 
-fileTest(
+Deno.test(
   "Lock.hold() with await using releases at the end of the block, and throws after its timeout",
   async () => {
-    const lock = new Lock();
+    using lock = new Lock();
     {
       using _guard = await lock.hold();
       equal(lock.locked(), true);
@@ -266,7 +263,7 @@ fileTest(
 );
 
 Deno.test("Lock.acquire() with an already-aborted signal rejects at once with its reason, even when free", async () => {
-  const lock = new Lock();
+  using lock = new Lock();
   const reason = new Error("not now");
   await rejects(lock.acquire({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
   equal(lock.locked(), false);
@@ -275,10 +272,10 @@ Deno.test("Lock.acquire() with an already-aborted signal rejects at once with it
   lock.release();
 });
 
-fileTest(
+Deno.test(
   "Lock.acquire() aborted while another process holds the lock rejects with the reason and takes nothing",
   async () => {
-    const lock = new Lock();
+    using lock = new Lock();
     const acquired = new Event();
     const release = new Event();
     await using p = child(hold, lock, acquired, release);
@@ -298,24 +295,23 @@ fileTest(
 );
 
 Deno.test("Lock.acquire() aborted while queued behind a caller of the same object leaves the queue intact", async () => {
-  const lock = new Lock();
+  using lock = new Lock();
   ok(await lock.acquire());
   const controller = new AbortController();
   const reason = new Error("gave up");
   const aborted = lock.acquire({ signal: controller.signal });
-  const next = lock.acquire({ timeout: 3000 });
+  const next = lock.acquire({ timeout: LONG });
   controller.abort(reason);
   await rejects(aborted, (e) => e === reason);
   lock.release();
-  const woken = await within(next, 2000);
-  const got = woken === true || await within(next, 5000) === true; // settles by its own timeout
-  if (got) lock.release();
-  equal(woken, true, "release() did not wake the caller queued behind the aborted one");
+  // Not woken, it would resolve false after its (hang-guard) timeout.
+  equal(await next, true, "release() did not wake the caller queued behind the aborted one");
+  lock.release();
   equal(lock.locked(), false);
 });
 
 Deno.test("Lock.acquire({ timeout }) resolves false while another caller in this process holds it", async () => {
-  const lock = new Lock();
+  using lock = new Lock();
   ok(await lock.acquire());
   equal(await lock.acquire({ timeout: 50 }), false);
   lock.release();
@@ -323,7 +319,7 @@ Deno.test("Lock.acquire({ timeout }) resolves false while another caller in this
 });
 
 Deno.test("Lock serves the callers of one object in FIFO order", async () => {
-  const lock = new Lock();
+  using lock = new Lock();
   ok(await lock.acquire());
   const order: number[] = [];
   const waits = [1, 2, 3, 4, 5].map((i) =>
@@ -339,10 +335,10 @@ Deno.test("Lock serves the callers of one object in FIFO order", async () => {
   equal(lock.locked(), false);
 });
 
-fileTest(
+Deno.test(
   "Lock serves the callers of one object in FIFO order while another process holds it",
   async () => {
-    const lock = new Lock();
+    using lock = new Lock();
     const acquired = new Event();
     const release = new Event();
     await using p = child(hold, lock, acquired, release);
@@ -363,10 +359,10 @@ fileTest(
   },
 );
 
-fileTest(
+Deno.test(
   "Lock: a queued caller whose timeout expires after the first waiter gave up does not leave the lock held",
   async () => {
-    const lock = new Lock();
+    using lock = new Lock();
     const acquired = new Event();
     const release = new Event();
     await using p = child(hold, lock, acquired, release);
@@ -387,10 +383,10 @@ fileTest(
   },
 );
 
-fileTest(
+Deno.test(
   "Lock held by a child that is SIGKILLed is released, and the next holder sees ownerDied",
   async () => {
-    const lock = new Lock();
+    using lock = new Lock();
     const acquired = new Event();
     const release = new Event();
     await using p = child(hold, lock, acquired, release);
@@ -408,24 +404,33 @@ fileTest(
   },
 );
 
-fileTest(
-  "Lock held by a child that returns normally is released by the kernel at its exit, with ownerDied",
+Deno.test(
+  "Lock and RLock held by a child that returns normally: a dead holder too, released at its exit with ownerDied (Python's stay locked)",
   async () => {
-    const lock = new Lock();
-    const acquired = new Event();
-    await using p = child(hold, lock, acquired, null);
-    await joinOk(p);
-    ok(acquired.isSet());
-    equal(await lock.acquire({ timeout: LONG }), true);
-    equal(lock.ownerDied, true, "the child exited without releasing the lock");
-    lock.release();
+    // Locks are owned (only the holder may release them), so a holder that is gone, however it
+    // ended, can never release: the next holder takes the lock and learns that the state it
+    // protects may be half-updated. Semaphores are not owned, so theirs keep Python's semantics.
+    for (const lock of [new Lock(), new RLock()]) {
+      using _ = lock;
+      const acquired = new Event();
+      await using p = child(hold, lock, acquired, null);
+      await joinOk(p);
+      ok(acquired.isSet());
+      equal(await lock.acquire({ timeout: LONG }), true);
+      equal(
+        lock.ownerDied,
+        true,
+        `the child exited without releasing the ${lock.constructor.name}`,
+      );
+      lock.release();
+    }
   },
 );
 
-fileTest(
+Deno.test(
   "Lock: a process already asleep in acquire() when the holder is SIGKILLed takes the lock over, with ownerDied",
   async () => {
-    const lock = new Lock();
+    using lock = new Lock();
     const acquired = new Event();
     const release = new Event();
     await using p = child(hold, lock, acquired, release);
@@ -439,23 +444,23 @@ fileTest(
   },
 );
 
-fileTest(
+Deno.test(
   "Lock between processes is a futex in shared memory under --allow-ffi, and the handle says so",
   () => {
-    const valueHandle = (new Value("i", 1) as unknown as Record<
+    using value = new Value("i", 1);
+    const valueHandle = (value as unknown as Record<
       symbol,
       (dest: string) => { params: { mapped?: boolean } }
     >)[toHandle]("process");
     // The suite runs with -A on Linux, where the lock between processes must not fall back to a
     // file (MULTIPROC_SHARED_MEMORY=0 forces the fallback: see the next test).
     const expected = Deno.build.os === "linux" && Deno.env.get("MULTIPROC_SHARED_MEMORY") !== "0";
-    const lock = new Lock();
+    using lock = new Lock();
     const handle = (lock as unknown as Record<symbol, (dest: string) => { futex?: boolean }>)[
       toHandle
     ]("process");
     equal(handle.futex, expected);
     equal(valueHandle.params.mapped, expected, "a Value is mapped memory there too");
-    lock.close();
   },
 );
 
@@ -469,6 +474,8 @@ Deno.test({
       args: [
         "test",
         "-A",
+        "--sanitize-ops",
+        "--sanitize-resources",
         "--parallel",
         "--filter",
         "/^(Lock|RLock|Condition|Value|SharedArray)/",
@@ -485,11 +492,34 @@ Deno.test({
   },
 });
 
-fileTest(
-  "A child without --allow-ffi cannot use a Lock kept in shared memory and says what to do",
-  async () => {
-    if (Deno.build.os !== "linux") return;
-    const lock = new Lock();
+Deno.test("A program run without --allow-ffi shares locks and values through files, and they still exclude", async () => {
+  const program = new URL("./fixtures/no_ffi_program.ts", import.meta.url).pathname;
+  const result = await runDeno([
+    "--allow-read",
+    "--allow-write",
+    "--allow-run",
+    "--allow-env",
+    "--allow-net",
+    program,
+  ]);
+  equal(result.code, 0, result.stderr);
+  deepStrictEqual(JSON.parse(result.stdout), {
+    ffi: "prompt",
+    lockFutex: false, // a flock on a file
+    valueMapped: false, // positional reads and writes of a file
+    exitCodes: [0, 0, 0, 0],
+    counter: 800,
+    atomic: 800,
+  });
+});
+
+Deno.test({
+  name: "A child without --allow-ffi cannot use a Lock kept in shared memory and says what to do",
+  // Only on Linux does a lock live in shared memory (mmap and futex through FFI); elsewhere every
+  // process uses the file fallback, and a child without --allow-ffi is fine.
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    using lock = new Lock();
     const acquired = new Event();
     const p = new Process({
       target: hold,
@@ -503,13 +533,13 @@ fileTest(
     equal(await lock.acquire({ timeout: 0 }), true);
     lock.release();
   },
-);
+});
 
 // ---------------------------------------------------------------------------
 // RLock
 
 Deno.test("RLock is reentrant: its owner acquires it again and must release it as many times", async () => {
-  const lock = new RLock();
+  using lock = new RLock();
   equal(lock.isOwned(), false);
   ok(await lock.acquire());
   ok(await lock.acquire({ timeout: 0 }));
@@ -532,28 +562,28 @@ Deno.test("RLock is reentrant: its owner acquires it again and must release it a
   equal(lock.locked(), false);
 });
 
-fileTest("RLock held twice by the parent excludes a child until the last release", async () => {
-  const lock = new RLock();
+Deno.test("RLock held twice by the parent excludes a child until the last release", async () => {
+  using lock = new RLock();
   ok(await lock.acquire());
   ok(await lock.acquire());
-  const first = new SharedArray("i", [-1, -1]);
+  using first = new SharedArray("i", [-1, -1]);
   await using a = child(tryAcquire, lock, 100, first);
   await joinOk(a);
   equal(first[0], 0, "a child acquired an RLock the parent holds twice");
   lock.release();
-  const second = new SharedArray("i", [-1, -1]);
+  using second = new SharedArray("i", [-1, -1]);
   await using b = child(tryAcquire, lock, 100, second);
   await joinOk(b);
   equal(second[0], 0, "a child acquired an RLock the parent still holds once");
   lock.release();
-  const third = new SharedArray("i", [-1, -1]);
+  using third = new SharedArray("i", [-1, -1]);
   await using c = child(tryAcquire, lock, LONG, third);
   await joinOk(c);
   deepStrictEqual(third.toArray(), [1, 0]);
 });
 
-fileTest("RLock held by a child excludes the parent, whose release() throws", async () => {
-  const lock = new RLock();
+Deno.test("RLock held by a child excludes the parent, whose release() throws", async () => {
+  using lock = new RLock();
   const acquired = new Event();
   const release = new Event();
   await using p = child(hold, lock, acquired, release, 2);
@@ -569,15 +599,15 @@ fileTest("RLock held by a child excludes the parent, whose release() throws", as
   lock.release();
 });
 
-fileTest(
+Deno.test(
   "RLock.release() in a child that does not own it throws, and the owner keeps it",
   async () => {
-    const lock = new RLock();
+    using lock = new RLock();
     ok(await lock.acquire());
     await using p = child(releaseOnce, lock);
     match((await joinFailed(p)).message, /Cannot release un-acquired reentrant lock/);
     ok(lock.isOwned());
-    const out = new SharedArray("i", [-1, -1]);
+    using out = new SharedArray("i", [-1, -1]);
     await using q = child(tryAcquire, lock, 50, out);
     await joinOk(q);
     equal(out[0], 0, "the owner lost the lock to another process's release()");
@@ -585,10 +615,10 @@ fileTest(
   },
 );
 
-fileTest(
+Deno.test(
   "RLock held twice by a SIGKILLed child is released, and the next holder (a child) sees ownerDied",
   async () => {
-    const lock = new RLock();
+    using lock = new RLock();
     const acquired = new Event();
     const release = new Event();
     await using p = child(hold, lock, acquired, release, 2);
@@ -596,7 +626,7 @@ fileTest(
     p.kill();
     await p.join({ timeout: LONG });
     equal(p.exitCode, -9);
-    const out = new SharedArray("i", [-1, -1]);
+    using out = new SharedArray("i", [-1, -1]);
     await using q = child(tryAcquire, lock, LONG, out);
     await joinOk(q);
     deepStrictEqual(out.toArray(), [1, 1]);
@@ -606,10 +636,10 @@ fileTest(
 // ---------------------------------------------------------------------------
 // Semaphore and BoundedSemaphore
 
-fileTest("Semaphore(2) lets exactly two of three processes in until one releases", async () => {
+Deno.test("Semaphore(2) lets exactly two of three processes in until one releases", async () => {
   const sem = new Semaphore(2);
-  const inside = new Value("i", 0);
-  const entered = new Value("i", 0);
+  using inside = new Value("i", 0);
+  using entered = new Value("i", 0);
   const go = new Event();
   await using kids = children(3, () => [useSlot, sem, inside, entered, go]);
   ok(await eventually(() => entered.value === 2, LONG), "two processes did not get in");
@@ -739,25 +769,27 @@ Deno.test("Semaphore permit held by a child that returns normally stays taken, a
 // ---------------------------------------------------------------------------
 // Event
 
-fileTest("Event.set() in a child wakes waiters in the parent and in other children", async () => {
+Deno.test("Event.set() in a child wakes waiters in the parent and in other children", async () => {
   const event = new Event();
-  const started = new Value("i", 0);
-  const woke = new Value("i", 0);
-  await using waiters = children(2, () => [waitEvent, event, started, woke, LONG]);
-  const parentWait = event.wait({ timeout: LONG });
-  ok(await eventually(() => started.value === 2, LONG), "the waiters did not start");
-  await sleep(100); // let them reach their wait
+  using woke = new Value("i", 0);
+  const waiting = [new Event(), new Event()];
+  await using waiters = children(2, (i) => [waitEventRegistered, event, waiting[i], woke, LONG]);
+  // Longer than the bound below: a wait that ends by its timeout and then finds the flag set must
+  // not pass for a wake-up.
+  const parentWait = event.wait({ timeout: 2 * LONG });
+  // Handshake: each child's wait is registered in the hub, so only the wake-up can end it.
+  for (const w of waiting) await waitSet(w, "a child's wait");
   equal(event.isSet(), false);
   await using setter = child(setEvent, event);
-  equal(await parentWait, true);
+  equal(await within(parentWait, LONG), true, "the parent's wait was not woken");
   equal(event.isSet(), true);
   await joinOk(setter, ...waiters);
   equal(woke.value, 2);
 });
 
-fileTest("Event.isSet() is synchronous and agrees in the parent and in a child", async () => {
+Deno.test("Event.isSet() is synchronous and agrees in the parent and in a child", async () => {
   const event = new Event();
-  const out = new Value("i", -1);
+  using out = new Value("i", -1);
   await using a = child(reportIsSet, event, out);
   await joinOk(a);
   equal(out.value, 0);
@@ -774,14 +806,14 @@ fileTest("Event.isSet() is synchronous and agrees in the parent and in a child",
   equal(event.isSet(), true, "a set() in a child is not seen by the parent");
 });
 
-fileTest(
+Deno.test(
   "Event.wait({ timeout }) resolves false when nobody sets it, in the parent and in a child",
   async () => {
     const event = new Event();
     equal(await event.wait({ timeout: 50 }), false);
     equal(await event.wait({ timeout: 0 }), false);
-    const started = new Value("i", 0);
-    const woke = new Value("i", 0);
+    using started = new Value("i", 0);
+    using woke = new Value("i", 0);
     await using p = child(waitEvent, event, started, woke, 100);
     await joinOk(p);
     equal(started.value, 1);
@@ -811,12 +843,12 @@ Deno.test("Event.clear() makes later waits block until the next set()", async ()
 // ---------------------------------------------------------------------------
 // Condition
 
-fileTest(
+Deno.test(
   "Condition.wait() in a child is woken by notify() from the parent and holds the lock again",
   async () => {
-    const cond = new Condition();
+    using cond = new Condition();
     const ready = new Event();
-    const out = new SharedArray("i", 5);
+    using out = new SharedArray("i", 5);
     await using p = child(conditionWait, cond, ready, out, 1, LONG);
     await waitSet(ready, "ready");
     // The child set `ready` holding the lock, so this succeeds once its wait() has released it.
@@ -828,12 +860,12 @@ fileTest(
   },
 );
 
-fileTest(
+Deno.test(
   "Condition.wait() fully releases an RLock acquired twice and restores its count",
   async () => {
-    const cond = new Condition();
+    using cond = new Condition();
     const ready = new Event();
-    const out = new SharedArray("i", 5);
+    using out = new SharedArray("i", 5);
     await using p = child(conditionWait, cond, ready, out, 2, LONG);
     await waitSet(ready, "ready");
     ok(await cond.acquire({ timeout: LONG }), "wait() did not release a doubly held RLock");
@@ -844,12 +876,12 @@ fileTest(
   },
 );
 
-fileTest("Condition with a given Lock works across processes", async () => {
-  const lock = new Lock();
-  const cond = new Condition(lock);
+Deno.test("Condition with a given Lock works across processes", async () => {
+  using lock = new Lock();
+  using cond = new Condition(lock);
   equal(cond.lock, lock);
   const ready = new Event();
-  const out = new SharedArray("i", 5);
+  using out = new SharedArray("i", 5);
   await using p = child(conditionWait, cond, ready, out, 1, LONG);
   await waitSet(ready, "ready");
   ok(await cond.acquire({ timeout: LONG }));
@@ -866,11 +898,11 @@ Deno.test("Condition uses an RLock by default and rejects a lock that is neither
   throws(() => new Condition(new Semaphore() as unknown as Lock), TypeError);
 });
 
-fileTest(
+Deno.test(
   "Condition.waitFor() returns the predicate's last value once a child makes it truthy",
   async () => {
-    const cond = new Condition();
-    const state = new Value("i", 0);
+    using cond = new Condition();
+    using state = new Value("i", 0);
     await using p = child(conditionProduce, cond, state, 3);
     ok(await cond.acquire({ timeout: LONG }));
     const result = await cond.waitFor(() => state.value >= 3 && `done-${state.value}`, {
@@ -884,7 +916,7 @@ fileTest(
 );
 
 Deno.test("Condition.waitFor() returns the predicate's falsy last value on timeout, and wait() false", async () => {
-  const cond = new Condition();
+  using cond = new Condition();
   ok(await cond.acquire());
   equal(await cond.waitFor(() => 0, { timeout: 50 }), 0);
   equal(await cond.waitFor(() => "", { timeout: 0 }), "");
@@ -894,10 +926,10 @@ Deno.test("Condition.waitFor() returns the predicate's falsy last value on timeo
   cond.release();
 });
 
-fileTest(
+Deno.test(
   "Condition.notify() and wait() without the lock throw, also while another process holds it",
   async () => {
-    const cond = new Condition();
+    using cond = new Condition();
     throws(() => cond.notify(), { message: /^Cannot notify on un-acquired lock/ });
     throws(() => cond.notifyAll(), { message: /^Cannot notify on un-acquired lock/ });
     await rejects(cond.wait({ timeout: 10 }), { message: /^Cannot wait on un-acquired lock/ });
@@ -915,11 +947,11 @@ fileTest(
   },
 );
 
-fileTest("Condition.notifyAll() wakes every waiting process", async () => {
-  const cond = new Condition();
-  const waiting = new Value("i", 0);
-  const woke = new Value("i", 0);
-  const order = new SharedArray("i", 3);
+Deno.test("Condition.notifyAll() wakes every waiting process", async () => {
+  using cond = new Condition();
+  using waiting = new Value("i", 0);
+  using woke = new Value("i", 0);
+  using order = new SharedArray("i", 3);
   await using kids = children(
     3,
     (i) => [conditionWaitCounted, cond, waiting, woke, order, i, LONG],
@@ -934,11 +966,11 @@ fileTest("Condition.notifyAll() wakes every waiting process", async () => {
   deepStrictEqual(order.toArray().sort(), [0, 1, 2]);
 });
 
-fileTest("Condition.notify() wakes one waiting process, the one that waited first", async () => {
-  const cond = new Condition();
-  const waiting = new Value("i", 0);
-  const woke = new Value("i", 0);
-  const order = new SharedArray("i", [-1, -1]);
+Deno.test("Condition.notify() wakes one waiting process, the one that waited first", async () => {
+  using cond = new Condition();
+  using waiting = new Value("i", 0);
+  using woke = new Value("i", 0);
+  using order = new SharedArray("i", [-1, -1]);
   await using first = child(conditionWaitCounted, cond, waiting, woke, order, 1, LONG);
   ok(await eventually(() => waiting.value === 1, LONG));
   ok(await cond.acquire({ timeout: LONG })); // the first is now registered
@@ -962,10 +994,10 @@ fileTest("Condition.notify() wakes one waiting process, the one that waited firs
 // ---------------------------------------------------------------------------
 // Barrier
 
-fileTest("Barrier gives 3 processes the distinct indexes 0, 1 and 2", async () => {
+Deno.test("Barrier gives 3 processes the distinct indexes 0, 1 and 2", async () => {
   const barrier = new Barrier(3);
   equal(barrier.parties, 3);
-  const indexes = new SharedArray("i", [-1, -1, -1]);
+  using indexes = new SharedArray("i", [-1, -1, -1]);
   await using kids = children(3, (i) => [barrierParty, barrier, indexes, i, 1, null, null]);
   await joinOk(...kids);
   deepStrictEqual(indexes.toArray().sort(), [0, 1, 2]);
@@ -973,12 +1005,12 @@ fileTest("Barrier gives 3 processes the distinct indexes 0, 1 and 2", async () =
   equal(barrier.nWaiting, 0);
 });
 
-fileTest("Barrier action runs exactly once per cycle, before any party is released", async () => {
+Deno.test("Barrier action runs exactly once per cycle, before any party is released", async () => {
   const barrier = new Barrier(3, { action: countAction });
-  const counter = new Value("i", 0);
+  using counter = new Value("i", 0);
   const rounds = 2;
-  const indexes = new SharedArray("i", 3 * rounds);
-  const seen = new SharedArray("i", 3 * rounds);
+  using indexes = new SharedArray("i", 3 * rounds);
+  using seen = new SharedArray("i", 3 * rounds);
   await using kids = children(3, (i) => [barrierParty, barrier, indexes, i, rounds, counter, seen]);
   await joinOk(...kids);
   equal(counter.value, rounds);
@@ -1031,7 +1063,7 @@ Deno.test("Barrier.abort() rejects the waiting parties with BrokenBarrierError a
   await rejects(barrier.wait({ timeout: LONG }), isBroken);
 });
 
-fileTest(
+Deno.test(
   "Barrier.reset() rejects current waiters and makes a broken barrier usable again",
   async () => {
     await using dir = await tempDir();
@@ -1048,7 +1080,7 @@ fileTest(
     ok(await eventually(() => barrier.broken, LONG));
     barrier.reset();
     ok(await eventually(() => !barrier.broken, LONG), "reset() did not mend the barrier");
-    const indexes = new SharedArray("i", [-1, -1]);
+    using indexes = new SharedArray("i", [-1, -1]);
     await using kids = children(2, (i) => [barrierParty, barrier, indexes, i, 1, null, null]);
     await joinOk(...kids);
     deepStrictEqual(indexes.toArray().sort(), [0, 1]);
@@ -1102,7 +1134,7 @@ Deno.test("Hub primitives reject at once for an already-aborted signal and with 
   const barrier = new Barrier(2);
   await rejects(barrier.wait({ signal: aborted }), isReason);
   equal(barrier.broken, false, "an already-aborted wait broke the barrier");
-  const cond = new Condition();
+  using cond = new Condition();
   ok(await cond.acquire());
   await rejects(cond.wait({ signal: aborted }), isReason);
   ok((cond.lock as RLock).isOwned(), "Condition.wait() did not re-acquire its lock");
@@ -1126,7 +1158,7 @@ Deno.test("Hub primitives reject at once for an already-aborted signal and with 
 });
 
 Deno.test("Every blocking call rejects a negative timeout with RangeError, as a rejected Promise", async () => {
-  const cond = new Condition(new Lock());
+  using cond = new Condition(new Lock());
   const problems = [
     ...await rangeErrorProblem("Lock.acquire()", () => new Lock().acquire({ timeout: -1 })),
     ...await rangeErrorProblem("RLock.acquire()", () => new RLock().acquire({ timeout: -1 })),
@@ -1149,13 +1181,13 @@ Deno.test("Every blocking call rejects a negative timeout with RangeError, as a 
 // ---------------------------------------------------------------------------
 // Value and SharedArray
 
-fileTest(
+Deno.test(
   "Value and SharedArray written in a child are read synchronously by the parent",
   async () => {
-    const i = new Value("i", 0);
-    const d = new Value("d", 0);
-    const q = new Value("q", 0n);
-    const arr = new SharedArray("d", 4);
+    using i = new Value("i", 0);
+    using d = new Value("d", 0);
+    using q = new Value("q", 0n);
+    using arr = new SharedArray("d", 4);
     await using p = child(writeShared, i, d, q, arr);
     await joinOk(p);
     equal(i.value, -123_456);
@@ -1167,19 +1199,19 @@ fileTest(
   },
 );
 
-fileTest("Value typecodes: i wraps as int32, d keeps doubles, q and Q hold 64-bit bigints", () => {
-  const i = new Value("i");
+Deno.test("Value typecodes: i wraps as int32, d keeps doubles, q and Q hold 64-bit bigints", () => {
+  using i = new Value("i");
   equal(i.typecode, "i");
   equal(i.value, 0);
   i.value = 2 ** 31;
   equal(i.value, -(2 ** 31));
-  const d = new Value("d", 0.1);
+  using d = new Value("d", 0.1);
   equal(d.value, 0.1);
-  const q = new Value("q", 2n ** 63n - 1n);
+  using q = new Value("q", 2n ** 63n - 1n);
   equal(q.value, 2n ** 63n - 1n);
   equal(q.add(1n), 2n ** 63n - 1n);
   equal(q.value, -(2n ** 63n));
-  const big = new Value("Q", 2n ** 64n - 1n);
+  using big = new Value("Q", 2n ** 64n - 1n);
   equal(big.value, 2n ** 64n - 1n);
   equal(new Value("q").value, 0n);
   equal(new Value("q", 5 as unknown as bigint).value, 5n, "an integer number fits a q");
@@ -1188,46 +1220,46 @@ fileTest("Value typecodes: i wraps as int32, d keeps doubles, q and Q hold 64-bi
   throws(() => (d.value = "1" as unknown as number), TypeError);
 });
 
-fileTest("Value.add(1) 500 times in each of 4 processes ends at exactly 2000", async () => {
-  const value = new Value("i", 0, { lock: false });
+Deno.test("Value.add(1) 500 times in each of 4 processes ends at exactly 2000", async () => {
+  using value = new Value("i", 0, { lock: false });
   await using kids = children(4, () => [addMany, value, 500]);
   await joinOk(...kids);
   equal(value.value, 2000);
 });
 
-fileTest(
+Deno.test(
   "SharedArray.add() from 4 processes on one element ends exact and leaves the others alone",
   async () => {
-    const arr = new SharedArray("i", [7, 0, 9]);
+    using arr = new SharedArray("i", [7, 0, 9]);
     await using kids = children(4, () => [arrayAddMany, arr, 1, 250]);
     await joinOk(...kids);
     deepStrictEqual(arr.toArray(), [7, 1000, 9]);
   },
 );
 
-fileTest(
+Deno.test(
   "Value.compareExchange() swaps only on a match, and 4 processes' CAS loops end exact",
   async () => {
-    const local = new Value("i", 5);
+    using local = new Value("i", 5);
     equal(local.compareExchange(5, 7), 5);
     equal(local.value, 7);
     equal(local.compareExchange(5, 9), 7);
     equal(local.value, 7);
-    const arr = new SharedArray("q", [1n, 2n]);
+    using arr = new SharedArray("q", [1n, 2n]);
     equal(arr.compareExchange(1, 2n, 3n), 2n);
     deepStrictEqual(arr.toArray(), [1n, 3n]);
 
-    const value = new Value("i", 0);
+    using value = new Value("i", 0);
     await using kids = children(4, () => [casIncrement, value, 250]);
     await joinOk(...kids);
     equal(value.value, 1000);
   },
 );
 
-fileTest(
+Deno.test(
   "Value.getLock() guards a read-modify-write from 4 processes so it ends exact",
   async () => {
-    const value = new Value("i", 0);
+    using value = new Value("i", 0);
     ok(value.getLock() instanceof RLock);
     const start = new Barrier(4);
     await using kids = children(4, () => [incrementWithGetLock, value, 200, start]);
@@ -1237,30 +1269,32 @@ fileTest(
   },
 );
 
-fileTest(
+Deno.test(
   "Value and SharedArray created with { lock: false } have no getLock(), also in a child",
   async () => {
-    const raw = new Value("i", 1, { lock: false });
+    using raw = new Value("i", 1, { lock: false });
     throws(() => raw.getLock(), {
       message: "Cannot get the lock of a value created with { lock: false }",
     });
-    throws(() => new SharedArray("i", 2, { lock: false }).getLock(), {
+    using rawArray = new SharedArray("i", 2, { lock: false });
+    throws(() => rawArray.getLock(), {
       message: "Cannot get the lock of a shared array created with { lock: false }",
     });
-    const out = new Value("i", -1);
+    using out = new Value("i", -1);
     await using p = child(reportGetLockThrows, raw, out);
     await joinOk(p);
     equal(out.value, 1);
-    await using q = child(reportGetLockThrows, new Value("i", 1), out);
+    using locked = new Value("i", 1);
+    await using q = child(reportGetLockThrows, locked, out);
     await joinOk(q);
     equal(out.value, 0);
   },
 );
 
-fileTest(
+Deno.test(
   "SharedArray supports arr[i], length and iteration, and throws RangeError out of range",
   () => {
-    const arr = new SharedArray("i", 3);
+    using arr = new SharedArray("i", 3);
     equal(arr.length, 3);
     deepStrictEqual([...arr], [0, 0, 0]);
     arr[1] = 5;
@@ -1282,7 +1316,7 @@ fileTest(
   },
 );
 
-fileTest(
+Deno.test(
   "Value and SharedArray reject an unknown typecode with TypeError and a bad length with RangeError",
   () => {
     throws(() => new Value("x" as "i", 1), {

@@ -18,7 +18,7 @@ import {
   Value,
 } from "../thread/mod.ts";
 import { Process } from "../process/mod.ts";
-import { runDeno } from "./_helpers.ts";
+import { openLifelongResources, runDeno } from "./_helpers.ts";
 import {
   consume,
   counter,
@@ -46,18 +46,7 @@ const FIXTURES = new URL("./fixtures/", import.meta.url);
 /** The longest any single wait in these tests may take before the test fails instead of hanging. */
 const WAIT = 20_000;
 
-// The first queue starts this process's hub and opens its status file, which stay for the life
-// of the process; doing it here, outside any test, keeps the resource sanitizer on for the tests.
-new Queue().qsize();
-
-/**
- * A test that creates a Value, or shares a Lock with a child: those keep a file descriptor open for
- * the rest of the process and have no close() or [Symbol.dispose] (a library gap), so the resource
- * sanitizer is off here. The op sanitizer stays on.
- */
-function fileTest(name: string, fn: () => Promise<void> | void): void {
-  Deno.test({ name, sanitizeResources: false, fn });
-}
+openLifelongResources();
 
 /** `q.get()`, bounded: rejects with Empty instead of hanging. */
 function get<T>(q: Queue<T>): Promise<T> {
@@ -94,8 +83,8 @@ Deno.test("Thread runs an exported function in a thread with its arguments", asy
   deepStrictEqual(await get(out), args);
 });
 
-fileTest("Thread accepts an explicit { module, export } target", async () => {
-  const v = new Value("i", 0);
+Deno.test("Thread accepts an explicit { module, export } target", async () => {
+  using v = new Value("i", 0);
   await runThread(
     new Thread({
       target: { module: new URL("thread_targets.ts", FIXTURES), export: "setValue" },
@@ -105,8 +94,8 @@ fileTest("Thread accepts an explicit { module, export } target", async () => {
   equal(v.value, 5);
 });
 
-fileTest("Thread.join() waits for an async target to settle", async () => {
-  const v = new Value("i", 0);
+Deno.test("Thread.join() waits for an async target to settle", async () => {
+  using v = new Value("i", 0);
   await runThread(new Thread({ target: setValueLater, args: [v, 9, 100] }));
   equal(v.value, 9);
 });
@@ -266,10 +255,10 @@ Deno.test("enumerate() and activeCount() include live threads and drop finished 
   equal(activeCount(), before);
 });
 
-fileTest(
+Deno.test(
   "A module variable changed in a thread is not seen by the main thread, a Value is",
   async () => {
-    const v = new Value("i", 100);
+    using v = new Value("i", 100);
     await runThread(new Thread({ target: zeroBoth, args: [v] }));
     // Each thread (a Web Worker) has its own instance of every module: unlike Python.
     equal(counter, 100);
@@ -342,16 +331,16 @@ Deno.test("A daemon thread is stopped once the main module and the non-daemon th
   equal(result.stdout, "main done\nworker done\n");
 });
 
-fileTest("Timer calls its function after the interval", async () => {
-  const v = new Value("i", 0);
+Deno.test("Timer calls its function after the interval", async () => {
+  using v = new Value("i", 0);
   const t = new Timer(20, setValue, [v, 7]);
   ok(t instanceof Thread);
   await runThread(t);
   equal(v.value, 7);
 });
 
-fileTest("Timer.cancel() before the interval prevents the call", async () => {
-  const v = new Value("i", 0);
+Deno.test("Timer.cancel() before the interval prevents the call", async () => {
+  using v = new Value("i", 0);
   const t = new Timer(300, setValue, [v, 7]);
   t.start();
   t.cancel();
@@ -369,9 +358,9 @@ Deno.test("A Local arrives empty in a thread and keeps its own attributes", asyn
   equal(local.x, 1);
 });
 
-fileTest("A Lock shared by 10 threads serialises a read-modify-write on a Value", async () => {
-  const lock = new Lock();
-  const n = new Value("i", 0);
+Deno.test("A Lock shared by 10 threads serialises a read-modify-write on a Value", async () => {
+  using lock = new Lock();
+  using n = new Value("i", 0);
   const times = 20;
   const start = new Barrier(10);
   const threads = Array.from(
@@ -388,9 +377,9 @@ fileTest("A Lock shared by 10 threads serialises a read-modify-write on a Value"
   equal(lock.locked(), false);
 });
 
-fileTest("A Lock shared by threads and a child process at once still excludes", async () => {
-  const lock = new Lock();
-  const n = new Value("i", 0);
+Deno.test("A Lock shared by threads and a child process at once still excludes", async () => {
+  using lock = new Lock();
+  using n = new Value("i", 0);
   const times = 20;
   const threads = 4;
   const start = new Barrier(threads + 1);
@@ -413,13 +402,13 @@ fileTest("A Lock shared by threads and a child process at once still excludes", 
   equal(lock.locked(), false);
 });
 
-fileTest(
+Deno.test(
   "A Lock held by a thread when it is first shared with a process excludes that process",
   async () => {
-    const lock = new Lock();
+    using lock = new Lock();
     const acquired = new Event();
     const release = new Event();
-    const out = new Value("i", -1);
+    using out = new Value("i", -1);
     const holder = new Thread({ target: holdLock, args: [lock, acquired, release] });
     holder.start();
     try {

@@ -1,7 +1,8 @@
 /** Process on Node.js, from the built package: exported targets in real child processes. */
-import { deepStrictEqual, equal, match, ok, throws } from "node:assert/strict";
+import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
-import { activeChildren, cpuCount, isMain, Process, Queue } from "./_pkg.mjs";
+import { activeChildren, cpuCount, Event, isMain, Process, Queue } from "./_pkg.mjs";
 import {
   echo,
   exitWith,
@@ -11,8 +12,10 @@ import {
   noop,
   reportIsMain,
   reportParent,
+  setThenHang,
+  tryToStartChild,
 } from "./fixtures/targets.mjs";
-import { pidAlive, runNode, sleep } from "./_helpers.mjs";
+import { LONG, pidAlive, pidRunning, startNode, waitUntil } from "./_helpers.mjs";
 
 test("Process runs an exported target with structured-clone arguments and exits 0", async () => {
   const q = new Queue();
@@ -47,18 +50,67 @@ test("Process.exitCode is the code given to process.exit()", async () => {
   equal(p.exitCode, 7);
 });
 
-test("terminate() and kill() end a child with -15 and -9", async () => {
+test("terminate() and kill() end a child with -15 and -9, and its exit status is collected (no zombie)", async () => {
   for (const [method, code] of [["terminate", -15], ["kill", -9]]) {
-    const p = new Process({ target: hang });
+    const ready = new Event();
+    const p = new Process({ target: setThenHang, args: [ready] });
     p.start();
-    await sleep(200);
-    ok(p.isAlive());
-    ok(activeChildren().includes(p));
-    p[method]();
-    await p.join();
-    equal(p.exitCode, code);
-    ok(!activeChildren().includes(p));
+    try {
+      ok(await ready.wait({ timeout: LONG }), "the child did not start its target");
+      ok(p.isAlive());
+      ok(activeChildren().includes(p));
+      p[method]();
+      await p.join({ timeout: LONG });
+      equal(p.exitCode, code);
+      ok(!activeChildren().includes(p));
+      await waitUntil(() => !pidAlive(p.pid), `the exit status of ${p.pid} to be collected`);
+    } finally {
+      if (p.isAlive()) p.kill();
+    }
   }
+});
+
+test("start() twice throws; join() before start() rejects; daemon cannot change after start()", async () => {
+  const p = new Process({ target: noop });
+  await rejects(p.join(), { message: /has not been started/ });
+  p.start();
+  throws(() => p.start(), { message: /Cannot start process "Process-\d+" twice/ });
+  throws(() => (p.daemon = true), { message: /already started/ });
+  await p.join({ timeout: LONG });
+  equal(p.exitCode, 0);
+  await p.join({ timeout: 0 }); // a finished process joins at once
+  equal(p.isAlive(), false);
+});
+
+test("join({ timeout }) returns while the child runs; join({ signal }) rejects with the abort reason", async () => {
+  const p = new Process({ target: hang });
+  p.start();
+  try {
+    await p.join({ timeout: 50 });
+    ok(p.isAlive());
+    equal(p.exitCode, null);
+    const controller = new AbortController();
+    const joined = p.join({ signal: controller.signal });
+    controller.abort(new Error("stop waiting"));
+    await rejects(joined, { message: "stop waiting" });
+    await rejects(p.join({ signal: AbortSignal.abort(new Error("already")) }), {
+      message: "already",
+    });
+    ok(p.isAlive());
+  } finally {
+    p.terminate();
+    await p.join({ timeout: LONG });
+  }
+  equal(p.exitCode, -15);
+});
+
+test("a daemonic process is not allowed to have children", async () => {
+  const q = new Queue();
+  const p = new Process({ target: tryToStartChild, args: [q], daemon: true });
+  p.start();
+  match(await q.get({ timeout: LONG }), /daemonic processes are not allowed to have children/);
+  await p.join({ timeout: LONG });
+  equal(p.exitCode, 0, p.error?.stack);
 });
 
 test("an exported Process subclass runs its run() with its own fields", async () => {
@@ -94,28 +146,56 @@ test("isMain(import.meta) is false in the child's copy of a module, and parentPr
   ok(cpuCount() >= 1);
 });
 
-test("a program waits for non-daemon children and terminates daemonic ones when main ends", async () => {
-  const { code, stdout, stderr, timedOut } = await runNode("lifecycle.mjs");
-  equal(timedOut, false, stderr);
-  equal(code, 0, stderr);
-  const lines = stdout.trim().split("\n");
-  const daemonPid = Number(lines.find((l) => l.startsWith("daemon "))?.slice(7));
-  ok(lines.includes("worker finished"), stdout);
-  ok(lines.includes("main done"), stdout);
-  ok(daemonPid > 0, stdout);
-  await sleep(300);
-  equal(pidAlive(daemonPid), false);
+test("when the main module ends, daemonic children are terminated while the program waits for the others", async () => {
+  const program = startNode("lifecycle.mjs");
+  try {
+    const pids = JSON.parse(await program.line("pids "));
+    await program.line("main done");
+    // The non-daemon child holds the program until "go": the daemon must end while it still runs.
+    await waitUntil(() => !pidAlive(pids.daemon), "the daemon to be terminated and reaped");
+    ok(pidRunning(program.pid), "the program ended before its non-daemon child");
+    ok(pidRunning(pids.worker), "the non-daemon child was terminated too");
+    writeFileSync(`${program.dir}/go`, "");
+    const { code, stderr } = await program.closed;
+    equal(code, 0, stderr);
+    equal(readFileSync(`${program.dir}/worker`, "utf8"), "ran");
+    await waitUntil(() => !pidAlive(pids.worker), "the non-daemon child to be reaped");
+  } finally {
+    await program.dispose();
+  }
 });
 
-test("a daemonic child exits by itself when its parent is killed", async () => {
-  // The killed parent cannot remove its private folder: runNode removes the program's temporary
-  // folder once the daemon is gone.
-  let daemonPid = 0;
-  await runNode("killed_parent.mjs", [], 20_000, async ({ stdout }) => {
-    daemonPid = Number(stdout.trim().split("\n").find((l) => l.startsWith("daemon "))?.slice(7));
-    ok(daemonPid > 0, stdout);
-    const deadline = Date.now() + 10_000;
-    while (pidAlive(daemonPid) && Date.now() < deadline) await sleep(50);
-  });
-  equal(pidAlive(daemonPid), false);
+test("process.exit() in the parent terminates daemonic children before the program is gone", async () => {
+  const program = startNode("exit_main.mjs");
+  try {
+    const pids = JSON.parse(await program.line("pids "));
+    await program.line("exiting");
+    // The program is held in an exit listener that runs after the library's: the daemon must
+    // already be terminated (a zombie, as a parent inside an exit listener reaps nothing).
+    await waitUntil(() => !pidRunning(pids.daemon), "the daemon to be terminated");
+    ok(pidRunning(program.pid), "the program was gone before the daemon");
+    writeFileSync(`${program.dir}/go`, "");
+    const { code, stderr } = await program.closed;
+    equal(code, 3, stderr);
+  } finally {
+    await program.dispose();
+  }
+});
+
+test("when the parent is SIGKILLed, a daemonic child exits and a non-daemon child finishes its work", async () => {
+  const program = startNode("killed_parent.mjs");
+  try {
+    const pids = JSON.parse(await program.line("pids "));
+    ok(pidRunning(pids.daemon) && pidRunning(pids.worker));
+    process.kill(program.pid, "SIGKILL");
+    await program.exited;
+    await waitUntil(() => !pidAlive(pids.daemon), "the daemon to exit after its parent's death");
+    ok(pidRunning(pids.worker), "the non-daemon child did not outlive its parent");
+    writeFileSync(`${program.dir}/go`, "");
+    await waitUntil(() => !pidAlive(pids.worker), "the non-daemon child to finish");
+    equal(readFileSync(`${program.dir}/worker`, "utf8"), "ran");
+  } finally {
+    // The killed parent cannot remove its private folder: dispose() removes the program's folder.
+    await program.dispose();
+  }
 });

@@ -1,5 +1,5 @@
 /** Queue, JoinableQueue, SimpleQueue and Pipe on Node.js, between processes and threads. */
-import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
+import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
 import { test } from "node:test";
 import {
   Empty,
@@ -14,6 +14,27 @@ import {
   Thread,
 } from "./_pkg.mjs";
 import { consume, echo, getFromClosed, pipeEcho, produce, worker } from "./fixtures/targets.mjs";
+import {
+  pipeRecvAll,
+  pipeSendAll,
+  pipeSendOnReadEnd,
+  putBig,
+  takeSomeAndHang,
+} from "./fixtures/queue_targets.mjs";
+import { LONG } from "./_helpers.mjs";
+
+/** Starts a child running `target(...args)`. */
+function child(target, ...args) {
+  const p = new Process({ target, args });
+  p.start();
+  return p;
+}
+
+/** Joins `p` (bounded) and checks that it returned normally. */
+async function joinOk(p) {
+  await p.join({ timeout: LONG });
+  equal(p.exitCode, 0, p.error?.stack ?? `${p} did not exit with 0`);
+}
 
 test("Queue carries items between 2 producer processes, a producer thread and consumers of both kinds", async () => {
   const q = new Queue();
@@ -56,7 +77,9 @@ test("Queue.close() makes a get() in a child process reject with QueueClosed", a
   p.start();
   equal(await out.get({ timeout: 10_000 }), "QueueClosed");
   await p.join();
-  ok(QueueClosed);
+  // And here: put() and get() on the closed queue reject with QueueClosed, not Empty.
+  await rejects(q.put(1), QueueClosed);
+  await rejects(q.get({ timeout: 0 }), QueueClosed);
 });
 
 test("JoinableQueue.join() resolves once processes and threads have called taskDone() for every item", async () => {
@@ -96,4 +119,95 @@ test("Pipe() is duplex between a parent and a child, and recv() rejects with EOF
   await rejects(mine.recv({ timeout: 10_000 }), EOFError);
   await p.join();
   equal(p.exitCode, 0);
+});
+
+test("a child's puts of 20 MiB, still in flight when it returns, all arrive in order (nothing put is lost at exit)", async () => {
+  const q = new Queue();
+  const p = child(putBig, q, 20, 1 << 20);
+  await joinOk(p);
+  for (let i = 0; i < 20; i++) {
+    const item = await q.get({ timeout: LONG });
+    equal(item.length, 1 << 20);
+    ok(item.startsWith(`${i}:x`), `item ${i} came as ${item.slice(0, 12)}`);
+  }
+  await rejects(q.get({ timeout: 0 }), Empty);
+});
+
+test("items a SIGKILLed consumer process never got from get() stay in the queue, in order", async () => {
+  const q = new Queue();
+  const taken = new Queue();
+  const ids = Array.from({ length: 200 }, (_, i) => i);
+  for (const id of ids) await q.put(id);
+  const doomed = child(takeSomeAndHang, q, 20, taken);
+  try {
+    deepStrictEqual(await taken.get({ timeout: LONG }), ids.slice(0, 20));
+  } finally {
+    doomed.kill();
+    await doomed.join({ timeout: LONG });
+  }
+  const rest = [];
+  for (let i = 20; i < ids.length; i++) rest.push(await q.get({ timeout: LONG }));
+  deepStrictEqual(rest, ids.slice(20));
+  await rejects(q.get({ timeout: 0 }), Empty);
+});
+
+test("JoinableQueue.join({ timeout }) resolves false while a task is unfinished", async () => {
+  const q = new JoinableQueue();
+  await q.put("job");
+  equal(await q.join({ timeout: 50 }), false);
+  equal(await q.get({ timeout: LONG }), "job");
+  equal(await q.join({ timeout: 50 }), false, "a task got but not done is still unfinished");
+  q.taskDone();
+  equal(await q.join({ timeout: LONG }), true);
+  throws(() => q.taskDone(), { message: /task_done\(\) called too many times/ });
+});
+
+test("Pipe(false): the first end only receives, the second only sends, and a child's sends arrive then EOFError", async () => {
+  const [readEnd, writeEnd] = Pipe(false);
+  ok(readEnd.readable && !readEnd.writable);
+  ok(!writeEnd.readable && writeEnd.writable);
+  throws(() => readEnd.send("x"), TypeError);
+  await rejects(writeEnd.recv(), TypeError);
+  await rejects(writeEnd.poll(), TypeError);
+  const out = new Queue();
+  const misuse = child(pipeSendOnReadEnd, readEnd, out);
+  const error = await out.get({ timeout: LONG });
+  equal(error?.name, "TypeError");
+  match(String(error?.message), /read-only/);
+  await joinOk(misuse);
+  const sender = child(pipeSendAll, writeEnd, ["a", { b: 2n }, [3]]);
+  deepStrictEqual(await readEnd.recv({ timeout: LONG }), "a");
+  deepStrictEqual(await readEnd.recv({ timeout: LONG }), { b: 2n });
+  deepStrictEqual(await readEnd.recv({ timeout: LONG }), [3]);
+  await rejects(readEnd.recv({ timeout: LONG }), EOFError);
+  await joinOk(sender);
+  writeEnd.close();
+  readEnd.close();
+});
+
+test("Connection.recv() in a child drains what the parent sent, then rejects with EOFError", async () => {
+  const [readEnd, writeEnd] = Pipe(false);
+  const out = new Queue();
+  const p = child(pipeRecvAll, readEnd, out);
+  writeEnd.send("x");
+  writeEnd.send(new Set([1, 2]));
+  writeEnd.close();
+  deepStrictEqual(await out.get({ timeout: LONG }), {
+    got: ["x", new Set([1, 2])],
+    error: "EOFError",
+  });
+  await joinOk(p);
+  readEnd.close();
+});
+
+test("Connection.poll({ timeout }) is false while nothing was sent and true once a child sends", async () => {
+  const [readEnd, writeEnd] = Pipe(false);
+  equal(await readEnd.poll(), false);
+  equal(await readEnd.poll({ timeout: 50 }), false);
+  const p = child(pipeSendAll, writeEnd, ["ping"]);
+  equal(await readEnd.poll({ timeout: LONG }), true);
+  equal(await readEnd.recv({ timeout: 0 }), "ping");
+  await joinOk(p);
+  writeEnd.close();
+  readEnd.close();
 });

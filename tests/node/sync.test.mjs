@@ -15,9 +15,9 @@ import {
   Thread,
   Value,
 } from "./_pkg.mjs";
+import { LONG } from "./_helpers.mjs";
 import {
   atBarrier,
-  holdForever,
   holdSlot,
   increment,
   reentrant,
@@ -43,19 +43,6 @@ test("a Lock shared by 2 threads and 2 processes keeps an exact counter", async 
   equal(lock.locked(), false);
 });
 
-test("a Lock whose holder process is killed is released for the next contender", async () => {
-  const lock = new Lock();
-  const q = new Queue();
-  const p = new Process({ target: holdForever, args: [lock, q] });
-  p.start();
-  equal(await q.get({ timeout: 10_000 }), "holding");
-  equal(await lock.acquire({ timeout: 100 }), false);
-  p.kill();
-  await p.join();
-  equal(await lock.acquire({ timeout: 5_000 }), true);
-  lock.release();
-});
-
 test("RLock is re-entrant in its owner", async () => {
   const lock = new RLock();
   ok(await lock.acquire());
@@ -70,11 +57,16 @@ test("Event.set() in the parent wakes a child process and a thread that wait", a
   const event = new Event();
   const fromProcess = new Value("i", 0);
   const fromThread = new Value("i", 0);
-  const p = new Process({ target: waitEvent, args: [event, fromProcess, 1] });
-  const t = new Thread({ target: waitEvent, args: [event, fromThread, 2] });
+  const waiting = new Queue();
+  const p = new Process({ target: waitEvent, args: [event, fromProcess, 1, waiting] });
+  const t = new Thread({ target: waitEvent, args: [event, fromThread, 2, waiting] });
   p.start();
   t.start();
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Each has called wait() before it says so: set() must wake a waiter, not pass a late one.
+  deepStrictEqual([await waiting.get({ timeout: LONG }), await waiting.get({ timeout: LONG })], [
+    "waiting",
+    "waiting",
+  ]);
   equal(fromProcess.value + fromThread.value, 0);
   event.set();
   await p.join();
@@ -165,12 +157,16 @@ test("Condition.notifyAll() wakes waiters in a process and a thread", async () =
   const cond = new Condition();
   const box = new Value("i", 0);
   const out = new Queue();
+  const waiting = new Queue();
   const runners = [
-    new Process({ target: waitForBox, args: [cond, box, out] }),
-    new Thread({ target: waitForBox, args: [cond, box, out] }),
+    new Process({ target: waitForBox, args: [cond, box, out, waiting] }),
+    new Thread({ target: waitForBox, args: [cond, box, out, waiting] }),
   ];
   for (const r of runners) r.start();
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Each says so while holding the lock, which only its wait releases: once both have said so,
+  // this acquire() returns only when both wait.
+  await waiting.get({ timeout: LONG });
+  await waiting.get({ timeout: LONG });
   await cond.acquire();
   box.value = 42;
   cond.notifyAll();
@@ -186,5 +182,5 @@ test("BoundedSemaphore.release() beyond its initial value throws", async () => {
   const sem = new BoundedSemaphore(1);
   ok(await sem.acquire());
   sem.release();
-  throws(() => sem.release());
+  throws(() => sem.release(), { message: /released too many times/ });
 });
