@@ -3,32 +3,11 @@ import { deepStrictEqual, equal, match, notEqual, ok, rejects } from "node:asser
 import { test } from "node:test";
 import { Event, PKG_ROOT, Queue } from "./_pkg.mjs";
 import { exitWorker, fail, reportAndWait, square, whereAmI } from "./fixtures/pool_tasks.mjs";
+import { LONG, pidAlive, waitUntil } from "./_helpers.mjs";
 
 const { asCompleted, Pool, ProcessPoolExecutor, ThreadPool } = await import(
   new URL("pool/mod.js", PKG_ROOT).href
 );
-
-/** Bound of every wait that must succeed: it turns a hang into a failure. */
-const LONG = 30_000;
-
-/** Whether process `pid` exists (signal 0 checks without sending anything). */
-function exists(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Polls `predicate` every 20 ms until it holds; rejects after `timeout` ms. */
-async function waitUntil(predicate, what, timeout = LONG) {
-  const deadline = Date.now() + timeout;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Node 20 has no `await using`: runs `body(pool)`, then terminates the pool, as disposal does. */
 async function withPool(pool, body) {
@@ -58,7 +37,7 @@ test("Pool.terminate() resolves with nothing else keeping Node alive, and no wor
   // Nothing but the pool is pending here: the killed workers' exits must keep Node alive.
   await pool.terminate();
   await pool.join();
-  for (const { pid } of where) equal(exists(pid), false, `worker ${pid} still exists`);
+  for (const { pid } of where) equal(pidAlive(pid), false, `worker ${pid} still exists`);
 });
 
 test("ThreadPool.map runs tasks on worker_threads of this process", async () => {
@@ -94,7 +73,7 @@ test("a Pool worker process SIGKILLed mid-task rejects that task naming its pid,
       match(error.message, /SIGKILL/);
       return true;
     });
-    await waitUntil(() => !exists(pid), `killed worker ${pid} to be reaped`);
+    await waitUntil(() => !pidAlive(pid), `killed worker ${pid} to be reaped`);
     deepStrictEqual(await pool.map(square, [1, 2, 3, 4], { chunksize: 1 }), [1, 4, 9, 16]);
     await waitUntil(() => pool.stats().workers === 2, "the replacement worker");
     release.set();
