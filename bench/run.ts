@@ -391,8 +391,9 @@ user makes for CPU-bound work (Python's threads share one GIL).
     title: "Thread pools on Node",
     baseline: "piscina",
     about: `
-The npm build under Node against piscina (pinned in \`bench/node/package.json\`, installed by the
-benchmark with \`npm ci --prefix bench/node\`), 2 threads each, one pool after the other in the
+The npm build under Node (the \`node\` on PATH; the JSON line records its version) against piscina
+(pinned in \`bench/node/package.json\`, installed by the benchmark with
+\`npm ci --prefix bench/node\`), 2 threads each, one pool after the other in the
 same run (\`bench/pool_node.ts\` builds, packs and installs the npm package, then runs
 \`bench/node/pool_threads.mjs\` for each). "20k concurrent no-ops": 20,000 no-op tasks submitted at
 once (\`ThreadPoolExecutor.submit\`, \`ThreadPool.applyAsync\`, \`piscina.run\`), all awaited, in
