@@ -10,7 +10,8 @@
  *    would (the package has no dependencies, so offline).
  * 3. Runs `node bench/node/pool_threads.mjs piscina`, then the same for
  *    multiproc with `MULTIPROC_PKG` naming the installed package, one after
- *    the other.
+ *    the other, and that in 3 alternating rounds of 2 samples per case, so
+ *    that both pools meet the machine's changing load alike (it is shared).
  * 4. Prints one JSON line: multiproc's results, and piscina's as
  *    `baseline_results` (see `Benchmark.baseline` in `run.ts`).
  *
@@ -81,21 +82,30 @@ async function installPackage(dir: string): Promise<string> {
   return `${project}/node_modules/${name}`;
 }
 
-/** Runs one side and returns its results. */
+/** Runs one side once (`reps` samples per case) and returns its raw samples. */
 async function measure(
   impl: "piscina" | "multiproc",
   quick: boolean,
+  reps: number,
   env: Record<string, string> = {},
-): Promise<Result[]> {
+): Promise<Measured[]> {
   const out = await run(
     "node",
-    ["bench/node/pool_threads.mjs", impl, ...(quick ? ["--quick"] : [])],
+    ["bench/node/pool_threads.mjs", impl, "--reps", String(reps), ...(quick ? ["--quick"] : [])],
     { env },
   );
   const line = JSON.parse(out.trim().split("\n").at(-1) ?? "");
   if (!Array.isArray(line?.results)) throw new Error(`${impl} printed no results`);
+  return line.results;
+}
+
+/** The rounds' samples of each case pooled, then summarised as every benchmark's results. */
+function summarise(impl: string, rounds: Measured[][]): Result[] {
   log(`${impl}:`);
-  return (line.results as Measured[]).map((m) => result(m.case, m.unit, m.samples, m.detail));
+  return rounds[0].map((first) => {
+    const samples = rounds.flatMap((r) => r.find((m) => m.case === first.case)?.samples ?? []);
+    return result(first.case, first.unit, samples, { ...first.detail, rounds: rounds.length });
+  });
 }
 
 /** One case as `node/pool_threads.mjs` reports it: raw samples. */
@@ -119,9 +129,18 @@ if (import.meta.main) {
   const dir = await Deno.makeTempDir({ prefix: "multiproc-bench-npm-" });
   try {
     const pkg = await installPackage(dir);
-    const baseline = await measure("piscina", quick);
-    const results = await measure("multiproc", quick, { MULTIPROC_PKG: pkg });
-    emit("pool_node", results, { baseline_results: baseline, node, piscina });
+    const [rounds, reps] = quick ? [1, 3] : [3, 2];
+    const baseline: Measured[][] = [];
+    const ours: Measured[][] = [];
+    for (let round = 0; round < rounds; round++) {
+      baseline.push(await measure("piscina", quick, reps));
+      ours.push(await measure("multiproc", quick, reps, { MULTIPROC_PKG: pkg }));
+    }
+    emit("pool_node", summarise("multiproc", ours), {
+      baseline_results: summarise("piscina", baseline),
+      node,
+      piscina,
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -393,9 +393,9 @@ user makes for CPU-bound work (Python's threads share one GIL).
     about: `
 The npm build under Node (the \`node\` on PATH; the JSON line records its version) against piscina
 (pinned in \`bench/node/package.json\`, installed by the benchmark with
-\`npm ci --prefix bench/node\`), 2 threads each, one pool after the other in the
-same run (\`bench/pool_node.ts\` builds, packs and installs the npm package, then runs
-\`bench/node/pool_threads.mjs\` for each). "20k concurrent no-ops": 20,000 no-op tasks submitted at
+\`npm ci --prefix bench/node\`), 2 threads each, in the same run: \`bench/pool_node.ts\` builds, packs and installs the npm
+package, then runs \`bench/node/pool_threads.mjs\` for piscina and for multiproc in turn, 3 rounds
+of 2 samples per case each, so that both meet the machine's changing load alike. "20k concurrent no-ops": 20,000 no-op tasks submitted at
 once (\`ThreadPoolExecutor.submit\`, \`ThreadPool.applyAsync\`, \`piscina.run\`), all awaited, in
 tasks/s. "sequential round trip": one no-op task awaited after the other, in µs. "CPU-bound
 speed-up": 16 × fib(32) in the main thread one after the other, divided by the same 16 on the pool.

@@ -3,8 +3,8 @@
  * `ThreadPoolExecutor`) or piscina, 2 threads each, measured the same way.
  * Run by `bench/pool_node.ts`, once per pool, never at the same time:
  *
- *     MULTIPROC_PKG=<installed package folder> node bench/node/pool_threads.mjs multiproc [--quick]
- *     node bench/node/pool_threads.mjs piscina [--quick]
+ *     MULTIPROC_PKG=<installed package folder> node bench/node/pool_threads.mjs multiproc [--quick] [--reps N]
+ *     node bench/node/pool_threads.mjs piscina [--quick] [--reps N]
  *
  * - "20k concurrent no-ops": 20,000 no-op tasks submitted at once, all
  *   awaited, in tasks/s from the first submit.
@@ -29,7 +29,9 @@ const TASKS = new URL("./tasks.mjs", import.meta.url).href;
 
 const [impl, ...flags] = process.argv.slice(2);
 const quick = flags.includes("--quick");
-const reps = quick ? 3 : 5;
+/** Samples per case (`--reps N`): `pool_node.ts` alternates short runs of both pools. */
+const repsFlag = flags.indexOf("--reps");
+const reps = repsFlag >= 0 ? Number(flags[repsFlag + 1]) : quick ? 3 : 5;
 const concurrent = quick ? 2_000 : 20_000;
 const calls = quick ? 200 : 1_000;
 
@@ -109,7 +111,7 @@ async function piscina() {
         "piscina CPU-bound speed-up, 16 tasks on 2 threads",
         "×",
         await repeat(
-          Math.max(3, reps - 2),
+          reps,
           () => speedup((ns) => Promise.all(ns.map((n) => pool.run(n, { name: "fib" })))),
         ),
         { task: `fib(${FIB_N})`, tasks: CPU_TASKS, threads: THREADS },
@@ -188,7 +190,7 @@ async function multiproc() {
         "ThreadPool CPU-bound speed-up, 16 tasks on 2 threads",
         "×",
         await repeat(
-          Math.max(3, reps - 2),
+          reps,
           () => speedup((ns) => pool.map(fibTask, ns, { chunksize: 1 })),
         ),
         { task: `fib(${FIB_N})`, tasks: CPU_TASKS, threads: THREADS },
