@@ -24,7 +24,7 @@
 
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import type { BenchLine, Result } from "./_bench.ts";
+import { type BenchLine, median, type Result, round4 } from "./_bench.ts";
 
 /** One row of a comparison table. */
 interface Comparison {
@@ -44,6 +44,14 @@ interface Benchmark {
   about: string;
   /** The table's rows, in order; cases not listed are appended at the end. */
   compare: Comparison[];
+  /**
+   * Runs of the Python script and the Deno script, alternating (Python, Deno, Python, …), whose
+   * samples are pooled per case: on a shared machine whose load drifts, both sides then meet it
+   * alike. `--quick` runs one round.
+   *
+   * @default {1}
+   */
+  rounds?: number;
   /** "What limits it" (markdown), hand-written here so that it survives `--write`. */
   limits: string;
   /**
@@ -356,9 +364,12 @@ then measured over fixed windows (median shown).
   {
     name: "pool",
     title: "Pools",
+    rounds: 3,
     about: `
 \`Pool\` and \`ProcessPoolExecutor\` against Python's (\`spawn\` start method), 2 workers each, on
 2 cores; pools are started and warmed up (every worker has run a task) before anything is timed.
+The Python and the Deno script run in turn, 3 rounds each, and each case's samples are pooled, so
+that both meet the machine's changing load alike.
 "Pool.map 200k squares": \`map(square, items)\` of 200,000 numbers with the default chunksize
 (Python's formula: 8 chunks of 25,000), in items/s. "apply no-op round trip": sequential
 \`await pool.apply(noop)\`, in µs per call. "20k submits": 20,000 \`executor.submit(noop)\`, all
@@ -566,23 +577,62 @@ async function runPythonAndDeno(
   quick: boolean,
 ): Promise<Omit<Outcome, "date" | "command" | "load">> {
   const flags = quick ? ["--quick"] : [];
-  const python = await runScript(
-    "python3",
-    [`bench/python/${benchmark.name}.py`, ...flags],
-    benchmark.name,
-    "python3",
-  );
-  const deno = await runScript(
-    Deno.execPath(),
-    ["run", "-A", `bench/${benchmark.name}.ts`, ...flags],
-    benchmark.name,
-    "deno",
-  );
+  const pythonRuns: ScriptRun[] = [];
+  const denoRuns: ScriptRun[] = [];
+  for (let round = 0; round < (quick ? 1 : benchmark.rounds ?? 1); round++) {
+    pythonRuns.push(
+      await runScript(
+        "python3",
+        [`bench/python/${benchmark.name}.py`, ...flags],
+        benchmark.name,
+        "python3",
+      ),
+    );
+    denoRuns.push(
+      await runScript(
+        Deno.execPath(),
+        ["run", "-A", `bench/${benchmark.name}.ts`, ...flags],
+        benchmark.name,
+        "deno",
+      ),
+    );
+  }
+  const python = mergeRounds(pythonRuns);
+  const deno = mergeRounds(denoRuns);
   // A Deno script may measure the Python side too (tcp_echo drives Python's servers, as a Python
   // load generator would be the bottleneck): its `python_results` count as the Python results.
   const measured = deno.line?.python_results;
   if (python.line && Array.isArray(measured)) python.line.results.push(...(measured as Result[]));
   return { benchmark, python, deno, rows: compare(benchmark, python, deno) };
+}
+
+/**
+ * One script's rounds as one run: each case's samples pooled and summarised again (median, min,
+ * max); the first failure, if any round failed.
+ */
+function mergeRounds(runs: ScriptRun[]): ScriptRun {
+  const failed = runs.find((run) => run.error);
+  const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
+  if (failed || runs.length === 1) return { ...(failed ?? runs[0]), seconds };
+  const first = runs[0].line!;
+  const results = first.results.map((r): Result => {
+    const samples = runs.flatMap((run) =>
+      run.line!.results.find((x) => x.case === r.case)?.detail.samples ?? []
+    );
+    return {
+      ...r,
+      value: round4(median(samples)),
+      n: samples.length,
+      detail: {
+        ...r.detail,
+        min: Math.min(...samples),
+        max: Math.max(...samples),
+        samples,
+        rounds: runs.length,
+      },
+    };
+  });
+  return { command: runs[0].command, line: { ...first, results }, seconds };
 }
 
 /** Runs a benchmark whose Deno script measures its (non-Python) baseline too. */
