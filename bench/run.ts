@@ -109,9 +109,8 @@ const POOL_NODE_LIMITS = `
   returning to its event loop, so a task wakes it through a futex; the price, in piscina's README, is
   that a worker's un-awaited async work is paused between tasks. multiproc's workers stay on their
   event loop (a task's promises, timers and \`taskSignal()\` keep working). On top of the message,
-  multiproc adds its codec, the \`AsyncResult\` or \`Future\`, and a Promise hop in the channel (a
-  send waits for the worker's start-up Promise): a few µs that show when the task is a no-op.
-  In a CPU profile of 5,000 sequential submits (\`node --cpu-prof\`), the main thread was idle
+  multiproc adds its codec and the \`AsyncResult\` or \`Future\`: a few µs that show when the task
+  is a no-op. In a CPU profile of 5,000 sequential submits (\`node --cpu-prof\`), the main thread was idle
   (waiting for the reply) 40% of the time and in Node's native \`postMessage\` another 26%; all
   of the pool's own code took under 10%.
 - **The CPU-bound speed-up** is the cores' (see the first point of the \`pool\` section): both
