@@ -74,11 +74,11 @@ const POOL_LIMITS = `
   a load average of 20, each worker also gets only part of a core.
 - **\`Pool.map\` of tiny items is bound by the workers' encode and decode.** With the default
   chunksize the 200,000 items go as 8 chunks of 25,000, one frame each way per chunk over the
-  worker's Unix socket, so messages cost nothing; what is left is
-  JSON of 25,000 numbers in both directions in each worker (a chunk of plain JSON values skips the
-  structured-clone codec's walk), against Python's pickle (C code) of a list of ints. The parent is mostly idle: a V8 tick profile of 5 maps
-  (\`deno run -A --v8-flags=--prof …\`, then \`node --prof-process\`) showed about 0.25 s of parent
-  CPU in all, most of it start-up. The figure is also the noisiest here (min and max in the JSON
+  worker's Unix socket, so messages cost nothing; what is left is JSON of 25,000 numbers in both
+  directions in each worker (a chunk of plain JSON values skips the structured-clone codec's walk),
+  against Python's pickle (C code) of a list of ints. The parent is mostly idle: a V8 tick profile
+  of 5 maps (\`deno run -A --v8-flags=--prof …\`, then \`node --prof-process\`) showed about 0.25 s
+  of parent CPU in all, most of it start-up. The figure is also the noisiest here (min and max in the JSON
   differ by up to several times, on both sides), as one map takes 40–200 ms.
 - **\`apply\` round trip** is one frame to the worker and one back, plus a Promise: well under
   Python's, whose result comes back through a result-handler thread and a pipe, with GIL hand-offs.
