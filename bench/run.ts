@@ -78,7 +78,8 @@ const POOL_LIMITS = `
   directions in each worker (a chunk of plain JSON values skips the structured-clone codec's walk),
   against Python's pickle (C code) of a list of ints. The parent is mostly idle: a V8 tick profile
   of 5 maps (\`deno run -A --v8-flags=--prof …\`, then \`node --prof-process\`) showed about 0.25 s
-  of parent CPU in all, most of it start-up. The figure is also the noisiest here (min and max in the JSON
+  of parent CPU in all, most of it start-up. The figure is also the noisiest here (min and max in
+  the JSON
   differ by up to several times, on both sides), as one map takes 40–200 ms.
 - **\`apply\` round trip** is one frame to the worker and one back, plus a Promise: well under
   Python's, whose result comes back through a result-handler thread and a pipe, with GIL hand-offs.
@@ -109,10 +110,14 @@ const POOL_NODE_LIMITS = `
   returning to its event loop, so a task wakes it through a futex; the price, in piscina's README, is
   that a worker's un-awaited async work is paused between tasks. multiproc's workers stay on their
   event loop (a task's promises, timers and \`taskSignal()\` keep working). On top of the message,
-  multiproc adds its codec and the \`AsyncResult\` or \`Future\`: a few µs that show when the task
-  is a no-op. In a CPU profile of 5,000 sequential submits (\`node --cpu-prof\`), the main thread was idle
-  (waiting for the reply) 40% of the time and in Node's native \`postMessage\` another 26%; all
-  of the pool's own code took under 10%.
+  multiproc adds its codec and the \`AsyncResult\` or \`Future\`, and its round trip stays
+  15–25 µs above the floor where piscina's is at it (run of 17:25: floor 37 µs, piscina 38 µs,
+  \`ThreadPool.apply\` 61 µs, \`ThreadPoolExecutor.submit\` 55 µs): the goal of a round trip no
+  slower than piscina's is missed by about half. In a CPU profile of 5,000 sequential
+  submits (\`node --cpu-prof\`), the main thread was idle (waiting for the reply) 40% of the time
+  and in Node's native \`postMessage\` another 26%; all of the pool's own code took under 10%, so
+  the rest is on the worker's side (its event-loop turn per message, which piscina's
+  \`Atomics.wait\` skips), not yet profiled.
 - **The CPU-bound speed-up** is the cores' (see the first point of the \`pool\` section): both
   pools run 16 × fib(32) on 2 threads with the task's code compiled (warmed up first); neither
   adds per-task work that matters against ~30 ms of computing, so on a loaded machine both end
@@ -406,9 +411,11 @@ user makes for CPU-bound work (Python's threads share one GIL).
     about: `
 The npm build under Node (the \`node\` on PATH; the JSON line records its version) against piscina
 (pinned in \`bench/node/package.json\`, installed by the benchmark with
-\`npm ci --prefix bench/node\`), 2 threads each, in the same run: \`bench/pool_node.ts\` builds, packs and installs the npm
+\`npm ci --prefix bench/node\`), 2 threads each, in the same run: \`bench/pool_node.ts\` builds,
+packs and installs the npm
 package, then runs \`bench/node/pool_threads.mjs\` for piscina and for multiproc in turn, 3 rounds
-of 2 samples per case each, so that both meet the machine's changing load alike. "20k concurrent no-ops": 20,000 no-op tasks submitted at
+of 2 samples per case each, so that both meet the machine's changing load alike. "20k concurrent
+no-ops": 20,000 no-op tasks submitted at
 once (\`ThreadPoolExecutor.submit\`, \`ThreadPool.applyAsync\`, \`piscina.run\`), all awaited, in
 tasks/s. "sequential round trip": one no-op task awaited after the other, in µs. "CPU-bound
 speed-up": 16 × fib(32) in the main thread one after the other, divided by the same 16 on the pool.
