@@ -24,7 +24,7 @@
 
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import type { BenchLine, Result } from "./_bench.ts";
+import { type BenchLine, median, type Result, round4 } from "./_bench.ts";
 
 /** One row of a comparison table. */
 interface Comparison {
@@ -44,6 +44,14 @@ interface Benchmark {
   about: string;
   /** The table's rows, in order; cases not listed are appended at the end. */
   compare: Comparison[];
+  /**
+   * Runs of the Python script and the Deno script, alternating (Python, Deno, Python, …), whose
+   * samples are pooled per case: on a shared machine whose load drifts, both sides then meet it
+   * alike. `--quick` runs one round.
+   *
+   * @default {1}
+   */
+  rounds?: number;
   /** "What limits it" (markdown), hand-written here so that it survives `--write`. */
   limits: string;
   /**
@@ -90,6 +98,71 @@ const REDIS_LIMITS = `
   from 6,900 to 20,400 items/s and BullMQ \`addBulk\` from 2,000 to 4,400 in the runs made while
   this was written; the medians of the two runs of the final code were 3.7× and 4.1× BullMQ
   \`addBulk\`).
+`;
+
+/** "What limits it" for pool. */
+const POOL_LIMITS = `
+- **Two cores, shared.** Two workers can only double the throughput of one when both cores are
+  free for them: the parent, and any other work on the machine (see the run line's load average),
+  take their share. The CPU-bound speed-up is the figure this hurts most, and Python's run and ours
+  come one after the other, so they may meet different load; on a loaded machine it says little
+  more than "both parallelise". With fib(32) taking ~100 ms instead of ~26 ms in-process, as under
+  a load average of 20, each worker also gets only part of a core.
+- **\`Pool.map\` of tiny items is bound by the workers' encode and decode.** With the default
+  chunksize the 200,000 items go as 8 chunks of 25,000, one frame each way per chunk over the
+  worker's Unix socket, so messages cost nothing; what is left is JSON of 25,000 numbers in both
+  directions in each worker (a chunk of plain JSON values skips the structured-clone codec's walk),
+  against Python's pickle (C code) of a list of ints. The parent is mostly idle: a V8 tick profile
+  of 5 maps (\`deno run -A --v8-flags=--prof …\`, then \`node --prof-process\`) showed about 0.25 s
+  of parent CPU in all, most of it start-up. The figure is also the noisiest here (min and max in
+  the JSON
+  differ by up to several times, on both sides), as one map takes 40–200 ms.
+- **\`apply\` round trip** is one frame to the worker and one back, plus a Promise: well under
+  Python's, whose result comes back through a result-handler thread and a pipe, with GIL hand-offs.
+- **20k submits** are batched: the submits made in one turn of the event loop leave as one frame
+  per worker, and results come back batched, where Python's executor moves every work item through
+  its call queue, a feeder thread and a management thread.
+- **Threads pay for Deno's \`node:worker_threads\` layer.** \`ThreadPool\` and \`ThreadPoolExecutor\`
+  run on Deno's \`node:worker_threads\` compatibility layer, whose \`postMessage\` structured-clones
+  every message and then walks it recursively looking for MessagePorts to patch
+  (\`patchMessagePortIfFound\`). In a tick profile of 5 \`ThreadPool.map\` calls, the parent spent
+  about 30% of its ticks in (de)serialising the chunks and results, and each worker 11–14% in that
+  walk. Measured alone (Deno 2.9, an echo worker), a round trip of 25,000 one-item arrays takes
+  ~27 ms through \`node:worker_threads\` and ~15 ms through Deno's own \`Worker\`, but ~0.4 ms as
+  one JSON string through either: sending a chunk as one string or byte frame, as to a process,
+  would remove most of this. A single task's round trip is quicker on a thread than on a process
+  (no socket, no system call). Under Node the same thread pools are fast (next section).
+`;
+
+/** "What limits it" for pool_node. */
+const POOL_NODE_LIMITS = `
+- **Batching is the difference at 20k concurrent tasks.** piscina posts every task as its own
+  message and wakes a thread for it; multiproc sends the tasks submitted in one turn of the event
+  loop to each worker as one message and gets their results back batched, so a no-op task costs a
+  fraction of a message.
+- **The sequential round trip** is one message each way on both; the floor row (a bare worker that
+  posts back what it gets, no pool) is what a message each way costs on its own here. piscina's
+  worker by default (\`atomics: "sync"\`) blocks in \`Atomics.wait\` between tasks instead of
+  returning to its event loop, so a task wakes it through a futex; the price, in piscina's README, is
+  that a worker's un-awaited async work is paused between tasks. multiproc's workers stay on their
+  event loop (a task's promises, timers and \`taskSignal()\` keep working). On top of the message,
+  multiproc adds its codec and the \`AsyncResult\` or \`Future\`, and its round trip stays
+  15–25 µs above the floor where piscina's is at it (run of 17:25: floor 37 µs, piscina 38 µs,
+  \`ThreadPool.apply\` 61 µs, \`ThreadPoolExecutor.submit\` 55 µs): the goal of a round trip no
+  slower than piscina's is missed by about half. In a CPU profile of 5,000 sequential
+  submits (\`node --cpu-prof\`), the main thread was idle (waiting for the reply) 40% of the time
+  and in Node's native \`postMessage\` another 26%; all of the pool's own code took under 10%, so
+  the rest is on the worker's side (its event-loop turn per message, which piscina's
+  \`Atomics.wait\` skips), not yet profiled.
+- **The CPU-bound speed-up** is the cores' (see the first point of the \`pool\` section): both
+  pools run 16 × fib(32) on 2 threads with the task's code compiled (warmed up first); neither
+  adds per-task work that matters against ~30 ms of computing, so on a loaded machine both end
+  near what the scheduler gives them. Run back to back in one Node process (16 tasks on piscina,
+  then on \`ThreadPool\`, four times, load average ~5), a fib(32) took 44–69 ms inside either
+  pool's threads against 26–29 ms in-process, and the speed-ups were 0.73–1.14 (piscina) and
+  0.86–1.06 (multiproc): the table's gap between the two is the load's doing.
+- piscina runs with \`minThreads\` = \`maxThreads\` = 2 and a long \`idleTimeout\`, so that
+  neither pool starts threads while measured.
 `;
 
 /** "What limits it" for tcp_echo (long, so kept out of the list). */
@@ -369,6 +442,83 @@ PATH the section says it was skipped.
     ],
     limits: REDIS_LIMITS,
   },
+  {
+    name: "pool",
+    title: "Pools",
+    rounds: 3,
+    about: `
+\`Pool\` and \`ProcessPoolExecutor\` against Python's (\`spawn\` start method), 2 workers each, on
+2 cores; pools are started and warmed up (every worker has run a task) before anything is timed.
+The Python and the Deno script run in turn, 3 rounds each, and each case's samples are pooled, so
+that both meet the machine's changing load alike.
+"Pool.map 200k squares": \`map(square, items)\` of 200,000 numbers with the default chunksize
+(Python's formula: 8 chunks of 25,000), in items/s. "apply no-op round trip": sequential
+\`await pool.apply(noop)\`, in µs per call. "20k submits": 20,000 \`executor.submit(noop)\`, all
+awaited, in tasks/s from the first submit. "CPU-bound speed-up": 16 equal tasks run in-process one
+after the other, divided by the same 16 on the pool (\`map\`, chunksize 1), 2× being the ideal;
+the task is fib(27) in Python and fib(32) in V8, about 30 ms each on both. The same cases on threads
+(\`ThreadPool\`, \`ThreadPoolExecutor\`) are compared with Python's process pools: the choice a
+user makes for CPU-bound work (Python's threads share one GIL).
+`,
+    compare: [
+      { deno: "Pool.map 200k squares", python: "Pool.map 200k squares" },
+      { deno: "Pool.apply no-op round trip", python: "Pool.apply no-op round trip" },
+      { deno: "ProcessPoolExecutor 20k submits", python: "ProcessPoolExecutor 20k submits" },
+      {
+        deno: "Pool CPU-bound speed-up, 16 tasks on 2 workers",
+        python: "Pool CPU-bound speed-up, 16 tasks on 2 workers",
+      },
+      { deno: "ThreadPool.map 200k squares", python: "Pool.map 200k squares" },
+      { deno: "ThreadPool.apply no-op round trip", python: "Pool.apply no-op round trip" },
+      { deno: "ThreadPoolExecutor 20k submits", python: "ProcessPoolExecutor 20k submits" },
+      {
+        deno: "ThreadPool CPU-bound speed-up, 16 tasks on 2 workers",
+        python: "Pool CPU-bound speed-up, 16 tasks on 2 workers",
+      },
+    ],
+    limits: POOL_LIMITS,
+  },
+  {
+    name: "pool_node",
+    title: "Thread pools on Node",
+    baseline: "piscina",
+    about: `
+The npm build under Node (the \`node\` on PATH; the JSON line records its version) against piscina
+(pinned in \`bench/node/package.json\`, installed by the benchmark with
+\`npm ci --prefix bench/node\`), 2 threads each, in the same run: \`bench/pool_node.ts\` builds,
+packs and installs the npm
+package, then runs \`bench/node/pool_threads.mjs\` for piscina and for multiproc in turn, 3 rounds
+of 2 samples per case each, so that both meet the machine's changing load alike. "20k concurrent
+no-ops": 20,000 no-op tasks submitted at
+once (\`ThreadPoolExecutor.submit\`, \`ThreadPool.applyAsync\`, \`piscina.run\`), all awaited, in
+tasks/s. "sequential round trip": one no-op task awaited after the other, in µs. "CPU-bound
+speed-up": 16 × fib(32) in the main thread one after the other, divided by the same 16 on the pool.
+`,
+    compare: [
+      {
+        deno: "ThreadPoolExecutor.submit, 20k concurrent no-ops",
+        python: "piscina.run, 20k concurrent no-ops",
+      },
+      {
+        deno: "ThreadPool.applyAsync, 20k concurrent no-ops",
+        python: "piscina.run, 20k concurrent no-ops",
+      },
+      {
+        deno: "ThreadPool.apply, sequential round trip",
+        python: "piscina.run, sequential round trip",
+      },
+      {
+        deno: "ThreadPoolExecutor.submit, sequential round trip",
+        python: "piscina.run, sequential round trip",
+      },
+      {
+        deno: "ThreadPool CPU-bound speed-up, 16 tasks on 2 threads",
+        python: "piscina CPU-bound speed-up, 16 tasks on 2 threads",
+      },
+      { deno: "bare worker_threads postMessage round trip (floor)" },
+    ],
+    limits: POOL_NODE_LIMITS,
+  },
 ];
 
 /** A hung script is stopped after this long and reported as failed. */
@@ -510,23 +660,62 @@ async function runPythonAndDeno(
   quick: boolean,
 ): Promise<Omit<Outcome, "date" | "command" | "load">> {
   const flags = quick ? ["--quick"] : [];
-  const python = await runScript(
-    "python3",
-    [`bench/python/${benchmark.name}.py`, ...flags],
-    benchmark.name,
-    "python3",
-  );
-  const deno = await runScript(
-    Deno.execPath(),
-    ["run", "-A", `bench/${benchmark.name}.ts`, ...flags],
-    benchmark.name,
-    "deno",
-  );
+  const pythonRuns: ScriptRun[] = [];
+  const denoRuns: ScriptRun[] = [];
+  for (let round = 0; round < (quick ? 1 : benchmark.rounds ?? 1); round++) {
+    pythonRuns.push(
+      await runScript(
+        "python3",
+        [`bench/python/${benchmark.name}.py`, ...flags],
+        benchmark.name,
+        "python3",
+      ),
+    );
+    denoRuns.push(
+      await runScript(
+        Deno.execPath(),
+        ["run", "-A", `bench/${benchmark.name}.ts`, ...flags],
+        benchmark.name,
+        "deno",
+      ),
+    );
+  }
+  const python = mergeRounds(pythonRuns);
+  const deno = mergeRounds(denoRuns);
   // A Deno script may measure the Python side too (tcp_echo drives Python's servers, as a Python
   // load generator would be the bottleneck): its `python_results` count as the Python results.
   const measured = deno.line?.python_results;
   if (python.line && Array.isArray(measured)) python.line.results.push(...(measured as Result[]));
   return { benchmark, python, deno, rows: compare(benchmark, python, deno) };
+}
+
+/**
+ * One script's rounds as one run: each case's samples pooled and summarised again (median, min,
+ * max); the first failure, if any round failed.
+ */
+function mergeRounds(runs: ScriptRun[]): ScriptRun {
+  const failed = runs.find((run) => run.error);
+  const seconds = Math.round(runs.reduce((sum, run) => sum + run.seconds, 0) * 10) / 10;
+  if (failed || runs.length === 1) return { ...(failed ?? runs[0]), seconds };
+  const first = runs[0].line!;
+  const results = first.results.map((r): Result => {
+    const samples = runs.flatMap((run) =>
+      run.line!.results.find((x) => x.case === r.case)?.detail.samples ?? []
+    );
+    return {
+      ...r,
+      value: round4(median(samples)),
+      n: samples.length,
+      detail: {
+        ...r.detail,
+        min: Math.min(...samples),
+        max: Math.max(...samples),
+        samples,
+        rounds: runs.length,
+      },
+    };
+  });
+  return { command: runs[0].command, line: { ...first, results }, seconds };
 }
 
 /** Runs a benchmark whose Deno script measures its (non-Python) baseline too. */

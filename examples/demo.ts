@@ -32,6 +32,9 @@ const EXAMPLES = [
     "Echo server: a Process per connection, with its >>>: client (echo_client.ts)",
   ],
   ["echo_prefork.ts", "Echo server, prefork: processes sharing the port serve 6 clients"],
+  ["pool_map.ts", "Pool: Python's `with Pool(5) as p: print(p.map(f, [1, 2, 3]))`"],
+  ["pool_executor.ts", "ProcessPoolExecutor: submit() and asCompleted()"],
+  ["pool_shared.ts", "Pool tasks sharing a Lock and a Value"],
 ];
 
 /** Arguments for examples that would otherwise serve until stopped. */

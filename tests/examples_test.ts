@@ -392,3 +392,42 @@ Deno.test("examples/echo_prefork.ts: its child processes sharing the port serve 
   equal(replies.join(","), "HELLO 0,HELLO 1,HELLO 2,HELLO 3,HELLO 4,HELLO 5");
   equal(out.at(-1), "server stopped");
 });
+
+/** Runs an example with the permissions its shebang names (so they are shown to be enough). */
+async function runWithShebang(name: string): Promise<string> {
+  const source = await Deno.readTextFile(new URL(name, EXAMPLES));
+  const shebang = /^#!\/usr\/bin\/env -S deno run(.*)$/m.exec(source.split("\n")[0]);
+  ok(shebang, `${name} has no deno run shebang`);
+  const flags = shebang[1].trim().split(/\s+/).filter(Boolean);
+  const result = await runDeno([...flags, new URL(name, EXAMPLES).pathname]);
+  equal(result.code, 0, `${name} exited with ${result.code}:\n${result.stderr}`);
+  return result.stdout;
+}
+
+Deno.test("examples/pool_map.ts prints Python's Pool(5).map(f, [1, 2, 3]) result", async () => {
+  equal(await runWithShebang("pool_map.ts"), "[ 1, 4, 9 ]\n");
+});
+
+Deno.test("examples/pool_executor.ts: asCompleted yields every future once, a task's error fails only its own", async () => {
+  const out = lines(await runWithShebang("pool_executor.ts"));
+  equal(out.length, 7);
+  equal(
+    out.toSorted().join("\n"),
+    [
+      "-7 generated an exception: RangeError: Cannot test -7 as it is not a non-negative safe integer",
+      "1099726899285419 is prime: false",
+      "112272535095293 is prime: true",
+      "112272535095293 is prime: true",
+      "112582705942171 is prime: true",
+      "115280095190773 is prime: true",
+      "115797848077099 is prime: true",
+    ].join("\n"),
+  );
+});
+
+Deno.test("examples/pool_shared.ts: 4 tasks on 2 processes increment one Value under one Lock, none lost", async () => {
+  equal(
+    await runWithShebang("pool_shared.ts"),
+    "tasks added 1000 + 1000 + 1000 + 1000\ncounter.value = 4000\n",
+  );
+});

@@ -616,7 +616,7 @@ Deno.test("A program bundled with the library inlined fails to start a child wit
  */
 const NODE_TESTS = {
   /** Every test file, on a Node.js without reusePort (before 22.12 / 23.1). */
-  all: 77,
+  all: 85,
   /** The TcpServer tests (tests/node/net*.test.mjs) alone, on such a Node.js. */
   net: 17,
   /** How many more the TcpServer tests have on a Node.js with reusePort (prefork modes serve). */
