@@ -23,6 +23,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/hub_server.ts",
   "_internal/import_target.ts",
   "_internal/library_modules.ts",
+  "_internal/pool_thread.ts",
   "_internal/private_dir.ts",
   "_internal/protocol.ts",
   "_internal/reentrant.ts",

@@ -9,6 +9,7 @@
  */
 
 export type * from "./runtime_types.ts";
+import { poolThread } from "./pool_thread.ts";
 import type {
   ChildHandle,
   HelperThread,
@@ -693,29 +694,7 @@ export async function startHelperThread(url: string, data: unknown): Promise<Hel
  */
 export async function startPoolThread(url: string, data: unknown): Promise<PoolThread> {
   const { Worker } = await import("node:worker_threads");
-  const worker = new Worker(new URL(url), { workerData: data });
-  let messageHandler: (message: unknown) => void = () => {};
-  let error: unknown;
-  worker.on("message", (message: unknown) => messageHandler(message));
-  worker.on("error", (e: unknown) => void (error = e));
-  const exited = new Promise<{ code: number; error?: unknown }>((resolve) => {
-    worker.once(
-      "exit",
-      (code: number) => resolve(error === undefined ? { code } : { code, error }),
-    );
-  });
-  return {
-    threadId: worker.threadId,
-    postMessage: (message) => worker.postMessage(message),
-    onMessage: (handler) => void (messageHandler = handler),
-    exited,
-    ref: () => worker.ref(),
-    unref: () => worker.unref(),
-    terminate: async () => {
-      await worker.terminate();
-      await exited;
-    },
-  };
+  return poolThread(new Worker(new URL(url), { workerData: data }));
 }
 
 /** The helper-thread side of {@linkcode startHelperThread}: its data and its channel to the parent. */

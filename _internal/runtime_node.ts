@@ -37,6 +37,7 @@
  */
 
 export type * from "./runtime_types.ts";
+import { poolThread } from "./pool_thread.ts";
 import type {
   ChildHandle,
   ChildStatus,
@@ -50,7 +51,6 @@ import type {
   SpawnOptions,
   StreamConn,
   StreamListener,
-  ThreadExit,
   ThreadHandle,
 } from "./runtime_types.ts";
 
@@ -1409,27 +1409,5 @@ export function reviveRuntimeError(error: Error): Error {
  * as `workerData` (see {@linkcode helperThreadContext}).
  */
 export function startPoolThread(url: string, data: unknown): Promise<PoolThread> {
-  const worker = new Worker(new URL(url), { workerData: data });
-  let messageHandler: (message: unknown) => void = () => {};
-  let error: unknown;
-  worker.on("message", (message: unknown) => messageHandler(message));
-  worker.on("error", (e: unknown) => void (error = e));
-  const exited = new Promise<ThreadExit>((resolve) => {
-    worker.once(
-      "exit",
-      (code: number) => resolve(error === undefined ? { code } : { code, error }),
-    );
-  });
-  return Promise.resolve({
-    threadId: worker.threadId,
-    postMessage: (message: unknown) => worker.postMessage(message),
-    onMessage: (handler: (message: unknown) => void) => void (messageHandler = handler),
-    exited,
-    ref: () => worker.ref(),
-    unref: () => worker.unref(),
-    terminate: async () => {
-      await worker.terminate();
-      await exited;
-    },
-  });
+  return Promise.resolve(poolThread(new Worker(new URL(url), { workerData: data })));
 }
