@@ -694,7 +694,7 @@ export async function startHelperThread(url: string, data: unknown): Promise<Hel
  */
 export async function startPoolThread(url: string, data: unknown): Promise<PoolThread> {
   const { Worker } = await import("node:worker_threads");
-  return poolThread(new Worker(new URL(url), { workerData: data }));
+  return poolThread(new Worker(nodeWorkerUrl(url), { workerData: data }));
 }
 
 /** The helper-thread side of {@linkcode startHelperThread}: its data and its channel to the parent. */

@@ -397,6 +397,16 @@ for (const [mode, where] of MODES) {
   });
 }
 
+Deno.test("a program run by URL runs its exported task on a process pool and a thread pool", async () => {
+  await using server = serveCheckout();
+  await using dir = await tempDir();
+  const result = await runProgram(`${server.origin}/tests/fixtures/url/pools.ts`, dir.path, [], {
+    flags: ["-A"],
+  });
+  equal(result.code, 0, result.out);
+  deepStrictEqual(outputLines(result.stdout), ["Pool 1,4,9", "ThreadPool 1,4,9"], result.out);
+});
+
 Deno.test("examples/queue_producer_consumer.ts run by URL eats every bun made exactly once", async () => {
   await using server = serveCheckout();
   await using dir = await tempDir();
