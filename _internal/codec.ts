@@ -58,6 +58,7 @@
 
 import { exportOf, importedModules, importModule, isRunningMain } from "./import_target.ts";
 import { locateClass, locatedExport, sourceHash, type TargetRef } from "./target.ts";
+import { pack, unpack } from "./wire.ts";
 
 /**
  * Symbol a shared primitive implements to cross a boundary as a live handle.
@@ -303,6 +304,39 @@ export function serialize(value: unknown, options: EncodeOptions): string {
  */
 export function deserializeSync(text: string): unknown {
   return decodeSync(JSON.parse(text));
+}
+
+/**
+ * Encodes a value as bytes (the wire format of `wire.ts`): how a queue item
+ * crosses and waits in a hub.
+ *
+ * @param value The value to encode.
+ * @param options Error message wording and destination; `mode` is ignored.
+ * @returns The bytes, for {@linkcode decodeBytes}.
+ * @throws {TypeError} If a part of `value` is not serializable.
+ */
+export function encodeBytes(value: unknown, options: EncodeOptions): Uint8Array {
+  if (
+    typeof value === "string" || typeof value === "boolean" || value === null ||
+    (typeof value === "number" && isJsonNumber(value))
+  ) {
+    return pack({ v: value });
+  }
+  return pack(new JsonEncoder(options.dest ?? "process").run(value, options));
+}
+
+/**
+ * Decodes bytes made by {@linkcode encodeBytes}, importing the modules its
+ * handles and class instances need first.
+ *
+ * @param bytes The bytes.
+ * @returns The decoded value.
+ * @throws {Error} If the bytes are malformed or a module cannot be imported.
+ */
+export async function decodeBytes(bytes: Uint8Array): Promise<unknown> {
+  const enc = unpack(bytes) as Encoded;
+  if (typeof enc !== "object" || enc === null) throw malformed("encoded value");
+  return enc.m ? await decode(enc) : decodeSync(enc);
 }
 
 /**

@@ -13,15 +13,8 @@
  */
 
 import { errorByName } from "./errors.ts";
-import { BatchWriter, encodeFrame, markHeavy, readFrames } from "./framing.ts";
-import {
-  BIG_ITEM,
-  type HubRef,
-  isLargeItem,
-  type Reply,
-  type Request,
-  weighItem,
-} from "./protocol.ts";
+import { BatchWriter, encodeFrame, readFrames } from "./framing.ts";
+import { type HubRef, type Item, itemBytes, type Reply, type Request } from "./protocol.ts";
 import {
   checkSocketPermission,
   connectUnix,
@@ -77,6 +70,11 @@ const MAX_BATCH = 4096;
  * other stages idle.
  */
 const MAX_BATCH_BYTES = 64 * 1024;
+
+/** Bytes an entry of a batch weighs: a queue item's encoding, or a few bytes for a count. */
+function weight(entry: unknown): number {
+  return entry instanceof Uint8Array ? itemBytes(entry as Item) : 8;
+}
 
 /** A connection to one hub, shared by every primitive of that hub in this thread. */
 export class HubClient {
@@ -169,8 +167,7 @@ export class HubClient {
       last.request.d === id && last.bytes < MAX_BATCH_BYTES
     ) {
       (last.request.a![0] as unknown[]).push(item);
-      const bytes = weighItem(item);
-      if (bytes >= BIG_ITEM) markHeavy(last.request);
+      const bytes = weight(item);
       this.#outboxGrowth++;
       this.#outboxBytes += bytes;
       last.bytes += bytes;
@@ -178,14 +175,13 @@ export class HubClient {
     }
     // A new request (also once the last one is big: while connecting nothing is flushed, and one
     // request must stay well below the frame limit).
-    const bytes = weighItem(item);
+    const bytes = weight(item);
     this.#outboxBytes += bytes;
     const items = [item];
     const seq = this.#seq;
     const reply = this.call(op, id, [items]);
     if (this.#seq !== seq) this.#pending.get(this.#seq)!.batch = items;
     const request = this.#outbox.at(-1);
-    if (request && bytes >= BIG_ITEM) markHeavy(request);
     this.#lastBatch = request ? { request, reply, bytes } : undefined;
     return reply;
   }
@@ -243,11 +239,6 @@ export class HubClient {
   }
 
   #send(id: number, request: Request): void {
-    // Operations that carry items: one large item makes the request heavy (see markHeavy).
-    if (request.o === "queue.put" && isLargeItem(request.a?.[0])) markHeavy(request);
-    if (request.o === "queue.unget" && (request.a?.[0] as unknown[]).some(isLargeItem)) {
-      markHeavy(request);
-    }
     if (id !== 0 && !this.#attached.has(id)) {
       this.#attached.add(id);
       const params = this.#attachParams.get(id);

@@ -61,8 +61,8 @@ Deno.test("HubClient: a goodbye after every put was acknowledged does not throw"
 Deno.test("HubClient: a burst of big items is split into requests of bounded size", async () => {
   const { sent, transport } = recorder();
   const client = new HubClient(REF, transport);
-  const big = "x".repeat(40 * 1024);
-  for (let i = 0; i < 10; i++) client.appendToBatch("queue.putMany", 7, { v: big });
+  const big = new Uint8Array(40 * 1024); // An item's encoding.
+  for (let i = 0; i < 10; i++) client.appendToBatch("queue.putMany", 7, big);
   await new Promise((resolve) => setTimeout(resolve, 0));
   const requests = sent.flat().filter((r) => r.o === "queue.putMany");
   equal(requests.reduce((n, r) => n + (r.a![0] as unknown[]).length, 0), 10);

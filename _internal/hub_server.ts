@@ -15,8 +15,7 @@ import { BrokenBarrierError } from "./errors.ts";
 import { give, take } from "./shared_semaphore.ts";
 import { wakeSequence } from "./futex_wait.ts";
 import type { Reply, Request, WireError } from "./protocol.ts";
-import { isLargeItem, MAX_OBJECTS, STATUS_SLOT_BYTES, weighItem } from "./protocol.ts";
-import { markHeavy } from "./framing.ts";
+import { itemBytes, MAX_OBJECTS, STATUS_SLOT_BYTES } from "./protocol.ts";
 import type { SharedFile } from "./runtime.ts";
 import {
   BarrierState,
@@ -255,20 +254,13 @@ function createState(kind: string, params: unknown): HubObject {
         state: new QueueState({
           maxsize: num(p.maxsize ?? 0, "maxsize"),
           joinable: Boolean(p.joinable),
-          weigh: weighItem,
+          weigh: (item) => itemBytes(item as Uint8Array),
           batchBytes: BATCH_BYTES,
         }),
       };
     default:
       throw new TypeError(`Unknown object kind "${kind}"`);
   }
-}
-
-/** A reply that hands out queue items: marked heavy if one of them is large (see markHeavy). */
-function withItems(op: string, reply: { i: number; r: unknown }): Reply {
-  if (op === "queue.getMany" && (reply.r as unknown[]).some(isLargeItem)) markHeavy(reply);
-  else if (op === "queue.get" && isLargeItem(reply.r)) markHeavy(reply);
-  return reply;
 }
 
 function toWire(error: unknown): WireError {
@@ -345,11 +337,11 @@ export class HubSession {
       const result = op(obj, a, ctx, this.#hub, d);
       if (result instanceof Promise) {
         result.then(
-          (r) => this.#reply(i, withItems(o, { i, r })),
+          (r) => this.#reply(i, { i, r }),
           (e) => this.#reply(i, { i, e: toWire(e) }),
         );
       } else {
-        this.#reply(i, withItems(o, { i, r: result }));
+        this.#reply(i, { i, r: result });
       }
     } catch (error) {
       this.#reply(i, { i, e: toWire(error) });

@@ -6,13 +6,12 @@
  * that makes queue throughput possible). Over a socket the first frame must
  * be a {@linkcode Hello} carrying the hub's key; anything else, or any
  * malformed frame, drops that connection and nothing else. Messages are
- * plain JSON: no code is ever evaluated from the wire, and queue items stay
- * encoded (see `codec.ts`) inside the hub, which never decodes them.
+ * plain data in the wire format of `wire.ts`: no code is ever evaluated from
+ * the wire, and queue items stay encoded bytes (see {@linkcode Item}) inside
+ * the hub, which never decodes them.
  *
  * @module
  */
-
-import { needsEscaping } from "./framing.ts";
 
 /** Where a hub listens and the key that admits a client; part of every handle. */
 export interface HubRef {
@@ -95,82 +94,13 @@ export function isRequestBatch(value: unknown): value is Request[] {
   return true;
 }
 
-/** Nodes an item's size estimate looks at before calling it big. */
-const WEIGH_NODES = 256;
-/** What an item too large to look at in full is taken to weigh; an item this heavy is large. */
-export const BIG_ITEM = 64 * 1024;
-
 /**
- * Whether an item is large (or too large to tell cheaply): a message that
- * carries one is serialized with care (see `markHeavy` in framing.ts).
+ * A queue item as it crosses and as the hub keeps it: the wire bytes of its
+ * encoding (see `codec.ts`), opaque to the hub, which never decodes one.
  */
-export function isLargeItem(item: unknown): boolean {
-  return weighItem(item) >= BIG_ITEM;
-}
+export type Item = Uint8Array;
 
-/**
- * Most characters the JSON text of `value` (an item or a start message) can
- * have, if that may be more than `limit`: a cheap bound (string lengths and
- * structure, times the worst escaping), or the exact length when the bound
- * is not enough, found by serializing it with `serialize` (which callers
- * let keep its result for when it is written).
- *
- * @returns The length if it exceeds `limit`, else `undefined`.
- */
-export function excessChars(
-  value: unknown,
-  limit: number,
-  serialize: (value: unknown) => number,
-): number | undefined {
-  // Bounds on the length of the JSON text.
-  let lower = 0;
-  let upper = 0;
-  // Iterative: a deeply nested value must not overflow the stack here.
-  const stack: unknown[] = [value];
-  while (stack.length > 0 && lower <= limit) {
-    const v = stack.pop();
-    if (typeof v === "string") {
-      lower += v.length + 2;
-      // A long string with nothing to escape (base64, most text) is its length, exactly.
-      upper += v.length >= 4096 && !needsEscaping(v) ? v.length + 2 : v.length * 6 + 2;
-    } else if (typeof v === "object" && v !== null) {
-      lower += 2;
-      upper += 2;
-      for (const key in v) {
-        lower += key.length + 4;
-        upper += key.length * 6 + 4;
-        stack.push((v as Record<string, unknown>)[key]);
-      }
-    } else {
-      lower += 1;
-      upper += 24; // The longest number.
-    }
-  }
-  if (lower > limit) return lower;
-  if (upper <= limit) return undefined;
-  const exact = serialize(value);
-  return exact > limit ? exact : undefined;
-}
-
-/**
- * Approximate encoded size of a queue item (`{ v: tree }`, see codec.ts),
- * cheap and bounded: strings count their length; a large tree is not
- * walked in full but counted as {@linkcode BIG_ITEM}.
- */
-export function weighItem(item: unknown): number {
-  const v = (item as { v?: unknown })?.v;
-  if (typeof v === "string") return v.length + 2; // The common case, on every put.
-  let nodes = 0;
-  const weigh = (value: unknown): number => {
-    if (++nodes > WEIGH_NODES) return BIG_ITEM;
-    if (typeof value === "string") return value.length + 2;
-    if (typeof value !== "object" || value === null) return 8;
-    let total = 2;
-    for (const key in value) {
-      total += key.length + 3 + weigh((value as Record<string, unknown>)[key]);
-      if (total >= BIG_ITEM) return total;
-    }
-    return total;
-  };
-  return weigh(v);
+/** What a queue item weighs, for the byte budgets of batches. */
+export function itemBytes(item: Item): number {
+  return item.byteLength;
 }

@@ -14,8 +14,7 @@ import {
   removeChild,
   tryRuntimeDir,
 } from "../_internal/context.ts";
-import { encodeFrames, jsonPieces, MAX_MESSAGE_CHARS } from "../_internal/framing.ts";
-import { excessChars } from "../_internal/protocol.ts";
+import { encodeFrames } from "../_internal/framing.ts";
 import { childExited } from "../_internal/hub_client.ts";
 import { checkTimeout, waitAtMost } from "../_internal/wait.ts";
 import {
@@ -416,20 +415,6 @@ export class Process {
       this.#caller,
       "process",
     );
-    // Arguments of any size cross (in parts), up to what the child can hold as one string; the
-    // check serializes them now only when it must, and that work is kept for sending them.
-    const chars = excessChars(
-      payload,
-      MAX_MESSAGE_CHARS,
-      (value) => jsonPieces(value, true).chars,
-    );
-    if (chars !== undefined) {
-      throw new RangeError(
-        `Cannot start process "${this.#name}" as its arguments are too large: their encoding has ` +
-          `${chars} characters, more than the ${MAX_MESSAGE_CHARS} a message can carry ` +
-          `(pass the data through a file or a queue in parts)`,
-      );
-    }
     const main = mainModuleUrl();
     const importUrls = [this.#caller, main, ...remoteModulesSeen()];
     for (const ref of [cls, fn]) if (ref && !(ref instanceof Promise)) importUrls.push(ref.module);

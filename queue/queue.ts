@@ -5,10 +5,8 @@
  */
 
 import {
-  decode,
-  decodeSync,
-  encode,
-  type Encoded,
+  decodeBytes,
+  encodeBytes,
   type HandleData,
   registerReviver,
   type Shareable,
@@ -16,8 +14,7 @@ import {
 } from "../_internal/codec.ts";
 import { QueueClosed } from "../_internal/errors.ts";
 import { untilClosed } from "../_internal/until_closed.ts";
-import { jsonPieces, MAX_MESSAGE_CHARS } from "../_internal/framing.ts";
-import { excessChars, isLargeItem } from "../_internal/protocol.ts";
+import type { Item } from "../_internal/protocol.ts";
 import {
   bindHubObject,
   checkTimeout,
@@ -28,24 +25,6 @@ import {
 } from "../_internal/shared.ts";
 
 export { Empty, Full, QueueClosed } from "../_internal/errors.ts";
-
-/**
- * Refuses an item too large to cross (its encoding must fit in one string
- * where it is read), here rather than after `put()` resolved. A large item
- * is serialized now if that is the only way to know, and the result is kept
- * for when it is sent.
- */
-function checkSize(encoded: Encoded): void {
-  if (!isLargeItem(encoded)) return;
-  const serialize = (value: unknown) => jsonPieces(value, true).chars;
-  const chars = excessChars(encoded, MAX_MESSAGE_CHARS, serialize);
-  if (chars !== undefined) {
-    throw new RangeError(
-      `Cannot put on the queue as item is too large: its encoding has ${chars} characters, ` +
-        `more than the ${MAX_MESSAGE_CHARS} a message can carry (send it in parts, or through a file)`,
-    );
-  }
-}
 
 /**
  * Options of a blocking queue operation.
@@ -137,7 +116,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   #maxsize: number;
   #asyncError: unknown;
   /** Items fetched ahead (still encoded), handed out before asking the hub again. */
-  #buffer: Encoded[] = [];
+  #buffer: Item[] = [];
   #bufferHead = 0;
   #want = 1;
   #prefetching = false;
@@ -241,9 +220,6 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * @param item Any structured-cloneable value.
    * @param options `timeout` (ms) and `signal`.
    * @throws {TypeError} If the item cannot be cloned (the queue is unchanged).
-   * @throws {RangeError} If the item is too large to cross (its encoding
-   *   would be a string longer than JavaScript allows, about 512 Mi
-   *   characters; binary data takes 4/3 of its size).
    * @throws {Full} If the timeout expires while the queue is full.
    * @throws {QueueClosed} If the queue was closed.
    */
@@ -253,8 +229,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
     // Closed here: fail at once. Closed by another process: the hub refuses the item and the
     // next call on this object throws (a status read per put would halve the throughput).
     if (this.#closedHere) throw new QueueClosed("Cannot put on the queue as it is closed");
-    const encoded = encode(item, { context: "Cannot put on the queue as", root: "item" });
-    checkSize(encoded);
+    const encoded = encodeBytes(item, { context: "Cannot put on the queue as", root: "item" });
     const { client, id } = this.#b;
     if (this.#maxsize === 0 && options.signal === undefined) {
       // Unbounded: like Python's feeder thread, return once the item is on its way. Puts
@@ -322,7 +297,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   async get(options: QueueOptions = {}): Promise<T> {
     checkTimeout(options.timeout, "get from queue");
     this.#throwPending();
-    let encoded: Encoded;
+    let encoded: Item;
     if (this.#bufferHead < this.#buffer.length) {
       encoded = this.#buffer[this.#bufferHead++];
       // Tell the hub (batched with other traffic) so a crash redelivers only what was not used.
@@ -333,7 +308,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
       // of maxsize.
       const want = this.#maxsize > 0 ? 1 : this.#want;
       const { client, id } = this.#b;
-      const items = await client.call("queue.getMany", id, [want], options) as Encoded[];
+      const items = await client.call("queue.getMany", id, [want], options) as Item[];
       // Fetch more at once while there is a backlog, back to one at a time when there is not.
       this.#want = Math.min(MAX_PREFETCH, Math.max(1, items.length * 2));
       encoded = items[0];
@@ -348,7 +323,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
         this.#watchPrefetch();
       }
     }
-    return (encoded.m ? await decode(encoded) : decodeSync(encoded)) as T;
+    return await decodeBytes(encoded) as T;
   }
 
   /**
