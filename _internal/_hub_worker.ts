@@ -21,7 +21,14 @@
 
 import { HubServer } from "./hub_server.ts";
 import { BatchWriter, readFrames } from "./framing.ts";
-import { HELLO_MAX_BYTES, type HubRef, isRequestBatch, MAX_UNAUTHENTICATED } from "./protocol.ts";
+import {
+  fromThread,
+  HELLO_MAX_BYTES,
+  type HubRef,
+  isRequestBatch,
+  MAX_UNAUTHENTICATED,
+  toThread,
+} from "./protocol.ts";
 import { helperThreadContext, listenUnix, type StreamConn } from "./runtime.ts";
 import { openStatusFile } from "./status_file.ts";
 
@@ -34,7 +41,7 @@ const context = await helperThreadContext();
 const ref = context.data as HubRef;
 const hub = new HubServer(openStatusFile(ref.status));
 
-const local = hub.session((replies) => context.postMessage(replies));
+const local = hub.session((replies) => context.postMessage(toThread(replies)));
 // The socket is opened only once an object is shared with another thread or process, so a
 // program that uses queues within one thread needs no socket (nor the permissions for one).
 let listening = false;
@@ -44,7 +51,7 @@ context.onMessage((message) => {
     listening = true;
     acceptLoop();
   }
-  local.handle(message.filter((m) => m.o !== "listen"));
+  local.handle(fromThread(message.filter((m) => m.o !== "listen")));
 });
 
 function timingSafeEqual(a: string, b: string): boolean {

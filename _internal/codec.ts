@@ -137,12 +137,15 @@ export interface EncodeOptions {
   root: string;
   /**
    * `"json"`: the output must survive `JSON.stringify` and `JSON.parse`.
-   * `"clone"`: the output goes through `postMessage`, so values structured
-   * clone supports are kept as they are and shared structure is left to it.
+   * `"wire"`: the output goes through `wire.ts` (a frame), so the bytes of
+   * typed arrays and `ArrayBuffer`s are kept as `Uint8Array`s (a copy), not
+   * base64. `"clone"`: the output goes through `postMessage`, so values
+   * structured clone supports are kept as they are and shared structure is
+   * left to it.
    *
    * @default {"json"}
    */
-  mode?: "json" | "clone";
+  mode?: "json" | "wire" | "clone";
   /**
    * Where the value goes; passed to each {@linkcode Shareable}.
    *
@@ -230,7 +233,8 @@ export function encode(value: unknown, options: EncodeOptions): Encoded {
   }
   return options.mode === "clone"
     ? new CloneEncoder(options.dest ?? "process").run(value, options)
-    : new JsonEncoder(options.dest ?? "process").run(value, options);
+    : new JsonEncoder(options.dest ?? "process", options.mode === "wire" ? "copy" : "base64")
+      .run(value, options);
 }
 
 /** Namespaces of the modules {@linkcode decode} has imported, so it imports each once. */
@@ -322,7 +326,7 @@ export function encodeBytes(value: unknown, options: EncodeOptions): Uint8Array 
   ) {
     return pack({ v: value });
   }
-  return pack(new JsonEncoder(options.dest ?? "process").run(value, options));
+  return pack(new JsonEncoder(options.dest ?? "process", "view").run(value, options));
 }
 
 /**
@@ -645,6 +649,19 @@ function fromBase64(s: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+/** The bytes of a `ta`/`ab` node: carried as they are (wire mode) or in base64 (JSON). */
+function fromBytes(v: unknown): Uint8Array<ArrayBuffer> {
+  if (typeof v === "string") return fromBase64(v);
+  if (v instanceof Uint8Array) {
+    // Its own buffer, exactly (the wire reader hands out copies; postMessage, clones).
+    return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength &&
+        v.buffer instanceof ArrayBuffer
+      ? v as Uint8Array<ArrayBuffer>
+      : v.slice() as Uint8Array<ArrayBuffer>;
+  }
+  throw malformed("its bytes are neither base64 nor a Uint8Array");
+}
+
 function viewBytes(view: ArrayBufferView): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
@@ -666,8 +683,21 @@ class JsonEncoder {
   #modules: Set<string> | undefined;
   #depth = 0;
 
-  constructor(dest: "process" | "thread") {
+  /**
+   * How bytes are carried: in base64 (the tree goes through JSON), as a copy
+   * (it goes through `wire.ts` later), or as a view of the value's own bytes
+   * (it is packed before the caller returns).
+   */
+  #bytesAs: "base64" | "copy" | "view";
+
+  constructor(dest: "process" | "thread", bytesAs: "base64" | "copy" | "view" = "base64") {
     this.#dest = dest;
+    this.#bytesAs = bytesAs;
+  }
+
+  #bytes(bytes: Uint8Array): Uint8Array | string {
+    if (this.#bytesAs === "base64") return toBase64(bytes);
+    return this.#bytesAs === "copy" ? bytes.slice() : bytes;
   }
 
   run(value: unknown, options: EncodeOptions): Encoded {
@@ -726,7 +756,7 @@ class JsonEncoder {
     if (value instanceof Map) return this.#map(value);
     if (value instanceof Set) return this.#set(value);
     if (value instanceof ArrayBuffer) {
-      const out: Tagged = { $t: "ab", v: toBase64(new Uint8Array(value)) };
+      const out: Tagged = { $t: "ab", v: this.#bytes(new Uint8Array(value)) };
       if (value.resizable) out.x = value.maxByteLength;
       return out;
     }
@@ -735,7 +765,7 @@ class JsonEncoder {
       if (isShared(value.buffer)) {
         throw new Unserializable(`received ${c} over a SharedArrayBuffer, ${NOT_SHAREABLE}`);
       }
-      return { $t: "ta", c, v: toBase64(viewBytes(value)) };
+      return { $t: "ta", c, v: this.#bytes(viewBytes(value)) };
     }
     if (isShared(value as ArrayBufferLike)) {
       throw new Unserializable(`received SharedArrayBuffer, ${NOT_SHAREABLE}`);
@@ -1204,7 +1234,7 @@ class JsonDecoder {
         return out;
       }
       case "ab": {
-        const bytes = fromBase64(node.v as string);
+        const bytes = fromBytes(node.v);
         let out = bytes.buffer;
         if (typeof node.x === "number") {
           out = new ArrayBuffer(bytes.length, { maxByteLength: node.x });
@@ -1216,7 +1246,7 @@ class JsonDecoder {
       case "ta": {
         const make = viewCtor(node.c);
         if (make === undefined) throw malformed(`its view class ${String(node.c)} is unknown`);
-        const out = make(fromBase64(node.v as string));
+        const out = make(fromBytes(node.v));
         refs.push(out);
         return out;
       }

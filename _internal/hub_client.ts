@@ -14,7 +14,15 @@
 
 import { errorByName } from "./errors.ts";
 import { BatchWriter, encodeFrame, readFrames } from "./framing.ts";
-import { type HubRef, type Item, itemBytes, type Reply, type Request } from "./protocol.ts";
+import {
+  fromThread,
+  type HubRef,
+  type Item,
+  itemBytes,
+  type Reply,
+  type Request,
+  toThread,
+} from "./protocol.ts";
 import {
   checkSocketPermission,
   connectUnix,
@@ -533,10 +541,10 @@ export function ownHub(): HubClient {
   openShared(ref.status).close();
   const transport = startHelperThread(new URL("./_hub_worker.ts", import.meta.url).href, ref).then(
     (thread: HelperThread) => {
-      thread.onMessage((replies) => client.receive(replies as Reply[]));
+      thread.onMessage((replies) => client.receive(fromThread(replies as Reply[])));
       thread.onError((error) => client.fail(error as Error));
       return {
-        send: (messages: Request[]) => thread.postMessage(messages),
+        send: (messages: Request[]) => thread.postMessage(toThread(messages)),
         flushed: () => Promise.resolve(),
         ref: () => thread.ref(),
         unref: () => thread.unref(),

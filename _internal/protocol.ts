@@ -104,3 +104,97 @@ export type Item = Uint8Array;
 export function itemBytes(item: Item): number {
   return item.byteLength;
 }
+
+/**
+ * Items at least this large cross between the owner's threads and its hub
+ * as base64 text: Deno's `node:worker_threads` fails to post a message that
+ * holds a `Uint8Array` of about 128 MiB or more (and crashes on some sizes),
+ * while it posts long strings.
+ */
+const THREAD_BIG_ITEM = 32 * 1024 * 1024;
+
+/** An item carried as base64 between threads (see {@linkcode toThread}). */
+interface ThreadBigItem {
+  b64: string;
+}
+
+function bigToText(value: unknown): unknown {
+  if (value instanceof Uint8Array && value.byteLength >= THREAD_BIG_ITEM) {
+    return { b64: toBase64(value) } satisfies ThreadBigItem;
+  }
+  if (Array.isArray(value) && value.some((v) => v instanceof Uint8Array)) {
+    return value.map(bigToText);
+  }
+  return value;
+}
+
+function textToBig(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(textToBig);
+  return isText(value) ? fromBase64(value.b64) : value;
+}
+
+function hasBig(value: unknown): boolean {
+  if (value instanceof Uint8Array) return value.byteLength >= THREAD_BIG_ITEM;
+  return Array.isArray(value) &&
+    value.some((v) => v instanceof Uint8Array && v.byteLength >= THREAD_BIG_ITEM);
+}
+
+/**
+ * Prepares requests or replies to be posted to another thread: queue items
+ * of {@linkcode THREAD_BIG_ITEM} bytes or more (in `a[0]`, or in `r`) become
+ * base64 text. Messages without one are returned as they are.
+ */
+export function toThread<M extends Request | Reply>(messages: M[]): M[] {
+  if (!messages.some(carriesBig)) return messages;
+  return messages.map((m) => {
+    if (!carriesBig(m)) return m;
+    if ("a" in m && m.a) return { ...m, a: m.a.map(bigToText) };
+    return { ...m, r: bigToText((m as { r?: unknown }).r) };
+  });
+}
+
+function carriesBig(m: Request | Reply): boolean {
+  if ("a" in m && m.a !== undefined) return m.a.length > 0 && hasBig(m.a[0]);
+  return "r" in m && hasBig(m.r);
+}
+
+function isText(v: unknown): v is ThreadBigItem {
+  return typeof v === "object" && v !== null && typeof (v as ThreadBigItem).b64 === "string" &&
+    !(v instanceof Uint8Array);
+}
+
+function hasText(v: unknown): boolean {
+  return isText(v) || (Array.isArray(v) && v.some(isText));
+}
+
+/** Undoes {@linkcode toThread} on messages posted by another thread. */
+export function fromThread<M extends Request | Reply>(messages: M[]): M[] {
+  for (let k = 0; k < messages.length; k++) {
+    const m = messages[k] as Request & { r?: unknown };
+    if (m.a !== undefined && m.a.length > 0 && hasText(m.a[0])) {
+      messages[k] = { ...m, a: m.a.map(textToBig) } as unknown as M;
+    } else if (hasText(m.r)) {
+      messages[k] = { ...m, r: textToBig(m.r) } as unknown as M;
+    }
+  }
+  return messages;
+}
+
+function toBase64(bytes: Uint8Array): string {
+  const native = (bytes as Uint8Array & { toBase64?: () => string }).toBase64;
+  if (typeof native === "function") return native.call(bytes);
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]);
+  }
+  return btoa(s);
+}
+
+function fromBase64(s: string): Uint8Array {
+  const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
+  if (typeof native === "function") return native(s);
+  const bin = atob(s);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}

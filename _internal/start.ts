@@ -94,7 +94,7 @@ export function prepareStart(
   for (const key of Object.keys(self)) fields[key] = (self as Record<string, unknown>)[key];
   const options = dest === "thread"
     ? { context: `${describe} as`, mode: "clone", dest: "thread" } as const
-    : { context: `${describe} as`, mode: "json", dest: "process" } as const;
+    : { context: `${describe} as`, mode: "wire", dest: "process" } as const;
   return {
     cls: clsRef,
     fn: fnRef,

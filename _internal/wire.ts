@@ -359,7 +359,12 @@ function readMap(n: number, depth: number): Record<string, unknown> {
     if (typeof key !== "string") throw malformed("a map key is not a string");
     const value = readValue(depth + 1);
     if (key === "__proto__") {
-      Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(o, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     } else o[key] = value;
   }
   return o;

@@ -3,6 +3,7 @@ import { equal, notEqual, ok } from "node:assert/strict";
 import { Event, Process, Queue, toHandle } from "../mod.ts";
 import { putItems, waitUntilStopped } from "./fixtures/hub_targets.ts";
 import { eventually, openLifelongResources } from "./_helpers.ts";
+import { pack, unpack } from "../_internal/wire.ts";
 
 interface HubHandleLike {
   hub: { path: string; key: string };
@@ -15,7 +16,7 @@ const LONG = 20_000;
 openLifelongResources();
 
 function frame(value: unknown): Uint8Array {
-  const body = new TextEncoder().encode(JSON.stringify(value));
+  const body = pack(value);
   const out = new Uint8Array(4 + body.length);
   new DataView(out.buffer).setUint32(0, body.length);
   out.set(body, 4);
@@ -89,7 +90,7 @@ async function hubResponse(path: string, bytes: Uint8Array): Promise<string> {
         const body = await readExactly(new DataView(header.buffer).getUint32(0));
         if (body === null) return "closed";
         // The hub welcomes a connection it admits (said the key) before serving it: not an answer.
-        const replies = JSON.parse(new TextDecoder().decode(body)) as { p?: string }[];
+        const replies = unpack(body) as { p?: string }[];
         if (!replies.every((r) => r.p === "welcome")) return "answered";
       }
     } catch {
