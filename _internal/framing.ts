@@ -22,7 +22,7 @@
  * @module
  */
 
-import { packWith, unpack, type WireWriter } from "./wire.ts";
+import { giveBack, packWith, unpack, type WireWriter } from "./wire.ts";
 
 /** Bytes of a message per frame: a message larger than this is split into several frames. */
 export const PART_BYTES = 8 * 1024 * 1024;
@@ -94,9 +94,13 @@ function hasMore(header: Uint8Array): boolean {
   return new DataView(header.buffer, header.byteOffset, 4).getUint32(0) >= MORE;
 }
 
-/** Decodes a single-frame message's body (without its header). */
+/**
+ * Decodes a single-frame message's body (without its header). The body is
+ * copied first (it may sit in a reused read buffer), once, and the message's
+ * `Uint8Array`s (queue items) are views of that copy.
+ */
 export function decodeFrameBody(body: Uint8Array): unknown {
-  return unpack(body);
+  return unpack(body.slice(), true);
 }
 
 /** Limits a reader applies to what it is sent. */
@@ -166,7 +170,7 @@ class Assembler {
     whole.set(body, at);
     this.#parts = [];
     this.#bytes = 0;
-    return decodeFrameBody(whole);
+    return unpack(whole, true);
   }
 }
 
@@ -287,7 +291,8 @@ const FRAME_BYTES = 4 * 1024 * 1024;
  * Writes batches of messages as frames, coalescing: while one write is in
  * flight, batches queue up and go out together as one frame (one system
  * call) when it completes. Under load this batches by itself; at rest a
- * batch is written at once.
+ * batch is written at once. `write` must be done with the bytes it is given
+ * when its Promise resolves: their buffer is then reused.
  */
 export class BatchWriter<T> {
   #write: (bytes: Uint8Array) => Promise<void>;
@@ -319,10 +324,10 @@ export class BatchWriter<T> {
    * fewer, so the reader gets to work on the first ones sooner. A single
    * message larger than that goes alone, in as many frames as it takes.
    */
-  #nextMessage(): Uint8Array[] {
+  #nextMessage(): Uint8Array {
     const pending = this.#pending;
     let take = 0;
-    const bytes = packWith(4, (w: WireWriter) => {
+    return packWith(4, (w: WireWriter) => {
       const header = w.position;
       w.arrayHeader(0);
       while (take < pending.length && take < FRAME_MESSAGES) {
@@ -336,16 +341,18 @@ export class BatchWriter<T> {
         take++;
       }
       w.patchArrayHeader(header, take);
-    });
-    this.#pending = take === pending.length ? [] : pending.slice(take);
-    return toFrames(bytes);
+      this.#pending = take === pending.length ? [] : pending.slice(take);
+    }, "lend");
   }
 
   async #loop(): Promise<void> {
     this.#writing = true;
     try {
       while (this.#pending.length > 0) {
-        for (const bytes of this.#nextMessage()) await this.#write(bytes);
+        // The write buffer is lent (no copy) and given back once written.
+        const bytes = this.#nextMessage();
+        for (const frame of toFrames(bytes)) await this.#write(frame);
+        giveBack(bytes);
       }
     } catch (error) {
       this.#pending = [];

@@ -24,7 +24,7 @@ Deno.test("BatchWriter coalesces messages queued behind a write, and splits a bi
   const firstWrite = new Promise<void>((resolve) => (release = resolve));
   const writer = new BatchWriter<{ n: number; text: string }>(
     (bytes) => {
-      writes.push(bytes);
+      writes.push(bytes.slice()); // The writer reuses its buffer once a write is done.
       return writes.length === 1 ? firstWrite : Promise.resolve();
     },
     (error) => {
@@ -78,7 +78,7 @@ Deno.test("A message larger than a frame goes in several frames and is read back
   const writes: Uint8Array[] = [];
   const writer = new BatchWriter<{ text: string }>(
     (bytes) => {
-      writes.push(bytes);
+      writes.push(bytes.slice()); // The writer reuses its buffer once a write is done.
       return Promise.resolve();
     },
     (error) => {

@@ -119,8 +119,12 @@ interface ThreadBigItem {
 }
 
 function bigToText(value: unknown): unknown {
-  if (value instanceof Uint8Array && value.byteLength >= THREAD_BIG_ITEM) {
-    return { b64: toBase64(value) } satisfies ThreadBigItem;
+  if (value instanceof Uint8Array) {
+    if (value.byteLength >= THREAD_BIG_ITEM) {
+      return { b64: toBase64(value) } satisfies ThreadBigItem;
+    }
+    // A view into a larger block (see wire.ts): posting it would copy the whole block.
+    return value.byteLength === value.buffer.byteLength ? value : value.slice();
   }
   if (Array.isArray(value) && value.some((v) => v instanceof Uint8Array)) {
     return value.map(bigToText);
@@ -141,8 +145,9 @@ function hasBig(value: unknown): boolean {
 
 /**
  * Prepares requests or replies to be posted to another thread: queue items
- * of {@linkcode THREAD_BIG_ITEM} bytes or more (in `a[0]`, or in `r`) become
- * base64 text. Messages without one are returned as they are.
+ * (in `a[0]`, or in `r`) of {@linkcode THREAD_BIG_ITEM} bytes or more become
+ * base64 text, and views into a larger block become copies of their own.
+ * Messages without such items are returned as they are.
  */
 export function toThread<M extends Request | Reply>(messages: M[]): M[] {
   if (!messages.some(carriesBig)) return messages;

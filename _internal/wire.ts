@@ -45,12 +45,14 @@ const decoder = new TextDecoder();
 /** The write buffer starts at, and goes back to after a large message, this size. */
 const START_BYTES = 64 * 1024;
 /** A write buffer grown past this is given away with its message rather than kept. */
-const KEEP_BYTES = 4 * 1024 * 1024;
+const KEEP_BYTES = 16 * 1024 * 1024;
 
-let out = new Uint8Array(START_BYTES);
-let view = new DataView(out.buffer);
+let out: Uint8Array = new Uint8Array(START_BYTES);
+let view: DataView = new DataView(out.buffer);
 let pos = 0;
 let writing = false;
+/** A buffer lent with a message and given back (see {@linkcode packWith}'s `lend`). */
+let spare: Uint8Array | undefined;
 
 function grow(need: number): void {
   let size = out.length * 2;
@@ -232,34 +234,82 @@ function writeValue(v: unknown, depth: number): void {
 /**
  * Writes values with `write` into this thread's write buffer, after
  * `reserve` bytes left for the caller (e.g. a frame header), and returns the
- * bytes written: a fresh copy, or the buffer itself when it grew large (it is
- * then replaced). Not reentrant: `write` must not call it.
+ * bytes written, `reserve` included. Not reentrant: `write` must not call it.
  *
  * @param reserve Bytes at the start left for the caller to fill in.
  * @param write Writes with the {@linkcode WireWriter} it is given.
- * @returns The written bytes, `reserve` included.
+ * @param result `"copy"`: a copy in a buffer of its own. `"lend"`: the
+ *   write buffer itself (no copy): the caller gives it back with
+ *   {@linkcode giveBack} once it is done with the bytes (a frame, once
+ *   written), and meanwhile another buffer is used. `"share"`: a copy that,
+ *   when small, is a view into a block shared with other results (see
+ *   {@linkcode pack}).
+ * @returns The written bytes.
  */
-export function packWith(reserve: number, write: (w: WireWriter) => void): Uint8Array {
+export function packWith(
+  reserve: number,
+  write: (w: WireWriter) => void,
+  result: "copy" | "lend" | "share" = "copy",
+): Uint8Array {
   if (writing) throw new Error("packWith is not reentrant");
   writing = true;
   pos = reserve;
   if (out.length < reserve) grow(reserve);
   try {
     write(writer);
-    if (out.length <= KEEP_BYTES) return out.slice(0, pos);
-    const result = out.subarray(0, pos);
-    out = new Uint8Array(START_BYTES);
-    view = new DataView(out.buffer);
-    return result;
-  } catch (error) {
-    if (out.length > KEEP_BYTES) {
-      out = new Uint8Array(START_BYTES);
-      view = new DataView(out.buffer);
+    if (result !== "lend" && out.length <= KEEP_BYTES) {
+      return result === "share" ? keep(pos) : out.slice(0, pos);
     }
+    const bytes = out.subarray(0, pos);
+    replaceBuffer(spare);
+    spare = undefined;
+    return bytes;
+  } catch (error) {
+    if (out.length > KEEP_BYTES) replaceBuffer(undefined);
     throw error;
   } finally {
     writing = false;
   }
+}
+
+/** Results of {@linkcode pack} up to this size are carved from a shared block (see {@linkcode keep}). */
+const ARENA_BYTES = 256 * 1024;
+let arena = new Uint8Array(ARENA_BYTES);
+let arenaAt = 0;
+
+/**
+ * A copy of the first `n` bytes written: small ones carved from a block
+ * shared by many results (allocating an `ArrayBuffer` each costs more than
+ * encoding a small item), so the result is a view that may not start at
+ * its buffer's beginning, nor span all of it.
+ */
+function keep(n: number): Uint8Array {
+  if (n > ARENA_BYTES / 8) return out.slice(0, n);
+  if (arenaAt + n > ARENA_BYTES) {
+    arena = new Uint8Array(ARENA_BYTES);
+    arenaAt = 0;
+  }
+  const result = arena.subarray(arenaAt, arenaAt + n);
+  result.set(out.subarray(0, n));
+  arenaAt += n;
+  return result;
+}
+
+function replaceBuffer(next: Uint8Array | undefined): void {
+  out = next ?? new Uint8Array(START_BYTES);
+  view = new DataView(out.buffer);
+}
+
+/**
+ * Gives back the buffer of bytes that {@linkcode packWith} lent (`"lend"`), to be used
+ * again (the caller must not touch the bytes afterwards).
+ *
+ * @param bytes What `packWith(…, true)` returned.
+ */
+export function giveBack(bytes: Uint8Array): void {
+  const buffer = bytes.buffer;
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength > KEEP_BYTES) return;
+  if (spare === undefined || spare.length < buffer.byteLength) spare = new Uint8Array(buffer);
 }
 
 /** What {@linkcode packWith} gives its callback to write with. */
@@ -297,11 +347,13 @@ const writer: WireWriter = {
  * The MessagePack bytes of `value`.
  *
  * @param value Made of `null`, booleans, numbers, strings, arrays, plain objects and `Uint8Array`s.
- * @returns A new buffer.
+ * @returns Bytes of its own (a small result is a view into a block shared
+ *   with other results: copy it, e.g. with `slice()`, before posting it to
+ *   another thread, which would copy the whole block).
  * @throws {TypeError} If `value` holds anything else.
  */
 export function pack(value: unknown): Uint8Array {
-  return packWith(0, (w) => w.value(value));
+  return packWith(0, (w) => w.value(value), "share");
 }
 
 // ---------------------------------------------------------------------------
@@ -336,9 +388,12 @@ function readString(n: number): string {
   return decoder.decode(src.subarray(start, at));
 }
 
+/** Whether `bin` values are returned as views of the source (see {@linkcode unpack}). */
+let views = false;
+
 function readBytes(n: number): Uint8Array {
   need(n);
-  const bytes = src.slice(at, at + n);
+  const bytes = views ? src.subarray(at, at + n) : src.slice(at, at + n);
   at += n;
   return bytes;
 }
@@ -472,12 +527,16 @@ function readValue(depth: number): unknown {
  * Reads the one value `bytes` hold.
  *
  * @param bytes MessagePack bytes, as {@linkcode pack} writes them.
- * @returns The value; `bin` values are returned as fresh `Uint8Array`s.
+ * @param asViews Return `bin` values as views of `bytes` (which the caller
+ *   then must not reuse), not copies: a frame's queue items cost no
+ *   allocation each.
+ * @returns The value.
  * @throws {Error} If the bytes are malformed, hold a type this module does
  * not write, are nested too deep, or hold more than one value.
  */
-export function unpack(bytes: Uint8Array): unknown {
-  const saved = [src, srcView, at, end] as const;
+export function unpack(bytes: Uint8Array, asViews = false): unknown {
+  const saved = [src, srcView, at, end, views] as const;
+  views = asViews;
   src = bytes;
   srcView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   at = 0;
@@ -488,6 +547,6 @@ export function unpack(bytes: Uint8Array): unknown {
     return value;
   } finally {
     // Reentrant (a caller may unpack an item while reading a message), and the buffer is not kept.
-    [src, srcView, at, end] = saved;
+    [src, srcView, at, end, views] = saved;
   }
 }
