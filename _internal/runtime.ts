@@ -1,9 +1,9 @@
 /**
- * The only module that touches the host runtime's process, worker and
+ * The library's only way to the host runtime's process, worker and
  * permission APIs (`Deno.Command`, `Deno.execPath`, `Deno.permissions`,
- * `Deno.kill`, `new Worker`). The npm build swaps this file for a Node
- * implementation with the same exports (`runtime_node.ts`), so nothing else
- * in the library may call those APIs directly.
+ * `Deno.kill`, `new Worker`): nothing else in the library may call them
+ * directly. The npm build swaps this file for a Node implementation with the
+ * same exports (`runtime_node.ts`).
  *
  * This file only names the adapter's functions: they are written in
  * `runtime/deno/`, one file a seam (`process.ts`, `permissions.ts`,
