@@ -29,7 +29,7 @@ const LIBC_SYMBOLS = {
   },
 } as const;
 
-export type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>;
+type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>;
 
 const SYS_FUTEX: Record<string, bigint> = { x86_64: 202n, aarch64: 98n };
 const FUTEX_WAIT = 0n;
