@@ -29,20 +29,22 @@ import { emit, log, parseBenchArgs, repetitions, result, WAIT_TIMEOUT_MS } from 
 
 const timeout = WAIT_TIMEOUT_MS;
 
-function small(i: number): string {
+/** The small string item number `i`. */
+export function small(i: number): string {
   return `item-${String(i).padStart(5, "0")}`;
 }
 
-function kib(i: number): string {
+/** The 1 KiB string item number `i`. */
+export function kib(i: number): string {
   const head = `item-${String(i).padStart(5, "0")}-`;
   return head + "x".repeat(1024 - head.length);
 }
 
 /** Bytes of a binary item. */
-const BYTES = 64 * 1024;
+export const BYTES = 64 * 1024;
 
 /** A fresh 64 KiB array, numbered (big-endian) in its first 4 bytes. */
-function bytes(i: number): Uint8Array {
+export function bytes(i: number): Uint8Array {
   const item = new Uint8Array(BYTES);
   new DataView(item.buffer).setUint32(0, i);
   item[BYTES - 1] = i & 0xff;
@@ -50,7 +52,7 @@ function bytes(i: number): Uint8Array {
 }
 
 /** Item kinds of the 1 producer -> 1 consumer cases. */
-type Size = "small" | "kib" | "bytes";
+export type Size = "small" | "kib" | "bytes";
 
 /** Producer child: puts `n` items once started. */
 export async function producer(
@@ -93,7 +95,11 @@ export async function consumer(
   await done.put(n);
 }
 
-async function queueRun(n: number, size: Size): Promise<number> {
+/**
+ * Items/s of `n` items of a kind through a `Queue` from a producer child to a consumer child
+ * (also run by `ring_probe.ts`, next to its ring buffer).
+ */
+export async function queueRun(n: number, size: Size): Promise<number> {
   const q = new Queue<string | Uint8Array>();
   const done = new Queue<number>();
   const start = new Event();
