@@ -40,8 +40,8 @@
 
 import { deserializeSync, serialize } from "../_internal/codec.ts";
 import { mapShared, type SharedMapping } from "../_internal/runtime.ts";
-import { emit, log, parseBenchArgs, repetitions, result, type Result } from "./_bench.ts";
-import { bytes, BYTES, kib, queueRun, type Size, small } from "./queue_throughput.ts";
+import { emit, log, parseBenchArgs, repetitions, type Result, result } from "./_bench.ts";
+import { BYTES, bytes, kib, queueRun, type Size, small } from "./queue_throughput.ts";
 
 /** Control words (Int32 indexes), 64 bytes apart so producer and consumer words never share a line. */
 const TAIL = 0; // bytes written, producer
@@ -53,7 +53,8 @@ const START = 80; // 1: go
 const DONE = 96; // the consumer's count of checked items
 const C_SLEEPS = 112; // how often the consumer slept
 const P_SLEEPS = 113; // how often the producer slept
-const TIMEOUTS = 114; // sleeps that ended by timeout with nothing to do (lost wake-ups?)
+const TIMEOUTS = 114; // sleeps that ended with nothing to do: timeouts or spurious returns
+const TIMEOUT_US = 115; // the time those sleeps took, in all (a lost wake-up costs a whole slice)
 const CONTROL_BYTES = 512;
 const RING = 1 << 22; // 4 MiB, a power of two
 const RECORD_HEADER = 8;
@@ -94,8 +95,12 @@ class Ring {
       const left = this.#deadline - performance.now();
       if (left <= 0) throw new Error("Ring probe gave up waiting: nothing moved for 20 s");
       Atomics.add(this.words, count, 1);
+      const t0 = performance.now();
       await this.#map.wait(index, seen, Math.min(left, SLEEP_SLICE_MS));
-      if (Atomics.load(this.words, index) === seen) Atomics.add(this.words, TIMEOUTS, 1);
+      if (Atomics.load(this.words, index) === seen) {
+        Atomics.add(this.words, TIMEOUTS, 1);
+        Atomics.add(this.words, TIMEOUT_US, Math.round((performance.now() - t0) * 1000));
+      }
     }
     Atomics.store(this.words, flag, 0);
   }
@@ -209,7 +214,9 @@ async function waitFor(map: SharedMapping, index: number, value: number): Promis
     const seen = Atomics.load(map.words, index);
     if (seen >= value) return;
     const left = deadline - performance.now();
-    if (left <= 0) throw new Error(`Ring probe gave up waiting for word ${index} to reach ${value}`);
+    if (left <= 0) {
+      throw new Error(`Ring probe gave up waiting for word ${index} to reach ${value}`);
+    }
     await map.wait(index, seen, Math.min(left, SLEEP_SLICE_MS));
   }
 }
@@ -265,6 +272,7 @@ async function ringRun(size: Size, variant: Variant, n: number) {
       consumerSleeps: w[C_SLEEPS],
       producerSleeps: w[P_SLEEPS],
       timeouts: w[TIMEOUTS],
+      timeoutMs: w[TIMEOUT_US] / 1000,
     };
   } finally {
     for (const c of children) {
@@ -298,12 +306,13 @@ if (import.meta.main) {
     for (const [size, label, n] of sizes) {
       log(`1 producer -> 1 consumer, ${label} (${n} items):`);
       const rates: Record<string, number[]> = {};
-      const counters: Record<string, { c: number[]; p: number[]; t: number[] }> = {};
+      const counters: Record<string, { c: number[]; p: number[]; t: number[]; ms: number[] }> = {};
       for (let r = 0; r < reps; r++) {
         for (const variant of variants) {
           const run = await ringRun(size, variant, n);
           (rates[variant] ??= []).push(run.rate);
-          const k = (counters[variant] ??= { c: [], p: [], t: [] });
+          const k = (counters[variant] ??= { c: [], p: [], t: [], ms: [] });
+          k.ms.push(run.timeoutMs);
           k.c.push(run.consumerSleeps);
           k.p.push(run.producerSleeps);
           k.t.push(run.timeouts);
@@ -317,7 +326,8 @@ if (import.meta.main) {
             items: n,
             consumer_sleeps: k.c,
             producer_sleeps: k.p,
-            timeouts: k.t,
+            empty_wakeups: k.t,
+            empty_wakeups_ms: k.ms,
           }),
         );
       }
