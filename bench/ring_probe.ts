@@ -55,6 +55,7 @@ const C_SLEEPS = 112; // how often the consumer slept
 const P_SLEEPS = 113; // how often the producer slept
 const TIMEOUTS = 114; // sleeps that ended with nothing to do: timeouts or spurious returns
 const TIMEOUT_US = 115; // the time those sleeps took, in all (a lost wake-up costs a whole slice)
+const P_MAX_GAP_US = 116; // the producer's longest time between two puts (a stall of its own)
 const CONTROL_BYTES = 512;
 const RING = 1 << 22; // 4 MiB, a power of two
 const RECORD_HEADER = 8;
@@ -230,7 +231,15 @@ async function child(role: string, path: string, size: Size, variant: Variant, n
   map.wake(READY, 1);
   await waitFor(map, START, 1);
   if (role === "producer") {
-    for (let i = 0; i < n; i++) await ring.putItem(make(i), variant);
+    let last = performance.now();
+    let maxGap = 0;
+    for (let i = 0; i < n; i++) {
+      await ring.putItem(make(i), variant);
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+    }
+    Atomics.store(map.words, P_MAX_GAP_US, Math.round(maxGap * 1000));
   } else {
     for (let i = 0; i < n; i++) {
       check(await ring.getItem(variant), i);
@@ -273,6 +282,7 @@ async function ringRun(size: Size, variant: Variant, n: number) {
       producerSleeps: w[P_SLEEPS],
       timeouts: w[TIMEOUTS],
       timeoutMs: w[TIMEOUT_US] / 1000,
+      producerMaxGapMs: w[P_MAX_GAP_US] / 1000,
     };
   } finally {
     for (const c of children) {
@@ -306,13 +316,17 @@ if (import.meta.main) {
     for (const [size, label, n] of sizes) {
       log(`1 producer -> 1 consumer, ${label} (${n} items):`);
       const rates: Record<string, number[]> = {};
-      const counters: Record<string, { c: number[]; p: number[]; t: number[]; ms: number[] }> = {};
+      const counters: Record<
+        string,
+        { c: number[]; p: number[]; t: number[]; ms: number[]; gap: number[] }
+      > = {};
       for (let r = 0; r < reps; r++) {
         for (const variant of variants) {
           const run = await ringRun(size, variant, n);
           (rates[variant] ??= []).push(run.rate);
-          const k = (counters[variant] ??= { c: [], p: [], t: [], ms: [] });
+          const k = (counters[variant] ??= { c: [], p: [], t: [], ms: [], gap: [] });
           k.ms.push(run.timeoutMs);
+          k.gap.push(run.producerMaxGapMs);
           k.c.push(run.consumerSleeps);
           k.p.push(run.producerSleeps);
           k.t.push(run.timeouts);
@@ -328,6 +342,7 @@ if (import.meta.main) {
             producer_sleeps: k.p,
             empty_wakeups: k.t,
             empty_wakeups_ms: k.ms,
+            producer_max_gap_ms: k.gap,
           }),
         );
       }
