@@ -104,21 +104,22 @@ const REDIS_LIMITS = `
 const CODEC_LIMITS = `
 - **Binary data is base64 inside JSON today.** A 64 KiB \`Uint8Array\` becomes 87 KB of text,
   then a JSON string. On Deno, V8's native \`Uint8Array.prototype.toBase64\` and
-  \`Uint8Array.fromBase64\` do the work, and the codec stays near \`node:v8\` (62–139 µs against
-  108–245 µs in those runs); Node 22 has neither, so the codec falls back to \`btoa\`/\`atob\`
-  over a binary string, 1.1–3.2 ms against 68–112 µs for \`node:v8\`: the issue's goal (within 2×
-  of \`node:v8\` on both runtimes) is missed on Node by more than an order of magnitude. A binary
-  encoding that
-  copies the bytes as they are removes both the base64 and the JSON escaping.
+  \`Uint8Array.fromBase64\` do the work, and the codec was within 2× of \`node:v8\` (often
+  faster: Deno's \`node:v8\` is slower than Node's) in every run made while this was written.
+  Node 22 has neither, so the codec falls back to \`btoa\`/\`atob\` over a binary string: 1.1–4.6
+  ms against 26–131 µs for \`node:v8\` in those runs, so the issue's goal (within 2× of
+  \`node:v8\` on both runtimes) is missed on Node by more than an order of magnitude. A binary
+  encoding that copies the bytes as they are removes both the base64 and the JSON escaping.
 - **Small values are one walk plus JSON.** The walk copies every container into a JSON-compatible
   tree (tagging what JSON cannot carry), then \`JSON.stringify\` and \`JSON.parse\` run in C++;
   the walk is the cost above the "(reference)" row. \`node:v8\` has a fixed cost per call that
-  dominates small values: on Deno it is a compatibility layer (about 9 µs for a small object,
-  2–5× our codec), on Node its native serializer (about 7.5 µs, close to ours).
+  dominates small values: on Deno it is a compatibility layer (about 9–10 µs for a small object),
+  on Node its native serializer (about 7 µs); ours took 2–15 µs for it, depending on the load.
 - **Map/Date/BigInt/Set** become tagged objects (\`{ $t: "map", v: [[k, v], …] }\` and so on),
   an allocation per tag in both directions; \`node:v8\` writes them as they are.
-- **The machine was busy** while these notes were written (other jobs on its 2 cores): single
-  samples ranged up to several times the median, so read ratios, not absolute times.
+- **The machine was busy** while these notes were written (load average 6–15 on its 2 cores):
+  single samples ranged up to tens of times the median, so read ratios, not absolute times. The
+  implementations' batches take turns, case by case, so that they meet the same load.
 `;
 
 /** "What limits it" for pool. */

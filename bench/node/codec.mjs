@@ -8,7 +8,8 @@
  * For each case, the multiproc codec's encode+decode, `node:v8`'s
  * serialize+deserialize and, where JSON can carry the value,
  * `JSON.stringify`+`JSON.parse`, in µs per value. Each sample is the mean of
- * a batch sized to take about 20 ms (5 ms with `--quick`), after a warm-up.
+ * a batch sized to take about 20 ms (5 ms with `--quick`), after a warm-up;
+ * the implementations' batches take turns, case by case.
  * Under Node, stdout gets one JSON line with each measurement's raw samples,
  * which `bench/codec.ts` summarises; progress goes to stderr.
  *
@@ -103,34 +104,24 @@ export const CASES = [
 const MAX_BATCH = 1_000_000;
 
 /**
- * µs per encode+decode of `value` with `impl`: `samples` batches, each sized (by a calibration
- * run) to take about `batchMs`.
+ * The batch size that makes `roundTrip` take about `batchMs`, found by doubling it (which also
+ * warms the code up) until a batch takes at least a quarter of that.
  */
-function time(impl, value, samples, batchMs) {
-  const roundTrip = () => impl.decode(impl.encode(value));
-  // Warm-up and calibration: double the batch until one takes at least batchMs / 4.
-  let batch = 1;
-  for (;;) {
+function calibrate(roundTrip, batchMs) {
+  for (let batch = 1;; batch *= 2) {
     const t0 = performance.now();
     for (let i = 0; i < batch; i++) roundTrip();
     const ms = performance.now() - t0;
     if (ms >= batchMs / 4 || batch >= MAX_BATCH) {
-      batch = Math.min(MAX_BATCH, Math.max(1, Math.round((batch * batchMs) / Math.max(ms, 1e-3))));
-      break;
+      return Math.min(MAX_BATCH, Math.max(1, Math.round((batch * batchMs) / Math.max(ms, 1e-3))));
     }
-    batch *= 2;
   }
-  const out = [];
-  for (let s = 0; s < samples; s++) {
-    const t0 = performance.now();
-    for (let i = 0; i < batch; i++) roundTrip();
-    out.push(((performance.now() - t0) * 1000) / batch);
-  }
-  return { samples: out, batch };
 }
 
 /**
- * Measures every case with multiproc's codec (through {@linkcode ours}), `node:v8` and JSON.
+ * Measures every case with multiproc's codec (through {@linkcode ours}), `node:v8` and JSON: per
+ * case, the implementations' batches take turns (ours, node:v8, JSON, ours, …), so that all meet
+ * the machine's changing load alike; each sample is µs per encode+decode, the mean of a batch.
  *
  * @param {any} codec The codec module's namespace.
  * @param {{ quick: boolean, log: (...parts: unknown[]) => void }} options
@@ -142,6 +133,8 @@ export function measure(codec, { quick, log }) {
   const batchMs = quick ? 5 : 20;
   const out = [];
   for (const c of CASES) {
+    log(`  ${c.name}`);
+    const runs = [];
     for (const [impl, codecImpl] of impls) {
       if (impl === "JSON" && !c.json) continue;
       const encoded = codecImpl.encode(c.value);
@@ -151,14 +144,23 @@ export function measure(codec, { quick, log }) {
       const size = typeof encoded === "string"
         ? new TextEncoder().encode(encoded).length
         : encoded.byteLength;
-      log(`  ${c.name}, ${impl}`);
-      const timed = time(codecImpl, c.value, samples, batchMs);
-      out.push({
+      const roundTrip = () => codecImpl.decode(codecImpl.encode(c.value));
+      const batch = calibrate(roundTrip, batchMs);
+      const result = {
         case: c.name,
         impl,
-        samples: timed.samples,
-        detail: { batch: timed.batch, encoded_bytes: size },
-      });
+        samples: [],
+        detail: { batch, encoded_bytes: size },
+      };
+      runs.push({ roundTrip, batch, samples: result.samples });
+      out.push(result);
+    }
+    for (let s = 0; s < samples; s++) {
+      for (const { roundTrip, batch, samples } of runs) {
+        const t0 = performance.now();
+        for (let i = 0; i < batch; i++) roundTrip();
+        samples.push(((performance.now() - t0) * 1000) / batch);
+      }
     }
   }
   return out;
