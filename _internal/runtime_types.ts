@@ -1,7 +1,8 @@
 /**
- * The types of the runtime adapter's interface, shared by `runtime.ts` (Deno)
- * and `runtime_node.ts` (the npm build's Node version), so that both
- * implement exactly the same shapes.
+ * The types of the runtime adapter's interface, shared by `runtime.ts` (Deno,
+ * written in `runtime/deno/`) and `runtime_node.ts` (the npm build's Node
+ * version, in `runtime/node/`), so that both implement exactly the same
+ * shapes.
  *
  * @module
  */
@@ -179,4 +180,24 @@ export interface PoolThread {
   unref(): void;
   /** Stops the thread at once; resolves when it is gone. */
   terminate(): Promise<void>;
+}
+
+/** The helper-thread side of `startHelperThread`: its data and its channel to the parent. */
+export interface HelperContext {
+  /** What the parent passed to `startHelperThread`. */
+  data: unknown;
+  postMessage(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+}
+
+/** Inside a thread started by `startThread`: its channel to the thread that started it. */
+export interface ThreadSelf {
+  postMessage(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+  /** Receives the thread's uncaught errors and unhandled rejections, which then do not end it. */
+  onUncaught(handler: (error: unknown) => void): void;
+  /** Runs `handler` when the thread ends. */
+  onExit(handler: () => void): void;
+  /** Ends the thread (messages already posted are delivered). */
+  close(): void;
 }

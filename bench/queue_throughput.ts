@@ -7,6 +7,12 @@
  * - "JoinableQueue 3 producers / 2 consumers": daemon consumers call
  *   `taskDone()` per item; the clock stops when the producers are joined and
  *   `join()` has returned.
+ * - "Queue 1 producer -> 1 consumer, 64 KiB Uint8Array": the same with
+ *   fresh 64 KiB `Uint8Array`s, numbered in their first 4 bytes (Python:
+ *   `bytes`).
+ * - "Pipe round trip": the parent sends a small string on its end of a
+ *   `Pipe()`, a child sends it back; microseconds per round trip, after a
+ *   warm-up (Python: `multiprocessing.Pipe()` with the spawn start method).
  * - "raw Unix socket, framed batches (floor)": the same small items as
  *   JSON frames of 256 over one Unix socket from a child to the parent, with
  *   no queue semantics: the transport the hub itself uses, as a floor.
@@ -18,29 +24,45 @@
  * @module
  */
 
-import { Event, JoinableQueue, Process, Queue } from "../mod.ts";
+import { type Connection, Event, JoinableQueue, Pipe, Process, Queue } from "../mod.ts";
 import { emit, log, parseBenchArgs, repetitions, result, WAIT_TIMEOUT_MS } from "./_bench.ts";
 
 const timeout = WAIT_TIMEOUT_MS;
 
-function small(i: number): string {
+/** The small string item number `i`. */
+export function small(i: number): string {
   return `item-${String(i).padStart(5, "0")}`;
 }
 
-function kib(i: number): string {
+/** The 1 KiB string item number `i`. */
+export function kib(i: number): string {
   const head = `item-${String(i).padStart(5, "0")}-`;
   return head + "x".repeat(1024 - head.length);
 }
 
+/** Bytes of a binary item. */
+export const BYTES = 64 * 1024;
+
+/** A fresh 64 KiB array, numbered (big-endian) in its first 4 bytes. */
+export function bytes(i: number): Uint8Array {
+  const item = new Uint8Array(BYTES);
+  new DataView(item.buffer).setUint32(0, i);
+  item[BYTES - 1] = i & 0xff;
+  return item;
+}
+
+/** Item kinds of the 1 producer -> 1 consumer cases. */
+export type Size = "small" | "kib" | "bytes";
+
 /** Producer child: puts `n` items once started. */
 export async function producer(
-  q: Queue<string>,
+  q: Queue<string | Uint8Array>,
   n: number,
-  size: "small" | "kib",
+  size: Size,
   ready: Event,
   start: Event,
 ): Promise<void> {
-  const make = size === "small" ? small : kib;
+  const make = size === "small" ? small : size === "kib" ? kib : bytes;
   ready.set();
   await start.wait({ timeout });
   for (let i = 0; i < n; i++) await q.put(make(i));
@@ -48,7 +70,7 @@ export async function producer(
 
 /** Consumer child: gets `n` items, checks their order, reports the count. */
 export async function consumer(
-  q: Queue<string>,
+  q: Queue<string | Uint8Array>,
   n: number,
   ready: Event,
   start: Event,
@@ -58,15 +80,27 @@ export async function consumer(
   await start.wait({ timeout });
   for (let i = 0; i < n; i++) {
     const item = await q.get({ timeout });
-    if (!item.startsWith(`item-${String(i).padStart(5, "0")}`)) {
-      throw new Error(`out of order at ${i}: ${item}`);
+    if (typeof item === "string") {
+      if (!item.startsWith(`item-${String(i).padStart(5, "0")}`)) {
+        throw new Error(`out of order at ${i}: ${item}`);
+      }
+    } else if (
+      !(item instanceof Uint8Array) || item.length !== BYTES ||
+      new DataView(item.buffer, item.byteOffset).getUint32(0) !== i ||
+      item[BYTES - 1] !== (i & 0xff)
+    ) {
+      throw new Error(`item ${i} is not the ${BYTES}-byte array put as number ${i}`);
     }
   }
   await done.put(n);
 }
 
-async function queueRun(n: number, size: "small" | "kib"): Promise<number> {
-  const q = new Queue<string>();
+/**
+ * Items/s of `n` items of a kind through a `Queue` from a producer child to a consumer child
+ * (also run by `ring_probe.ts`, next to its ring buffer).
+ */
+export async function queueRun(n: number, size: Size): Promise<number> {
+  const q = new Queue<string | Uint8Array>();
   const done = new Queue<number>();
   const start = new Event();
   const readyP = new Event();
@@ -86,6 +120,33 @@ async function queueRun(n: number, size: "small" | "kib"): Promise<number> {
   await p.join({ timeout });
   await c.join({ timeout });
   return n / elapsed;
+}
+
+/** Pipe child: sends back each of `n` messages it receives. */
+export async function echoer(conn: Connection, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) conn.send(await conn.recv({ timeout }));
+}
+
+/** Microseconds per round trip (send, the child's recv and send, recv) over `n` round trips. */
+async function pipeRun(n: number, warmup: number): Promise<number> {
+  const [here, there] = Pipe();
+  await using p = new Process({ target: echoer, args: [there, warmup + n] });
+  p.start();
+  const message = small(42);
+  const roundTrip = async () => {
+    here.send(message);
+    if ((await here.recv({ timeout })) !== message) {
+      throw new Error("the pipe echoed another value");
+    }
+  };
+  // The first round trips also wait for the child to start: not timed.
+  for (let i = 0; i < warmup; i++) await roundTrip();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await roundTrip();
+  const elapsed = performance.now() - t0;
+  await p.join({ timeout });
+  if (p.exitCode !== 0) throw new Error(`echo child exited with ${p.exitCode}`);
+  return (elapsed * 1000) / n;
 }
 
 /** JoinableQueue producer child. */
@@ -205,18 +266,30 @@ if (import.meta.main) {
   const scale = quick ? 10 : 1;
   const smallN = 100_000 / scale;
   const kibN = 20_000 / scale;
+  const bytesN = 2_000 / scale;
   const perProducer = 20_000 / scale;
+  const roundTrips = 2_000 / scale;
   const results = [];
   for (
     const [name, n, size] of [
       ["Queue 1 producer -> 1 consumer, small str", smallN, "small"],
       ["Queue 1 producer -> 1 consumer, 1 KiB str", kibN, "kib"],
+      ["Queue 1 producer -> 1 consumer, 64 KiB Uint8Array", bytesN, "bytes"],
     ] as const
   ) {
     log(`${name} (${n} items):`);
     const rates = [];
     for (let i = 0; i < reps; i++) rates.push(await queueRun(n, size));
     results.push(result(name, "items/s", rates, { items: n }));
+  }
+  {
+    const name = "Pipe round trip";
+    log(`${name} (${roundTrips} round trips):`);
+    const times = [];
+    for (let i = 0; i < reps; i++) times.push(await pipeRun(roundTrips, 100));
+    results.push(
+      result(name, "µs", times, { round_trips: roundTrips, warmup: 100, message: small(42) }),
+    );
   }
   {
     const name = "JoinableQueue 3 producers / 2 consumers";

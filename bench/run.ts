@@ -100,6 +100,28 @@ const REDIS_LIMITS = `
   \`addBulk\`).
 `;
 
+/** "What limits it" for codec (from two \`--quick\` runs while it was written, on a busy machine). */
+const CODEC_LIMITS = `
+- **Binary data is base64 inside JSON today.** A 64 KiB \`Uint8Array\` becomes 87 KB of text,
+  then a JSON string. On Deno, V8's native \`Uint8Array.prototype.toBase64\` and
+  \`Uint8Array.fromBase64\` do the work, and the codec was within 2× of \`node:v8\` (often
+  faster: Deno's \`node:v8\` is slower than Node's) in every run made while this was written.
+  Node 22 has neither, so the codec falls back to \`btoa\`/\`atob\` over a binary string: 1.1–4.6
+  ms against 26–131 µs for \`node:v8\` in those runs, so the issue's goal (within 2× of
+  \`node:v8\` on both runtimes) is missed on Node by more than an order of magnitude. A binary
+  encoding that copies the bytes as they are removes both the base64 and the JSON escaping.
+- **Small values are one walk plus JSON.** The walk copies every container into a JSON-compatible
+  tree (tagging what JSON cannot carry), then \`JSON.stringify\` and \`JSON.parse\` run in C++;
+  the walk is the cost above the "(reference)" row. \`node:v8\` has a fixed cost per call that
+  dominates small values: on Deno it is a compatibility layer (about 9–10 µs for a small object),
+  on Node its native serializer (about 7 µs); ours took 2–15 µs for it, depending on the load.
+- **Map/Date/BigInt/Set** become tagged objects (\`{ $t: "map", v: [[k, v], …] }\` and so on),
+  an allocation per tag in both directions; \`node:v8\` writes them as they are.
+- **The machine was busy** while these notes were written (load average 6–15 on its 2 cores):
+  single samples ranged up to tens of times the median, so read ratios, not absolute times. The
+  implementations' batches take turns, case by case, so that they meet the same load.
+`;
+
 /** "What limits it" for pool. */
 const POOL_LIMITS = `
 - **Two cores, shared.** Two workers can only double the throughput of one when both cores are
@@ -266,9 +288,13 @@ export; and the library's real child entry point, \`process/_bootstrap.ts\`, run
     title: "Queues between processes",
     about: `
 Items per second through a queue between processes, start-up not timed (children signal ready and
-wait for a start Event). "1 producer -> 1 consumer": a producer child puts N strings (100k small
-\`item-00042\` strings, or 20k 1 KiB strings), a consumer child gets them and checks their order;
-the clock stops when the consumer reports. "JoinableQueue 3 producers / 2 consumers": 60k items,
+wait for a start Event). "1 producer -> 1 consumer": a producer child puts N items (100k small
+\`item-00042\` strings, 20k 1 KiB strings, or 2k fresh 64 KiB \`Uint8Array\`s, Python: \`bytes\`,
+numbered in their first bytes), a consumer child gets them and checks their order; the clock stops
+when the consumer reports. "Pipe round trip": the parent sends a small string on its end of a
+\`Pipe()\` and a child sends it back, 2k times after 100 untimed ones, in µs per round trip
+(Python: \`multiprocessing.Pipe()\` to a \`spawn\` child; its queue cases use \`fork\`).
+"JoinableQueue 3 producers / 2 consumers": 60k items,
 daemon consumers call \`taskDone()\` per item, the clock stops when the producers are joined and
 \`join()\` has returned. The Deno-only row is the floor: the same small items as JSON frames of
 256 over one Unix socket from a child to the parent, with no queue at all.
@@ -282,6 +308,11 @@ daemon consumers call \`taskDone()\` per item, the clock stops when the producer
         deno: "Queue 1 producer -> 1 consumer, 1 KiB str",
         python: "Queue 1 producer -> 1 consumer, 1 KiB str",
       },
+      {
+        deno: "Queue 1 producer -> 1 consumer, 64 KiB Uint8Array",
+        python: "Queue 1 producer -> 1 consumer, 64 KiB bytes",
+      },
+      { deno: "Pipe round trip", python: "Pipe round trip" },
       {
         deno: "JoinableQueue 3 producers / 2 consumers",
         python: "JoinableQueue 3 producers / 2 consumers",
@@ -303,7 +334,44 @@ daemon consumers call \`taskDone()\` per item, the clock stops when the producer
   share of the backlog, and every item's \`taskDone()\` is a message to the hub.
 - **Three processes on two cores**: producer, consumer and the parent's hub thread compete for the
   cores in every Deno case, where Python's pipe needs no third party.
+- **64 KiB arrays** are base64 inside JSON today (about 87 KB on the wire per item, encoded once in
+  the producer and decoded once in the consumer, and copied through the hub as text); Python
+  pickles \`bytes\` as they are. The \`codec\` section measures that cost alone.
+- **A Pipe round trip is four hops through the hub**: \`Pipe()\` is two queues whose state lives in
+  the hub (a helper thread) of the process that created them, so the message goes parent → hub →
+  child and the reply child → hub → parent (thread messages on the parent's side, Unix-socket
+  frames on the child's), each hop an event-loop wake-up, with one item's \`put\`/\`get\`
+  bookkeeping per message and nothing to batch. Python's \`Connection\` is one socket pair that
+  the two processes write and read directly.
 `,
+  },
+  {
+    name: "codec",
+    title: "The codec alone",
+    baseline: "node:v8",
+    about: `
+How values are encoded to cross a process boundary, in one process with no I/O: multiproc's codec
+(encode then decode) against \`node:v8\`'s \`serialize\` then \`deserialize\` (structured clone,
+V8's own format), on Deno and on Node (the npm build, run by \`bench/codec.ts\` with the Node of
+\`tools/\`), in µs per value. The cases: a small object \`{ id, name, tags: [3 strings] }\`, a
+1 KiB string, a 64 KiB \`Uint8Array\`, and a Map/Date/BigInt/Set mix. The "(reference)" rows are
+\`JSON.stringify\` then \`JSON.parse\` of the same value where JSON can carry it, against
+\`node:v8\` too. Each sample is the mean of a batch sized to take about 20 ms, after a warm-up;
+every implementation's decoded copy is checked once. The cases and the one adapter that calls the
+codec are in \`bench/node/codec.mjs\`, shared by both runtimes.
+`,
+    compare: ["Deno", "Node"].flatMap((runtime) =>
+      ["small object", "1 KiB string", "64 KiB Uint8Array", "Map/Date/BigInt mix"].flatMap((c) => [
+        { deno: `${runtime}, ${c}`, python: `${runtime}, ${c}` },
+        ...(c === "small object" || c === "1 KiB string"
+          ? [{
+            deno: `${runtime}, ${c}, JSON.stringify+parse (reference)`,
+            python: `${runtime}, ${c}`,
+          }]
+          : []),
+      ])
+    ),
+    limits: CODEC_LIMITS,
   },
   {
     name: "lock_contention",

@@ -10,7 +10,15 @@
  * Needs `node` and `npm` on PATH, and `npm ci --prefix tools` (esbuild,
  * typescript, @types/node), which the README's test command runs first.
  */
-import { deepStrictEqual, doesNotMatch, equal, match, notEqual, ok } from "node:assert/strict";
+import {
+  deepStrictEqual,
+  doesNotMatch,
+  equal,
+  match,
+  notEqual,
+  ok,
+  rejects,
+} from "node:assert/strict";
 
 import { nodeDocExamples, PACKAGE_NAME } from "../tools/build_npm.ts";
 
@@ -183,9 +191,15 @@ Deno.test("deno task build:npm writes a package.json with every entry point, ESM
   ) {
     ok((await Deno.stat(`${npmDir}/${file}`)).isFile, file);
   }
-  // The Node runtime adapter took the Deno one's place, and entry files are named as built.
+  // The Node runtime adapter took the Deno one's place (its files, not the Deno adapter's, are
+  // built), and entry files are named as built.
   const runtime = await Deno.readTextFile(`${npmDir}/_internal/runtime.js`);
-  match(runtime, /from "node:child_process"/);
+  match(runtime, /from "\.\/runtime\/node\/process\.js"/);
+  match(
+    await Deno.readTextFile(`${npmDir}/_internal/runtime/node/process.js`),
+    /from "node:child_process"/,
+  );
+  await rejects(() => Deno.stat(`${npmDir}/_internal/runtime/deno`), Deno.errors.NotFound);
   match(
     await Deno.readTextFile(`${npmDir}/process/process.js`),
     /"\.\/_bootstrap\.js"/,

@@ -93,13 +93,15 @@ const LIBRARY_DIRS = ["_internal", "net", "pool", "process", "queue", "redis", "
 /** The library's modules on disk, by path from its root (what `LIBRARY_MODULES` must list). */
 async function libraryFilesOnDisk(): Promise<string[]> {
   const files = ["mod.ts"];
-  for (const dir of LIBRARY_DIRS) {
+  const walk = async (dir: string): Promise<void> => {
     for await (const entry of Deno.readDir(new URL(`${dir}/`, ROOT))) {
-      if (entry.isFile && entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
+      if (entry.isDirectory) await walk(`${dir}/${entry.name}`);
+      else if (entry.isFile && entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
         files.push(`${dir}/${entry.name}`);
       }
     }
-  }
+  };
+  for (const dir of LIBRARY_DIRS) await walk(dir);
   return files.sort();
 }
 

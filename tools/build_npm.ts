@@ -6,7 +6,9 @@
  * 1. Stage every library source file (`mod.ts`, `process/`, `thread/`,
  *    `sync/`, `queue/`, `net/`, `_internal/`; no tests) in a temporary
  *    folder, with `_internal/runtime_node.ts` in place of
- *    `_internal/runtime.ts`, relative `.ts` specifiers rewritten to `.js`
+ *    `_internal/runtime.ts` and without the Deno adapter's files
+ *    (`_internal/runtime/deno/`; the Node one's, `_internal/runtime/node/`,
+ *    are staged), relative `.ts` specifiers rewritten to `.js`
  *    (imports, and strings such as `new URL("./_bootstrap.ts",
  *    import.meta.url)` that name a worker or child entry file), and Deno's
  *    `/// <reference lib="deno.worker" />` removed.
@@ -49,6 +51,8 @@ const LIBRARY_DIRS = [
 ];
 const NODE_RUNTIME = "_internal/runtime_node.ts";
 const RUNTIME = "_internal/runtime.ts";
+/** The Deno adapter's files, which `RUNTIME` re-exports: left out of the package. */
+const DENO_RUNTIME_DIR = "_internal/runtime/deno/";
 /** The package's name on npm (and on JSR, as in deno.json). */
 export const PACKAGE_NAME = "@multiproc/multiproc";
 /** The project's home: `repository`, `homepage` and `bugs` of package.json. */
@@ -97,16 +101,17 @@ async function run(
   }
 }
 
-/** The library's source files, relative to the root: no tests, no runtime_node (it becomes runtime). */
+/**
+ * The library's source files (in subfolders too), relative to the root: no
+ * tests, no runtime_node (it becomes runtime), none of the Deno adapter's.
+ */
 async function librarySources(): Promise<string[]> {
   const files = ["mod.ts"];
   for (const dir of LIBRARY_DIRS) {
-    for await (const entry of Deno.readDir(`${ROOT_PATH}/${dir}`)) {
-      const name = `${dir}/${entry.name}`;
-      if (!entry.isFile || !name.endsWith(".ts") || name.endsWith("_test.ts")) {
-        continue;
-      }
-      if (name === NODE_RUNTIME) continue;
+    for (const path of await walk(`${ROOT_PATH}/${dir}`)) {
+      const name = path.slice(ROOT_PATH.length + 1);
+      if (!name.endsWith(".ts") || name.endsWith("_test.ts")) continue;
+      if (name === NODE_RUNTIME || name.startsWith(DENO_RUNTIME_DIR)) continue;
       files.push(name);
     }
   }
@@ -296,19 +301,29 @@ function packageJson(
   };
 }
 
-/** The names a module exports (declarations only: enough for the runtime modules). */
+/**
+ * The names a module exports: its declarations, and the names it re-exports
+ * by name (`export { a, b as c } from "./x.ts"`, how the runtime facades
+ * name their adapter's functions). Enough for the runtime modules.
+ */
 function exportedNames(text: string): Set<string> {
   const names = new Set<string>();
   const declaration =
     /^export\s+(?:declare\s+)?(?:async\s+)?(?:function\*?|class|interface|type|const|let|enum)\s+([A-Za-z_$][\w$]*)/gm;
   for (const m of text.matchAll(declaration)) names.add(m[1]);
+  for (const m of text.matchAll(/^export\s+(?:type\s+)?\{([^}]*)\}/gm)) {
+    for (const item of m[1].split(",")) {
+      const name = item.trim().replace(/^type\s+/, "").split(/\s+as\s+/).pop();
+      if (name) names.add(name);
+    }
+  }
   return names;
 }
 
 /**
  * Fails unless `runtime_node.ts` exports every name `runtime.ts` exports:
- * whoever adds a function to the Deno runtime learns here that the Node one
- * needs it too.
+ * whoever adds a function to the Deno runtime (a file of `runtime/deno/`,
+ * named in `runtime.ts`) learns here that the Node one needs it too.
  */
 async function checkRuntimeParity(): Promise<void> {
   const deno = exportedNames(

@@ -7,6 +7,8 @@ clock as it sets the Event and stops it once the work is verifiably done:
     done queue (the parent only coordinates, it never touches the items);
   * JoinableQueue case: all producers are joined and q.join() has returned,
     i.e. every item got its task_done().
+The Pipe case times round trips (send, the child's recv and send, recv) of a
+small string over multiprocessing.Pipe() to a spawn child, after a warm-up.
 """
 
 from __future__ import annotations
@@ -42,6 +44,92 @@ def kib_items(count: int) -> list[str]:
     # cached between puts; the numbered prefix keeps them exactly 1024 chars.
     pad = "x" * 1024
     return [f"{i:08d}{pad}"[:1024] for i in range(count)]
+
+
+BYTES = 64 * 1024
+
+
+def make_bytes(i: int) -> bytes:
+    """A fresh 64 KiB bytes object, numbered (big-endian) in its first 4 bytes,
+    as the Deno side's Uint8Array; built in the producer, as there."""
+    return i.to_bytes(4, "big") + bytes(BYTES - 5) + bytes((i & 0xFF,))
+
+
+def bytes_producer(q, count, ready, start) -> None:
+    ready.put("producer")
+    if not start.wait(WAIT_TIMEOUT):
+        raise SystemExit(2)
+    put = q.put
+    for i in range(count):
+        put(make_bytes(i))
+
+
+def bytes_consumer(q, count, ready, start, done) -> None:
+    ready.put("consumer")
+    if not start.wait(WAIT_TIMEOUT):
+        raise SystemExit(2)
+    get = q.get
+    for i in range(count):
+        item = get()
+        if (len(item) != BYTES or int.from_bytes(item[:4], "big") != i
+                or item[-1] != i & 0xFF):
+            raise AssertionError(f"item {i} is not the bytes put as number {i}")
+    done.put({"received": count})
+
+
+def bytes_run(count: int) -> float:
+    q, ready, done, start = CTX.Queue(), CTX.Queue(), CTX.Queue(), CTX.Event()
+    procs = [
+        CTX.Process(target=bytes_producer, args=(q, count, ready, start), daemon=True),
+        CTX.Process(target=bytes_consumer, args=(q, count, ready, start, done), daemon=True),
+    ]
+    try:
+        for p in procs:
+            p.start()
+        wait_ready(ready, len(procs))
+        t0 = time.perf_counter()
+        start.set()
+        report = done.get(timeout=WAIT_TIMEOUT)
+        elapsed = time.perf_counter() - t0
+        join_all(procs)
+    finally:
+        stop_all(procs)
+    if report != {"received": count}:
+        raise AssertionError(f"consumer saw {report}, expected {count} items")
+    return count / elapsed
+
+
+def echoer(conn, count) -> None:
+    recv, send = conn.recv, conn.send
+    for _ in range(count):
+        send(recv())
+
+
+def pipe_run(round_trips: int, warmup: int) -> float:
+    """Microseconds per round trip over multiprocessing.Pipe() to a spawn child."""
+    ctx = mp.get_context("spawn")
+    here, there = ctx.Pipe()
+    proc = ctx.Process(target=echoer, args=(there, warmup + round_trips), daemon=True)
+    message = f"item-{42:05d}"
+    try:
+        proc.start()
+        there.close()
+        # The first round trips also wait for the child to start: not timed.
+        for _ in range(warmup):
+            here.send(message)
+            if not here.poll(WAIT_TIMEOUT) or here.recv() != message:
+                raise AssertionError("the pipe echoed another value")
+        send, recv = here.send, here.recv
+        t0 = time.perf_counter()
+        for _ in range(round_trips):
+            send(message)
+            if recv() != message:
+                raise AssertionError("the pipe echoed another value")
+        elapsed = time.perf_counter() - t0
+        join_all([proc])
+    finally:
+        stop_all([proc])
+    return elapsed * 1e6 / round_trips
 
 
 def producer(q, items, ready, start) -> None:
@@ -149,6 +237,7 @@ def main() -> None:
     scale = 10 if args.quick else 1
     small_n, kib_n, jq_per_producer = (
         100_000 // scale, 20_000 // scale, 20_000 // scale)
+    bytes_n, round_trips = 2_000 // scale, 2_000 // scale
 
     results = []
     for case, items in (
@@ -160,6 +249,21 @@ def main() -> None:
         results.append(result(case, "items/s", rates, {
             "items": len(items), "item_chars": len(items[0]), "start_method": "fork",
         }))
+
+    case = "Queue 1 producer -> 1 consumer, 64 KiB bytes"
+    log(f"{case} ({bytes_n} items):")
+    rates = [bytes_run(bytes_n) for _ in range(reps)]
+    results.append(result(case, "items/s", rates, {
+        "items": bytes_n, "item_bytes": BYTES, "start_method": "fork",
+    }))
+
+    case = "Pipe round trip"
+    log(f"{case} ({round_trips} round trips):")
+    times = [pipe_run(round_trips, 100) for _ in range(reps)]
+    results.append(result(case, "µs", times, {
+        "round_trips": round_trips, "warmup": 100, "message": f"item-{42:05d}",
+        "start_method": "spawn",
+    }))
 
     case = "JoinableQueue 3 producers / 2 consumers"
     log(f"{case} ({3 * jq_per_producer} items):")
