@@ -23,10 +23,12 @@ import { HubServer } from "./hub_server.ts";
 import { BatchWriter, readFrames } from "./framing.ts";
 import {
   fromThread,
+  type Hello,
   HELLO_MAX_BYTES,
   type HubRef,
   isRequestBatch,
   MAX_UNAUTHENTICATED,
+  type Reply,
   toThread,
 } from "./protocol.ts";
 import { helperThreadContext, listenUnix, type StreamConn } from "./runtime.ts";
@@ -47,11 +49,11 @@ const local = hub.session((replies) => context.postMessage(toThread(replies)));
 let listening = false;
 context.onMessage((message) => {
   if (!isRequestBatch(message)) return;
-  if (!listening && message.some((m) => m.o === "listen")) {
+  if (!listening && message.some((m) => m.op === "listen")) {
     listening = true;
     acceptLoop();
   }
-  local.handle(fromThread(message.filter((m) => m.o !== "listen")));
+  local.handle(fromThread(message));
 });
 
 function timingSafeEqual(a: string, b: string): boolean {
@@ -77,15 +79,15 @@ async function serve(conn: StreamConn): Promise<void> {
   try {
     await readFrames(conn, (value) => {
       if (!session) {
-        const m = value as { o?: unknown; key?: unknown; pid?: unknown };
-        if (m?.o !== "hello" || typeof m.key !== "string" || !timingSafeEqual(m.key, ref.key)) {
+        const m = value as Partial<Record<keyof Hello, unknown>> | null;
+        if (m?.op !== "hello" || typeof m.key !== "string" || !timingSafeEqual(m.key, ref.key)) {
           throw new Error("Unauthenticated client");
         }
         clearTimeout(hello);
         unauthenticated.delete(conn);
         const pid = Number.isSafeInteger(m.pid) ? m.pid as number : undefined;
         session = hub.session((replies) => writer.send(replies), pid);
-        writer.send([{ i: 0, p: "welcome", d: 0 }]);
+        writer.send([{ id: 0, push: "welcome", obj: 0 } satisfies Reply]);
         return;
       }
       if (!isRequestBatch(value)) throw new Error("Malformed request batch");

@@ -330,6 +330,21 @@ export function encodeBytes(value: unknown, options: EncodeOptions): Uint8Array 
 }
 
 /**
+ * Decodes bytes made by {@linkcode encodeBytes} without importing modules
+ * (see {@linkcode decodeSync}).
+ *
+ * @param bytes The bytes.
+ * @returns The decoded value.
+ * @throws {Error} If the bytes are malformed, or a module its handles or
+ *   classes need was not imported.
+ */
+export function decodeBytesSync(bytes: Uint8Array): unknown {
+  const enc = unpack(bytes) as Encoded;
+  if (typeof enc !== "object" || enc === null) throw malformed("encoded value");
+  return decodeSync(enc);
+}
+
+/**
  * Decodes bytes made by {@linkcode encodeBytes}, importing the modules its
  * handles and class instances need first.
  *

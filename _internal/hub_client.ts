@@ -15,10 +15,16 @@
 import { errorByName } from "./errors.ts";
 import { BatchWriter, encodeFrame, readFrames } from "./framing.ts";
 import {
+  type BatchOp,
   fromThread,
+  type Hello,
   type HubRef,
   type Item,
   itemBytes,
+  type Kind,
+  type ObjectOp,
+  type ObjectOps,
+  type ObjectRequest,
   type Reply,
   type Request,
   toThread,
@@ -98,7 +104,7 @@ export class HubClient {
   #pending = new Map<number, Pending>();
   #seq = 0;
   #attached = new Set<number>();
-  #attachParams = new Map<number, [string, unknown]>();
+  #attachParams = new Map<number, [Kind, unknown]>();
   #closedError: Error | undefined;
   /** Fire-and-forget operations the hub never confirmed because the connection failed. */
   #undelivered = 0;
@@ -115,7 +121,7 @@ export class HubClient {
    * Declares an object so the hub creates it if it does not exist yet. Sent
    * lazily before the first operation on it from this connection.
    */
-  declare(id: number, kind: string, params: unknown): void {
+  declare(id: number, kind: Kind, params: unknown): void {
     this.#attachParams.set(id, [kind, params]);
   }
 
@@ -131,35 +137,59 @@ export class HubClient {
     const declared = this.#attachParams.get(id);
     if (declared) {
       this.#enqueue({
-        i: 0,
-        o: "attach",
-        d: id,
-        a: [declared[0], { ...(declared[1] as object), ...extra }],
+        id: 0,
+        op: "attach",
+        obj: id,
+        args: [declared[0], { ...(declared[1] as object), ...extra }],
       });
     }
   }
 
-  /** Sends an operation and waits for its reply. */
-  call(op: string, id: number, args: unknown[] = [], options: CallOptions = {}): Promise<unknown> {
+  /** Sends an operation on object `id` and waits for its reply. */
+  call<K extends ObjectOp>(
+    op: K,
+    id: number,
+    args: ObjectOps[K] = [] as unknown as ObjectOps[K],
+    options: CallOptions = {},
+  ): Promise<unknown> {
     const { timeout, signal } = options;
+    return this.#request((requestId) => {
+      const request = { id: requestId, op, obj: id, args } as ObjectRequest;
+      if (timeout !== undefined) request.timeout = timeout;
+      return request;
+    }, signal);
+  }
+
+  /** Sends a request made by `make` (given its id) and waits for its reply. */
+  #request(make: (id: number) => Request, signal?: AbortSignal): Promise<unknown> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#closedError) return Promise.reject(this.#closedError);
     const i = ++this.#seq;
     return new Promise((resolve, reject) => {
       const pending: Pending = { resolve, reject, signal };
       if (signal) {
-        pending.onAbort = () => this.#enqueue({ i: 0, o: "cancel", d: 0, a: [i] });
+        pending.onAbort = () => this.#enqueue({ id: 0, op: "cancel", obj: 0, args: [i] });
         signal.addEventListener("abort", pending.onAbort, { once: true });
       }
       if (this.#pending.size === 0) this.#transport?.ref();
       this.#pending.set(i, pending);
-      const request: Request = { i, o: op, d: id, a: args };
-      if (timeout !== undefined) request.t = timeout;
-      this.#send(id, request);
+      this.#send(make(i));
     });
   }
 
-  #lastBatch: { request: Request; reply: Promise<unknown>; bytes: number } | undefined;
+  /** Sends a connection-level request (`sync`, `bye`, `reaped`) and waits for its reply. */
+  #connectionCall(op: "sync" | "bye" | "reaped", args?: [number]): Promise<unknown> {
+    return this.#request(
+      (id) => (op === "reaped" ? { id, op, obj: 0, args: args! } : { id, op, obj: 0 }),
+    );
+  }
+
+  /** Asks the hub that child `pid` exited (see {@linkcode childExited}). */
+  reaped(pid: number): Promise<unknown> {
+    return this.#connectionCall("reaped", [pid]);
+  }
+
+  #lastBatch: { request: ObjectRequest; reply: Promise<unknown>; bytes: number } | undefined;
 
   /**
    * Appends `item` to a batch operation (`queue.putMany`) on object `id`:
@@ -168,13 +198,17 @@ export class HubClient {
    *
    * @returns The batch's reply.
    */
-  appendToBatch(op: string, id: number, item: unknown): Promise<unknown> {
+  appendToBatch<K extends BatchOp>(
+    op: K,
+    id: number,
+    item: ObjectOps[K][0][number],
+  ): Promise<unknown> {
     const last = this.#lastBatch;
     if (
-      last && this.#outbox.at(-1) === last.request && last.request.o === op &&
-      last.request.d === id && last.bytes < MAX_BATCH_BYTES
+      last && this.#outbox.at(-1) === last.request && last.request.op === op &&
+      last.request.obj === id && last.bytes < MAX_BATCH_BYTES
     ) {
-      (last.request.a![0] as unknown[]).push(item);
+      (last.request.args[0] as unknown[]).push(item);
       const bytes = weight(item);
       this.#outboxGrowth++;
       this.#outboxBytes += bytes;
@@ -187,10 +221,12 @@ export class HubClient {
     this.#outboxBytes += bytes;
     const items = [item];
     const seq = this.#seq;
-    const reply = this.call(op, id, [items]);
+    const reply = this.call(op, id, [items] as ObjectOps[K]);
     if (this.#seq !== seq) this.#pending.get(this.#seq)!.batch = items;
     const request = this.#outbox.at(-1);
-    this.#lastBatch = request ? { request, reply, bytes } : undefined;
+    this.#lastBatch = request?.op === op
+      ? { request: request as ObjectRequest, reply, bytes }
+      : undefined;
     return reply;
   }
 
@@ -201,13 +237,17 @@ export class HubClient {
    * @throws {Error} (as a rejection) If the hub cannot be reached.
    */
   async sync(): Promise<void> {
-    await this.call("sync", 0);
+    await this.#connectionCall("sync");
   }
 
   /** Sends an operation whose reply is not wanted (it is still ordered with the others). */
-  post(op: string, id: number, args: unknown[] = []): void {
+  post<K extends ObjectOp>(
+    op: K,
+    id: number,
+    args: ObjectOps[K] = [] as unknown as ObjectOps[K],
+  ): void {
     if (this.#closedError) throw this.#closedError;
-    this.#send(id, { i: 0, o: op, d: id, a: args });
+    this.#send({ id: 0, op, obj: id, args } as ObjectRequest);
   }
 
   #listenAsked = false;
@@ -228,7 +268,7 @@ export class HubClient {
     if (!this.#isOwn || this.#listenAsked) return;
     checkSocketPermission("share this object with another thread or process");
     this.#listenAsked = true;
-    this.#enqueue({ i: 0, o: "listen", d: 0 });
+    this.#enqueue({ id: 0, op: "listen", obj: 0 });
   }
 
   /** Reads slot `slot` (0–3) of object `id` in the hub's status file. */
@@ -246,11 +286,12 @@ export class HubClient {
     this.#status.write(id * 16 + slot * 4, bytes);
   }
 
-  #send(id: number, request: Request): void {
+  #send(request: Request): void {
+    const id = request.obj;
     if (id !== 0 && !this.#attached.has(id)) {
       this.#attached.add(id);
       const params = this.#attachParams.get(id);
-      if (params) this.#enqueue({ i: 0, o: "attach", d: id, a: params });
+      if (params) this.#enqueue({ id: 0, op: "attach", obj: id, args: params });
     }
     this.#enqueue(request);
   }
@@ -309,7 +350,7 @@ export class HubClient {
     for (const hook of this.#goodbyeHooks) hook();
     // Answered once the hub has handled everything this connection sent before it, so nothing
     // this process did can be overtaken by what others do after it exits.
-    const answered = this.call("bye", 0).catch(() => {});
+    const answered = this.#connectionCall("bye").catch(() => {});
     this.#flush(); // Now, not after the burst: the caller is about to exit.
     // Like Python's feeder thread, which a process joins at exit: everything put is written
     // before the process leaves, however long the hub takes to read it (writes proceed as it
@@ -372,20 +413,20 @@ export class HubClient {
   /** Delivers replies from the transport. */
   receive(replies: Reply[]): void {
     for (const reply of replies) {
-      if (reply.i === 0) {
-        if ("p" in reply) this.#pushHandlers.get(reply.d)?.();
+      if (reply.id === 0) {
+        if ("push" in reply && reply.push === "revoke") this.#pushHandlers.get(reply.obj)?.();
         continue;
       }
-      const pending = this.#pending.get(reply.i);
+      const pending = this.#pending.get(reply.id);
       if (!pending) continue;
-      this.#pending.delete(reply.i);
+      this.#pending.delete(reply.id);
       if (pending.onAbort) pending.signal!.removeEventListener("abort", pending.onAbort);
-      if ("e" in reply) {
-        if (reply.e.name === "AbortError" && pending.signal?.aborted) {
+      if ("error" in reply) {
+        if (reply.error.name === "AbortError" && pending.signal?.aborted) {
           pending.reject(pending.signal.reason);
-        } else pending.reject(errorByName(reply.e.name, reply.e.message));
+        } else pending.reject(errorByName(reply.error.name, reply.error.message));
       } else {
-        pending.resolve((reply as { r?: unknown }).r);
+        pending.resolve((reply as { result?: unknown }).result);
       }
     }
     if (this.#pending.size === 0) this.#transport?.unref();
@@ -465,7 +506,9 @@ async function connectSocket(
     };
     try {
       // The hello goes alone, first, as its own frame.
-      await current.write(encodeFrame({ o: "hello", key: ref.key, pid: currentPid() }));
+      await current.write(
+        encodeFrame({ op: "hello", key: ref.key, pid: currentPid() } satisfies Hello),
+      );
     } catch (error) {
       ended(error as Error);
       return;
@@ -473,7 +516,7 @@ async function connectSocket(
     if (unwelcomed !== undefined && unwelcomed.length > 0) writer.send(unwelcomed);
     readFrames(current, (value) => {
       const replies = value as Reply[];
-      if (unwelcomed !== undefined && replies.some((r) => "p" in r && r.p === "welcome")) {
+      if (unwelcomed !== undefined && replies.some((r) => "push" in r && r.push === "welcome")) {
         unwelcomed = undefined;
       }
       onReplies(replies);
@@ -567,7 +610,7 @@ export function ownHub(): HubClient {
 export async function childExited(pid: number): Promise<void> {
   if (!own || !own.mayHaveRemoteClients) return;
   try {
-    await own.call("reaped", 0, [pid]);
+    await own.reaped(pid);
   } catch {
     // The hub is gone (the program is ending): nothing is left to clean up.
   }

@@ -28,13 +28,12 @@ function recorder(): { sent: Request[][]; transport: ConstructorParameters<typeo
 Deno.test("HubClient: fire-and-forget puts lost with the connection make goodbye() throw, naming how many", async () => {
   const { sent, transport } = recorder();
   const client = new HubClient(REF, transport);
-  const replies = [1, 2, 3].map((n) =>
-    client.appendToBatch("queue.putMany", 7, { v: `item ${n}` })
-  );
+  const items = [1, 2, 3].map((n) => new Uint8Array([n])); // Items' encodings.
+  const replies = items.map((item) => client.appendToBatch("queue.putMany", 7, item));
   await new Promise((resolve) => setTimeout(resolve, 0));
   // One request carried all three.
   equal(sent.flat().length, 1);
-  deepStrictEqual(sent[0][0].a, [[{ v: "item 1" }, { v: "item 2" }, { v: "item 3" }]]);
+  deepStrictEqual((sent[0][0] as { args?: unknown }).args, [items]);
   client.fail(new Error("connection reset"));
   for (const reply of replies) await rejects(reply, /Cannot reach the hub of process 4242/);
   await rejects(
@@ -50,9 +49,9 @@ Deno.test("HubClient: fire-and-forget puts lost with the connection make goodbye
 Deno.test("HubClient: a goodbye after every put was acknowledged does not throw", async () => {
   const { sent, transport } = recorder();
   const client = new HubClient(REF, transport);
-  const reply = client.appendToBatch("queue.putMany", 7, { v: "item" });
+  const reply = client.appendToBatch("queue.putMany", 7, new Uint8Array([1]));
   await new Promise((resolve) => setTimeout(resolve, 0));
-  client.receive([{ i: sent[0][0].i, r: null } as Reply]);
+  client.receive([{ id: sent[0][0].id, result: null } satisfies Reply]);
   await reply;
   client.fail(new Error("connection reset later"));
   await client.goodbye(); // Nothing was lost: the hub had acknowledged the put.
@@ -64,8 +63,8 @@ Deno.test("HubClient: a burst of big items is split into requests of bounded siz
   const big = new Uint8Array(40 * 1024); // An item's encoding.
   for (let i = 0; i < 10; i++) client.appendToBatch("queue.putMany", 7, big);
   await new Promise((resolve) => setTimeout(resolve, 0));
-  const requests = sent.flat().filter((r) => r.o === "queue.putMany");
-  equal(requests.reduce((n, r) => n + (r.a![0] as unknown[]).length, 0), 10);
+  const requests = sent.flat().filter((r) => r.op === "queue.putMany");
+  equal(requests.reduce((n, r) => n + (r.args[0] as unknown[]).length, 0), 10);
   equal(requests.length, 5, "64 KiB per request: two 40 KiB items each");
 });
 
@@ -83,22 +82,23 @@ Deno.test("HubClient: a connection the hub closes before welcoming it is opened 
     const write = (value: unknown) => second.write(encodeFrame(value));
     let reply: Promise<unknown> = Promise.resolve();
     await readFrames(second, (value) => {
-      if ((value as { o?: string }).o === "hello") {
+      if ((value as { op?: string }).op === "hello") {
         seen.push("hello");
-        reply = write([{ i: 0, p: "welcome", d: 0 }]);
+        reply = write([{ id: 0, push: "welcome", obj: 0 } satisfies Reply]);
         return;
       }
       for (const request of value as Request[]) {
-        seen.push(request.o);
-        if (request.i !== 0) reply = reply.then(() => write([{ i: request.i, r: "answered" }]));
+        seen.push(request.op);
+        const id = request.id;
+        if (id !== 0) reply = reply.then(() => write([{ id, result: "answered" } satisfies Reply]));
       }
       // Done: end the connection once answered.
-      if ((value as Request[]).some((r) => r.o === "sync")) reply.then(() => second.close());
+      if ((value as Request[]).some((r) => r.op === "sync")) reply.then(() => second.close());
     }).catch(() => {});
   })();
   // The hub's process is alive (here, this one): a connection closed unwelcomed is tried again.
   const client = new HubClient({ ...REF, path, pid: Deno.pid });
-  equal(await client.call("sync", 0), "answered");
+  await client.sync(); // Answered.
   await server;
   listener.close();
   await Deno.remove(dir, { recursive: true });

@@ -14,7 +14,7 @@
 import { BrokenBarrierError } from "./errors.ts";
 import { give, take } from "./shared_semaphore.ts";
 import { wakeSequence } from "./futex_wait.ts";
-import type { Reply, Request, WireError } from "./protocol.ts";
+import type { ObjectOp, Reply, Request, WireError } from "./protocol.ts";
 import { itemBytes, MAX_OBJECTS, STATUS_SLOT_BYTES } from "./protocol.ts";
 import type { SharedFile } from "./runtime.ts";
 import {
@@ -67,7 +67,7 @@ function num(value: unknown, what: string): number {
 }
 
 /** Every operation, by `<kind>.<method>`. Arguments come from the wire: checked here. */
-const OPS: Record<string, Op> = {
+const OPS: Record<ObjectOp, Op> = {
   "semaphore.acquire": async (o, _a, c, hub, id) => {
     if (o.permits) {
       // The owner's count in shared memory: take from it on this client's behalf.
@@ -296,55 +296,65 @@ export class HubSession {
   }
 
   #handleOne(request: Request): void {
-    const { i, o, d, a = [], t } = request;
-    if (o === "bye") {
-      // Answered after everything sent before it on this connection was handled.
-      this.#clean = true;
-      this.#reply(i, { i, r: true });
-      return;
+    const id = request.id;
+    // Arguments come from the wire: every handler checks the ones it uses.
+    const args: unknown[] = "args" in request && Array.isArray(request.args) ? request.args : [];
+    switch (request.op) {
+      case "bye":
+        // Answered after everything sent before it on this connection was handled.
+        this.#clean = true;
+        this.#reply(id, { id, result: true });
+        return;
+      case "sync":
+        // Answered after everything sent before it on this connection was handled (see flush()).
+        this.#reply(id, { id, result: true });
+        return;
+      case "reaped":
+        // The owner saw child `args[0]` exit: answer once the hub has handled everything that
+        // child sent and cleaned up after it, so a join() that returns sees its items redelivered.
+        this.#hub.whenGone(num(args[0], "pid")).then(() => this.#reply(id, { id, result: true }));
+        return;
+      case "cancel":
+        this.#waits.get(num(args[0], "request id"))?.abort(
+          new DOMException("Aborted", "AbortError"),
+        );
+        return;
+      case "listen":
+        return; // Only the owner's thread channel opens the socket (see _hub_worker.ts).
     }
-    if (o === "sync") {
-      // Answered after everything sent before it on this connection was handled (see flush()).
-      this.#reply(i, { i, r: true });
-      return;
-    }
-    if (o === "reaped") {
-      // The owner saw child `a[0]` exit: answer once the hub has handled everything that child
-      // sent and cleaned up after it, so a join() that returns sees its items redelivered.
-      this.#hub.whenGone(num(a[0], "pid")).then(() => this.#reply(i, { i, r: true }));
-      return;
-    }
-    if (o === "cancel") {
-      this.#waits.get(num(a[0], "request id"))?.abort(new DOMException("Aborted", "AbortError"));
-      return;
-    }
+    const d = request.obj;
     try {
-      if (o === "attach") {
-        this.#hub.attach(d, String(a[0]), a[1]);
+      if (request.op === "attach") {
+        this.#hub.attach(d, String(args[0]), args[1]);
         this.#touched.add(d);
         return;
       }
+      const o: string = request.op;
       const obj = this.#hub.object(d);
-      const op = OPS[o];
+      const op = Object.hasOwn(OPS, o) ? OPS[o as ObjectOp] : undefined;
       if (!op || !o.startsWith(obj.kind + ".")) throw new TypeError(`Unknown operation "${o}"`);
       this.#touched.add(d);
       let controller: AbortController | undefined;
-      if (i !== 0) {
+      if (id !== 0) {
         controller = new AbortController();
-        this.#waits.set(i, controller);
+        this.#waits.set(id, controller);
       }
-      const ctx: OpContext = { owner: this.owner, timeout: t, signal: controller?.signal };
-      const result = op(obj, a, ctx, this.#hub, d);
+      const ctx: OpContext = {
+        owner: this.owner,
+        timeout: request.timeout,
+        signal: controller?.signal,
+      };
+      const result = op(obj, args, ctx, this.#hub, d);
       if (result instanceof Promise) {
         result.then(
-          (r) => this.#reply(i, { i, r }),
-          (e) => this.#reply(i, { i, e: toWire(e) }),
+          (r) => this.#reply(id, { id, result: r }),
+          (e) => this.#reply(id, { id, error: toWire(e) }),
         );
       } else {
-        this.#reply(i, { i, r: result });
+        this.#reply(id, { id, result });
       }
     } catch (error) {
-      this.#reply(i, { i, e: toWire(error) });
+      this.#reply(id, { id, error: toWire(error) });
     }
   }
 
@@ -462,7 +472,7 @@ export class HubServer {
     for (const owner of obj.prefetchers) {
       if (owner === except) continue;
       obj.prefetchers.delete(owner);
-      this.#sessions.get(owner)?.push({ i: 0, p: "revoke", d: id });
+      this.#sessions.get(owner)?.push({ id: 0, push: "revoke", obj: id });
     }
   }
 

@@ -27,8 +27,10 @@ export interface HubRef {
 
 /** First message on a socket connection. */
 export interface Hello {
-  o: "hello";
+  op: "hello";
+  /** The hub's key (see {@linkcode HubRef}). */
   key: string;
+  /** The client's process id. */
   pid: number;
 }
 
@@ -41,31 +43,101 @@ export const HELLO_MAX_BYTES = 4096;
  */
 export const MAX_UNAUTHENTICATED = 32;
 
-/** A client → hub operation. */
-export interface Request {
-  /** Request id, unique per connection; 0 when no reply is wanted. */
-  i: number;
-  /** Operation: `attach`, `cancel`, or `<kind>.<method>` such as `queue.get`. */
-  o: string;
-  /** Object id (0 for connection-level operations such as `cancel`). */
-  d: number;
-  /** Arguments. */
-  a?: unknown[];
-  /** Timeout in milliseconds for blocking operations (absent: wait forever). */
-  t?: number;
-}
+/** The kinds of object a hub keeps. */
+export type Kind = "semaphore" | "event" | "condition" | "barrier" | "queue";
 
 /**
- * A hub → client message: a result or an error matched by request id, or
- * (with `i` 0) a push about object `d`, such as `revoke` (give back prefetched
- * queue items because another consumer is waiting), or `welcome`, the first
- * message on a socket connection once its hello was accepted.
+ * Every operation on an object, by `<kind>.<method>`, with its arguments.
+ * Arguments come from the wire: the hub checks them before use.
  */
+export interface ObjectOps {
+  /** Takes a permit: replies `[acquired, ownerDied]`. */
+  "semaphore.acquire": [];
+  "semaphore.release": [count?: number];
+  "event.set": [];
+  "event.clear": [];
+  /** Replies whether the event was set before the timeout. */
+  "event.wait": [];
+  /** Replies a ticket for `condition.wait`, taken while the caller holds the lock. */
+  "condition.register": [];
+  /** Replies whether it was notified before the timeout. */
+  "condition.wait": [ticket: number];
+  "condition.notify": [count?: number];
+  "condition.notifyAll": [];
+  /** Replies `[index, runAction]`. */
+  "barrier.wait": [];
+  "barrier.actionDone": [ok: boolean];
+  "barrier.abort": [];
+  "barrier.reset": [];
+  /** One item (a bounded queue, or a put with a signal): replies once it is in the queue. */
+  "queue.put": [item: Item];
+  /** Items put in a burst on an unbounded queue. */
+  "queue.putMany": [items: Item[]];
+  /** Replies one item. */
+  "queue.get": [];
+  /** Replies up to `max` items (at least one), fetched ahead by a consumer. */
+  "queue.getMany": [max: number];
+  /** One entry per prefetched item used (so a crash redelivers only the others). */
+  "queue.consumed": [entries: number[]];
+  /** Prefetched items given back. */
+  "queue.unget": [items: Item[]];
+  "queue.close": [];
+  /** One entry per `taskDone()` made in a burst. */
+  "queue.taskDone": [entries: number[]];
+  /** Replies whether every item was acknowledged before the timeout. */
+  "queue.join": [];
+  /** Replies `{ redelivered }`. */
+  "queue.stats": [];
+}
+
+/** The name of an operation on an object. */
+export type ObjectOp = keyof ObjectOps;
+
+/** Operations that accumulate entries in one request while they are sent in a burst. */
+export type BatchOp = "queue.putMany" | "queue.consumed" | "queue.taskDone";
+
+/** An operation on object `obj`. */
+export type ObjectRequest = {
+  [K in ObjectOp]: {
+    /** Request id, unique per connection; 0 when no reply is wanted. */
+    id: number;
+    op: K;
+    /** The object's id on its hub. */
+    obj: number;
+    args: ObjectOps[K];
+    /** Milliseconds a blocking operation may wait (absent: as long as it takes). */
+    timeout?: number;
+  };
+}[ObjectOp];
+
+/** Operations on the connection itself. */
+export type ConnectionRequest =
+  /** Declares object `obj` (created unless it exists); sent before its first operation. */
+  | { id: 0; op: "attach"; obj: number; args: [kind: Kind, params: unknown] }
+  /** Gives up the wait of request `args[0]`. */
+  | { id: 0; op: "cancel"; obj: 0; args: [request: number] }
+  /** Answered once everything sent before it on this connection was handled. */
+  | { id: number; op: "sync"; obj: 0 }
+  /** A clean departure (what the client holds stays held); answered like `sync`. */
+  | { id: number; op: "bye"; obj: 0 }
+  /** The owner saw child `args[0]` exit: answered once the hub cleaned up after it. */
+  | { id: number; op: "reaped"; obj: 0; args: [pid: number] }
+  /** The owner asks its hub to open its socket (owner's thread channel only). */
+  | { id: 0; op: "listen"; obj: 0 };
+
+/** A client → hub message. */
+export type Request = ObjectRequest | ConnectionRequest;
+
+/** A hub → client message. */
 export type Reply =
-  | { i: number; r?: unknown }
-  | { i: number; e: WireError }
-  | { i: 0; p: "revoke"; d: number }
-  | { i: 0; p: "welcome"; d: 0 };
+  /** The result of request `id`. */
+  | { id: number; result?: unknown }
+  /** The error of request `id`. */
+  | { id: number; error: WireError }
+  /** Give back prefetched items of queue `obj`: another consumer is waiting. */
+  | { id: 0; push: "revoke"; obj: number }
+  /** The first message on a socket connection once its hello was accepted. */
+  | { id: 0; push: "welcome"; obj: 0 };
 
 /** An error as it crosses the wire: rebuilt on the client by name (Empty, Full…). */
 export interface WireError {
@@ -79,17 +151,17 @@ export const STATUS_SLOT_BYTES = 16;
 /** Upper bound of object ids per hub (status file size / slot size). */
 export const MAX_OBJECTS = 1 << 20;
 
-/** Checks a decoded frame from an untrusted peer: an array of requests. */
+/** Checks a decoded frame from an untrusted peer: an array of requests (their shape, not their arguments). */
 export function isRequestBatch(value: unknown): value is Request[] {
   if (!Array.isArray(value)) return false;
   for (const m of value) {
     if (typeof m !== "object" || m === null) return false;
     const r = m as Record<string, unknown>;
-    if (!Number.isSafeInteger(r.i) || typeof r.o !== "string" || !Number.isSafeInteger(r.d)) {
+    if (!Number.isSafeInteger(r.id) || typeof r.op !== "string" || !Number.isSafeInteger(r.obj)) {
       return false;
     }
-    if (r.a !== undefined && !Array.isArray(r.a)) return false;
-    if (r.t !== undefined && typeof r.t !== "number") return false;
+    if (r.args !== undefined && !Array.isArray(r.args)) return false;
+    if (r.timeout !== undefined && typeof r.timeout !== "number") return false;
   }
   return true;
 }
@@ -145,7 +217,7 @@ function hasBig(value: unknown): boolean {
 
 /**
  * Prepares requests or replies to be posted to another thread: queue items
- * (in `a[0]`, or in `r`) of {@linkcode THREAD_BIG_ITEM} bytes or more become
+ * (in `args[0]`, or in `result`) of {@linkcode THREAD_BIG_ITEM} bytes or more become
  * base64 text, and views into a larger block become copies of their own.
  * Messages without such items are returned as they are.
  */
@@ -153,14 +225,14 @@ export function toThread<M extends Request | Reply>(messages: M[]): M[] {
   if (!messages.some(carriesBig)) return messages;
   return messages.map((m) => {
     if (!carriesBig(m)) return m;
-    if ("a" in m && m.a) return { ...m, a: m.a.map(bigToText) };
-    return { ...m, r: bigToText((m as { r?: unknown }).r) };
+    if ("args" in m && m.args) return { ...m, args: m.args.map(bigToText) };
+    return { ...m, result: bigToText((m as { result?: unknown }).result) };
   });
 }
 
 function carriesBig(m: Request | Reply): boolean {
-  if ("a" in m && m.a !== undefined) return m.a.length > 0 && hasBig(m.a[0]);
-  return "r" in m && hasBig(m.r);
+  if ("args" in m && m.args !== undefined) return m.args.length > 0 && hasBig(m.args[0]);
+  return "result" in m && hasBig(m.result);
 }
 
 function isText(v: unknown): v is ThreadBigItem {
@@ -175,11 +247,11 @@ function hasText(v: unknown): boolean {
 /** Undoes {@linkcode toThread} on messages posted by another thread. */
 export function fromThread<M extends Request | Reply>(messages: M[]): M[] {
   for (let k = 0; k < messages.length; k++) {
-    const m = messages[k] as Request & { r?: unknown };
-    if (m.a !== undefined && m.a.length > 0 && hasText(m.a[0])) {
-      messages[k] = { ...m, a: m.a.map(textToBig) } as unknown as M;
-    } else if (hasText(m.r)) {
-      messages[k] = { ...m, r: textToBig(m.r) } as unknown as M;
+    const m = messages[k] as { args?: unknown[]; result?: unknown };
+    if (m.args !== undefined && m.args.length > 0 && hasText(m.args[0])) {
+      messages[k] = { ...m, args: m.args.map(textToBig) } as unknown as M;
+    } else if (hasText(m.result)) {
+      messages[k] = { ...m, result: textToBig(m.result) } as unknown as M;
     }
   }
   return messages;

@@ -18,7 +18,7 @@
 import type { HandleData } from "./codec.ts";
 import { runtimeDir } from "./context.ts";
 import { type HubClient, hubClient, newObjectId, ownHub } from "./hub_client.ts";
-import type { HubRef } from "./protocol.ts";
+import type { HubRef, Kind } from "./protocol.ts";
 import {
   canMapShared,
   mapShared,
@@ -30,7 +30,7 @@ import {
 /** The handle of a hub object. */
 export interface HubHandle extends HandleData {
   /** The kind of state in the hub (`kind` is the reviver's, which may name a subclass). */
-  hubKind: string;
+  hubKind: Kind;
   hub: HubRef;
   id: number;
   params: unknown;
@@ -40,7 +40,7 @@ export interface HubHandle extends HandleData {
 export interface HubBinding {
   client: HubClient;
   id: number;
-  kind: string;
+  kind: Kind;
   params: unknown;
 }
 
@@ -50,7 +50,7 @@ export interface HubBinding {
  * even seen the object.
  */
 export function createHubObject(
-  kind: string,
+  kind: Kind,
   params: unknown,
   initialStatus: number[] = [],
 ): HubBinding {

@@ -176,7 +176,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * @param options `timeout` (ms) and `signal`.
    * @returns The hub's reply.
    */
-  protected hubCall(op: string, options: QueueOptions = {}): Promise<unknown> {
+  protected hubCall(op: "queue.join", options: QueueOptions = {}): Promise<unknown> {
     return this.#b.client.call(op, this.#b.id, [], options);
   }
 
@@ -187,7 +187,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * @param op The operation, e.g. `"queue.taskDone"`.
    * @returns The batch's reply.
    */
-  protected hubAppend(op: string): Promise<unknown> {
+  protected hubAppend(op: "queue.taskDone"): Promise<unknown> {
     return this.#b.client.appendToBatch(op, this.#b.id, 1);
   }
 

@@ -208,7 +208,7 @@ export class Condition implements Shareable {
     }
     const { client, id } = this.#b;
     // Registered while still holding the lock, so a notify cannot slip in unseen.
-    const ticket = await client.call("condition.register", id);
+    const ticket = await client.call("condition.register", id) as number;
     const saved = this.#lock[RELEASE_SAVE]();
     try {
       return await client.call("condition.wait", id, [ticket], options) as boolean;

@@ -133,8 +133,8 @@ async function readsEnd(conn: Deno.Conn): Promise<boolean> {
 async function replyTo(conn: Deno.Conn, id: number): Promise<unknown> {
   let reply: unknown;
   await readFrames(conn, (batch) => {
-    for (const message of batch as { i: number }[]) {
-      if (message.i !== id) continue;
+    for (const message of batch as { id: number }[]) {
+      if (message.id !== id) continue;
       reply = message;
       conn.close();
     }
@@ -195,12 +195,12 @@ Deno.test("Past the cap of unauthenticated connections the hub closes the oldest
     // ...while every newer one can still authenticate and be served.
     const answers = await Promise.all(
       conns.slice(extra).map(async (conn) => {
-        await conn.write(encodeFrame({ o: "hello", key: owner.info.key, pid: 1 }));
-        await conn.write(encodeFrame([{ i: 7, o: "bye", d: 0 }]));
+        await conn.write(encodeFrame({ op: "hello", key: owner.info.key, pid: 1 }));
+        await conn.write(encodeFrame([{ id: 7, op: "bye", obj: 0 }]));
         return await replyTo(conn, 7);
       }),
     );
-    deepStrictEqual(answers, answers.map(() => ({ i: 7, r: true })));
+    deepStrictEqual(answers, answers.map(() => ({ id: 7, result: true })));
     // A flood of idle connections does not keep a real child out.
     for (let i = 0; i < MAX_UNAUTHENTICATED + extra; i++) {
       conns.push(await Deno.connect({ transport: "unix", path: owner.info.path }));
@@ -216,9 +216,9 @@ Deno.test("A hello larger than the limit is refused", async () => {
   const conn = await Deno.connect({ transport: "unix", path: owner.info.path });
   try {
     await conn.write(
-      encodeFrame({ o: "hello", key: owner.info.key, pid: 1, pad: "x".repeat(HELLO_MAX_BYTES) }),
+      encodeFrame({ op: "hello", key: owner.info.key, pid: 1, pad: "x".repeat(HELLO_MAX_BYTES) }),
     );
-    await conn.write(encodeFrame([{ i: 7, o: "bye", d: 0 }]));
+    await conn.write(encodeFrame([{ id: 7, op: "bye", obj: 0 }]));
   } catch {
     // Closed by the hub already.
   }

@@ -57,7 +57,7 @@ async function exists(path: string): Promise<boolean> {
  * frame back.
  */
 function setRequest(event: HubHandleLike): Uint8Array {
-  return frame([{ i: 1, o: "event.set", d: event.id }]);
+  return frame([{ id: 1, op: "event.set", obj: event.id, args: [] }]);
 }
 
 /**
@@ -90,8 +90,8 @@ async function hubResponse(path: string, bytes: Uint8Array): Promise<string> {
         const body = await readExactly(new DataView(header.buffer).getUint32(0));
         if (body === null) return "closed";
         // The hub welcomes a connection it admits (said the key) before serving it: not an answer.
-        const replies = unpack(body) as { p?: string }[];
-        if (!replies.every((r) => r.p === "welcome")) return "answered";
+        const replies = unpack(body) as { push?: string }[];
+        if (!replies.every((r) => r.push === "welcome")) return "answered";
       }
     } catch {
       return "closed"; // Reset by the hub.
@@ -113,7 +113,7 @@ async function hubResponse(path: string, bytes: Uint8Array): Promise<string> {
 Deno.test("A request on a connection with the right key is served and answered (the control case)", async () => {
   const ev = new Event();
   const handle = await shared(ev);
-  const hello = frame({ o: "hello", key: handle.hub.key, pid: 1 });
+  const hello = frame({ op: "hello", key: handle.hub.key, pid: 1 });
   // The hub keeps the connection open after answering; the test closes it.
   equal(await hubResponse(handle.hub.path, concat(hello, setRequest(handle))), "answered");
   equal(ev.isSet(), true);
@@ -122,7 +122,7 @@ Deno.test("A request on a connection with the right key is served and answered (
 Deno.test("The hub closes a connection with a wrong key at once and never serves its requests", async () => {
   const ev = new Event();
   const handle = await shared(ev);
-  const wrong = frame({ o: "hello", key: "0".repeat(handle.hub.key.length), pid: 1 });
+  const wrong = frame({ op: "hello", key: "0".repeat(handle.hub.key.length), pid: 1 });
   equal(await hubResponse(handle.hub.path, concat(wrong, setRequest(handle))), "closed");
   const noHello = setRequest(handle); // A request without any hello.
   equal(await hubResponse(handle.hub.path, noHello), "closed");
@@ -132,7 +132,7 @@ Deno.test("The hub closes a connection with a wrong key at once and never serves
 Deno.test("The hub closes an authenticated connection that sends a malformed frame, and serves nothing after it", async () => {
   const ev = new Event();
   const handle = await shared(ev);
-  const hello = frame({ o: "hello", key: handle.hub.key, pid: 1 });
+  const hello = frame({ op: "hello", key: handle.hub.key, pid: 1 });
   // A batch that is not a list of requests, then a good request.
   const notBatch = frame({ not: "a batch" });
   equal(
@@ -154,7 +154,7 @@ Deno.test("The hub closes an authenticated connection that sends a malformed fra
 Deno.test("After bad clients were dropped, a real child still gets through", async () => {
   const q = new Queue<number>();
   const { hub } = await shared(q);
-  const wrong = frame({ o: "hello", key: "0".repeat(hub.key.length), pid: 1 });
+  const wrong = frame({ op: "hello", key: "0".repeat(hub.key.length), pid: 1 });
   equal(await hubResponse(hub.path, wrong), "closed");
   equal(await hubResponse(hub.path, new Uint8Array([0xff, 0xff, 0xff, 0xff, 1])), "closed");
   await using p = new Process({ target: putItems, args: [q, 5] });

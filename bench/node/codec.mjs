@@ -22,9 +22,8 @@ import { pathToFileURL } from "node:url";
  * THE adapter: how the bench calls multiproc's codec, given the module
  * (`_internal/codec.ts`, or `_internal/codec.js` of the npm build).
  *
- * TODO(lead): switch to the binary form once it lands:
- * `encode: (value) => codec.encodeBytes(value, OPTIONS)` and
- * `decode: (bytes) => codec.decodeBytes(bytes)`. Nothing else changes.
+ * The binary form a queue item takes: `encodeBytes` (the codec's tree in
+ * the MessagePack of `wire.ts`) and `decodeBytesSync`.
  *
  * @param {any} codec The codec module's namespace.
  * @returns {{ name: string, encode: (value: unknown) => unknown, decode: (data: any) => unknown }}
@@ -32,9 +31,9 @@ import { pathToFileURL } from "node:url";
 export function ours(codec) {
   const OPTIONS = { context: "Cannot encode the bench value as", root: "value" };
   return {
-    name: "serialize + deserializeSync (JSON text)",
-    encode: (value) => codec.serialize(value, OPTIONS),
-    decode: (text) => codec.deserializeSync(text),
+    name: "encodeBytes + decodeBytesSync (binary)",
+    encode: (value) => codec.encodeBytes(value, OPTIONS),
+    decode: (bytes) => codec.decodeBytesSync(bytes),
   };
 }
 
