@@ -132,6 +132,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "sync/shareable.ts",
   "sync/shared_array.ts",
   "sync/value.ts",
+  "sync/wait_options.ts",
   "thread/_bootstrap.ts",
   "thread/_revive.ts",
   "thread/active_count.ts",

@@ -17,7 +17,7 @@ import {
 import { encodeFrames, jsonPieces, MAX_MESSAGE_CHARS } from "../_internal/framing.ts";
 import { excessChars } from "../_internal/protocol.ts";
 import { childExited } from "../_internal/hub_client.ts";
-import { checkTimeout, waitAtMost } from "../_internal/wait.ts";
+import { checkTimeout, waitAtMost, type WaitOptions } from "../_internal/wait.ts";
 import {
   type ChildHandle,
   type ChildStatus,
@@ -108,7 +108,10 @@ export interface ProcessOptions {
 }
 
 /**
- * Options for {@linkcode Process.join}.
+ * Options for {@linkcode Process.join}: the {@linkcode WaitOptions} of every
+ * blocking call. When `timeout` passes, `join()` resolves and the process may
+ * still be running (check {@linkcode Process.exitCode}); when `signal`
+ * aborts, it rejects with the signal's reason.
  *
  * @example Stop waiting, not the child
  * ```ts
@@ -129,12 +132,7 @@ export interface ProcessOptions {
  * equal(p.exitCode, 0);
  * ```
  */
-export interface JoinOptions {
-  /** Give up waiting after this many milliseconds (the process may still be running). */
-  timeout?: number;
-  /** Stop waiting when aborted; `join()` then rejects with the signal's reason. */
-  signal?: AbortSignal;
-}
+export type JoinOptions = WaitOptions;
 
 type State = "initial" | "started" | "closed";
 

@@ -16,6 +16,7 @@ import {
 } from "../_internal/codec.ts";
 import { QueueClosed } from "../_internal/errors.ts";
 import { untilClosed } from "../_internal/until_closed.ts";
+import type { WaitOptions } from "../_internal/wait.ts";
 import { jsonPieces, MAX_MESSAGE_CHARS } from "../_internal/framing.ts";
 import { excessChars, isLargeItem } from "../_internal/protocol.ts";
 import {
@@ -48,7 +49,9 @@ function checkSize(encoded: Encoded): void {
 }
 
 /**
- * Options of a blocking queue operation.
+ * Options of a blocking queue operation: the {@linkcode WaitOptions} of every
+ * blocking call. When `timeout` passes, `put` rejects with `Full` and `get`
+ * with `Empty`.
  *
  * @example
  * ```ts
@@ -61,15 +64,7 @@ function checkSize(encoded: Encoded): void {
  * await rejects(q.get({ signal: AbortSignal.abort() })); // an aborted signal rejects at once
  * ```
  */
-export interface QueueOptions {
-  /**
-   * Give up after this many milliseconds: `put` rejects with `Full`, `get`
-   * with `Empty` (0: do not wait). Without it, wait as long as it takes.
-   */
-  timeout?: number;
-  /** Abort the wait; the Promise then rejects with the signal's reason. */
-  signal?: AbortSignal;
-}
+export type QueueOptions = WaitOptions;
 
 /** Most items a consumer fetches ahead of use. */
 const MAX_PREFETCH = 256;

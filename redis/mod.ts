@@ -50,4 +50,5 @@ export type {
   ValueLike,
 } from "./types.ts";
 export { type HandleData, type Shareable, toHandle } from "../sync/shareable.ts";
+export type { WaitOptions } from "../sync/wait_options.ts";
 export type { ElementOf, Typecode } from "../sync/value.ts";

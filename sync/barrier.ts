@@ -16,7 +16,7 @@ import {
 } from "../_internal/shared.ts";
 import { importTarget } from "../_internal/import_target.ts";
 import { callerModule, resolveTarget, type TargetRef } from "../_internal/target.ts";
-import type { AcquireOptions } from "./_file_lock.ts";
+import type { WaitOptions } from "../_internal/wait.ts";
 
 export { BrokenBarrierError } from "../_internal/errors.ts";
 
@@ -47,7 +47,9 @@ export interface BarrierOptions {
 }
 
 /**
- * Options for {@linkcode Barrier.wait}.
+ * Options for {@linkcode Barrier.wait}: the {@linkcode WaitOptions} of every
+ * blocking call. When `timeout` passes, the barrier breaks and `wait()`
+ * rejects with `BrokenBarrierError`.
  *
  * @example
  * ```ts
@@ -60,7 +62,7 @@ export interface BarrierOptions {
  * await rejects(barrier.wait(options), BrokenBarrierError);
  * ```
  */
-export type BarrierWaitOptions = AcquireOptions;
+export type BarrierWaitOptions = WaitOptions;
 
 /**
  * A barrier for a fixed number of parties: each `wait()` blocks until

@@ -26,7 +26,9 @@ import {
   waitWhileEqual,
   wakeSequence,
 } from "../_internal/futex_wait.ts";
-import { ACQUIRE_RESTORE, type AcquireOptions, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import { ACQUIRE_RESTORE, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import type { AcquireOptions } from "./lock.ts";
+import type { WaitOptions } from "../_internal/wait.ts";
 
 /** Word set once the condition has been sent to another process. */
 const SHARED = 3;
@@ -34,7 +36,9 @@ import { Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
 
 /**
- * Options for {@linkcode Condition.wait} and {@linkcode Condition.waitFor}.
+ * Options for {@linkcode Condition.wait} and {@linkcode Condition.waitFor}:
+ * the {@linkcode WaitOptions} of every blocking call. When `timeout` passes,
+ * `wait()` resolves `false` and `waitFor()` the predicate's last result.
  *
  * @example
  * ```ts
@@ -48,7 +52,7 @@ import { RLock } from "./rlock.ts";
  * cond.release();
  * ```
  */
-export type ConditionWaitOptions = AcquireOptions;
+export type ConditionWaitOptions = WaitOptions;
 
 /**
  * A condition variable shared by processes and threads: wait until notified,

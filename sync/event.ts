@@ -14,24 +14,7 @@ import {
   hubHandle,
 } from "../_internal/shared.ts";
 import { waitWhileEqual } from "../_internal/futex_wait.ts";
-import type { AcquireOptions } from "./_file_lock.ts";
-
-/**
- * Options for {@linkcode Event.wait}.
- *
- * @example
- * ```ts
- * import { Event, type WaitOptions } from "@multiproc/multiproc";
- * import { equal } from "node:assert/strict";
- *
- * const ev = new Event();
- * const options: WaitOptions = { timeout: 0 };
- * equal(await ev.wait(options), false); // not set: Python's wait(0)
- * ev.set();
- * equal(await ev.wait(options), true);
- * ```
- */
-export type WaitOptions = AcquireOptions;
+import type { WaitOptions } from "../_internal/wait.ts";
 
 /**
  * A flag shared by processes and threads, that tasks can wait for.

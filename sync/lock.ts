@@ -6,10 +6,31 @@
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { checkTimeout, newSharedPath } from "../_internal/shared.ts";
-import { ACQUIRE_RESTORE, type AcquireOptions, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import type { WaitOptions } from "../_internal/wait.ts";
+import { ACQUIRE_RESTORE, HELD, RELEASE_SAVE } from "./_file_lock.ts";
 import { HybridLock, type LockHandle } from "./_hybrid_lock.ts";
 
-export type { AcquireOptions } from "./_file_lock.ts";
+/**
+ * Options of `acquire()` and `hold()` of {@linkcode Lock}, `RLock`,
+ * `Semaphore` and `Condition`: the {@linkcode WaitOptions} of every blocking
+ * call. When `timeout` passes, `acquire()` resolves `false` (Python's
+ * `acquire(timeout=…)`) and `hold()` rejects.
+ *
+ * @example
+ * ```ts
+ * import { type AcquireOptions, Lock } from "@multiproc/multiproc";
+ * import { equal, rejects } from "node:assert/strict";
+ *
+ * const lock = new Lock();
+ * await lock.acquire();
+ * const options: AcquireOptions = { timeout: 10 };
+ * equal(await lock.acquire(options), false); // still held after 10 ms
+ * // An already-aborted signal rejects at once.
+ * await rejects(lock.acquire({ signal: AbortSignal.abort() }));
+ * lock.release();
+ * ```
+ */
+export type AcquireOptions = WaitOptions;
 
 /** The result of every acquire that did not wait (one settled Promise, shared). */
 const ACQUIRED: Promise<boolean> = Promise.resolve(true);

@@ -7,7 +7,8 @@
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { ReentrantCount } from "../_internal/reentrant.ts";
 import { checkTimeout, newSharedPath } from "../_internal/shared.ts";
-import { ACQUIRE_RESTORE, type AcquireOptions, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import { ACQUIRE_RESTORE, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import type { AcquireOptions } from "./lock.ts";
 import { HybridLock, type LockHandle } from "./_hybrid_lock.ts";
 
 /**

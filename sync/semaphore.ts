@@ -14,7 +14,7 @@ import {
   hubHandle,
 } from "../_internal/shared.ts";
 import { COUNT, give, SHARED, take, WORDS } from "../_internal/shared_semaphore.ts";
-import type { AcquireOptions } from "./_file_lock.ts";
+import type { AcquireOptions } from "./lock.ts";
 
 /**
  * A counting semaphore shared by processes and threads.
