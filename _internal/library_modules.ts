@@ -32,6 +32,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/private_dir.ts",
   "_internal/protocol.ts",
   "_internal/reentrant.ts",
+  "_internal/revive.ts",
   "_internal/runtime.ts",
   "_internal/runtime_node.ts",
   "_internal/runtime_types.ts",

@@ -17,6 +17,7 @@ import {
 import { QueueClosed } from "../_internal/errors.ts";
 import { untilClosed } from "../_internal/until_closed.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
+import { Reviving } from "../_internal/revive.ts";
 import { jsonPieces, MAX_MESSAGE_CHARS } from "../_internal/framing.ts";
 import { excessChars, isLargeItem } from "../_internal/protocol.ts";
 import {
@@ -73,6 +74,9 @@ interface QueueParams {
   maxsize: number;
   joinable: boolean;
 }
+
+/** The handle a Queue (or subclass) is being revived from, see `_internal/revive.ts`. */
+const revival = new Reviving<HubHandle>();
 
 /**
  * A FIFO queue shared by processes and threads.
@@ -148,7 +152,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * @throws {TypeError} If `maxsize` is not an integer.
    */
   constructor(maxsize = 0) {
-    const reviving = Queue.#reviving;
+    const reviving = revival.data;
     if (reviving) {
       this.#b = bindHubObject(reviving);
       this.#maxsize = (reviving.params as QueueParams).maxsize;
@@ -169,16 +173,9 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   /** The module that registers that reviver. */
   protected static readonly handleModule: string = import.meta.url;
 
-  static #reviving: HubHandle | undefined;
-
   /** Revives a handle as an instance of `cls` (Queue or a subclass). */
   protected static revive(cls: new () => Queue, handle: HandleData): Queue {
-    Queue.#reviving = handle as HubHandle;
-    try {
-      return new cls();
-    } finally {
-      Queue.#reviving = undefined;
-    }
+    return revival.construct(handle as HubHandle, () => new cls());
   }
 
   static {

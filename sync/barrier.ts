@@ -17,6 +17,7 @@ import {
 import { importTarget } from "../_internal/import_target.ts";
 import { callerModule, resolveTarget, type TargetRef } from "../_internal/target.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
+import { Reviving } from "../_internal/revive.ts";
 
 export { BrokenBarrierError } from "../_internal/errors.ts";
 
@@ -64,6 +65,9 @@ export interface BarrierOptions {
  */
 export type BarrierWaitOptions = WaitOptions;
 
+/** The handle a Barrier is being revived from, see `_internal/revive.ts`. */
+const revival = new Reviving<HubHandle & { action?: TargetRef }>();
+
 /**
  * A barrier for a fixed number of parties: each `wait()` blocks until
  * `parties` callers are waiting, then all are released together.
@@ -100,7 +104,7 @@ export class Barrier implements Shareable {
    * @throws {RangeError} If `parties` is not a positive integer.
    */
   constructor(parties: number, options: BarrierOptions = {}) {
-    const reviving = Barrier.#reviving;
+    const reviving = revival.data;
     if (reviving) {
       this.#b = bindHubObject(reviving);
       this.#parties = (reviving.params as { parties: number }).parties;
@@ -126,17 +130,11 @@ export class Barrier implements Shareable {
     });
   }
 
-  static #reviving: (HubHandle & { action?: TargetRef }) | undefined;
-
   static {
-    registerReviver("barrier", (data) => {
-      Barrier.#reviving = data as HubHandle & { action?: TargetRef };
-      try {
-        return new Barrier(1);
-      } finally {
-        Barrier.#reviving = undefined;
-      }
-    });
+    registerReviver(
+      "barrier",
+      (data) => revival.construct(data as HubHandle & { action?: TargetRef }, () => new Barrier(1)),
+    );
   }
 
   /** The number of parties. */

@@ -29,6 +29,7 @@ import {
 import { ACQUIRE_RESTORE, HELD, RELEASE_SAVE } from "./_file_lock.ts";
 import type { AcquireOptions } from "./lock.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
+import { Reviving } from "../_internal/revive.ts";
 
 /** Word set once the condition has been sent to another process. */
 const SHARED = 3;
@@ -53,6 +54,11 @@ import { RLock } from "./rlock.ts";
  * ```
  */
 export type ConditionWaitOptions = WaitOptions;
+
+/** The handle (and its revived lock) a Condition is being revived from, see `_internal/revive.ts`. */
+const revival = new Reviving<
+  { handle: HubHandle & { share?: SharedArrayBuffer }; lock: Lock | RLock }
+>();
 
 /**
  * A condition variable shared by processes and threads: wait until notified,
@@ -113,7 +119,7 @@ export class Condition implements Shareable {
    * @throws {TypeError} If `lock` is not a Lock or RLock.
    */
   constructor(lock?: Lock | RLock) {
-    const reviving = Condition.#reviving;
+    const reviving = revival.data;
     if (reviving) {
       this.#b = bindHubObject(reviving.handle);
       this.#lock = reviving.lock;
@@ -132,19 +138,11 @@ export class Condition implements Shareable {
     }
   }
 
-  static #reviving:
-    | { handle: HubHandle & { share?: SharedArrayBuffer }; lock: Lock | RLock }
-    | undefined;
-
   static {
     registerReviver("condition", (data) => {
       const handle = data as HubHandle & { lock: HandleData; share?: SharedArrayBuffer };
-      Condition.#reviving = { handle, lock: reviveHandle(handle.lock) as Lock | RLock };
-      try {
-        return new Condition();
-      } finally {
-        Condition.#reviving = undefined;
-      }
+      const lock = reviveHandle(handle.lock) as Lock | RLock;
+      return revival.construct({ handle, lock }, () => new Condition());
     });
   }
 

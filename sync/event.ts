@@ -15,6 +15,10 @@ import {
 } from "../_internal/shared.ts";
 import { waitWhileEqual } from "../_internal/futex_wait.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
+import { Reviving } from "../_internal/revive.ts";
+
+/** The handle a Event is being revived from, see `_internal/revive.ts`. */
+const revival = new Reviving<HubHandle & { share?: SharedArrayBuffer }>();
 
 /**
  * A flag shared by processes and threads, that tasks can wait for.
@@ -54,7 +58,7 @@ export class Event implements Shareable {
 
   /** Creates an event whose flag is clear. */
   constructor() {
-    const reviving = Event.#reviving;
+    const reviving = revival.data;
     if (reviving) {
       this.#b = bindHubObject(reviving);
       this.#words = reviving.share ? new Int32Array(reviving.share) : undefined;
@@ -69,17 +73,12 @@ export class Event implements Shareable {
     }
   }
 
-  static #reviving: (HubHandle & { share?: SharedArrayBuffer }) | undefined;
-
   static {
-    registerReviver("event", (data) => {
-      Event.#reviving = data as HubHandle & { share?: SharedArrayBuffer };
-      try {
-        return new Event();
-      } finally {
-        Event.#reviving = undefined;
-      }
-    });
+    registerReviver(
+      "event",
+      (data) =>
+        revival.construct(data as HubHandle & { share?: SharedArrayBuffer }, () => new Event()),
+    );
   }
 
   /** Whether the flag is set. */
