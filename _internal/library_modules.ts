@@ -87,6 +87,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "pool/wait.ts",
   "process/_bootstrap.ts",
   "process/_revive.ts",
+  "process/_role.ts",
   "process/active_children.ts",
   "process/cpu_count.ts",
   "process/current_process.ts",
