@@ -8,6 +8,9 @@
  * `module`, which calls {@linkcode registerReviver} for the data's `kind` at
  * load time, and {@linkcode reviveHandle} turns the data back into an object.
  *
+ * These are public: a class of your own becomes shareable the way the
+ * library's primitives are (see the example of {@linkcode Shareable}).
+ *
  * @module
  */
 
@@ -54,9 +57,61 @@ export interface HandleData {
 }
 
 /**
- * An object that crosses a boundary as a live handle instead of a copy.
+ * An object that crosses a boundary as a live handle instead of a copy:
+ * every shared primitive of the library (`Lock`, `Event`, `Queue`, `Value`,
+ * ...) is one, and so is a class of your own that implements it.
  *
- * @example
+ * - `[toHandle](dest)` returns {@linkcode HandleData}: a `kind` of your own
+ *   (prefix it, e.g. `"my-app.account"`: a later registration of a kind
+ *   replaces the earlier one), the URL of the module that registers its
+ *   reviver (`import.meta.url`), and any JSON-compatible data, such as the
+ *   handles of the shared primitives it holds.
+ * - That module calls {@linkcode registerReviver} at load time; the receiving
+ *   process imports it before reviving (export the class from a module of
+ *   its own, not from the program's main module, so a child can import it).
+ * - An object that is not `Shareable` is copied instead (an instance of an
+ *   exported class keeps its class, see `Process`).
+ *
+ * @example Make a class of your own shareable
+ * ```ts
+ * import {
+ *   type HandleData,
+ *   Lock,
+ *   Queue,
+ *   registerReviver,
+ *   reviveHandle,
+ *   type Shareable,
+ *   toHandle,
+ * } from "@multiproc/multiproc";
+ * import { equal, ok } from "node:assert/strict";
+ *
+ * // An account whose lock is the same lock wherever the account is sent.
+ * class Account implements Shareable {
+ *   constructor(readonly owner: string, readonly lock: Lock = new Lock()) {}
+ *   [toHandle](dest: "process" | "thread"): HandleData {
+ *     return {
+ *       kind: "example.account",
+ *       module: import.meta.url,
+ *       owner: this.owner,
+ *       lock: this.lock[toHandle](dest),
+ *     };
+ *   }
+ * }
+ * registerReviver("example.account", (data) =>
+ *   new Account(data.owner as string, reviveHandle(data.lock as HandleData) as Lock));
+ *
+ * const accounts = new Queue<Account>();
+ * const sent = new Account("ada");
+ * await accounts.put(sent);
+ * const received = await accounts.get(); // what a child or thread would get
+ * ok(received instanceof Account && received !== sent);
+ * equal(received.owner, "ada");
+ * await received.lock.acquire();
+ * equal(sent.lock.locked(), true); // one lock
+ * received.lock.release();
+ * ```
+ *
+ * @example The library's primitives are shareable
  * ```ts
  * import { Event, Lock, Queue, type Shareable, toHandle } from "@multiproc/multiproc";
  * import { ok } from "node:assert/strict";
@@ -83,7 +138,21 @@ const revivers = new Map<string, (data: HandleData) => unknown>();
  * Registers how handles of a kind are turned back into live objects.
  *
  * A module that defines a {@linkcode Shareable} calls this at load time; a
- * later registration for the same kind replaces the earlier one.
+ * later registration for the same kind replaces the earlier one, so use a
+ * kind of your own (the library's are `lock`, `rlock`, `semaphore`,
+ * `event`, `condition`, `barrier`, `value`, `shared-array`, `queue`,
+ * `simple-queue`, `joinable-queue`, `connection`, `local` and the `redis-…`
+ * kinds of the redis module).
+ *
+ * @example
+ * ```ts
+ * import { type HandleData, registerReviver, reviveHandle } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * registerReviver("example.point", (data) => ({ x: data.x, y: data.y }));
+ * const data: HandleData = { kind: "example.point", module: import.meta.url, x: 1, y: 2 };
+ * equal((reviveHandle(data) as { x: number }).x, 1);
+ * ```
  *
  * @param kind The `kind` of the handle data.
  * @param revive Builds the live object from the handle data.
@@ -112,8 +181,23 @@ export function isShareable(o: object): o is Shareable {
 }
 
 /**
- * Turns handle data back into a live object with the registered reviver
- * (for handles nested in another handle's data, such as a Condition's lock).
+ * Turns handle data back into a live object with the registered reviver:
+ * what a reviver calls for the handles nested in its data (a Condition's
+ * lock, the lock of the `Account` in the example of {@linkcode Shareable}).
+ *
+ * @example
+ * ```ts
+ * import { type HandleData, Lock, reviveHandle, toHandle } from "@multiproc/multiproc";
+ * import { equal, ok } from "node:assert/strict";
+ *
+ * const lock = new Lock();
+ * const data: HandleData = lock[toHandle]("thread");
+ * const same = reviveHandle(data) as Lock; // another object on the same lock
+ * ok(same instanceof Lock && same !== lock);
+ * await same.acquire();
+ * equal(lock.locked(), true);
+ * same.release();
+ * ```
  *
  * @param data Handle data produced by a `[toHandle]` method.
  * @returns The live object.

@@ -96,6 +96,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "process/parent_process.ts",
   "process/process.ts",
   "process/target_spec.ts",
+  "queue/_revive.ts",
   "queue/connection.ts",
   "queue/joinable_queue.ts",
   "queue/mod.ts",

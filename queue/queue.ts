@@ -17,7 +17,6 @@ import {
 import { QueueClosed } from "../_internal/errors.ts";
 import { untilClosed } from "../_internal/until_closed.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
-import { Reviving } from "../_internal/revive.ts";
 import { jsonPieces, MAX_MESSAGE_CHARS } from "../_internal/framing.ts";
 import { excessChars, isLargeItem } from "../_internal/protocol.ts";
 import {
@@ -25,9 +24,9 @@ import {
   checkTimeout,
   createHubObject,
   type HubBinding,
-  type HubHandle,
   hubHandle,
 } from "../_internal/shared.ts";
+import { queueRevival, reviveQueue } from "./_revive.ts";
 
 export { Empty, Full, QueueClosed } from "../_internal/errors.ts";
 
@@ -74,9 +73,6 @@ interface QueueParams {
   maxsize: number;
   joinable: boolean;
 }
-
-/** The handle a Queue (or subclass) is being revived from, see `_internal/revive.ts`. */
-const revival = new Reviving<HubHandle>();
 
 /**
  * A FIFO queue shared by processes and threads.
@@ -152,7 +148,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * @throws {TypeError} If `maxsize` is not an integer.
    */
   constructor(maxsize = 0) {
-    const reviving = revival.data;
+    const reviving = queueRevival.data;
     if (reviving) {
       this.#b = bindHubObject(reviving);
       this.#maxsize = (reviving.params as QueueParams).maxsize;
@@ -173,13 +169,8 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   /** The module that registers that reviver. */
   protected static readonly handleModule: string = import.meta.url;
 
-  /** Revives a handle as an instance of `cls` (Queue or a subclass). */
-  protected static revive(cls: new () => Queue, handle: HandleData): Queue {
-    return revival.construct(handle as HubHandle, () => new cls());
-  }
-
   static {
-    registerReviver("queue", (data) => Queue.revive(Queue, data));
+    registerReviver("queue", (data) => reviveQueue(Queue, data));
   }
 
   /**
