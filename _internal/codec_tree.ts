@@ -249,10 +249,10 @@ export function describe(v: unknown): string {
   }
 }
 
-/** Namespaces of the modules {@linkcode decode} has imported, so it imports each once. */
+/** Namespaces of the modules `decode` (in `codec.ts`) has imported, so it imports each once. */
 export const namespaces = new Map<string, Record<string, unknown>>();
 
-/** The class an instance is revived as: its module was imported by {@linkcode decode}. */
+/** The class an instance is revived as: its module was imported by `decode` (in `codec.ts`). */
 export function classOf(ref: TargetRef): { prototype: object } {
   const module = namespaces.get(ref.module);
   if (module === undefined) {

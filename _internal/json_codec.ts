@@ -245,7 +245,7 @@ export class JsonEncoder {
    * Encodes an error already numbered (or the root of its own tree).
    *
    * @param withCause Whether to encode `cause` and `errors` (off for the
-   * fallback of {@linkcode errorToData}).
+   * fallback of `errorToData` in `codec.ts`).
    */
   encodeError(e: Error, withCause: boolean): Tagged {
     if (!this.#seen.has(e)) this.#seen.set(e, this.#seen.size);
