@@ -13,6 +13,7 @@
  */
 
 import { errorByName } from "./errors.ts";
+import type { WaitOptions } from "./wait.ts";
 import { BatchWriter, encodeFrame, markHeavy, readFrames } from "./framing.ts";
 import {
   BIG_ITEM,
@@ -37,12 +38,6 @@ import {
 import { nextShared, processShared, runtimeDir } from "./context.ts";
 import { openShared } from "./runtime.ts";
 import { openStatusFile } from "./status_file.ts";
-
-/** Options of a blocking call. */
-export interface CallOptions {
-  timeout?: number;
-  signal?: AbortSignal;
-}
 
 interface Transport {
   send(messages: Request[]): void;
@@ -134,7 +129,7 @@ export class HubClient {
   }
 
   /** Sends an operation and waits for its reply. */
-  call(op: string, id: number, args: unknown[] = [], options: CallOptions = {}): Promise<unknown> {
+  call(op: string, id: number, args: unknown[] = [], options: WaitOptions = {}): Promise<unknown> {
     const { timeout, signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#closedError) return Promise.reject(this.#closedError);

@@ -16,6 +16,7 @@ import {
 } from "../_internal/codec.ts";
 import { QueueClosed } from "../_internal/errors.ts";
 import { untilClosed } from "../_internal/until_closed.ts";
+import type { WaitOptions } from "../_internal/wait.ts";
 import { jsonPieces, MAX_MESSAGE_CHARS } from "../_internal/framing.ts";
 import { excessChars, isLargeItem } from "../_internal/protocol.ts";
 import {
@@ -23,9 +24,9 @@ import {
   checkTimeout,
   createHubObject,
   type HubBinding,
-  type HubHandle,
   hubHandle,
 } from "../_internal/shared.ts";
+import { queueRevival, reviveQueue } from "./_revive.ts";
 
 export { Empty, Full, QueueClosed } from "../_internal/errors.ts";
 
@@ -48,7 +49,9 @@ function checkSize(encoded: Encoded): void {
 }
 
 /**
- * Options of a blocking queue operation.
+ * Options of a blocking queue operation: the {@linkcode WaitOptions} of every
+ * blocking call. When `timeout` passes, `put` rejects with `Full` and `get`
+ * with `Empty`.
  *
  * @example
  * ```ts
@@ -61,15 +64,7 @@ function checkSize(encoded: Encoded): void {
  * await rejects(q.get({ signal: AbortSignal.abort() })); // an aborted signal rejects at once
  * ```
  */
-export interface QueueOptions {
-  /**
-   * Give up after this many milliseconds: `put` rejects with `Full`, `get`
-   * with `Empty` (0: do not wait). Without it, wait as long as it takes.
-   */
-  timeout?: number;
-  /** Abort the wait; the Promise then rejects with the signal's reason. */
-  signal?: AbortSignal;
-}
+export type QueueOptions = WaitOptions;
 
 /** Most items a consumer fetches ahead of use. */
 const MAX_PREFETCH = 256;
@@ -153,7 +148,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * @throws {TypeError} If `maxsize` is not an integer.
    */
   constructor(maxsize = 0) {
-    const reviving = Queue.#reviving;
+    const reviving = queueRevival.data;
     if (reviving) {
       this.#b = bindHubObject(reviving);
       this.#maxsize = (reviving.params as QueueParams).maxsize;
@@ -174,20 +169,8 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   /** The module that registers that reviver. */
   protected static readonly handleModule: string = import.meta.url;
 
-  static #reviving: HubHandle | undefined;
-
-  /** Revives a handle as an instance of `cls` (Queue or a subclass). */
-  protected static revive(cls: new () => Queue, handle: HandleData): Queue {
-    Queue.#reviving = handle as HubHandle;
-    try {
-      return new cls();
-    } finally {
-      Queue.#reviving = undefined;
-    }
-  }
-
   static {
-    registerReviver("queue", (data) => Queue.revive(Queue, data));
+    registerReviver("queue", (data) => reviveQueue(Queue, data));
   }
 
   /**
