@@ -13,6 +13,7 @@
  */
 
 import { errorByName } from "./errors.ts";
+import type { WaitOptions } from "./wait.ts";
 import { BatchWriter, encodeFrame, readFrames } from "./framing.ts";
 import {
   type BatchOp,
@@ -44,12 +45,6 @@ import {
 import { nextShared, processShared, runtimeDir } from "./context.ts";
 import { openShared } from "./runtime.ts";
 import { openStatusFile } from "./status_file.ts";
-
-/** Options of a blocking call. */
-export interface CallOptions {
-  timeout?: number;
-  signal?: AbortSignal;
-}
 
 interface Transport {
   send(messages: Request[]): void;
@@ -150,7 +145,7 @@ export class HubClient {
     op: K,
     id: number,
     args: ObjectOps[K] = [] as unknown as ObjectOps[K],
-    options: CallOptions = {},
+    options: WaitOptions = {},
   ): Promise<unknown> {
     const { timeout, signal } = options;
     return this.#request((requestId) => {

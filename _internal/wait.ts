@@ -5,6 +5,54 @@
  * @module
  */
 
+/**
+ * Options of every call that can block: how long it may wait, and how to
+ * cancel it (`Lock.acquire`, `Event.wait`, `Queue.get`, `Process.join`, ...).
+ *
+ * - `timeout`: when it passes, a call for which Python returns `False`
+ *   resolves `false` (`acquire`, `wait`), one for which Python raises rejects
+ *   (`Queue.get` with `Empty`, `Queue.put` with `Full`, `Barrier.wait` with
+ *   `BrokenBarrierError`), and `join()` resolves (the process or thread may
+ *   still be running).
+ * - `signal`: the call rejects with `signal.reason` when it aborts; an
+ *   already aborted signal rejects at once.
+ * - Listeners and timers are removed when the call settles, and waiters are
+ *   served in the order they came (FIFO).
+ *
+ * @example Wait at most 10 ms, or until aborted
+ * ```ts
+ * import { Event, Lock, type WaitOptions } from "@multiproc/multiproc";
+ * import { equal, rejects } from "node:assert/strict";
+ *
+ * const ev = new Event();
+ * const options: WaitOptions = { timeout: 10 };
+ * equal(await ev.wait(options), false); // not set within 10 ms: Python's wait(0.01)
+ * ev.set();
+ * equal(await ev.wait(options), true);
+ *
+ * const lock = new Lock();
+ * await lock.acquire();
+ * equal(await lock.acquire({ timeout: 0 }), false); // Python's acquire(False)
+ * await rejects(lock.acquire({ signal: AbortSignal.abort() })); // rejects at once
+ * lock.release();
+ * ```
+ */
+export interface WaitOptions {
+  /**
+   * Most milliseconds to wait (`0`: do not wait; `Infinity` or no timeout:
+   * wait as long as it takes).
+   *
+   * @default {undefined}
+   */
+  timeout?: number;
+  /**
+   * Cancels the wait: the call rejects with `signal.reason`.
+   *
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+}
+
 /** The longest delay `setTimeout` takes (a longer one fires at once); longer waits are unlimited. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

@@ -6,23 +6,9 @@
  * @module
  */
 
-/** How long a blocking call may wait, and how to cancel it. */
-export interface WaitOptions {
-  /**
-   * Milliseconds to wait. `undefined` or `Infinity` waits forever; a number
-   * `<= 0` (or `NaN`) does not wait at all.
-   *
-   * @default {undefined}
-   */
-  timeout?: number;
-  /**
-   * Cancels the wait: the call rejects with `signal.reason`. An already
-   * aborted signal rejects at once.
-   *
-   * @default {undefined}
-   */
-  signal?: AbortSignal;
-}
+import type { WaitOptions } from "./wait.ts";
+
+export type { WaitOptions } from "./wait.ts";
 
 /** What a state machine attaches to one waiter. */
 export interface WaiterOptions<D> {

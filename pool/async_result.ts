@@ -6,11 +6,14 @@
  */
 
 import { TimeoutError } from "../_internal/errors.ts";
-import { checkTimeout } from "../_internal/wait.ts";
+import { checkTimeout, type WaitOptions } from "../_internal/wait.ts";
 
 /**
  * Options of {@linkcode AsyncResult.get} and {@linkcode AsyncResult.wait}
- * (and of `Future.result()` / `Future.exception()`).
+ * (and of `Future.result()` / `Future.exception()`): the `timeout` of
+ * {@linkcode WaitOptions}, most milliseconds to wait (these waits take no
+ * `signal`). When it passes, `wait()` resolves and `get()` rejects with
+ * `TimeoutError`, as in Python.
  *
  * @example
  * ```ts
@@ -31,10 +34,7 @@ import { checkTimeout } from "../_internal/wait.ts";
  * equal(result.ready(), true);
  * ```
  */
-export interface ResultWaitOptions {
-  /** Most milliseconds to wait. */
-  timeout?: number;
-}
+export type ResultWaitOptions = Pick<WaitOptions, "timeout">;
 
 /**
  * Callbacks of {@linkcode AsyncResult}, as Python's `callback` and `error_callback`.

@@ -5,11 +5,13 @@
  */
 
 import { futureAccess } from "./_future_control.ts";
-import { checkTimeout } from "../_internal/wait.ts";
+import { checkTimeout, type WaitOptions } from "../_internal/wait.ts";
 import type { Future } from "./future.ts";
 
 /**
- * Options of {@linkcode wait}.
+ * Options of {@linkcode wait}: the `timeout` of {@linkcode WaitOptions}
+ * (most milliseconds to wait; then what is done so far is returned, never a
+ * rejection) and when to return.
  *
  * @example
  * ```ts
@@ -22,9 +24,7 @@ import type { Future } from "./future.ts";
  * equal(notDone.size, 1);
  * ```
  */
-export interface FutureWaitOptions {
-  /** Most milliseconds to wait; then what is done so far is returned. */
-  timeout?: number;
+export interface FutureWaitOptions extends Pick<WaitOptions, "timeout"> {
   /**
    * When to return: when any future is done (`"FIRST_COMPLETED"`), when
    * any future finishes with an error (`"FIRST_EXCEPTION"`, or when all

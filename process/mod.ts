@@ -34,3 +34,4 @@ export * from "./active_children.ts";
 export * from "./cpu_count.ts";
 export * from "./target_spec.ts";
 export * from "./is_main.ts";
+export type { WaitOptions } from "../sync/wait_options.ts";

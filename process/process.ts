@@ -16,14 +16,12 @@ import {
 } from "../_internal/context.ts";
 import { encodeFrames } from "../_internal/framing.ts";
 import { childExited } from "../_internal/hub_client.ts";
-import { checkTimeout, waitAtMost } from "../_internal/wait.ts";
+import { checkTimeout, waitAtMost, type WaitOptions } from "../_internal/wait.ts";
 import {
   type ChildHandle,
   type ChildStatus,
   currentPid,
-  currentPpid,
   mainModuleUrl,
-  pidExists,
   spawnRuntime,
   takeFileText,
 } from "../_internal/runtime.ts";
@@ -37,6 +35,7 @@ import {
   START_VERSION,
   type StartMessage,
 } from "./_revive.ts";
+import { describedRole, type ProcessRole } from "./_role.ts";
 
 /**
  * Options for {@linkcode Process}.
@@ -107,7 +106,10 @@ export interface ProcessOptions {
 }
 
 /**
- * Options for {@linkcode Process.join}.
+ * Options for {@linkcode Process.join}: the {@linkcode WaitOptions} of every
+ * blocking call. When `timeout` passes, `join()` resolves and the process may
+ * still be running (check {@linkcode Process.exitCode}); when `signal`
+ * aborts, it rejects with the signal's reason.
  *
  * @example Stop waiting, not the child
  * ```ts
@@ -128,12 +130,7 @@ export interface ProcessOptions {
  * equal(p.exitCode, 0);
  * ```
  */
-export interface JoinOptions {
-  /** Give up waiting after this many milliseconds (the process may still be running). */
-  timeout?: number;
-  /** Stop waiting when aborted; `join()` then rejects with the signal's reason. */
-  signal?: AbortSignal;
-}
+export type JoinOptions = WaitOptions;
 
 type State = "initial" | "started" | "closed";
 
@@ -267,7 +264,8 @@ export class Process {
   #caller: string | undefined;
   #identity: number[];
   #state: State = "initial";
-  #role: "child" | ReviveInit["role"] = "child";
+  /** What this object stands for, chosen once in the constructor. */
+  #role: ProcessRole;
   #pid: number | null = null;
   #handle: ChildHandle | undefined;
   #exitCode: number | null = null;
@@ -291,7 +289,7 @@ export class Process {
       this.#daemon = revive.identity.daemon;
       this.#identity = revive.identity.identity;
       this.#pid = revive.pid;
-      this.#role = revive.role;
+      this.#role = describedRole(revive.role, () => this.#name, revive.pid);
       this.#state = "started";
       this.#target = revive.target;
       this.#args = revive.args ?? [];
@@ -308,6 +306,20 @@ export class Process {
     this.#args = args;
     this.#execArgv = execArgv;
     this.#caller = callerModule();
+    // A child of this process: the lifecycle below.
+    this.#role = {
+      start: () => this.#startChild(),
+      join: (options) => this.#joinChild(options),
+      isAlive: () => this.#state === "started" && this.#exitCode === null,
+      signal: (signal) => this.#signalChild(signal),
+      checkClose: () => {
+        if (this.#state === "started" && this.#exitCode === null) {
+          throw new Error(
+            `Cannot close process "${this.#name}" while it is still running: call join() or terminate() first`,
+          );
+        }
+      },
+    };
   }
 
   /** The process name; settable, as in Python. */
@@ -385,9 +397,10 @@ export class Process {
    *   crosses.
    */
   start(): void {
-    if (this.#role !== "child") {
-      throw new Error(`Cannot start process "${this.#name}" as it is not a child of this process`);
-    }
+    this.#role.start();
+  }
+
+  #startChild(): void {
     if (this.#state === "closed") {
       throw new Error(`Cannot start process "${this.#name}" as it is closed`);
     }
@@ -491,15 +504,11 @@ export class Process {
    * @throws {RangeError} If `timeout` is negative.
    */
   async join(options: JoinOptions = {}): Promise<void> {
-    const { timeout, signal } = options;
-    checkTimeout(timeout, `join process "${this.#name}"`);
-    if (this.#role === "main" || this.#role === "self") {
-      throw new Error(`Cannot join process "${this.#name}" as it is the current process`);
-    }
-    if (this.#role === "parent") {
-      await this.#waitForParent(options);
-      return;
-    }
+    checkTimeout(options.timeout, `join process "${this.#name}"`);
+    await this.#role.join(options);
+  }
+
+  async #joinChild({ timeout, signal }: JoinOptions): Promise<void> {
     if (this.#state === "initial" || !this.#exited) {
       throw new Error(`Cannot join process "${this.#name}" as it has not been started`);
     }
@@ -520,9 +529,7 @@ export class Process {
    * returned by `parentProcess()`, whether the parent is still running.
    */
   isAlive(): boolean {
-    if (this.#role === "main" || this.#role === "self") return true;
-    if (this.#role === "parent") return currentPpid() === this.#pid && pidExists(this.#pid!);
-    return this.#state === "started" && this.#exitCode === null;
+    return this.#role.isAlive();
   }
 
   /**
@@ -531,12 +538,12 @@ export class Process {
    * (as in Python), but daemonic ones notice and exit.
    */
   terminate(): void {
-    this.#signal("SIGTERM");
+    this.#role.signal("SIGTERM");
   }
 
   /** Stops the process with SIGKILL (`exitCode` becomes `-9`). Harmless if it has already exited. */
   kill(): void {
-    this.#signal("SIGKILL");
+    this.#role.signal("SIGKILL");
   }
 
   /**
@@ -545,18 +552,14 @@ export class Process {
    * @throws {Error} If the process is still running: join or terminate it first.
    */
   close(): void {
-    if (this.#state === "started" && this.#exitCode === null && this.#role === "child") {
-      throw new Error(
-        `Cannot close process "${this.#name}" while it is still running: call join() or terminate() first`,
-      );
-    }
+    this.#role.checkClose();
     this.#state = "closed";
     this.#handle = undefined;
   }
 
   /** For `await using`: terminates the process if it is running and waits for it to exit. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#role !== "child" || !this.#exited) return;
+    if (!this.#exited) return; // not a child of this process, or not started
     if (this.#exitCode === null) this.terminate();
     await this.join(); // join() keeps the program alive while waiting, even for a daemon.
   }
@@ -572,24 +575,13 @@ export class Process {
     return `<${this.constructor.name} name='${this.#name}' pid=${this.#pid} ${state}${daemon}>`;
   }
 
-  #signal(signal: "SIGTERM" | "SIGKILL"): void {
-    if (this.#role !== "child") {
-      throw new Error(`Cannot signal process "${this.#name}" as it is not a child of this process`);
-    }
+  #signalChild(signal: "SIGTERM" | "SIGKILL"): void {
     if (this.#state === "initial") {
       throw new Error(
         `Cannot send ${signal} to process "${this.#name}" as it has not been started`,
       );
     }
     this.#handle?.kill(signal);
-  }
-
-  async #waitForParent({ timeout, signal }: JoinOptions): Promise<void> {
-    const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
-    while (this.isAlive() && Date.now() < deadline) {
-      signal?.throwIfAborted();
-      await new Promise((resolve) => setTimeout(resolve, Math.min(50, deadline - Date.now())));
-    }
   }
 }
 

@@ -6,6 +6,7 @@
 
 import { type HandleData, registerReviver } from "../_internal/codec.ts";
 import { checkTimeout } from "../_internal/shared.ts";
+import { reviveQueue } from "./_revive.ts";
 import { Queue, type QueueOptions } from "./queue.ts";
 
 /**
@@ -45,7 +46,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   protected static override readonly handleModule: string = import.meta.url;
 
   static {
-    registerReviver("joinable-queue", (data: HandleData) => Queue.revive(JoinableQueue, data));
+    registerReviver("joinable-queue", (data: HandleData) => reviveQueue(JoinableQueue, data));
   }
 
   /**

@@ -26,3 +26,4 @@ export * from "./simple_queue.ts";
 export * from "./joinable_queue.ts";
 export * from "./connection.ts";
 export * from "./pipe.ts";
+export type { WaitOptions } from "../sync/wait_options.ts";

@@ -14,20 +14,23 @@ import {
 } from "../_internal/codec.ts";
 import { QueueClosed } from "../_internal/errors.ts";
 import { untilClosed } from "../_internal/until_closed.ts";
+import type { WaitOptions } from "../_internal/wait.ts";
 import type { Item } from "../_internal/protocol.ts";
 import {
   bindHubObject,
   checkTimeout,
   createHubObject,
   type HubBinding,
-  type HubHandle,
   hubHandle,
 } from "../_internal/shared.ts";
+import { queueRevival, reviveQueue } from "./_revive.ts";
 
 export { Empty, Full, QueueClosed } from "../_internal/errors.ts";
 
 /**
- * Options of a blocking queue operation.
+ * Options of a blocking queue operation: the {@linkcode WaitOptions} of every
+ * blocking call. When `timeout` passes, `put` rejects with `Full` and `get`
+ * with `Empty`.
  *
  * @example
  * ```ts
@@ -40,15 +43,7 @@ export { Empty, Full, QueueClosed } from "../_internal/errors.ts";
  * await rejects(q.get({ signal: AbortSignal.abort() })); // an aborted signal rejects at once
  * ```
  */
-export interface QueueOptions {
-  /**
-   * Give up after this many milliseconds: `put` rejects with `Full`, `get`
-   * with `Empty` (0: do not wait). Without it, wait as long as it takes.
-   */
-  timeout?: number;
-  /** Abort the wait; the Promise then rejects with the signal's reason. */
-  signal?: AbortSignal;
-}
+export type QueueOptions = WaitOptions;
 
 /** Most items a consumer fetches ahead of use. */
 const MAX_PREFETCH = 256;
@@ -132,7 +127,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * @throws {TypeError} If `maxsize` is not an integer.
    */
   constructor(maxsize = 0) {
-    const reviving = Queue.#reviving;
+    const reviving = queueRevival.data;
     if (reviving) {
       this.#b = bindHubObject(reviving);
       this.#maxsize = (reviving.params as QueueParams).maxsize;
@@ -153,20 +148,8 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   /** The module that registers that reviver. */
   protected static readonly handleModule: string = import.meta.url;
 
-  static #reviving: HubHandle | undefined;
-
-  /** Revives a handle as an instance of `cls` (Queue or a subclass). */
-  protected static revive(cls: new () => Queue, handle: HandleData): Queue {
-    Queue.#reviving = handle as HubHandle;
-    try {
-      return new cls();
-    } finally {
-      Queue.#reviving = undefined;
-    }
-  }
-
   static {
-    registerReviver("queue", (data) => Queue.revive(Queue, data));
+    registerReviver("queue", (data) => reviveQueue(Queue, data));
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 
 import { type HandleData, registerReviver } from "../_internal/codec.ts";
+import { reviveQueue } from "./_revive.ts";
 import { Queue } from "./queue.ts";
 
 /**
@@ -36,6 +37,6 @@ export class SimpleQueue<T = unknown> extends Queue<T> {
   protected static override readonly handleModule: string = import.meta.url;
 
   static {
-    registerReviver("simple-queue", (data: HandleData) => Queue.revive(SimpleQueue, data));
+    registerReviver("simple-queue", (data: HandleData) => reviveQueue(SimpleQueue, data));
   }
 }

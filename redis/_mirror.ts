@@ -9,6 +9,7 @@
  */
 
 import type { Core } from "./_core.ts";
+import type { WaitOptions } from "../_internal/wait.ts";
 
 /** How long a waiting operation sleeps at most before it asks the server again. */
 export const SLICE_MS = 200;
@@ -105,10 +106,7 @@ export interface Loaded<S> {
 }
 
 /** Options of a waiting remote operation. */
-export interface WaitSpec {
-  timeout?: number;
-  signal?: AbortSignal;
-}
+export type WaitSpec = WaitOptions;
 
 /** How long past a call's timeout a server that does not answer is waited for. */
 export const GRACE_MS = 2_000;

@@ -49,5 +49,12 @@ export type {
   SemaphoreLike,
   ValueLike,
 } from "./types.ts";
-export { type HandleData, type Shareable, toHandle } from "../sync/shareable.ts";
+export {
+  type HandleData,
+  registerReviver,
+  reviveHandle,
+  type Shareable,
+  toHandle,
+} from "../sync/shareable.ts";
+export type { WaitOptions } from "../sync/wait_options.ts";
 export type { ElementOf, Typecode } from "../sync/value.ts";

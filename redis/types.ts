@@ -29,9 +29,11 @@
  */
 
 import type { ElementOf, Typecode } from "../sync/value.ts";
+import type { WaitOptions } from "../sync/wait_options.ts";
 
 /**
- * Options of a blocking operation: the same as the local primitives'.
+ * Options of a blocking operation: the {@linkcode WaitOptions} of the local
+ * primitives.
  *
  * @example
  * ```ts
@@ -41,12 +43,7 @@ import type { ElementOf, Typecode } from "../sync/value.ts";
  * console.assert(options.timeout === 100);
  * ```
  */
-export interface BlockingOptions {
-  /** Give up after this many milliseconds (0: do not wait). */
-  timeout?: number;
-  /** Abort the wait; the Promise then rejects with the signal's reason. */
-  signal?: AbortSignal;
-}
+export type BlockingOptions = WaitOptions;
 
 /**
  * What `Queue` and `RemoteQueue` share.

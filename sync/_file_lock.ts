@@ -22,33 +22,7 @@ import {
   openSharedFile,
 } from "../_internal/shared.ts";
 import { currentPid, type SharedFile } from "../_internal/runtime.ts";
-
-/**
- * Options of a blocking acquire.
- *
- * @example
- * ```ts
- * import { type AcquireOptions, Lock } from "@multiproc/multiproc";
- * import { equal, rejects } from "node:assert/strict";
- *
- * const lock = new Lock();
- * await lock.acquire();
- * const options: AcquireOptions = { timeout: 10 };
- * equal(await lock.acquire(options), false); // still held after 10 ms
- * // An already-aborted signal rejects at once.
- * await rejects(lock.acquire({ signal: AbortSignal.abort() }));
- * lock.release();
- * ```
- */
-export interface AcquireOptions {
-  /**
-   * Give up after this many milliseconds and resolve `false` (0: do not
-   * wait). Without it, wait as long as it takes.
-   */
-  timeout?: number;
-  /** Abort the wait; the Promise then rejects with the signal's reason. */
-  signal?: AbortSignal;
-}
+import type { WaitOptions } from "../_internal/wait.ts";
 
 /**
  * What `HybridLock` needs from the lock that excludes other processes: this
@@ -61,7 +35,7 @@ export interface ProcessMutex {
   /** Whether the latest acquire took the lock over from a holder that had died. */
   readonly ownerDied: boolean;
   tryAcquire(): boolean;
-  acquire(options?: AcquireOptions): Promise<boolean>;
+  acquire(options?: WaitOptions): Promise<boolean>;
   release(): void;
   isLocked(): boolean;
   close(): void;
@@ -126,7 +100,7 @@ export class FileLock implements ProcessMutex {
    * `HybridLock` queues the callers of one object (and the threads of one
    * process) before they get here.
    */
-  async acquire(options: AcquireOptions = {}): Promise<boolean> {
+  async acquire(options: WaitOptions = {}): Promise<boolean> {
     const { timeout, signal } = options;
     signal?.throwIfAborted();
     if (this.tryAcquire()) return true;

@@ -24,7 +24,8 @@
 
 import { currentPid, pidAlive, type SharedMapping } from "../_internal/runtime.ts";
 import { mapForOwner, unmapNow } from "../_internal/shared.ts";
-import type { AcquireOptions, ProcessMutex } from "./_file_lock.ts";
+import type { ProcessMutex } from "./_file_lock.ts";
+import type { WaitOptions } from "../_internal/wait.ts";
 import { abandonOnAbort } from "../_internal/wait.ts";
 
 const LOCK = 0;
@@ -110,7 +111,7 @@ export class FutexLock implements ProcessMutex {
   }
 
   /** Waits for the lock; `false` on timeout. One caller at a time per object (see HybridLock). */
-  async acquire(options: AcquireOptions = {}): Promise<boolean> {
+  async acquire(options: WaitOptions = {}): Promise<boolean> {
     const { timeout, signal } = options;
     signal?.throwIfAborted();
     if (this.#held) throw new Error(`Cannot acquire ${this.what}: this object already holds it`);

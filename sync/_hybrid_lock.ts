@@ -24,7 +24,8 @@
  * @module
  */
 
-import { type AcquireOptions, FileLock, type ProcessMutex } from "./_file_lock.ts";
+import { FileLock, type ProcessMutex } from "./_file_lock.ts";
+import type { WaitOptions } from "../_internal/wait.ts";
 import { FutexLock } from "./_futex_lock.ts";
 import { canMapShared } from "../_internal/runtime.ts";
 import { abandonOnAbort } from "../_internal/wait.ts";
@@ -179,7 +180,7 @@ export class HybridLock {
   }
 
   /** Waits for the lock; `false` on timeout. */
-  async acquire(options: AcquireOptions = {}): Promise<boolean> {
+  async acquire(options: WaitOptions = {}): Promise<boolean> {
     const { timeout, signal } = options;
     signal?.throwIfAborted();
     if (this.#local.length === 0 && this.tryAcquire()) return true;

@@ -16,7 +16,8 @@ import {
 } from "../_internal/shared.ts";
 import { importTarget } from "../_internal/import_target.ts";
 import { callerModule, resolveTarget, type TargetRef } from "../_internal/target.ts";
-import type { AcquireOptions } from "./_file_lock.ts";
+import type { WaitOptions } from "../_internal/wait.ts";
+import { Reviving } from "../_internal/revive.ts";
 
 export { BrokenBarrierError } from "../_internal/errors.ts";
 
@@ -47,7 +48,9 @@ export interface BarrierOptions {
 }
 
 /**
- * Options for {@linkcode Barrier.wait}.
+ * Options for {@linkcode Barrier.wait}: the {@linkcode WaitOptions} of every
+ * blocking call. When `timeout` passes, the barrier breaks and `wait()`
+ * rejects with `BrokenBarrierError`.
  *
  * @example
  * ```ts
@@ -60,7 +63,10 @@ export interface BarrierOptions {
  * await rejects(barrier.wait(options), BrokenBarrierError);
  * ```
  */
-export type BarrierWaitOptions = AcquireOptions;
+export type BarrierWaitOptions = WaitOptions;
+
+/** The handle a Barrier is being revived from, see `_internal/revive.ts`. */
+const revival = new Reviving<HubHandle & { action?: TargetRef }>();
 
 /**
  * A barrier for a fixed number of parties: each `wait()` blocks until
@@ -98,7 +104,7 @@ export class Barrier implements Shareable {
    * @throws {RangeError} If `parties` is not a positive integer.
    */
   constructor(parties: number, options: BarrierOptions = {}) {
-    const reviving = Barrier.#reviving;
+    const reviving = revival.data;
     if (reviving) {
       this.#b = bindHubObject(reviving);
       this.#parties = (reviving.params as { parties: number }).parties;
@@ -124,17 +130,11 @@ export class Barrier implements Shareable {
     });
   }
 
-  static #reviving: (HubHandle & { action?: TargetRef }) | undefined;
-
   static {
-    registerReviver("barrier", (data) => {
-      Barrier.#reviving = data as HubHandle & { action?: TargetRef };
-      try {
-        return new Barrier(1);
-      } finally {
-        Barrier.#reviving = undefined;
-      }
-    });
+    registerReviver(
+      "barrier",
+      (data) => revival.construct(data as HubHandle & { action?: TargetRef }, () => new Barrier(1)),
+    );
   }
 
   /** The number of parties. */

@@ -26,7 +26,10 @@ import {
   waitWhileEqual,
   wakeSequence,
 } from "../_internal/futex_wait.ts";
-import { ACQUIRE_RESTORE, type AcquireOptions, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import { ACQUIRE_RESTORE, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import type { AcquireOptions } from "./lock.ts";
+import type { WaitOptions } from "../_internal/wait.ts";
+import { Reviving } from "../_internal/revive.ts";
 
 /** Word set once the condition has been sent to another process. */
 const SHARED = 3;
@@ -34,7 +37,9 @@ import { Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
 
 /**
- * Options for {@linkcode Condition.wait} and {@linkcode Condition.waitFor}.
+ * Options for {@linkcode Condition.wait} and {@linkcode Condition.waitFor}:
+ * the {@linkcode WaitOptions} of every blocking call. When `timeout` passes,
+ * `wait()` resolves `false` and `waitFor()` the predicate's last result.
  *
  * @example
  * ```ts
@@ -48,7 +53,12 @@ import { RLock } from "./rlock.ts";
  * cond.release();
  * ```
  */
-export type ConditionWaitOptions = AcquireOptions;
+export type ConditionWaitOptions = WaitOptions;
+
+/** The handle (and its revived lock) a Condition is being revived from, see `_internal/revive.ts`. */
+const revival = new Reviving<
+  { handle: HubHandle & { share?: SharedArrayBuffer }; lock: Lock | RLock }
+>();
 
 /**
  * A condition variable shared by processes and threads: wait until notified,
@@ -109,7 +119,7 @@ export class Condition implements Shareable {
    * @throws {TypeError} If `lock` is not a Lock or RLock.
    */
   constructor(lock?: Lock | RLock) {
-    const reviving = Condition.#reviving;
+    const reviving = revival.data;
     if (reviving) {
       this.#b = bindHubObject(reviving.handle);
       this.#lock = reviving.lock;
@@ -128,19 +138,11 @@ export class Condition implements Shareable {
     }
   }
 
-  static #reviving:
-    | { handle: HubHandle & { share?: SharedArrayBuffer }; lock: Lock | RLock }
-    | undefined;
-
   static {
     registerReviver("condition", (data) => {
       const handle = data as HubHandle & { lock: HandleData; share?: SharedArrayBuffer };
-      Condition.#reviving = { handle, lock: reviveHandle(handle.lock) as Lock | RLock };
-      try {
-        return new Condition();
-      } finally {
-        Condition.#reviving = undefined;
-      }
+      const lock = reviveHandle(handle.lock) as Lock | RLock;
+      return revival.construct({ handle, lock }, () => new Condition());
     });
   }
 

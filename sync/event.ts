@@ -14,24 +14,11 @@ import {
   hubHandle,
 } from "../_internal/shared.ts";
 import { waitWhileEqual } from "../_internal/futex_wait.ts";
-import type { AcquireOptions } from "./_file_lock.ts";
+import type { WaitOptions } from "../_internal/wait.ts";
+import { Reviving } from "../_internal/revive.ts";
 
-/**
- * Options for {@linkcode Event.wait}.
- *
- * @example
- * ```ts
- * import { Event, type WaitOptions } from "@multiproc/multiproc";
- * import { equal } from "node:assert/strict";
- *
- * const ev = new Event();
- * const options: WaitOptions = { timeout: 0 };
- * equal(await ev.wait(options), false); // not set: Python's wait(0)
- * ev.set();
- * equal(await ev.wait(options), true);
- * ```
- */
-export type WaitOptions = AcquireOptions;
+/** The handle a Event is being revived from, see `_internal/revive.ts`. */
+const revival = new Reviving<HubHandle & { share?: SharedArrayBuffer }>();
 
 /**
  * A flag shared by processes and threads, that tasks can wait for.
@@ -71,7 +58,7 @@ export class Event implements Shareable {
 
   /** Creates an event whose flag is clear. */
   constructor() {
-    const reviving = Event.#reviving;
+    const reviving = revival.data;
     if (reviving) {
       this.#b = bindHubObject(reviving);
       this.#words = reviving.share ? new Int32Array(reviving.share) : undefined;
@@ -86,17 +73,12 @@ export class Event implements Shareable {
     }
   }
 
-  static #reviving: (HubHandle & { share?: SharedArrayBuffer }) | undefined;
-
   static {
-    registerReviver("event", (data) => {
-      Event.#reviving = data as HubHandle & { share?: SharedArrayBuffer };
-      try {
-        return new Event();
-      } finally {
-        Event.#reviving = undefined;
-      }
-    });
+    registerReviver(
+      "event",
+      (data) =>
+        revival.construct(data as HubHandle & { share?: SharedArrayBuffer }, () => new Event()),
+    );
   }
 
   /** Whether the flag is set. */

@@ -6,13 +6,38 @@
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { checkTimeout, newSharedPath } from "../_internal/shared.ts";
-import { ACQUIRE_RESTORE, type AcquireOptions, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import type { WaitOptions } from "../_internal/wait.ts";
+import { ACQUIRE_RESTORE, HELD, RELEASE_SAVE } from "./_file_lock.ts";
 import { HybridLock, type LockHandle } from "./_hybrid_lock.ts";
+import { Reviving } from "../_internal/revive.ts";
 
-export type { AcquireOptions } from "./_file_lock.ts";
+/**
+ * Options of `acquire()` and `hold()` of {@linkcode Lock}, `RLock`,
+ * `Semaphore` and `Condition`: the {@linkcode WaitOptions} of every blocking
+ * call. When `timeout` passes, `acquire()` resolves `false` (Python's
+ * `acquire(timeout=…)`) and `hold()` rejects.
+ *
+ * @example
+ * ```ts
+ * import { type AcquireOptions, Lock } from "@multiproc/multiproc";
+ * import { equal, rejects } from "node:assert/strict";
+ *
+ * const lock = new Lock();
+ * await lock.acquire();
+ * const options: AcquireOptions = { timeout: 10 };
+ * equal(await lock.acquire(options), false); // still held after 10 ms
+ * // An already-aborted signal rejects at once.
+ * await rejects(lock.acquire({ signal: AbortSignal.abort() }));
+ * lock.release();
+ * ```
+ */
+export type AcquireOptions = WaitOptions;
 
 /** The result of every acquire that did not wait (one settled Promise, shared). */
 const ACQUIRED: Promise<boolean> = Promise.resolve(true);
+
+/** The handle a Lock is being revived from, see `_internal/revive.ts`. */
+const revival = new Reviving<LockHandle>();
 
 /**
  * A mutual-exclusion lock shared by processes and threads.
@@ -74,23 +99,14 @@ export class Lock implements Shareable {
   /** Creates an unlocked lock. */
   constructor() {
     // A handle being revived names the existing file; otherwise this is a new lock.
-    const reviving = Lock.#reviving;
+    const reviving = revival.data;
     this.#lock = reviving
       ? HybridLock.fromHandle(reviving, "lock")
       : new HybridLock(newSharedPath("lock"), "lock");
   }
 
-  static #reviving: LockHandle | undefined;
-
   static {
-    registerReviver("lock", (data) => {
-      Lock.#reviving = data as LockHandle;
-      try {
-        return new Lock();
-      } finally {
-        Lock.#reviving = undefined;
-      }
-    });
+    registerReviver("lock", (data) => revival.construct(data as LockHandle, () => new Lock()));
   }
 
   /**

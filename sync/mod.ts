@@ -40,3 +40,4 @@ export * from "./barrier.ts";
 export * from "./value.ts";
 export * from "./shared_array.ts";
 export * from "./shareable.ts";
+export * from "./wait_options.ts";

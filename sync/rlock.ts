@@ -7,8 +7,13 @@
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { ReentrantCount } from "../_internal/reentrant.ts";
 import { checkTimeout, newSharedPath } from "../_internal/shared.ts";
-import { ACQUIRE_RESTORE, type AcquireOptions, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import { ACQUIRE_RESTORE, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import type { AcquireOptions } from "./lock.ts";
 import { HybridLock, type LockHandle } from "./_hybrid_lock.ts";
+import { Reviving } from "../_internal/revive.ts";
+
+/** The handle a RLock is being revived from, see `_internal/revive.ts`. */
+const revival = new Reviving<LockHandle>();
 
 /**
  * A reentrant lock: the holder may acquire it again, and must release it as
@@ -41,23 +46,14 @@ export class RLock implements Shareable {
   /** Creates an unlocked reentrant lock. */
   constructor() {
     // A handle being revived names the existing file; otherwise this is a new reentrant lock.
-    const reviving = RLock.#reviving;
+    const reviving = revival.data;
     this.#lock = reviving
       ? HybridLock.fromHandle(reviving, "reentrant lock")
       : new HybridLock(newSharedPath("rlock"), "reentrant lock");
   }
 
-  static #reviving: LockHandle | undefined;
-
   static {
-    registerReviver("rlock", (data) => {
-      RLock.#reviving = data as LockHandle;
-      try {
-        return new RLock();
-      } finally {
-        RLock.#reviving = undefined;
-      }
-    });
+    registerReviver("rlock", (data) => revival.construct(data as LockHandle, () => new RLock()));
   }
 
   /**

@@ -14,7 +14,11 @@ import {
   hubHandle,
 } from "../_internal/shared.ts";
 import { COUNT, give, SHARED, take, WORDS } from "../_internal/shared_semaphore.ts";
-import type { AcquireOptions } from "./_file_lock.ts";
+import type { AcquireOptions } from "./lock.ts";
+import { Reviving } from "../_internal/revive.ts";
+
+/** The handle a Semaphore is being revived from, see `_internal/revive.ts`. */
+const revival = new Reviving<HubHandle & { share?: SharedArrayBuffer }>();
 
 /**
  * A counting semaphore shared by processes and threads.
@@ -59,7 +63,7 @@ export class Semaphore implements Shareable {
    * @throws {RangeError} If `value` is negative or not an integer.
    */
   constructor(value = 1) {
-    const reviving = Semaphore.#reviving;
+    const reviving = revival.data;
     if (reviving) {
       this.#b = bindHubObject(reviving);
       this.#words = reviving.share ? new Int32Array(reviving.share) : undefined;
@@ -84,18 +88,15 @@ export class Semaphore implements Shareable {
   /** The module whose import registers the reviver for this class's handles. */
   protected static readonly handleModule: string = import.meta.url;
 
-  static #reviving: (HubHandle & { share?: SharedArrayBuffer }) | undefined;
-
   static {
-    registerReviver("semaphore", (data) => {
-      Semaphore.#reviving = data as HubHandle & { share?: SharedArrayBuffer };
-      try {
-        const params = (data as HubHandle).params as { bound?: number };
-        return params.bound === undefined || !boundedClass ? new Semaphore() : new boundedClass();
-      } finally {
-        Semaphore.#reviving = undefined;
-      }
-    });
+    registerReviver(
+      "semaphore",
+      (data) =>
+        revival.construct(data as HubHandle & { share?: SharedArrayBuffer }, () => {
+          const params = (data as HubHandle).params as { bound?: number };
+          return params.bound === undefined || !boundedClass ? new Semaphore() : new boundedClass();
+        }),
+    );
   }
 
   /** The maximum value, for a bounded semaphore; `undefined` otherwise. */

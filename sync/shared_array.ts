@@ -22,6 +22,10 @@ import {
 } from "./_shared_memory.ts";
 import type { ValueOptions } from "./value.ts";
 import { RLock } from "./rlock.ts";
+import { Reviving } from "../_internal/revive.ts";
+
+/** The handle a SharedArray is being revived from, see `_internal/revive.ts`. */
+const revival = new Reviving<FileHandle & { lock?: HandleData; share?: MemoryShare }>();
 
 /**
  * A fixed-length array of numbers shared by processes and threads: Python's
@@ -69,7 +73,7 @@ export class SharedArray<T extends Typecode = Typecode>
     sizeOrValues: number | Iterable<ElementOf<T>>,
     options: ValueOptions = {},
   ) {
-    const reviving = SharedArray.#reviving;
+    const reviving = revival.data;
     if (reviving) {
       const { typecode: code, length } = reviving.params as { typecode: Typecode; length: number };
       this.#memory = new SharedMemory(
@@ -102,17 +106,15 @@ export class SharedArray<T extends Typecode = Typecode>
     }
   }
 
-  static #reviving: (FileHandle & { lock?: HandleData; share?: MemoryShare }) | undefined;
-
   static {
-    registerReviver("shared-array", (data) => {
-      SharedArray.#reviving = data as FileHandle & { lock?: HandleData; share?: MemoryShare };
-      try {
-        return new SharedArray("i", 0);
-      } finally {
-        SharedArray.#reviving = undefined;
-      }
-    });
+    registerReviver(
+      "shared-array",
+      (data) =>
+        revival.construct(
+          data as FileHandle & { lock?: HandleData; share?: MemoryShare },
+          () => new SharedArray("i", 0),
+        ),
+    );
   }
 
   /** The number of elements. */

@@ -20,6 +20,7 @@ import {
   type Typecode,
 } from "./_shared_memory.ts";
 import { RLock } from "./rlock.ts";
+import { Reviving } from "../_internal/revive.ts";
 
 export type { ElementOf, Typecode } from "./_shared_memory.ts";
 
@@ -46,6 +47,9 @@ export interface ValueOptions {
    */
   lock?: boolean;
 }
+
+/** The handle a Value is being revived from, see `_internal/revive.ts`. */
+const revival = new Reviving<FileHandle & { lock?: HandleData; share?: MemoryShare }>();
 
 /**
  * A number shared by processes and threads: Python's `multiprocessing.Value`.
@@ -84,7 +88,7 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
    *   "'float' object cannot be interpreted as an integer").
    */
   constructor(typecode: T, initial?: ElementOf<T>, options: ValueOptions = {}) {
-    const reviving = Value.#reviving;
+    const reviving = revival.data;
     if (reviving) {
       const { typecode: code } = reviving.params as { typecode: Typecode };
       this.#memory = new SharedMemory(
@@ -103,17 +107,15 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
     this.#lock = options.lock === false ? undefined : new RLock();
   }
 
-  static #reviving: (FileHandle & { lock?: HandleData; share?: MemoryShare }) | undefined;
-
   static {
-    registerReviver("value", (data) => {
-      Value.#reviving = data as FileHandle & { lock?: HandleData; share?: MemoryShare };
-      try {
-        return new Value("i");
-      } finally {
-        Value.#reviving = undefined;
-      }
-    });
+    registerReviver(
+      "value",
+      (data) =>
+        revival.construct(
+          data as FileHandle & { lock?: HandleData; share?: MemoryShare },
+          () => new Value("i"),
+        ),
+    );
   }
 
   /** The typecode. */

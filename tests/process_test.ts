@@ -75,6 +75,25 @@ Deno.test("currentProcess() is MainProcess and parentProcess() is null in the ma
   ok(cpuCount() >= 1);
 });
 
+Deno.test("currentProcess() cannot be started, signalled or joined, and disposing it does nothing", async () => {
+  const me = currentProcess();
+  throws(() => me.start(), {
+    message: 'Cannot start process "MainProcess" as it is not a child of this process',
+  });
+  throws(() => me.terminate(), {
+    message: 'Cannot signal process "MainProcess" as it is not a child of this process',
+  });
+  throws(() => me.kill(), {
+    message: 'Cannot signal process "MainProcess" as it is not a child of this process',
+  });
+  await rejects(me.join(), {
+    message: 'Cannot join process "MainProcess" as it is the current process',
+  });
+  await rejects(me.join({ timeout: -1 }), RangeError); // the timeout is checked first
+  await me[Symbol.asyncDispose]();
+  ok(me.isAlive());
+});
+
 Deno.test("Process names default to Process-N with increasing N", () => {
   const a = new Process({ target: noop });
   const b = new Process({ target: noop });

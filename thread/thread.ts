@@ -10,7 +10,7 @@ import { ownHub } from "../_internal/hub_client.ts";
 import { startThread, type ThreadHandle } from "../_internal/runtime.ts";
 import { checkRunOptions, prepareStart } from "../_internal/start.ts";
 import { callerModule, type TargetRef, type TargetSpec } from "../_internal/target.ts";
-import { checkTimeout, waitAtMost } from "../_internal/wait.ts";
+import { checkTimeout, waitAtMost, type WaitOptions } from "../_internal/wait.ts";
 import { callExcepthook } from "./excepthook.ts";
 import {
   REVIVE,
@@ -69,7 +69,10 @@ export interface ThreadOptions {
 }
 
 /**
- * Options for {@linkcode Thread.join}.
+ * Options for {@linkcode Thread.join}: the {@linkcode WaitOptions} of every
+ * blocking call. When `timeout` passes, `join()` resolves and the thread may
+ * still be running (check {@linkcode Thread.isAlive}); when `signal` aborts,
+ * it rejects with the signal's reason.
  *
  * @example Stop waiting, not the thread
  * ```ts
@@ -90,12 +93,7 @@ export interface ThreadOptions {
  * equal(t.isAlive(), false);
  * ```
  */
-export interface ThreadJoinOptions {
-  /** Give up waiting after this many milliseconds (the thread may still be running). */
-  timeout?: number;
-  /** Stop waiting when aborted; `join()` then rejects with the signal's reason. */
-  signal?: AbortSignal;
-}
+export type ThreadJoinOptions = WaitOptions;
 
 const BOOTSTRAP = new URL("./_bootstrap.ts", import.meta.url).href;
 
