@@ -1,7 +1,7 @@
 /**
  * The hub: the one place where the state of a process's shared primitives
  * lives. It dispatches operations from sessions (the owner's threads, and
- * child processes over the socket) to the state machines of `state.ts`, and
+ * child processes over the socket) to the state machines of `state/`, and
  * cleans up after a session that goes away: permits it held are released,
  * its pending waits are cancelled, and JoinableQueue items it took but did
  * not acknowledge are redelivered.
@@ -18,14 +18,12 @@ import type { Reply, Request, WireError } from "./protocol.ts";
 import { isLargeItem, MAX_OBJECTS, STATUS_SLOT_BYTES, weighItem } from "./protocol.ts";
 import { markHeavy } from "./framing.ts";
 import type { SharedFile } from "./runtime.ts";
-import {
-  BarrierState,
-  ConditionState,
-  EventState,
-  type Owner,
-  QueueState,
-  SemaphoreState,
-} from "./state.ts";
+import type { Owner } from "./state/common.ts";
+import { BarrierState } from "./state/barrier.ts";
+import { ConditionState } from "./state/condition.ts";
+import { EventState } from "./state/event.ts";
+import { QueueState } from "./state/queue.ts";
+import { SemaphoreState } from "./state/semaphore.ts";
 
 /** How long `whenGone` waits at most for a dead process's connections to close. */
 const GONE_LIMIT_MS = 2_000;

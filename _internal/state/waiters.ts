@@ -1,7 +1,7 @@
 // Copyright the multiproc authors. MIT license.
 /**
  * A FIFO list of pending waiters with timeouts and abort signals, the one
- * place where the state machines of `state.ts` block.
+ * place where the state machines beside it block.
  *
  * @module
  */
