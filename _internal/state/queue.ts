@@ -11,7 +11,7 @@ import { Deque } from "./deque.ts";
 import { Waiters } from "./waiters.ts";
 
 /** Options of {@linkcode QueueState}. */
-export interface QueueStateOptions {
+export interface QueueStateOptions<T = unknown> {
   /**
    * Largest number of items the queue holds; `<= 0` (or `Infinity`) for no
    * limit.
@@ -30,7 +30,7 @@ export interface QueueStateOptions {
    * Size of an item, to bound the bytes one `getMany` returns (with
    * `batchBytes`): a consumer fetching ahead then takes fewer big items.
    */
-  weigh?: (item: unknown) => number;
+  weigh?: (item: T) => number;
   /** Most bytes (as `weigh` counts them) one `getMany` returns, beyond its first item. */
   batchBytes?: number;
 }
@@ -40,19 +40,20 @@ interface Getter {
   readonly max: number;
 }
 
-interface Putter {
+interface Putter<T> {
   readonly owner: Owner;
-  readonly item: unknown;
+  readonly item: T;
 }
 
-interface Outstanding {
+interface Outstanding<T> {
   readonly owner: Owner;
-  readonly item: unknown;
+  readonly item: T;
 }
 
 /**
- * State of a FIFO queue, optionally bounded and joinable. Items are opaque:
- * never inspected, cloned or encoded.
+ * State of a FIFO queue, optionally bounded and joinable. Items (of type
+ * `T`) are opaque: never inspected, cloned or encoded, only weighed by the
+ * `weigh` option if given.
  *
  * - Mirrors Python's `queue.Queue`/`multiprocessing.Queue`/`JoinableQueue`:
  *   `Full` and `Empty` on timeout, `unfinished` counted at put,
@@ -69,22 +70,22 @@ interface Outstanding {
  *   make the queue hold more than `maxsize` items for a while; putters wait
  *   until it is below again.
  */
-export class QueueState {
+export class QueueState<T = unknown> {
   #maxsize: number;
   #joinable: boolean;
-  #items = new Deque();
-  #getters = new Waiters<unknown[], Getter>();
-  #putters = new Waiters<void, Putter>();
+  #items = new Deque<T>();
+  #getters = new Waiters<T[], Getter>();
+  #putters = new Waiters<void, Putter<T>>();
   #joiners = new Waiters<boolean>();
   #closed = false;
   #unfinished = 0;
   #redelivered = 0;
   /** Items handed out in a batch beyond the one the get returned: held by a client until used. */
-  #held = new Map<Owner, unknown[]>();
+  #held = new Map<Owner, T[]>();
   #heldCount = 0;
   #seq = 0;
   /** Outstanding items by sequence number, so in the order they were taken. */
-  #outstanding = new Map<number, Outstanding>();
+  #outstanding = new Map<number, Outstanding<T>>();
   #byOwner = new Map<Owner, Set<number>>();
 
   /**
@@ -93,7 +94,7 @@ export class QueueState {
    * @param options The queue's size limit and whether it is joinable.
    * @throws {RangeError} If `maxsize` is `NaN`.
    */
-  constructor(options: QueueStateOptions = {}) {
+  constructor(options: QueueStateOptions<T> = {}) {
     const { maxsize = 0, joinable = false, weigh, batchBytes = Infinity } = options;
     this.#weigh = weigh;
     this.#batchBytes = batchBytes;
@@ -102,7 +103,7 @@ export class QueueState {
     this.#joinable = joinable;
   }
 
-  #weigh: ((item: unknown) => number) | undefined;
+  #weigh: ((item: T) => number) | undefined;
   #batchBytes: number;
 
   /** The size limit, 0 when unbounded. */
@@ -192,7 +193,7 @@ export class QueueState {
    * @throws {QueueClosed} (as a rejection) If the queue is or gets closed.
    * @throws {unknown} The signal's reason (as a rejection) if it aborts first.
    */
-  put(owner: Owner, item: unknown, opts: WaitOptions = {}): Promise<void> {
+  put(owner: Owner, item: T, opts: WaitOptions = {}): Promise<void> {
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
     if (this.#closed) return Promise.reject(this.#closedError("put to"));
     if (this.#hasRoom(1)) {
@@ -220,7 +221,7 @@ export class QueueState {
    *   (nothing is put); items handed to waiting getters count as if they
    *   went through the queue.
    */
-  putMany(owner: Owner, items: readonly unknown[]): void {
+  putMany(owner: Owner, items: readonly T[]): void {
     void owner;
     if (this.#closed) throw this.#closedError("put to");
     if (items.length === 0) return;
@@ -242,7 +243,7 @@ export class QueueState {
    * @throws {QueueClosed} (as a rejection) If the queue is closed and empty.
    * @throws {unknown} The signal's reason (as a rejection) if it aborts first.
    */
-  get(owner: Owner, opts: WaitOptions = {}): Promise<unknown> {
+  get(owner: Owner, opts: WaitOptions = {}): Promise<T> {
     return this.#get(owner, 1, opts, "get from").then((items) => items[0]);
   }
 
@@ -260,7 +261,7 @@ export class QueueState {
    * @throws {QueueClosed} (as a rejection) If the queue is closed and empty.
    * @throws {unknown} The signal's reason (as a rejection) if it aborts first.
    */
-  getMany(owner: Owner, max: number, opts: WaitOptions = {}): Promise<unknown[]> {
+  getMany(owner: Owner, max: number, opts: WaitOptions = {}): Promise<T[]> {
     if (!Number.isInteger(max) || max < 1) {
       return Promise.reject(
         new RangeError(
@@ -357,9 +358,9 @@ export class QueueState {
     const mine = this.#byOwner.get(owner);
     if (mine === undefined) return 0;
     this.#byOwner.delete(owner);
-    const items: unknown[] = [];
+    const items: T[] = [];
     for (const seq of mine) {
-      items.push((this.#outstanding.get(seq) as Outstanding).item);
+      items.push((this.#outstanding.get(seq) as Outstanding<T>).item);
       this.#outstanding.delete(seq);
     }
     this.#redelivered += items.length;
@@ -377,7 +378,7 @@ export class QueueState {
    * @param owner The caller that took them.
    * @param items The unused items, oldest first.
    */
-  unget(owner: Owner, items: readonly unknown[]): void {
+  unget(owner: Owner, items: readonly T[]): void {
     const held = this.#held.get(owner);
     if (held !== undefined) {
       this.#heldCount -= held.length;
@@ -396,7 +397,7 @@ export class QueueState {
     this.#deliver(items, true);
   }
 
-  #get(owner: Owner, max: number, opts: WaitOptions, what: string): Promise<unknown[]> {
+  #get(owner: Owner, max: number, opts: WaitOptions, what: string): Promise<T[]> {
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
     if (this.#items.length > 0) {
       const items = this.#items.take(max, this.#weigh, this.#batchBytes);
@@ -423,13 +424,13 @@ export class QueueState {
   }
 
   /** Adds one new item: to the oldest waiting getter, or at the end. */
-  #enqueue(item: unknown): void {
+  #enqueue(item: T): void {
     this.#unfinished++;
     this.#deliver([item], false);
   }
 
   /** Hands `items` to waiting getters, oldest first, and queues the rest. */
-  #deliver(items: readonly unknown[], atFront: boolean): void {
+  #deliver(items: readonly T[], atFront: boolean): void {
     let next = 0;
     while (next < items.length && this.#getters.size > 0) {
       const getter = this.#getters.peek() as Getter;
@@ -465,14 +466,14 @@ export class QueueState {
     while (
       this.#putters.size > 0 && (this.#maxsize === 0 || this.#items.length < this.#maxsize)
     ) {
-      const putter = this.#putters.peek() as Putter;
+      const putter = this.#putters.peek() as Putter<T>;
       this.#putters.wakeFirst();
       this.#enqueue(putter.item);
     }
   }
 
   /** Records items returned to `owner` as outstanding (joinable queues only). */
-  #track(owner: Owner, items: readonly unknown[]): void {
+  #track(owner: Owner, items: readonly T[]): void {
     if (items.length > 1) {
       const held = this.#held.get(owner);
       if (held === undefined) this.#held.set(owner, items.slice(1));
