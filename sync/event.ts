@@ -14,6 +14,7 @@ import {
   hubHandle,
 } from "../_internal/shared.ts";
 import { waitWhileEqual } from "../_internal/futex_wait.ts";
+import { EVENT_SLOTS } from "../_internal/status_slots.ts";
 import type { AcquireOptions } from "./_file_lock.ts";
 
 /**
@@ -102,7 +103,7 @@ export class Event implements Shareable {
   /** Whether the flag is set. */
   isSet(): boolean {
     if (this.#words) return Atomics.load(this.#words, FLAG) === 1;
-    return this.#b.client.status(this.#b.id, 0) === 1;
+    return this.#b.client.status(this.#b.id, EVENT_SLOTS.flag) === 1;
   }
 
   /** Sets the flag and wakes every waiter. */
@@ -124,7 +125,7 @@ export class Event implements Shareable {
       if (Atomics.load(words, SHARED) === 0) return;
     }
     const { client, id } = this.#b;
-    client.setStatus(id, 0, value);
+    client.setStatus(id, EVENT_SLOTS.flag, value);
     client.post(value === 1 ? "event.set" : "event.clear", id);
   }
 
@@ -148,7 +149,7 @@ export class Event implements Shareable {
     const words = this.#words;
     if (words && dest === "process" && Atomics.compareExchange(words, SHARED, 0, 1) === 0) {
       // From now on set()/clear() also reach the hub, for the other process.
-      this.#b.client.setStatus(this.#b.id, 0, Atomics.load(words, FLAG));
+      this.#b.client.setStatus(this.#b.id, EVENT_SLOTS.flag, Atomics.load(words, FLAG));
     }
     const handle = hubHandle(this.#b, import.meta.url);
     return dest === "thread" && words ? { ...handle, share: words.buffer } : handle;

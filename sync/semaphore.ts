@@ -14,6 +14,7 @@ import {
   hubHandle,
 } from "../_internal/shared.ts";
 import { COUNT, give, SHARED, take, WORDS } from "../_internal/shared_semaphore.ts";
+import { SEMAPHORE_SLOTS } from "../_internal/status_slots.ts";
 import type { AcquireOptions } from "./_file_lock.ts";
 
 /**
@@ -71,7 +72,9 @@ export class Semaphore implements Shareable {
       );
     }
     const bounded = (new.target as typeof Semaphore).bounded;
-    this.#b = createHubObject("semaphore", bounded ? { value, bound: value } : { value }, [value]);
+    this.#b = createHubObject("semaphore", bounded ? { value, bound: value } : { value });
+    // Published at once, so that getValue() is right before the hub has even seen the semaphore.
+    this.#b.client.setStatus(this.#b.id, SEMAPHORE_SLOTS.value, value);
     if (this.#b.client.carriesSharedMemory) {
       this.#words = new Int32Array(new SharedArrayBuffer(WORDS * 4));
       Atomics.store(this.#words, COUNT, value);
@@ -150,7 +153,7 @@ export class Semaphore implements Shareable {
     const { client, id } = this.#b;
     // Published at once (the hub rewrites it when it has handled the release), so that
     // getValue() and a following release() see it, as in Python.
-    client.setStatus(id, 0, this.getValue() + n);
+    client.setStatus(id, SEMAPHORE_SLOTS.value, this.getValue() + n);
     client.post("semaphore.release", id, [n]);
   }
 
@@ -158,14 +161,14 @@ export class Semaphore implements Shareable {
   #publish(): void {
     const words = this.#words!;
     if (Atomics.load(words, SHARED) === 1) {
-      this.#b.client.setStatus(this.#b.id, 0, Atomics.load(words, COUNT));
+      this.#b.client.setStatus(this.#b.id, SEMAPHORE_SLOTS.value, Atomics.load(words, COUNT));
     }
   }
 
   /** The number of free permits (a snapshot; Python's `get_value()`). */
   getValue(): number {
     if (this.#words) return Atomics.load(this.#words, COUNT);
-    return this.#b.client.status(this.#b.id, 0);
+    return this.#b.client.status(this.#b.id, SEMAPHORE_SLOTS.value);
   }
 
   /** Whether the permit most recently acquired through this object had been held by a process that died. */
