@@ -13,14 +13,13 @@
  * @module
  */
 
-import { give, take } from "./shared_semaphore.ts";
 import { wakeSequence } from "./futex_wait.ts";
 import type { Owner } from "./state/common.ts";
 import { BarrierState } from "./state/barrier.ts";
 import { ConditionState } from "./state/condition.ts";
 import { EventState } from "./state/event.ts";
 import { QueueState } from "./state/queue.ts";
-import { type AcquireResult, SemaphoreState } from "./state/semaphore.ts";
+import { SemaphoreState } from "./state/semaphore.ts";
 import {
   BARRIER_SLOTS,
   EVENT_SLOTS,
@@ -97,93 +96,25 @@ export function num(value: unknown, what: string): number {
 // ---------------------------------------------------------------------------
 // Semaphore
 
-/** A semaphore, whichever holds its count. */
-export interface SemaphoreObject extends HubObjectBase {
-  readonly kind: "semaphore";
-  /** Free permits. */
-  readonly value: number;
-  /** Takes a permit for `owner`, waiting as `opts` allow. */
-  acquire(owner: Owner, opts: OpContext): Promise<AcquireResult>;
-  /** Returns `n` permits on behalf of `owner`. */
-  release(owner: Owner, n: number): void;
-}
-
-/** A semaphore whose state lives in the hub alone. */
-class HubSemaphore implements SemaphoreObject {
-  readonly kind = "semaphore";
-  #state: SemaphoreState;
-
-  constructor(value: number, bound: number | undefined) {
-    this.#state = new SemaphoreState(value, bound);
-  }
-
-  get value(): number {
-    return this.#state.value;
-  }
-
-  acquire(owner: Owner, opts: OpContext): Promise<AcquireResult> {
-    return this.#state.acquire(owner, opts);
-  }
-
-  release(owner: Owner, n: number): void {
-    this.#state.release(owner, n);
-  }
-
-  status(out: DataView): number {
-    setSlot(out, SEMAPHORE_SLOTS.value, this.value);
-    return 1;
-  }
-
-  dropOwner(owner: Owner): void {
-    this.#state.dropOwner(owner);
-  }
-
-  left(): void {}
-}
-
 /**
- * A semaphore created on the owner's main thread: the count in shared memory
- * (see shared_semaphore.ts), taken from and given to on the clients' behalf.
+ * A semaphore. Its count is the hub's own, or, for one created on the
+ * owner's main thread, in shared memory that the owner's threads use too.
  */
-class SharedSemaphore implements SemaphoreObject {
+export class SemaphoreObject implements HubObjectBase {
   readonly kind = "semaphore";
-  #permits: Int32Array;
-  #bound: number | undefined;
-  /** Permits each client holds, returned if it dies. */
-  #held = new Map<Owner, number>();
+  readonly state: SemaphoreState;
 
-  constructor(permits: SharedArrayBuffer, bound: number | undefined) {
-    this.#permits = new Int32Array(permits);
-    this.#bound = bound;
-  }
-
-  get value(): number {
-    return Atomics.load(this.#permits, 0);
-  }
-
-  async acquire(owner: Owner, opts: OpContext): Promise<AcquireResult> {
-    const died = await take(this.#permits, opts.timeout, opts.signal);
-    if (died === undefined) return { acquired: false, ownerDied: false };
-    this.#held.set(owner, (this.#held.get(owner) ?? 0) + 1);
-    return { acquired: true, ownerDied: died };
-  }
-
-  release(owner: Owner, n: number): void {
-    give(this.#permits, n, this.#bound);
-    const held = (this.#held.get(owner) ?? 0) - n;
-    if (held > 0) this.#held.set(owner, held);
-    else this.#held.delete(owner);
+  constructor(state: SemaphoreState) {
+    this.state = state;
   }
 
   status(out: DataView): number {
-    setSlot(out, SEMAPHORE_SLOTS.value, this.value);
+    setSlot(out, SEMAPHORE_SLOTS.value, this.state.value);
     return 1;
   }
 
   dropOwner(owner: Owner): void {
-    const held = this.#held.get(owner) ?? 0;
-    this.#held.delete(owner);
-    if (held > 0) give(this.#permits, held, undefined, true);
+    this.state.dropOwner(owner);
   }
 
   left(): void {}
@@ -191,12 +122,12 @@ class SharedSemaphore implements SemaphoreObject {
 
 const SEMAPHORE_OPS: Record<string, OpOf<SemaphoreObject>> = {
   acquire: async (o, _a, c, hub, id) => {
-    const r = await o.acquire(c.owner, c);
+    const r = await o.state.acquire(c.owner, c);
     hub.publish(id, o);
     return [r.acquired, r.ownerDied];
   },
   release: (o, a, c, hub, id) => {
-    o.release(c.owner, a[0] === undefined ? 1 : num(a[0], "count"));
+    o.state.release(c.owner, a[0] === undefined ? 1 : num(a[0], "count"));
     hub.publish(id, o);
   },
 };
@@ -506,8 +437,10 @@ export function createObject(
     case "semaphore": {
       const bound = (): number | undefined =>
         p.bound === undefined ? undefined : num(p.bound, "bound");
-      if (p.permits instanceof SharedArrayBuffer) return new SharedSemaphore(p.permits, bound());
-      return new HubSemaphore(num(p.value ?? 1, "value"), bound());
+      if (p.permits instanceof SharedArrayBuffer) {
+        return new SemaphoreObject(SemaphoreState.over(new Int32Array(p.permits), bound()));
+      }
+      return new SemaphoreObject(new SemaphoreState(num(p.value ?? 1, "value"), bound()));
     }
     case "event":
       return new EventObject(p.flag instanceof SharedArrayBuffer ? p.flag : undefined);

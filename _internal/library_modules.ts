@@ -32,7 +32,6 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/runtime_node.ts",
   "_internal/runtime_types.ts",
   "_internal/shared.ts",
-  "_internal/shared_semaphore.ts",
   "_internal/start.ts",
   "_internal/state/barrier.ts",
   "_internal/state/common.ts",

@@ -2,11 +2,69 @@
 /**
  * State machine of a counting semaphore (and so of a lock); see `common.ts`.
  *
+ * The count lives in a few int32 words ({@linkcode WORDS}): a plain
+ * `Int32Array` when the hub alone holds the semaphore, or shared memory when
+ * the semaphore was created on a process's main thread. Then that thread,
+ * the process's other threads and its hub each run a
+ * {@linkcode SemaphoreState} over the same words: one count for everyone, and
+ * a release anywhere wakes waiters everywhere (`Atomics.notify` reaches the
+ * other threads, the hub's helper thread included).
+ *
  * @module
  */
 
+import { waitWhileEqual } from "../futex_wait.ts";
 import { noWait, type Owner, type WaitOptions } from "./common.ts";
 import { Waiters } from "./waiters.ts";
+
+/** Word of the free permits. */
+export const COUNT = 0;
+/** Word of the permits released on behalf of a dead holder and not yet handed out. */
+export const DIED = 1;
+/**
+ * Word set to 1 once the semaphore has been sent to another process (its
+ * owner then publishes the count in the status file).
+ */
+export const SHARED = 2;
+/** Number of int32 words. */
+export const WORDS = 3;
+
+/** Takes a permit if one is free now: `undefined` if none, else whether its holder had died. */
+function tryTake(words: Int32Array): boolean | undefined {
+  for (;;) {
+    const c = Atomics.load(words, COUNT);
+    if (c <= 0) return undefined;
+    if (Atomics.compareExchange(words, COUNT, c, c - 1) === c) break;
+  }
+  for (;;) {
+    const d = Atomics.load(words, DIED);
+    if (d <= 0) return false;
+    if (Atomics.compareExchange(words, DIED, d, d - 1) === d) return true;
+  }
+}
+
+/**
+ * Returns `n` permits and wakes the threads waiting for one (all of them:
+ * each re-checks, so an abandoned wait can never swallow a wake-up).
+ *
+ * @param died Whether they are returned for a holder that died.
+ * @throws {Error} If `bound` is given and would be exceeded (nothing is released).
+ */
+function give(words: Int32Array, n: number, bound: number | undefined, died: boolean): void {
+  if (bound !== undefined) {
+    for (;;) {
+      const c = Atomics.load(words, COUNT);
+      if (c + n > bound) {
+        throw new Error("Cannot release semaphore: semaphore released too many times");
+      }
+      if (Atomics.compareExchange(words, COUNT, c, c + n) === c) break;
+    }
+  } else {
+    Atomics.add(words, COUNT, n);
+  }
+  if (died) Atomics.add(words, DIED, n);
+  Atomics.notify(words, COUNT);
+}
 
 /** Outcome of {@linkcode SemaphoreState.acquire} and {@linkcode SemaphoreState.tryAcquire}. */
 export interface AcquireResult {
@@ -37,16 +95,21 @@ export interface AcquireResult {
  *   {@linkcode SemaphoreState.dropOwner}; the next acquirer of each such
  *   permit gets `ownerDied: true`. Permits left by dead owners are handed out
  *   before the others.
+ * - Over shared words ({@linkcode SemaphoreState.over}), FIFO order and the
+ *   bookkeeping hold among the callers of this instance; other threads'
+ *   instances compete for the same count, and while callers wait here, a
+ *   permit given by another thread is handed to them as soon as it is seen.
  */
 export class SemaphoreState {
-  #value: number;
+  #words: Int32Array;
   #bound: number | undefined;
-  #diedPermits = 0;
   #held = new Map<Owner, number>();
   #waiters = new Waiters<AcquireResult, Owner>();
+  /** Over shared words with callers waiting: stops the wait for permits given elsewhere. */
+  #watching: AbortController | undefined;
 
   /**
-   * Creates the state of a semaphore.
+   * Creates the state of a semaphore, its count in memory of its own.
    *
    * @param value The initial number of free permits.
    * @param bound The largest value a release may reach (Python's
@@ -64,13 +127,52 @@ export class SemaphoreState {
         `Semaphore bound must be an integer >= its initial value ${value}: received ${bound}`,
       );
     }
-    this.#value = value;
+    this.#words = new Int32Array(WORDS);
+    this.#words[COUNT] = value;
     this.#bound = bound;
+  }
+
+  /**
+   * Creates a state over words that already hold a semaphore's count, as
+   * {@linkcode SemaphoreState.words} returns them, in shared memory or not.
+   *
+   * @param words The semaphore's {@linkcode WORDS} words.
+   * @param bound The largest value a release may reach; `undefined` for none.
+   * @returns A state that shares the count with every other state over them.
+   */
+  static over(words: Int32Array, bound?: number): SemaphoreState {
+    const state = new SemaphoreState(0);
+    state.#words = words;
+    state.#bound = bound;
+    return state;
+  }
+
+  /**
+   * Creates the state of a semaphore with its count in shared memory, for
+   * other threads to run states {@linkcode SemaphoreState.over} its
+   * {@linkcode SemaphoreState.words}.
+   *
+   * @param value The initial number of free permits.
+   * @param bound The largest value a release may reach; `undefined` for none.
+   * @returns The state.
+   * @throws {RangeError} As the constructor does.
+   */
+  static shared(value: number, bound?: number): SemaphoreState {
+    const state = new SemaphoreState(value, bound);
+    const words = new Int32Array(new SharedArrayBuffer(WORDS * Int32Array.BYTES_PER_ELEMENT));
+    words.set(state.#words);
+    state.#words = words;
+    return state;
+  }
+
+  /** The words that hold the count (see {@linkcode COUNT}, {@linkcode DIED}, {@linkcode SHARED}). */
+  get words(): Int32Array {
+    return this.#words;
   }
 
   /** Number of free permits. */
   get value(): number {
-    return this.#value;
+    return Atomics.load(this.#words, COUNT);
   }
 
   /** Number of pending {@linkcode SemaphoreState.acquire} calls. */
@@ -95,10 +197,9 @@ export class SemaphoreState {
    * @returns `acquired: false` when no permit is free or others are queued.
    */
   tryAcquire(owner: Owner): AcquireResult {
-    if (this.#value === 0 || this.#waiters.size > 0) return { acquired: false, ownerDied: false };
-    this.#value--;
-    const ownerDied = this.#diedPermits > 0;
-    if (ownerDied) this.#diedPermits--;
+    if (this.#waiters.size > 0) return { acquired: false, ownerDied: false };
+    const ownerDied = tryTake(this.#words);
+    if (ownerDied === undefined) return { acquired: false, ownerDied: false };
     this.#hold(owner, 1);
     return { acquired: true, ownerDied };
   }
@@ -115,9 +216,12 @@ export class SemaphoreState {
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
     const result = this.tryAcquire(owner);
     if (result.acquired || noWait(opts.timeout)) return Promise.resolve(result);
-    return this.#waiters.wait(opts, () => ({ acquired: false, ownerDied: false }), {
-      data: owner,
-    });
+    const acquired = this.#waiters.wait(opts, () => {
+      this.#unwatchIfIdle();
+      return { acquired: false, ownerDied: false };
+    }, { data: owner, onAbort: () => this.#unwatchIfIdle() });
+    this.#watch();
+    return acquired;
   }
 
   /**
@@ -126,18 +230,17 @@ export class SemaphoreState {
    * @param owner The caller; it need not hold the permits.
    * @param n How many permits to release.
    * @throws {RangeError} If `n` is not an integer >= 1.
-   * @throws {Error} `Semaphore released too many times` if the semaphore is
-   *   bounded and its value would exceed the bound (nothing is released).
+   * @throws {Error} `Cannot release semaphore: semaphore released too many
+   *   times` if the semaphore is bounded and its value would exceed the bound
+   *   (nothing is released).
    */
   release(owner: Owner, n = 1): void {
     if (!Number.isInteger(n) || n < 1) {
       throw new RangeError(`Semaphore release count must be an integer >= 1: received ${n}`);
     }
-    if (this.#bound !== undefined && this.#value + n > this.#bound) {
-      throw new Error("Semaphore released too many times");
-    }
+    give(this.#words, n, this.#bound, false);
     this.#unhold(owner, n);
-    for (let i = 0; i < n; i++) this.#free(false);
+    this.#serve();
   }
 
   /**
@@ -150,19 +253,48 @@ export class SemaphoreState {
   dropOwner(owner: Owner): number {
     const n = this.#held.get(owner) ?? 0;
     this.#held.delete(owner);
-    for (let i = 0; i < n; i++) this.#free(true);
+    if (n > 0) {
+      give(this.#words, n, undefined, true);
+      this.#serve();
+    }
     return n;
   }
 
-  /** Hands one permit to the oldest waiter, or makes it free. */
-  #free(ownerDied: boolean): void {
-    if (this.#waiters.size > 0) {
+  /** Hands free permits to the waiters, oldest first. */
+  #serve(): void {
+    while (this.#waiters.size > 0) {
+      const ownerDied = tryTake(this.#words);
+      if (ownerDied === undefined) return;
       this.#hold(this.#waiters.peek() as Owner, 1);
       this.#waiters.wakeFirst({ acquired: true, ownerDied });
-      return;
     }
-    this.#value++;
-    if (ownerDied) this.#diedPermits++;
+    this.#unwatchIfIdle();
+  }
+
+  /**
+   * Over shared words, while callers wait: waits for permits given by other
+   * threads (which notify the count's word) and hands them out. Other
+   * releases go through this instance, which hands them out at once.
+   */
+  #watch(): void {
+    if (this.#watching || !(this.#words.buffer instanceof SharedArrayBuffer)) return;
+    const watching = this.#watching = new AbortController();
+    const loop = async (): Promise<void> => {
+      for (;;) {
+        this.#serve();
+        if (watching.signal.aborted || this.#waiters.size === 0) return;
+        await waitWhileEqual(this.#words, COUNT, 0, undefined, watching.signal);
+      }
+    };
+    loop().catch(() => {}).finally(() => {
+      if (this.#watching === watching) this.#watching = undefined;
+    });
+  }
+
+  #unwatchIfIdle(): void {
+    if (this.#waiters.size > 0 || !this.#watching) return;
+    this.#watching.abort();
+    this.#watching = undefined;
   }
 
   #hold(owner: Owner, n: number): void {

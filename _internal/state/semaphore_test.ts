@@ -94,11 +94,13 @@ Deno.test("SemaphoreState.release() past the bound throws Python's ValueError te
   const sem = new SemaphoreState(1, 1);
   assert.throws(() => sem.release(A), {
     name: "Error",
-    message: "Semaphore released too many times",
+    message: "Cannot release semaphore: semaphore released too many times",
   });
   assert.equal(sem.value, 1);
   sem.tryAcquire(A);
-  assert.throws(() => sem.release(A, 2), { message: "Semaphore released too many times" });
+  assert.throws(() => sem.release(A, 2), {
+    message: "Cannot release semaphore: semaphore released too many times",
+  });
   assert.equal(sem.value, 0);
   assert.equal(sem.heldBy(A), 1);
 });
@@ -142,4 +144,29 @@ Deno.test("SemaphoreState.release() by a non-holder is charged to the holder, so
   assert.equal(lock.dropOwner(A), 0);
   assert.equal(lock.value, 0);
   assert.equal(lock.tryAcquire(B).acquired, false);
+});
+
+Deno.test("SemaphoreState.over() shared words: a release through one state wakes a waiter of another", async () => {
+  const owner = SemaphoreState.shared(0);
+  const hub = SemaphoreState.over(owner.words);
+  const waiting = hub.acquire(A);
+  await assertBlocks(waiting);
+  owner.release(B);
+  assert.deepEqual(await waiting, { acquired: true, ownerDied: false });
+  assert.equal(owner.value, 0);
+  assert.equal(hub.heldBy(A), 1);
+  // A dead holder's permit, returned through the hub, reaches the owner's state with ownerDied.
+  assert.equal(hub.dropOwner(A), 1);
+  assert.deepEqual(await owner.acquire(B, { timeout: 0 }), { acquired: true, ownerDied: true });
+});
+
+Deno.test("SemaphoreState.over() shared words: a waiter times out and a bound is shared", async () => {
+  const owner = SemaphoreState.shared(1, 1);
+  const hub = SemaphoreState.over(owner.words, 1);
+  assert.equal((await owner.acquire(A)).acquired, true);
+  assert.deepEqual(await hub.acquire(B, { timeout: 20 }), { acquired: false, ownerDied: false });
+  assert.equal(hub.waiting, 0);
+  hub.release(B);
+  assert.throws(() => owner.release(A), { message: /released too many times/ });
+  assert.equal(hub.value, 1);
 });
