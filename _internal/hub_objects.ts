@@ -135,15 +135,19 @@ const SEMAPHORE_OPS: Record<string, OpOf<SemaphoreObject>> = {
 // ---------------------------------------------------------------------------
 // Event
 
-/** An event. */
+/**
+ * An event. Its flag is the hub's own, or, for one created on the owner's
+ * main thread, in shared memory that the owner's threads use too.
+ */
 export class EventObject implements HubObjectBase {
   readonly kind = "event";
-  readonly state: EventState = new EventState();
-  /** Events created on the owner's main thread: the flag its threads use, in shared memory. */
-  readonly flag: Int32Array | undefined;
+  readonly state: EventState;
+  /** Whether the flag is the owner's, in shared memory. */
+  readonly shared: boolean;
 
   constructor(flag: SharedArrayBuffer | undefined) {
-    this.flag = flag && new Int32Array(flag);
+    this.state = flag ? EventState.over(new Int32Array(flag)) : new EventState();
+    this.shared = flag !== undefined;
   }
 
   /** The flag is written by the ops themselves (clients write it too: see `sync/event.ts`). */
@@ -158,24 +162,17 @@ export class EventObject implements HubObjectBase {
 
 const EVENT_OPS: Record<string, OpOf<EventObject>> = {
   set: (o, _a, _c, hub, id) => {
-    o.state.set();
-    if (o.flag) {
-      // The owner's threads wait on the flag in shared memory: wake them too.
-      Atomics.store(o.flag, 0, 1);
-      Atomics.notify(o.flag, 0);
-    }
+    o.state.set(); // Over the owner's shared memory, this wakes the owner's threads too.
     hub.writeStatus(id, EVENT_SLOTS.flag, 1);
   },
   clear: (o, _a, _c, hub, id) => {
     o.state.clear();
-    if (o.flag) Atomics.store(o.flag, 0, 0);
     hub.writeStatus(id, EVENT_SLOTS.flag, 0);
   },
   wait: (o, _a, c, hub, id) => {
-    // The flag is also written by clients directly (isSet() is synchronous), so it is the truth:
-    // in the owner's shared memory if it has one, else in the status file.
-    const set = o.flag ? Atomics.load(o.flag, 0) === 1 : hub.readStatus(id, EVENT_SLOTS.flag) === 1;
-    if (set) return true;
+    // Clients of other processes write the status file directly (isSet() is synchronous), so
+    // without the owner's shared memory it is the truth: a set() may be there before its request.
+    if (!o.shared && hub.readStatus(id, EVENT_SLOTS.flag) === 1) return true;
     return o.state.wait(c);
   },
 };

@@ -40,3 +40,17 @@ Deno.test("EventState.wait() rejects with the signal's reason, already aborted o
   await assert.rejects(waiting, (e) => e === why);
   assert.equal(event.waiting, 0);
 });
+
+Deno.test("EventState.over() shared words: a set through one state wakes the waiters of another", async () => {
+  const owner = EventState.shared();
+  const hub = EventState.over(owner.words);
+  const waiting = hub.wait();
+  await assertBlocks(waiting);
+  owner.set();
+  assert.equal(await waiting, true);
+  assert.equal(hub.isSet, true);
+  hub.clear();
+  assert.equal(owner.isSet, false);
+  assert.equal(await owner.wait({ timeout: 20 }), false);
+  assert.equal(owner.waiting, 0);
+});
