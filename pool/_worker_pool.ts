@@ -11,10 +11,14 @@
  *   chunks queued behind it go back to the front of the queue, and a
  *   replacement starts (unless the pool breaks on a lost worker, as
  *   executors do: then every chunk rejects).
- * - How many chunks a worker holds adapts to how long its chunks take: many
- *   when they are tiny (one frame then carries many, and the worker never
- *   waits for the next), one or two when they are long (so that a chunk does
- *   not wait behind a long one while another worker idles).
+ * - How many chunks a worker holds adapts to how long the chunk to send is
+ *   expected to take, from the time its function has taken per item so far
+ *   (whichever worker ran it): many when they are tiny (one frame then
+ *   carries many, and the worker never waits for the next), one or two when
+ *   they are long, or of a function not timed yet (so that a chunk does not
+ *   wait behind a long one while another worker idles). A worker that
+ *   falls idle while another still holds chunks it has not started asks
+ *   for them back.
  * - Cancelling drops a queued chunk at once; a sent one is told to stop
  *   (its task's signal aborts) and, if its worker has not answered after a
  *   grace period, the worker is killed and replaced.
@@ -63,8 +67,7 @@ interface Slot {
   sent: number;
   retiring: boolean;
   stopped: boolean;
-  /** Moving average of a chunk's service time, ms (NaN: not measured yet). */
-  avgMs: number;
+  /** When this worker last answered a chunk (performance.now()). */
   lastReply: number;
   killTimer?: ReturnType<typeof setTimeout>;
 }
@@ -90,6 +93,13 @@ export class WorkerPool {
   #head = 0;
   #nextId = 1;
   #fnIds = new Map<string, number>();
+  /**
+   * Moving average of the time one item of function `f` takes, ms, from
+   * sending (or the worker's previous answer) to its answer. Per function,
+   * not per worker: after a run of tiny tasks a worker must not take many
+   * long ones at once.
+   */
+  #itemMs = new Map<number, number>();
   #closing = false;
   #terminated = false;
   #broken: Error | undefined;
@@ -319,7 +329,6 @@ export class WorkerPool {
       sent: 0,
       retiring: false,
       stopped: false,
-      avgMs: NaN,
       lastReply: 0,
     };
     this.#slots.add(slot);
@@ -342,22 +351,23 @@ export class WorkerPool {
     }
   }
 
-  /** Chunks a worker may hold, from how long its chunks take. */
-  #window(slot: Slot): number {
-    const ms = slot.avgMs;
-    if (!(ms >= 0)) return 1; // unknown yet: a long first task must not hold a second one
+  /** Chunks a worker may hold when `job` is the next to send, from how long it should take. */
+  #window(job: JobRecord): number {
+    const ms = (this.#itemMs.get(job.f) ?? NaN) * job.n;
+    if (!(ms >= 0)) return 1; // not timed yet: a long first task must not hold a second one
     if (ms < 0.25) return 64;
     if (ms < 2) return 8;
     if (ms < 20) return 2;
     return 1;
   }
 
-  #pick(): Slot | undefined {
+  #pick(job: JobRecord): Slot | undefined {
+    const window = this.#window(job);
     let best: Slot | undefined;
     for (const slot of this.#slots) {
       if (!slot.connected || slot.retiring || slot.stopped) continue;
       const held = slot.outstanding.size;
-      if (held >= this.#window(slot)) continue;
+      if (held >= window) continue;
       if (!best || held < best.outstanding.size) best = slot;
     }
     return best;
@@ -381,7 +391,7 @@ export class WorkerPool {
         this.#head++;
         continue;
       }
-      const slot = this.#pick();
+      const slot = this.#pick(job);
       if (!slot) break;
       this.#head++;
       let batch = batches.get(slot);
@@ -514,9 +524,10 @@ export class WorkerPool {
       return;
     }
     const now = performance.now();
-    const took = now - Math.max(slot.lastReply, job.sentAt);
+    const perItem = (now - Math.max(slot.lastReply, job.sentAt)) / Math.max(1, job.n);
     slot.lastReply = now;
-    slot.avgMs = slot.avgMs >= 0 ? slot.avgMs * 0.8 + took * 0.2 : took;
+    const avg = this.#itemMs.get(job.f);
+    this.#itemMs.set(job.f, avg === undefined ? perItem : avg * 0.8 + perItem * 0.2);
     if (slot.killTimer !== undefined && !this.#holdsCancelled(slot)) {
       clearTimeout(slot.killTimer);
       slot.killTimer = undefined;
