@@ -169,8 +169,7 @@ export interface ThreadExit {
 export interface PoolThread {
   /** The runtime's id of the thread. */
   readonly threadId: number;
-  /** Posts `message`, handing over the buffers in `transfer` (they are detached here). */
-  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
+  postMessage(message: unknown): void;
   onMessage(handler: (message: unknown) => void): void;
   /** Resolves once the thread has ended, for any reason. Never rejects. */
   readonly exited: Promise<ThreadExit>;

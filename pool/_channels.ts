@@ -31,7 +31,6 @@ import {
   type WorkerHello,
   type WorkerStart,
 } from "./_protocol.ts";
-import { batchReceiver, packBatch } from "./_thread_batch.ts";
 
 /** How a worker ended. */
 export interface WorkerExit {
@@ -246,16 +245,12 @@ export function spawnThreadWorker(setup: WorkerSetup, n: number): WorkerChannel 
   let started: PoolThread | undefined;
   /** Batches sent before the thread existed, in order. */
   let early: ToWorker[][] = [];
-  const post = (t: PoolThread, messages: ToWorker[]) => {
-    const { data, transfer } = packBatch(messages);
-    t.postMessage(data, transfer);
-  };
   const ready = thread.then((t) => {
-    for (const batch of early) post(t, batch);
+    for (const batch of early) t.postMessage(batch);
     early = [];
     started = t;
     label = `${name} (thread ${t.threadId})`;
-    t.onMessage(batchReceiver<FromWorker>((messages) => handler(messages)));
+    t.onMessage((messages) => handler(messages as FromWorker[]));
     if (!referenced) t.unref();
     if (killed) t.terminate();
     return t;
@@ -271,7 +266,7 @@ export function spawnThreadWorker(setup: WorkerSetup, n: number): WorkerChannel 
       signal: null,
     })),
     send(messages) {
-      if (started) post(started, messages);
+      if (started) started.postMessage(messages);
       else early.push(messages);
     },
     onMessages: (h) => void (handler = h),

@@ -1,7 +1,6 @@
 /**
  * Entry module of a pool's worker thread: the start message is its
- * `workerData`; batches of messages come and go by `postMessage`, packed by
- * `_thread_batch.ts`. It runs the
+ * `workerData`; message arrays come and go by `postMessage`. It runs the
  * chunks the pool sends until told to stop, then ends.
  *
  * @module
@@ -9,13 +8,11 @@
 
 import { adoptProcessShared, setProcessIdentity } from "../_internal/context.ts";
 import { goodbyeAll } from "../_internal/hub_client.ts";
-import { poolThreadContext } from "../_internal/pool_thread.ts";
-import { exitNow } from "../_internal/runtime.ts";
+import { exitNow, helperThreadContext } from "../_internal/runtime.ts";
 import type { FromWorker, ToWorker, WorkerStart } from "./_protocol.ts";
 import { TaskRunner } from "./_runner.ts";
-import { batchReceiver, packBatch } from "./_thread_batch.ts";
 
-const context = await poolThreadContext();
+const context = await helperThreadContext();
 const start = context.data as WorkerStart;
 if (start.shared) adoptProcessShared(start.shared);
 if (start.process) setProcessIdentity(start.process);
@@ -27,9 +24,9 @@ function send(messages: FromWorker[]): void {
   for (const m of messages) outbox.push(m);
 }
 function flush(): void {
-  const { data, transfer } = packBatch(outbox);
+  const batch = outbox;
   outbox = [];
-  context.postMessage(data, transfer);
+  context.postMessage(batch);
 }
 
 async function leave(): Promise<void> {
@@ -39,4 +36,4 @@ async function leave(): Promise<void> {
 }
 
 const runner = new TaskRunner(start, send, "clone", leave);
-context.onMessage(batchReceiver<ToWorker>((messages) => runner.receive(messages)));
+context.onMessage((message) => runner.receive(message as ToWorker[]));
