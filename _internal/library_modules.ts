@@ -73,6 +73,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "pool/future.ts",
   "pool/mod.ts",
   "pool/pool.ts",
+  "pool/pool_options.ts",
   "pool/pool_task.ts",
   "pool/process_pool_executor.ts",
   "pool/task_signal.ts",
