@@ -67,6 +67,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "pool/_runner.ts",
   "pool/_tasks.ts",
   "pool/_worker_pool.ts",
+  "pool/_worker_set.ts",
   "pool/as_completed.ts",
   "pool/async_result.ts",
   "pool/executor.ts",
