@@ -45,6 +45,7 @@ import {
 import { nextShared, processShared, runtimeDir } from "./context.ts";
 import { openShared } from "./runtime.ts";
 import { openStatusFile } from "./status_file.ts";
+import { SLOT_BYTES, slotOffset, type StatusSlot } from "./status_slots.ts";
 
 interface Transport {
   send(messages: Request[]): void;
@@ -104,7 +105,8 @@ export class HubClient {
   /** Fire-and-forget operations the hub never confirmed because the connection failed. */
   #undelivered = 0;
   #status: SharedFile | undefined;
-  #statusBuf = new Uint8Array(16);
+  #statusBuf = new Uint8Array(SLOT_BYTES);
+  #statusView = new DataView(this.#statusBuf.buffer);
 
   constructor(ref: HubRef, transport?: Transport | Promise<Transport>) {
     this.ref = ref;
@@ -266,19 +268,24 @@ export class HubClient {
     this.#enqueue({ id: 0, op: "listen", obj: 0 });
   }
 
-  /** Reads slot `slot` (0–3) of object `id` in the hub's status file. */
-  status(id: number, slot: number): number {
+  /** Reads slot `slot` (named in status_slots.ts) of object `id` in the hub's status file. */
+  status(id: number, slot: StatusSlot): number {
     this.#status ??= openStatusFile(this.ref.status);
-    this.#status.read(id * 16, this.#statusBuf);
-    return new DataView(this.#statusBuf.buffer).getInt32(slot * 4, true);
+    this.#status.read(slotOffset(id, slot), this.#statusBuf);
+    return this.#statusView.getInt32(0, true);
   }
 
-  /** Writes slot `slot` of object `id` in the status file (used for Event flags). */
-  setStatus(id: number, slot: number, value: number): void {
+  /**
+   * Writes slot `slot` of object `id` in the status file: for the writes a
+   * later synchronous read in any process must see at once (an Event's flag,
+   * a Semaphore's value after release(), a Barrier broken by abort()), which
+   * the hub then rewrites when it handles the operation.
+   */
+  setStatus(id: number, slot: StatusSlot, value: number): void {
     this.#status ??= openStatusFile(this.ref.status);
-    const bytes = new Uint8Array(4);
+    const bytes = new Uint8Array(SLOT_BYTES);
     new DataView(bytes.buffer).setInt32(0, value, true);
-    this.#status.write(id * 16 + slot * 4, bytes);
+    this.#status.write(slotOffset(id, slot), bytes);
   }
 
   #send(request: Request): void {

@@ -44,20 +44,11 @@ export interface HubBinding {
   params: unknown;
 }
 
-/**
- * Creates a new object on this process's hub. `initialStatus` is written to
- * its status slots at once, so synchronous reads are right before the hub has
- * even seen the object.
- */
-export function createHubObject(
-  kind: Kind,
-  params: unknown,
-  initialStatus: number[] = [],
-): HubBinding {
+/** Creates a new object on this process's hub. */
+export function createHubObject(kind: Kind, params: unknown): HubBinding {
   const client = ownHub();
   const id = newObjectId();
   client.declare(id, kind, params);
-  initialStatus.forEach((value, slot) => client.setStatus(id, slot, value));
   return { client, id, kind, params };
 }
 

@@ -51,6 +51,23 @@ function cancelReason(): Error {
 
 type Run = Extract<ToWorker, { t: "run" }>;
 
+/**
+ * Chunks run back to back for at most this long (ms) before the worker lets
+ * its event loop run, to read what the pool sent meanwhile: a `revoke` of
+ * chunks not started (the pool asks for them when another worker falls
+ * idle) or a `cancel`. The pool sends a worker no more chunks than it
+ * expects to take 40 ms, so this happens only when they take longer than
+ * expected, and costs one timer turn (up to 4 ms: a timer set from a
+ * timer's turn waits at least that long once nested; `setImmediate` would
+ * be cheaper, but under Deno it does not let a socket's pending read
+ * complete).
+ */
+const YIELD_MS = 50;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** Runs a pool's chunks in one worker. */
 export class TaskRunner {
   #send: (messages: FromWorker[]) => void;
@@ -145,7 +162,13 @@ export class TaskRunner {
     this.#pumping = true;
     try {
       if (!await this.#ready) return;
+      let since = performance.now();
       while (this.#head < this.#queue.length) {
+        if (performance.now() - since >= YIELD_MS) {
+          await nextTurn();
+          since = performance.now();
+          continue; // The queue may have changed.
+        }
         const run = this.#queue[this.#head++];
         if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
           this.#queue = this.#queue.slice(this.#head);

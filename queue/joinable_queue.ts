@@ -66,7 +66,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
    */
   taskDone(): Promise<void> {
     // The published count does not yet include calls still on their way to the hub.
-    if (this.hubStatus(2) - this.#inFlight <= 0) {
+    if (this.hubStatus("unfinished") - this.#inFlight <= 0) {
       throw new Error("Cannot mark a task done: task_done() called too many times");
     }
     this.#inFlight++;
@@ -102,6 +102,6 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
 
   /** The number of unfinished tasks (a snapshot). */
   unfinishedTasks(): number {
-    return this.hubStatus(2);
+    return this.hubStatus("unfinished");
   }
 }

@@ -16,6 +16,7 @@ import { QueueClosed } from "../_internal/errors.ts";
 import { untilClosed } from "../_internal/until_closed.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
 import type { Item } from "../_internal/protocol.ts";
+import { QUEUE_SLOTS } from "../_internal/status_slots.ts";
 import {
   bindHubObject,
   checkTimeout,
@@ -175,13 +176,13 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   }
 
   /**
-   * Reads one of this queue's published counters (for subclasses): 0 size, 1 closed, 2 unfinished.
+   * Reads one of this queue's published counters (for subclasses), by its name in `QUEUE_SLOTS`.
    *
    * @param slot Which counter.
    * @returns Its value (a snapshot).
    */
-  protected hubStatus(slot: number): number {
-    return this.#b.client.status(this.#b.id, slot);
+  protected hubStatus(slot: "size" | "closed" | "unfinished"): number {
+    return this.#b.client.status(this.#b.id, QUEUE_SLOTS[slot]);
   }
 
   /** The capacity (0: unbounded). */
@@ -345,7 +346,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * Python's, even before the hub has seen them.
    */
   qsize(): number {
-    return Math.max(0, this.#b.client.status(this.#b.id, 0) + this.#inFlight);
+    return Math.max(0, this.#b.client.status(this.#b.id, QUEUE_SLOTS.size) + this.#inFlight);
   }
 
   /** Whether the queue is empty (a snapshot). */

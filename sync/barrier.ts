@@ -15,6 +15,7 @@ import {
   hubHandle,
 } from "../_internal/shared.ts";
 import { importTarget } from "../_internal/import_target.ts";
+import { BARRIER_SLOTS } from "../_internal/status_slots.ts";
 import { callerModule, resolveTarget, type TargetRef } from "../_internal/target.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
 import { Reviving } from "../_internal/revive.ts";
@@ -144,12 +145,12 @@ export class Barrier implements Shareable {
 
   /** How many callers are waiting now (a snapshot). */
   get nWaiting(): number {
-    return this.#b.client.status(this.#b.id, 0);
+    return this.#b.client.status(this.#b.id, BARRIER_SLOTS.waiting);
   }
 
   /** Whether the barrier is broken. */
   get broken(): boolean {
-    return this.#b.client.status(this.#b.id, 1) === 1;
+    return this.#b.client.status(this.#b.id, BARRIER_SLOTS.broken) === 1;
   }
 
   /**
@@ -191,14 +192,15 @@ export class Barrier implements Shareable {
 
   /** Breaks the barrier: current and future waiters reject with BrokenBarrierError until `reset()`. */
   abort(): void {
-    this.#b.client.setStatus(this.#b.id, 1, 1); // Seen at once by `broken`, as in Python.
+    // Seen at once by `broken`, as in Python.
+    this.#b.client.setStatus(this.#b.id, BARRIER_SLOTS.broken, 1);
     this.#b.client.post("barrier.abort", this.#b.id);
   }
 
   /** Returns the barrier to its initial state; current waiters reject with BrokenBarrierError. */
   reset(): void {
-    this.#b.client.setStatus(this.#b.id, 1, 0);
-    this.#b.client.setStatus(this.#b.id, 0, 0);
+    this.#b.client.setStatus(this.#b.id, BARRIER_SLOTS.broken, 0);
+    this.#b.client.setStatus(this.#b.id, BARRIER_SLOTS.waiting, 0);
     this.#b.client.post("barrier.reset", this.#b.id);
   }
 

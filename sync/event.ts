@@ -13,9 +13,10 @@ import {
   type HubHandle,
   hubHandle,
 } from "../_internal/shared.ts";
-import { waitWhileEqual } from "../_internal/futex_wait.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
 import { Reviving } from "../_internal/revive.ts";
+import { EventState, FLAG, SHARED } from "../_internal/state/event.ts";
+import { EVENT_SLOTS } from "../_internal/status_slots.ts";
 
 /** The handle a Event is being revived from, see `_internal/revive.ts`. */
 const revival = new Reviving<HubHandle & { share?: SharedArrayBuffer }>();
@@ -50,26 +51,27 @@ const revival = new Reviving<HubHandle & { share?: SharedArrayBuffer }>();
 export class Event implements Shareable {
   #b: HubBinding;
   /**
-   * Shared memory of the creating process's threads: [flag, shared with
-   * another process]. Absent in other processes (and for an event created on
-   * a worker thread), which use the hub and its status file.
+   * In the creating process's threads, the event's state over its flag in
+   * shared memory, which the hub shares too (see
+   * `_internal/state/event.ts`). Absent in other processes (and for an event
+   * created on a worker thread), which use the hub and its status file.
    */
-  #words: Int32Array | undefined;
+  #local: EventState | undefined;
 
   /** Creates an event whose flag is clear. */
   constructor() {
     const reviving = revival.data;
     if (reviving) {
       this.#b = bindHubObject(reviving);
-      this.#words = reviving.share ? new Int32Array(reviving.share) : undefined;
+      this.#local = reviving.share ? EventState.over(new Int32Array(reviving.share)) : undefined;
       return;
     }
     this.#b = createHubObject("event", {});
     if (this.#b.client.carriesSharedMemory) {
       // Threads of this process wait on a word of shared memory; the hub gets the same word, so
       // a set() from another process wakes them too.
-      this.#words = new Int32Array(new SharedArrayBuffer(8));
-      this.#b.client.attachNow(this.#b.id, { flag: this.#words.buffer });
+      this.#local = EventState.shared();
+      this.#b.client.attachNow(this.#b.id, { flag: this.#local.words.buffer });
     }
   }
 
@@ -83,8 +85,8 @@ export class Event implements Shareable {
 
   /** Whether the flag is set. */
   isSet(): boolean {
-    if (this.#words) return Atomics.load(this.#words, FLAG) === 1;
-    return this.#b.client.status(this.#b.id, 0) === 1;
+    if (this.#local) return this.#local.isSet;
+    return this.#b.client.status(this.#b.id, EVENT_SLOTS.flag) === 1;
   }
 
   /** Sets the flag and wakes every waiter. */
@@ -98,15 +100,15 @@ export class Event implements Shareable {
   }
 
   #change(value: 0 | 1): void {
-    const words = this.#words;
-    if (words) {
-      Atomics.store(words, FLAG, value);
-      if (value === 1) Atomics.notify(words, FLAG);
+    const local = this.#local;
+    if (local) {
+      if (value === 1) local.set();
+      else local.clear();
       // Only this process's threads know the event: nothing else to tell.
-      if (Atomics.load(words, SHARED) === 0) return;
+      if (Atomics.load(local.words, SHARED) === 0) return;
     }
     const { client, id } = this.#b;
-    client.setStatus(id, 0, value);
+    client.setStatus(id, EVENT_SLOTS.flag, value);
     client.post(value === 1 ? "event.set" : "event.clear", id);
   }
 
@@ -119,23 +121,18 @@ export class Event implements Shareable {
   async wait(options: WaitOptions = {}): Promise<boolean> {
     checkTimeout(options.timeout, "wait for event");
     if (this.isSet()) return true;
-    if (this.#words) {
-      return await waitWhileEqual(this.#words, FLAG, 0, options.timeout, options.signal);
-    }
+    if (this.#local) return await this.#local.wait(options);
     return await this.#b.client.call("event.wait", this.#b.id, [], options) as boolean;
   }
 
   /** Describes this event for another process or thread. */
   [toHandle](dest: "process" | "thread" = "process"): HandleData {
-    const words = this.#words;
+    const words = this.#local?.words;
     if (words && dest === "process" && Atomics.compareExchange(words, SHARED, 0, 1) === 0) {
       // From now on set()/clear() also reach the hub, for the other process.
-      this.#b.client.setStatus(this.#b.id, 0, Atomics.load(words, FLAG));
+      this.#b.client.setStatus(this.#b.id, EVENT_SLOTS.flag, Atomics.load(words, FLAG));
     }
     const handle = hubHandle(this.#b, import.meta.url);
     return dest === "thread" && words ? { ...handle, share: words.buffer } : handle;
   }
 }
-
-const FLAG = 0;
-const SHARED = 1;

@@ -13,7 +13,8 @@ import {
   type HubHandle,
   hubHandle,
 } from "../_internal/shared.ts";
-import { COUNT, give, SHARED, take, WORDS } from "../_internal/shared_semaphore.ts";
+import { SemaphoreState, SHARED } from "../_internal/state/semaphore.ts";
+import { SEMAPHORE_SLOTS } from "../_internal/status_slots.ts";
 import type { AcquireOptions } from "./lock.ts";
 import { Reviving } from "../_internal/revive.ts";
 
@@ -49,11 +50,12 @@ export class Semaphore implements Shareable {
   #b: HubBinding;
   #ownerDied = false;
   /**
-   * The count in shared memory (see `_internal/shared_semaphore.ts`), in the
-   * creating process's threads; other processes (and a semaphore created on
-   * a worker thread) go through the hub.
+   * In the creating process's threads, the semaphore's state over its count
+   * in shared memory, which the hub shares too (see
+   * `_internal/state/semaphore.ts`); other processes (and a semaphore created
+   * on a worker thread) go through the hub.
    */
-  #words: Int32Array | undefined;
+  #local: SemaphoreState | undefined;
 
   /**
    * Creates a semaphore with `value` permits.
@@ -66,7 +68,9 @@ export class Semaphore implements Shareable {
     const reviving = revival.data;
     if (reviving) {
       this.#b = bindHubObject(reviving);
-      this.#words = reviving.share ? new Int32Array(reviving.share) : undefined;
+      this.#local = reviving.share
+        ? SemaphoreState.over(new Int32Array(reviving.share), this.#bound)
+        : undefined;
       return;
     }
     if (!Number.isInteger(value) || value < 0) {
@@ -75,11 +79,12 @@ export class Semaphore implements Shareable {
       );
     }
     const bounded = (new.target as typeof Semaphore).bounded;
-    this.#b = createHubObject("semaphore", bounded ? { value, bound: value } : { value }, [value]);
+    this.#b = createHubObject("semaphore", bounded ? { value, bound: value } : { value });
+    // Published at once, so that getValue() is right before the hub has even seen the semaphore.
+    this.#b.client.setStatus(this.#b.id, SEMAPHORE_SLOTS.value, value);
     if (this.#b.client.carriesSharedMemory) {
-      this.#words = new Int32Array(new SharedArrayBuffer(WORDS * 4));
-      Atomics.store(this.#words, COUNT, value);
-      this.#b.client.attachNow(this.#b.id, { permits: this.#words.buffer });
+      this.#local = SemaphoreState.shared(value, this.#bound);
+      this.#b.client.attachNow(this.#b.id, { permits: this.#local.words.buffer });
     }
   }
 
@@ -112,10 +117,10 @@ export class Semaphore implements Shareable {
    */
   async acquire(options: AcquireOptions = {}): Promise<boolean> {
     checkTimeout(options.timeout, "acquire semaphore");
-    if (this.#words) {
-      const died = await take(this.#words, options.timeout, options.signal);
-      if (died === undefined) return false;
-      this.#ownerDied = died;
+    if (this.#local) {
+      const { acquired, ownerDied } = await this.#local.acquire(LOCAL, options);
+      if (!acquired) return false;
+      this.#ownerDied = ownerDied;
       this.#publish();
       return true;
     }
@@ -140,8 +145,8 @@ export class Semaphore implements Shareable {
       throw new RangeError(`Cannot release semaphore as n must be an integer >= 1: received ${n}`);
     }
     const bound = this.#bound;
-    if (this.#words) {
-      give(this.#words, n, bound);
+    if (this.#local) {
+      this.#local.release(LOCAL, n);
       this.#publish();
       return;
     }
@@ -151,22 +156,22 @@ export class Semaphore implements Shareable {
     const { client, id } = this.#b;
     // Published at once (the hub rewrites it when it has handled the release), so that
     // getValue() and a following release() see it, as in Python.
-    client.setStatus(id, 0, this.getValue() + n);
+    client.setStatus(id, SEMAPHORE_SLOTS.value, this.getValue() + n);
     client.post("semaphore.release", id, [n]);
   }
 
   /** Once shared with another process, keeps the count it reads (the status file) current. */
   #publish(): void {
-    const words = this.#words!;
-    if (Atomics.load(words, SHARED) === 1) {
-      this.#b.client.setStatus(this.#b.id, 0, Atomics.load(words, COUNT));
+    const local = this.#local!;
+    if (Atomics.load(local.words, SHARED) === 1) {
+      this.#b.client.setStatus(this.#b.id, SEMAPHORE_SLOTS.value, local.value);
     }
   }
 
   /** The number of free permits (a snapshot; Python's `get_value()`). */
   getValue(): number {
-    if (this.#words) return Atomics.load(this.#words, COUNT);
-    return this.#b.client.status(this.#b.id, 0);
+    if (this.#local) return this.#local.value;
+    return this.#b.client.status(this.#b.id, SEMAPHORE_SLOTS.value);
   }
 
   /** Whether the permit most recently acquired through this object had been held by a process that died. */
@@ -190,7 +195,7 @@ export class Semaphore implements Shareable {
 
   /** Describes this semaphore for another process or thread. */
   [toHandle](dest: "process" | "thread" = "process"): HandleData {
-    const words = this.#words;
+    const words = this.#local?.words;
     if (words && dest === "process" && Atomics.compareExchange(words, SHARED, 0, 1) === 0) {
       this.#publish();
     }
@@ -198,6 +203,9 @@ export class Semaphore implements Shareable {
     return dest === "thread" && words ? { ...handle, share: words.buffer } : handle;
   }
 }
+
+/** The owner the threads' own states know their callers by: they keep no per-caller bookkeeping. */
+const LOCAL = 0;
 
 let boundedClass: (new () => Semaphore) | undefined;
 

@@ -38,6 +38,7 @@ import {
   returnsFunction,
   square,
   waitForAbort,
+  waitOrCount,
   workerPid,
 } from "./fixtures/pool_tasks.ts";
 
@@ -198,6 +199,22 @@ for (const kind of KINDS) {
       assert(stats.done >= 200, `done ${stats.done}`);
       assertEquals(stats.busy + stats.idle, 2);
     });
+  });
+
+  Deno.test(`${kind.Pool.name}: after many tiny tasks, a worker takes no more long tasks of another function than it can start`, async () => {
+    await using pool = new kind.Pool({ processes: 2 });
+    // Tiny tasks, on both workers: square's chunks are timed as tiny.
+    await pool.map(square, Array.from({ length: 1000 }, (_, k) => k), { chunksize: 1 });
+    // The first task holds its worker until the 7 others have run: they can only run on the other
+    // worker, which they reach only if none was queued behind the first (as a pool that judged
+    // them by square's time would do, and the first's worker cannot give them back).
+    const done = new Value("i", 0);
+    const args: [Value<"i">, number, number][] = [
+      [done, 7, 0],
+      ...Array.from({ length: 7 }, (): [Value<"i">, number, number] => [done, 0, 30]),
+    ];
+    const out = await pool.starmap(waitOrCount, args, { chunksize: 1 });
+    assertEquals(out[0], 7);
   });
 
   Deno.test(`${kind.Pool.name}: a task's error keeps its class name, message and the worker's stack`, async () => {

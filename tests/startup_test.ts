@@ -88,7 +88,17 @@ Deno.test("a TcpServer created at the top level of a handler module is refused i
 });
 
 const ROOT = new URL("../", import.meta.url);
-const LIBRARY_DIRS = ["_internal", "net", "pool", "process", "queue", "redis", "sync", "thread"];
+const LIBRARY_DIRS = [
+  "_internal",
+  "_internal/state",
+  "net",
+  "pool",
+  "process",
+  "queue",
+  "redis",
+  "sync",
+  "thread",
+];
 
 /** The library's modules on disk, by path from its root (what `LIBRARY_MODULES` must list). */
 async function libraryFilesOnDisk(): Promise<string[]> {

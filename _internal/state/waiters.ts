@@ -1,14 +1,14 @@
 // Copyright the multiproc authors. MIT license.
 /**
  * A FIFO list of pending waiters with timeouts and abort signals, the one
- * place where the state machines of `state.ts` block.
+ * place where the state machines beside it block.
  *
  * @module
  */
 
-import type { WaitOptions } from "./wait.ts";
+import type { WaitOptions } from "../wait.ts";
 
-export type { WaitOptions } from "./wait.ts";
+export type { WaitOptions } from "../wait.ts";
 
 /** What a state machine attaches to one waiter. */
 export interface WaiterOptions<D> {

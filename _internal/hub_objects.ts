@@ -1,0 +1,462 @@
+// Copyright the multiproc authors. MIT license.
+/**
+ * The hub's objects: one class per kind of shared primitive around its state
+ * machine (`state/`), and the operations sessions may call on each, by wire
+ * name (`<kind>.<method>`). Arguments come from the wire, so each operation
+ * checks its own.
+ *
+ * Every object can say what it publishes in the status file
+ * ({@linkcode HubObjectBase.status}), release what a dead session held
+ * ({@linkcode HubObjectBase.dropOwner}) and forget a session that left
+ * ({@linkcode HubObjectBase.left}).
+ *
+ * @module
+ */
+
+import { wakeSequence } from "./futex_wait.ts";
+import type { Owner } from "./state/common.ts";
+import { BarrierState } from "./state/barrier.ts";
+import { ConditionState } from "./state/condition.ts";
+import { EventState } from "./state/event.ts";
+import { QueueState } from "./state/queue.ts";
+import { SemaphoreState } from "./state/semaphore.ts";
+import {
+  BARRIER_SLOTS,
+  EVENT_SLOTS,
+  QUEUE_SLOTS,
+  SEMAPHORE_SLOTS,
+  SLOT_BYTES,
+  type StatusSlot,
+} from "./status_slots.ts";
+
+/** The kinds of hub objects. */
+export type Kind = HubObject["kind"];
+
+/** Who calls an operation, and how long it may wait. */
+export interface OpContext {
+  owner: Owner;
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+/** What operations need from the hub. */
+export interface ObjectHost {
+  /** Publishes `obj`'s status slots (see {@linkcode HubObjectBase.status}). */
+  publish(id: number, obj: HubObject): void;
+  /** Writes one status slot of object `id`. */
+  writeStatus(id: number, slot: StatusSlot, value: number): void;
+  /** Reads one status slot of object `id`. */
+  readStatus(id: number, slot: StatusSlot): number;
+  /** Records that `owner` may hold prefetched items of queue `id`. */
+  notePrefetch(id: number, obj: QueueObject, owner: Owner): void;
+  /** Asks every other session that may hold prefetched items of queue `id` to give them back. */
+  revokePrefetch(id: number, obj: QueueObject, except: Owner): void;
+}
+
+/** An operation on an object of any kind (checked by {@linkcode OPS}'s entries). */
+export type Op = (
+  obj: HubObject,
+  args: unknown[],
+  ctx: OpContext,
+  hub: ObjectHost,
+  id: number,
+) => unknown;
+
+/** An operation on an object of type `O`. */
+type OpOf<O> = (obj: O, args: unknown[], ctx: OpContext, hub: ObjectHost, id: number) => unknown;
+
+/** What every hub object does. */
+export interface HubObjectBase {
+  /** Which primitive it is: the prefix of its operations' names. */
+  readonly kind: string;
+  /**
+   * Writes the slots it publishes into `out` (the first words of its
+   * record, see {@linkcode setSlot}).
+   *
+   * @returns How many slots, from the first, to publish; 0 for none.
+   */
+  status(out: DataView): number;
+  /** Releases what `owner` holds, as it died. */
+  dropOwner(owner: Owner): void;
+  /** Forgets `owner`'s role (consumer, prefetcher), as it left. */
+  left(owner: Owner): void;
+}
+
+/** Writes `value` in slot `slot` of a status record being built. */
+export function setSlot(out: DataView, slot: StatusSlot, value: number): void {
+  out.setInt32(slot * SLOT_BYTES, value, true);
+}
+
+/** A checked number from the wire. */
+export function num(value: unknown, what: string): number {
+  if (typeof value !== "number" || Number.isNaN(value)) throw new TypeError(`Invalid ${what}`);
+  return value;
+}
+
+// ---------------------------------------------------------------------------
+// Semaphore
+
+/**
+ * A semaphore. Its count is the hub's own, or, for one created on the
+ * owner's main thread, in shared memory that the owner's threads use too.
+ */
+export class SemaphoreObject implements HubObjectBase {
+  readonly kind = "semaphore";
+  readonly state: SemaphoreState;
+
+  constructor(state: SemaphoreState) {
+    this.state = state;
+  }
+
+  status(out: DataView): number {
+    setSlot(out, SEMAPHORE_SLOTS.value, this.state.value);
+    return 1;
+  }
+
+  dropOwner(owner: Owner): void {
+    this.state.dropOwner(owner);
+  }
+
+  left(): void {}
+}
+
+const SEMAPHORE_OPS: Record<string, OpOf<SemaphoreObject>> = {
+  acquire: async (o, _a, c, hub, id) => {
+    const r = await o.state.acquire(c.owner, c);
+    hub.publish(id, o);
+    return [r.acquired, r.ownerDied];
+  },
+  release: (o, a, c, hub, id) => {
+    o.state.release(c.owner, a[0] === undefined ? 1 : num(a[0], "count"));
+    hub.publish(id, o);
+  },
+};
+
+// ---------------------------------------------------------------------------
+// Event
+
+/**
+ * An event. Its flag is the hub's own, or, for one created on the owner's
+ * main thread, in shared memory that the owner's threads use too.
+ */
+export class EventObject implements HubObjectBase {
+  readonly kind = "event";
+  readonly state: EventState;
+  /** Whether the flag is the owner's, in shared memory. */
+  readonly shared: boolean;
+
+  constructor(flag: SharedArrayBuffer | undefined) {
+    this.state = flag ? EventState.over(new Int32Array(flag)) : new EventState();
+    this.shared = flag !== undefined;
+  }
+
+  /** The flag is written by the ops themselves (clients write it too: see `sync/event.ts`). */
+  status(): number {
+    return 0;
+  }
+
+  dropOwner(): void {}
+
+  left(): void {}
+}
+
+const EVENT_OPS: Record<string, OpOf<EventObject>> = {
+  set: (o, _a, _c, hub, id) => {
+    o.state.set(); // Over the owner's shared memory, this wakes the owner's threads too.
+    hub.writeStatus(id, EVENT_SLOTS.flag, 1);
+  },
+  clear: (o, _a, _c, hub, id) => {
+    o.state.clear();
+    hub.writeStatus(id, EVENT_SLOTS.flag, 0);
+  },
+  wait: (o, _a, c, hub, id) => {
+    // Clients of other processes write the status file directly (isSet() is synchronous), so
+    // without the owner's shared memory it is the truth: a set() may be there before its request.
+    if (!o.shared && hub.readStatus(id, EVENT_SLOTS.flag) === 1) return true;
+    return o.state.wait(c);
+  },
+};
+
+// ---------------------------------------------------------------------------
+// Condition
+
+/** A condition variable (its lock is a separate semaphore). */
+export class ConditionObject implements HubObjectBase {
+  readonly kind = "condition";
+  readonly state: ConditionState = new ConditionState();
+  /** Conditions created on the owner's main thread: the wait sequence its threads use (see wakeSequence). */
+  readonly seq: Int32Array | undefined;
+
+  constructor(seq: SharedArrayBuffer | undefined) {
+    this.seq = seq && new Int32Array(seq);
+  }
+
+  status(): number {
+    return 0;
+  }
+
+  dropOwner(owner: Owner): void {
+    this.state.dropOwner(owner);
+  }
+
+  left(): void {}
+}
+
+const CONDITION_OPS: Record<string, OpOf<ConditionObject>> = {
+  register: (o, _a, c) => o.state.register(c.owner),
+  wait: (o, a, c) => o.state.wait(c.owner, num(a[0], "ticket"), c),
+  notify: (o, a) => {
+    const n = a[0] === undefined ? 1 : num(a[0], "count");
+    if (o.seq) wakeSequence(o.seq, n); // The owner's threads wait in shared memory.
+    return o.state.notify(n);
+  },
+  notifyAll: (o) => {
+    if (o.seq) wakeSequence(o.seq);
+    return o.state.notifyAll();
+  },
+};
+
+// ---------------------------------------------------------------------------
+// Barrier
+
+/** A barrier. */
+export class BarrierObject implements HubObjectBase {
+  readonly kind = "barrier";
+  readonly state: BarrierState;
+
+  constructor(parties: number, hasAction: boolean, timeout: number | undefined) {
+    this.state = new BarrierState(parties, hasAction, timeout);
+  }
+
+  status(out: DataView): number {
+    setSlot(out, BARRIER_SLOTS.waiting, this.state.nWaiting);
+    setSlot(out, BARRIER_SLOTS.broken, this.state.broken ? 1 : 0);
+    return 2;
+  }
+
+  dropOwner(owner: Owner): void {
+    this.state.dropOwner(owner);
+  }
+
+  left(): void {}
+}
+
+const BARRIER_OPS: Record<string, OpOf<BarrierObject>> = {
+  wait: async (o, _a, c, hub, id) => {
+    const waiting = o.state.wait(c.owner, c);
+    hub.publish(id, o);
+    try {
+      const r = await waiting;
+      return [r.index, r.runAction];
+    } finally {
+      hub.publish(id, o);
+    }
+  },
+  actionDone: (o, a, _c, hub, id) => {
+    o.state.actionDone(Boolean(a[0]));
+    hub.publish(id, o);
+  },
+  abort: (o, _a, _c, hub, id) => {
+    o.state.abort();
+    hub.publish(id, o);
+  },
+  reset: (o, _a, _c, hub, id) => {
+    o.state.reset();
+    hub.publish(id, o);
+  },
+};
+
+// ---------------------------------------------------------------------------
+// Queue
+
+/** Options of a {@linkcode QueueObject}. */
+export interface QueueObjectOptions<T> {
+  maxsize: number;
+  joinable: boolean;
+  /** Size of an item, to bound the bytes of one batch. */
+  weigh: (item: T) => number;
+  /** Most bytes (as `weigh` counts them) of one batch, beyond its first item. */
+  batchBytes: number;
+}
+
+/** A queue, joinable or not; items are opaque (of type `T`). */
+export class QueueObject<T = unknown> implements HubObjectBase {
+  readonly kind = "queue";
+  readonly state: QueueState<T>;
+  /** Sessions that may hold prefetched items, to ask back when a getter must wait. */
+  readonly prefetchers: Set<Owner> = new Set();
+  /** Sessions that get from it (for fair batch sizes). */
+  readonly consumers: Set<Owner> = new Set();
+
+  constructor(options: QueueObjectOptions<T>) {
+    this.state = new QueueState(options);
+  }
+
+  status(out: DataView): number {
+    const s = this.state;
+    // Items prefetched by consumers and not used yet still count, as if in the queue.
+    setSlot(out, QUEUE_SLOTS.size, s.qsize + s.held);
+    setSlot(out, QUEUE_SLOTS.closed, s.closed ? 1 : 0);
+    setSlot(out, QUEUE_SLOTS.unfinished, s.unfinished);
+    return 3;
+  }
+
+  dropOwner(owner: Owner): void {
+    this.state.dropOwner(owner);
+  }
+
+  left(owner: Owner): void {
+    this.consumers.delete(owner);
+    this.prefetchers.delete(owner);
+  }
+}
+
+/** Items of a request: `a[0]`, an array. */
+function items(a: unknown[], what = "items"): unknown[] {
+  if (!Array.isArray(a[0])) throw new TypeError(`Invalid ${what}`);
+  return a[0];
+}
+
+const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
+  put: async (o, a, c, hub, id) => {
+    await o.state.put(c.owner, a[0], c);
+    hub.publish(id, o);
+  },
+  putMany: (o, a, c, hub, id) => {
+    o.state.putMany(c.owner, items(a));
+    hub.publish(id, o);
+  },
+  get: async (o, _a, c, hub, id) => {
+    if (o.state.qsize === 0) hub.revokePrefetch(id, o, c.owner);
+    const item = await o.state.get(c.owner, c);
+    hub.publish(id, o);
+    return item;
+  },
+  getMany: async (o, a, c, hub, id) => {
+    let max = Math.max(1, Math.min(1024, num(a[0], "count")));
+    o.consumers.add(c.owner);
+    const state = o.state;
+    // Someone is about to wait while others may sit on prefetched items: ask for them back.
+    if (state.qsize === 0) hub.revokePrefetch(id, o, c.owner);
+    // With several consumers, a batch takes at most a fair share of the backlog.
+    else if (o.consumers.size > 1) {
+      max = Math.min(max, Math.max(1, Math.floor(state.qsize / o.consumers.size)));
+    }
+    const got = await state.getMany(c.owner, max, c);
+    if (got.length > 1) hub.notePrefetch(id, o, c.owner);
+    hub.publish(id, o);
+    return got;
+  },
+  consumed: (o, a, c, hub, id) => {
+    o.state.consumed(c.owner, items(a, "count").length);
+    hub.publish(id, o);
+  },
+  unget: (o, a, c, hub, id) => {
+    o.state.unget(c.owner, items(a));
+    hub.publish(id, o);
+  },
+  close: (o, _a, _c, hub, id) => {
+    o.state.close();
+    hub.publish(id, o);
+  },
+  taskDone: (o, a, c, hub, id) => {
+    // `a[0]` lists one entry per taskDone() made in a burst (sent as one request).
+    const count = Array.isArray(a[0]) ? a[0].length : 1;
+    try {
+      for (let i = 0; i < count; i++) o.state.taskDone(c.owner);
+    } finally {
+      hub.publish(id, o);
+    }
+  },
+  join: (o, _a, c) => o.state.join(c),
+  stats: (o) => ({ redelivered: o.state.redelivered }),
+};
+
+// ---------------------------------------------------------------------------
+// The table
+
+/** A hub object of any kind. */
+export type HubObject =
+  | SemaphoreObject
+  | EventObject
+  | ConditionObject
+  | BarrierObject
+  | QueueObject;
+
+/** The object type of `kind`. */
+type ObjectOf<K extends Kind> = Extract<HubObject, { kind: K }>;
+
+/** `ops` by wire name (`<kind>.<name>`), each checking that its object is of `kind`. */
+function opsOf<K extends Kind>(kind: K, ops: Record<string, OpOf<ObjectOf<K>>>): [string, Op][] {
+  return Object.entries(ops).map(([name, op]) => {
+    const wireName = `${kind}.${name}`;
+    const checked: Op = (obj, args, ctx, hub, id) => {
+      if (obj.kind !== kind) throw new TypeError(`Unknown operation "${wireName}"`);
+      return op(obj as ObjectOf<K>, args, ctx, hub, id);
+    };
+    return [wireName, checked];
+  });
+}
+
+/** Every operation, by `<kind>.<method>`. Arguments come from the wire: checked here. */
+export const OPS: Record<string, Op> = Object.fromEntries([
+  ...opsOf("semaphore", SEMAPHORE_OPS),
+  ...opsOf("event", EVENT_OPS),
+  ...opsOf("condition", CONDITION_OPS),
+  ...opsOf("barrier", BARRIER_OPS),
+  ...opsOf("queue", QUEUE_OPS),
+]);
+
+/** How the hub weighs and batches queue items. */
+export interface QueueItems<T> {
+  /** Size of an item. */
+  weigh: (item: T) => number;
+  /** Most bytes of items one reply to a consumer fetching ahead carries (beyond its first). */
+  batchBytes: number;
+}
+
+/**
+ * Creates an object of `kind` from its creator's parameters (from the wire).
+ *
+ * @throws {TypeError} If the kind is unknown or a parameter is invalid.
+ * @throws {RangeError} If a parameter is out of range.
+ */
+export function createObject(
+  kind: string,
+  params: unknown,
+  queues: QueueItems<unknown>,
+): HubObject {
+  const p = (typeof params === "object" && params !== null ? params : {}) as Record<
+    string,
+    unknown
+  >;
+  switch (kind) {
+    case "semaphore": {
+      const bound = (): number | undefined =>
+        p.bound === undefined ? undefined : num(p.bound, "bound");
+      if (p.permits instanceof SharedArrayBuffer) {
+        return new SemaphoreObject(SemaphoreState.over(new Int32Array(p.permits), bound()));
+      }
+      return new SemaphoreObject(new SemaphoreState(num(p.value ?? 1, "value"), bound()));
+    }
+    case "event":
+      return new EventObject(p.flag instanceof SharedArrayBuffer ? p.flag : undefined);
+    case "condition":
+      return new ConditionObject(p.seq instanceof SharedArrayBuffer ? p.seq : undefined);
+    case "barrier":
+      return new BarrierObject(
+        num(p.parties, "parties"),
+        Boolean(p.hasAction),
+        p.timeout === undefined ? undefined : num(p.timeout, "timeout"),
+      );
+    case "queue":
+      return new QueueObject({
+        maxsize: num(p.maxsize ?? 0, "maxsize"),
+        joinable: Boolean(p.joinable),
+        weigh: queues.weigh,
+        batchBytes: queues.batchBytes,
+      });
+    default:
+      throw new TypeError(`Unknown object kind "${kind}"`);
+  }
+}

@@ -1,0 +1,525 @@
+// Copyright the multiproc authors. MIT license.
+/**
+ * State machine of a queue, joinable or not; see `common.ts`.
+ *
+ * @module
+ */
+
+import { Empty, Full, QueueClosed } from "../errors.ts";
+import { noWait, type Owner, type WaitOptions } from "./common.ts";
+import { Deque } from "./deque.ts";
+import { Waiters } from "./waiters.ts";
+
+/** Options of {@linkcode QueueState}. */
+export interface QueueStateOptions<T = unknown> {
+  /**
+   * Largest number of items the queue holds; `<= 0` (or `Infinity`) for no
+   * limit.
+   *
+   * @default {0}
+   */
+  maxsize?: number;
+  /**
+   * Whether the queue counts unfinished items for `taskDone()`/`join()` and
+   * keeps outstanding records for redelivery.
+   *
+   * @default {false}
+   */
+  joinable?: boolean;
+  /**
+   * Size of an item, to bound the bytes one `getMany` returns (with
+   * `batchBytes`): a consumer fetching ahead then takes fewer big items.
+   */
+  weigh?: (item: T) => number;
+  /** Most bytes (as `weigh` counts them) one `getMany` returns, beyond its first item. */
+  batchBytes?: number;
+}
+
+interface Getter {
+  readonly owner: Owner;
+  readonly max: number;
+}
+
+interface Putter<T> {
+  readonly owner: Owner;
+  readonly item: T;
+}
+
+interface Outstanding<T> {
+  readonly owner: Owner;
+  readonly item: T;
+}
+
+/**
+ * State of a FIFO queue, optionally bounded and joinable. Items (of type
+ * `T`) are opaque: never inspected, cloned or encoded, only weighed by the
+ * `weigh` option if given.
+ *
+ * - Mirrors Python's `queue.Queue`/`multiprocessing.Queue`/`JoinableQueue`:
+ *   `Full` and `Empty` on timeout, `unfinished` counted at put,
+ *   `task_done() called too many times`, `join()` at once when idle.
+ * - FIFO among getters and among putters; a put hands its item directly to
+ *   the oldest waiting getter; a get admits the oldest waiting putter.
+ * - {@linkcode QueueState.close} (like Python 3.13's `shutdown()`): later
+ *   puts and waiting putters reject with {@linkcode QueueClosed}; gets drain
+ *   what is left, then reject with it.
+ * - Better than Python, joinable queues only: items returned by a get are
+ *   "outstanding" until acknowledged by {@linkcode QueueState.taskDone};
+ *   {@linkcode QueueState.dropOwner} puts a dead consumer's outstanding items
+ *   back at the front, so they are redelivered instead of lost. This may
+ *   make the queue hold more than `maxsize` items for a while; putters wait
+ *   until it is below again.
+ */
+export class QueueState<T = unknown> {
+  #maxsize: number;
+  #joinable: boolean;
+  #items = new Deque<T>();
+  #getters = new Waiters<T[], Getter>();
+  #putters = new Waiters<void, Putter<T>>();
+  #joiners = new Waiters<boolean>();
+  #closed = false;
+  #unfinished = 0;
+  #redelivered = 0;
+  /** Items handed out in a batch beyond the one the get returned: held by a client until used. */
+  #held = new Map<Owner, T[]>();
+  #heldCount = 0;
+  #seq = 0;
+  /** Outstanding items by sequence number, so in the order they were taken. */
+  #outstanding = new Map<number, Outstanding<T>>();
+  #byOwner = new Map<Owner, Set<number>>();
+
+  /**
+   * Creates the state of a queue.
+   *
+   * @param options The queue's size limit and whether it is joinable.
+   * @throws {RangeError} If `maxsize` is `NaN`.
+   */
+  constructor(options: QueueStateOptions<T> = {}) {
+    const { maxsize = 0, joinable = false, weigh, batchBytes = Infinity } = options;
+    this.#weigh = weigh;
+    this.#batchBytes = batchBytes;
+    if (Number.isNaN(maxsize)) throw new RangeError("Queue maxsize must be a number: received NaN");
+    this.#maxsize = maxsize > 0 && maxsize !== Infinity ? maxsize : 0;
+    this.#joinable = joinable;
+  }
+
+  #weigh: ((item: T) => number) | undefined;
+  #batchBytes: number;
+
+  /** The size limit, 0 when unbounded. */
+  get maxsize(): number {
+    return this.#maxsize;
+  }
+
+  /** Whether the queue is joinable. */
+  get joinable(): boolean {
+    return this.#joinable;
+  }
+
+  /** Number of items in the queue. */
+  get qsize(): number {
+    return this.#items.length;
+  }
+
+  /** Whether the queue holds no item. */
+  get empty(): boolean {
+    return this.#items.length === 0;
+  }
+
+  /** Whether the queue is bounded and holds `maxsize` items or more. */
+  get full(): boolean {
+    return this.#maxsize > 0 && this.#items.length >= this.#maxsize;
+  }
+
+  /** Whether {@linkcode QueueState.close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Number of items put and not yet acknowledged by `taskDone()` (joinable queues). */
+  get unfinished(): number {
+    return this.#unfinished;
+  }
+
+  /** Number of items taken and not yet acknowledged, which a death would redeliver. */
+  get outstanding(): number {
+    return this.#outstanding.size;
+  }
+
+  /** Total number of items redelivered by {@linkcode QueueState.dropOwner}. */
+  /** How many items handed out in batches are not used yet (counted in the published size). */
+  get held(): number {
+    return this.#heldCount;
+  }
+
+  /**
+   * Records that `owner` used `n` of the items it holds (from a batch
+   * `getMany` returned), oldest first.
+   *
+   * @param owner The caller.
+   * @param n How many it used.
+   */
+  consumed(owner: Owner, n: number): void {
+    const held = this.#held.get(owner);
+    if (held === undefined) return;
+    const k = Math.min(n, held.length);
+    held.splice(0, k);
+    this.#heldCount -= k;
+    if (held.length === 0) this.#held.delete(owner);
+  }
+
+  /** How many items were put back for redelivery after their consumer died. */
+  get redelivered(): number {
+    return this.#redelivered;
+  }
+
+  /** Number of pending gets. */
+  get getting(): number {
+    return this.#getters.size;
+  }
+
+  /** Number of pending puts. */
+  get putting(): number {
+    return this.#putters.size;
+  }
+
+  /**
+   * Puts an item at the end, waiting in FIFO order for room.
+   *
+   * @param owner The caller.
+   * @param item The item, opaque to the queue.
+   * @param opts Timeout (`<= 0`: reject at once if full) and abort signal.
+   * @throws {Full} (as a rejection) If there is no room before the timeout.
+   * @throws {QueueClosed} (as a rejection) If the queue is or gets closed.
+   * @throws {unknown} The signal's reason (as a rejection) if it aborts first.
+   */
+  put(owner: Owner, item: T, opts: WaitOptions = {}): Promise<void> {
+    if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
+    if (this.#closed) return Promise.reject(this.#closedError("put to"));
+    if (this.#hasRoom(1)) {
+      this.#enqueue(item);
+      return Promise.resolve();
+    }
+    const { timeout } = opts;
+    if (noWait(timeout)) {
+      return Promise.reject(new Full("Cannot put to the queue as it is full"));
+    }
+    return this.#putters.wait(
+      opts,
+      () => new Full(`Cannot put to the queue as it is still full after ${timeout} ms`),
+      { data: { owner, item } },
+    );
+  }
+
+  /**
+   * Puts several items at the end at once, without waiting.
+   *
+   * @param owner The caller.
+   * @param items The items, opaque to the queue.
+   * @throws {QueueClosed} If the queue is closed.
+   * @throws {Full} If the queue is bounded and has no room for all of them
+   *   (nothing is put); items handed to waiting getters count as if they
+   *   went through the queue.
+   */
+  putMany(owner: Owner, items: readonly T[]): void {
+    void owner;
+    if (this.#closed) throw this.#closedError("put to");
+    if (items.length === 0) return;
+    if (!this.#hasRoom(items.length)) {
+      throw new Full(`Cannot put ${items.length} items to the queue as it has no room for them`);
+    }
+    this.#unfinished += items.length;
+    this.#deliver(items, false);
+  }
+
+  /**
+   * Takes the item at the front, waiting in FIFO order for one.
+   *
+   * @param owner The caller; for a joinable queue, the item is outstanding
+   *   for it until acknowledged.
+   * @param opts Timeout (`<= 0`: reject at once if empty) and abort signal.
+   * @returns The item.
+   * @throws {Empty} (as a rejection) If no item came before the timeout.
+   * @throws {QueueClosed} (as a rejection) If the queue is closed and empty.
+   * @throws {unknown} The signal's reason (as a rejection) if it aborts first.
+   */
+  get(owner: Owner, opts: WaitOptions = {}): Promise<T> {
+    return this.#get(owner, 1, opts, "get from").then((items) => items[0]);
+  }
+
+  /**
+   * Takes up to `max` items from the front: waits like
+   * {@linkcode QueueState.get} for the first, then takes what is there.
+   *
+   * @param owner The caller; for a joinable queue, the items are outstanding
+   *   for it until acknowledged.
+   * @param max The most items to take.
+   * @param opts Timeout (`<= 0`: reject at once if empty) and abort signal.
+   * @returns One to `max` items, in queue order.
+   * @throws {RangeError} (as a rejection) If `max` is not an integer >= 1.
+   * @throws {Empty} (as a rejection) If no item came before the timeout.
+   * @throws {QueueClosed} (as a rejection) If the queue is closed and empty.
+   * @throws {unknown} The signal's reason (as a rejection) if it aborts first.
+   */
+  getMany(owner: Owner, max: number, opts: WaitOptions = {}): Promise<T[]> {
+    if (!Number.isInteger(max) || max < 1) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot get items from the queue as max must be an integer >= 1: received ${max}`,
+        ),
+      );
+    }
+    return this.#get(owner, max, opts, "get from");
+  }
+
+  /**
+   * Closes the queue: later puts reject with {@linkcode QueueClosed}, and so
+   * do waiting putters; gets drain what is left, then reject with it.
+   * Closing again does nothing.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#putters.rejectAll(this.#closedError("put to"));
+    if (this.#items.length === 0) this.#getters.rejectAll(this.#closedError("get from"));
+  }
+
+  /**
+   * Acknowledges one item taken from a joinable queue.
+   *
+   * Removes one outstanding record: the caller's oldest if it has one, else
+   * the oldest of anyone's.
+   *
+   * @param owner The caller.
+   * @throws {TypeError} If the queue is not joinable.
+   * @throws {Error} `task_done() called too many times` if no item is
+   *   unfinished.
+   */
+  taskDone(owner: Owner): void {
+    this.#assertJoinable("taskDone");
+    if (this.#unfinished === 0) throw new Error("task_done() called too many times");
+    this.#unfinished--;
+    const mine = this.#byOwner.get(owner);
+    if (mine !== undefined) {
+      this.#settle(mine.values().next().value as number);
+    } else {
+      this.#settleOldest();
+    }
+    // Misuse (taskDone before the item was taken) could leave more records
+    // than unfinished items; those records could only cause duplicates.
+    while (this.#outstanding.size > this.#unfinished) this.#settleOldest();
+    if (this.#unfinished === 0) this.#joiners.wakeAll(true);
+  }
+
+  /**
+   * Waits until every item put has been acknowledged.
+   *
+   * @param opts Timeout (`<= 0` only checks) and abort signal.
+   * @returns `true` when no item is unfinished (at once if none is), `false`
+   *   on timeout.
+   * @throws {TypeError} (as a rejection) If the queue is not joinable.
+   * @throws {unknown} The signal's reason (as a rejection) if it aborts first.
+   */
+  join(opts: WaitOptions = {}): Promise<boolean> {
+    try {
+      this.#assertJoinable("join");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
+    if (this.#unfinished === 0) return Promise.resolve(true);
+    if (noWait(opts.timeout)) return Promise.resolve(false);
+    return this.#joiners.wait(opts, () => false);
+  }
+
+  /**
+   * Redelivers the items `owner` took from a joinable queue and did not
+   * acknowledge, as it died: they go back to the front in the order they
+   * were taken, to waiting getters first. `unfinished` does not change.
+   *
+   * @param owner The dead caller.
+   * For a plain queue, the items it had been handed in a batch and had not
+   * used are redelivered (what it used is gone, as in Python).
+   *
+   * @returns How many items were redelivered.
+   */
+  dropOwner(owner: Owner): number {
+    const held = this.#held.get(owner);
+    if (held !== undefined) {
+      this.#heldCount -= held.length;
+      this.#held.delete(owner);
+      if (!this.#joinable) {
+        // A plain queue forgets what a consumer used, but not what it never got to use.
+        this.#redelivered += held.length;
+        this.#deliver(held, true);
+        return held.length;
+      }
+    }
+    const mine = this.#byOwner.get(owner);
+    if (mine === undefined) return 0;
+    this.#byOwner.delete(owner);
+    const items: T[] = [];
+    for (const seq of mine) {
+      items.push((this.#outstanding.get(seq) as Outstanding<T>).item);
+      this.#outstanding.delete(seq);
+    }
+    this.#redelivered += items.length;
+    this.#deliver(items, true);
+    return items.length;
+  }
+
+  /**
+   * Gives back items a caller took but did not use (a client's prefetch
+   * buffer, returned on request or at a clean exit): they go back to the
+   * front in their order, to waiting getters first. For a joinable queue the
+   * caller's newest outstanding records are dropped with them. Not counted
+   * as redelivered.
+   *
+   * @param owner The caller that took them.
+   * @param items The unused items, oldest first.
+   */
+  unget(owner: Owner, items: readonly T[]): void {
+    const held = this.#held.get(owner);
+    if (held !== undefined) {
+      this.#heldCount -= held.length;
+      this.#held.delete(owner);
+    }
+    if (items.length === 0) return;
+    const mine = this.#byOwner.get(owner);
+    if (mine !== undefined) {
+      const newest = [...mine].slice(-items.length);
+      for (const seq of newest) {
+        mine.delete(seq);
+        this.#outstanding.delete(seq);
+      }
+      if (mine.size === 0) this.#byOwner.delete(owner);
+    }
+    this.#deliver(items, true);
+  }
+
+  #get(owner: Owner, max: number, opts: WaitOptions, what: string): Promise<T[]> {
+    if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
+    if (this.#items.length > 0) {
+      const items = this.#items.take(max, this.#weigh, this.#batchBytes);
+      this.#track(owner, items);
+      this.#admitPutters();
+      return Promise.resolve(items);
+    }
+    if (this.#closed) return Promise.reject(this.#closedError(what));
+    const { timeout } = opts;
+    if (noWait(timeout)) {
+      return Promise.reject(new Empty(`Cannot ${what} the queue as it is empty`));
+    }
+    return this.#getters.wait(
+      opts,
+      () => new Empty(`Cannot ${what} the queue as it is still empty after ${timeout} ms`),
+      { data: { owner, max } },
+    );
+  }
+
+  /** Whether `n` more items may enter now without overtaking waiting putters. */
+  #hasRoom(n: number): boolean {
+    if (this.#putters.size > 0) return false;
+    return this.#maxsize === 0 || this.#items.length + n <= this.#maxsize;
+  }
+
+  /** Adds one new item: to the oldest waiting getter, or at the end. */
+  #enqueue(item: T): void {
+    this.#unfinished++;
+    this.#deliver([item], false);
+  }
+
+  /** Hands `items` to waiting getters, oldest first, and queues the rest. */
+  #deliver(items: readonly T[], atFront: boolean): void {
+    let next = 0;
+    while (next < items.length && this.#getters.size > 0) {
+      const getter = this.#getters.peek() as Getter;
+      // Several getters waiting share the items instead of the first taking them all.
+      const share = Math.ceil((items.length - next) / this.#getters.size);
+      let end = next + Math.min(getter.max, share);
+      if (this.#weigh && this.#batchBytes !== Infinity) {
+        let total = 0;
+        for (let i = next; i < end; i++) {
+          total += this.#weigh(items[i]);
+          if (total > this.#batchBytes && i > next) {
+            end = i;
+            break;
+          }
+        }
+      }
+      const batch = items.slice(next, end);
+      next += batch.length;
+      this.#track(getter.owner, batch);
+      this.#getters.wakeFirst(batch);
+    }
+    if (next === items.length) return;
+    const rest = next === 0 ? items : items.slice(next);
+    if (atFront) {
+      this.#items.unshiftAll(rest);
+    } else {
+      for (const item of rest) this.#items.push(item);
+    }
+  }
+
+  /** Moves the items of waiting putters into the queue while there is room. */
+  #admitPutters(): void {
+    while (
+      this.#putters.size > 0 && (this.#maxsize === 0 || this.#items.length < this.#maxsize)
+    ) {
+      const putter = this.#putters.peek() as Putter<T>;
+      this.#putters.wakeFirst();
+      this.#enqueue(putter.item);
+    }
+  }
+
+  /** Records items returned to `owner` as outstanding (joinable queues only). */
+  #track(owner: Owner, items: readonly T[]): void {
+    if (items.length > 1) {
+      const held = this.#held.get(owner);
+      if (held === undefined) this.#held.set(owner, items.slice(1));
+      else for (let i = 1; i < items.length; i++) held.push(items[i]);
+      this.#heldCount += items.length - 1;
+    }
+    if (!this.#joinable) return;
+    let mine = this.#byOwner.get(owner);
+    if (mine === undefined) {
+      mine = new Set();
+      this.#byOwner.set(owner, mine);
+    }
+    for (const item of items) {
+      const seq = ++this.#seq;
+      this.#outstanding.set(seq, { owner, item });
+      mine.add(seq);
+    }
+  }
+
+  #settleOldest(): void {
+    for (const seq of this.#outstanding.keys()) {
+      this.#settle(seq);
+      return;
+    }
+  }
+
+  #settle(seq: number): void {
+    const record = this.#outstanding.get(seq);
+    if (record === undefined) return;
+    this.#outstanding.delete(seq);
+    const mine = this.#byOwner.get(record.owner) as Set<number>;
+    mine.delete(seq);
+    if (mine.size === 0) this.#byOwner.delete(record.owner);
+  }
+
+  #assertJoinable(method: string): void {
+    if (!this.#joinable) {
+      throw new TypeError(`Cannot call ${method}() on the queue as it is not joinable`);
+    }
+  }
+
+  #closedError(what: string): QueueClosed {
+    return new QueueClosed(
+      what === "put to"
+        ? "Cannot put to the queue as it is closed"
+        : `Cannot ${what} the queue as it is closed and empty`,
+    );
+  }
+}

@@ -1,0 +1,333 @@
+// Copyright the multiproc authors. MIT license.
+import assert from "node:assert/strict";
+import { Empty, Full, QueueClosed } from "../errors.ts";
+import { A, assertBlocks, B, C, reason, track } from "./_helpers_test.ts";
+import { QueueState } from "./queue.ts";
+
+Deno.test("QueueState.get() returns items in FIFO order", async () => {
+  const queue = new QueueState();
+  await queue.put(A, "a");
+  await queue.put(A, { b: 1 });
+  assert.equal(queue.qsize, 2);
+  assert.equal(queue.empty, false);
+  assert.equal(queue.full, false);
+  assert.equal(await queue.get(B), "a");
+  assert.deepEqual(await queue.get(B), { b: 1 });
+  assert.equal(queue.empty, true);
+});
+
+Deno.test("QueueState.put() hands the item directly to the oldest waiting getter", async () => {
+  const queue = new QueueState();
+  const order: string[] = [];
+  const first = track(order, "A", queue.get(A));
+  const second = track(order, "B", queue.get(B));
+  await assertBlocks(first);
+  assert.equal(queue.getting, 2);
+  await queue.put(C, 1);
+  assert.equal(queue.qsize, 0);
+  await queue.put(C, 2);
+  assert.deepEqual(await Promise.all([first, second]), [1, 2]);
+  assert.deepEqual(order, ["A", "B"]);
+});
+
+Deno.test("QueueState.get() rejects with Empty after the timeout, or at once with a timeout <= 0", async () => {
+  const queue = new QueueState();
+  await assert.rejects(queue.get(A, { timeout: 20 }), {
+    name: "Empty",
+    message: "Cannot get from the queue as it is still empty after 20 ms",
+  });
+  await assert.rejects(queue.get(A, { timeout: 0 }), {
+    name: "Empty",
+    message: "Cannot get from the queue as it is empty",
+  });
+  assert.equal(queue.getting, 0);
+  await queue.put(B, "x");
+  assert.equal(await queue.get(A, { timeout: 0 }), "x");
+});
+
+Deno.test("QueueState.put() on a full queue waits for room in FIFO order", async () => {
+  const queue = new QueueState({ maxsize: 1 });
+  await queue.put(A, 1);
+  assert.equal(queue.full, true);
+  const second = queue.put(A, 2);
+  const third = queue.put(B, 3);
+  await assertBlocks(second);
+  assert.equal(queue.putting, 2);
+  assert.equal(await queue.get(C), 1);
+  await second;
+  await assertBlocks(third);
+  assert.equal(queue.qsize, 1);
+  assert.equal(await queue.get(C), 2);
+  await third;
+  assert.equal(await queue.get(C), 3);
+});
+
+Deno.test("QueueState.put() rejects with Full after the timeout, or at once with a timeout <= 0", async () => {
+  const queue = new QueueState({ maxsize: 1 });
+  await queue.put(A, 1);
+  await assert.rejects(queue.put(A, 2, { timeout: 20 }), {
+    name: "Full",
+    message: "Cannot put to the queue as it is still full after 20 ms",
+  });
+  await assert.rejects(queue.put(A, 2, { timeout: 0 }), Full);
+  assert.equal(queue.putting, 0);
+  assert.equal(queue.qsize, 1);
+  assert.equal(await queue.get(B), 1);
+  assert.equal(queue.qsize, 0);
+});
+
+Deno.test("QueueState.put() does not overtake waiting putters when room appears", async () => {
+  const queue = new QueueState({ maxsize: 1 });
+  await queue.put(A, 1);
+  const waiting = queue.put(A, 2);
+  await queue.get(B);
+  await assert.rejects(queue.put(C, 3, { timeout: 0 }), Full);
+  await waiting;
+  assert.equal(await queue.get(B), 2);
+});
+
+Deno.test("QueueState.get() rejects with the signal's reason, already aborted or mid-wait", async () => {
+  const queue = new QueueState();
+  const why = reason();
+  await queue.put(A, "kept");
+  await assert.rejects(queue.get(B, { signal: AbortSignal.abort(why) }), (e) => e === why);
+  assert.equal(await queue.get(B), "kept");
+  const controller = new AbortController();
+  const aborted = queue.get(B, { signal: controller.signal });
+  const next = queue.get(C);
+  controller.abort(why);
+  await assert.rejects(aborted, (e) => e === why);
+  await queue.put(A, "for C");
+  assert.equal(await next, "for C");
+});
+
+Deno.test("QueueState.put() aborted mid-wait does not enqueue its item", async () => {
+  const queue = new QueueState({ maxsize: 1 });
+  await queue.put(A, 1);
+  const controller = new AbortController();
+  const why = reason();
+  const aborted = queue.put(A, 2, { signal: controller.signal });
+  controller.abort(why);
+  await assert.rejects(aborted, (e) => e === why);
+  assert.equal(await queue.get(B), 1);
+  assert.equal(queue.qsize, 0);
+});
+
+Deno.test("QueueState.close() rejects puts and waiting putters with QueueClosed", async () => {
+  const queue = new QueueState({ maxsize: 1 });
+  await queue.put(A, 1);
+  const waiting = queue.put(A, 2);
+  queue.close();
+  queue.close();
+  assert.equal(queue.closed, true);
+  await assert.rejects(waiting, {
+    name: "QueueClosed",
+    message: "Cannot put to the queue as it is closed",
+  });
+  await assert.rejects(queue.put(A, 3), QueueClosed);
+  assert.throws(() => queue.putMany(A, [4]), QueueClosed);
+});
+
+Deno.test("QueueState.close() lets gets drain what is left, then rejects them with QueueClosed", async () => {
+  const queue = new QueueState();
+  await queue.put(A, 1);
+  await queue.put(A, 2);
+  queue.close();
+  assert.equal(await queue.get(B), 1);
+  assert.deepEqual(await queue.getMany(B, 5), [2]);
+  await assert.rejects(queue.get(B), {
+    name: "QueueClosed",
+    message: "Cannot get from the queue as it is closed and empty",
+  });
+  await assert.rejects(queue.getMany(B, 2, { timeout: 0 }), QueueClosed);
+});
+
+Deno.test("QueueState.close() rejects getters waiting on an empty queue with QueueClosed", async () => {
+  const queue = new QueueState();
+  const waits = [queue.get(A), queue.getMany(B, 3)];
+  queue.close();
+  for (const waiting of waits) await assert.rejects(waiting, QueueClosed);
+  assert.equal(queue.getting, 0);
+});
+
+Deno.test("QueueState.getMany() takes up to max available items", async () => {
+  const queue = new QueueState();
+  queue.putMany(A, [1, 2, 3, 4, 5]);
+  assert.deepEqual(await queue.getMany(B, 2), [1, 2]);
+  assert.deepEqual(await queue.getMany(B, 10), [3, 4, 5]);
+  await assert.rejects(queue.getMany(B, 0), RangeError);
+  await assert.rejects(queue.getMany(B, 1.5), RangeError);
+});
+
+Deno.test("QueueState.getMany() waits for the first item, then returns what is there", async () => {
+  const queue = new QueueState();
+  const waiting = queue.getMany(A, 3);
+  await assertBlocks(waiting);
+  await queue.put(B, "one");
+  assert.deepEqual(await waiting, ["one"]);
+  await assert.rejects(queue.getMany(A, 3, { timeout: 20 }), Empty);
+});
+
+Deno.test("QueueState.putMany() hands batches to waiting getters, then queues the rest", async () => {
+  const queue = new QueueState();
+  const many = queue.getMany(A, 2);
+  const one = queue.get(B);
+  queue.putMany(C, [1, 2, 3, 4]);
+  assert.deepEqual(await many, [1, 2]);
+  assert.equal(await one, 3);
+  assert.equal(queue.qsize, 1);
+  assert.equal(await queue.get(A), 4);
+});
+
+Deno.test("QueueState.putMany() throws Full when a bounded queue has no room for all items", async () => {
+  const queue = new QueueState({ maxsize: 3 });
+  queue.putMany(A, [1, 2]);
+  assert.throws(() => queue.putMany(A, [3, 4]), Full);
+  assert.equal(queue.qsize, 2);
+  queue.putMany(A, [3]);
+  assert.equal(queue.full, true);
+  queue.putMany(A, []);
+  assert.deepEqual(await queue.getMany(B, 3), [1, 2, 3]);
+});
+
+Deno.test("QueueState treats maxsize <= 0 as unbounded", async () => {
+  for (const maxsize of [0, -1]) {
+    const queue = new QueueState({ maxsize });
+    for (let i = 0; i < 100; i++) await queue.put(A, i, { timeout: 0 });
+    assert.equal(queue.full, false);
+    assert.equal(queue.maxsize, 0);
+  }
+  assert.throws(() => new QueueState({ maxsize: NaN }), RangeError);
+});
+
+Deno.test("QueueState.join() resolves at once when no item is unfinished", async () => {
+  const queue = new QueueState({ joinable: true });
+  assert.equal(await queue.join(), true);
+  assert.equal(await queue.join({ timeout: 0 }), true);
+});
+
+Deno.test("QueueState.join() resolves once every item put is acknowledged", async () => {
+  const queue = new QueueState({ joinable: true });
+  queue.putMany(A, ["a", "b"]);
+  assert.equal(queue.unfinished, 2);
+  const joined = queue.join();
+  await queue.get(B);
+  await queue.get(B);
+  queue.taskDone(B);
+  await assertBlocks(joined);
+  assert.equal(await queue.join({ timeout: 0 }), false);
+  assert.equal(await queue.join({ timeout: 20 }), false);
+  queue.taskDone(B);
+  assert.equal(await joined, true);
+  assert.equal(queue.unfinished, 0);
+  assert.equal(queue.outstanding, 0);
+});
+
+Deno.test("QueueState.taskDone() called too many times throws Python's ValueError text", async () => {
+  const queue = new QueueState({ joinable: true });
+  assert.throws(() => queue.taskDone(A), { message: "task_done() called too many times" });
+  await queue.put(A, 1);
+  await queue.get(B);
+  queue.taskDone(B);
+  assert.throws(() => queue.taskDone(B), { message: "task_done() called too many times" });
+});
+
+Deno.test("QueueState.taskDone() and join() are refused on a queue that is not joinable", async () => {
+  const queue = new QueueState();
+  assert.throws(() => queue.taskDone(A), TypeError);
+  await assert.rejects(queue.join(), TypeError);
+  await queue.put(A, 1);
+  await queue.get(B);
+  assert.equal(queue.outstanding, 0);
+  assert.equal(queue.dropOwner(B), 0);
+});
+
+Deno.test("QueueState.join() rejects with the signal's reason, already aborted or mid-wait", async () => {
+  const queue = new QueueState({ joinable: true });
+  await queue.put(A, 1);
+  const why = reason();
+  await assert.rejects(queue.join({ signal: AbortSignal.abort(why) }), (e) => e === why);
+  const controller = new AbortController();
+  const joined = queue.join({ signal: controller.signal });
+  controller.abort(why);
+  await assert.rejects(joined, (e) => e === why);
+});
+
+Deno.test("QueueState.dropOwner() redelivers a dead consumer's unacknowledged items at the front, in order", async () => {
+  const queue = new QueueState({ joinable: true });
+  queue.putMany(A, [1, 2, 3, 4, 5]);
+  await queue.get(B); // 1
+  assert.deepEqual(await queue.getMany(B, 2), [2, 3]);
+  await queue.get(C); // 4
+  queue.taskDone(B); // acknowledges B's oldest: 1
+  assert.equal(queue.outstanding, 3);
+  assert.equal(queue.dropOwner(B), 2);
+  assert.equal(queue.redelivered, 2);
+  assert.equal(queue.unfinished, 4);
+  assert.deepEqual(await queue.getMany(C, 10), [2, 3, 5]);
+  assert.equal(queue.dropOwner(B), 0);
+});
+
+Deno.test("QueueState.dropOwner() hands redelivered items to waiting getters first", async () => {
+  const queue = new QueueState({ joinable: true });
+  queue.putMany(A, ["x", "y"]);
+  assert.deepEqual(await queue.getMany(B, 2), ["x", "y"]);
+  const first = queue.get(C);
+  const second = queue.get(A);
+  await assertBlocks(first);
+  assert.equal(queue.dropOwner(B), 2);
+  assert.equal(await first, "x");
+  assert.equal(await second, "y");
+  // The new consumers now own the items: their death redelivers them again.
+  assert.equal(queue.dropOwner(C), 1);
+  assert.equal(await queue.get(B), "x");
+  queue.taskDone(A);
+  queue.taskDone(B);
+  assert.equal(await queue.join({ timeout: 0 }), true);
+});
+
+Deno.test("QueueState.taskDone() from an owner with no outstanding item acknowledges the oldest one", async () => {
+  const queue = new QueueState({ joinable: true });
+  queue.putMany(A, [1, 2]);
+  await queue.get(B); // 1
+  await queue.get(C); // 2
+  queue.taskDone(A); // A took nothing: acknowledges the globally oldest, B's 1
+  assert.equal(queue.dropOwner(B), 0);
+  assert.equal(queue.dropOwner(C), 1);
+  assert.equal(await queue.get(A), 2);
+});
+
+Deno.test("QueueState.dropOwner() may overfill a bounded queue, and putters wait until it is below maxsize", async () => {
+  const queue = new QueueState({ maxsize: 1, joinable: true });
+  await queue.put(A, 1);
+  assert.equal(await queue.get(B), 1);
+  await queue.put(A, 2);
+  const putting = queue.put(A, 3);
+  assert.equal(queue.dropOwner(B), 1);
+  assert.equal(queue.qsize, 2);
+  assert.equal(queue.full, true);
+  assert.equal(await queue.get(C), 1);
+  await assertBlocks(putting);
+  assert.equal(await queue.get(C), 2);
+  await putting;
+  assert.equal(await queue.get(C), 3);
+});
+
+Deno.test("QueueState.getMany() stops at batchBytes (as weigh counts them), but always returns one item", async () => {
+  const q = new QueueState({ weigh: (item) => (item as string).length, batchBytes: 1000 });
+  for (const item of ["a".repeat(400), "b".repeat(400), "c".repeat(400), "d".repeat(5000), "e"]) {
+    await q.put(1, item);
+  }
+  assert.deepStrictEqual((await q.getMany(2, 10) as string[]).map((s) => s[0]), ["a", "b"]);
+  assert.deepStrictEqual((await q.getMany(2, 10) as string[]).map((s) => s[0]), ["c"]);
+  assert.deepStrictEqual((await q.getMany(2, 10) as string[]).map((s) => s[0]), ["d"]);
+  assert.deepStrictEqual(await q.getMany(2, 10), ["e"]);
+});
+
+Deno.test("QueueState hands a waiting getter at most batchBytes of a putMany", async () => {
+  const q = new QueueState({ weigh: (item) => (item as string).length, batchBytes: 1000 });
+  const waiting = q.getMany(2, 10);
+  q.putMany(1, ["a".repeat(600), "b".repeat(600), "c"]);
+  assert.deepStrictEqual((await waiting as string[]).map((s) => s[0]), ["a"]);
+  assert.equal(q.qsize, 2);
+});
