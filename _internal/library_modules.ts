@@ -71,6 +71,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/target.ts",
   "_internal/until_closed.ts",
   "_internal/wait.ts",
+  "_internal/wire.ts",
   "mod.ts",
   "net/_accept_loop.ts",
   "net/_conn.ts",
