@@ -90,7 +90,6 @@ Deno.test("a TcpServer created at the top level of a handler module is refused i
 const ROOT = new URL("../", import.meta.url);
 const LIBRARY_DIRS = [
   "_internal",
-  "_internal/state",
   "net",
   "pool",
   "process",

@@ -48,7 +48,6 @@ const LIBRARY_DIRS = [
   "pool",
   "redis",
   "_internal",
-  "_internal/state",
 ];
 const NODE_RUNTIME = "_internal/runtime_node.ts";
 const RUNTIME = "_internal/runtime.ts";
