@@ -69,7 +69,7 @@ import {
 } from "./codec_tree.ts";
 import { type ErrorData, stripTag } from "./error_data.ts";
 import { JsonDecoder, JsonEncoder } from "./json_codec.ts";
-import { pack, unpack } from "./wire.ts";
+import { pack, Packed, unpack } from "./wire.ts";
 
 export {
   type HandleData,
@@ -203,6 +203,59 @@ export function encodeBytes(value: unknown, options: EncodeOptions): Uint8Array 
 }
 
 /**
+ * Encodes a queue item: like {@linkcode encodeBytes}, but the bytes are
+ * written only when the message that carries the item is (straight into
+ * it). Typed arrays and `ArrayBuffer`s are copied now, so changing them
+ * after the call changes nothing.
+ *
+ * @param value The value to encode.
+ * @param options Error message wording and destination; `mode` is ignored.
+ * @returns The item, with an estimate of its size.
+ * @throws {TypeError} If a part of `value` is not serializable.
+ */
+export function encodeItem(value: unknown, options: EncodeOptions): Packed {
+  if (typeof value === "string") return new Packed({ v: value }, value.length + 4);
+  if (
+    typeof value === "boolean" || value === null ||
+    (typeof value === "number" && isJsonNumber(value))
+  ) {
+    return new Packed({ v: value }, 12);
+  }
+  const enc = new JsonEncoder(options.dest ?? "process", "copy").run(value, options);
+  return new Packed(enc, weigh(enc.v));
+}
+
+/** Nodes {@linkcode weigh} looks at before calling a tree heavy. */
+const WEIGH_NODES = 256;
+/** What a tree too large to look at in full is taken to weigh. */
+const HEAVY = 64 * 1024;
+
+/**
+ * About how many bytes an encoded tree takes, cheaply: strings and bytes
+ * count their length; past {@linkcode WEIGH_NODES} nodes it is taken to
+ * weigh {@linkcode HEAVY} (the estimate only sizes batches).
+ */
+function weigh(tree: unknown): number {
+  let nodes = 0;
+  let total = 0;
+  const stack: unknown[] = [tree];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (++nodes > WEIGH_NODES) return Math.max(total, HEAVY);
+    if (typeof v === "string") total += v.length + 4;
+    else if (v instanceof Uint8Array) total += v.byteLength + 4;
+    else if (typeof v === "object" && v !== null) {
+      total += 2;
+      for (const key in v) {
+        total += key.length + 2;
+        stack.push((v as Record<string, unknown>)[key]);
+      }
+    } else total += 8;
+  }
+  return total;
+}
+
+/**
  * Decodes bytes made by {@linkcode encodeBytes} without importing modules
  * (see {@linkcode decodeSync}).
  *
@@ -216,7 +269,8 @@ export function decodeBytesSync(bytes: Uint8Array): unknown {
 }
 
 /**
- * Decodes bytes made by {@linkcode encodeBytes}, importing the modules its
+ * Decodes bytes made by {@linkcode encodeBytes} (or a queue item of
+ * {@linkcode encodeItem}, as the hub hands it out), importing the modules its
  * handles and class instances need first.
  *
  * @param bytes The bytes.

@@ -13,6 +13,7 @@
  */
 
 import { errorByName } from "./errors.ts";
+import { Packed } from "./wire.ts";
 import type { WaitOptions } from "./wait.ts";
 import { BatchWriter, encodeFrame, readFrames } from "./framing.ts";
 import {
@@ -83,7 +84,7 @@ const MAX_BATCH_BYTES = 64 * 1024;
 
 /** Bytes an entry of a batch weighs: a queue item's encoding, or a few bytes for a count. */
 function weight(entry: unknown): number {
-  return entry instanceof Uint8Array ? itemBytes(entry as Item) : 8;
+  return entry instanceof Uint8Array || entry instanceof Packed ? itemBytes(entry) : 8;
 }
 
 /** A connection to one hub, shared by every primitive of that hub in this thread. */

@@ -13,6 +13,8 @@
  * @module
  */
 
+import { Packed, packWith } from "./wire.ts";
+
 /** Where a hub listens and the key that admits a client; part of every handle. */
 export interface HubRef {
   /** Unix socket path, in the owner's private folder. */
@@ -70,9 +72,9 @@ export interface ObjectOps {
   "barrier.abort": [];
   "barrier.reset": [];
   /** One item (a bounded queue, or a put with a signal): replies once it is in the queue. */
-  "queue.put": [item: Item];
+  "queue.put": [item: OutgoingItem];
   /** Items put in a burst on an unbounded queue. */
-  "queue.putMany": [items: Item[]];
+  "queue.putMany": [items: OutgoingItem[]];
   /** Replies one item. */
   "queue.get": [];
   /** Replies up to `max` items (at least one), fetched ahead by a consumer. */
@@ -168,13 +170,18 @@ export function isRequestBatch(value: unknown): value is Request[] {
 
 /**
  * A queue item as it crosses and as the hub keeps it: the wire bytes of its
- * encoding (see `codec.ts`), opaque to the hub, which never decodes one.
+ * encoding (see `codec.ts`), opaque to the hub, which never decodes one. A
+ * client sends a new item as a {@linkcode Packed} value, written in place
+ * as those bytes.
  */
 export type Item = Uint8Array;
 
+/** A queue item as a client sends it: bytes, or a value written as its bytes. */
+export type OutgoingItem = Item | Packed;
+
 /** What a queue item weighs, for the byte budgets of batches. */
-export function itemBytes(item: Item): number {
-  return item.byteLength;
+export function itemBytes(item: OutgoingItem): number {
+  return item instanceof Packed ? item.weight : item.byteLength;
 }
 
 /**
@@ -191,6 +198,11 @@ interface ThreadBigItem {
 }
 
 function bigToText(value: unknown): unknown {
+  // Written as its bytes (a buffer of its own), as the hub keeps items.
+  if (value instanceof Packed) {
+    const packed = value;
+    value = packWith(0, (w) => w.value(packed.value));
+  }
   if (value instanceof Uint8Array) {
     if (value.byteLength >= THREAD_BIG_ITEM) {
       return { b64: toBase64(value) } satisfies ThreadBigItem;
@@ -198,9 +210,7 @@ function bigToText(value: unknown): unknown {
     // A view into a larger block (see wire.ts): posting it would copy the whole block.
     return value.byteLength === value.buffer.byteLength ? value : value.slice();
   }
-  if (Array.isArray(value) && value.some((v) => v instanceof Uint8Array)) {
-    return value.map(bigToText);
-  }
+  if (Array.isArray(value) && value.some(needsChange)) return value.map(bigToText);
   return value;
 }
 
@@ -209,15 +219,24 @@ function textToBig(value: unknown): unknown {
   return isText(value) ? fromBase64(value.b64) : value;
 }
 
+/**
+ * Whether an item must change to be posted: a value to write as its bytes,
+ * large bytes, or a view into a larger block (posting it would copy the block).
+ */
+function needsChange(v: unknown): boolean {
+  if (v instanceof Packed) return true;
+  return v instanceof Uint8Array &&
+    (v.byteLength >= THREAD_BIG_ITEM || v.byteLength !== v.buffer.byteLength);
+}
+
 function hasBig(value: unknown): boolean {
-  if (value instanceof Uint8Array) return value.byteLength >= THREAD_BIG_ITEM;
-  return Array.isArray(value) &&
-    value.some((v) => v instanceof Uint8Array && v.byteLength >= THREAD_BIG_ITEM);
+  return needsChange(value) || (Array.isArray(value) && value.some(needsChange));
 }
 
 /**
  * Prepares requests or replies to be posted to another thread: queue items
- * (in `args[0]`, or in `result`) of {@linkcode THREAD_BIG_ITEM} bytes or more become
+ * (in `args[0]`, or in `result`) sent as {@linkcode Packed} values become
+ * their bytes, items of {@linkcode THREAD_BIG_ITEM} bytes or more become
  * base64 text, and views into a larger block become copies of their own.
  * Messages without such items are returned as they are.
  */

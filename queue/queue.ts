@@ -6,7 +6,7 @@
 
 import {
   decodeBytes,
-  encodeBytes,
+  encodeItem,
   type HandleData,
   registerReviver,
   type Shareable,
@@ -213,7 +213,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
     // Closed here: fail at once. Closed by another process: the hub refuses the item and the
     // next call on this object throws (a status read per put would halve the throughput).
     if (this.#closedHere) throw new QueueClosed("Cannot put on the queue as it is closed");
-    const encoded = encodeBytes(item, { context: "Cannot put on the queue as", root: "item" });
+    const encoded = encodeItem(item, { context: "Cannot put on the queue as", root: "item" });
     const { client, id } = this.#b;
     if (this.#maxsize === 0 && options.signal === undefined) {
       // Unbounded: like Python's feeder thread, return once the item is on its way. Puts
