@@ -230,7 +230,7 @@ export function readFrameFrom(conn: ByteReader, limits: ReadLimits = {}): Promis
 }
 
 /** The read buffer a connection starts with, and goes back to after a large frame. */
-const READ_BUFFER = 64 * 1024;
+const READ_BUFFER = 256 * 1024;
 
 /**
  * Reads messages from a connection until it ends, calling `onMessage` with
@@ -270,7 +270,7 @@ export async function readFrames(
     if (start === end) {
       start = end = 0;
       // A buffer grown for a large frame is not kept.
-      if (buffer.length > 16 * READ_BUFFER) buffer = new Uint8Array(READ_BUFFER);
+      if (buffer.length > 4 * READ_BUFFER) buffer = new Uint8Array(READ_BUFFER);
     } else if (end === buffer.length) {
       buffer.copyWithin(0, start, end);
       end -= start;
@@ -285,7 +285,7 @@ export async function readFrames(
 /** Most messages a coalesced frame carries. */
 const FRAME_MESSAGES = 256;
 /** A coalesced frame past this many bytes is split (unless it is one message). */
-const FRAME_BYTES = 4 * 1024 * 1024;
+const FRAME_BYTES = 256 * 1024;
 
 /**
  * Writes batches of messages as frames, coalescing: while one write is in

@@ -43,7 +43,7 @@ const decoder = new TextDecoder();
 // out by `packWith`, so a message costs no allocation but its result.
 
 /** The write buffer starts at, and goes back to after a large message, this size. */
-const START_BYTES = 64 * 1024;
+const START_BYTES = 256 * 1024;
 /** A write buffer grown past this is given away with its message rather than kept. */
 const KEEP_BYTES = 16 * 1024 * 1024;
 
