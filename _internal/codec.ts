@@ -282,7 +282,16 @@ export async function decodeBytes(bytes: Uint8Array): Promise<unknown> {
   return enc.m ? await decode(enc) : decodeSync(enc);
 }
 
-function unpackEncoded(bytes: Uint8Array): Encoded {
+/**
+ * Reads the encoded value that bytes of {@linkcode encodeBytes} (or a queue
+ * item) hold, to be decoded with {@linkcode decodeSync}, or {@linkcode decode}
+ * when it names modules to import (`m`).
+ *
+ * @param bytes The bytes.
+ * @returns The encoded value.
+ * @throws {TypeError} If the bytes do not hold an encoded value.
+ */
+export function unpackEncoded(bytes: Uint8Array): Encoded {
   const enc = unpack(bytes) as Encoded;
   if (typeof enc !== "object" || enc === null || Array.isArray(enc)) {
     throw new TypeError("Cannot decode value as its bytes are not an encoded value");

@@ -5,12 +5,14 @@
  */
 
 import {
-  decodeBytes,
+  decode,
+  decodeSync,
   encodeItem,
   type HandleData,
   registerReviver,
   type Shareable,
   toHandle,
+  unpackEncoded,
 } from "../_internal/codec.ts";
 import { QueueClosed } from "../_internal/errors.ts";
 import { untilClosed } from "../_internal/until_closed.ts";
@@ -119,6 +121,37 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   #closedHere = false;
   /** This object's puts not yet counted by the hub, minus its gets not yet reported to it. */
   #inFlight = 0;
+  /** The last batch reply {@linkcode #counted} watches, and what it counts for `#inFlight`. */
+  #batch: { reply: Promise<unknown>; count: number } | undefined;
+  /** The same for the other kind of batch (puts and consumed gets alternate in a loop). */
+  #otherBatch: { reply: Promise<unknown>; count: number } | undefined;
+
+  /**
+   * Takes `delta` back off {@linkcode #inFlight} once the batch that `reply`
+   * answers has reached the hub; one handler per batch, not per entry.
+   */
+  #counted(reply: Promise<unknown>, delta: number): void {
+    let batch = this.#batch?.reply === reply
+      ? this.#batch
+      : this.#otherBatch?.reply === reply
+      ? this.#otherBatch
+      : undefined;
+    if (batch === undefined) {
+      const created = { reply, count: 0 };
+      batch = created;
+      const settle = () => {
+        this.#inFlight -= created.count;
+      };
+      reply.then(settle, (error) => {
+        settle();
+        // A put that never reached the hub: the next call says so.
+        if (created.count > 0) this.#asyncError ??= error;
+      });
+      this.#otherBatch = this.#batch;
+      this.#batch = created;
+    }
+    batch.count += delta;
+  }
 
   /**
    * Creates a queue.
@@ -219,13 +252,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
       // Unbounded: like Python's feeder thread, return once the item is on its way. Puts
       // made before the next flush travel together as one request.
       this.#inFlight++;
-      client.appendToBatch("queue.putMany", id, encoded).then(
-        () => this.#inFlight--,
-        (error) => {
-          this.#inFlight--;
-          this.#asyncError ??= error;
-        },
-      );
+      this.#counted(client.appendToBatch("queue.putMany", id, encoded), 1);
       return;
     }
     await client.call("queue.put", id, [encoded], options);
@@ -286,7 +313,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
       encoded = this.#buffer[this.#bufferHead++];
       // Tell the hub (batched with other traffic) so a crash redelivers only what was not used.
       this.#inFlight--;
-      this.#b.client.appendToBatch("queue.consumed", this.#b.id, 1).finally(() => this.#inFlight++);
+      this.#counted(this.#b.client.appendToBatch("queue.consumed", this.#b.id, 1), -1);
     } else {
       // A bounded queue is about backpressure: no fetching ahead, so a producer never runs ahead
       // of maxsize.
@@ -307,7 +334,8 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
         this.#watchPrefetch();
       }
     }
-    return await decodeBytes(encoded) as T;
+    const enc = unpackEncoded(encoded);
+    return (enc.m ? await decode(enc) : decodeSync(enc)) as T;
   }
 
   /**
