@@ -152,15 +152,16 @@ class Assembler {
   /**
    * Adds a frame.
    *
+   * @param owned Whether `body` is the caller's to give away (else it is copied if kept).
    * @returns The message if this frame completed it, else {@linkcode INCOMPLETE}.
    */
-  add(header: Uint8Array, body: Uint8Array): unknown {
+  add(header: Uint8Array, body: Uint8Array, owned = false): unknown {
     if (hasMore(header)) {
-      this.#parts.push(body.slice());
+      this.#parts.push(owned ? body : body.slice());
       this.#bytes += body.length;
       return INCOMPLETE;
     }
-    if (this.#parts.length === 0) return decodeFrameBody(body);
+    if (this.#parts.length === 0) return owned ? unpack(body, true) : decodeFrameBody(body);
     const whole = new Uint8Array(this.#bytes + body.length);
     let at = 0;
     for (const part of this.#parts) {
@@ -229,6 +230,9 @@ export function readFrameFrom(conn: ByteReader, limits: ReadLimits = {}): Promis
   }, limits);
 }
 
+/** Frames at least this large, not yet read in full, are read into a buffer of their own. */
+const DIRECT_BYTES = 64 * 1024;
+
 /** The read buffer a connection starts with, and goes back to after a large frame. */
 const READ_BUFFER = 256 * 1024;
 
@@ -253,6 +257,23 @@ export async function readFrames(
       const header = buffer.subarray(start, start + 4);
       const length = assembler.check(header);
       if (end - start < 4 + length) {
+        if (length >= DIRECT_BYTES) {
+          // A large frame is read straight into a buffer of its own, which its message keeps
+          // (its items are views of it): one copy fewer than reading it here and copying it out.
+          const body = new Uint8Array(length);
+          const header = buffer.slice(start, start + 4);
+          let filled = end - start - 4;
+          body.set(buffer.subarray(start + 4, end));
+          start = end = 0;
+          while (filled < length) {
+            const n = await conn.read(body.subarray(filled));
+            if (n === null) throw new Error("Cannot read frame: the stream ended inside a frame");
+            filled += n;
+          }
+          const message = assembler.add(header, body, true);
+          if (message !== INCOMPLETE) onMessage(message);
+          continue;
+        }
         if (4 + length > buffer.length) {
           const bigger = new Uint8Array(Math.max(buffer.length * 2, 4 + length));
           bigger.set(buffer.subarray(start, end));

@@ -40,7 +40,7 @@ async function leave(): Promise<never> {
   exitNow(0);
 }
 
-const runner = new TaskRunner(start, (messages) => writer.send(messages), "json", leave);
+const runner = new TaskRunner(start, (messages) => writer.send(messages), "wire", leave);
 await readFrames(conn, (frame) => runner.receive(frame as ToWorker[])).catch(() => {});
 // The pool closed the connection (it terminated, or its process ended): nothing is left to do.
 exitNow(0);

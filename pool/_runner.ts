@@ -71,7 +71,7 @@ function nextTurn(): Promise<void> {
 /** Runs a pool's chunks in one worker. */
 export class TaskRunner {
   #send: (messages: FromWorker[]) => void;
-  #mode: "json" | "clone";
+  #mode: "wire" | "clone";
   #describe: string;
   #fns = new Map<number, TaskFunction | Promise<TaskFunction>>();
   #queue: Run[] = [];
@@ -86,13 +86,13 @@ export class TaskRunner {
   /**
    * @param start The start message (its initializer runs first).
    * @param send Sends messages to the pool (batched by the channel).
-   * @param mode How results are encoded: `"json"` for a process, `"clone"` for a thread.
+   * @param mode How results are encoded: `"wire"` (bytes as they are, in frames) for a process, `"clone"` for a thread.
    * @param onStop Called once a `stop` has been received and every chunk answered.
    */
   constructor(
     start: WorkerStart,
     send: (messages: FromWorker[]) => void,
-    mode: "json" | "clone",
+    mode: "wire" | "clone",
     onStop: () => void,
   ) {
     this.#send = send;

@@ -376,7 +376,7 @@ export function initOf(
   const args = encode([...initargs], {
     context: `${describe} as`,
     root: "initargs",
-    mode: kind === "process" ? "json" : "clone",
+    mode: kind === "process" ? "wire" : "clone",
     dest: kind,
   });
   return { fn: ref, args };

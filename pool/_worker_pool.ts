@@ -41,7 +41,7 @@ export const CANCEL_GRACE_MS = 1_000;
 
 /** Workers, queue and dispatch of one pool. */
 export class WorkerPool extends WorkerSet {
-  #mode: "json" | "clone";
+  #mode: "wire" | "clone";
   #nextId = 1;
   #fnIds = new Map<string, number>();
   /**
@@ -54,7 +54,7 @@ export class WorkerPool extends WorkerSet {
 
   constructor(options: WorkerPoolOptions) {
     super(options);
-    this.#mode = options.kind === "process" ? "json" : "clone";
+    this.#mode = options.kind === "process" ? "wire" : "clone";
   }
 
   /**

@@ -1,0 +1,108 @@
+/** The wire format: what it writes reads back exactly, and what a peer sends is checked. */
+import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
+import { MAX_WIRE_DEPTH, pack, Packed, unpack } from "./wire.ts";
+
+Deno.test("wire: every value it carries reads back as it was written", () => {
+  const values: unknown[] = [
+    null,
+    true,
+    false,
+    0,
+    127,
+    128,
+    255,
+    256,
+    65535,
+    65536,
+    2 ** 32 - 1,
+    2 ** 32,
+    -1,
+    -32,
+    -33,
+    -(2 ** 31),
+    -(2 ** 31) - 1,
+    1.5,
+    Number.MAX_SAFE_INTEGER,
+    Infinity,
+    -Infinity,
+    "",
+    "a",
+    "x".repeat(31),
+    "x".repeat(32),
+    "é€😀 and ascii",
+    "y".repeat(70_000),
+    [],
+    [1, [2, [3]]],
+    Array.from({ length: 70_000 }, (_, i) => i),
+    {},
+    { a: 1, b: "two", c: [3], d: { e: null } },
+    Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])),
+    new Uint8Array([]),
+    new Uint8Array([0, 1, 2, 255]),
+    new Uint8Array(70_000).fill(7),
+  ];
+  for (const value of values) deepStrictEqual(unpack(pack(value)), value);
+  ok(Number.isNaN(unpack(pack(NaN))));
+});
+
+Deno.test("wire: a string with a lone surrogate, which UTF-8 cannot carry, arrives exactly", () => {
+  for (const s of ["\ud800", "a\udc00b", "x".repeat(40) + "\ud83d", "😀\ud800😀"]) {
+    equal(unpack(pack(s)), s);
+  }
+});
+
+Deno.test("wire: undefined properties are left out and undefined in an array is null, as in JSON", () => {
+  deepStrictEqual(unpack(pack({ a: undefined, b: 1 })), { b: 1 });
+  deepStrictEqual(unpack(pack([undefined, 1])), [null, 1]);
+});
+
+Deno.test("wire: a __proto__ key is an own property, not the prototype", () => {
+  const bytes = pack(JSON.parse('{"__proto__": {"polluted": true}}'));
+  const value = unpack(bytes) as Record<string, unknown>;
+  equal(Object.getPrototypeOf(value), Object.prototype);
+  deepStrictEqual(Object.keys(value), ["__proto__"]);
+  equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+Deno.test("wire: a Packed value is written as the bytes of its value", () => {
+  const bytes = pack([new Packed({ v: "hello" }, 5), 7]);
+  const [item, seven] = unpack(bytes) as [Uint8Array, number];
+  ok(item instanceof Uint8Array);
+  deepStrictEqual(unpack(item), { v: "hello" });
+  equal(seven, 7);
+});
+
+Deno.test("wire: bytes read as views share the source; read as copies they do not", () => {
+  const bytes = pack([new Uint8Array([1, 2, 3])]);
+  const [view] = unpack(bytes, true) as [Uint8Array];
+  equal(view.buffer, bytes.buffer);
+  const [copy] = unpack(bytes) as [Uint8Array];
+  ok(copy.buffer !== bytes.buffer);
+  deepStrictEqual([...copy], [1, 2, 3]);
+});
+
+Deno.test("wire: what it does not write is refused", () => {
+  throws(() => pack(new Map()), TypeError);
+  throws(() => pack(new Date()), TypeError);
+  throws(() => pack(1n), TypeError);
+  throws(() => pack(() => {}), TypeError);
+  throws(() => pack(new Uint16Array(2)), TypeError);
+});
+
+Deno.test("wire: malformed bytes from a peer are refused, never read past their end", () => {
+  const good = pack({ a: "text", b: [1, 2, 3], c: new Uint8Array(10) });
+  for (let cut = 0; cut < good.length; cut++) {
+    throws(() => unpack(good.subarray(0, cut)), /Cannot read message/);
+  }
+  throws(() => unpack(new Uint8Array([0xc1])), /unknown type byte 0xc1/);
+  throws(() => unpack(new Uint8Array([0xd4, 0, 0])), /unknown type byte/);
+  throws(() => unpack(new Uint8Array([1, 2])), /1 bytes follow its value/);
+  // An array that claims more elements than there are bytes.
+  throws(() => unpack(new Uint8Array([0xdd, 0xff, 0xff, 0xff, 0xff])), /longer than the message/);
+  // A map key that is not a string.
+  throws(() => unpack(new Uint8Array([0x81, 0x01, 0x02])), /key is not a string/);
+  // Nesting deeper than the limit.
+  const deep = new Uint8Array(MAX_WIRE_DEPTH + 2).fill(0x91);
+  deep[deep.length - 1] = 0xc0;
+  throws(() => unpack(deep), /nested too deep/);
+});
