@@ -391,7 +391,20 @@ export function pack(value: unknown): Uint8Array {
 // Reading.
 
 let src: Uint8Array = new Uint8Array(0);
-let srcView: DataView = new DataView(src.buffer);
+/** A DataView of `src`, made only when a float64 or a UTF-16 string is read. */
+let srcView: DataView | undefined;
+
+function u16(at: number): number {
+  return (src[at] << 8) | src[at + 1];
+}
+
+function u32(at: number): number {
+  return ((src[at] << 24) >>> 0) + ((src[at + 1] << 16) | (src[at + 2] << 8) | src[at + 3]);
+}
+
+function dataView(): DataView {
+  return srcView ??= new DataView(src.buffer, src.byteOffset, src.byteLength);
+}
 let at = 0;
 let end = 0;
 
@@ -461,7 +474,7 @@ function readExt(n: number): string {
   const type = src[at++];
   if (type !== EXT_UTF16 || n % 2 !== 0) throw malformed(`unknown extension type ${type}`);
   const units = new Array<number>(n / 2);
-  for (let i = 0; i < units.length; i++) units[i] = srcView.getUint16(at + i * 2, true);
+  for (let i = 0; i < units.length; i++) units[i] = src[at + i * 2] | (src[at + i * 2 + 1] << 8);
   at += n;
   let s = "";
   for (let i = 0; i < units.length; i += 8192) {
@@ -493,61 +506,61 @@ function readValue(depth: number): unknown {
     case 0xcd:
       need(2);
       at += 2;
-      return srcView.getUint16(at - 2);
+      return u16(at - 2);
     case 0xce:
       need(4);
       at += 4;
-      return srcView.getUint32(at - 4);
+      return u32(at - 4);
     case 0xd2:
       need(4);
       at += 4;
-      return srcView.getInt32(at - 4);
+      return u32(at - 4) | 0;
     case 0xcb:
       need(8);
       at += 8;
-      return srcView.getFloat64(at - 8);
+      return dataView().getFloat64(at - 8);
     case 0xd9:
       need(1);
       return readString(src[at++]);
     case 0xda:
       need(2);
       at += 2;
-      return readString(srcView.getUint16(at - 2));
+      return readString(u16(at - 2));
     case 0xdb:
       need(4);
       at += 4;
-      return readString(srcView.getUint32(at - 4));
+      return readString(u32(at - 4));
     case 0xc4:
       need(1);
       return readBytes(src[at++]);
     case 0xc5:
       need(2);
       at += 2;
-      return readBytes(srcView.getUint16(at - 2));
+      return readBytes(u16(at - 2));
     case 0xc6:
       need(4);
       at += 4;
-      return readBytes(srcView.getUint32(at - 4));
+      return readBytes(u32(at - 4));
     case 0xdc:
       need(2);
       at += 2;
-      return readArray(srcView.getUint16(at - 2), depth);
+      return readArray(u16(at - 2), depth);
     case 0xdd:
       need(4);
       at += 4;
-      return readArray(srcView.getUint32(at - 4), depth);
+      return readArray(u32(at - 4), depth);
     case 0xde:
       need(2);
       at += 2;
-      return readMap(srcView.getUint16(at - 2), depth);
+      return readMap(u16(at - 2), depth);
     case 0xdf:
       need(4);
       at += 4;
-      return readMap(srcView.getUint32(at - 4), depth);
+      return readMap(u32(at - 4), depth);
     case 0xc9:
       need(4);
       at += 4;
-      n = srcView.getUint32(at - 4);
+      n = u32(at - 4);
       return readExt(n);
     default:
       throw malformed(`unknown type byte 0x${tag.toString(16)}`);
@@ -566,10 +579,11 @@ function readValue(depth: number): unknown {
  * not write, are nested too deep, or hold more than one value.
  */
 export function unpack(bytes: Uint8Array, asViews = false): unknown {
-  const saved = [src, srcView, at, end, views] as const;
+  // Reentrant (a caller may unpack an item while reading a message): the state is saved.
+  const savedSrc = src, savedView = srcView, savedAt = at, savedEnd = end, savedViews = views;
   views = asViews;
   src = bytes;
-  srcView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  srcView = undefined;
   at = 0;
   end = bytes.length;
   try {
@@ -577,7 +591,10 @@ export function unpack(bytes: Uint8Array, asViews = false): unknown {
     if (at !== end) throw malformed(`${end - at} bytes follow its value`);
     return value;
   } finally {
-    // Reentrant (a caller may unpack an item while reading a message), and the buffer is not kept.
-    [src, srcView, at, end, views] = saved;
+    src = savedSrc;
+    srcView = savedView;
+    at = savedAt;
+    end = savedEnd;
+    views = savedViews;
   }
 }
