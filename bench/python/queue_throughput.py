@@ -235,9 +235,10 @@ def main() -> None:
     args = parse_args(__doc__.splitlines()[0])
     reps = repetitions(args.quick)
     scale = 10 if args.quick else 1
+    # Runs long enough (about a second a case) that start-up does not dominate either side.
     small_n, kib_n, jq_per_producer = (
-        100_000 // scale, 20_000 // scale, 20_000 // scale)
-    bytes_n, round_trips = 2_000 // scale, 2_000 // scale
+        100_000 // scale, 100_000 // scale, 60_000 // scale)
+    bytes_n, round_trips = 10_000 // scale, 2_000 // scale
 
     results = []
     for case, items in (
