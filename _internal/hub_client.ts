@@ -21,7 +21,6 @@ import {
   fromThread,
   type Hello,
   type HubRef,
-  type Item,
   itemBytes,
   type Kind,
   type ObjectOp,
