@@ -20,10 +20,10 @@
  */
 
 import { HubServer } from "./hub_server.ts";
+import { isHello } from "./hello.ts";
 import { BatchWriter, readFrames } from "./framing.ts";
 import {
   fromThread,
-  type Hello,
   HELLO_MAX_BYTES,
   type HubRef,
   isRequestBatch,
@@ -56,13 +56,6 @@ context.onMessage((message) => {
   local.handle(fromThread(message));
 });
 
-function timingSafeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
 /** Connections that have not authenticated yet, oldest first. */
 const unauthenticated = new Set<StreamConn>();
 
@@ -79,13 +72,10 @@ async function serve(conn: StreamConn): Promise<void> {
   try {
     await readFrames(conn, (value) => {
       if (!session) {
-        const m = value as Partial<Record<keyof Hello, unknown>> | null;
-        if (m?.op !== "hello" || typeof m.key !== "string" || !timingSafeEqual(m.key, ref.key)) {
-          throw new Error("Unauthenticated client");
-        }
+        if (!isHello(value, ref.key)) throw new Error("Unauthenticated client");
         clearTimeout(hello);
         unauthenticated.delete(conn);
-        const pid = Number.isSafeInteger(m.pid) ? m.pid as number : undefined;
+        const pid = Number.isSafeInteger(value.pid) ? value.pid : undefined;
         session = hub.session((replies) => writer.send(replies), pid);
         writer.send([{ id: 0, push: "welcome", obj: 0 } satisfies Reply]);
         return;

@@ -13,13 +13,13 @@
  */
 
 import { errorByName } from "./errors.ts";
+import { helloFrame } from "./hello.ts";
 import { Packed } from "./wire.ts";
 import type { WaitOptions } from "./wait.ts";
-import { BatchWriter, encodeFrame, readFrames } from "./framing.ts";
+import { BatchWriter, readFrames } from "./framing.ts";
 import {
   type BatchOp,
   fromThread,
-  type Hello,
   type HubRef,
   itemBytes,
   type Kind,
@@ -508,9 +508,7 @@ async function connectSocket(
     };
     try {
       // The hello goes alone, first, as its own frame.
-      await current.write(
-        encodeFrame({ op: "hello", key: ref.key, pid: currentPid() } satisfies Hello),
-      );
+      await current.write(helloFrame(ref.key));
     } catch (error) {
       ended(error as Error);
       return;

@@ -22,6 +22,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/exec_argv.ts",
   "_internal/framing.ts",
   "_internal/futex_wait.ts",
+  "_internal/hello.ts",
   "_internal/handles.ts",
   "_internal/hub_client.ts",
   "_internal/hub_objects.ts",

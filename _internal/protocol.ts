@@ -27,13 +27,15 @@ export interface HubRef {
   pid: number;
 }
 
-/** First message on a socket connection. */
+/** First message on a socket connection (see `hello.ts`): the one hello of every listener. */
 export interface Hello {
   op: "hello";
-  /** The hub's key (see {@linkcode HubRef}). */
+  /** The listener's key (a hub's: see {@linkcode HubRef}). */
   key: string;
-  /** The client's process id. */
+  /** The connecting process's id. */
   pid: number;
+  /** Which kind of connection this is, for a listener that routes them (net runners, pool workers). */
+  route?: string;
 }
 
 /** Most bytes of a hello (a key and a pid: well under 200); a hub refuses a larger first message. */

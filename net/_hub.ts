@@ -17,21 +17,21 @@ import {
   randomKey,
   removeTree,
 } from "../_internal/runtime.ts";
-import { readFrameFrom } from "./_conn.ts";
-import { HELLO_MAX_BYTES } from "../_internal/protocol.ts";
+import { readHello } from "../_internal/hello.ts";
 
-/** The first frame on every connection from a runner. */
-export interface Hello {
-  token: string;
-  runner: number;
-  kind: "control" | "data";
+/** What a runner's connection is for: its control channel, or a client's bytes. */
+export type RunnerConnection = "control" | "data";
+
+/**
+ * The route of a runner's hello (the library's one hello, `_internal/hello.ts`, with this
+ * server's token as its key): which runner, which connection.
+ */
+export function runnerRoute(runner: number, kind: RunnerConnection): string {
+  return `${runner}:${kind}`;
 }
 
-/** How long a new connection may take to say hello before it is dropped. */
-const HELLO_TIMEOUT_MS = 10_000;
-
 /** Routes authenticated runner connections to the runner they name. */
-export type HelloHandler = (kind: Hello["kind"], conn: NetConn) => void;
+export type HelloHandler = (kind: RunnerConnection, conn: NetConn) => void;
 
 /** The Unix socket runners connect to; see the module doc. */
 export class RunnerHub {
@@ -78,24 +78,15 @@ export class RunnerHub {
 
   async #greet(conn: NetConn): Promise<void> {
     this.#greeting.add(conn);
-    const timer = setTimeout(() => conn.close(), HELLO_TIMEOUT_MS);
-    let hello: Hello | undefined;
-    try {
-      hello = await readFrameFrom(conn, { maxMessage: () => HELLO_MAX_BYTES }) as Hello | undefined;
-    } catch {
-      hello = undefined;
-    } finally {
-      clearTimeout(timer);
-      this.#greeting.delete(conn);
-    }
-    const route = hello && typeof hello === "object" && hello.token === this.token
-      ? this.#routes.get(hello.runner)
-      : undefined;
-    if (!route || this.#closed || (hello!.kind !== "control" && hello!.kind !== "data")) {
+    const hello = await readHello(conn, this.token);
+    this.#greeting.delete(conn);
+    const [runner, kind] = (hello?.route ?? "").split(":");
+    const route = this.#routes.get(Number(runner));
+    if (!route || this.#closed || (kind !== "control" && kind !== "data")) {
       conn.close();
       return;
     }
-    route(hello!.kind, conn);
+    route(kind, conn);
   }
 
   /** Stops listening and removes the socket file; connections already routed are not touched. */

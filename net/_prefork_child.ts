@@ -20,9 +20,10 @@ import {
 } from "../_internal/runtime.ts";
 import type { TargetRef } from "../_internal/target.ts";
 import { AcceptLoop, type Served } from "./_accept_loop.ts";
-import { FrameWriter, readFrameFrom, ServerConn, tcpAddress, writeFrame } from "./_conn.ts";
+import { FrameWriter, readFrameFrom, ServerConn, tcpAddress, writeAll } from "./_conn.ts";
 import { importHandler, runHandler } from "./_handler.ts";
-import type { Hello } from "./_hub.ts";
+import { runnerRoute } from "./_hub.ts";
+import { helloFrame } from "../_internal/hello.ts";
 import type { ServerInfo, ServerMode } from "./types.ts";
 
 /** What a prefork child is started with. */
@@ -56,8 +57,7 @@ const ORPHAN_GRACE_MS = 2000;
 /** Serves the server's port from this process or thread until told to stop. */
 export async function servePrefork(config: PreforkConfig): Promise<void> {
   const control = await connectUnixNet(config.path);
-  const hello: Hello = { token: config.token, runner: config.runner, kind: "control" };
-  await writeFrame(control, hello);
+  await writeAll(control, helloFrame(config.token, runnerRoute(config.runner, "control")));
   const reports = new FrameWriter(control);
   const report = (message: PreforkReport) => reports.send(message);
   let listener: NetListener;

@@ -14,9 +14,10 @@
 import { type ErrorData, errorToData } from "../_internal/codec.ts";
 import { connectUnixNet, everyUnref, exitNow, type NetConn } from "../_internal/runtime.ts";
 import type { TargetRef } from "../_internal/target.ts";
-import { FrameWriter, readFrameFrom, ServerConn, writeFrame } from "./_conn.ts";
+import { FrameWriter, readFrameFrom, ServerConn, writeAll } from "./_conn.ts";
 import { importHandler, runHandler } from "./_handler.ts";
-import type { Hello } from "./_hub.ts";
+import { type RunnerConnection, runnerRoute } from "./_hub.ts";
+import { helloFrame } from "../_internal/hello.ts";
 import type { ServerInfo, ServerMode, TcpAddress } from "./types.ts";
 
 /** What a relay runner is started with. */
@@ -55,13 +56,10 @@ const ORPHAN_GRACE_MS = 2000;
 /** Serves relayed connections until the limit, or until the server closes this runner's channel. */
 export async function runRelayed(config: RelayConfig): Promise<void> {
   const handler = await importHandler(config.handler, `${config.kind} "${config.name}"`);
-  const hello = (kind: Hello["kind"]): Hello => ({
-    token: config.token,
-    runner: config.runner,
-    kind,
-  });
+  const hello = (kind: RunnerConnection) =>
+    helloFrame(config.token, runnerRoute(config.runner, kind));
   const control = await connectUnixNet(config.path);
-  await writeFrame(control, hello("control"));
+  await writeAll(control, hello("control"));
   const messages = new FrameWriter(control);
   let gone = false;
   let finished = false;
@@ -92,7 +90,7 @@ export async function runRelayed(config: RelayConfig): Promise<void> {
     try {
       const data = await connectUnixNet(config.path);
       open.add(data);
-      await writeFrame(data, hello("data"));
+      await writeAll(data, hello("data"));
       return data;
     } catch {
       return undefined; // The server is closing.

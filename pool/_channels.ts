@@ -9,7 +9,8 @@
 
 import type { Encoded } from "../_internal/codec.ts";
 import { processIdentity, processShared, runtimeDir } from "../_internal/context.ts";
-import { BatchWriter, encodeFrame, readFrameFrom, readFrames } from "../_internal/framing.ts";
+import { BatchWriter, encodeFrame, readFrames } from "../_internal/framing.ts";
+import { readHello } from "../_internal/hello.ts";
 import {
   checkSocketPermission,
   currentPid,
@@ -28,7 +29,6 @@ import {
   type FromWorker,
   type ToWorker,
   WORKER_START_VERSION,
-  type WorkerHello,
   type WorkerStart,
 } from "./_protocol.ts";
 
@@ -93,9 +93,14 @@ export class PoolSocket {
   #path = "";
   #waiting = new Map<string, (conn: StreamConn) => void>();
   #count = 0;
+  /** The key every worker of this socket says in its hello (see `_internal/hello.ts`). */
+  readonly #key = randomKey();
 
-  /** Where a worker connects, and the token that names it; `onConnect` gets its connection. */
-  expect(onConnect: (conn: StreamConn) => void): { path: string; token: string } {
+  /**
+   * Where a worker connects, the key it says, and the token that names it
+   * (its hello's route); `onConnect` gets its connection.
+   */
+  expect(onConnect: (conn: StreamConn) => void): { path: string; key: string; token: string } {
     if (!this.#listener) {
       checkSocketPermission("start a process pool");
       // Short (a socket path has at most 107 bytes, see private_dir.ts); random, as the
@@ -106,7 +111,7 @@ export class PoolSocket {
     }
     const token = randomKey(16);
     this.#waiting.set(token, onConnect);
-    return { path: this.#path, token };
+    return { path: this.#path, key: this.#key, token };
   }
 
   /** Gives up waiting for a token (its worker died before connecting). */
@@ -128,18 +133,14 @@ export class PoolSocket {
   }
 
   async #greet(conn: StreamConn): Promise<void> {
-    let hello: WorkerHello | undefined;
-    try {
-      hello = await readFrameFrom(conn) as WorkerHello | undefined;
-    } catch {
-      // A malformed hello: drop that connection only.
-    }
-    const onConnect = hello?.t === "hello" ? this.#waiting.get(String(hello.token)) : undefined;
+    // A wrong, malformed, oversized or late hello drops that connection only.
+    const token = (await readHello(conn, this.#key))?.route;
+    const onConnect = token === undefined ? undefined : this.#waiting.get(token);
     if (!onConnect) {
       conn.close();
       return;
     }
-    this.forget(hello!.token);
+    this.forget(token!);
     onConnect(conn);
   }
 
@@ -167,7 +168,7 @@ export function spawnProcessWorker(
   let writer: BatchWriter<ToWorker> | undefined;
   /** Messages sent before the worker connected. */
   let early: ToWorker[] = [];
-  const { path, token } = socket.expect((c) => {
+  const { path, key, token } = socket.expect((c) => {
     conn = c;
     if (!referenced) c.unref();
     writer = new BatchWriter<ToWorker>((bytes) => c.write(bytes), () => c.close());
@@ -190,6 +191,7 @@ export function spawnProcessWorker(
       parentDir: runtimeDir(),
     },
     path,
+    key,
     token,
     init: setup.init,
   };

@@ -9,27 +9,29 @@
  */
 
 import { setProcessIdentity } from "../_internal/context.ts";
-import { BatchWriter, encodeFrame, readFrame, readFrames } from "../_internal/framing.ts";
+import { BatchWriter, readFrame, readFrames } from "../_internal/framing.ts";
+import { helloFrame } from "../_internal/hello.ts";
 import { goodbyeAll } from "../_internal/hub_client.ts";
 import { connectUnix, exitNow, readControl } from "../_internal/runtime.ts";
 import {
   type FromWorker,
   type ToWorker,
   WORKER_START_VERSION,
-  type WorkerHello,
   type WorkerStart,
 } from "./_protocol.ts";
 import { TaskRunner } from "./_runner.ts";
 
 const start = await readFrame(readControl) as WorkerStart | undefined;
 if (!start) exitNow(0); // The pool went away before sending anything.
-if (start.version !== WORKER_START_VERSION || !start.path || !start.token || !start.identity) {
+if (
+  start.version !== WORKER_START_VERSION || !start.path || !start.key || !start.token ||
+  !start.identity
+) {
   throw new Error(`Cannot start pool worker: start message version ${start.version} is not valid`);
 }
 setProcessIdentity(start.identity);
 const conn = await connectUnix(start.path);
-const hello: WorkerHello = { t: "hello", token: start.token };
-await conn.write(encodeFrame(hello));
+await conn.write(helloFrame(start.key, start.token));
 const writer = new BatchWriter<FromWorker>((bytes) => conn.write(bytes), () => exitNow(1));
 
 async function leave(): Promise<never> {

@@ -31,18 +31,15 @@ export interface WorkerStart {
   /** Process workers: who the worker is, and where it connects. */
   identity?: ProcessIdentity;
   path?: string;
+  /** The key of the pool's socket, said in the worker's hello (see `_internal/hello.ts`). */
+  key?: string;
+  /** The worker's name on that socket: its hello's route. */
   token?: string;
   /** Thread workers: what the threads of the pool's process share. */
   shared?: ProcessShared;
   process?: ProcessIdentity;
   /** The initializer and its arguments, run once before any task. */
   init?: { fn: TargetRef; args: Encoded };
-}
-
-/** First frame a process worker sends on its connection. */
-export interface WorkerHello {
-  t: "hello";
-  token: string;
 }
 
 /** Pool → worker. */
