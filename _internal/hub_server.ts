@@ -32,6 +32,15 @@ const GONE_LIMIT_MS = 2_000;
 /** Most bytes of items one reply to a consumer fetching ahead carries (beyond its first item). */
 const BATCH_BYTES = 1024 * 1024;
 
+/**
+ * Operations whose reply only settles bookkeeping that no caller awaits (an
+ * unbounded queue's puts, a consumer's used prefetched items): it rides with
+ * the session's next reply instead of waking the client on its own.
+ */
+const LAZY_ACKS = new Set(["queue.putMany", "queue.consumed"]);
+/** Longest a lazy reply waits for company. */
+const LAZY_ACK_MS = 2;
+
 function toWire(error: unknown): WireError {
   if (error instanceof Error) return { name: error.name, message: error.message };
   if (error instanceof DOMException) return { name: error.name, message: error.message };
@@ -120,7 +129,7 @@ export class HubSession {
           (e) => this.#reply(id, { id, error: toWire(e) }),
         );
       } else {
-        this.#reply(id, { id, result });
+        this.#reply(id, { id, result }, LAZY_ACKS.has(o));
       }
     } catch (error) {
       this.#reply(id, { id, error: toWire(error) });
@@ -132,29 +141,52 @@ export class HubSession {
     this.#queueReply(message);
   }
 
-  #reply(i: number, reply: Reply): void {
+  #reply(i: number, reply: Reply, lazy = false): void {
     if (i === 0) return;
     this.#waits.delete(i);
-    this.#queueReply(reply);
+    this.#queueReply(reply, lazy);
   }
 
-  #queueReply(reply: Reply): void {
+  /** Set while only lazy replies wait in the outbox: sends them if nothing else comes first. */
+  #lazyTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Queues a reply, sent with the others of this turn. A lazy one (an
+   * acknowledgement nobody waits on: see {@linkcode LAZY_ACKS}) waits for
+   * the next reply to ride with, or {@linkcode LAZY_ACK_MS} at most: replies
+   * still leave in order, so a `sync` answered after it still comes after it.
+   */
+  #queueReply(reply: Reply, lazy = false): void {
     if (this.#closed) return;
     this.#outbox.push(reply);
     if (this.#flushScheduled) return;
+    if (lazy) {
+      this.#lazyTimer ??= setTimeout(() => {
+        this.#lazyTimer = undefined;
+        if (!this.#flushScheduled) this.#flush();
+      }, LAZY_ACK_MS);
+      return;
+    }
     this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
-      const batch = this.#outbox;
-      this.#outbox = [];
-      if (!this.#closed) this.#send(batch);
-    });
+    queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#lazyTimer !== undefined) {
+      clearTimeout(this.#lazyTimer);
+      this.#lazyTimer = undefined;
+    }
+    const batch = this.#outbox;
+    this.#outbox = [];
+    if (!this.#closed && batch.length > 0) this.#send(batch);
   }
 
   /** The client went away: release what it held (if it died) and cancel its waits. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#lazyTimer);
     this.#hub.forget(this.owner);
     for (const id of this.#touched) this.#hub.left(id, this.owner);
     // One that vanished died: release its permits, redeliver its unacknowledged items, break the
