@@ -100,6 +100,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "pool/_run_chunks.ts",
   "pool/_runner.ts",
   "pool/_tasks.ts",
+  "pool/_thread_batch.ts",
   "pool/_worker_pool.ts",
   "pool/_worker_set.ts",
   "pool/as_completed.ts",

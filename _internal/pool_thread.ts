@@ -1,7 +1,8 @@
 /**
  * A pool's worker thread as a {@linkcode PoolThread}: a `node:worker_threads`
  * worker (both runtimes have them; their exit event and `ref`/`unref` are
- * what a pool needs), wrapped once for the Deno and the Node runtime.
+ * what a pool needs), wrapped once for the Deno and the Node runtime; and
+ * the thread's own side of it ({@linkcode poolThreadContext}).
  *
  * @module
  */
@@ -23,7 +24,8 @@ export function poolThread(worker: Worker): PoolThread {
   });
   return {
     threadId: worker.threadId,
-    postMessage: (message: unknown) => worker.postMessage(message),
+    postMessage: (message: unknown, transfer?: ArrayBuffer[]) =>
+      worker.postMessage(message, transfer),
     onMessage: (handler: (message: unknown) => void) => void (messageHandler = handler),
     exited,
     ref: () => worker.ref(),
@@ -32,5 +34,20 @@ export function poolThread(worker: Worker): PoolThread {
       await worker.terminate();
       await exited;
     },
+  };
+}
+
+/** Inside a pool thread: its start data and its channel to the pool (buffers can be transferred). */
+export async function poolThreadContext(): Promise<{
+  data: unknown;
+  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
+  onMessage(handler: (message: unknown) => void): void;
+}> {
+  const { parentPort, workerData } = await import("node:worker_threads");
+  if (!parentPort) throw new Error("Cannot run a pool thread outside a worker");
+  return {
+    data: workerData,
+    postMessage: (message, transfer) => parentPort.postMessage(message, transfer),
+    onMessage: (handler) => void parentPort.on("message", handler),
   };
 }

@@ -170,7 +170,8 @@ export interface ThreadExit {
 export interface PoolThread {
   /** The runtime's id of the thread. */
   readonly threadId: number;
-  postMessage(message: unknown): void;
+  /** Posts `message`, handing over the buffers in `transfer` (they are detached here). */
+  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
   onMessage(handler: (message: unknown) => void): void;
   /** Resolves once the thread has ended, for any reason. Never rejects. */
   readonly exited: Promise<ThreadExit>;

@@ -31,6 +31,7 @@ import {
   WORKER_START_VERSION,
   type WorkerStart,
 } from "./_protocol.ts";
+import { packBatch, unpackBatch } from "./_thread_batch.ts";
 
 /** How a worker ended. */
 export interface WorkerExit {
@@ -247,12 +248,16 @@ export function spawnThreadWorker(setup: WorkerSetup, n: number): WorkerChannel 
   let started: PoolThread | undefined;
   /** Batches sent before the thread existed, in order. */
   let early: ToWorker[][] = [];
+  const post = (t: PoolThread, messages: ToWorker[]) => {
+    const { data, transfer } = packBatch(messages);
+    t.postMessage(data, transfer);
+  };
   const ready = thread.then((t) => {
-    for (const batch of early) t.postMessage(batch);
+    for (const batch of early) post(t, batch);
     early = [];
     started = t;
     label = `${name} (thread ${t.threadId})`;
-    t.onMessage((messages) => handler(messages as FromWorker[]));
+    t.onMessage((data) => handler(unpackBatch<FromWorker>(data)));
     if (!referenced) t.unref();
     if (killed) t.terminate();
     return t;
@@ -268,7 +273,7 @@ export function spawnThreadWorker(setup: WorkerSetup, n: number): WorkerChannel 
       signal: null,
     })),
     send(messages) {
-      if (started) started.postMessage(messages);
+      if (started) post(started, messages);
       else early.push(messages);
     },
     onMessages: (h) => void (handler = h),

@@ -1,18 +1,21 @@
 /**
  * Entry module of a pool's worker thread: the start message is its
- * `workerData`; message arrays come and go by `postMessage`. It runs the
- * chunks the pool sends until told to stop, then ends.
+ * `workerData`; batches of messages come and go by `postMessage`, packed by
+ * `_thread_batch.ts`. It runs the chunks the pool sends until told to stop,
+ * then ends.
  *
  * @module
  */
 
 import { adoptProcessShared, setProcessIdentity } from "../_internal/context.ts";
 import { goodbyeAll } from "../_internal/hub_client.ts";
-import { exitNow, helperThreadContext } from "../_internal/runtime.ts";
+import { poolThreadContext } from "../_internal/pool_thread.ts";
+import { exitNow } from "../_internal/runtime.ts";
 import type { FromWorker, ToWorker, WorkerStart } from "./_protocol.ts";
 import { TaskRunner } from "./_runner.ts";
+import { packBatch, unpackBatch } from "./_thread_batch.ts";
 
-const context = await helperThreadContext();
+const context = await poolThreadContext();
 const start = context.data as WorkerStart;
 if (start.shared) adoptProcessShared(start.shared);
 if (start.process) setProcessIdentity(start.process);
@@ -24,9 +27,9 @@ function send(messages: FromWorker[]): void {
   for (const m of messages) outbox.push(m);
 }
 function flush(): void {
-  const batch = outbox;
+  const { data, transfer } = packBatch(outbox);
   outbox = [];
-  context.postMessage(batch);
+  context.postMessage(data, transfer);
 }
 
 async function leave(): Promise<void> {
@@ -36,4 +39,4 @@ async function leave(): Promise<void> {
 }
 
 const runner = new TaskRunner(start, send, "clone", leave);
-context.onMessage((message) => runner.receive(message as ToWorker[]));
+context.onMessage((data) => runner.receive(unpackBatch<ToWorker>(data)));

@@ -136,6 +136,14 @@ for (const kind of KINDS) {
       assertEquals(await pool.starmap(add, [[1, 2], [0.5, -0.5]]), [3, 0]);
       assert(Object.is((await pool.map(identity, [-0]))[0], -0));
     });
+    await t.step("large chunks of plain values cross exactly (threads: packed)", async () => {
+      const some = ["", "é€😀", "\ud800 lone", 2 ** 32 + 0.5, -(2 ** 31) - 1, 0.1, true, null];
+      const values = Array.from({ length: 4000 }, (_, k) => some[k % some.length] ?? k);
+      assertEquals(await pool.map(identity, values), values);
+      const lists = Array.from({ length: 1000 }, (_, k): [number, number] => [k, 0.5]);
+      assertEquals(await pool.starmap(add, lists), lists.map(([k]) => k + 0.5));
+      assertEquals(await pool.map(identity, lists, { chunksize: 500 }), lists);
+    });
     await t.step("map reads an async iterable", async () => {
       async function* numbers() {
         for (let n = 0; n < 5; n++) yield n;
