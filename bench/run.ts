@@ -102,24 +102,22 @@ const REDIS_LIMITS = `
 
 /** "What limits it" for codec (from two \`--quick\` runs while it was written, on a busy machine). */
 const CODEC_LIMITS = `
-- **Binary data is base64 inside JSON today.** A 64 KiB \`Uint8Array\` becomes 87 KB of text,
-  then a JSON string. On Deno, V8's native \`Uint8Array.prototype.toBase64\` and
-  \`Uint8Array.fromBase64\` do the work, and the codec was within 2× of \`node:v8\` (often
-  faster: Deno's \`node:v8\` is slower than Node's) in every run made while this was written.
-  Node 22 has neither, so the codec falls back to \`btoa\`/\`atob\` over a binary string: 1.1–4.6
-  ms against 26–131 µs for \`node:v8\` in those runs, so the issue's goal (within 2× of
-  \`node:v8\` on both runtimes) is missed on Node by more than an order of magnitude. A binary
-  encoding that copies the bytes as they are removes both the base64 and the JSON escaping.
-- **Small values are one walk plus JSON.** The walk copies every container into a JSON-compatible
-  tree (tagging what JSON cannot carry), then \`JSON.stringify\` and \`JSON.parse\` run in C++;
-  the walk is the cost above the "(reference)" row. \`node:v8\` has a fixed cost per call that
-  dominates small values: on Deno it is a compatibility layer (about 9–10 µs for a small object),
-  on Node its native serializer (about 7 µs); ours took 2–15 µs for it, depending on the load.
+- **Binary data crosses as it is.** The codec walks the value into a tree (tagging what
+  MessagePack cannot carry: Maps, Dates, errors, class instances, handles, cycles), and
+  \`_internal/wire.ts\` writes the tree as MessagePack, a typed array's bytes as one \`bin\`:
+  encoding and decoding a 64 KiB \`Uint8Array\` is two copies of it, close to \`node:v8\`'s
+  cost on both runtimes (about 10 µs each way on Node when the machine is quiet). Before, it was
+  base64 inside JSON: 1.1–4.6 ms on Node, whose V8 has no native base64.
+- **Small values are one walk plus our writer and reader in JavaScript.** Strings are UTF-8 behind
+  a length (\`TextEncoder.encodeInto\` and \`TextDecoder\` for long ones, by hand for short ASCII
+  ones); \`JSON.stringify\`/\`parse\` run in C++ and stay ahead for small objects (the
+  "(reference)" rows), but JSON has no bytes and escapes strings. \`node:v8\` has a fixed cost per
+  call that dominates small values: on Deno it is a compatibility layer (about 9 µs for a small
+  object), on Node its native serializer (about 3–7 µs).
 - **Map/Date/BigInt/Set** become tagged objects (\`{ $t: "map", v: [[k, v], …] }\` and so on),
   an allocation per tag in both directions; \`node:v8\` writes them as they are.
-- **The machine was busy** while these notes were written (load average 6–15 on its 2 cores):
-  single samples ranged up to tens of times the median, so read ratios, not absolute times. The
-  implementations' batches take turns, case by case, so that they meet the same load.
+- **Samples are means of batches** of about 20 ms, the implementations' batches taking turns case
+  by case so that all meet the machine's load alike; read ratios, not absolute times.
 `;
 
 /** "What limits it" for pool. */
@@ -289,15 +287,18 @@ export; and the library's real child entry point, \`process/_bootstrap.ts\`, run
     about: `
 Items per second through a queue between processes, start-up not timed (children signal ready and
 wait for a start Event). "1 producer -> 1 consumer": a producer child puts N items (100k small
-\`item-00042\` strings, 20k 1 KiB strings, or 2k fresh 64 KiB \`Uint8Array\`s, Python: \`bytes\`,
-numbered in their first bytes), a consumer child gets them and checks their order; the clock stops
-when the consumer reports. "Pipe round trip": the parent sends a small string on its end of a
-\`Pipe()\` and a child sends it back, 2k times after 100 untimed ones, in µs per round trip
-(Python: \`multiprocessing.Pipe()\` to a \`spawn\` child; its queue cases use \`fork\`).
-"JoinableQueue 3 producers / 2 consumers": 60k items,
-daemon consumers call \`taskDone()\` per item, the clock stops when the producers are joined and
-\`join()\` has returned. The Deno-only row is the floor: the same small items as JSON frames of
-256 over one Unix socket from a child to the parent, with no queue at all.
+\`item-00042\` strings, 100k 1 KiB strings, or 10k fresh 64 KiB \`Uint8Array\`s, Python:
+\`bytes\`, numbered in their first bytes), a consumer child gets them and checks their order; the
+clock stops when the consumer reports. "Pipe round trip": the parent sends a small string on its
+end of a \`Pipe()\` and a child sends it back, 2k times after 100 untimed ones, in µs per round
+trip (Python: \`multiprocessing.Pipe()\` to a \`spawn\` child; its queue cases use \`fork\`).
+"JoinableQueue 3 producers / 2 consumers": 180k items, daemon consumers call \`taskDone()\` per
+item, the clock stops when the producers are joined and \`join()\` has returned. Each case runs
+for about a second or more on both sides, so that start-up (on our side, V8 compiling the hot
+paths) does not dominate it: with 20k 1 KiB items, as this table had before, the same code
+measured 0.76× Python where 100k items measure more than 1.3×. The Deno-only row is the floor: the
+same small items as frames of 256 over one Unix socket from a child to the parent, with no queue
+at all.
 `,
     compare: [
       {
@@ -321,28 +322,41 @@ daemon consumers call \`taskDone()\` per item, the clock stops when the producer
     ],
     limits: `
 - **Every item crosses two sockets and a hub.** A queue's state lives in the hub of the process
-  that created it (a helper thread), so an item goes producer → hub → consumer, each hop a JSON
-  frame over a Unix socket. Python's \`mp.Queue\` is one pipe from producer to consumer.
+  that created it (a helper thread), so an item goes producer → hub → consumer. Python's
+  \`mp.Queue\` is one pipe from producer to consumer. In each frame (MessagePack, see README's "How
+  it works") an item is its encoded bytes, written straight in by the producer, kept undecoded by
+  the hub and decoded once by the consumer: no JSON, no escaping, no base64.
 - **Batching is what makes it fast.** Puts made in a burst travel as one request
-  (\`queue.putMany\`), and a consumer with a backlog fetches up to 256 items per request and
-  hands them out locally (given back if another consumer has to wait, redelivered if it dies). Per
-  item what is left is encoding (the structured-clone codec), JSON, and the promise of each
-  \`await put()\`/\`await get()\`.
-- **1 KiB items** cost JSON escaping and copying four times (encode, hub parse and re-encode,
-  decode); Python pickles bytes once and writes them to the pipe.
-- **JoinableQueue with several consumers** cannot prefetch as deeply: each consumer takes a fair
-  share of the backlog, and every item's \`taskDone()\` is a message to the hub.
+  (\`queue.putMany\`), a consumer with a backlog fetches up to 256 items per request, and the
+  hub's acknowledgements of puts ride with its next reply. Per item what is left is the codec and
+  the promise of each \`await put()\`/\`await get()\`; with 1 KiB strings the producer is the
+  busiest of the three (a \`perf\` profile: UTF-8 encoding and the garbage it leaves).
 - **Three processes on two cores**: producer, consumer and the parent's hub thread compete for the
   cores in every Deno case, where Python's pipe needs no third party.
-- **64 KiB arrays** are base64 inside JSON today (about 87 KB on the wire per item, encoded once in
-  the producer and decoded once in the consumer, and copied through the hub as text); Python
-  pickles \`bytes\` as they are. The \`codec\` section measures that cost alone.
-- **A Pipe round trip is four hops through the hub**: \`Pipe()\` is two queues whose state lives in
-  the hub (a helper thread) of the process that created them, so the message goes parent → hub →
-  child and the reply child → hub → parent (thread messages on the parent's side, Unix-socket
-  frames on the child's), each hop an event-loop wake-up, with one item's \`put\`/\`get\`
-  bookkeeping per message and nothing to batch. Python's \`Connection\` is one socket pair that
-  the two processes write and read directly.
+- **64 KiB arrays are copied more often than Python copies them**: once when \`put()\` takes the
+  array (so changing it afterwards changes nothing), into the frame, by the hub out of its socket
+  and into its reply, and by the consumer into the array it returns, besides the kernel's copies
+  on four socket hops; a \`perf\` profile of this case spends more time in the kernel (page faults
+  for fresh buffers, socket copies) than in JavaScript. Python pickles \`bytes\` once and writes
+  them to one pipe.
+- **A Pipe round trip is four hops through the hub**: \`Pipe()\` is two queues whose state lives
+  in the hub of the process that created them, so the message goes parent → hub → child and the
+  reply child → hub → parent, each hop an event-loop wake-up. Measured floors on this machine: a
+  round trip of one small frame between two Deno processes over a Unix socket, with nothing else,
+  is about 75 µs, and one between a thread and Deno's \`node:worker_threads\` worker about 54 µs;
+  Python's whole \`Connection\` round trip is 37–70 µs. Meeting it would take a direct connection
+  between the two ends, not a relay; that is not built.
+- **JoinableQueue with several consumers** cannot prefetch as deeply: each consumer takes a fair
+  share of the backlog, and every item's \`taskDone()\` is a message to the hub (its Promise
+  resolves once the hub has recorded it, so that a crash right after it cannot redeliver the
+  item).
+- **No ring buffer in shared memory** (faster-fifo's design), on measurement: \`bench/ring_probe.ts\`
+  moves items between two processes through a ring in a mapped file. It measured 2–8× the queue
+  of the time, but that queue was the JSON one, several times slower than this one; a consumer that
+  finds the ring empty must sleep in \`futex(2)\` through a nonblocking FFI call (Deno offers no
+  \`Atomics.waitAsync\` on mapped memory), about 100–150 µs per sleep; and crash-safe redelivery,
+  several producers and consumers, bounded queues and \`JoinableQueue\` accounting would all need
+  a second implementation beside the hub's (the probe's header works out what each would cost).
 `,
   },
   {
