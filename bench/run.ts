@@ -105,13 +105,21 @@ const CODEC_LIMITS = `
 - **Binary data crosses as it is.** The codec walks the value into a tree (tagging what
   MessagePack cannot carry: Maps, Dates, errors, class instances, handles, cycles), and
   \`_internal/wire.ts\` writes the tree as MessagePack, a typed array's bytes as one \`bin\`:
-  encoding and decoding a 64 KiB \`Uint8Array\` is two copies of it, close to \`node:v8\`'s
-  cost on both runtimes (about 10 µs each way on Node when the machine is quiet). Before, it was
-  base64 inside JSON: 1.1–4.6 ms on Node, whose V8 has no native base64.
+  encoding and decoding a 64 KiB \`Uint8Array\` is two copies of it and two allocations. On Deno
+  that beats \`node:v8\`. On Node it missed the goal (within 2× of \`node:v8\`) in the run
+  recorded here, although, measured alone in a loop (\`encodeBytes\` then \`decodeBytesSync\`,
+  Node 22), it takes about 21 µs, as much as \`node:v8\`: interleaved with the other
+  implementations' batches, each round trip's two fresh 64 KiB \`ArrayBuffer\`s count as external
+  memory and bring V8's garbage collections forward. Before, the bytes were base64 inside JSON:
+  1.1–4.6 ms on Node, whose V8 has no native base64.
 - **Small values are one walk plus our writer and reader in JavaScript.** Strings are UTF-8 behind
   a length (\`TextEncoder.encodeInto\` and \`TextDecoder\` for long ones, by hand for short ASCII
   ones); \`JSON.stringify\`/\`parse\` run in C++ and stay ahead for small objects (the
-  "(reference)" rows), but JSON has no bytes and escapes strings. \`node:v8\` has a fixed cost per
+  "(reference)" rows), but JSON has no bytes and escapes strings. Against the codec's previous
+  JSON form (the same walk, then JSON), measured alone: a small object takes 3.1 µs against 2.8 on
+  Deno and 2.7 against 2.0 on Node (slower), the Map/Date/BigInt mix and 1 KiB strings as much or
+  less. In a queue the binary form still wins: the hub no longer parses and re-serializes each
+  item. \`node:v8\` has a fixed cost per
   call that dominates small values: on Deno it is a compatibility layer (about 9 µs for a small
   object), on Node its native serializer (about 3–7 µs).
 - **Map/Date/BigInt/Set** become tagged objects (\`{ $t: "map", v: [[k, v], …] }\` and so on),
@@ -130,28 +138,28 @@ const POOL_LIMITS = `
   a load average of 20, each worker also gets only part of a core.
 - **\`Pool.map\` of tiny items is bound by the workers' encode and decode.** With the default
   chunksize the 200,000 items go as 8 chunks of 25,000, one frame each way per chunk over the
-  worker's Unix socket, so messages cost nothing; what is left is JSON of 25,000 numbers in both
-  directions in each worker (a chunk of plain JSON values skips the structured-clone codec's walk),
-  against Python's pickle (C code) of a list of ints. The parent is mostly idle: a V8 tick profile
-  of 5 maps (\`deno run -A --v8-flags=--prof …\`, then \`node --prof-process\`) showed about 0.25 s
-  of parent CPU in all, most of it start-up. The figure is also the noisiest here (min and max in
-  the JSON
-  differ by up to several times, on both sides), as one map takes 40–200 ms.
+  worker's Unix socket, so messages cost nothing; what is left is the codec and the MessagePack of
+  25,000 numbers in both directions in each worker, against Python's pickle (C code) of a list of
+  ints. The figure is also the noisiest here (min and max in the JSON differ by up to several
+  times, on both sides), as one map takes 25–60 ms.
+- **The CPU-bound speed-up was the pool's to fix.** It measured 0.70× Python's when a worker that
+  had just run many tiny tasks was allowed dozens of chunks at once, so 14 or 15 of the 16 long
+  tasks queued on one worker. Dispatch now sizes a worker's share from a per-function average of
+  time per item across all workers (an untimed function gets one chunk at a time), and a worker
+  busy with back-to-back chunks reads the pool's messages every 50 ms; the tasks now split 8/8.
 - **\`apply\` round trip** is one frame to the worker and one back, plus a Promise: well under
   Python's, whose result comes back through a result-handler thread and a pipe, with GIL hand-offs.
 - **20k submits** are batched: the submits made in one turn of the event loop leave as one frame
   per worker, and results come back batched, where Python's executor moves every work item through
   its call queue, a feeder thread and a management thread.
-- **Threads pay for Deno's \`node:worker_threads\` layer.** \`ThreadPool\` and \`ThreadPoolExecutor\`
-  run on Deno's \`node:worker_threads\` compatibility layer, whose \`postMessage\` structured-clones
-  every message and then walks it recursively looking for MessagePorts to patch
-  (\`patchMessagePortIfFound\`). In a tick profile of 5 \`ThreadPool.map\` calls, the parent spent
-  about 30% of its ticks in (de)serialising the chunks and results, and each worker 11–14% in that
-  walk. Measured alone (Deno 2.9, an echo worker), a round trip of 25,000 one-item arrays takes
-  ~27 ms through \`node:worker_threads\` and ~15 ms through Deno's own \`Worker\`, but ~0.4 ms as
-  one JSON string through either: sending a chunk as one string or byte frame, as to a process,
-  would remove most of this. A single task's round trip is quicker on a thread than on a process
-  (no socket, no system call). Under Node the same thread pools are fast (next section).
+- **Threads pay for Deno's \`node:worker_threads\` layer.** \`ThreadPool\` and
+  \`ThreadPoolExecutor\` run on Deno's \`node:worker_threads\` compatibility layer, whose
+  \`postMessage\` structured-clones every message and then walks it looking for MessagePorts. A
+  batch of 64 or more plain items or results therefore crosses as one MessagePack buffer whose
+  \`ArrayBuffer\` is transferred, not copied (measured: a 25,000-number chunk round trip of 7–22 ms
+  as an array of objects, 1.7 ms as a transferred buffer); smaller batches, and anything holding
+  a handle or another codec value, are cloned as before. A single task's round trip is quicker on
+  a thread than on a process (no socket, no system call).
 `;
 
 /** "What limits it" for pool_node. */
@@ -166,14 +174,10 @@ const POOL_NODE_LIMITS = `
   returning to its event loop, so a task wakes it through a futex; the price, in piscina's README, is
   that a worker's un-awaited async work is paused between tasks. multiproc's workers stay on their
   event loop (a task's promises, timers and \`taskSignal()\` keep working). On top of the message,
-  multiproc adds its codec and the \`AsyncResult\` or \`Future\`, and its round trip stays
-  15–25 µs above the floor where piscina's is at it (run of 17:25: floor 37 µs, piscina 38 µs,
-  \`ThreadPool.apply\` 61 µs, \`ThreadPoolExecutor.submit\` 55 µs): the goal of a round trip no
-  slower than piscina's is missed by about half. In a CPU profile of 5,000 sequential
-  submits (\`node --cpu-prof\`), the main thread was idle (waiting for the reply) 40% of the time
-  and in Node's native \`postMessage\` another 26%; all of the pool's own code took under 10%, so
-  the rest is on the worker's side (its event-loop turn per message, which piscina's
-  \`Atomics.wait\` skips), not yet profiled.
+  multiproc adds its codec and the \`AsyncResult\` or \`Future\`. Its round trip was 15–25 µs
+  above piscina's in earlier runs; in the quiet run recorded here the two are within 10% of each
+  other, multiproc's slightly slower: the goal of a round trip no slower than piscina's is missed
+  by about the runs' own noise.
 - **The CPU-bound speed-up** is the cores' (see the first point of the \`pool\` section): both
   pools run 16 × fib(32) on 2 threads with the task's code compiled (warmed up first); neither
   adds per-task work that matters against ~30 ms of computing, so on a loaded machine both end
