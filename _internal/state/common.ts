@@ -29,6 +29,8 @@
  * @module
  */
 
+import { waitWhileEqual } from "../futex_wait.ts";
+
 export type { WaitOptions } from "./waiters.ts";
 
 /** Identifies a caller of a shared primitive (for the hub, its connection id). */
@@ -37,4 +39,52 @@ export type Owner = number;
 /** Whether `timeout` means "do not wait" (a number `<= 0`, or `NaN`). */
 export function noWait(timeout: number | undefined): boolean {
   return timeout !== undefined && !(timeout > 0);
+}
+
+/**
+ * While callers wait on a state machine whose word lives in shared memory,
+ * watches the word for changes made by other threads (which notify it), and
+ * calls `step` after each: the one loop the semaphore and the event use.
+ */
+export class WordWatch {
+  #words: Int32Array;
+  #index: number;
+  #step: () => boolean;
+  #waiting: () => boolean;
+  #watching: AbortController | undefined;
+
+  /**
+   * @param words The shared words.
+   * @param index The word to watch (woken while it is 0).
+   * @param step Looks at the word and serves waiters; `true` ends the watch.
+   * @param waiting Whether anyone still waits.
+   */
+  constructor(words: Int32Array, index: number, step: () => boolean, waiting: () => boolean) {
+    this.#words = words;
+    this.#index = index;
+    this.#step = step;
+    this.#waiting = waiting;
+  }
+
+  /** Starts watching, unless it already does or the words are not shared. */
+  start(): void {
+    if (this.#watching || !(this.#words.buffer instanceof SharedArrayBuffer)) return;
+    const watching = this.#watching = new AbortController();
+    const loop = async (): Promise<void> => {
+      for (;;) {
+        if (this.#step() || watching.signal.aborted || !this.#waiting()) return;
+        await waitWhileEqual(this.#words, this.#index, 0, undefined, watching.signal);
+      }
+    };
+    loop().catch(() => {}).finally(() => {
+      if (this.#watching === watching) this.#watching = undefined;
+    });
+  }
+
+  /** Stops watching once nobody waits. */
+  stopIfIdle(): void {
+    if (this.#waiting() || !this.#watching) return;
+    this.#watching.abort();
+    this.#watching = undefined;
+  }
 }

@@ -11,8 +11,7 @@
  * @module
  */
 
-import { waitWhileEqual } from "../futex_wait.ts";
-import { noWait, type WaitOptions } from "./common.ts";
+import { noWait, type WaitOptions, WordWatch } from "./common.ts";
 import { Waiters } from "./waiters.ts";
 
 /** Word of the flag: 1 while set. */
@@ -38,7 +37,6 @@ export class EventState {
   #words: Int32Array = new Int32Array(WORDS);
   #waiters = new Waiters<boolean>();
   /** Over shared words with callers waiting: stops the wait for a set made elsewhere. */
-  #watching: AbortController | undefined;
 
   /**
    * Creates the state of an event with its flag in shared memory, for other
@@ -113,27 +111,19 @@ export class EventState {
     return woken;
   }
 
-  /** Over shared words, while callers wait: waits for a set made by another thread. */
+  /** Over shared words, while callers wait: watches the word for changes by other threads. */
+  #watcher: WordWatch | undefined;
+
   #watch(): void {
-    if (this.#watching || !(this.#words.buffer instanceof SharedArrayBuffer)) return;
-    const watching = this.#watching = new AbortController();
-    const loop = async (): Promise<void> => {
-      while (!watching.signal.aborted && this.#waiters.size > 0) {
-        if (this.isSet) {
-          this.#waiters.wakeAll(true);
-          return;
-        }
-        await waitWhileEqual(this.#words, FLAG, 0, undefined, watching.signal);
-      }
-    };
-    loop().catch(() => {}).finally(() => {
-      if (this.#watching === watching) this.#watching = undefined;
-    });
+    this.#watcher ??= new WordWatch(this.#words, FLAG, () => {
+      if (!this.isSet) return false;
+      this.#waiters.wakeAll(true);
+      return true;
+    }, () => this.#waiters.size > 0);
+    this.#watcher.start();
   }
 
   #unwatchIfIdle(): void {
-    if (this.#waiters.size > 0 || !this.#watching) return;
-    this.#watching.abort();
-    this.#watching = undefined;
+    this.#watcher?.stopIfIdle();
   }
 }

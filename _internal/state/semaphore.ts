@@ -13,8 +13,7 @@
  * @module
  */
 
-import { waitWhileEqual } from "../futex_wait.ts";
-import { noWait, type Owner, type WaitOptions } from "./common.ts";
+import { noWait, type Owner, type WaitOptions, WordWatch } from "./common.ts";
 import { Waiters } from "./waiters.ts";
 
 /** Word of the free permits. */
@@ -106,7 +105,6 @@ export class SemaphoreState {
   #held = new Map<Owner, number>();
   #waiters = new Waiters<AcquireResult, Owner>();
   /** Over shared words with callers waiting: stops the wait for permits given elsewhere. */
-  #watching: AbortController | undefined;
 
   /**
    * Creates the state of a semaphore, its count in memory of its own.
@@ -271,30 +269,19 @@ export class SemaphoreState {
     this.#unwatchIfIdle();
   }
 
-  /**
-   * Over shared words, while callers wait: waits for permits given by other
-   * threads (which notify the count's word) and hands them out. Other
-   * releases go through this instance, which hands them out at once.
-   */
+  /** Over shared words, while callers wait: watches the word for changes by other threads. */
+  #watcher: WordWatch | undefined;
+
   #watch(): void {
-    if (this.#watching || !(this.#words.buffer instanceof SharedArrayBuffer)) return;
-    const watching = this.#watching = new AbortController();
-    const loop = async (): Promise<void> => {
-      for (;;) {
-        this.#serve();
-        if (watching.signal.aborted || this.#waiters.size === 0) return;
-        await waitWhileEqual(this.#words, COUNT, 0, undefined, watching.signal);
-      }
-    };
-    loop().catch(() => {}).finally(() => {
-      if (this.#watching === watching) this.#watching = undefined;
-    });
+    this.#watcher ??= new WordWatch(this.#words, COUNT, () => {
+      this.#serve();
+      return false;
+    }, () => this.#waiters.size > 0);
+    this.#watcher.start();
   }
 
   #unwatchIfIdle(): void {
-    if (this.#waiters.size > 0 || !this.#watching) return;
-    this.#watching.abort();
-    this.#watching = undefined;
+    this.#watcher?.stopIfIdle();
   }
 
   #hold(owner: Owner, n: number): void {
