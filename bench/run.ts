@@ -116,9 +116,10 @@ const CODEC_LIMITS = `
   a length (\`TextEncoder.encodeInto\` and \`TextDecoder\` for long ones, by hand for short ASCII
   ones); \`JSON.stringify\`/\`parse\` run in C++ and stay ahead for small objects (the
   "(reference)" rows), but JSON has no bytes and escapes strings. Against the codec's previous
-  JSON form (the same walk, then JSON), measured alone: a small object takes 3.1 µs against 2.8 on
-  Deno and 2.7 against 2.0 on Node (slower), the Map/Date/BigInt mix and 1 KiB strings as much or
-  less. In a queue the binary form still wins: the hub no longer parses and re-serializes each
+  JSON form (the same walk, then JSON), measured alone, three runs each: a small object took
+  1.71–1.81 µs against 1.60–1.71 on Deno and 1.81–2.06 against 1.79–1.82 on Node (up to 15%
+  slower), the Map/Date/BigInt mix 4.6–5.5 against 4.7–6.0 µs (about even), 1 KiB strings less on
+  Node. In a queue the binary form wins anyway: the hub no longer parses and re-serializes each
   item. \`node:v8\` has a fixed cost per
   call that dominates small values: on Deno it is a compatibility layer (about 9 µs for a small
   object), on Node its native serializer (about 3–7 µs).
