@@ -104,3 +104,16 @@ Deno.test("HubClient: a connection the hub closes before welcoming it is opened 
   await Deno.remove(dir, { recursive: true });
   deepStrictEqual(seen, ["hello", "sync"]);
 });
+
+Deno.test("HubClient: interleaved consumed and taskDone entries of a burst travel as one request of each", async () => {
+  const { sent, transport } = recorder();
+  const client = new HubClient(REF, transport);
+  for (let i = 0; i < 100; i++) {
+    client.appendToBatch("queue.consumed", 7, 1);
+    client.appendToBatch("queue.taskDone", 7, 1);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const requests = sent.flat();
+  equal(requests.length, 2, "one consumed request and one taskDone request");
+  for (const r of requests) equal((r as { args: unknown[][] }).args[0].length, 100);
+});

@@ -70,24 +70,26 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
       throw new Error("Cannot mark a task done: task_done() called too many times");
     }
     this.#inFlight++;
-    // Calls made in a burst travel as one request; their count is settled when it is answered.
-    const batch = this.hubAppend("queue.taskDone");
-    const counted = this.#batches.get(batch) ?? 0;
-    if (counted === 0) {
+    // Calls made in a burst travel as one request; their count is settled when it is answered,
+    // and they share one Promise (no allocation per call).
+    const reply = this.hubAppend("queue.taskDone");
+    let batch = this.#batch;
+    if (batch?.reply !== reply) {
+      const created = { reply, count: 0, recorded: reply.then(() => {}) };
       const settle = () => {
-        this.#inFlight -= this.#batches.get(batch) ?? 0;
-        this.#batches.delete(batch);
+        this.#inFlight -= created.count;
       };
-      batch.then(settle, settle);
+      reply.then(settle, settle);
+      created.recorded.catch(() => {}); // A caller that ignores it sees no unhandled rejection.
+      this.#batch = batch = created;
     }
-    this.#batches.set(batch, counted + 1);
-    const recorded = batch.then(() => {});
-    recorded.catch(() => {}); // Handled: a caller that ignores it sees no unhandled rejection.
-    return recorded;
+    batch.count++;
+    return batch.recorded;
   }
 
   #inFlight = 0;
-  #batches = new Map<Promise<unknown>, number>();
+  /** The batch of acknowledgements being filled: its reply, how many it carries, their Promise. */
+  #batch: { reply: Promise<unknown>; count: number; recorded: Promise<void> } | undefined;
 
   /**
    * Waits until every item put has been marked done.
