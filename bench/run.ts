@@ -301,7 +301,8 @@ trip (Python: \`multiprocessing.Pipe()\` to a \`spawn\` child; its queue cases u
 item, the clock stops when the producers are joined and \`join()\` has returned. Each case runs
 for about a second or more on both sides, so that start-up (on our side, V8 compiling the hot
 paths) does not dominate it: with 20k 1 KiB items, as this table had before, the same code
-measured 0.76× Python where 100k items measure more than 1.3×. The Deno-only row is the floor: the
+measured 0.76× Python; with 100k it measured 0.88–1.5× in the runs made for this table (both
+sides vary by a third from run to run on this shared machine). The Deno-only row is the floor: the
 same small items as frames of 256 over one Unix socket from a child to the parent, with no queue
 at all.
 `,
