@@ -76,7 +76,7 @@ async function serve(conn: StreamConn): Promise<void> {
         clearTimeout(hello);
         unauthenticated.delete(conn);
         const pid = Number.isSafeInteger(value.pid) ? value.pid : undefined;
-        session = hub.session((replies) => writer.send(replies), pid);
+        session = hub.session((replies) => writer.send(replies), pid, writer);
         writer.send([{ id: 0, push: "welcome", obj: 0 } satisfies Reply]);
         return;
       }

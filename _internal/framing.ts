@@ -333,6 +333,14 @@ export class BatchWriter<T> {
     if (!this.#writing) this.#loop();
   }
 
+  /**
+   * Whether a write is in flight: a caller that batches (the hub's client
+   * and sessions) then keeps gathering, and sends when it is done.
+   */
+  get busy(): boolean {
+    return this.#writing;
+  }
+
   /** Resolves when everything queued so far has been written. */
   flushed(): Promise<void> {
     if (!this.#writing && this.#pending.length === 0) return Promise.resolve();

@@ -49,6 +49,8 @@ import { SLOT_BYTES, slotOffset, type StatusSlot } from "./status_slots.ts";
 
 interface Transport {
   send(messages: Request[]): void;
+  /** Whether a write is in flight (the outbox then keeps gathering until it is done). */
+  busy(): boolean;
   /** Resolves when everything sent so far has left this process. */
   flushed(): Promise<void>;
   ref(): void;
@@ -112,6 +114,8 @@ export class HubClient {
   /** Approximate bytes of the items in the outbox (see MAX_BATCH_BYTES). */
   #outboxBytes = 0;
   #flushScheduled = false;
+  /** A flush waits for the write in flight (see {@linkcode #flush}). */
+  #awaitingWrite = false;
   #pending = new Map<number, Pending>();
   #seq = 0;
   #attached = new Set<number>();
@@ -353,11 +357,26 @@ export class HubClient {
     });
   }
 
-  #flush(): void {
+  /**
+   * Sends the outbox as one batch: the one place where this connection's
+   * requests are batched. While a write is in flight it waits for it and
+   * sends everything gathered meanwhile together (unless `force`).
+   */
+  #flush(force = false): void {
     this.#flushScheduled = false;
     if (!this.#transport) {
       this.#connecting ??= this.#connect();
       return; // #ready flushes.
+    }
+    if (!force && this.#transport.busy()) {
+      if (!this.#awaitingWrite) {
+        this.#awaitingWrite = true;
+        this.#transport.flushed().then(() => {
+          this.#awaitingWrite = false;
+          if (this.#outbox.length > 0 && !this.#flushScheduled) this.#flush();
+        });
+      }
+      return;
     }
     const batch = this.#outbox;
     this.#outbox = [];
@@ -379,7 +398,7 @@ export class HubClient {
     // Answered once the hub has handled everything this connection sent before it, so nothing
     // this process did can be overtaken by what others do after it exits.
     const answered = this.#connectionCall("bye").catch(() => {});
-    this.#flush(); // Now, not after the burst: the caller is about to exit.
+    this.#flush(true); // Now, not after the burst or the write in flight: the caller is about to exit.
     // Like Python's feeder thread, which a process joins at exit: everything put is written
     // before the process leaves, however long the hub takes to read it (writes proceed as it
     // reads, and fail at once if it is gone). Only the acknowledgement is bounded.
@@ -559,6 +578,7 @@ async function connectSocket(
       if (unwelcomed !== undefined) unwelcomed.push(...messages);
       writer.send(messages);
     },
+    busy: () => writer.busy,
     flushed: () => writer.flushed(),
     ref() {
       referenced = true;
@@ -616,6 +636,7 @@ export function ownHub(): HubClient {
       thread.onError((error) => client.fail(error as Error));
       return {
         send: (messages: Request[]) => thread.postMessage(toThread(messages)),
+        busy: () => false,
         flushed: () => Promise.resolve(),
         ref: () => thread.ref(),
         unref: () => thread.unref(),

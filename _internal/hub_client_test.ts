@@ -18,6 +18,7 @@ function recorder(): { sent: Request[][]; transport: ConstructorParameters<typeo
     sent,
     transport: {
       send: (messages: Request[]) => void sent.push(messages),
+      busy: () => false,
       flushed: () => Promise.resolve(),
       ref() {},
       unref() {},

@@ -47,6 +47,14 @@ function toWire(error: unknown): WireError {
   return { name: "Error", message: String(error) };
 }
 
+/** The writer of a session's connection, when its writes take time (a socket's `BatchWriter`). */
+export interface SessionWriter {
+  /** Whether a write is in flight. */
+  readonly busy: boolean;
+  /** Resolves when everything written so far is out. */
+  flushed(): Promise<void>;
+}
+
 /** One client connection (a thread of the owner, or a child process). */
 export class HubSession {
   readonly owner: Owner;
@@ -61,11 +69,23 @@ export class HubSession {
   #closed = false;
   #clean = false;
 
-  constructor(hub: HubServer, owner: Owner, send: (replies: Reply[]) => void, pid?: number) {
+  /** The connection's writer, if writes take time (a socket): see {@linkcode #flush}. */
+  #writer: SessionWriter | undefined;
+  /** A flush waits for the write in flight. */
+  #awaitingWrite = false;
+
+  constructor(
+    hub: HubServer,
+    owner: Owner,
+    send: (replies: Reply[]) => void,
+    pid?: number,
+    writer?: SessionWriter,
+  ) {
     this.#hub = hub;
     this.owner = owner;
     this.pid = pid;
     this.#send = send;
+    this.#writer = writer;
   }
 
   /** Handles a batch of requests from this session. */
@@ -171,11 +191,26 @@ export class HubSession {
     queueMicrotask(() => this.#flush());
   }
 
+  /**
+   * Sends the outbox as one batch: the one place where this session's
+   * replies are batched. While the connection's write is in flight, it waits
+   * for it and sends everything gathered meanwhile together.
+   */
   #flush(): void {
     this.#flushScheduled = false;
     if (this.#lazyTimer !== undefined) {
       clearTimeout(this.#lazyTimer);
       this.#lazyTimer = undefined;
+    }
+    if (this.#writer?.busy) {
+      if (!this.#awaitingWrite) {
+        this.#awaitingWrite = true;
+        this.#writer.flushed().then(() => {
+          this.#awaitingWrite = false;
+          if (!this.#flushScheduled) this.#flush();
+        });
+      }
+      return;
     }
     const batch = this.#outbox;
     this.#outbox = [];
@@ -219,8 +254,8 @@ export class HubServer implements ObjectHost {
   #sessions = new Map<Owner, HubSession>();
 
   /** Opens a session for a new client (`pid`: its process, if it is another process). */
-  session(send: (replies: Reply[]) => void, pid?: number): HubSession {
-    const session = new HubSession(this, ++this.#nextOwner, send, pid);
+  session(send: (replies: Reply[]) => void, pid?: number, writer?: SessionWriter): HubSession {
+    const session = new HubSession(this, ++this.#nextOwner, send, pid, writer);
     this.#sessions.set(session.owner, session);
     return session;
   }
