@@ -13,10 +13,8 @@
  */
 
 import { errorByName } from "./errors.ts";
-import { helloFrame } from "./hello.ts";
 import { Packed } from "./wire.ts";
 import type { WaitOptions } from "./wait.ts";
-import { BatchWriter, readFrames } from "./framing.ts";
 import {
   type BatchOp,
   fromThread,
@@ -32,30 +30,17 @@ import {
 } from "./protocol.ts";
 import {
   checkSocketPermission,
-  connectUnix,
   currentPid,
   type HelperThread,
-  isNotListening,
-  pidAlive,
   randomKey,
   type SharedFile,
   startHelperThread,
-  type StreamConn,
 } from "./runtime.ts";
 import { nextShared, processShared, runtimeDir } from "./context.ts";
+import { connectSocket, type Transport } from "./hub_transport.ts";
 import { openShared } from "./runtime.ts";
 import { openStatusFile } from "./status_file.ts";
 import { SLOT_BYTES, slotOffset, type StatusSlot } from "./status_slots.ts";
-
-interface Transport {
-  send(messages: Request[]): void;
-  /** Whether a write is in flight (the outbox then keeps gathering until it is done). */
-  busy(): boolean;
-  /** Resolves when everything sent so far has left this process. */
-  flushed(): Promise<void>;
-  ref(): void;
-  unref(): void;
-}
 
 interface Pending {
   resolve(value: unknown): void;
@@ -66,8 +51,6 @@ interface Pending {
   batch?: unknown[];
 }
 
-// Generous: a hub that starts while the machine is busy compiling (a cold cache) can take seconds.
-const CONNECT_TIMEOUT_MS = 30_000;
 /** How long an exiting process waits for the hub to acknowledge its goodbye. */
 const GOODBYE_TIMEOUT_MS = 2_000;
 /** Microtasks without a new operation before the outbox is sent. */
@@ -497,98 +480,6 @@ export class HubClient {
     this.#lastBatch = undefined;
     this.#transport?.unref();
   }
-}
-
-/**
- * Connects to the hub's Unix socket, retrying while nothing listens there yet
- * (until `deadline`, and while the hub's process lives: a killed owner leaves
- * its socket file behind, which will never listen again).
- */
-async function connectPatiently(ref: HubRef, deadline: number): Promise<StreamConn> {
-  let delay = 2;
-  for (;;) {
-    try {
-      return await connectUnix(ref.path);
-    } catch (error) {
-      if (!isNotListening(error) || Date.now() > deadline || !pidAlive(ref.pid)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(delay * 2, 100);
-    }
-  }
-}
-
-/**
- * Connects to a hub's socket, retrying while it is not listening yet.
- *
- * Requests go out at once, behind the hello, but they are kept until the
- * hub's `welcome` says it admitted this connection: a hub may close a
- * connection before reading its hello (out of descriptors, Node's answer to
- * EMFILE; or a flood of unauthenticated connections), and then it has
- * handled none of them, so they are sent again on a new connection. Once
- * welcomed, a closed connection is the hub gone.
- */
-async function connectSocket(
-  ref: HubRef,
-  onReplies: (replies: Reply[]) => void,
-  onClose: (error: Error) => void,
-): Promise<Transport> {
-  const deadline = Date.now() + CONNECT_TIMEOUT_MS;
-  let unwelcomed: Request[] | undefined = [];
-  let referenced = true;
-  let conn!: StreamConn;
-  let writer!: BatchWriter<Request>;
-  const open = async (): Promise<void> => {
-    const current = await connectPatiently(ref, deadline);
-    if (!referenced) current.unref();
-    conn = current;
-    writer = new BatchWriter<Request>((bytes) => current.write(bytes), () => current.close());
-    const ended = (error: Error) => {
-      current.close();
-      if (conn !== current) return;
-      // Not welcomed yet: the hub turned the connection away unread (try again), or its process
-      // died (then nothing will ever read the requests: fail them now).
-      if (unwelcomed !== undefined && Date.now() < deadline && pidAlive(ref.pid)) {
-        open().catch(onClose);
-      } else {
-        onClose(error);
-      }
-    };
-    try {
-      // The hello goes alone, first, as its own frame.
-      await current.write(helloFrame(ref.key));
-    } catch (error) {
-      ended(error as Error);
-      return;
-    }
-    if (unwelcomed !== undefined && unwelcomed.length > 0) writer.send(unwelcomed);
-    readFrames(current, (value) => {
-      const replies = value as Reply[];
-      if (unwelcomed !== undefined && replies.some((r) => "push" in r && r.push === "welcome")) {
-        unwelcomed = undefined;
-      }
-      onReplies(replies);
-    }).then(
-      () => ended(new Error("The hub closed the connection")),
-      (error) => ended(error),
-    );
-  };
-  await open();
-  return {
-    send(messages) {
-      if (unwelcomed !== undefined) unwelcomed.push(...messages);
-      writer.send(messages);
-    },
-    busy: () => writer.busy,
-    flushed: () => writer.flushed(),
-    ref() {
-      referenced = true;
-      conn.ref();
-    },
-    unref() {
-      referenced = false;
-      conn.unref();
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,221 @@
+/**
+ * The reader of the wire format (see `wire_format.ts`), for bytes from a
+ * peer that may be hostile or broken: every length is checked against what
+ * there is, unknown types and nesting deeper than {@linkcode MAX_WIRE_DEPTH}
+ * are refused, nothing is evaluated.
+ *
+ * @module
+ */
+
+import { EXT_UTF16, MAX_WIRE_DEPTH } from "./wire_format.ts";
+
+const decoder = new TextDecoder();
+
+let src: Uint8Array = new Uint8Array(0);
+/** A DataView of `src`, made only when a float64 or a UTF-16 string is read. */
+let srcView: DataView | undefined;
+
+function u16(at: number): number {
+  return (src[at] << 8) | src[at + 1];
+}
+
+function u32(at: number): number {
+  return ((src[at] << 24) >>> 0) + ((src[at + 1] << 16) | (src[at + 2] << 8) | src[at + 3]);
+}
+
+function dataView(): DataView {
+  return srcView ??= new DataView(src.buffer, src.byteOffset, src.byteLength);
+}
+let at = 0;
+let end = 0;
+
+function malformed(what: string): Error {
+  return new Error(`Cannot read message: ${what}`);
+}
+
+function need(n: number): void {
+  if (at + n > end) throw malformed("it ends inside a value");
+}
+
+function readString(n: number): string {
+  need(n);
+  const start = at;
+  at += n;
+  if (n < 32) {
+    let s = "";
+    for (let i = start; i < at; i++) {
+      const c = src[i];
+      if (c >= 0x80) return decoder.decode(src.subarray(start, at));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return decoder.decode(src.subarray(start, at));
+}
+
+/** Whether `bin` values are returned as views of the source (see {@linkcode unpack}). */
+let views = false;
+
+function readBytes(n: number): Uint8Array {
+  need(n);
+  const bytes = views ? src.subarray(at, at + n) : src.slice(at, at + n);
+  at += n;
+  return bytes;
+}
+
+function readArray(n: number, depth: number): unknown[] {
+  // Each element takes at least one byte: a count beyond the bytes left is a lie.
+  if (n > end - at) throw malformed("an array is longer than the message");
+  const a = new Array(n);
+  for (let i = 0; i < n; i++) a[i] = readValue(depth + 1);
+  return a;
+}
+
+function readMap(n: number, depth: number): Record<string, unknown> {
+  if (n * 2 > end - at) throw malformed("a map is longer than the message");
+  const o: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++) {
+    const key = readValue(depth + 1);
+    if (typeof key !== "string") throw malformed("a map key is not a string");
+    const value = readValue(depth + 1);
+    if (key === "__proto__") {
+      Object.defineProperty(o, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else o[key] = value;
+  }
+  return o;
+}
+
+function readExt(n: number): string {
+  need(1 + n);
+  const type = src[at++];
+  if (type !== EXT_UTF16 || n % 2 !== 0) throw malformed(`unknown extension type ${type}`);
+  const units = new Array<number>(n / 2);
+  for (let i = 0; i < units.length; i++) units[i] = src[at + i * 2] | (src[at + i * 2 + 1] << 8);
+  at += n;
+  let s = "";
+  for (let i = 0; i < units.length; i += 8192) {
+    s += String.fromCharCode(...units.slice(i, i + 8192));
+  }
+  return s;
+}
+
+function readValue(depth: number): unknown {
+  if (depth > MAX_WIRE_DEPTH) throw malformed("it is nested too deep");
+  need(1);
+  const tag = src[at++];
+  if (tag < 0x80) return tag;
+  if (tag >= 0xe0) return tag - 0x100;
+  if (tag >= 0xa0 && tag < 0xc0) return readString(tag & 0x1f);
+  if (tag >= 0x90 && tag < 0xa0) return readArray(tag & 0x0f, depth);
+  if (tag < 0x90) return readMap(tag & 0x0f, depth);
+  let n: number;
+  switch (tag) {
+    case 0xc0:
+      return null;
+    case 0xc2:
+      return false;
+    case 0xc3:
+      return true;
+    case 0xcc:
+      need(1);
+      return src[at++];
+    case 0xcd:
+      need(2);
+      at += 2;
+      return u16(at - 2);
+    case 0xce:
+      need(4);
+      at += 4;
+      return u32(at - 4);
+    case 0xd2:
+      need(4);
+      at += 4;
+      return u32(at - 4) | 0;
+    case 0xcb:
+      need(8);
+      at += 8;
+      return dataView().getFloat64(at - 8);
+    case 0xd9:
+      need(1);
+      return readString(src[at++]);
+    case 0xda:
+      need(2);
+      at += 2;
+      return readString(u16(at - 2));
+    case 0xdb:
+      need(4);
+      at += 4;
+      return readString(u32(at - 4));
+    case 0xc4:
+      need(1);
+      return readBytes(src[at++]);
+    case 0xc5:
+      need(2);
+      at += 2;
+      return readBytes(u16(at - 2));
+    case 0xc6:
+      need(4);
+      at += 4;
+      return readBytes(u32(at - 4));
+    case 0xdc:
+      need(2);
+      at += 2;
+      return readArray(u16(at - 2), depth);
+    case 0xdd:
+      need(4);
+      at += 4;
+      return readArray(u32(at - 4), depth);
+    case 0xde:
+      need(2);
+      at += 2;
+      return readMap(u16(at - 2), depth);
+    case 0xdf:
+      need(4);
+      at += 4;
+      return readMap(u32(at - 4), depth);
+    case 0xc9:
+      need(4);
+      at += 4;
+      n = u32(at - 4);
+      return readExt(n);
+    default:
+      throw malformed(`unknown type byte 0x${tag.toString(16)}`);
+  }
+}
+
+/**
+ * Reads the one value `bytes` hold.
+ *
+ * @param bytes MessagePack bytes, as {@linkcode pack} writes them.
+ * @param asViews Return `bin` values as views of `bytes` (which the caller
+ *   then must not reuse), not copies: a frame's queue items cost no
+ *   allocation each.
+ * @returns The value.
+ * @throws {Error} If the bytes are malformed, hold a type this module does
+ * not write, are nested too deep, or hold more than one value.
+ */
+export function unpack(bytes: Uint8Array, asViews = false): unknown {
+  // Reentrant (a caller may unpack an item while reading a message): the state is saved.
+  const savedSrc = src, savedView = srcView, savedAt = at, savedEnd = end, savedViews = views;
+  views = asViews;
+  src = bytes;
+  srcView = undefined;
+  at = 0;
+  end = bytes.length;
+  try {
+    const value = readValue(0);
+    if (at !== end) throw malformed(`${end - at} bytes follow its value`);
+    return value;
+  } finally {
+    src = savedSrc;
+    srcView = savedView;
+    at = savedAt;
+    end = savedEnd;
+    views = savedViews;
+  }
+}

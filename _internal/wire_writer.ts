@@ -1,0 +1,373 @@
+/**
+ * The writer of the wire format (see `wire_format.ts`): one growing buffer
+ * per thread, handed out by {@linkcode packWith} and {@linkcode pack}.
+ *
+ * @module
+ */
+
+import { EXT_UTF16, MAX_WIRE_DEPTH } from "./wire_format.ts";
+
+const encoder = new TextEncoder();
+
+/** The write buffer starts at, and goes back to after a large message, this size. */
+const START_BYTES = 256 * 1024;
+/** A write buffer grown past this is given away with its message rather than kept. */
+const KEEP_BYTES = 16 * 1024 * 1024;
+
+let out: Uint8Array = new Uint8Array(START_BYTES);
+let view: DataView = new DataView(out.buffer);
+let pos = 0;
+let writing = false;
+/** A buffer lent with a message and given back (see {@linkcode packWith}'s `lend`). */
+let spare: Uint8Array | undefined;
+
+function grow(need: number): void {
+  let size = out.length * 2;
+  while (size < pos + need) size *= 2;
+  const bigger = new Uint8Array(size);
+  bigger.set(out.subarray(0, pos));
+  out = bigger;
+  view = new DataView(out.buffer);
+}
+
+function u8(b: number): void {
+  if (pos + 1 > out.length) grow(1);
+  out[pos++] = b;
+}
+
+function head(tag: number, n: number, bytes: 1 | 2 | 4): void {
+  if (pos + 5 > out.length) grow(5);
+  out[pos++] = tag;
+  if (bytes === 1) out[pos++] = n;
+  else if (bytes === 2) {
+    view.setUint16(pos, n);
+    pos += 2;
+  } else {
+    view.setUint32(pos, n);
+    pos += 4;
+  }
+}
+
+function writeNumber(n: number): void {
+  if (Number.isInteger(n) && n >= -2147483648 && n <= 0xffffffff) {
+    if (n >= 0) {
+      if (n < 128) u8(n);
+      else if (n < 0x100) head(0xcc, n, 1);
+      else if (n < 0x10000) head(0xcd, n, 2);
+      else head(0xce, n, 4);
+    } else if (n >= -32) {
+      u8(n & 0xff);
+    } else {
+      if (pos + 5 > out.length) grow(5);
+      out[pos++] = 0xd2;
+      view.setInt32(pos, n);
+      pos += 4;
+    }
+    return;
+  }
+  if (pos + 9 > out.length) grow(9);
+  out[pos++] = 0xcb;
+  view.setFloat64(pos, n);
+  pos += 8;
+}
+
+function writeString(s: string): void {
+  const length = s.length;
+  if (length < 32) {
+    // Short strings, the common case: ASCII is copied by hand (faster than encodeInto's call).
+    if (pos + 1 + length * 3 > out.length) grow(1 + length * 3);
+    const start = pos;
+    pos++;
+    let i = 0;
+    for (; i < length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      out[pos++] = c;
+    }
+    if (i === length) {
+      out[start] = 0xa0 | length;
+      return;
+    }
+    pos = start;
+  }
+  if (!s.isWellFormed()) {
+    writeUtf16(s);
+    return;
+  }
+  // The header is chosen by the most bytes the string can take, and holds the exact count.
+  const most = length * 3;
+  const headBytes = most < 0x100 ? 2 : most < 0x10000 ? 3 : 5;
+  if (pos + headBytes + length > out.length) grow(headBytes + length);
+  const start = pos;
+  pos += headBytes;
+  let rest = s;
+  for (;;) {
+    const { read, written } = encoder.encodeInto(rest, out.subarray(pos));
+    pos += written;
+    if (read === rest.length) break;
+    rest = rest.substring(read);
+    grow(Math.min(rest.length * 3, Math.max(rest.length + 16, out.length)));
+  }
+  const bytes = pos - start - headBytes;
+  if (headBytes === 2) {
+    out[start] = 0xd9;
+    out[start + 1] = bytes;
+  } else if (headBytes === 3) {
+    out[start] = 0xda;
+    view.setUint16(start + 1, bytes);
+  } else {
+    out[start] = 0xdb;
+    view.setUint32(start + 1, bytes);
+  }
+}
+
+function writeUtf16(s: string): void {
+  const bytes = s.length * 2;
+  head(0xc9, bytes, 4);
+  u8(EXT_UTF16);
+  if (pos + bytes > out.length) grow(bytes);
+  for (let i = 0; i < s.length; i++) {
+    view.setUint16(pos, s.charCodeAt(i), true);
+    pos += 2;
+  }
+}
+
+function writeBytes(b: Uint8Array): void {
+  const n = b.length;
+  if (n < 0x100) head(0xc4, n, 1);
+  else if (n < 0x10000) head(0xc5, n, 2);
+  else head(0xc6, n, 4);
+  if (pos + n > out.length) grow(n);
+  out.set(b, pos);
+  pos += n;
+}
+
+const objectProto = Object.prototype;
+
+/**
+ * A value written as the `bin` of its own MessagePack bytes, straight into
+ * the message that carries it: how a queue item travels to the hub, which
+ * reads it back as bytes it never decodes. Writing it in place saves making
+ * the bytes first and copying them in.
+ *
+ * @example
+ * ```ts ignore
+ * const item = new Packed({ v: "hello" }, 5);
+ * unpack(unpack(pack([item]))[0]); // { v: "hello" }
+ * ```
+ */
+export class Packed {
+  /** The value (made of what {@linkcode pack} takes; not changed until written). */
+  readonly value: unknown;
+  /** About how many bytes it takes (for batch budgets). */
+  readonly weight: number;
+
+  constructor(value: unknown, weight: number) {
+    this.value = value;
+    this.weight = weight;
+  }
+}
+
+function writeValue(v: unknown, depth: number): void {
+  switch (typeof v) {
+    case "string":
+      writeString(v);
+      return;
+    case "number":
+      writeNumber(v);
+      return;
+    case "boolean":
+      u8(v ? 0xc3 : 0xc2);
+      return;
+    case "undefined":
+      u8(0xc0);
+      return;
+    case "object":
+      break;
+    default:
+      throw new TypeError(`Cannot write a ${typeof v} to the wire`);
+  }
+  if (v === null) {
+    u8(0xc0);
+    return;
+  }
+  if (depth > MAX_WIRE_DEPTH) throw new RangeError("Cannot write a value nested this deep");
+  if (Array.isArray(v)) {
+    const n = v.length;
+    if (n < 16) u8(0x90 | n);
+    else if (n < 0x10000) head(0xdc, n, 2);
+    else head(0xdd, n, 4);
+    for (let i = 0; i < n; i++) writeValue(v[i], depth + 1);
+    return;
+  }
+  if (v instanceof Uint8Array) {
+    writeBytes(v);
+    return;
+  }
+  if (v instanceof Packed) {
+    head(0xc6, 0, 4);
+    const start = pos;
+    writeValue(v.value, 0);
+    view.setUint32(start - 4, pos - start);
+    return;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== objectProto && proto !== null) {
+    throw new TypeError(`Cannot write a ${proto?.constructor?.name ?? "object"} to the wire`);
+  }
+  const o = v as Record<string, unknown>;
+  let n = 0;
+  for (const key in o) if (o[key] !== undefined) n++;
+  if (n < 16) u8(0x80 | n);
+  else if (n < 0x10000) head(0xde, n, 2);
+  else head(0xdf, n, 4);
+  for (const key in o) {
+    const value = o[key];
+    if (value === undefined) continue;
+    writeString(key);
+    writeValue(value, depth + 1);
+  }
+}
+
+/**
+ * Writes values with `write` into this thread's write buffer, after
+ * `reserve` bytes left for the caller (e.g. a frame header), and returns the
+ * bytes written, `reserve` included. Not reentrant: `write` must not call it.
+ *
+ * @param reserve Bytes at the start left for the caller to fill in.
+ * @param write Writes with the {@linkcode WireWriter} it is given.
+ * @param result `"copy"`: a copy in a buffer of its own. `"lend"`: the
+ *   write buffer itself (no copy): the caller gives it back with
+ *   {@linkcode giveBack} once it is done with the bytes (a frame, once
+ *   written), and meanwhile another buffer is used. `"share"`: a copy that,
+ *   when small, is a view into a block shared with other results (see
+ *   {@linkcode pack}).
+ * @returns The written bytes.
+ */
+export function packWith(
+  reserve: number,
+  write: (w: WireWriter) => void,
+  result: "copy" | "lend" | "share" = "copy",
+): Uint8Array {
+  if (writing) throw new Error("packWith is not reentrant");
+  writing = true;
+  pos = reserve;
+  if (out.length < reserve) grow(reserve);
+  try {
+    write(writer);
+    if (result !== "lend" && out.length <= KEEP_BYTES) {
+      return result === "share" ? keep(pos) : out.slice(0, pos);
+    }
+    const bytes = out.subarray(0, pos);
+    replaceBuffer(spare);
+    spare = undefined;
+    return bytes;
+  } catch (error) {
+    if (out.length > KEEP_BYTES) replaceBuffer(undefined);
+    throw error;
+  } finally {
+    writing = false;
+  }
+}
+
+/** Results of {@linkcode pack} up to this size are carved from a shared block (see {@linkcode keep}). */
+const ARENA_BYTES = 256 * 1024;
+let arena = new Uint8Array(ARENA_BYTES);
+let arenaAt = 0;
+
+/**
+ * A copy of the first `n` bytes written: small ones carved from a block
+ * shared by many results (allocating an `ArrayBuffer` each costs more than
+ * encoding a small item), so the result is a view that may not start at
+ * its buffer's beginning, nor span all of it.
+ */
+function keep(n: number): Uint8Array {
+  if (n > ARENA_BYTES / 8) return out.slice(0, n);
+  if (arenaAt + n > ARENA_BYTES) {
+    arena = new Uint8Array(ARENA_BYTES);
+    arenaAt = 0;
+  }
+  const result = arena.subarray(arenaAt, arenaAt + n);
+  if (n <= 64) {
+    // By hand: cheaper than the view `set()` needs, for the small items that are most of them.
+    for (let i = 0; i < n; i++) arena[arenaAt + i] = out[i];
+  } else result.set(out.subarray(0, n));
+  arenaAt += n;
+  return result;
+}
+
+function replaceBuffer(next: Uint8Array | undefined): void {
+  out = next ?? new Uint8Array(START_BYTES);
+  view = new DataView(out.buffer);
+}
+
+/**
+ * Gives back the buffer of bytes that {@linkcode packWith} lent (`"lend"`), to be used
+ * again (the caller must not touch the bytes afterwards).
+ *
+ * @param bytes What `packWith(…, true)` returned.
+ */
+export function giveBack(bytes: Uint8Array): void {
+  const buffer = bytes.buffer;
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength > KEEP_BYTES) return;
+  if (spare === undefined || spare.length < buffer.byteLength) spare = new Uint8Array(buffer);
+}
+
+/** What {@linkcode packWith} gives its callback to write with. */
+export interface WireWriter {
+  /** Writes one value. */
+  value(v: unknown): void;
+  /** Writes the header of an array of `n` values (the values follow). */
+  arrayHeader(n: number): void;
+  /** Bytes written so far (the reserve included). */
+  readonly position: number;
+  /** Goes back to `position` (forgetting what was written after it). */
+  rewind(position: number): void;
+  /** Writes a 32-bit array header at `position` (written as a placeholder before). */
+  patchArrayHeader(position: number, n: number): void;
+}
+
+const writer: WireWriter = {
+  value: (v) => writeValue(v, 0),
+  arrayHeader(n) {
+    head(0xdd, n, 4);
+  },
+  get position() {
+    return pos;
+  },
+  rewind(position) {
+    pos = position;
+  },
+  patchArrayHeader(position, n) {
+    out[position] = 0xdd;
+    view.setUint32(position + 1, n);
+  },
+};
+
+/**
+ * The MessagePack bytes of `value`.
+ *
+ * @param value Made of `null`, booleans, numbers, strings, arrays, plain objects and `Uint8Array`s.
+ * @returns Bytes of its own (a small result is a view into a block shared
+ *   with other results: copy it, e.g. with `slice()`, before posting it to
+ *   another thread, which would copy the whole block).
+ * @throws {TypeError} If `value` holds anything else.
+ */
+export function pack(value: unknown): Uint8Array {
+  // packWith's work without its callback, on the path every small queue item or value takes.
+  if (writing) throw new Error("pack is not reentrant");
+  writing = true;
+  pos = 0;
+  try {
+    writeValue(value, 0);
+    if (out.length <= KEEP_BYTES) return keep(pos);
+    const bytes = out.subarray(0, pos);
+    replaceBuffer(undefined);
+    return bytes;
+  } catch (error) {
+    if (out.length > KEEP_BYTES) replaceBuffer(undefined);
+    throw error;
+  } finally {
+    writing = false;
+  }
+}
