@@ -189,7 +189,7 @@ export function deserializeSync(text: string): unknown {
  *
  * @param value The value to encode.
  * @param options Error message wording and destination; `mode` is ignored.
- * @returns The bytes, for {@linkcode decodeBytes}.
+ * @returns The bytes, for {@linkcode decodeBytesSync} (or {@linkcode unpackEncoded}).
  * @throws {TypeError} If a part of `value` is not serializable.
  */
 export function encodeBytes(value: unknown, options: EncodeOptions): Uint8Array {
@@ -266,20 +266,6 @@ function weigh(tree: unknown): number {
  */
 export function decodeBytesSync(bytes: Uint8Array): unknown {
   return decodeSync(unpackEncoded(bytes));
-}
-
-/**
- * Decodes bytes made by {@linkcode encodeBytes} (or a queue item of
- * {@linkcode encodeItem}, as the hub hands it out), importing the modules its
- * handles and class instances need first.
- *
- * @param bytes The bytes.
- * @returns The decoded value.
- * @throws {Error} If the bytes are malformed or a module cannot be imported.
- */
-export async function decodeBytes(bytes: Uint8Array): Promise<unknown> {
-  const enc = unpackEncoded(bytes);
-  return enc.m ? await decode(enc) : decodeSync(enc);
 }
 
 /**

@@ -35,6 +35,7 @@ import {
 import { errorProps, newError } from "./error_data.ts";
 import { type HandleData, isShareable, reviveHandle } from "./handles.ts";
 import type { TargetRef } from "./target.ts";
+import { fromBase64, toBase64 } from "./base64.ts";
 
 const UNDEFINED: Tagged = { $t: "u" };
 
@@ -44,19 +45,6 @@ function encodeNumber(n: number): unknown {
 }
 
 const NOT_SHAREABLE = "which cannot be shared with another process";
-
-// Base64, with the TC39 methods when present (Deno) and a fallback (Node).
-const hasToBase64 = typeof Uint8Array.prototype.toBase64 === "function";
-const hasFromBase64 = typeof Uint8Array.fromBase64 === "function";
-
-function toBase64(bytes: Uint8Array): string {
-  if (hasToBase64) return bytes.toBase64();
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]);
-  }
-  return btoa(s);
-}
 
 /** The bytes of a `ta`/`ab` node: carried as they are (wire mode) or in base64 (JSON). */
 function fromBytes(v: unknown): Uint8Array<ArrayBuffer> {
@@ -69,14 +57,6 @@ function fromBytes(v: unknown): Uint8Array<ArrayBuffer> {
       : v.slice() as Uint8Array<ArrayBuffer>;
   }
   throw malformed("its bytes are neither base64 nor a Uint8Array");
-}
-
-function fromBase64(s: string): Uint8Array<ArrayBuffer> {
-  if (hasFromBase64) return Uint8Array.fromBase64(s);
-  const bin = atob(s);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
 }
 
 function viewBytes(view: ArrayBufferView): Uint8Array {

@@ -13,6 +13,7 @@
 export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/_hub_worker.ts",
   "_internal/_signal_worker.ts",
+  "_internal/base64.ts",
   "_internal/clone_codec.ts",
   "_internal/codec.ts",
   "_internal/codec_tree.ts",

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { fromBase64, toBase64 } from "./base64.ts";
 import { Packed, packWith } from "./wire.ts";
 
 /** Where a hub listens and the key that admits a client; part of every handle. */
@@ -276,23 +277,4 @@ export function fromThread<M extends Request | Reply>(messages: M[]): M[] {
     }
   }
   return messages;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  const native = (bytes as Uint8Array & { toBase64?: () => string }).toBase64;
-  if (typeof native === "function") return native.call(bytes);
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]);
-  }
-  return btoa(s);
-}
-
-function fromBase64(s: string): Uint8Array {
-  const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
-  if (typeof native === "function") return native(s);
-  const bin = atob(s);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
 }
