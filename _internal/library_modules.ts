@@ -149,6 +149,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "redis/_object.ts",
   "redis/_queue_ops.ts",
   "redis/_scripts.ts",
+  "redis/_stream_consumer.ts",
   "redis/event.ts",
   "redis/joinable_queue.ts",
   "redis/lock.ts",
