@@ -125,6 +125,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "pool/thread_pool_executor.ts",
   "pool/wait.ts",
   "process/_bootstrap.ts",
+  "process/_child.ts",
   "process/_revive.ts",
   "process/_role.ts",
   "process/active_children.ts",
