@@ -70,6 +70,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/state/semaphore.ts",
   "_internal/state/waiters.ts",
   "_internal/status_file.ts",
+  "_internal/status_overlay.ts",
   "_internal/status_slots.ts",
   "_internal/target.ts",
   "_internal/until_closed.ts",

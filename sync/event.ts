@@ -12,10 +12,13 @@ import {
   type HubBinding,
   type HubHandle,
   hubHandle,
+  postShowing,
+  readStatus,
+  settled,
 } from "../_internal/shared.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
 import { Reviving } from "../_internal/revive.ts";
-import { EventState, FLAG, SHARED } from "../_internal/state/event.ts";
+import { EventState, SHARED } from "../_internal/state/event.ts";
 import { EVENT_SLOTS } from "../_internal/status_slots.ts";
 
 /** The handle a Event is being revived from, see `_internal/revive.ts`. */
@@ -24,8 +27,9 @@ const revival = new Reviving<HubHandle & { share?: SharedArrayBuffer }>();
 /**
  * A flag shared by processes and threads, that tasks can wait for.
  *
- * - `set()`, `clear()` and `isSet()` are synchronous, like Python's: the flag
- *   is kept in a shared status file read and written directly.
+ * - `set()`, `clear()` and `isSet()` are synchronous, like Python's: other
+ *   processes read the flag from a status file that the creator's hub
+ *   publishes, and see their own `set()`/`clear()` at once.
  * - `await ev.wait()` resolves `true` at once if the flag is set, else when
  *   it is set; with `{ timeout }` it resolves `false` if it was not set in
  *   time (Python returns the flag).
@@ -86,7 +90,7 @@ export class Event implements Shareable {
   /** Whether the flag is set. */
   isSet(): boolean {
     if (this.#local) return this.#local.isSet;
-    return this.#b.client.status(this.#b.id, EVENT_SLOTS.flag) === 1;
+    return readStatus(this.#b, EVENT_SLOTS.flag) === 1;
   }
 
   /** Sets the flag and wakes every waiter. */
@@ -101,15 +105,17 @@ export class Event implements Shareable {
 
   #change(value: 0 | 1): void {
     const local = this.#local;
-    if (local) {
-      if (value === 1) local.set();
-      else local.clear();
-      // Only this process's threads know the event: nothing else to tell.
-      if (Atomics.load(local.words, SHARED) === 0) return;
-    }
     const { client, id } = this.#b;
-    client.setStatus(id, EVENT_SLOTS.flag, value);
-    client.post(value === 1 ? "event.set" : "event.clear", id);
+    const op = value === 1 ? "event.set" : "event.clear";
+    if (!local) {
+      // The hub publishes the flag when it handles the change; this thread sees it at once.
+      postShowing(this.#b, op, [], [[EVENT_SLOTS.flag, value]]);
+      return;
+    }
+    if (value === 1) local.set();
+    else local.clear();
+    // Once another process knows the event, the hub wakes its waiters and publishes the flag.
+    if (Atomics.load(local.words, SHARED) === 1) client.post(op, id);
   }
 
   /**
@@ -122,17 +128,18 @@ export class Event implements Shareable {
     checkTimeout(options.timeout, "wait for event");
     if (this.isSet()) return true;
     if (this.#local) return await this.#local.wait(options);
-    return await this.#b.client.call("event.wait", this.#b.id, [], options) as boolean;
+    return await settled(this.#b).call("event.wait", this.#b.id, [], options) as boolean;
   }
 
   /** Describes this event for another process or thread. */
   [toHandle](dest: "process" | "thread" = "process"): HandleData {
     const words = this.#local?.words;
     if (words && dest === "process" && Atomics.compareExchange(words, SHARED, 0, 1) === 0) {
-      // From now on set()/clear() also reach the hub, for the other process.
-      this.#b.client.setStatus(this.#b.id, EVENT_SLOTS.flag, Atomics.load(words, FLAG));
+      // From now on set()/clear() also reach the hub, for the other process; it publishes the
+      // flag as it is now before it handles anything sent after this handle.
+      this.#b.client.post("event.publish", this.#b.id);
     }
-    const handle = hubHandle(this.#b, import.meta.url);
+    const handle = hubHandle(this.#b, import.meta.url, [[EVENT_SLOTS.flag, this.isSet() ? 1 : 0]]);
     return dest === "thread" && words ? { ...handle, share: words.buffer } : handle;
   }
 }

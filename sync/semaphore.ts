@@ -12,6 +12,9 @@ import {
   type HubBinding,
   type HubHandle,
   hubHandle,
+  postShowing,
+  readStatus,
+  settled,
 } from "../_internal/shared.ts";
 import { SemaphoreState, SHARED } from "../_internal/state/semaphore.ts";
 import { SEMAPHORE_SLOTS } from "../_internal/status_slots.ts";
@@ -80,11 +83,15 @@ export class Semaphore implements Shareable {
     }
     const bounded = (new.target as typeof Semaphore).bounded;
     this.#b = createHubObject("semaphore", bounded ? { value, bound: value } : { value });
-    // Published at once, so that getValue() is right before the hub has even seen the semaphore.
-    this.#b.client.setStatus(this.#b.id, SEMAPHORE_SLOTS.value, value);
     if (this.#b.client.carriesSharedMemory) {
       this.#local = SemaphoreState.shared(value, this.#bound);
       this.#b.client.attachNow(this.#b.id, { permits: this.#local.words.buffer });
+    } else {
+      // The hub publishes the value once it has the semaphore; this thread sees it at once.
+      postShowing(this.#b, "semaphore.publish", [], [[
+        SEMAPHORE_SLOTS.value,
+        value,
+      ]]);
     }
   }
 
@@ -124,7 +131,7 @@ export class Semaphore implements Shareable {
       this.#publish();
       return true;
     }
-    const [acquired, ownerDied] = await this.#b.client.call(
+    const [acquired, ownerDied] = await settled(this.#b).call(
       "semaphore.acquire",
       this.#b.id,
       [],
@@ -153,25 +160,24 @@ export class Semaphore implements Shareable {
     if (bound !== undefined && this.getValue() + n > bound) {
       throw new Error("Cannot release semaphore: semaphore released too many times");
     }
-    const { client, id } = this.#b;
-    // Published at once (the hub rewrites it when it has handled the release), so that
-    // getValue() and a following release() see it, as in Python.
-    client.setStatus(id, SEMAPHORE_SLOTS.value, this.getValue() + n);
-    client.post("semaphore.release", id, [n]);
+    // The hub publishes the value when it has handled the release; getValue() and a following
+    // release() in this thread see it at once, as in Python.
+    postShowing(this.#b, "semaphore.release", [n], [
+      [SEMAPHORE_SLOTS.value, this.getValue() + n],
+    ]);
   }
 
-  /** Once shared with another process, keeps the count it reads (the status file) current. */
+  /** Once shared with another process, has the hub publish the count that process reads. */
   #publish(): void {
-    const local = this.#local!;
-    if (Atomics.load(local.words, SHARED) === 1) {
-      this.#b.client.setStatus(this.#b.id, SEMAPHORE_SLOTS.value, local.value);
+    if (Atomics.load(this.#local!.words, SHARED) === 1) {
+      this.#b.client.post("semaphore.publish", this.#b.id);
     }
   }
 
   /** The number of free permits (a snapshot; Python's `get_value()`). */
   getValue(): number {
     if (this.#local) return this.#local.value;
-    return this.#b.client.status(this.#b.id, SEMAPHORE_SLOTS.value);
+    return readStatus(this.#b, SEMAPHORE_SLOTS.value);
   }
 
   /** Whether the permit most recently acquired through this object had been held by a process that died. */
@@ -199,7 +205,9 @@ export class Semaphore implements Shareable {
     if (words && dest === "process" && Atomics.compareExchange(words, SHARED, 0, 1) === 0) {
       this.#publish();
     }
-    const handle = hubHandle(this.#b, (this.constructor as typeof Semaphore).handleModule);
+    const handle = hubHandle(this.#b, (this.constructor as typeof Semaphore).handleModule, [
+      [SEMAPHORE_SLOTS.value, this.getValue()],
+    ]);
     return dest === "thread" && words ? { ...handle, share: words.buffer } : handle;
   }
 }
