@@ -5,24 +5,18 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import {
-  bindHubObject,
-  checkTimeout,
-  createHubObject,
-  type HubBinding,
-  type HubHandle,
-  hubHandle,
-  postShowing,
-  readStatus,
-  settled,
-} from "../_internal/shared.ts";
+import { checkTimeout } from "../_internal/shared.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
 import { Reviving } from "../_internal/revive.ts";
-import { EventState, SHARED } from "../_internal/state/event.ts";
-import { EVENT_SLOTS } from "../_internal/status_slots.ts";
+import {
+  type EventBacking,
+  eventBackingFrom,
+  type EventHandle,
+  newEventBacking,
+} from "../_internal/backing/event.ts";
 
 /** The handle a Event is being revived from, see `_internal/revive.ts`. */
-const revival = new Reviving<HubHandle & { share?: SharedArrayBuffer }>();
+const revival = new Reviving<EventHandle>();
 
 /**
  * A flag shared by processes and threads, that tasks can wait for.
@@ -53,69 +47,35 @@ const revival = new Reviving<HubHandle & { share?: SharedArrayBuffer }>();
  * ```
  */
 export class Event implements Shareable {
-  #b: HubBinding;
   /**
-   * In the creating process's threads, the event's state over its flag in
-   * shared memory, which the hub shares too (see
-   * `_internal/state/event.ts`). Absent in other processes (and for an event
-   * created on a worker thread), which use the hub and its status file.
+   * Where the flag lives: shared memory in the creating process's threads,
+   * the creator's hub elsewhere (see `_internal/backing/event.ts`).
    */
-  #local: EventState | undefined;
+  #s: EventBacking;
 
   /** Creates an event whose flag is clear. */
   constructor() {
     const reviving = revival.data;
-    if (reviving) {
-      this.#b = bindHubObject(reviving);
-      this.#local = reviving.share ? EventState.over(new Int32Array(reviving.share)) : undefined;
-      return;
-    }
-    this.#b = createHubObject("event", {});
-    if (this.#b.client.carriesSharedMemory) {
-      // Threads of this process wait on a word of shared memory; the hub gets the same word, so
-      // a set() from another process wakes them too.
-      this.#local = EventState.shared();
-      this.#b.client.attachNow(this.#b.id, { flag: this.#local.words.buffer });
-    }
+    this.#s = reviving ? eventBackingFrom(reviving) : newEventBacking(import.meta.url);
   }
 
   static {
-    registerReviver(
-      "event",
-      (data) =>
-        revival.construct(data as HubHandle & { share?: SharedArrayBuffer }, () => new Event()),
-    );
+    registerReviver("event", (data) => revival.construct(data as EventHandle, () => new Event()));
   }
 
   /** Whether the flag is set. */
   isSet(): boolean {
-    if (this.#local) return this.#local.isSet;
-    return readStatus(this.#b, EVENT_SLOTS.flag) === 1;
+    return this.#s.isSet();
   }
 
   /** Sets the flag and wakes every waiter. */
   set(): void {
-    this.#change(1);
+    this.#s.set();
   }
 
   /** Clears the flag. */
   clear(): void {
-    this.#change(0);
-  }
-
-  #change(value: 0 | 1): void {
-    const local = this.#local;
-    const { client, id } = this.#b;
-    const op = value === 1 ? "event.set" : "event.clear";
-    if (!local) {
-      // The hub publishes the flag when it handles the change; this thread sees it at once.
-      postShowing(this.#b, op, [], [[EVENT_SLOTS.flag, value]]);
-      return;
-    }
-    if (value === 1) local.set();
-    else local.clear();
-    // Once another process knows the event, the hub wakes its waiters and publishes the flag.
-    if (Atomics.load(local.words, SHARED) === 1) client.post(op, id);
+    this.#s.clear();
   }
 
   /**
@@ -127,19 +87,11 @@ export class Event implements Shareable {
   async wait(options: WaitOptions = {}): Promise<boolean> {
     checkTimeout(options.timeout, "wait for event");
     if (this.isSet()) return true;
-    if (this.#local) return await this.#local.wait(options);
-    return await settled(this.#b).call("event.wait", this.#b.id, [], options) as boolean;
+    return await this.#s.wait(options);
   }
 
   /** Describes this event for another process or thread. */
   [toHandle](dest: "process" | "thread" = "process"): HandleData {
-    const words = this.#local?.words;
-    if (words && dest === "process" && Atomics.compareExchange(words, SHARED, 0, 1) === 0) {
-      // From now on set()/clear() also reach the hub, for the other process; it publishes the
-      // flag as it is now before it handles anything sent after this handle.
-      this.#b.client.post("event.publish", this.#b.id);
-    }
-    const handle = hubHandle(this.#b, import.meta.url, [[EVENT_SLOTS.flag, this.isSet() ? 1 : 0]]);
-    return dest === "thread" && words ? { ...handle, share: words.buffer } : handle;
+    return this.#s.toHandle(dest);
   }
 }
