@@ -13,6 +13,7 @@
 export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/_hub_worker.ts",
   "_internal/_signal_worker.ts",
+  "_internal/backing/common.ts",
   "_internal/backing/event.ts",
   "_internal/backing/semaphore.ts",
   "_internal/base64.ts",

@@ -16,6 +16,7 @@
  */
 
 import type { HandleData } from "../handles.ts";
+import { SharedMemoryLink } from "./common.ts";
 import {
   bindHubObject,
   createHubObject,
@@ -72,33 +73,27 @@ export function eventBackingFrom(handle: EventHandle): EventBacking {
 
 /** An event in shared memory, in the threads of the process that created it. */
 export class LocalEvent implements EventBacking {
-  #b: HubBinding;
   #state: EventState;
-  #module: string;
+  #hub: SharedMemoryLink;
 
   constructor(binding: HubBinding, state: EventState, module: string) {
-    this.#b = binding;
     this.#state = state;
-    this.#module = module;
+    this.#hub = new SharedMemoryLink(binding, module, state.words, SHARED, "event.publish");
   }
 
   isSet(): boolean {
     return this.#state.isSet;
   }
 
+  /** Once another process knows the event, the hub also wakes its waiters and publishes the flag. */
   set(): void {
     this.#state.set();
-    this.#tellHub("event.set");
+    this.#hub.tell("event.set");
   }
 
   clear(): void {
     this.#state.clear();
-    this.#tellHub("event.clear");
-  }
-
-  /** Once another process knows the event, the hub wakes its waiters and publishes the flag. */
-  #tellHub(op: "event.set" | "event.clear"): void {
-    if (Atomics.load(this.#state.words, SHARED) === 1) this.#b.client.post(op, this.#b.id);
+    this.#hub.tell("event.clear");
   }
 
   wait(options: WaitOptions): Promise<boolean> {
@@ -106,14 +101,7 @@ export class LocalEvent implements EventBacking {
   }
 
   toHandle(dest: "process" | "thread"): HandleData {
-    const words = this.#state.words;
-    if (dest === "process" && Atomics.compareExchange(words, SHARED, 0, 1) === 0) {
-      // From now on set()/clear() also reach the hub, for the other process; it publishes the
-      // flag as it is now before it handles anything sent after this handle.
-      this.#b.client.post("event.publish", this.#b.id);
-    }
-    const handle = hubHandle(this.#b, this.#module, [[EVENT_SLOTS.flag, this.isSet() ? 1 : 0]]);
-    return dest === "thread" ? { ...handle, share: words.buffer } : handle;
+    return this.#hub.handle(dest, [[EVENT_SLOTS.flag, this.isSet() ? 1 : 0]]);
   }
 }
 

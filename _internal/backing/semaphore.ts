@@ -16,6 +16,7 @@
  */
 
 import type { HandleData } from "../handles.ts";
+import { SharedMemoryLink } from "./common.ts";
 import {
   bindHubObject,
   createHubObject,
@@ -97,43 +98,32 @@ const LOCAL = 0;
 
 /** A semaphore in shared memory, in the threads of the process that created it. */
 export class LocalSemaphore implements SemaphoreBacking {
-  #b: HubBinding;
   #state: SemaphoreState;
-  #module: string;
+  #hub: SharedMemoryLink;
 
   constructor(binding: HubBinding, state: SemaphoreState, module: string) {
-    this.#b = binding;
     this.#state = state;
-    this.#module = module;
+    this.#hub = new SharedMemoryLink(binding, module, state.words, SHARED, "semaphore.publish");
   }
 
+  /** Once another process knows the semaphore, each change has the hub publish the count. */
   async acquire(options: WaitOptions): Promise<Acquired> {
     const result = await this.#state.acquire(LOCAL, options);
-    if (result.acquired) this.#publish();
+    if (result.acquired) this.#hub.tell();
     return result;
   }
 
   release(n: number): void {
     this.#state.release(LOCAL, n);
-    this.#publish();
+    this.#hub.tell();
   }
 
   value(): number {
     return this.#state.value;
   }
 
-  /** Once shared with another process, has the hub publish the count that process reads. */
-  #publish(): void {
-    if (Atomics.load(this.#state.words, SHARED) === 1) {
-      this.#b.client.post("semaphore.publish", this.#b.id);
-    }
-  }
-
   toHandle(dest: "process" | "thread"): HandleData {
-    const words = this.#state.words;
-    if (dest === "process" && Atomics.compareExchange(words, SHARED, 0, 1) === 0) this.#publish();
-    const handle = hubHandle(this.#b, this.#module, [[SEMAPHORE_SLOTS.value, this.value()]]);
-    return dest === "thread" ? { ...handle, share: words.buffer } : handle;
+    return this.#hub.handle(dest, [[SEMAPHORE_SLOTS.value, this.value()]]);
   }
 }
 
