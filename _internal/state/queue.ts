@@ -8,6 +8,7 @@
 import { Empty, Full, QueueClosed } from "../errors.ts";
 import { noWait, type Owner, type WaitOptions } from "./common.ts";
 import { Deque } from "./deque.ts";
+import { QueueLedger } from "./queue_ledger.ts";
 import { Waiters } from "./waiters.ts";
 
 /** Options of {@linkcode QueueState}. */
@@ -47,15 +48,11 @@ interface Putter<T> {
   readonly item: T;
 }
 
-interface Outstanding<T> {
-  readonly owner: Owner;
-  readonly item: T;
-}
-
 /**
  * State of a FIFO queue, optionally bounded and joinable. Items (of type
  * `T`) are opaque: never inspected, cloned or encoded, only weighed by the
- * `weigh` option if given.
+ * `weigh` option if given. Who has which item handed out is kept by a
+ * {@linkcode QueueLedger}.
  *
  * - Mirrors Python's `queue.Queue`/`multiprocessing.Queue`/`JoinableQueue`:
  *   `Full` and `Empty` on timeout, `unfinished` counted at put,
@@ -82,13 +79,7 @@ export class QueueState<T = unknown> {
   #closed = false;
   #unfinished = 0;
   #redelivered = 0;
-  /** Items handed out in a batch beyond the one the get returned: held by a client until used. */
-  #held = new Map<Owner, T[]>();
-  #heldCount = 0;
-  #seq = 0;
-  /** Outstanding items by sequence number, so in the order they were taken. */
-  #outstanding = new Map<number, Outstanding<T>>();
-  #byOwner = new Map<Owner, Set<number>>();
+  #ledger: QueueLedger<T>;
 
   /**
    * Creates the state of a queue.
@@ -103,6 +94,7 @@ export class QueueState<T = unknown> {
     if (Number.isNaN(maxsize)) throw new RangeError("Queue maxsize must be a number: received NaN");
     this.#maxsize = maxsize > 0 && maxsize !== Infinity ? maxsize : 0;
     this.#joinable = joinable;
+    this.#ledger = new QueueLedger(joinable);
   }
 
   #weigh: ((item: T) => number) | undefined;
@@ -145,13 +137,12 @@ export class QueueState<T = unknown> {
 
   /** Number of items taken and not yet acknowledged, which a death would redeliver. */
   get outstanding(): number {
-    return this.#outstanding.size;
+    return this.#ledger.outstanding;
   }
 
-  /** Total number of items redelivered by {@linkcode QueueState.dropOwner}. */
   /** How many items handed out in batches are not used yet (counted in the published size). */
   get held(): number {
-    return this.#heldCount;
+    return this.#ledger.held;
   }
 
   /**
@@ -162,12 +153,7 @@ export class QueueState<T = unknown> {
    * @param n How many it used.
    */
   consumed(owner: Owner, n: number): void {
-    const held = this.#held.get(owner);
-    if (held === undefined) return;
-    const k = Math.min(n, held.length);
-    held.splice(0, k);
-    this.#heldCount -= k;
-    if (held.length === 0) this.#held.delete(owner);
+    this.#ledger.consumed(owner, n);
   }
 
   /** How many items were put back for redelivery after their consumer died. */
@@ -304,15 +290,7 @@ export class QueueState<T = unknown> {
     this.#assertJoinable("taskDone");
     if (this.#unfinished === 0) throw new Error("task_done() called too many times");
     this.#unfinished--;
-    const mine = this.#byOwner.get(owner);
-    if (mine !== undefined) {
-      this.#settle(mine.values().next().value as number);
-    } else {
-      this.#settleOldest();
-    }
-    // Misuse (taskDone before the item was taken) could leave more records
-    // than unfinished items; those records could only cause duplicates.
-    while (this.#outstanding.size > this.#unfinished) this.#settleOldest();
+    this.#ledger.acknowledge(owner, this.#unfinished);
     if (this.#unfinished === 0) this.#joiners.wakeAll(true);
   }
 
@@ -349,25 +327,8 @@ export class QueueState<T = unknown> {
    * @returns How many items were redelivered.
    */
   dropOwner(owner: Owner): number {
-    const held = this.#held.get(owner);
-    if (held !== undefined) {
-      this.#heldCount -= held.length;
-      this.#held.delete(owner);
-      if (!this.#joinable) {
-        // A plain queue forgets what a consumer used, but not what it never got to use.
-        this.#redelivered += held.length;
-        this.#deliver(held, true);
-        return held.length;
-      }
-    }
-    const mine = this.#byOwner.get(owner);
-    if (mine === undefined) return 0;
-    this.#byOwner.delete(owner);
-    const items: T[] = [];
-    for (const seq of mine) {
-      items.push((this.#outstanding.get(seq) as Outstanding<T>).item);
-      this.#outstanding.delete(seq);
-    }
+    const items = this.#ledger.dropOwner(owner);
+    if (items.length === 0) return 0;
     this.#redelivered += items.length;
     this.#deliver(items, true);
     return items.length;
@@ -384,21 +345,8 @@ export class QueueState<T = unknown> {
    * @param items The unused items, oldest first.
    */
   unget(owner: Owner, items: readonly T[]): void {
-    const held = this.#held.get(owner);
-    if (held !== undefined) {
-      this.#heldCount -= held.length;
-      this.#held.delete(owner);
-    }
+    this.#ledger.unget(owner, items.length);
     if (items.length === 0) return;
-    const mine = this.#byOwner.get(owner);
-    if (mine !== undefined) {
-      const newest = [...mine].slice(-items.length);
-      for (const seq of newest) {
-        mine.delete(seq);
-        this.#outstanding.delete(seq);
-      }
-      if (mine.size === 0) this.#byOwner.delete(owner);
-    }
     this.#deliver(items, true);
   }
 
@@ -412,7 +360,7 @@ export class QueueState<T = unknown> {
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
     if (this.#items.length > 0) {
       const items = this.#items.take(max, this.#weigh, this.#batchBytes);
-      this.#track(owner, items, ahead);
+      this.#ledger.track(owner, items, ahead);
       this.#admitPutters();
       return Promise.resolve(items);
     }
@@ -460,7 +408,7 @@ export class QueueState<T = unknown> {
       }
       const batch = items.slice(next, end);
       next += batch.length;
-      this.#track(getter.owner, batch, getter.ahead);
+      this.#ledger.track(getter.owner, batch, getter.ahead);
       this.#getters.wakeFirst(batch);
     }
     if (next === items.length) return;
@@ -481,45 +429,6 @@ export class QueueState<T = unknown> {
       this.#putters.wakeFirst();
       this.#enqueue(putter.item);
     }
-  }
-
-  /** Records items returned to `owner` as outstanding (joinable queues only). */
-  #track(owner: Owner, items: readonly T[], ahead = false): void {
-    // The first item is the one the get returns, unless the caller fetched them all ahead.
-    const first = ahead ? 0 : 1;
-    if (items.length > first) {
-      const held = this.#held.get(owner);
-      if (held === undefined) this.#held.set(owner, items.slice(first));
-      else for (let i = first; i < items.length; i++) held.push(items[i]);
-      this.#heldCount += items.length - first;
-    }
-    if (!this.#joinable) return;
-    let mine = this.#byOwner.get(owner);
-    if (mine === undefined) {
-      mine = new Set();
-      this.#byOwner.set(owner, mine);
-    }
-    for (const item of items) {
-      const seq = ++this.#seq;
-      this.#outstanding.set(seq, { owner, item });
-      mine.add(seq);
-    }
-  }
-
-  #settleOldest(): void {
-    for (const seq of this.#outstanding.keys()) {
-      this.#settle(seq);
-      return;
-    }
-  }
-
-  #settle(seq: number): void {
-    const record = this.#outstanding.get(seq);
-    if (record === undefined) return;
-    this.#outstanding.delete(seq);
-    const mine = this.#byOwner.get(record.owner) as Set<number>;
-    mine.delete(seq);
-    if (mine.size === 0) this.#byOwner.delete(record.owner);
   }
 
   #assertJoinable(method: string): void {
