@@ -381,6 +381,15 @@ export class HubClient {
   }
 
   /**
+   * Sends the outbox now, without waiting for the burst of work to end or
+   * for the write in flight: for a request whose reply should be on its way
+   * while this thread goes on working (a queue's fetch ahead).
+   */
+  flushNow(): void {
+    if (this.#outbox.length > 0) this.#flush(true);
+  }
+
+  /**
    * Says goodbye: a clean departure, after which the hub keeps what this
    * connection held (Python's semantics for a process that exits normally).
    * Resolves when the goodbye has been written.

@@ -327,16 +327,20 @@ const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
   },
   getMany: async (o, a, c, hub, id) => {
     let max = Math.max(1, Math.min(1024, num(a[0], "count")));
+    // A consumer fetching ahead of its gets (it never waits): it keeps every item for later.
+    const ahead = a[1] === true;
     o.consumers.add(c.owner);
     const state = o.state;
     // Someone is about to wait while others may sit on prefetched items: ask for them back.
-    if (state.qsize === 0) hub.revokePrefetch(id, o, c.owner);
-    // With several consumers, a batch takes at most a fair share of the backlog.
+    // (Not for a fetch ahead, which does not wait.)
+    if (state.qsize === 0) {
+      if (!ahead) hub.revokePrefetch(id, o, c.owner);
+    } // With several consumers, a batch takes at most a fair share of the backlog.
     else if (o.consumers.size > 1) {
       max = Math.min(max, Math.max(1, Math.floor(state.qsize / o.consumers.size)));
     }
-    const got = await state.getMany(c.owner, max, c);
-    if (got.length > 1) hub.notePrefetch(id, o, c.owner);
+    const got = await state.getMany(c.owner, max, c, ahead);
+    if (got.length > (ahead ? 0 : 1)) hub.notePrefetch(id, o, c.owner);
     hub.publish(id, o);
     return got;
   },

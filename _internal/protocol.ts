@@ -87,7 +87,7 @@ export interface ObjectOps {
   /** Replies one item. */
   "queue.get": [];
   /** Replies up to `max` items (at least one), fetched ahead by a consumer. */
-  "queue.getMany": [max: number];
+  "queue.getMany": [max: number, ahead?: boolean];
   /** One entry per prefetched item used (so a crash redelivers only the others). */
   "queue.consumed": [entries: number[]];
   /** Prefetched items given back. */

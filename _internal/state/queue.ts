@@ -39,6 +39,8 @@ export interface QueueStateOptions<T = unknown> {
 interface Getter {
   readonly owner: Owner;
   readonly max: number;
+  /** Whether the caller keeps every item for later (see {@linkcode QueueState.getMany}'s `ahead`). */
+  readonly ahead: boolean;
 }
 
 interface Putter<T> {
@@ -241,13 +243,16 @@ export class QueueState<T = unknown> {
    *   for it until acknowledged.
    * @param max The most items to take.
    * @param opts Timeout (`<= 0`: reject at once if empty) and abort signal.
+   * @param ahead Whether the caller fetches ahead of its gets and so keeps
+   *   every item for later: all are held (see {@linkcode QueueState.consumed}),
+   *   not all but the first one, which a get returns at once.
    * @returns One to `max` items, in queue order.
    * @throws {RangeError} (as a rejection) If `max` is not an integer >= 1.
    * @throws {Empty} (as a rejection) If no item came before the timeout.
    * @throws {QueueClosed} (as a rejection) If the queue is closed and empty.
    * @throws {unknown} The signal's reason (as a rejection) if it aborts first.
    */
-  getMany(owner: Owner, max: number, opts: WaitOptions = {}): Promise<T[]> {
+  getMany(owner: Owner, max: number, opts: WaitOptions = {}, ahead = false): Promise<T[]> {
     if (!Number.isInteger(max) || max < 1) {
       return Promise.reject(
         new RangeError(
@@ -255,7 +260,7 @@ export class QueueState<T = unknown> {
         ),
       );
     }
-    return this.#get(owner, max, opts, "get from");
+    return this.#get(owner, max, opts, "get from", ahead);
   }
 
   /**
@@ -345,11 +350,17 @@ export class QueueState<T = unknown> {
     this.#deliver(items, true);
   }
 
-  #get(owner: Owner, max: number, opts: WaitOptions, what: string): Promise<T[]> {
+  #get(
+    owner: Owner,
+    max: number,
+    opts: WaitOptions,
+    what: string,
+    ahead = false,
+  ): Promise<T[]> {
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
     if (this.#items.length > 0) {
       const items = this.#items.take(max, this.#weigh, this.#batchBytes);
-      this.#ledger.track(owner, items);
+      this.#ledger.track(owner, items, ahead);
       this.#admitPutters();
       return Promise.resolve(items);
     }
@@ -361,7 +372,7 @@ export class QueueState<T = unknown> {
     return this.#getters.wait(
       opts,
       () => new Empty(`Cannot ${what} the queue as it is still empty after ${timeout} ms`),
-      { data: { owner, max } },
+      { data: { owner, max, ahead } },
     );
   }
 
@@ -397,7 +408,7 @@ export class QueueState<T = unknown> {
       }
       const batch = items.slice(next, end);
       next += batch.length;
-      this.#ledger.track(getter.owner, batch);
+      this.#ledger.track(getter.owner, batch, getter.ahead);
       this.#getters.wakeFirst(batch);
     }
     if (next === items.length) return;

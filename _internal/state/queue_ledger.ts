@@ -47,13 +47,18 @@ export class QueueLedger<T> {
     return this.#outstanding.size;
   }
 
-  /** Records items returned to `owner` by a get: held beyond the first, and outstanding. */
-  track(owner: Owner, items: readonly T[]): void {
-    if (items.length > 1) {
+  /**
+   * Records items returned to `owner` by a get: held beyond the first (all
+   * of them for a fetch `ahead`, whose caller returns none at once), and
+   * outstanding.
+   */
+  track(owner: Owner, items: readonly T[], ahead = false): void {
+    const first = ahead ? 0 : 1;
+    if (items.length > first) {
       const held = this.#held.get(owner);
-      if (held === undefined) this.#held.set(owner, items.slice(1));
-      else for (let i = 1; i < items.length; i++) held.push(items[i]);
-      this.#heldCount += items.length - 1;
+      if (held === undefined) this.#held.set(owner, items.slice(first));
+      else for (let i = first; i < items.length; i++) held.push(items[i]);
+      this.#heldCount += items.length - first;
     }
     if (!this.#joinable) return;
     let mine = this.#byOwner.get(owner);
