@@ -74,8 +74,11 @@ export interface HubObjectBase {
   status(out: DataView): number;
   /** Releases what `owner` holds, as it died. */
   dropOwner(owner: Owner): void;
-  /** Forgets `owner`'s role (consumer, prefetcher), as it left. */
-  left(owner: Owner): void;
+  /**
+   * Forgets `owner`'s role (consumer, prefetcher), as it left; `clean` when
+   * it said goodbye (else {@linkcode HubObjectBase.dropOwner} follows).
+   */
+  left(owner: Owner, clean: boolean): void;
 }
 
 /** Writes `value` in slot `slot` of a status record being built. */
@@ -298,9 +301,12 @@ export class QueueObject<T = unknown> implements HubObjectBase {
     this.state.dropOwner(owner);
   }
 
-  left(owner: Owner): void {
+  left(owner: Owner, clean: boolean): void {
     this.consumers.delete(owner);
     this.prefetchers.delete(owner);
+    // Items it was handed ahead of its gets and never used go back, even if its client could not
+    // give them back before it said goodbye (a fetch ahead still on its way, say).
+    if (clean) this.state.returnHeld(owner);
   }
 }
 

@@ -41,6 +41,13 @@ const LAZY_ACKS = new Set(["queue.putMany", "queue.consumed"]);
 /** Longest a lazy reply waits for company. */
 const LAZY_ACK_MS = 2;
 
+/**
+ * Longest wait for a client asked to give back the items it fetched ahead
+ * (see {@linkcode HubServer.revokePrefetch}) before waiting getters are
+ * served without them.
+ */
+const RETURN_WAIT_MS = 100;
+
 function toWire(error: unknown): WireError {
   if (error instanceof Error) return { name: error.name, message: error.message };
   if (error instanceof DOMException) return { name: error.name, message: error.message };
@@ -223,7 +230,7 @@ export class HubSession {
     this.#closed = true;
     clearTimeout(this.#lazyTimer);
     this.#hub.forget(this.owner);
-    for (const id of this.#touched) this.#hub.left(id, this.owner);
+    for (const id of this.#touched) this.#hub.left(id, this.owner, this.#clean);
     // One that vanished died: release its permits, redeliver its unacknowledged items, break the
     // barriers it waited at (first, so the others learn that a party died). A client that said
     // goodbye exited normally: what it holds stays held (Python's semantics).
@@ -302,11 +309,24 @@ export class HubServer implements ObjectHost {
 
   /** Asks every other session that may hold prefetched items of queue `id` to give them back. */
   revokePrefetch(id: number, obj: QueueObject, except: Owner): void {
+    const asked: Owner[] = [];
     for (const owner of obj.prefetchers) {
       if (owner === except) continue;
       obj.prefetchers.delete(owner);
-      this.#sessions.get(owner)?.push({ id: 0, push: "revoke", obj: id });
+      const session = this.#sessions.get(owner);
+      if (!session) continue;
+      session.push({ id: 0, push: "revoke", obj: id });
+      // Getters wait until it has answered (queue.unget, even of nothing), so that none gets a
+      // newer item before the older ones it gives back.
+      obj.state.awaitReturn(owner);
+      asked.push(owner);
     }
+    if (asked.length === 0) return;
+    // A client busy with synchronous work answers late: past this, getters are served anyway.
+    setTimeout(() => {
+      for (const owner of asked) obj.state.returned(owner);
+      this.publish(id, obj);
+    }, RETURN_WAIT_MS);
   }
 
   /** Creates object `id` of `kind` unless it exists. */
@@ -337,8 +357,11 @@ export class HubServer implements ObjectHost {
   }
 
   /** Forgets a departed session's role on object `id` (consumer, prefetcher). */
-  left(id: number, owner: Owner): void {
-    this.#objects.get(id)?.left(owner);
+  left(id: number, owner: Owner, clean: boolean): void {
+    const obj = this.#objects.get(id);
+    if (!obj) return;
+    obj.left(owner, clean);
+    if (clean) this.publish(id, obj);
   }
 
   /** Releases what a departed owner held on object `id`. */

@@ -410,7 +410,13 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
     this.#buffer = [];
     this.#bufferHead = 0;
     this.#want = 1;
-    if (rest.length > 0) this.#b.client.post("queue.unget", this.#b.id, [rest]);
+    // Even with nothing to give back: the hub's getters wait for this answer. (Once the
+    // connection is gone, the hub takes back what this process held when it notices.)
+    try {
+      this.#b.client.post("queue.unget", this.#b.id, [rest]);
+    } catch {
+      // Closed: see above.
+    }
   }
 
   #watchPrefetch(): void {

@@ -8,7 +8,7 @@
 import { Empty, Full, QueueClosed } from "../errors.ts";
 import { noWait, type Owner, type WaitOptions } from "./common.ts";
 import { Deque } from "./deque.ts";
-import { QueueLedger } from "./queue_ledger.ts";
+import { type Numbered, QueueLedger, sorted } from "./queue_ledger.ts";
 import { Waiters } from "./waiters.ts";
 
 /** Options of {@linkcode QueueState}. */
@@ -80,6 +80,14 @@ export class QueueState<T = unknown> {
   #unfinished = 0;
   #redelivered = 0;
   #ledger: QueueLedger<T>;
+  /** The number the next item put gets (see `deque.ts`). */
+  #nextSeq = 1;
+  /**
+   * Owners asked to give back what they hold (see
+   * {@linkcode QueueState.awaitReturn}): until they have, waiting getters
+   * are not served, so that none gets a newer item before an older one.
+   */
+  #awaiting = new Set<Owner>();
 
   /**
    * Creates the state of a queue.
@@ -217,7 +225,8 @@ export class QueueState<T = unknown> {
       throw new Full(`Cannot put ${items.length} items to the queue as it has no room for them`);
     }
     this.#unfinished += items.length;
-    this.#deliver(items, false);
+    for (const item of items) this.#items.push(item, this.#nextSeq++);
+    this.#serve();
   }
 
   /**
@@ -272,7 +281,9 @@ export class QueueState<T = unknown> {
     if (this.#closed) return;
     this.#closed = true;
     this.#putters.rejectAll(this.#closedError("put to"));
-    if (this.#items.length === 0) this.#getters.rejectAll(this.#closedError("get from"));
+    if (this.#items.length === 0 && this.#awaiting.size === 0) {
+      this.#getters.rejectAll(this.#closedError("get from"));
+    }
   }
 
   /**
@@ -327,11 +338,11 @@ export class QueueState<T = unknown> {
    * @returns How many items were redelivered.
    */
   dropOwner(owner: Owner): number {
-    const items = this.#ledger.dropOwner(owner);
-    if (items.length === 0) return 0;
-    this.#redelivered += items.length;
-    this.#deliver(items, true);
-    return items.length;
+    const back = this.#ledger.dropOwner(owner);
+    this.#redelivered += back.items.length;
+    this.#putBack(back);
+    this.returned(owner);
+    return back.items.length;
   }
 
   /**
@@ -345,9 +356,50 @@ export class QueueState<T = unknown> {
    * @param items The unused items, oldest first.
    */
   unget(owner: Owner, items: readonly T[]): void {
-    this.#ledger.unget(owner, items.length);
-    if (items.length === 0) return;
-    this.#deliver(items, true);
+    const seqs = this.#ledger.unget(owner, items.length);
+    this.#putBack(sorted({ items: items as T[], seqs }));
+    this.returned(owner);
+  }
+
+  /**
+   * Puts back what `owner` was handed ahead of its gets and did not use, as
+   * it left without giving it back (for a joinable queue, their outstanding
+   * records go with them). Not counted as redelivered.
+   *
+   * @param owner The owner that left.
+   */
+  returnHeld(owner: Owner): void {
+    this.#putBack(this.#ledger.returnHeld(owner));
+    this.returned(owner);
+  }
+
+  /**
+   * Holds back waiting getters until `owner` has given back (or lost) what
+   * it holds: the hub asked it to, for them. Without this, a getter could
+   * get an item put later than one still on its way back, and so see a
+   * producer's items out of order. {@linkcode QueueState.returned} (or
+   * {@linkcode QueueState.unget}, {@linkcode QueueState.dropOwner}) ends it.
+   *
+   * @param owner The owner asked to give back what it holds.
+   */
+  awaitReturn(owner: Owner): void {
+    this.#awaiting.add(owner);
+  }
+
+  /**
+   * Stops waiting for what `owner` gives back (it did, it left, or it took
+   * too long), and serves waiting getters once nobody else is awaited.
+   *
+   * @param owner The owner.
+   */
+  returned(owner: Owner): void {
+    if (this.#awaiting.delete(owner) && this.#awaiting.size === 0) this.#serve();
+  }
+
+  /** Items given back or redelivered: to their places by number, then to waiting getters. */
+  #putBack(back: Numbered<T>): void {
+    this.#items.merge(back.items, back.seqs);
+    this.#serve();
   }
 
   #get(
@@ -358,13 +410,18 @@ export class QueueState<T = unknown> {
     ahead = false,
   ): Promise<T[]> {
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
-    if (this.#items.length > 0) {
-      const items = this.#items.take(max, this.#weigh, this.#batchBytes);
-      this.#ledger.track(owner, items, ahead);
+    // Waiting getters are served first, and nobody while items are on their way back (see
+    // awaitReturn()): a get then waits its turn, a fetch ahead finds nothing.
+    if (this.#items.length > 0 && this.#getters.size === 0 && this.#awaiting.size === 0) {
+      const seqs: number[] = [];
+      const items = this.#items.take(max, seqs, this.#weigh, this.#batchBytes);
+      this.#ledger.track(owner, items, seqs, ahead);
       this.#admitPutters();
       return Promise.resolve(items);
     }
-    if (this.#closed) return Promise.reject(this.#closedError(what));
+    if (this.#closed && this.#items.length === 0 && this.#awaiting.size === 0) {
+      return Promise.reject(this.#closedError(what));
+    }
     const { timeout } = opts;
     if (noWait(timeout)) {
       return Promise.reject(new Empty(`Cannot ${what} the queue as it is empty`));
@@ -382,41 +439,36 @@ export class QueueState<T = unknown> {
     return this.#maxsize === 0 || this.#items.length + n <= this.#maxsize;
   }
 
-  /** Adds one new item: to the oldest waiting getter, or at the end. */
+  /** Adds one new item at the end (to the oldest waiting getter, if any). */
   #enqueue(item: T): void {
     this.#unfinished++;
-    this.#deliver([item], false);
+    this.#items.push(item, this.#nextSeq++);
+    this.#serve();
   }
 
-  /** Hands `items` to waiting getters, oldest first, and queues the rest. */
-  #deliver(items: readonly T[], atFront: boolean): void {
-    let next = 0;
-    while (next < items.length && this.#getters.size > 0) {
+  /**
+   * Hands the items at the front to waiting getters, oldest getter first,
+   * unless owners are still giving back theirs (see
+   * {@linkcode QueueState.awaitReturn}).
+   */
+  #serve(): void {
+    if (this.#awaiting.size > 0) return;
+    while (this.#items.length > 0 && this.#getters.size > 0) {
       const getter = this.#getters.peek() as Getter;
       // Several getters waiting share the items instead of the first taking them all.
-      const share = Math.ceil((items.length - next) / this.#getters.size);
-      let end = next + Math.min(getter.max, share);
-      if (this.#weigh && this.#batchBytes !== Infinity) {
-        let total = 0;
-        for (let i = next; i < end; i++) {
-          total += this.#weigh(items[i]);
-          if (total > this.#batchBytes && i > next) {
-            end = i;
-            break;
-          }
-        }
-      }
-      const batch = items.slice(next, end);
-      next += batch.length;
-      this.#ledger.track(getter.owner, batch, getter.ahead);
+      const share = Math.ceil(this.#items.length / this.#getters.size);
+      const seqs: number[] = [];
+      const batch = this.#items.take(
+        Math.min(getter.max, share),
+        seqs,
+        this.#weigh,
+        this.#batchBytes,
+      );
+      this.#ledger.track(getter.owner, batch, seqs, getter.ahead);
       this.#getters.wakeFirst(batch);
     }
-    if (next === items.length) return;
-    const rest = next === 0 ? items : items.slice(next);
-    if (atFront) {
-      this.#items.unshiftAll(rest);
-    } else {
-      for (const item of rest) this.#items.push(item);
+    if (this.#closed && this.#items.length === 0) {
+      this.#getters.rejectAll(this.#closedError("get from"));
     }
   }
 

@@ -4,6 +4,9 @@
  * hands out and must be able to take back when the taker dies or gives it
  * back. The queue's items and waiters stay in `queue.ts`.
  *
+ * Items are known by the number the queue gave each when it was put (its
+ * `seq`, see `deque.ts`), so that what comes back goes back in its place.
+ *
  * @module
  */
 
@@ -14,21 +17,28 @@ interface Outstanding<T> {
   readonly item: T;
 }
 
+/** Items with their numbers (parallel arrays). */
+export interface Numbered<T> {
+  items: T[];
+  seqs: number[];
+}
+
 /**
  * The items a `QueueState` has handed out, by owner:
  *
- * - held: the items of a batch beyond the first one a get returned, kept by
- *   a client until it uses them ({@linkcode QueueLedger.consumed});
+ * - held: the items of a batch beyond the first one a get returned (all of
+ *   a batch fetched ahead), kept by a client until it uses them
+ *   ({@linkcode QueueLedger.consumed}) or gives them back
+ *   ({@linkcode QueueLedger.unget});
  * - outstanding (joinable queues only): every item taken and not yet
  *   acknowledged by `taskDone()`, in the order taken.
  */
 export class QueueLedger<T> {
   #joinable: boolean;
-  /** Items handed out in a batch beyond the one the get returned: held by a client until used. */
-  #held = new Map<Owner, T[]>();
+  /** Items handed out in a batch and not used yet, oldest first, by owner. */
+  #held = new Map<Owner, Numbered<T>>();
   #heldCount = 0;
-  #seq = 0;
-  /** Outstanding items by sequence number, so in the order they were taken. */
+  /** Outstanding items by their numbers, in the order they were taken. */
   #outstanding = new Map<number, Outstanding<T>>();
   #byOwner = new Map<Owner, Set<number>>();
 
@@ -51,13 +61,18 @@ export class QueueLedger<T> {
    * Records items returned to `owner` by a get: held beyond the first (all
    * of them for a fetch `ahead`, whose caller returns none at once), and
    * outstanding.
+   *
+   * @param seqs The items' numbers.
    */
-  track(owner: Owner, items: readonly T[], ahead = false): void {
+  track(owner: Owner, items: readonly T[], seqs: readonly number[], ahead = false): void {
     const first = ahead ? 0 : 1;
     if (items.length > first) {
-      const held = this.#held.get(owner);
-      if (held === undefined) this.#held.set(owner, items.slice(first));
-      else for (let i = first; i < items.length; i++) held.push(items[i]);
+      let held = this.#held.get(owner);
+      if (held === undefined) this.#held.set(owner, held = { items: [], seqs: [] });
+      for (let i = first; i < items.length; i++) {
+        held.items.push(items[i]);
+        held.seqs.push(seqs[i]);
+      }
       this.#heldCount += items.length - first;
     }
     if (!this.#joinable) return;
@@ -66,21 +81,15 @@ export class QueueLedger<T> {
       mine = new Set();
       this.#byOwner.set(owner, mine);
     }
-    for (const item of items) {
-      const seq = ++this.#seq;
-      this.#outstanding.set(seq, { owner, item });
-      mine.add(seq);
+    for (let i = 0; i < items.length; i++) {
+      this.#outstanding.set(seqs[i], { owner, item: items[i] });
+      mine.add(seqs[i]);
     }
   }
 
   /** Records that `owner` used `n` of the items it holds, oldest first. */
   consumed(owner: Owner, n: number): void {
-    const held = this.#held.get(owner);
-    if (held === undefined) return;
-    const k = Math.min(n, held.length);
-    held.splice(0, k);
-    this.#heldCount -= k;
-    if (held.length === 0) this.#held.delete(owner);
+    this.#takeHeld(owner, n);
   }
 
   /**
@@ -102,48 +111,76 @@ export class QueueLedger<T> {
 
   /**
    * Forgets everything `owner` has, as it died, and returns the items to
-   * redeliver, oldest first: for a joinable queue what it took and did not
-   * acknowledge; for a plain queue what it was handed in a batch and did not
-   * use (what it used is gone, as in Python).
+   * redeliver with their numbers, in the order of their numbers: for a
+   * joinable queue what it took and did not acknowledge; for a plain queue
+   * what it was handed in a batch and did not use (what it used is gone, as
+   * in Python).
    */
-  dropOwner(owner: Owner): T[] {
-    const held = this.#dropHeld(owner);
-    if (!this.#joinable) return held ?? [];
+  dropOwner(owner: Owner): Numbered<T> {
+    const held = this.#takeHeld(owner, Infinity);
+    if (!this.#joinable) return sorted(held);
     const mine = this.#byOwner.get(owner);
-    if (mine === undefined) return [];
+    const out: Numbered<T> = { items: [], seqs: [] };
+    if (mine === undefined) return out;
     this.#byOwner.delete(owner);
-    const items: T[] = [];
     for (const seq of mine) {
-      items.push((this.#outstanding.get(seq) as Outstanding<T>).item);
+      out.items.push((this.#outstanding.get(seq) as Outstanding<T>).item);
+      out.seqs.push(seq);
       this.#outstanding.delete(seq);
     }
-    return items;
+    return sorted(out);
   }
 
   /**
-   * Forgets what `owner` holds and its `n` newest outstanding records: it
-   * gave back `n` items it took and did not use.
+   * Takes back the `n` oldest items `owner` holds: it gave back `n` items
+   * it was handed and did not use (a client gives back what it holds, in
+   * order, once what it used was recorded). Their outstanding records go
+   * with them.
+   *
+   * @returns The numbers of the items given back, in the order of `items`.
    */
-  unget(owner: Owner, n: number): void {
-    this.#dropHeld(owner);
-    if (n === 0) return;
+  unget(owner: Owner, n: number): number[] {
+    const back = this.#takeHeld(owner, n);
+    // More than it holds (a client out of step): those count as the oldest, given back first.
+    const seqs = new Array<number>(n - back.seqs.length).fill(-1).concat(back.seqs);
+    this.#forget(owner, back.seqs);
+    return seqs;
+  }
+
+  /**
+   * Takes back every item `owner` holds, with their outstanding records:
+   * it left without giving them back.
+   *
+   * @returns The items with their numbers, in the order of their numbers.
+   */
+  returnHeld(owner: Owner): Numbered<T> {
+    const back = this.#takeHeld(owner, Infinity);
+    this.#forget(owner, back.seqs);
+    return sorted(back);
+  }
+
+  /** Drops the outstanding records `seqs` of `owner`. */
+  #forget(owner: Owner, seqs: readonly number[]): void {
     const mine = this.#byOwner.get(owner);
     if (mine === undefined) return;
-    const newest = [...mine].slice(-n);
-    for (const seq of newest) {
+    for (const seq of seqs) {
       mine.delete(seq);
       this.#outstanding.delete(seq);
     }
     if (mine.size === 0) this.#byOwner.delete(owner);
   }
 
-  #dropHeld(owner: Owner): T[] | undefined {
+  /** Removes and returns the `n` oldest items `owner` holds. */
+  #takeHeld(owner: Owner, n: number): Numbered<T> {
     const held = this.#held.get(owner);
-    if (held !== undefined) {
-      this.#heldCount -= held.length;
+    if (held === undefined) return { items: [], seqs: [] };
+    const k = Math.min(n, held.items.length);
+    this.#heldCount -= k;
+    if (k === held.items.length) {
       this.#held.delete(owner);
+      return held;
     }
-    return held;
+    return { items: held.items.splice(0, k), seqs: held.seqs.splice(0, k) };
   }
 
   #settleOldest(): void {
@@ -161,4 +198,14 @@ export class QueueLedger<T> {
     mine.delete(seq);
     if (mine.size === 0) this.#byOwner.delete(record.owner);
   }
+}
+
+/** `numbered` in the order of its numbers (it usually is already). */
+export function sorted<T>(numbered: Numbered<T>): Numbered<T> {
+  const { items, seqs } = numbered;
+  let inOrder = true;
+  for (let i = 1; i < seqs.length && inOrder; i++) inOrder = seqs[i - 1] < seqs[i];
+  if (inOrder) return numbered;
+  const order = seqs.map((_, i) => i).sort((a, b) => seqs[a] - seqs[b]);
+  return { items: order.map((i) => items[i]), seqs: order.map((i) => seqs[i]) };
 }

@@ -349,3 +349,47 @@ Deno.test("QueueState hands a waiting getter at most batchBytes of a putMany", a
   assert.deepStrictEqual((await waiting as string[]).map((s) => s[0]), ["a"]);
   assert.equal(q.qsize, 2);
 });
+
+Deno.test("QueueState: items two consumers give back reach a waiting getter in the order they were put", async () => {
+  const queue = new QueueState<number>();
+  queue.putMany(A, [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(await queue.getMany(A, 4), [1, 2, 3, 4]); // A holds 2, 3, 4
+  assert.deepEqual(await queue.getMany(B, 4, {}, true), [5, 6, 7, 8]); // B holds all four
+  // C must wait; the hub asks A and B for what they hold.
+  const got = queue.getMany(C, 10);
+  queue.awaitReturn(A);
+  queue.awaitReturn(B);
+  // B answers first and a producer puts more meanwhile: C is not served before A has answered.
+  queue.unget(B, [6, 7, 8]);
+  queue.putMany(A, [9]);
+  await assertBlocks(got);
+  queue.unget(A, [2, 3, 4]);
+  assert.deepEqual(await got, [2, 3, 4, 6, 7, 8, 9]);
+});
+
+Deno.test("QueueState: a get or a fetch ahead does not overtake a getter waiting for items given back", async () => {
+  const queue = new QueueState<number>();
+  queue.putMany(A, [1, 2, 3]);
+  assert.deepEqual(await queue.getMany(A, 3), [1, 2, 3]);
+  const first = queue.getMany(B, 10);
+  queue.awaitReturn(A);
+  queue.putMany(A, [4]);
+  // A fetch ahead finds nothing, a get waits its turn behind B.
+  await assert.rejects(queue.getMany(C, 5, { timeout: 0 }, true), Empty);
+  const second = queue.getMany(C, 10);
+  queue.returned(A); // A had nothing left (or took too long)
+  assert.deepEqual(await first, [4]);
+  await assertBlocks(second);
+});
+
+Deno.test("QueueState.returnHeld() puts back in place what an owner that left was handed ahead", async () => {
+  const queue = new QueueState<number>({ joinable: true });
+  queue.putMany(A, [1, 2, 3, 4]);
+  assert.deepEqual(await queue.getMany(A, 1), [1]);
+  assert.deepEqual(await queue.getMany(B, 2, {}, true), [2, 3]);
+  queue.consumed(B, 1); // B used item 2
+  queue.returnHeld(B); // B left: item 3 goes back before 4; item 2 stays outstanding
+  assert.deepEqual(await queue.getMany(C, 10), [3, 4]);
+  assert.equal(queue.outstanding, 4); // 1 (A), 2 (B), 3 and 4 (C)
+  assert.equal(queue.held, 1); // C holds 4
+});
