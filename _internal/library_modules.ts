@@ -13,6 +13,7 @@
 export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/_hub_worker.ts",
   "_internal/_signal_worker.ts",
+  "_internal/backing/lock.ts",
   "_internal/base64.ts",
   "_internal/clone_codec.ts",
   "_internal/codec.ts",
@@ -35,7 +36,6 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/pool_thread.ts",
   "_internal/private_dir.ts",
   "_internal/protocol.ts",
-  "_internal/reentrant.ts",
   "_internal/revive.ts",
   "_internal/runtime.ts",
   "_internal/runtime/common.ts",
@@ -142,6 +142,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "redis/_batch.ts",
   "redis/_core.ts",
   "redis/_items.ts",
+  "redis/_lock_backing.ts",
   "redis/_mirror.ts",
   "redis/_object.ts",
   "redis/_queue_ops.ts",
