@@ -14,7 +14,9 @@ import type { ValueLike } from "./types.ts";
 
 /**
  * A number kept in Redis: the remote twin of {@linkcode Value}
- * ({@linkcode ValueLike}), with the same typecodes and wrap-around.
+ * ({@linkcode ValueLike}), with the same typecodes, checks and wrap-around
+ * (a number that is not an integer for an integer typecode throws a
+ * TypeError, as locally).
  *
  * - `v.value` reads a snapshot kept current by the changes Redis publishes;
  *   `v.value = x` is synchronous for this object and reaches Redis without
