@@ -34,8 +34,11 @@ export interface Backing {
 /** Lease of the Redis locks: a dead holder's lock frees this long after its death. */
 const LEASE_MS = 500;
 
+/** Set in the run that repeats the local cases with files (see {@linkcode alsoWithFiles}). */
+const FILES = Deno.env.get("MULTIPROC_SHARED_MEMORY") === "0";
+
 const local: Backing = {
-  name: "local",
+  name: FILES ? "local, files" : "local",
   open() {
     const objects: { close(): void }[] = [];
     const keep = <O extends { close(): void }>(o: O): O => (objects.push(o), o);
@@ -93,4 +96,38 @@ export function contract(
       await fn(opened);
     });
   }
+}
+
+/**
+ * Registers a test that runs the local cases of the test file `url` again
+ * in a process where the local backing keeps its state in files
+ * (`MULTIPROC_SHARED_MEMORY=0`: a `flock` instead of a futex between
+ * processes, positional reads and writes instead of mapped memory), the
+ * other mechanism of the same backing. Not registered inside that run.
+ *
+ * @param url The test file's `import.meta.url`.
+ */
+export function alsoWithFiles(url: string): void {
+  if (FILES) return; // That run itself: no recursion.
+  const path = new URL(url).pathname;
+  Deno.test(`${path.split("/").pop()}: the local cases pass again with files`, async () => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "test",
+        "-A",
+        "--sanitize-ops",
+        "--sanitize-resources",
+        "--filter",
+        "(local, files)",
+        path,
+      ],
+      env: { NO_COLOR: "1", MULTIPROC_SHARED_MEMORY: "0" },
+      stdin: "null",
+    }).output();
+    const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+    const summary = text.match(/ok \| (\d+) passed \| 0 failed/);
+    if (output.code !== 0 || !summary || Number(summary[1]) < 5) {
+      throw new Error(`The run with files failed or ran too few cases:\n${text.slice(-4000)}`);
+    }
+  });
 }

@@ -7,7 +7,7 @@
 import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
 import { Event, Lock, Process, SharedArray, Thread } from "../mod.ts";
 import type { LockLike } from "../redis/mod.ts";
-import { contract } from "./_backings.ts";
+import { alsoWithFiles, contract } from "./_backings.ts";
 import { eventually, openLifelongResources } from "./_helpers.ts";
 import { hold, releaseOnce, tryAcquire } from "./fixtures/sync_targets.ts";
 
@@ -15,6 +15,7 @@ import { hold, releaseOnce, tryAcquire } from "./fixtures/sync_targets.ts";
 const LONG = 30_000;
 
 openLifelongResources();
+alsoWithFiles(import.meta.url);
 new Lock().close(); // loads the futex library outside any test
 
 /** Starts a child process or thread running `hold(lock, acquired, release, times)`. */

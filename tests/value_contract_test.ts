@@ -6,7 +6,7 @@
  */
 import { equal, ok, rejects, throws } from "node:assert/strict";
 import { Process, SharedArray, Thread } from "../mod.ts";
-import { contract } from "./_backings.ts";
+import { alsoWithFiles, contract } from "./_backings.ts";
 import { eventually, openLifelongResources } from "./_helpers.ts";
 import { addEach, casEach, store, tryValueLock } from "./fixtures/contract_targets.ts";
 
@@ -14,6 +14,7 @@ import { addEach, casEach, store, tryValueLock } from "./fixtures/contract_targe
 const LONG = 30_000;
 
 openLifelongResources();
+alsoWithFiles(import.meta.url);
 
 /** Runs `target(...args)` in a child process, which must return normally. */
 async function inProcess(target: (...args: never[]) => unknown, ...args: unknown[]): Promise<void> {
