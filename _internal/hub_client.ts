@@ -41,6 +41,7 @@ import { connectSocket, type Transport } from "./hub_transport.ts";
 import { openShared } from "./runtime.ts";
 import { openStatusFile } from "./status_file.ts";
 import { SLOT_BYTES, slotOffset, type StatusSlot } from "./status_slots.ts";
+import { StatusOverlay } from "./status_overlay.ts";
 
 interface Pending {
   resolve(value: unknown): void;
@@ -109,6 +110,7 @@ export class HubClient {
   #status: SharedFile | undefined;
   #statusBuf = new Uint8Array(SLOT_BYTES);
   #statusView = new DataView(this.#statusBuf.buffer);
+  #overlay = new StatusOverlay();
 
   constructor(ref: HubRef, transport?: Transport | Promise<Transport>) {
     this.ref = ref;
@@ -280,24 +282,34 @@ export class HubClient {
     this.#enqueue({ id: 0, op: "listen", obj: 0 });
   }
 
-  /** Reads slot `slot` (named in status_slots.ts) of object `id` in the hub's status file. */
+  /**
+   * Reads slot `slot` (named in status_slots.ts) of object `id`: as the hub
+   * published it in its status file, or as an operation of this thread that
+   * the hub has not answered yet will make it (see {@linkcode postShowing}).
+   */
   status(id: number, slot: StatusSlot): number {
+    const shown = this.#overlay.get(id, slot);
+    if (shown !== undefined) return shown;
     this.#status ??= openStatusFile(this.ref.status);
     this.#status.read(slotOffset(id, slot), this.#statusBuf);
     return this.#statusView.getInt32(0, true);
   }
 
   /**
-   * Writes slot `slot` of object `id` in the status file: for the writes a
-   * later synchronous read in any process must see at once (an Event's flag,
-   * a Semaphore's value after release(), a Barrier broken by abort()), which
-   * the hub then rewrites when it handles the operation.
+   * Sends an operation that changes what object `id` publishes, like
+   * {@linkcode post}, and until the hub has answered it shows `values` (by
+   * slot) to {@linkcode status} reads in this thread: the caller reads its own
+   * write at once, as in Python, and only the hub writes the status file.
    */
-  setStatus(id: number, slot: StatusSlot, value: number): void {
-    this.#status ??= openStatusFile(this.ref.status);
-    const bytes = new Uint8Array(SLOT_BYTES);
-    new DataView(bytes.buffer).setInt32(0, value, true);
-    this.#status.write(slotOffset(id, slot), bytes);
+  postShowing<K extends ObjectOp>(
+    op: K,
+    id: number,
+    args: ObjectOps[K],
+    values: ReadonlyArray<readonly [StatusSlot, number]>,
+  ): void {
+    if (this.#closedError) throw this.#closedError;
+    // Rejected only if the hub is gone, which the next operation reports (as after post()).
+    this.#overlay.show(id, values, this.call(op, id, args));
   }
 
   #send(request: Request): void {
@@ -366,6 +378,15 @@ export class HubClient {
     this.#openMovable.clear();
     this.#outboxBytes = 0;
     if (batch.length > 0) this.#transport.send(batch);
+  }
+
+  /**
+   * Sends the outbox now, without waiting for the burst of work to end or
+   * for the write in flight: for a request whose reply should be on its way
+   * while this thread goes on working (a queue's fetch ahead).
+   */
+  flushNow(): void {
+    if (this.#outbox.length > 0) this.#flush(true);
   }
 
   /**

@@ -43,10 +43,6 @@ export interface OpContext {
 export interface ObjectHost {
   /** Publishes `obj`'s status slots (see {@linkcode HubObjectBase.status}). */
   publish(id: number, obj: HubObject): void;
-  /** Writes one status slot of object `id`. */
-  writeStatus(id: number, slot: StatusSlot, value: number): void;
-  /** Reads one status slot of object `id`. */
-  readStatus(id: number, slot: StatusSlot): number;
   /** Records that `owner` may hold prefetched items of queue `id`. */
   notePrefetch(id: number, obj: QueueObject, owner: Owner): void;
   /** Asks every other session that may hold prefetched items of queue `id` to give them back. */
@@ -130,6 +126,8 @@ const SEMAPHORE_OPS: Record<string, OpOf<SemaphoreObject>> = {
     o.state.release(c.owner, a[0] === undefined ? 1 : num(a[0], "count"));
     hub.publish(id, o);
   },
+  /** The count changed in the owner's shared memory (or is new): publish it. */
+  publish: (o, _a, _c, hub, id) => hub.publish(id, o),
 };
 
 // ---------------------------------------------------------------------------
@@ -142,17 +140,14 @@ const SEMAPHORE_OPS: Record<string, OpOf<SemaphoreObject>> = {
 export class EventObject implements HubObjectBase {
   readonly kind = "event";
   readonly state: EventState;
-  /** Whether the flag is the owner's, in shared memory. */
-  readonly shared: boolean;
 
   constructor(flag: SharedArrayBuffer | undefined) {
     this.state = flag ? EventState.over(new Int32Array(flag)) : new EventState();
-    this.shared = flag !== undefined;
   }
 
-  /** The flag is written by the ops themselves (clients write it too: see `sync/event.ts`). */
-  status(): number {
-    return 0;
+  status(out: DataView): number {
+    setSlot(out, EVENT_SLOTS.flag, this.state.isSet ? 1 : 0);
+    return 1;
   }
 
   dropOwner(): void {}
@@ -163,18 +158,15 @@ export class EventObject implements HubObjectBase {
 const EVENT_OPS: Record<string, OpOf<EventObject>> = {
   set: (o, _a, _c, hub, id) => {
     o.state.set(); // Over the owner's shared memory, this wakes the owner's threads too.
-    hub.writeStatus(id, EVENT_SLOTS.flag, 1);
+    hub.publish(id, o);
   },
   clear: (o, _a, _c, hub, id) => {
     o.state.clear();
-    hub.writeStatus(id, EVENT_SLOTS.flag, 0);
+    hub.publish(id, o);
   },
-  wait: (o, _a, c, hub, id) => {
-    // Clients of other processes write the status file directly (isSet() is synchronous), so
-    // without the owner's shared memory it is the truth: a set() may be there before its request.
-    if (!o.shared && hub.readStatus(id, EVENT_SLOTS.flag) === 1) return true;
-    return o.state.wait(c);
-  },
+  wait: (o, _a, c) => o.state.wait(c),
+  /** The flag changed in the owner's shared memory: publish it. */
+  publish: (o, _a, _c, hub, id) => hub.publish(id, o),
 };
 
 // ---------------------------------------------------------------------------
@@ -264,6 +256,7 @@ const BARRIER_OPS: Record<string, OpOf<BarrierObject>> = {
     o.state.reset();
     hub.publish(id, o);
   },
+  publish: (o, _a, _c, hub, id) => hub.publish(id, o),
 };
 
 // ---------------------------------------------------------------------------
@@ -334,16 +327,20 @@ const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
   },
   getMany: async (o, a, c, hub, id) => {
     let max = Math.max(1, Math.min(1024, num(a[0], "count")));
+    // A consumer fetching ahead of its gets (it never waits): it keeps every item for later.
+    const ahead = a[1] === true;
     o.consumers.add(c.owner);
     const state = o.state;
     // Someone is about to wait while others may sit on prefetched items: ask for them back.
-    if (state.qsize === 0) hub.revokePrefetch(id, o, c.owner);
-    // With several consumers, a batch takes at most a fair share of the backlog.
+    // (Not for a fetch ahead, which does not wait.)
+    if (state.qsize === 0) {
+      if (!ahead) hub.revokePrefetch(id, o, c.owner);
+    } // With several consumers, a batch takes at most a fair share of the backlog.
     else if (o.consumers.size > 1) {
       max = Math.min(max, Math.max(1, Math.floor(state.qsize / o.consumers.size)));
     }
-    const got = await state.getMany(c.owner, max, c);
-    if (got.length > 1) hub.notePrefetch(id, o, c.owner);
+    const got = await state.getMany(c.owner, max, c, ahead);
+    if (got.length > (ahead ? 0 : 1)) hub.notePrefetch(id, o, c.owner);
     hub.publish(id, o);
     return got;
   },

@@ -25,7 +25,7 @@ import {
   OPS,
   type QueueObject,
 } from "./hub_objects.ts";
-import { SLOT_BYTES, slotOffset, type StatusSlot } from "./status_slots.ts";
+import { SLOT_BYTES, slotOffset } from "./status_slots.ts";
 
 /** How long `whenGone` waits at most for a dead process's connections to close. */
 const GONE_LIMIT_MS = 2_000;
@@ -242,8 +242,6 @@ export class HubServer implements ObjectHost {
   #objects = new Map<number, HubObject>();
   #status: SharedFile;
   #nextOwner = 0;
-  #buf = new Uint8Array(4);
-  #view = new DataView(this.#buf.buffer);
   #slot = new Uint8Array(STATUS_SLOT_BYTES);
   #slotView = new DataView(this.#slot.buffer);
 
@@ -361,17 +359,5 @@ export class HubServer implements ObjectHost {
     if (slots > 0) {
       this.#status.write(slotOffset(id, 0), this.#slot.subarray(0, slots * SLOT_BYTES));
     }
-  }
-
-  /** Writes one int32 status slot. */
-  writeStatus(id: number, slot: StatusSlot, value: number): void {
-    this.#view.setInt32(0, value, true);
-    this.#status.write(slotOffset(id, slot), this.#buf);
-  }
-
-  /** Reads one int32 status slot. */
-  readStatus(id: number, slot: StatusSlot): number {
-    this.#status.read(slotOffset(id, slot), this.#buf);
-    return this.#view.getInt32(0, true);
   }
 }

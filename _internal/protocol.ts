@@ -59,8 +59,12 @@ export interface ObjectOps {
   /** Takes a permit: replies `[acquired, ownerDied]`. */
   "semaphore.acquire": [];
   "semaphore.release": [count?: number];
+  /** Publishes the count (changed in the owner's shared memory) in the status file. */
+  "semaphore.publish": [];
   "event.set": [];
   "event.clear": [];
+  /** Publishes the flag (changed in the owner's shared memory) in the status file. */
+  "event.publish": [];
   /** Replies whether the event was set before the timeout. */
   "event.wait": [];
   /** Replies a ticket for `condition.wait`, taken while the caller holds the lock. */
@@ -74,6 +78,8 @@ export interface ObjectOps {
   "barrier.actionDone": [ok: boolean];
   "barrier.abort": [];
   "barrier.reset": [];
+  /** Publishes the waiting count and broken flag in the status file. */
+  "barrier.publish": [];
   /** One item (a bounded queue, or a put with a signal): replies once it is in the queue. */
   "queue.put": [item: OutgoingItem];
   /** Items put in a burst on an unbounded queue. */
@@ -81,7 +87,7 @@ export interface ObjectOps {
   /** Replies one item. */
   "queue.get": [];
   /** Replies up to `max` items (at least one), fetched ahead by a consumer. */
-  "queue.getMany": [max: number];
+  "queue.getMany": [max: number, ahead?: boolean];
   /** One entry per prefetched item used (so a crash redelivers only the others). */
   "queue.consumed": [entries: number[]];
   /** Prefetched items given back. */

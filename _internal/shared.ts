@@ -18,7 +18,8 @@
 import type { HandleData } from "./codec.ts";
 import { runtimeDir } from "./context.ts";
 import { type HubClient, hubClient, newObjectId, ownHub } from "./hub_client.ts";
-import type { HubRef, Kind } from "./protocol.ts";
+import type { HubRef, Kind, ObjectOp, ObjectOps } from "./protocol.ts";
+import type { StatusSlot } from "./status_slots.ts";
 import {
   canMapShared,
   mapShared,
@@ -34,7 +35,12 @@ export interface HubHandle extends HandleData {
   hub: HubRef;
   id: number;
   params: unknown;
+  /** The object's status slots as the sender read them (see {@linkcode readStatus}). */
+  status?: StatusValues;
 }
+
+/** Values of some status slots of one object, by slot. */
+export type StatusValues = Array<[StatusSlot, number]>;
 
 /** A connection to one hub object: its client, id, and how to (re)declare it. */
 export interface HubBinding {
@@ -42,6 +48,8 @@ export interface HubBinding {
   id: number;
   kind: Kind;
   params: unknown;
+  /** The status its handle carried, until the hub has been asked to publish its own. */
+  handed?: StatusValues;
 }
 
 /** Creates a new object on this process's hub. */
@@ -56,13 +64,23 @@ export function createHubObject(kind: Kind, params: unknown): HubBinding {
 export function bindHubObject(handle: HubHandle): HubBinding {
   const client = hubClient(handle.hub);
   client.declare(handle.id, handle.hubKind, handle.params);
-  return { client, id: handle.id, kind: handle.hubKind, params: handle.params };
+  const binding: HubBinding = {
+    client,
+    id: handle.id,
+    kind: handle.hubKind,
+    params: handle.params,
+  };
+  if (handle.status) binding.handed = handle.status;
+  return binding;
 }
 
-/** The handle that describes `binding` (for `[toHandle]`). */
-export function hubHandle(binding: HubBinding, module: string): HubHandle {
+/**
+ * The handle that describes `binding` (for `[toHandle]`), with `status`, the
+ * slots the receiver reads, as the sender sees them now.
+ */
+export function hubHandle(binding: HubBinding, module: string, status?: StatusValues): HubHandle {
   binding.client.ensureListening();
-  return {
+  const handle: HubHandle = {
     kind: binding.kind,
     hubKind: binding.kind,
     module,
@@ -70,6 +88,60 @@ export function hubHandle(binding: HubBinding, module: string): HubHandle {
     id: binding.id,
     params: binding.params,
   };
+  if (status) handle.status = status;
+  return handle;
+}
+
+/** The operation that makes the hub publish an object's status slots, by kind. */
+const PUBLISH = {
+  event: "event.publish",
+  semaphore: "semaphore.publish",
+  barrier: "barrier.publish",
+} as const;
+
+/**
+ * Reads status slot `slot` of a hub object. The first read of an object
+ * revived from a handle that carried its status also asks the hub to
+ * publish, and shows the handle's values until the hub has answered: the
+ * receiver may read before the hub has handled what the sender did before
+ * sending the handle (or even the object's creation), and must not see less.
+ */
+export function readStatus(binding: HubBinding, slot: StatusSlot): number {
+  settleHanded(binding);
+  return binding.client.status(binding.id, slot);
+}
+
+/**
+ * Sends an operation that changes what a hub object publishes (see
+ * `HubClient.postShowing`): until the hub has answered, this thread reads
+ * `values` (by slot).
+ */
+export function postShowing<K extends ObjectOp>(
+  binding: HubBinding,
+  op: K,
+  args: ObjectOps[K],
+  values: StatusValues,
+): void {
+  settleHanded(binding); // Before: the handle's values must not replace this write's.
+  binding.client.postShowing(op, binding.id, args, values);
+}
+
+/**
+ * The binding's client, for any other operation: the handle's values (see
+ * {@linkcode readStatus}) are shown only until the hub has answered this
+ * process's first operation, since they may be stale after it.
+ */
+export function settled(binding: HubBinding): HubClient {
+  settleHanded(binding);
+  return binding.client;
+}
+
+function settleHanded(binding: HubBinding): void {
+  const handed = binding.handed;
+  if (!handed) return;
+  binding.handed = undefined;
+  // The publish request goes first: answered before the operation that follows it.
+  binding.client.postShowing(PUBLISH[binding.kind as keyof typeof PUBLISH], binding.id, [], handed);
 }
 
 /** The handle of a file object. */

@@ -36,5 +36,6 @@
 export * from "./types.ts";
 export * from "./base_request_handler.ts";
 export * from "./tcp_server.ts";
+export * from "./tcp_server_options.ts";
 export * from "./threading_tcp_server.ts";
 export * from "./forking_tcp_server.ts";

@@ -5,172 +5,20 @@
  * @module
  */
 
-import { checkNotBootstrapping } from "../_internal/import_target.ts";
 import { checkTimeout } from "../_internal/wait.ts";
-import {
-  cpuCount,
-  listenTcp,
-  mainModuleUrl,
-  type NetConn,
-  type NetListener,
-  reusePortUnavailable,
-} from "../_internal/runtime.ts";
-import { execArgvOption } from "../_internal/exec_argv.ts";
-import {
-  callerModule,
-  resolveTarget,
-  type TargetRef,
-  type TargetSpec,
-} from "../_internal/target.ts";
+import { listenTcp, type NetConn, type NetListener } from "../_internal/runtime.ts";
+import type { TargetRef } from "../_internal/target.ts";
 import { AcceptLoop, type Served } from "./_accept_loop.ts";
 import { formatAddress, ServerConn, tcpAddress } from "./_conn.ts";
 import { type Handler, importHandler, runHandler } from "./_handler.ts";
 import { RunnerHub } from "./_hub.ts";
 import { PreforkGroup } from "./_prefork_group.ts";
 import { RelayPool } from "./_relay_pool.ts";
-import type {
-  RequestHandlerClass,
-  RequestHandlerFunction,
-  ServerInfo,
-  ServerMode,
-  TcpAddress,
-} from "./types.ts";
+import { serverSettings } from "./_server_settings.ts";
+import type { ShutdownOptions, TcpServerOptions } from "./tcp_server_options.ts";
+import type { ServerInfo, ServerMode, TcpAddress } from "./types.ts";
 
-/**
- * Options for {@linkcode TcpServer}.
- *
- * @example Threads started ahead of need
- * ```ts
- * import { TcpServer, type TcpServerOptions } from "@multiproc/multiproc/net";
- * import { equal } from "node:assert/strict";
- *
- * const options: TcpServerOptions = {
- *   hostname: "127.0.0.1",
- *   port: 0,
- *   // examples/workers.ts exports `async function shout(conn)`: it writes back in upper case.
- *   handler: { module: import.meta.resolve("../examples/workers.ts"), export: "shout" },
- *   mode: "thread",
- *   workers: 1,
- * };
- * await using server = new TcpServer(options);
- * const serving = server.serveForever();
- * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.address.port });
- * await conn.write(new TextEncoder().encode("hi"));
- * await conn.closeWrite();
- * equal(await new Response(conn.readable).text(), "HI");
- * await server.shutdown();
- * await serving;
- * ```
- */
-export interface TcpServerOptions {
-  /**
-   * What serves each connection: a function `(conn, client, server)`, or a
-   * class with a `handle()` method such as a
-   * {@linkcode BaseRequestHandler} subclass. Except in `"async"` mode it
-   * runs in another process or thread, which imports it by name, so it must
-   * be **exported** from its module (or given as
-   * `{ module: import.meta.url, export: "name" }`).
-   */
-  handler: RequestHandlerFunction | RequestHandlerClass | { module: string | URL; export: string };
-  /**
-   * Address to listen on.
-   *
-   * @default {"127.0.0.1"}
-   */
-  hostname?: string;
-  /**
-   * Port to listen on; 0 lets the system choose (read it from
-   * {@linkcode TcpServer.address}).
-   *
-   * @default {0}
-   */
-  port?: number;
-  /**
-   * How connections are served; see {@linkcode ServerMode}.
-   *
-   * @default {"async"}
-   */
-  mode?: ServerMode;
-  /**
-   * Prefork modes: how many processes or threads accept. `"process"` and
-   * `"thread"` modes: how many runners are kept started and idle, so a new
-   * client does not wait for a process or thread to start (0 starts one
-   * per connection when it arrives).
-   *
-   * @default {cpuCount() for prefork modes, 2 for "process" and "thread"}
-   */
-  workers?: number;
-  /**
-   * Most connections served at once. When reached, the server stops
-   * accepting until one ends (new clients wait in the kernel's backlog),
-   * like `ForkingMixIn.max_children`. In prefork modes each of the
-   * `workers` takes an equal share (rounded up).
-   *
-   * @default {40 for "process" (Python's max_children), 100 for "thread", Infinity otherwise}
-   */
-  maxConnections?: number;
-  /**
-   * `"process"` and `"thread"` modes: how many connections, one after
-   * another, a runner serves before it exits and is replaced. 1 gives every
-   * connection a fresh process, as `ForkingTCPServer` does (no state leaks
-   * between clients); 0 means no limit (much faster: no process start per
-   * connection).
-   *
-   * @default {1 for "process", 0 for "thread"}
-   */
-  connectionsPerRunner?: number;
-  /**
-   * Extra runtime flags for the child processes (`"process"` and
-   * `"prefork-process"` modes), as `execArgv` of a `Process`:
-   * `deno run` flags on Deno (prefork children always get
-   * `--unstable-net`), Node flags on Node.
-   *
-   * @default {[]}
-   */
-  execArgv?: readonly string[];
-  /**
-   * The older name of {@linkcode TcpServerOptions.execArgv}, still accepted.
-   * Give one or the other: both at once is a `TypeError`.
-   *
-   * @deprecated Use `execArgv`, which means the same on Deno and Node.
-   * @default {[]}
-   */
-  denoArgs?: readonly string[];
-}
-
-/**
- * Options for {@linkcode TcpServer.shutdown}.
- *
- * @example
- * ```ts
- * import { type ShutdownOptions, TcpServer } from "@multiproc/multiproc/net";
- *
- * await using server = new TcpServer({ hostname: "127.0.0.1", port: 0, handler: () => {} });
- * const serving = server.serveForever();
- * const options: ShutdownOptions = { timeout: 1000 }; // then close connections still open
- * await server.shutdown(options);
- * await serving;
- * ```
- */
-export interface ShutdownOptions {
-  /**
-   * How long to wait, in milliseconds, for connections in flight to end by
-   * themselves before they are closed.
-   *
-   * @default {5000}
-   */
-  timeout?: number;
-}
-
-const MODES: readonly ServerMode[] = [
-  "async",
-  "thread",
-  "process",
-  "prefork-process",
-  "prefork-thread",
-];
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
-let serverCount = 0;
 
 /**
  * A TCP server whose connections are served by a handler, in this process
@@ -312,73 +160,24 @@ export class TcpServer {
    * @throws {Deno.errors.AddrInUse} If the port is taken (other than prefork modes).
    */
   constructor(options: TcpServerOptions) {
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `Cannot create TcpServer as its options are not an object: received ${
-          options === null ? "null" : typeof options
-        }`,
-      );
-    }
-    const mode = options.mode ?? "async";
-    if (!MODES.includes(mode)) {
-      throw new RangeError(
-        `Cannot create TcpServer as mode "${mode}" is not one of ${
-          MODES.map((m) => `"${m}"`).join(", ")
-        }`,
-      );
-    }
+    const settings = serverSettings(options);
+    const { mode, port } = settings;
+    this.#name = settings.name;
     this.#mode = mode;
-    this.#name = `TcpServer-${++serverCount}`;
-    const describe = `Cannot create TcpServer in "${mode}" mode`;
-    // Its runners are children: a server created while a child imports its target would start
-    // one more server (and its children) in every child.
-    if (mode !== "async") checkNotBootstrapping(describe, "a server that starts children");
-    const handler = options.handler;
-    if (
-      typeof handler !== "function" &&
-      (typeof handler !== "object" || handler === null || typeof handler.export !== "string")
-    ) {
-      throw new TypeError(
-        `${describe} as its handler is not a function, a class or { module, export }: received ${
-          handler === null ? "null" : typeof handler
-        }`,
-      );
-    }
-    this.#handler = handler;
-    this.#hostname = options.hostname ?? "127.0.0.1";
-    const port = options.port ?? 0;
-    checkCount(port, "port", describe, 0, 65535);
-    const prefork = mode === "prefork-process" || mode === "prefork-thread";
-    this.#workers = options.workers ?? (prefork ? cpuCount() : 2);
-    checkCount(this.#workers, "workers", describe, prefork ? 1 : 0);
-    this.#maxConnections = options.maxConnections ??
-      (mode === "process" ? 40 : mode === "thread" ? 100 : Infinity);
-    if (this.#maxConnections !== Infinity) {
-      checkCount(this.#maxConnections, "maxConnections", describe, 1);
-    }
-    this.#perRunner = options.connectionsPerRunner ?? (mode === "process" ? 1 : 0);
-    if (this.#perRunner === Infinity) this.#perRunner = 0;
-    checkCount(this.#perRunner, "connectionsPerRunner", describe, 0);
-    this.#execArgv = execArgvOption(options, describe);
-    const noReusePort = mode === "prefork-thread" ? reusePortUnavailable() : undefined;
-    if (noReusePort !== undefined) throw new Error(`${describe} as ${noReusePort}`);
-    if (mode !== "async" || typeof handler !== "function") {
-      // Found now, so that an unexported handler throws here, synchronously.
-      this.#handlerRef = resolveTarget(
-        handler as TargetSpec,
-        callerModule(),
-        mainModuleUrl(),
-        describe,
-      );
-      if (this.#handlerRef instanceof Promise) this.#handlerRef.catch(() => {});
-    }
+    this.#handler = settings.handler;
+    this.#handlerRef = settings.handlerRef;
+    this.#hostname = settings.hostname;
+    this.#workers = settings.workers;
+    this.#maxConnections = settings.maxConnections;
+    this.#perRunner = settings.perRunner;
+    this.#execArgv = settings.execArgv;
     this.#stopped = new Promise((resolve) => (this.#markStopped = resolve));
     this.#info = {
       address: tcpAddress(this.#hostname, port),
       mode,
       shutdown: () => void this.shutdown().catch(() => {}),
     };
-    if (prefork) {
+    if (settings.prefork) {
       this.#hub = new RunnerHub();
       const hub = this.#hub;
       this.#group = Promise.resolve(this.#handlerRef!).then((handlerRef) =>
@@ -606,22 +405,5 @@ export class TcpServer {
   toString(): string {
     const where = this.#address ? formatAddress(this.#address) : "binding";
     return `<${this.#name} mode=${this.#mode} ${where} ${this.#state}>`;
-  }
-}
-
-function checkCount(
-  value: unknown,
-  name: string,
-  describe: string,
-  min: number,
-  max?: number,
-): void {
-  if (
-    typeof value !== "number" || !Number.isInteger(value) || value < min ||
-    (max !== undefined && value > max)
-  ) {
-    const range = max === undefined ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
-    const error = typeof value === "number" ? RangeError : TypeError;
-    throw new error(`${describe} as ${name} is not ${range}: received ${String(value)}`);
   }
 }

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { TcpServer, type TcpServerOptions } from "./tcp_server.ts";
+import { TcpServer } from "./tcp_server.ts";
+import type { TcpServerOptions } from "./tcp_server_options.ts";
 
 /**
  * A {@linkcode TcpServer} in `"thread"` mode: each connection is handled by

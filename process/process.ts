@@ -4,38 +4,14 @@
  * @module
  */
 
-import { errorFromData, errorToData } from "../_internal/codec.ts";
-import {
-  addChild,
-  type ChildRecord,
-  isMainDone,
-  nextChildIdentity,
-  processIdentity,
-  removeChild,
-  tryRuntimeDir,
-} from "../_internal/context.ts";
-import { encodeFrames } from "../_internal/framing.ts";
-import { childExited } from "../_internal/hub_client.ts";
-import { checkTimeout, waitAtMost, type WaitOptions } from "../_internal/wait.ts";
-import {
-  type ChildHandle,
-  type ChildStatus,
-  currentPid,
-  mainModuleUrl,
-  spawnRuntime,
-  takeFileText,
-} from "../_internal/runtime.ts";
+import { nextChildIdentity, processIdentity } from "../_internal/context.ts";
+import { checkTimeout, type WaitOptions } from "../_internal/wait.ts";
 import { execArgvOption } from "../_internal/exec_argv.ts";
-import { checkRunOptions, prepareStart } from "../_internal/start.ts";
-import { callerModule, remoteModulesSeen, type TargetSpec } from "../_internal/target.ts";
-import {
-  errorReportPath,
-  REVIVE,
-  type ReviveInit,
-  START_VERSION,
-  type StartMessage,
-} from "./_revive.ts";
-import { describedRole, type ProcessRole } from "./_role.ts";
+import { checkRunOptions } from "../_internal/start.ts";
+import { callerModule, type TargetSpec } from "../_internal/target.ts";
+import { ChildRole } from "./_child.ts";
+import { REVIVE, type ReviveInit } from "./_revive.ts";
+import { CurrentRole, ParentRole, type ProcessRole } from "./_role.ts";
 
 /**
  * Options for {@linkcode Process}.
@@ -131,36 +107,6 @@ export interface ProcessOptions {
  * ```
  */
 export type JoinOptions = WaitOptions;
-
-type State = "initial" | "started" | "closed";
-
-const SIGNALS: Record<string, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGILL: 4,
-  SIGTRAP: 5,
-  SIGABRT: 6,
-  SIGBUS: 7,
-  SIGFPE: 8,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGSEGV: 11,
-  SIGUSR2: 12,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-};
-
-/** Python's exit code: the code, or minus the signal number. */
-function exitCodeOf(status: ChildStatus): number {
-  if (status.signal) {
-    return -(SIGNALS[status.signal] ?? (status.code > 128 ? status.code - 128 : 1));
-  }
-  return status.code;
-}
-
-const BOOTSTRAP = new URL("./_bootstrap.ts", import.meta.url).href;
 
 /**
  * A function run in a separate Deno process: Python's
@@ -260,18 +206,8 @@ export class Process {
   #daemon: boolean;
   #target: TargetSpec | undefined;
   #args: readonly unknown[];
-  #execArgv: readonly string[];
-  #caller: string | undefined;
-  #identity: number[];
-  #state: State = "initial";
-  /** What this object stands for, chosen once in the constructor. */
+  /** What this object stands for, chosen once in the constructor: a child, or a process described. */
   #role: ProcessRole;
-  #pid: number | null = null;
-  #handle: ChildHandle | undefined;
-  #exitCode: number | null = null;
-  #error: Error | null = null;
-  #exited: Promise<void> | undefined;
-  #joiners = 0;
 
   /**
    * Creates a process object; nothing runs until {@linkcode Process.start}.
@@ -287,39 +223,31 @@ export class Process {
     if (revive) {
       this.#name = revive.identity.name;
       this.#daemon = revive.identity.daemon;
-      this.#identity = revive.identity.identity;
-      this.#pid = revive.pid;
-      this.#role = describedRole(revive.role, () => this.#name, revive.pid);
-      this.#state = "started";
+      const Role = revive.role === "parent" ? ParentRole : CurrentRole;
+      this.#role = new Role(() => this.#name, revive.pid);
       this.#target = revive.target;
       this.#args = revive.args ?? [];
-      this.#execArgv = [];
       return;
     }
     const { target, args = [], name, daemon } = options;
     checkRunOptions("process", target, args);
     const execArgv = execArgvOption(options, "Cannot create process");
-    this.#identity = nextChildIdentity();
-    this.#name = name ?? `Process-${this.#identity.join(":")}`;
+    const identity = nextChildIdentity();
+    this.#name = name ?? `Process-${identity.join(":")}`;
     this.#daemon = daemon ?? processIdentity()?.daemon ?? false;
     this.#target = target;
     this.#args = args;
-    this.#execArgv = execArgv;
-    this.#caller = callerModule();
-    // A child of this process: the lifecycle below.
-    this.#role = {
-      start: () => this.#startChild(),
-      join: (options) => this.#joinChild(options),
-      isAlive: () => this.#state === "started" && this.#exitCode === null,
-      signal: (signal) => this.#signalChild(signal),
-      checkClose: () => {
-        if (this.#state === "started" && this.#exitCode === null) {
-          throw new Error(
-            `Cannot close process "${this.#name}" while it is still running: call join() or terminate() first`,
-          );
-        }
-      },
-    };
+    this.#role = new ChildRole({
+      process: this,
+      base: Process,
+      name: () => this.#name,
+      daemon: () => this.#daemon,
+      identity,
+      target,
+      args,
+      execArgv,
+      caller: callerModule(),
+    });
   }
 
   /** The process name; settable, as in Python. */
@@ -339,7 +267,7 @@ export class Process {
     return this.#daemon;
   }
   set daemon(value: boolean) {
-    if (this.#state !== "initial") {
+    if (!this.#role.initial) {
       throw new Error(`Cannot set daemon of process "${this.#name}" as it has already started`);
     }
     this.#daemon = Boolean(value);
@@ -347,12 +275,12 @@ export class Process {
 
   /** The child's OS process id: `null` before {@linkcode Process.start}. */
   get pid(): number | null {
-    return this.#pid;
+    return this.#role.pid;
   }
 
   /** Alias of {@linkcode Process.pid}, as in Python. */
   get ident(): number | null {
-    return this.#pid;
+    return this.#role.pid;
   }
 
   /**
@@ -360,7 +288,7 @@ export class Process {
    * `1` uncaught error, `n` from `Deno.exit(n)`, `-N` when ended by signal N.
    */
   get exitCode(): number | null {
-    return this.#exitCode;
+    return this.#role.exitCode;
   }
 
   /**
@@ -368,7 +296,7 @@ export class Process {
    * stack), once it has been joined; otherwise `null`.
    */
   get error(): Error | null {
-    return this.#error;
+    return this.#role.error;
   }
 
   /**
@@ -400,94 +328,6 @@ export class Process {
     this.#role.start();
   }
 
-  #startChild(): void {
-    if (this.#state === "closed") {
-      throw new Error(`Cannot start process "${this.#name}" as it is closed`);
-    }
-    if (this.#state !== "initial") {
-      throw new Error(
-        `Cannot start process "${this.#name}" twice: a process object can only be started once`,
-      );
-    }
-    const me = processIdentity();
-    if (me?.daemon) {
-      throw new Error(
-        `Cannot start process "${this.#name}" from daemon process "${me.name}": ` +
-          `daemonic processes are not allowed to have children`,
-      );
-    }
-    // Resolved and encoded before spawning, so that a missing export or a value that cannot
-    // cross throws here, synchronously.
-    const { cls, fn, payload } = prepareStart(
-      this,
-      Process,
-      "process",
-      this.#name,
-      this.#target,
-      this.#args,
-      this.#caller,
-      "process",
-    );
-    const main = mainModuleUrl();
-    const importUrls = [this.#caller, main, ...remoteModulesSeen()];
-    for (const ref of [cls, fn]) if (ref && !(ref instanceof Promise)) importUrls.push(ref.module);
-    const handle = spawnRuntime(BOOTSTRAP, { runtimeArgs: [...this.#execArgv], importUrls });
-    this.#handle = handle;
-    this.#pid = handle.pid;
-    this.#state = "started";
-    const dir = tryRuntimeDir();
-    const record: ChildRecord = {
-      daemon: this.#daemon,
-      beforeMainDone: !isMainDone(),
-      // Python terminates daemonic children at exit and then joins them: the program (and its
-      // hub, which they may be using) stays up until they are gone.
-      terminate: () => {
-        this.terminate();
-        handle.ref();
-      },
-      process: this,
-    };
-    addChild(record);
-    if (this.#daemon) handle.unref();
-
-    const identity = {
-      name: this.#name,
-      daemon: this.#daemon,
-      identity: this.#identity,
-      parentPid: currentPid(),
-      parentName: currentName(),
-      parentDir: dir,
-    };
-    const send = (message: StartMessage) => {
-      // In order: each write is queued behind the previous one.
-      for (const frame of encodeFrames(message)) handle.write(frame);
-    };
-    if (!(cls instanceof Promise) && !(fn instanceof Promise)) {
-      send({ version: START_VERSION, identity, cls, fn, payload });
-    } else {
-      // A remote (http) module had to be fetched to find the target.
-      Promise.all([cls, fn]).then(
-        ([cls, fn]) => send({ version: START_VERSION, identity, cls, fn, payload }),
-        (error) => send({ version: START_VERSION, identity, payload, fail: errorToData(error) }),
-      );
-    }
-    this.#exited = handle.status.then(async (status) => {
-      await childExited(handle.pid);
-      this.#exitCode = exitCodeOf(status);
-      removeChild(record);
-      if (dir && this.#exitCode !== 0) {
-        const report = takeFileText(errorReportPath(dir, handle.pid));
-        if (report) {
-          try {
-            this.#error = errorFromData(JSON.parse(report));
-          } catch {
-            // A truncated report (the child was killed while writing it): keep exitCode only.
-          }
-        }
-      }
-    });
-  }
-
   /**
    * Waits for the process to exit. Resolves at once if it already has. With
    * a `timeout`, resolves when it expires even if the process is still
@@ -506,22 +346,6 @@ export class Process {
   async join(options: JoinOptions = {}): Promise<void> {
     checkTimeout(options.timeout, `join process "${this.#name}"`);
     await this.#role.join(options);
-  }
-
-  async #joinChild({ timeout, signal }: JoinOptions): Promise<void> {
-    if (this.#state === "initial" || !this.#exited) {
-      throw new Error(`Cannot join process "${this.#name}" as it has not been started`);
-    }
-    signal?.throwIfAborted();
-    if (this.#exitCode !== null) return;
-    // A daemon child does not keep the program alive, except while someone waits for it.
-    if (this.#joiners++ === 0) this.#handle?.ref();
-    try {
-      if (timeout === undefined && !signal) await this.#exited;
-      else await waitAtMost(this.#exited, timeout, signal);
-    } finally {
-      if (--this.#joiners === 0 && this.#daemon) this.#handle?.unref();
-    }
   }
 
   /**
@@ -552,39 +376,25 @@ export class Process {
    * @throws {Error} If the process is still running: join or terminate it first.
    */
   close(): void {
-    this.#role.checkClose();
-    this.#state = "closed";
-    this.#handle = undefined;
+    this.#role.close();
   }
 
   /** For `await using`: terminates the process if it is running and waits for it to exit. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#exited) return; // not a child of this process, or not started
-    if (this.#exitCode === null) this.terminate();
+    if (!this.#role.spawned) return; // not a child of this process, or not started
+    if (this.#role.exitCode === null) this.terminate();
     await this.join(); // join() keeps the program alive while waiting, even for a daemon.
   }
 
   /** A Python-like description, e.g. `<Process name='Process-1' pid=123 stopped exitcode=0>`. */
   toString(): string {
-    const state = this.#state === "initial"
+    const { initial, exitCode } = this.#role;
+    const state = initial
       ? "initial"
-      : this.#exitCode === null
+      : exitCode === null
       ? "started"
-      : `stopped exitcode=${this.#exitCode}`;
+      : `stopped exitcode=${exitCode}`;
     const daemon = this.#daemon ? " daemon" : "";
-    return `<${this.constructor.name} name='${this.#name}' pid=${this.#pid} ${state}${daemon}>`;
+    return `<${this.constructor.name} name='${this.#name}' pid=${this.#role.pid} ${state}${daemon}>`;
   }
-
-  #signalChild(signal: "SIGTERM" | "SIGKILL"): void {
-    if (this.#state === "initial") {
-      throw new Error(
-        `Cannot send ${signal} to process "${this.#name}" as it has not been started`,
-      );
-    }
-    this.#handle?.kill(signal);
-  }
-}
-
-function currentName(): string {
-  return processIdentity()?.name ?? "MainProcess";
 }

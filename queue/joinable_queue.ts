@@ -65,11 +65,16 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
    *   reached, so the acknowledgement may not have been recorded.
    */
   taskDone(): Promise<void> {
-    // The published count does not yet include calls still on their way to the hub.
-    if (this.hubStatus("unfinished") - this.#inFlight <= 0) {
+    // Too many for certain only if this object has acknowledged every item it took (else the
+    // item is still unfinished: it was taken from the hub, and only this object can have
+    // acknowledged it), and if the published count, less the calls still on their way to the
+    // hub, is spent (the hub may have counted some of those already: it publishes before it
+    // answers; the hub checks again in any case).
+    if (this.taken - this.#done <= 0 && this.hubStatus("unfinished") - this.#inFlight <= 0) {
       throw new Error("Cannot mark a task done: task_done() called too many times");
     }
     this.#inFlight++;
+    this.#done++;
     // Calls made in a burst travel as one request; their count is settled when it is answered,
     // and they share one Promise (no allocation per call).
     const reply = this.hubAppend("queue.taskDone");
@@ -88,6 +93,8 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   }
 
   #inFlight = 0;
+  /** taskDone() calls made on this object. */
+  #done = 0;
   /** The batch of acknowledgements being filled: its reply, how many it carries, their Promise. */
   #batch: { reply: Promise<unknown>; count: number; recorded: Promise<void> } | undefined;
 

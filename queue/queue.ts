@@ -118,6 +118,12 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   #bufferHead = 0;
   #want = 1;
   #prefetching = false;
+  /** A fetch ahead in flight (see {@linkcode Queue.#fetchAhead}); it never rejects. */
+  #ahead: Promise<void> | undefined;
+  /** The hub asked for prefetched items back while a fetch ahead was in flight. */
+  #aheadRevoked = false;
+  /** The last fetch ahead found the queue empty: none until a get has had to ask. */
+  #aheadDry = false;
   #closedHere = false;
   /** This object's puts not yet counted by the hub, minus its gets not yet reported to it. */
   #inFlight = 0;
@@ -309,11 +315,19 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
     checkTimeout(options.timeout, "get from queue");
     this.#throwPending();
     let encoded: Item;
+    // The buffer is empty but more is on its way: wait for it rather than ask again.
+    if (this.#bufferHead >= this.#buffer.length && this.#ahead) await this.#ahead;
     if (this.#bufferHead < this.#buffer.length) {
       encoded = this.#buffer[this.#bufferHead++];
       // Tell the hub (batched with other traffic) so a crash redelivers only what was not used.
       this.#inFlight--;
       this.#counted(this.#b.client.appendToBatch("queue.consumed", this.#b.id, 1), -1);
+      // Half of the buffer used: fetch the next batch now, so that it is here when this one ends
+      // (a consumer keeping up with a backlog then never waits a round trip for it).
+      if (
+        this.#ahead === undefined && !this.#aheadDry &&
+        this.#buffer.length - this.#bufferHead <= this.#want >> 1
+      ) this.#fetchAhead();
     } else {
       // A bounded queue is about backpressure: no fetching ahead, so a producer never runs ahead
       // of maxsize.
@@ -322,6 +336,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
       const items = await client.call("queue.getMany", id, [want], options) as Item[];
       // Fetch more at once while there is a backlog, back to one at a time when there is not.
       this.#want = Math.min(MAX_PREFETCH, Math.max(1, items.length * 2));
+      this.#aheadDry = false;
       encoded = items[0];
       if (items.length > 1) {
         if (this.#bufferHead < this.#buffer.length) {
@@ -334,8 +349,16 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
         this.#watchPrefetch();
       }
     }
+    this.#taken++;
     const enc = unpackEncoded(encoded);
     return (enc.m ? await decode(enc) : decodeSync(enc)) as T;
+  }
+
+  #taken = 0;
+
+  /** How many items `get()` has taken from the hub through this object (for `taskDone()`'s check). */
+  protected get taken(): number {
+    return this.#taken;
   }
 
   /**
@@ -344,19 +367,58 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * given back at a clean exit; if this process dies, the hub redelivers the
    * ones it had not used yet.
    */
+  /**
+   * Fetches the next batch ahead of the gets that will use it, without
+   * waiting at the hub: an unbounded queue only (a bounded one does not fetch
+   * ahead at all, see {@linkcode Queue.get}). The hub holds every item of it
+   * for this process until `queue.consumed` says it was used, like the rest
+   * of the buffer, so a crash redelivers them.
+   */
+  #fetchAhead(): void {
+    if (this.#maxsize > 0) return;
+    const { client, id } = this.#b;
+    this.#aheadRevoked = false;
+    this.#ahead = (client.call("queue.getMany", id, [this.#want, true], { timeout: 0 }) as Promise<
+      Item[]
+    >).then(
+      (items) => {
+        this.#ahead = undefined;
+        if (this.#bufferHead < this.#buffer.length) {
+          this.#buffer = this.#buffer.slice(this.#bufferHead).concat(items);
+        } else this.#buffer = items;
+        this.#bufferHead = 0;
+        this.#want = Math.min(MAX_PREFETCH, Math.max(this.#want, items.length * 2));
+        this.#watchPrefetch();
+        // Asked back while on the way: they go back with the rest.
+        if (this.#aheadRevoked) this.#giveBack();
+      },
+      () => {
+        // Empty or closed (the next get finds out for itself), or the hub is gone (likewise).
+        this.#ahead = undefined;
+        this.#aheadDry = true;
+      },
+    );
+    // Sent now: this thread is busy with the buffer's items meanwhile, and the reply waits in the
+    // socket until it is done with them.
+    client.flushNow();
+  }
+
+  /** Gives the buffer's unused items back to the hub, for other consumers. */
+  #giveBack(): void {
+    if (this.#ahead) this.#aheadRevoked = true;
+    const rest = this.#buffer.slice(this.#bufferHead);
+    this.#buffer = [];
+    this.#bufferHead = 0;
+    this.#want = 1;
+    if (rest.length > 0) this.#b.client.post("queue.unget", this.#b.id, [rest]);
+  }
+
   #watchPrefetch(): void {
     if (this.#prefetching) return;
     this.#prefetching = true;
-    const { client, id } = this.#b;
-    const giveBack = () => {
-      const rest = this.#buffer.slice(this.#bufferHead);
-      this.#buffer = [];
-      this.#bufferHead = 0;
-      this.#want = 1;
-      if (rest.length > 0) client.post("queue.unget", id, [rest]);
-    };
-    client.onPush(id, giveBack);
-    client.onGoodbye(giveBack);
+    const giveBack = () => this.#giveBack();
+    this.#b.client.onPush(this.#b.id, giveBack);
+    this.#b.client.onGoodbye(giveBack);
   }
 
   /**

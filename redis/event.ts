@@ -5,15 +5,9 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import { checkWait } from "./_items.ts";
-import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
-import { RemoteObject, type RemoteOrigin, Revival } from "./_object.ts";
-import { INIT, SET_AND_PUBLISH } from "./_scripts.ts";
+import { RedisEvent, type RedisEventState } from "./_event_backing.ts";
+import { type RemoteOrigin, Revival } from "./_object.ts";
 import type { BlockingOptions, EventLike } from "./types.ts";
-
-interface EventState {
-  value: string;
-}
 
 /**
  * A flag kept in Redis that tasks on any host can wait for: the remote twin
@@ -36,7 +30,8 @@ interface EventState {
  * ```
  */
 export class RemoteEvent implements EventLike, Shareable {
-  #o: RemoteObject<EventState>;
+  /** The flag in Redis (see `_event_backing.ts`). */
+  #s: RedisEvent;
 
   /**
    * Opens (without waiting) the event `name`; prefer {@linkcode Remote.event}.
@@ -46,19 +41,10 @@ export class RemoteEvent implements EventLike, Shareable {
    * @throws {TypeError} If `name` is invalid.
    */
   constructor(origin: RemoteOrigin, name: string) {
-    const state = RemoteEvent.#revival.state;
-    this.#o = new RemoteObject(
-      origin,
-      "event",
-      "remote event",
-      name,
-      {},
-      state ?? { value: "0" },
-    );
-    this.#o.openInBackground(this.#load);
+    this.#s = new RedisEvent(origin, name, RemoteEvent.#revival.state, import.meta.url);
   }
 
-  static #revival = new Revival<EventState>();
+  static #revival = new Revival<RedisEventState>();
 
   static {
     registerReviver(
@@ -67,57 +53,33 @@ export class RemoteEvent implements EventLike, Shareable {
     );
   }
 
-  #load = async (): Promise<Loaded<EventState>> => {
-    const [value, version] = await this.#o.core.script<[string, number]>(
-      `read ${this.#o.what}`,
-      INIT,
-      [this.#o.key()],
-      ["0"],
-    );
-    return { state: { value }, version };
-  };
-
   /**
    * Waits until the event is open.
    *
    * @returns Resolves when ready.
    */
   ready(): Promise<void> {
-    return this.#o.ready(this.#load);
+    return this.#s.ready();
   }
 
   /** The event's name. */
   get name(): string {
-    return this.#o.name;
+    return this.#s.name;
   }
 
   /** Whether the flag is set (a snapshot). */
   isSet(): boolean {
-    return this.#o.mirror.state.value === "1";
+    return this.#s.isSet();
   }
 
   /** Sets the flag and wakes every waiter. */
   set(): void {
-    this.#change("1");
+    this.#s.set();
   }
 
   /** Clears the flag. */
   clear(): void {
-    this.#change("0");
-  }
-
-  #change(value: "0" | "1"): void {
-    this.#o.throwPending();
-    this.#o.mirror.update({ value });
-    const what = `${value === "1" ? "set" : "clear"} ${this.#o.what}`;
-    this.#o.background(
-      this.ready().then(() =>
-        this.#o.core.script<number>(what, SET_AND_PUBLISH, [this.#o.key()], [
-          value,
-          this.#o.channel,
-        ]).then((version) => this.#o.mirror.update({}, version))
-      ),
-    );
+    this.#s.clear();
   }
 
   /**
@@ -126,31 +88,12 @@ export class RemoteEvent implements EventLike, Shareable {
    * @param options `timeout` (ms) and `signal`.
    * @returns `true` when the flag is set, `false` if the timeout expired first.
    */
-  async wait(options: BlockingOptions = {}): Promise<boolean> {
-    const what = `wait for ${this.#o.what}`;
-    checkWait(options, what);
-    this.#o.throwPending();
-    if (this.isSet()) return true;
-    await this.ready();
-    const set = await retryUntil(
-      options,
-      this.#o.mirror,
-      async () => {
-        if (this.isSet()) return true;
-        const v = await this.#o.core.call<string | null>(what, [
-          "GET",
-          this.#o.key(),
-        ]);
-        return v === "1" ? true : undefined;
-      },
-      SLICE_MS,
-      { what },
-    );
-    return set === true;
+  wait(options: BlockingOptions = {}): Promise<boolean> {
+    return this.#s.wait(options);
   }
 
   /** Describes this event for another process or thread (URL, namespace, name). */
-  [toHandle](_dest?: "process" | "thread"): HandleData {
-    return this.#o.handle("redis-event", import.meta.url);
+  [toHandle](dest: "process" | "thread" = "process"): HandleData {
+    return this.#s.toHandle(dest);
   }
 }

@@ -5,13 +5,11 @@
  * @module
  */
 
-import { hostname } from "node:os";
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import { QueueClosed } from "../_internal/errors.ts";
 import { untilClosed } from "../_internal/until_closed.ts";
 import { Batcher } from "./_batch.ts";
-import { checkLease, newToken } from "./_core.ts";
-import { BLOCK_SLICE_MS, checkWait, decodeItem, raceSignal } from "./_items.ts";
+import { checkLease } from "./_core.ts";
+import { checkWait, decodeItem } from "./_items.ts";
 import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
 import { RemoteObject, type RemoteOrigin, Revival } from "./_object.ts";
 import {
@@ -23,16 +21,8 @@ import {
   type PutReply,
   type QueueParts,
 } from "./_queue_ops.ts";
-import {
-  STREAM_ACK,
-  STREAM_CLOSE,
-  STREAM_GET,
-  STREAM_PUT,
-  STREAM_READ,
-  STREAM_RENEW,
-  STREAM_REQUEUE,
-  STREAM_STATE_PUBLISH,
-} from "./_scripts.ts";
+import { STREAM_CLOSE, STREAM_PUT, STREAM_READ } from "./_scripts.ts";
+import { StreamConsumer, type StreamState } from "./_stream_consumer.ts";
 import type { BlockingOptions, JoinableQueueLike } from "./types.ts";
 
 /**
@@ -92,34 +82,6 @@ export interface RemoteDelivery<T> {
   id: string;
 }
 
-/** Waits until `p` settles, `ms` pass or `signal` aborts (then rejects with its reason). */
-async function waitFor(p: Promise<void>, ms: number, signal?: AbortSignal): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(resolve, ms);
-      p.then(resolve);
-      if (signal) {
-        onAbort = () => reject(signal.reason);
-        signal.addEventListener("abort", onAbort, { once: true });
-      }
-    });
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener("abort", onAbort);
-  }
-}
-
-/** One entry taken by the get script: id, item text, delivery count. */
-type Taken = { id: string; text: string; deliveries: number };
-
-interface StreamState {
-  size: number;
-  unfinished: number;
-  closed: boolean;
-}
-
 /**
  * A joinable queue kept in a Redis stream read by a consumer group: the
  * remote twin of {@linkcode JoinableQueue} ({@linkcode JoinableQueueLike}).
@@ -163,20 +125,10 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
   #o: RemoteObject<StreamState>;
   #maxsize: number;
   #leaseMs: number;
-  #maxDeliveries: number;
-  #consumer = `${hostname()}:${newToken()}`;
-  #held: string[] = [];
-  #acks = new Set<Promise<unknown>>();
-  #stopRenewal: (() => void) | undefined;
+  #consumer: StreamConsumer;
   #closedHere = false;
-  /** The blocking read a get of this object waits in, if any (the others wait for it). */
-  #blockingRead: Promise<void> | undefined;
-  /** Concurrent gets of this object share one get script call (one entry each). */
-  #taker = new Batcher<void, Taken | -1 | undefined>((reqs) => this.#take(reqs.length));
   /** Puts made while one is in flight go out together (one XADD each, one script). */
   #putter = new Batcher<string, PutReply>((items) => this.#putMany(items));
-  /** The taskDone() acknowledgements made while one is in flight go out together. */
-  #acker = new Batcher<string, void>((ids) => this.#ack(ids));
 
   /**
    * Opens (without waiting) the joinable queue `name`; prefer
@@ -202,7 +154,6 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     }
     this.#maxsize = maxsize;
     this.#leaseMs = checkLease(options.leaseMs, what);
-    this.#maxDeliveries = maxDeliveries;
     const state = RemoteJoinableQueue.#revival.state;
     this.#o = new RemoteObject(
       origin,
@@ -215,6 +166,12 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
         maxDeliveries: String(maxDeliveries),
       },
       state ?? { size: 0, unfinished: 0, closed: false },
+    );
+    this.#consumer = new StreamConsumer(
+      this.#o,
+      () => this.#keys(),
+      this.#leaseMs,
+      maxDeliveries,
     );
     this.#o.openInBackground(() => this.#load());
   }
@@ -319,27 +276,6 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
   }
 
   /**
-   * Runs the get script for `want` waiting gets: one entry per get (in order),
-   * `undefined` for those it had none for, or -1 for all when the queue is
-   * closed and done.
-   */
-  async #take(want: number): Promise<(Taken | -1 | undefined)[]> {
-    const r = await this.#o.core.script<number | [string, string, number][]>(
-      `get from ${this.#o.what}`,
-      STREAM_GET,
-      this.#keys(),
-      [this.#consumer, this.#leaseMs, this.#maxDeliveries, this.#o.channel, want],
-    );
-    if (r === -1) return Array(want).fill(-1);
-    const got = Array.isArray(r) ? r : [];
-    return Array.from(
-      { length: want },
-      (_, i) =>
-        got[i] ? { id: got[i][0], text: got[i][1], deliveries: Number(got[i][2]) } : undefined,
-    );
-  }
-
-  /**
    * Takes the next item with its delivery count: an item whose consumer died
    * (lease expired) first, then the oldest undelivered one.
    *
@@ -354,96 +290,19 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     checkWait(options, what);
     this.#o.throwPending();
     await this.ready();
-    const { core, channel } = this.#o;
-    const [stream] = this.#keys();
     const got = await retryUntil(
       options,
       this.#o.mirror,
-      async (remaining) => {
-        const r = await this.#taker.run();
-        if (r === -1) {
-          throw new QueueClosed(
-            `Cannot ${what} as it is closed and every item is done`,
-          );
-        }
-        if (r) return r;
-        if (remaining <= 0) return undefined;
-        if (this.#blockingRead) {
-          // One blocking read per object: the other gets wait for it to end (an item came,
-          // or its slice is over), then ask the get script again.
-          await waitFor(
-            this.#blockingRead,
-            Math.min(remaining, BLOCK_SLICE_MS),
-            options.signal,
-          );
-          return undefined;
-        }
-        const ms = Math.max(
-          1,
-          Math.min(remaining, BLOCK_SLICE_MS, this.#leaseMs),
-        );
-        type Reply = [string, [string, string[]][]][] | null;
-        const read = raceSignal(
-          core.blocking<Reply>(what, [
-            "XREADGROUP",
-            "GROUP",
-            "g",
-            this.#consumer,
-            "COUNT",
-            "1",
-            "BLOCK",
-            String(Math.round(ms)),
-            "STREAMS",
-            stream,
-            ">",
-          ]),
-          options.signal,
-          (late) => {
-            const entry = late?.[0]?.[1]?.[0];
-            if (entry) {
-              this.#o.background(
-                core.script(what, STREAM_REQUEUE, this.#keys(), [
-                  this.#consumer,
-                  entry[0],
-                  entry[1][1],
-                  channel,
-                ]),
-              );
-            }
-          },
-        );
-        const shared = read.then(() => {}, () => {});
-        this.#blockingRead = shared;
-        let reply: Reply;
-        try {
-          reply = await read;
-        } finally {
-          if (this.#blockingRead === shared) this.#blockingRead = undefined;
-        }
-        const entry = reply?.[0]?.[1]?.[0];
-        if (!entry) return undefined;
-        this.#o.background(
-          core.script(what, STREAM_STATE_PUBLISH, this.#keys(), [channel]),
-        );
-        return { id: entry[0], text: entry[1][1], deliveries: 1 };
-      },
+      (remaining) => this.#consumer.tryTake(what, remaining, options.signal),
       0,
       {
         what,
         // Answered after the caller gave up: the entry goes back, undelivered.
-        late: (got) =>
-          this.#o.background(
-            core.script(what, STREAM_REQUEUE, this.#keys(), [
-              this.#consumer,
-              got.id,
-              got.text,
-              channel,
-            ]),
-          ),
+        late: (got) => this.#consumer.requeue(what, got.id, got.text),
       },
     );
     if (got === undefined) throw emptyError(what, options);
-    this.#hold(got.id);
+    this.#consumer.hold(got.id);
     return {
       item: await decodeItem<T>(got.text),
       deliveries: got.deliveries,
@@ -473,38 +332,6 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     return this.get({ timeout: 0 });
   }
 
-  /** Keeps the lease of an item taken, until taskDone(). */
-  #hold(id: string): void {
-    this.#held.push(id);
-    if (this.#stopRenewal) return;
-    const { core } = this.#o;
-    let running = false;
-    this.#stopRenewal = this.#o.core.every(
-      Math.max(10, Math.floor(this.#leaseMs / 3)),
-      () => {
-        if (running) return;
-        if (this.#held.length === 0 || core.closed) {
-          this.#stopRenewal?.();
-          this.#stopRenewal = undefined;
-          return;
-        }
-        running = true;
-        core.script(
-          `renew the leases of ${this.#o.what}`,
-          STREAM_RENEW,
-          this.#keys(),
-          [
-            this.#consumer,
-            ...this.#held,
-          ],
-        ).then(
-          () => (running = false),
-          () => (running = false), // Retried at the next tick; past the lease, others take over.
-        );
-      },
-    );
-  }
-
   /**
    * Marks done the oldest item this object took and has not marked done:
    * Redis forgets it (`XACK` and `XDEL`).
@@ -514,11 +341,7 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
    */
   taskDone(): void {
     this.#o.throwPending();
-    const id = this.#held.shift();
-    if (this.#held.length === 0) {
-      this.#stopRenewal?.();
-      this.#stopRenewal = undefined;
-    }
+    const id = this.#consumer.release();
     if (id === undefined) {
       throw new Error(
         `Cannot mark a task done on ${this.#o.what}: task_done() called too many times ` +
@@ -527,23 +350,7 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     }
     const { unfinished } = this.#o.mirror.state;
     this.#o.mirror.update({ unfinished: Math.max(0, unfinished - 1) });
-    const ack = this.#acker.run(id);
-    this.#acks.add(ack);
-    const settle = () => this.#acks.delete(ack);
-    ack.then(settle, settle);
-    this.#o.background(ack);
-  }
-
-  /** Acknowledges the entries `ids` in one script call. */
-  async #ack(ids: string[]): Promise<void[]> {
-    const [, size, unfinished, version] = await this.#o.core.script<number[]>(
-      `mark a task done on ${this.#o.what}`,
-      STREAM_ACK,
-      this.#keys(),
-      [this.#o.channel, ...ids],
-    );
-    this.#o.mirror.update({ size, unfinished }, version);
-    return [];
+    this.#consumer.acknowledge(id);
   }
 
   /**
@@ -556,7 +363,7 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     checkWait(options, `join ${this.#o.what}`);
     this.#o.throwPending();
     await this.ready();
-    await Promise.allSettled([...this.#acks]);
+    await this.#consumer.acked();
     this.#o.throwPending();
     const done = await retryUntil(
       options,

@@ -5,22 +5,11 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import { checkLease, newToken } from "./_core.ts";
-import { checkWait } from "./_items.ts";
-import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
-import { RemoteObject, type RemoteOrigin, Revival } from "./_object.ts";
-import {
-  SEMAPHORE_ACQUIRE,
-  SEMAPHORE_INIT,
-  SEMAPHORE_RELEASE,
-  SEMAPHORE_RENEW,
-} from "./_scripts.ts";
+import { checkLease } from "./_core.ts";
+import { type RemoteOrigin, Revival } from "./_object.ts";
+import { RedisSemaphore, type RedisSemaphoreState } from "./_semaphore_backing.ts";
 import type { RemoteLeaseOptions } from "./lock.ts";
 import type { BlockingOptions, SemaphoreLike } from "./types.ts";
-
-interface SemaphoreState {
-  value: number;
-}
 
 /**
  * A counting semaphore kept in Redis: the remote twin of
@@ -46,13 +35,9 @@ interface SemaphoreState {
  * ```
  */
 export class RemoteSemaphore implements SemaphoreLike, Shareable {
-  #o: RemoteObject<SemaphoreState>;
-  #initial: number;
-  #leaseMs: number;
-  #token = newToken();
-  #held = 0;
+  /** The count in Redis (see `_semaphore_backing.ts`). */
+  #s: RedisSemaphore;
   #ownerDied = false;
-  #stopRenewal: (() => void) | undefined;
 
   /**
    * Opens (without waiting) the semaphore `name`; prefer {@linkcode Remote.semaphore}.
@@ -75,17 +60,12 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
         `Cannot open ${what} as its initial value must be an integer >= 0: received ${value}`,
       );
     }
-    this.#initial = value;
-    this.#leaseMs = checkLease(options.leaseMs, what);
+    const leaseMs = checkLease(options.leaseMs, what);
     const state = RemoteSemaphore.#revival.state;
-    this.#o = new RemoteObject(origin, "semaphore", "remote semaphore", name, {
-      value: String(value),
-      leaseMs: String(this.#leaseMs),
-    }, state ?? { value });
-    this.#o.openInBackground(this.#load);
+    this.#s = new RedisSemaphore(origin, name, value, leaseMs, state, import.meta.url);
   }
 
-  static #revival = new Revival<SemaphoreState>();
+  static #revival = new Revival<RedisSemaphoreState>();
 
   static {
     registerReviver(
@@ -101,25 +81,6 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
     );
   }
 
-  #keys(): string[] {
-    return [
-      this.#o.key(),
-      this.#o.key("holders"),
-      this.#o.key("leases"),
-      this.#o.key("died"),
-    ];
-  }
-
-  #load = async (): Promise<Loaded<SemaphoreState>> => {
-    const [value, version] = await this.#o.core.script<[number, number]>(
-      `read ${this.#o.what}`,
-      SEMAPHORE_INIT,
-      [this.#o.key()],
-      [this.#initial],
-    );
-    return { state: { value }, version };
-  };
-
   /**
    * Waits until the semaphore is open and its options checked.
    *
@@ -127,12 +88,12 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
    * @throws {Error} If the server is unreachable or it exists with another initial value.
    */
   ready(): Promise<void> {
-    return this.#o.ready(this.#load);
+    return this.#s.ready();
   }
 
   /** The semaphore's name. */
   get name(): string {
-    return this.#o.name;
+    return this.#s.name;
   }
 
   /**
@@ -143,68 +104,9 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
    * @throws {Error} If the connection fails.
    */
   async acquire(options: BlockingOptions = {}): Promise<boolean> {
-    const what = `acquire ${this.#o.what}`;
-    checkWait(options, what);
-    this.#o.throwPending();
-    await this.ready();
-    const got = await retryUntil(
-      options,
-      this.#o.mirror,
-      async () => {
-        const r = await this.#o.core.script<[number, number, number, number] | null>(
-          what,
-          SEMAPHORE_ACQUIRE,
-          this.#keys(),
-          [this.#token, this.#leaseMs, this.#o.channel],
-        );
-        return r ?? undefined;
-      },
-      SLICE_MS,
-      {
-        what,
-        // Acquired after the caller gave up: give the permit back at once.
-        late: () =>
-          this.#o.background(
-            this.#o.core.script(what, SEMAPHORE_RELEASE, this.#keys(), [
-              this.#token,
-              1,
-              this.#o.channel,
-            ]),
-          ),
-      },
-    );
-    if (!got) return false;
-    this.#ownerDied = got[1] === 1;
-    this.#o.mirror.update({ value: got[2] }, got[3]);
-    this.#held++;
-    this.#renew();
-    return true;
-  }
-
-  #renew(): void {
-    if (this.#stopRenewal) return;
-    let running = false;
-    this.#stopRenewal = this.#o.core.every(
-      Math.max(10, Math.floor(this.#leaseMs / 3)),
-      () => {
-        if (running) return;
-        if (this.#held === 0 || this.#o.core.closed) {
-          this.#stopRenewal?.();
-          this.#stopRenewal = undefined;
-          return;
-        }
-        running = true;
-        this.#o.core.script(
-          `renew ${this.#o.what}`,
-          SEMAPHORE_RENEW,
-          this.#keys(),
-          [
-            this.#token,
-            this.#leaseMs,
-          ],
-        ).then(() => (running = false), () => (running = false));
-      },
-    );
+    const { acquired, ownerDied } = await this.#s.acquire(options);
+    if (acquired) this.#ownerDied = ownerDied;
+    return acquired;
   }
 
   /**
@@ -217,31 +119,15 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
   release(n = 1): void {
     if (!Number.isInteger(n) || n < 1) {
       throw new RangeError(
-        `Cannot release ${this.#o.what} as n must be an integer >= 1: received ${n}`,
+        `Cannot release ${this.#s.what} as n must be an integer >= 1: received ${n}`,
       );
     }
-    this.#o.throwPending();
-    this.#held = Math.max(0, this.#held - n);
-    if (this.#held === 0) {
-      this.#stopRenewal?.();
-      this.#stopRenewal = undefined;
-    }
-    this.#o.mirror.update({ value: this.#o.mirror.state.value + n });
-    this.#o.background(
-      this.ready().then(() =>
-        this.#o.core.script<[number, number]>(
-          `release ${this.#o.what}`,
-          SEMAPHORE_RELEASE,
-          this.#keys(),
-          [this.#token, n, this.#o.channel],
-        ).then(([value, version]) => this.#o.mirror.update({ value }, version))
-      ),
-    );
+    this.#s.release(n);
   }
 
   /** The number of free permits (a snapshot kept current by Redis's notifications). */
   getValue(): number {
-    return this.#o.mirror.state.value;
+    return this.#s.value();
   }
 
   /** Whether the permit most recently acquired through this object had been held by a holder that died. */
@@ -259,14 +145,14 @@ export class RemoteSemaphore implements SemaphoreLike, Shareable {
   async hold(options: BlockingOptions = {}): Promise<Disposable> {
     if (!(await this.acquire(options))) {
       throw new Error(
-        `Cannot hold ${this.#o.what} as no permit came free within ${options.timeout} ms`,
+        `Cannot hold ${this.#s.what} as no permit came free within ${options.timeout} ms`,
       );
     }
     return { [Symbol.dispose]: () => this.release() };
   }
 
   /** Describes this semaphore for another process or thread (URL, namespace, name). */
-  [toHandle](_dest?: "process" | "thread"): HandleData {
-    return this.#o.handle("redis-semaphore", import.meta.url);
+  [toHandle](dest: "process" | "thread" = "process"): HandleData {
+    return this.#s.toHandle(dest);
   }
 }

@@ -13,6 +13,10 @@ import {
   type HubBinding,
   type HubHandle,
   hubHandle,
+  postShowing,
+  readStatus,
+  settled,
+  type StatusValues,
 } from "../_internal/shared.ts";
 import { importTarget } from "../_internal/import_target.ts";
 import { BARRIER_SLOTS } from "../_internal/status_slots.ts";
@@ -145,12 +149,12 @@ export class Barrier implements Shareable {
 
   /** How many callers are waiting now (a snapshot). */
   get nWaiting(): number {
-    return this.#b.client.status(this.#b.id, BARRIER_SLOTS.waiting);
+    return readStatus(this.#b, BARRIER_SLOTS.waiting);
   }
 
   /** Whether the barrier is broken. */
   get broken(): boolean {
-    return this.#b.client.status(this.#b.id, BARRIER_SLOTS.broken) === 1;
+    return readStatus(this.#b, BARRIER_SLOTS.broken) === 1;
   }
 
   /**
@@ -162,7 +166,7 @@ export class Barrier implements Shareable {
    */
   async wait(options: BarrierWaitOptions = {}): Promise<number> {
     checkTimeout(options.timeout, "wait on barrier");
-    const [index, runAction] = await this.#b.client.call(
+    const [index, runAction] = await settled(this.#b).call(
       "barrier.wait",
       this.#b.id,
       [],
@@ -192,16 +196,16 @@ export class Barrier implements Shareable {
 
   /** Breaks the barrier: current and future waiters reject with BrokenBarrierError until `reset()`. */
   abort(): void {
-    // Seen at once by `broken`, as in Python.
-    this.#b.client.setStatus(this.#b.id, BARRIER_SLOTS.broken, 1);
-    this.#b.client.post("barrier.abort", this.#b.id);
+    // Seen at once by `broken` in this process, as in Python.
+    postShowing(this.#b, "barrier.abort", [], [[BARRIER_SLOTS.broken, 1]]);
   }
 
   /** Returns the barrier to its initial state; current waiters reject with BrokenBarrierError. */
   reset(): void {
-    this.#b.client.setStatus(this.#b.id, BARRIER_SLOTS.broken, 0);
-    this.#b.client.setStatus(this.#b.id, BARRIER_SLOTS.waiting, 0);
-    this.#b.client.post("barrier.reset", this.#b.id);
+    postShowing(this.#b, "barrier.reset", [], [
+      [BARRIER_SLOTS.broken, 0],
+      [BARRIER_SLOTS.waiting, 0],
+    ]);
   }
 
   /**
@@ -225,6 +229,10 @@ export class Barrier implements Shareable {
       }
       action = this.#actionRef = ref;
     }
-    return { ...hubHandle(this.#b, import.meta.url), action };
+    const status: StatusValues = [
+      [BARRIER_SLOTS.waiting, this.nWaiting],
+      [BARRIER_SLOTS.broken, this.broken ? 1 : 0],
+    ];
+    return { ...hubHandle(this.#b, import.meta.url, status), action };
   }
 }

@@ -5,27 +5,25 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import {
-  bindHubObject,
-  checkTimeout,
-  createHubObject,
-  type HubBinding,
-  type HubHandle,
-  hubHandle,
-} from "../_internal/shared.ts";
+import { checkTimeout } from "../_internal/shared.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
 import { Reviving } from "../_internal/revive.ts";
-import { EventState, FLAG, SHARED } from "../_internal/state/event.ts";
-import { EVENT_SLOTS } from "../_internal/status_slots.ts";
+import {
+  type EventBacking,
+  eventBackingFrom,
+  type EventHandle,
+  newEventBacking,
+} from "../_internal/backing/event.ts";
 
 /** The handle a Event is being revived from, see `_internal/revive.ts`. */
-const revival = new Reviving<HubHandle & { share?: SharedArrayBuffer }>();
+const revival = new Reviving<EventHandle>();
 
 /**
  * A flag shared by processes and threads, that tasks can wait for.
  *
- * - `set()`, `clear()` and `isSet()` are synchronous, like Python's: the flag
- *   is kept in a shared status file read and written directly.
+ * - `set()`, `clear()` and `isSet()` are synchronous, like Python's: other
+ *   processes read the flag from a status file that the creator's hub
+ *   publishes, and see their own `set()`/`clear()` at once.
  * - `await ev.wait()` resolves `true` at once if the flag is set, else when
  *   it is set; with `{ timeout }` it resolves `false` if it was not set in
  *   time (Python returns the flag).
@@ -49,67 +47,35 @@ const revival = new Reviving<HubHandle & { share?: SharedArrayBuffer }>();
  * ```
  */
 export class Event implements Shareable {
-  #b: HubBinding;
   /**
-   * In the creating process's threads, the event's state over its flag in
-   * shared memory, which the hub shares too (see
-   * `_internal/state/event.ts`). Absent in other processes (and for an event
-   * created on a worker thread), which use the hub and its status file.
+   * Where the flag lives: shared memory in the creating process's threads,
+   * the creator's hub elsewhere (see `_internal/backing/event.ts`).
    */
-  #local: EventState | undefined;
+  #s: EventBacking;
 
   /** Creates an event whose flag is clear. */
   constructor() {
     const reviving = revival.data;
-    if (reviving) {
-      this.#b = bindHubObject(reviving);
-      this.#local = reviving.share ? EventState.over(new Int32Array(reviving.share)) : undefined;
-      return;
-    }
-    this.#b = createHubObject("event", {});
-    if (this.#b.client.carriesSharedMemory) {
-      // Threads of this process wait on a word of shared memory; the hub gets the same word, so
-      // a set() from another process wakes them too.
-      this.#local = EventState.shared();
-      this.#b.client.attachNow(this.#b.id, { flag: this.#local.words.buffer });
-    }
+    this.#s = reviving ? eventBackingFrom(reviving) : newEventBacking(import.meta.url);
   }
 
   static {
-    registerReviver(
-      "event",
-      (data) =>
-        revival.construct(data as HubHandle & { share?: SharedArrayBuffer }, () => new Event()),
-    );
+    registerReviver("event", (data) => revival.construct(data as EventHandle, () => new Event()));
   }
 
   /** Whether the flag is set. */
   isSet(): boolean {
-    if (this.#local) return this.#local.isSet;
-    return this.#b.client.status(this.#b.id, EVENT_SLOTS.flag) === 1;
+    return this.#s.isSet();
   }
 
   /** Sets the flag and wakes every waiter. */
   set(): void {
-    this.#change(1);
+    this.#s.set();
   }
 
   /** Clears the flag. */
   clear(): void {
-    this.#change(0);
-  }
-
-  #change(value: 0 | 1): void {
-    const local = this.#local;
-    if (local) {
-      if (value === 1) local.set();
-      else local.clear();
-      // Only this process's threads know the event: nothing else to tell.
-      if (Atomics.load(local.words, SHARED) === 0) return;
-    }
-    const { client, id } = this.#b;
-    client.setStatus(id, EVENT_SLOTS.flag, value);
-    client.post(value === 1 ? "event.set" : "event.clear", id);
+    this.#s.clear();
   }
 
   /**
@@ -121,18 +87,11 @@ export class Event implements Shareable {
   async wait(options: WaitOptions = {}): Promise<boolean> {
     checkTimeout(options.timeout, "wait for event");
     if (this.isSet()) return true;
-    if (this.#local) return await this.#local.wait(options);
-    return await this.#b.client.call("event.wait", this.#b.id, [], options) as boolean;
+    return await this.#s.wait(options);
   }
 
   /** Describes this event for another process or thread. */
   [toHandle](dest: "process" | "thread" = "process"): HandleData {
-    const words = this.#local?.words;
-    if (words && dest === "process" && Atomics.compareExchange(words, SHARED, 0, 1) === 0) {
-      // From now on set()/clear() also reach the hub, for the other process.
-      this.#b.client.setStatus(this.#b.id, EVENT_SLOTS.flag, Atomics.load(words, FLAG));
-    }
-    const handle = hubHandle(this.#b, import.meta.url);
-    return dest === "thread" && words ? { ...handle, share: words.buffer } : handle;
+    return this.#s.toHandle(dest);
   }
 }

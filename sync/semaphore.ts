@@ -5,21 +5,18 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
+import { checkTimeout } from "../_internal/shared.ts";
 import {
-  bindHubObject,
-  checkTimeout,
-  createHubObject,
-  type HubBinding,
-  type HubHandle,
-  hubHandle,
-} from "../_internal/shared.ts";
-import { SemaphoreState, SHARED } from "../_internal/state/semaphore.ts";
-import { SEMAPHORE_SLOTS } from "../_internal/status_slots.ts";
+  newSemaphoreBacking,
+  type SemaphoreBacking,
+  semaphoreBackingFrom,
+  type SemaphoreHandle,
+} from "../_internal/backing/semaphore.ts";
 import type { AcquireOptions } from "./lock.ts";
 import { Reviving } from "../_internal/revive.ts";
 
 /** The handle a Semaphore is being revived from, see `_internal/revive.ts`. */
-const revival = new Reviving<HubHandle & { share?: SharedArrayBuffer }>();
+const revival = new Reviving<SemaphoreHandle>();
 
 /**
  * A counting semaphore shared by processes and threads.
@@ -47,15 +44,12 @@ const revival = new Reviving<HubHandle & { share?: SharedArrayBuffer }>();
  * ```
  */
 export class Semaphore implements Shareable {
-  #b: HubBinding;
-  #ownerDied = false;
   /**
-   * In the creating process's threads, the semaphore's state over its count
-   * in shared memory, which the hub shares too (see
-   * `_internal/state/semaphore.ts`); other processes (and a semaphore created
-   * on a worker thread) go through the hub.
+   * Where the count lives: shared memory in the creating process's threads,
+   * the creator's hub elsewhere (see `_internal/backing/semaphore.ts`).
    */
-  #local: SemaphoreState | undefined;
+  #s: SemaphoreBacking;
+  #ownerDied = false;
 
   /**
    * Creates a semaphore with `value` permits.
@@ -65,12 +59,10 @@ export class Semaphore implements Shareable {
    * @throws {RangeError} If `value` is negative or not an integer.
    */
   constructor(value = 1) {
+    const cls = new.target as typeof Semaphore;
     const reviving = revival.data;
     if (reviving) {
-      this.#b = bindHubObject(reviving);
-      this.#local = reviving.share
-        ? SemaphoreState.over(new Int32Array(reviving.share), this.#bound)
-        : undefined;
+      this.#s = semaphoreBackingFrom(reviving, cls.handleModule);
       return;
     }
     if (!Number.isInteger(value) || value < 0) {
@@ -78,14 +70,7 @@ export class Semaphore implements Shareable {
         `Cannot create semaphore as its initial value must be an integer >= 0: received ${value}`,
       );
     }
-    const bounded = (new.target as typeof Semaphore).bounded;
-    this.#b = createHubObject("semaphore", bounded ? { value, bound: value } : { value });
-    // Published at once, so that getValue() is right before the hub has even seen the semaphore.
-    this.#b.client.setStatus(this.#b.id, SEMAPHORE_SLOTS.value, value);
-    if (this.#b.client.carriesSharedMemory) {
-      this.#local = SemaphoreState.shared(value, this.#bound);
-      this.#b.client.attachNow(this.#b.id, { permits: this.#local.words.buffer });
-    }
+    this.#s = newSemaphoreBacking(value, cls.bounded, cls.handleModule);
   }
 
   /** Whether instances refuse to be released above their initial value. */
@@ -97,16 +82,11 @@ export class Semaphore implements Shareable {
     registerReviver(
       "semaphore",
       (data) =>
-        revival.construct(data as HubHandle & { share?: SharedArrayBuffer }, () => {
-          const params = (data as HubHandle).params as { bound?: number };
+        revival.construct(data as SemaphoreHandle, () => {
+          const params = (data as SemaphoreHandle).params as { bound?: number };
           return params.bound === undefined || !boundedClass ? new Semaphore() : new boundedClass();
         }),
     );
-  }
-
-  /** The maximum value, for a bounded semaphore; `undefined` otherwise. */
-  get #bound(): number | undefined {
-    return (this.#b.params as { bound?: number }).bound;
   }
 
   /**
@@ -117,19 +97,7 @@ export class Semaphore implements Shareable {
    */
   async acquire(options: AcquireOptions = {}): Promise<boolean> {
     checkTimeout(options.timeout, "acquire semaphore");
-    if (this.#local) {
-      const { acquired, ownerDied } = await this.#local.acquire(LOCAL, options);
-      if (!acquired) return false;
-      this.#ownerDied = ownerDied;
-      this.#publish();
-      return true;
-    }
-    const [acquired, ownerDied] = await this.#b.client.call(
-      "semaphore.acquire",
-      this.#b.id,
-      [],
-      options,
-    ) as [boolean, boolean];
+    const { acquired, ownerDied } = await this.#s.acquire(options);
     if (acquired) this.#ownerDied = ownerDied;
     return acquired;
   }
@@ -144,34 +112,12 @@ export class Semaphore implements Shareable {
     if (!Number.isInteger(n) || n < 1) {
       throw new RangeError(`Cannot release semaphore as n must be an integer >= 1: received ${n}`);
     }
-    const bound = this.#bound;
-    if (this.#local) {
-      this.#local.release(LOCAL, n);
-      this.#publish();
-      return;
-    }
-    if (bound !== undefined && this.getValue() + n > bound) {
-      throw new Error("Cannot release semaphore: semaphore released too many times");
-    }
-    const { client, id } = this.#b;
-    // Published at once (the hub rewrites it when it has handled the release), so that
-    // getValue() and a following release() see it, as in Python.
-    client.setStatus(id, SEMAPHORE_SLOTS.value, this.getValue() + n);
-    client.post("semaphore.release", id, [n]);
-  }
-
-  /** Once shared with another process, keeps the count it reads (the status file) current. */
-  #publish(): void {
-    const local = this.#local!;
-    if (Atomics.load(local.words, SHARED) === 1) {
-      this.#b.client.setStatus(this.#b.id, SEMAPHORE_SLOTS.value, local.value);
-    }
+    this.#s.release(n);
   }
 
   /** The number of free permits (a snapshot; Python's `get_value()`). */
   getValue(): number {
-    if (this.#local) return this.#local.value;
-    return this.#b.client.status(this.#b.id, SEMAPHORE_SLOTS.value);
+    return this.#s.value();
   }
 
   /** Whether the permit most recently acquired through this object had been held by a process that died. */
@@ -195,17 +141,9 @@ export class Semaphore implements Shareable {
 
   /** Describes this semaphore for another process or thread. */
   [toHandle](dest: "process" | "thread" = "process"): HandleData {
-    const words = this.#local?.words;
-    if (words && dest === "process" && Atomics.compareExchange(words, SHARED, 0, 1) === 0) {
-      this.#publish();
-    }
-    const handle = hubHandle(this.#b, (this.constructor as typeof Semaphore).handleModule);
-    return dest === "thread" && words ? { ...handle, share: words.buffer } : handle;
+    return this.#s.toHandle(dest);
   }
 }
-
-/** The owner the threads' own states know their callers by: they keep no per-caller bookkeeping. */
-const LOCAL = 0;
 
 let boundedClass: (new () => Semaphore) | undefined;
 

@@ -1,5 +1,5 @@
 /** Small intent helpers for tests that start real processes. */
-import { Event, toHandle, Value } from "../mod.ts";
+import { Barrier, Event, toHandle, Value } from "../mod.ts";
 
 /**
  * Opens what this process keeps for its whole life: its hub, listening, with its status file, and
@@ -8,6 +8,7 @@ import { Event, toHandle, Value } from "../mod.ts";
  */
 export function openLifelongResources(): void {
   new Event()[toHandle]("process");
+  new Barrier(1).broken; // Reads the status file (only the hub writes it).
   new Value("i", 0, { lock: false }).close();
 }
 

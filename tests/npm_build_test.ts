@@ -201,7 +201,7 @@ Deno.test("deno task build:npm writes a package.json with every entry point, ESM
   );
   await rejects(() => Deno.stat(`${npmDir}/_internal/runtime/deno`), Deno.errors.NotFound);
   match(
-    await Deno.readTextFile(`${npmDir}/process/process.js`),
+    await Deno.readTextFile(`${npmDir}/process/_child.js`),
     /"\.\/_bootstrap\.js"/,
   );
   const types = await Deno.readTextFile(`${npmDir}/process/mod.d.ts`);

@@ -8,6 +8,7 @@
 import { Empty, Full, QueueClosed } from "../errors.ts";
 import { noWait, type Owner, type WaitOptions } from "./common.ts";
 import { Deque } from "./deque.ts";
+import { QueueLedger } from "./queue_ledger.ts";
 import { Waiters } from "./waiters.ts";
 
 /** Options of {@linkcode QueueState}. */
@@ -38,6 +39,8 @@ export interface QueueStateOptions<T = unknown> {
 interface Getter {
   readonly owner: Owner;
   readonly max: number;
+  /** Whether the caller keeps every item for later (see {@linkcode QueueState.getMany}'s `ahead`). */
+  readonly ahead: boolean;
 }
 
 interface Putter<T> {
@@ -45,15 +48,11 @@ interface Putter<T> {
   readonly item: T;
 }
 
-interface Outstanding<T> {
-  readonly owner: Owner;
-  readonly item: T;
-}
-
 /**
  * State of a FIFO queue, optionally bounded and joinable. Items (of type
  * `T`) are opaque: never inspected, cloned or encoded, only weighed by the
- * `weigh` option if given.
+ * `weigh` option if given. Who has which item handed out is kept by a
+ * {@linkcode QueueLedger}.
  *
  * - Mirrors Python's `queue.Queue`/`multiprocessing.Queue`/`JoinableQueue`:
  *   `Full` and `Empty` on timeout, `unfinished` counted at put,
@@ -80,13 +79,7 @@ export class QueueState<T = unknown> {
   #closed = false;
   #unfinished = 0;
   #redelivered = 0;
-  /** Items handed out in a batch beyond the one the get returned: held by a client until used. */
-  #held = new Map<Owner, T[]>();
-  #heldCount = 0;
-  #seq = 0;
-  /** Outstanding items by sequence number, so in the order they were taken. */
-  #outstanding = new Map<number, Outstanding<T>>();
-  #byOwner = new Map<Owner, Set<number>>();
+  #ledger: QueueLedger<T>;
 
   /**
    * Creates the state of a queue.
@@ -101,6 +94,7 @@ export class QueueState<T = unknown> {
     if (Number.isNaN(maxsize)) throw new RangeError("Queue maxsize must be a number: received NaN");
     this.#maxsize = maxsize > 0 && maxsize !== Infinity ? maxsize : 0;
     this.#joinable = joinable;
+    this.#ledger = new QueueLedger(joinable);
   }
 
   #weigh: ((item: T) => number) | undefined;
@@ -143,13 +137,12 @@ export class QueueState<T = unknown> {
 
   /** Number of items taken and not yet acknowledged, which a death would redeliver. */
   get outstanding(): number {
-    return this.#outstanding.size;
+    return this.#ledger.outstanding;
   }
 
-  /** Total number of items redelivered by {@linkcode QueueState.dropOwner}. */
   /** How many items handed out in batches are not used yet (counted in the published size). */
   get held(): number {
-    return this.#heldCount;
+    return this.#ledger.held;
   }
 
   /**
@@ -160,12 +153,7 @@ export class QueueState<T = unknown> {
    * @param n How many it used.
    */
   consumed(owner: Owner, n: number): void {
-    const held = this.#held.get(owner);
-    if (held === undefined) return;
-    const k = Math.min(n, held.length);
-    held.splice(0, k);
-    this.#heldCount -= k;
-    if (held.length === 0) this.#held.delete(owner);
+    this.#ledger.consumed(owner, n);
   }
 
   /** How many items were put back for redelivery after their consumer died. */
@@ -255,13 +243,16 @@ export class QueueState<T = unknown> {
    *   for it until acknowledged.
    * @param max The most items to take.
    * @param opts Timeout (`<= 0`: reject at once if empty) and abort signal.
+   * @param ahead Whether the caller fetches ahead of its gets and so keeps
+   *   every item for later: all are held (see {@linkcode QueueState.consumed}),
+   *   not all but the first one, which a get returns at once.
    * @returns One to `max` items, in queue order.
    * @throws {RangeError} (as a rejection) If `max` is not an integer >= 1.
    * @throws {Empty} (as a rejection) If no item came before the timeout.
    * @throws {QueueClosed} (as a rejection) If the queue is closed and empty.
    * @throws {unknown} The signal's reason (as a rejection) if it aborts first.
    */
-  getMany(owner: Owner, max: number, opts: WaitOptions = {}): Promise<T[]> {
+  getMany(owner: Owner, max: number, opts: WaitOptions = {}, ahead = false): Promise<T[]> {
     if (!Number.isInteger(max) || max < 1) {
       return Promise.reject(
         new RangeError(
@@ -269,7 +260,7 @@ export class QueueState<T = unknown> {
         ),
       );
     }
-    return this.#get(owner, max, opts, "get from");
+    return this.#get(owner, max, opts, "get from", ahead);
   }
 
   /**
@@ -299,15 +290,7 @@ export class QueueState<T = unknown> {
     this.#assertJoinable("taskDone");
     if (this.#unfinished === 0) throw new Error("task_done() called too many times");
     this.#unfinished--;
-    const mine = this.#byOwner.get(owner);
-    if (mine !== undefined) {
-      this.#settle(mine.values().next().value as number);
-    } else {
-      this.#settleOldest();
-    }
-    // Misuse (taskDone before the item was taken) could leave more records
-    // than unfinished items; those records could only cause duplicates.
-    while (this.#outstanding.size > this.#unfinished) this.#settleOldest();
+    this.#ledger.acknowledge(owner, this.#unfinished);
     if (this.#unfinished === 0) this.#joiners.wakeAll(true);
   }
 
@@ -344,25 +327,8 @@ export class QueueState<T = unknown> {
    * @returns How many items were redelivered.
    */
   dropOwner(owner: Owner): number {
-    const held = this.#held.get(owner);
-    if (held !== undefined) {
-      this.#heldCount -= held.length;
-      this.#held.delete(owner);
-      if (!this.#joinable) {
-        // A plain queue forgets what a consumer used, but not what it never got to use.
-        this.#redelivered += held.length;
-        this.#deliver(held, true);
-        return held.length;
-      }
-    }
-    const mine = this.#byOwner.get(owner);
-    if (mine === undefined) return 0;
-    this.#byOwner.delete(owner);
-    const items: T[] = [];
-    for (const seq of mine) {
-      items.push((this.#outstanding.get(seq) as Outstanding<T>).item);
-      this.#outstanding.delete(seq);
-    }
+    const items = this.#ledger.dropOwner(owner);
+    if (items.length === 0) return 0;
     this.#redelivered += items.length;
     this.#deliver(items, true);
     return items.length;
@@ -379,29 +345,22 @@ export class QueueState<T = unknown> {
    * @param items The unused items, oldest first.
    */
   unget(owner: Owner, items: readonly T[]): void {
-    const held = this.#held.get(owner);
-    if (held !== undefined) {
-      this.#heldCount -= held.length;
-      this.#held.delete(owner);
-    }
+    this.#ledger.unget(owner, items.length);
     if (items.length === 0) return;
-    const mine = this.#byOwner.get(owner);
-    if (mine !== undefined) {
-      const newest = [...mine].slice(-items.length);
-      for (const seq of newest) {
-        mine.delete(seq);
-        this.#outstanding.delete(seq);
-      }
-      if (mine.size === 0) this.#byOwner.delete(owner);
-    }
     this.#deliver(items, true);
   }
 
-  #get(owner: Owner, max: number, opts: WaitOptions, what: string): Promise<T[]> {
+  #get(
+    owner: Owner,
+    max: number,
+    opts: WaitOptions,
+    what: string,
+    ahead = false,
+  ): Promise<T[]> {
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
     if (this.#items.length > 0) {
       const items = this.#items.take(max, this.#weigh, this.#batchBytes);
-      this.#track(owner, items);
+      this.#ledger.track(owner, items, ahead);
       this.#admitPutters();
       return Promise.resolve(items);
     }
@@ -413,7 +372,7 @@ export class QueueState<T = unknown> {
     return this.#getters.wait(
       opts,
       () => new Empty(`Cannot ${what} the queue as it is still empty after ${timeout} ms`),
-      { data: { owner, max } },
+      { data: { owner, max, ahead } },
     );
   }
 
@@ -449,7 +408,7 @@ export class QueueState<T = unknown> {
       }
       const batch = items.slice(next, end);
       next += batch.length;
-      this.#track(getter.owner, batch);
+      this.#ledger.track(getter.owner, batch, getter.ahead);
       this.#getters.wakeFirst(batch);
     }
     if (next === items.length) return;
@@ -470,43 +429,6 @@ export class QueueState<T = unknown> {
       this.#putters.wakeFirst();
       this.#enqueue(putter.item);
     }
-  }
-
-  /** Records items returned to `owner` as outstanding (joinable queues only). */
-  #track(owner: Owner, items: readonly T[]): void {
-    if (items.length > 1) {
-      const held = this.#held.get(owner);
-      if (held === undefined) this.#held.set(owner, items.slice(1));
-      else for (let i = 1; i < items.length; i++) held.push(items[i]);
-      this.#heldCount += items.length - 1;
-    }
-    if (!this.#joinable) return;
-    let mine = this.#byOwner.get(owner);
-    if (mine === undefined) {
-      mine = new Set();
-      this.#byOwner.set(owner, mine);
-    }
-    for (const item of items) {
-      const seq = ++this.#seq;
-      this.#outstanding.set(seq, { owner, item });
-      mine.add(seq);
-    }
-  }
-
-  #settleOldest(): void {
-    for (const seq of this.#outstanding.keys()) {
-      this.#settle(seq);
-      return;
-    }
-  }
-
-  #settle(seq: number): void {
-    const record = this.#outstanding.get(seq);
-    if (record === undefined) return;
-    this.#outstanding.delete(seq);
-    const mine = this.#byOwner.get(record.owner) as Set<number>;
-    mine.delete(seq);
-    if (mine.size === 0) this.#byOwner.delete(record.owner);
   }
 
   #assertJoinable(method: string): void {

@@ -159,6 +159,24 @@ Deno.test("QueueState.getMany() takes up to max available items", async () => {
   await assert.rejects(queue.getMany(B, 1.5), RangeError);
 });
 
+Deno.test("QueueState.getMany() ahead holds every item it returns: a dead fetcher's unused ones come back", async () => {
+  const queue = new QueueState<number>();
+  queue.putMany(A, [1, 2, 3, 4, 5]);
+  // A batch for a get holds all but the first (which the get returns at once)…
+  assert.deepEqual(await queue.getMany(B, 2), [1, 2]);
+  assert.equal(queue.held, 1);
+  // …a batch fetched ahead holds all of them, until used.
+  assert.deepEqual(await queue.getMany(B, 2, {}, true), [3, 4]);
+  assert.equal(queue.held, 3);
+  queue.consumed(B, 2); // items 2 and 3 were used
+  assert.equal(queue.held, 1);
+  // B dies: the item it fetched ahead and never used comes back, in front of the rest.
+  queue.dropOwner(B);
+  assert.deepEqual(await queue.getMany(C, 10), [4, 5]);
+  // The client fetches ahead with no wait: an empty queue answers Empty at once.
+  await assert.rejects(queue.getMany(C, 5, { timeout: 0 }, true), Empty);
+});
+
 Deno.test("QueueState.getMany() waits for the first item, then returns what is there", async () => {
   const queue = new QueueState();
   const waiting = queue.getMany(A, 3);

@@ -22,7 +22,7 @@ export const COUNT = 0;
 export const DIED = 1;
 /**
  * Word set to 1 once the semaphore has been sent to another process (its
- * owner then publishes the count in the status file).
+ * owner then asks the hub to publish the count in the status file).
  */
 export const SHARED = 2;
 /** Number of int32 words. */
