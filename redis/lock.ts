@@ -5,11 +5,10 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import { checkLease, newToken } from "./_core.ts";
-import { checkWait } from "./_items.ts";
-import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
-import { RemoteObject, type RemoteOrigin, Revival } from "./_object.ts";
-import { LOCK_ACQUIRE, LOCK_RELEASE, LOCK_RENEW, LOCK_STATE } from "./_scripts.ts";
+import { LockFront } from "../_internal/backing/lock.ts";
+import { Reviving } from "../_internal/revive.ts";
+import { RedisLockBacking } from "./_lock_backing.ts";
+import { fromHandle, type RemoteOrigin } from "./_object.ts";
 import type { BlockingOptions, LockLike } from "./types.ts";
 
 /**
@@ -34,11 +33,6 @@ export interface RemoteLeaseOptions {
    * @default {10000}
    */
   leaseMs?: number;
-}
-
-interface LockState {
-  locked: boolean;
-  ttl?: number;
 }
 
 /**
@@ -72,13 +66,10 @@ interface LockState {
  * ```
  */
 export class RemoteLock implements LockLike, Shareable {
-  #o: RemoteObject<LockState>;
-  #leaseMs: number;
-  #token: string | undefined;
-  #fence = 0;
-  #ownerDied = false;
-  #stopRenewal: (() => void) | undefined;
-  #handleKind: string;
+  /** The state in Redis. */
+  #backing: RedisLockBacking;
+  /** What every lock does over its state. */
+  #lock: LockFront;
 
   /**
    * Opens (without waiting) the lock `name`; prefer {@linkcode Remote.lock}.
@@ -93,69 +84,19 @@ export class RemoteLock implements LockLike, Shareable {
     name: string,
     options: RemoteLeaseOptions = {},
   ) {
-    const reentrant = RemoteLock.#reentrant;
-    const what = reentrant ? "remote reentrant lock" : "remote lock";
-    this.#handleKind = reentrant ? "redis-rlock" : "redis-lock";
-    this.#leaseMs = checkLease(options.leaseMs, `${what} "${name}"`);
-    const state = RemoteLock.#revival.state;
-    this.#o = new RemoteObject(
-      origin,
-      reentrant ? "rlock" : "lock",
-      what,
-      name,
-      { leaseMs: String(this.#leaseMs) },
-      state ?? { locked: false },
-    );
-    this.#o.openInBackground(this.#load);
-  }
-
-  static #revival = new Revival<LockState>();
-  static #reentrant = false;
-
-  /** Opens the lock under which an RLock keeps its state (its own keys). */
-  static forReentrant(
-    origin: RemoteOrigin,
-    name: string,
-    options: RemoteLeaseOptions,
-  ): RemoteLock {
-    RemoteLock.#reentrant = true;
-    try {
-      return new RemoteLock(origin, name, options);
-    } finally {
-      RemoteLock.#reentrant = false;
-    }
-  }
-
-  /** Revives a handle (for RemoteRLock too). */
-  static revive(data: HandleData, reentrant: boolean): RemoteLock {
-    return RemoteLock.#revival.revive(data, (h) => {
-      const options = { leaseMs: Number(h.params.leaseMs) };
-      return reentrant
-        ? RemoteLock.forReentrant(h, h.name, options)
-        : new RemoteLock(h, h.name, options);
-    });
+    this.#backing = revival.data ?? new RedisLockBacking(origin, name, options.leaseMs, false);
+    this.#lock = new LockFront(this.#backing);
   }
 
   static {
-    registerReviver("redis-lock", (data) => RemoteLock.revive(data, false));
+    registerReviver("redis-lock", (data) => {
+      const h = fromHandle(data);
+      return revival.construct(
+        RedisLockBacking.fromHandle(h, false),
+        () => new RemoteLock(h, h.name),
+      );
+    });
   }
-
-  #keys(): string[] {
-    return [this.#o.key(), this.#o.key("held"), this.#o.key("fence")];
-  }
-
-  #load = async (): Promise<Loaded<LockState>> => {
-    const [ttl, version] = await this.#o.core.script<[number, number]>(
-      `read ${this.#o.what}`,
-      LOCK_STATE,
-      this.#keys(),
-      [],
-    );
-    return {
-      state: ttl === -2 ? { locked: false } : { locked: true, ttl: ttl < 0 ? undefined : ttl },
-      version,
-    };
-  };
 
   /**
    * Waits until the lock is open and its options checked.
@@ -164,12 +105,12 @@ export class RemoteLock implements LockLike, Shareable {
    * @throws {Error} If the server is unreachable or the lock exists with another lease.
    */
   ready(): Promise<void> {
-    return this.#o.ready(this.#load);
+    return this.#backing.ready();
   }
 
   /** The lock's name. */
   get name(): string {
-    return this.#o.name;
+    return this.#backing.name;
   }
 
   /**
@@ -180,83 +121,8 @@ export class RemoteLock implements LockLike, Shareable {
    * @throws {RangeError} For a negative timeout.
    * @throws {Error} If the connection fails.
    */
-  async acquire(options: BlockingOptions = {}): Promise<boolean> {
-    checkWait(options, `acquire ${this.#o.what}`);
-    this.#o.throwPending();
-    await this.ready();
-    const token = newToken();
-    const what = `acquire ${this.#o.what}`;
-    const got = await retryUntil(
-      options,
-      this.#o.mirror,
-      async () => {
-        const r = await this.#o.core.script<[number, number, number] | null>(
-          what,
-          LOCK_ACQUIRE,
-          this.#keys(),
-          [
-            token,
-            this.#leaseMs,
-            this.#o.channel,
-          ],
-        );
-        return r ?? undefined;
-      },
-      SLICE_MS,
-      {
-        what,
-        // Acquired after the caller gave up: release it at once.
-        late: () =>
-          this.#o.background(
-            this.#o.core.script(what, LOCK_RELEASE, this.#keys(), [token, this.#o.channel]),
-          ),
-      },
-    );
-    if (!got) return false;
-    this.#token = token;
-    this.#fence = Number(got[0]);
-    this.#ownerDied = got[1] === 1;
-    this.#o.mirror.update({ locked: true, ttl: this.#leaseMs }, got[2]);
-    this.#renew(token);
-    return true;
-  }
-
-  #renew(token: string): void {
-    this.#stopRenewal?.();
-    let running = false;
-    const stop = this.#o.core.every(
-      Math.max(10, Math.floor(this.#leaseMs / 3)),
-      () => {
-        if (running) return;
-        if (this.#token !== token || this.#o.core.closed) return stop();
-        running = true;
-        this.#o.core.script<number>(
-          `renew ${this.#o.what}`,
-          LOCK_RENEW,
-          this.#keys(),
-          [
-            token,
-            this.#leaseMs,
-            this.#o.channel,
-          ],
-        ).then((ok) => {
-          running = false;
-          if (ok > 0) this.#o.mirror.update({ locked: true, ttl: this.#leaseMs }, ok);
-          if (ok === 0 && this.#token === token) {
-            stop();
-            this.#token = undefined;
-            this.#o.background(Promise.reject(
-              new Error(
-                `Lost ${this.#o.what} while holding it: its lease of ${this.#leaseMs} ms ran out ` +
-                  `before it could be renewed (process stalled or Redis unreachable); another holder ` +
-                  `may have taken it, compare fencing tokens`,
-              ),
-            ));
-          }
-        }, () => (running = false)); // Retried at the next tick, until the lease runs out.
-      },
-    );
-    this.#stopRenewal = stop;
+  acquire(options: BlockingOptions = {}): Promise<boolean> {
+    return this.#lock.acquire(options);
   }
 
   /**
@@ -265,43 +131,12 @@ export class RemoteLock implements LockLike, Shareable {
    * @throws {Error} If this object does not hold it, or lost it (its lease ran out).
    */
   release(): void {
-    this.#o.throwPending();
-    const token = this.#token;
-    if (token === undefined) {
-      throw new Error(
-        `Cannot release ${this.#o.what} as it is not held: release() was called more times than ` +
-          `acquire(), or on an object that did not acquire it`,
-      );
-    }
-    this.#token = undefined;
-    this.#stopRenewal?.();
-    this.#stopRenewal = undefined;
-    this.#o.mirror.update({ locked: false });
-    const what = `release ${this.#o.what}`;
-    this.#o.background(
-      this.#o.core.script<number>(what, LOCK_RELEASE, this.#keys(), [
-        token,
-        this.#o.channel,
-      ]).then(
-        (version) => {
-          if (version === 0) {
-            throw new Error(
-              `Cannot ${what} as its lease of ${this.#leaseMs} ms ran out before the release; ` +
-                `another holder may have taken it, compare fencing tokens`,
-            );
-          }
-          this.#o.mirror.update({ locked: false }, version);
-        },
-      ),
-    );
+    this.#lock.release();
   }
 
   /** Whether anyone holds the lock (a snapshot kept current by Redis's notifications). */
   locked(): boolean {
-    const { locked, ttl } = this.#o.mirror.state;
-    if (this.#token !== undefined) return true;
-    return locked &&
-      (ttl === undefined || Date.now() < this.#o.mirror.updatedAt + ttl);
+    return this.#lock.locked();
   }
 
   /**
@@ -309,7 +144,7 @@ export class RemoteLock implements LockLike, Shareable {
    * previous holder died (its lease ran out without a release).
    */
   get ownerDied(): boolean {
-    return this.#ownerDied;
+    return this.#lock.ownerDied;
   }
 
   /**
@@ -319,12 +154,7 @@ export class RemoteLock implements LockLike, Shareable {
    * acquire).
    */
   get fencingToken(): number {
-    return this.#fence;
-  }
-
-  /** Whether this object holds the lock (for RemoteRLock). */
-  get held(): boolean {
-    return this.#token !== undefined;
+    return this.#backing.fencingToken;
   }
 
   /**
@@ -334,18 +164,13 @@ export class RemoteLock implements LockLike, Shareable {
    * @returns A guard whose disposal releases the lock.
    * @throws {Error} If the timeout expires before the lock is acquired.
    */
-  async hold(options: BlockingOptions = {}): Promise<Disposable> {
-    if (!(await this.acquire(options))) {
-      throw new Error(
-        `Cannot hold ${this.#o.what} as it was not acquired within ${options.timeout} ms`,
-      );
-    }
-    return { [Symbol.dispose]: () => this.release() };
+  hold(options: BlockingOptions = {}): Promise<Disposable> {
+    return this.#lock.hold(options);
   }
 
   /** Releases the lock if this object holds it and stops renewing. */
   close(): void {
-    if (this.#token !== undefined) this.release();
+    this.#lock.close();
   }
 
   /** For `using`: {@linkcode RemoteLock.close}. */
@@ -355,6 +180,9 @@ export class RemoteLock implements LockLike, Shareable {
 
   /** Describes this lock for another process or thread (URL, namespace, name). */
   [toHandle](_dest?: "process" | "thread"): HandleData {
-    return this.#o.handle(this.#handleKind, import.meta.url);
+    return this.#backing.handle("redis-lock", import.meta.url);
   }
 }
+
+/** The backing a RemoteLock is being revived with, see `_internal/revive.ts`. */
+const revival = new Reviving<RedisLockBacking>();

@@ -5,9 +5,11 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import { ReentrantCount } from "../_internal/reentrant.ts";
-import type { RemoteOrigin } from "./_object.ts";
-import { type RemoteLeaseOptions, RemoteLock } from "./lock.ts";
+import { ReentrantFront } from "../_internal/backing/lock.ts";
+import { Reviving } from "../_internal/revive.ts";
+import { RedisLockBacking } from "./_lock_backing.ts";
+import { fromHandle, type RemoteOrigin } from "./_object.ts";
+import type { RemoteLeaseOptions } from "./lock.ts";
 import type { BlockingOptions, RLockLike } from "./types.ts";
 
 /**
@@ -29,10 +31,10 @@ import type { BlockingOptions, RLockLike } from "./types.ts";
  * ```
  */
 export class RemoteRLock implements RLockLike, Shareable {
-  #lock: RemoteLock;
-  #holds = new ReentrantCount();
-  #origin: RemoteOrigin;
-  #leaseMs: number | undefined;
+  /** The state in Redis. */
+  #backing: RedisLockBacking;
+  /** The reentrant hold count over it. */
+  #lock: ReentrantFront;
 
   /**
    * Opens (without waiting) the reentrant lock `name`; prefer {@linkcode Remote.rlock}.
@@ -47,20 +49,17 @@ export class RemoteRLock implements RLockLike, Shareable {
     name: string,
     options: RemoteLeaseOptions = {},
   ) {
-    this.#origin = { url: origin.url, namespace: origin.namespace };
-    this.#leaseMs = options.leaseMs;
-    this.#lock = RemoteLock.forReentrant(origin, name, options);
+    this.#backing = revival.data ?? new RedisLockBacking(origin, name, options.leaseMs, true);
+    this.#lock = new ReentrantFront(this.#backing);
   }
 
   static {
-    registerReviver("redis-rlock", (data: HandleData) => {
-      const h = data as HandleData & {
-        url: string;
-        namespace: string;
-        name: string;
-        leaseMs?: number;
-      };
-      return new RemoteRLock(h, h.name, { leaseMs: h.leaseMs });
+    registerReviver("redis-rlock", (data) => {
+      const h = fromHandle(data);
+      return revival.construct(
+        RedisLockBacking.fromHandle(h, true),
+        () => new RemoteRLock(h, h.name),
+      );
     });
   }
 
@@ -70,12 +69,12 @@ export class RemoteRLock implements RLockLike, Shareable {
    * @returns Resolves when ready.
    */
   ready(): Promise<void> {
-    return this.#lock.ready();
+    return this.#backing.ready();
   }
 
   /** The lock's name. */
   get name(): string {
-    return this.#lock.name;
+    return this.#backing.name;
   }
 
   /**
@@ -84,8 +83,8 @@ export class RemoteRLock implements RLockLike, Shareable {
    * @param options `timeout` (ms) and `signal`.
    * @returns `true` once acquired, `false` if the timeout expired first.
    */
-  async acquire(options: BlockingOptions = {}): Promise<boolean> {
-    return await this.#holds.acquire(() => this.#lock.acquire(options));
+  acquire(options: BlockingOptions = {}): Promise<boolean> {
+    return this.#lock.acquire(options);
   }
 
   /**
@@ -94,20 +93,17 @@ export class RemoteRLock implements RLockLike, Shareable {
    * @throws {Error} If this object does not hold it.
    */
   release(): void {
-    this.#holds.release(
-      () => this.#lock.release(),
-      `Cannot release un-acquired remote reentrant lock "${this.name}": it is not held by this object`,
-    );
+    this.#lock.release();
   }
 
   /** Whether anyone holds the lock (a snapshot). */
   locked(): boolean {
-    return this.#holds.count > 0 || this.#lock.locked();
+    return this.#lock.locked();
   }
 
   /** Whether this object holds the lock. */
   isOwned(): boolean {
-    return this.#holds.count > 0;
+    return this.#lock.isOwned();
   }
 
   /** Whether the most recent first-level acquire took over from a holder that died. */
@@ -117,7 +113,7 @@ export class RemoteRLock implements RLockLike, Shareable {
 
   /** The fencing token of the most recent first-level acquire (see {@linkcode RemoteLock.fencingToken}). */
   get fencingToken(): number {
-    return this.#lock.fencingToken;
+    return this.#backing.fencingToken;
   }
 
   /**
@@ -127,21 +123,13 @@ export class RemoteRLock implements RLockLike, Shareable {
    * @returns A guard whose disposal releases once.
    * @throws {Error} If the timeout expires first.
    */
-  async hold(options: BlockingOptions = {}): Promise<Disposable> {
-    if (!(await this.acquire(options))) {
-      throw new Error(
-        `Cannot hold remote reentrant lock "${this.name}" as it was not acquired within ${options.timeout} ms`,
-      );
-    }
-    return { [Symbol.dispose]: () => this.release() };
+  hold(options: BlockingOptions = {}): Promise<Disposable> {
+    return this.#lock.hold(options);
   }
 
   /** Releases the lock completely if this object holds it. */
   close(): void {
-    if (this.#holds.count > 0) {
-      this.#holds.count = 0;
-      this.#lock.release();
-    }
+    this.#lock.close();
   }
 
   /** For `using`: {@linkcode RemoteRLock.close}. */
@@ -151,13 +139,9 @@ export class RemoteRLock implements RLockLike, Shareable {
 
   /** Describes this lock for another process or thread (URL, namespace, name). */
   [toHandle](_dest?: "process" | "thread"): HandleData {
-    return {
-      kind: "redis-rlock",
-      module: import.meta.url,
-      url: this.#origin.url,
-      namespace: this.#origin.namespace,
-      name: this.name,
-      leaseMs: this.#leaseMs,
-    };
+    return this.#backing.handle("redis-rlock", import.meta.url);
   }
 }
+
+/** The backing a RemoteRLock is being revived with, see `_internal/revive.ts`. */
+const revival = new Reviving<RedisLockBacking>();

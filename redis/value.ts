@@ -5,36 +5,18 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import type { ElementOf, Typecode } from "../sync/value.ts";
-import { RemoteObject, type RemoteOrigin, Revival } from "./_object.ts";
-import type { Loaded } from "./_mirror.ts";
-import { COMPARE_AND_SET, INIT, SET_AND_PUBLISH } from "./_scripts.ts";
+import type { ElementOf, Typecode } from "../_internal/backing/value.ts";
+import { Reviving } from "../_internal/revive.ts";
+import { fromHandle, type RemoteOrigin } from "./_object.ts";
+import { RedisValueBacking } from "./_value_backing.ts";
 import { RemoteRLock } from "./rlock.ts";
 import type { ValueLike } from "./types.ts";
 
-/** The typed array of each typecode: it gives a value the same wrap-around as locally. */
-const ARRAYS = {
-  b: Int8Array,
-  B: Uint8Array,
-  h: Int16Array,
-  H: Uint16Array,
-  i: Int32Array,
-  I: Uint32Array,
-  l: BigInt64Array,
-  L: BigUint64Array,
-  q: BigInt64Array,
-  Q: BigUint64Array,
-  f: Float32Array,
-  d: Float64Array,
-} as const;
-
-interface ValueState {
-  value: string;
-}
-
 /**
  * A number kept in Redis: the remote twin of {@linkcode Value}
- * ({@linkcode ValueLike}), with the same typecodes and wrap-around.
+ * ({@linkcode ValueLike}), with the same typecodes, checks and wrap-around
+ * (a number that is not an integer for an integer typecode throws a
+ * TypeError, as locally).
  *
  * - `v.value` reads a snapshot kept current by the changes Redis publishes;
  *   `v.value = x` is synchronous for this object and reaches Redis without
@@ -55,9 +37,8 @@ interface ValueState {
  * ```
  */
 export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>, Shareable {
-  #o: RemoteObject<ValueState>;
-  #typecode: T;
-  #initial: string;
+  /** The number in Redis. */
+  #backing: RedisValueBacking<T>;
   #lock: RemoteRLock | undefined;
   #origin: RemoteOrigin;
 
@@ -76,78 +57,17 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
     typecode: T,
     initial?: ElementOf<T>,
   ) {
-    if (typeof typecode !== "string" || !(typecode in ARRAYS)) {
-      throw new TypeError(
-        `Cannot open remote value "${name}" as typecode ${
-          JSON.stringify(typecode)
-        } is not one of ` +
-          `${Object.keys(ARRAYS).join(", ")}`,
-      );
-    }
-    this.#typecode = typecode;
     this.#origin = { url: origin.url, namespace: origin.namespace };
-    const state = RemoteValue.#revival.state;
-    this.#o = new RemoteObject(
-      origin,
-      "value",
-      "remote value",
-      name,
-      { typecode },
-      state ?? {
-        value: "0",
-      },
-    );
-    this.#initial = initial === undefined ? "0" : this.#encode(initial, "open");
-    if (!state) this.#o.mirror.update({ value: this.#initial });
-    this.#o.openInBackground(this.#load);
+    this.#backing = revival.data as RedisValueBacking<T> | undefined ??
+      new RedisValueBacking(origin, name, typecode, initial);
   }
-
-  static #revival = new Revival<ValueState>();
 
   static {
-    registerReviver(
-      "redis-value",
-      (data: HandleData) =>
-        RemoteValue.#revival.revive(
-          data,
-          (h) => new RemoteValue(h, h.name, h.params.typecode as Typecode),
-        ),
-    );
-  }
-
-  #load = async (): Promise<Loaded<ValueState>> => {
-    const [value, version] = await this.#o.core.script<[string, number]>(
-      `read ${this.#o.what}`,
-      INIT,
-      [this.#o.key()],
-      [this.#initial],
-    );
-    return { state: { value }, version };
-  };
-
-  /** Coerces like the local value (the typed array's conversion) and writes it as text. */
-  #encode(x: unknown, action: string): string {
-    const bigint = ["l", "L", "q", "Q"].includes(this.#typecode);
-    if (
-      bigint ? typeof x !== "bigint" && typeof x !== "number" : typeof x !== "number"
-    ) {
-      throw new TypeError(
-        `Cannot ${action} ${this.#o?.what ?? "remote value"} as a typecode "${this.#typecode}" ` +
-          `value must be a ${bigint ? "bigint" : "number"}: received ${typeof x}`,
-      );
-    }
-    const array = new ARRAYS[this.#typecode](1);
-    if (bigint) (array as BigInt64Array)[0] = BigInt(x as bigint | number);
-    else (array as Float64Array)[0] = x as number;
-    return String(array[0]);
-  }
-
-  #decode(text: string): ElementOf<T> {
-    return (["l", "L", "q", "Q"].includes(this.#typecode)
-      ? BigInt(text)
-      : Number(text)) as ElementOf<
-        T
-      >;
+    registerReviver("redis-value", (data: HandleData) => {
+      const h = fromHandle(data);
+      const backing = RedisValueBacking.fromHandle(h);
+      return revival.construct(backing, () => new RemoteValue(h, h.name, backing.typecode));
+    });
   }
 
   /**
@@ -157,67 +77,27 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
    * @throws {Error} If the server is unreachable or the value exists with another typecode.
    */
   ready(): Promise<void> {
-    return this.#o.ready(this.#load);
+    return this.#backing.ready();
   }
 
   /** The value's name. */
   get name(): string {
-    return this.#o.name;
+    return this.#backing.name;
   }
 
   /** The typecode. */
   get typecode(): T {
-    return this.#typecode;
+    return this.#backing.typecode;
   }
 
   /** The value (a snapshot kept current by Redis's notifications). */
   get value(): ElementOf<T> {
-    this.#o.throwPending();
-    return this.#decode(this.#o.mirror.state.value);
+    return this.#backing.get();
   }
 
   /** Sets the value everywhere (this object sees it at once). */
   set value(x: ElementOf<T>) {
-    this.#o.throwPending();
-    const text = this.#encode(x, "set");
-    this.#o.mirror.update({ value: text });
-    this.#o.background(
-      this.ready().then(() =>
-        this.#o.core.script<number>(`set ${this.#o.what}`, SET_AND_PUBLISH, [this.#o.key()], [
-          text,
-          this.#o.channel,
-        ]).then((version) => this.#o.mirror.update({}, version))
-      ),
-    );
-  }
-
-  /** Sets the value to f(current) atomically; returns the previous value. */
-  async #update(
-    action: string,
-    f: (current: ElementOf<T>) => ElementOf<T> | undefined,
-  ): Promise<ElementOf<T>> {
-    this.#o.throwPending();
-    await this.ready();
-    const what = `${action} ${this.#o.what}`;
-    let current = await this.#o.core.call<string | null>(what, ["GET", this.#o.key()]) ??
-      this.#initial;
-    for (let attempt = 0; attempt < 1_000; attempt++) {
-      const next = f(this.#decode(current));
-      if (next === undefined) return this.#decode(current);
-      const text = this.#encode(next, action);
-      const [ok, previous, version] = await this.#o.core.script<[number, string | null, number]>(
-        what,
-        COMPARE_AND_SET,
-        [this.#o.key()],
-        [current, text, this.#o.channel],
-      );
-      if (ok === 1) {
-        this.#o.mirror.update({ value: text }, version);
-        return this.#decode(current);
-      }
-      current = previous ?? this.#initial;
-    }
-    throw new Error(`Cannot ${what} as it kept changing under 1000 attempts`);
+    this.#backing.set(x);
   }
 
   /**
@@ -227,13 +107,7 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
    * @returns The value before the addition.
    */
   add(delta: ElementOf<T>): Promise<ElementOf<T>> {
-    return this.#update(
-      "add to",
-      (current) =>
-        (typeof current === "bigint"
-          ? current + BigInt(delta as bigint)
-          : (current as number) + (delta as number)) as ElementOf<T>,
-    );
+    return this.#backing.add(delta);
   }
 
   /**
@@ -248,22 +122,19 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
     expected: ElementOf<T>,
     replacement: ElementOf<T>,
   ): Promise<ElementOf<T>> {
-    const want = this.#decode(this.#encode(expected, "compare"));
-    return this.#update(
-      "compare-exchange",
-      (current) => current === want ? replacement : undefined,
-    );
+    return this.#backing.compareExchange(expected, replacement);
   }
 
   /** The remote reentrant lock that protects read-modify-write sequences. */
   getLock(): RemoteRLock {
-    this.#lock ??= new RemoteRLock(this.#origin, `${this.#o.name}.value-lock`);
+    this.#lock ??= new RemoteRLock(this.#origin, `${this.name}.value-lock`);
     return this.#lock;
   }
 
   /** Releases the lock if this object holds it. */
   close(): void {
     this.#lock?.close();
+    this.#backing.close();
   }
 
   /** For `using`: {@linkcode RemoteValue.close}. */
@@ -273,6 +144,9 @@ export class RemoteValue<T extends Typecode = Typecode> implements ValueLike<T>,
 
   /** Describes this value for another process or thread (URL, namespace, name, typecode). */
   [toHandle](_dest?: "process" | "thread"): HandleData {
-    return this.#o.handle("redis-value", import.meta.url);
+    return this.#backing.handle("redis-value", import.meta.url);
   }
 }
+
+/** The backing a RemoteValue is being revived with, see `_internal/revive.ts`. */
+const revival = new Reviving<RedisValueBacking<Typecode>>();

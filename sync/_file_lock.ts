@@ -23,6 +23,7 @@ import {
 } from "../_internal/shared.ts";
 import { currentPid, type SharedFile } from "../_internal/runtime.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
+import { notHeldMessage } from "../_internal/backing/lock.ts";
 
 /**
  * What `HybridLock` needs from the lock that excludes other processes: this
@@ -37,16 +38,9 @@ export interface ProcessMutex {
   tryAcquire(): boolean;
   acquire(options?: WaitOptions): Promise<boolean>;
   release(): void;
-  isLocked(): boolean;
+  locked(): boolean;
   close(): void;
 }
-
-/** Whether the calling process and thread hold a Lock/RLock (for Condition). */
-export const HELD: unique symbol = Symbol("multiproc.held");
-/** Releases completely, returning what to restore (for Condition.wait). */
-export const RELEASE_SAVE: unique symbol = Symbol("multiproc.releaseSave");
-/** Re-acquires and restores what RELEASE_SAVE returned. */
-export const ACQUIRE_RESTORE: unique symbol = Symbol("multiproc.acquireRestore");
 
 const OWNER_BYTES = 8;
 let objectCounter = 0;
@@ -142,10 +136,7 @@ export class FileLock implements ProcessMutex {
   /** Releases the lock. */
   release(): void {
     if (!this.#held || !this.#file) {
-      throw new Error(
-        `Cannot release ${this.what} as it is not held: release() was called more times than ` +
-          `acquire(), or by a process or thread that did not acquire it`,
-      );
+      throw new Error(notHeldMessage(this.what, "process and thread"));
     }
     this.#file.write(0, new Uint8Array(OWNER_BYTES));
     this.#held = false;
@@ -163,7 +154,7 @@ export class FileLock implements ProcessMutex {
   }
 
   /** Whether anyone (in any process) holds the lock right now. */
-  isLocked(): boolean {
+  locked(): boolean {
     if (this.#held) return true;
     const file = this.#open();
     if (!file.tryLock()) return true;

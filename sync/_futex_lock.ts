@@ -27,6 +27,7 @@ import { mapForOwner, unmapNow } from "../_internal/shared.ts";
 import type { ProcessMutex } from "./_file_lock.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
 import { abandonOnAbort } from "../_internal/wait.ts";
+import { notHeldMessage } from "../_internal/backing/lock.ts";
 
 const LOCK = 0;
 /** Waits abandoned by an abort: their sleeps could swallow a wake-up, so wake everyone. */
@@ -168,10 +169,7 @@ export class FutexLock implements ProcessMutex {
   /** Releases the lock. */
   release(): void {
     if (!this.#held || !this.#mapping) {
-      throw new Error(
-        `Cannot release ${this.what} as it is not held: release() was called more times than ` +
-          `acquire(), or by a process or thread that did not acquire it`,
-      );
+      throw new Error(notHeldMessage(this.what, "process and thread"));
     }
     this.#held = false;
     const { words } = this.#mapping;
@@ -200,7 +198,7 @@ export class FutexLock implements ProcessMutex {
   }
 
   /** Whether a live process holds the lock right now. */
-  isLocked(): boolean {
+  locked(): boolean {
     if (this.#held) return true;
     const seen = Atomics.load(this.#map().words, LOCK);
     if (seen === 0) return false;

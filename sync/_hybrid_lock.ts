@@ -21,6 +21,8 @@
  *   hands it over by taking the futex itself.
  * - A process that receives the lock from another starts at tier 2.
  *
+ * It is the local {@linkcode LockBacking} of `Lock` and `RLock`.
+ *
  * @module
  */
 
@@ -30,6 +32,7 @@ import { FutexLock } from "./_futex_lock.ts";
 import { canMapShared } from "../_internal/runtime.ts";
 import { abandonOnAbort } from "../_internal/wait.ts";
 import { checkCanMap, type FileHandle } from "../_internal/shared.ts";
+import type { LockBacking } from "../_internal/backing/lock.ts";
 
 /** The handle of a Lock or RLock: its file, its kind of process lock, and for a thread its futex words. */
 export type LockHandle = FileHandle & { sab?: SharedArrayBuffer; futex?: boolean };
@@ -43,7 +46,9 @@ const WORDS = 3;
 const SPINS = 100;
 
 /** A lock shared by the threads of this process and, once shared, by other processes. */
-export class HybridLock {
+export class HybridLock implements LockBacking {
+  /** A local lock is held by one thread of one process. */
+  readonly owner = "process and thread";
   readonly sab: SharedArrayBuffer;
   /** The lock between processes. */
   readonly processLock: ProcessMutex;
@@ -86,6 +91,11 @@ export class HybridLock {
     if (dest === "thread") data.sab = this.sab;
     else this.shareWithProcess();
     return data;
+  }
+
+  /** What the lock is called in messages. */
+  get what(): string {
+    return this.processLock.what;
   }
 
   /** Whether this object (this thread) holds the lock. */
@@ -245,14 +255,8 @@ export class HybridLock {
     return true;
   }
 
-  /** Releases the lock. */
+  /** Releases the lock (held by this object: the front checks). */
   release(): void {
-    if (!this.#held) {
-      throw new Error(
-        `Cannot release ${this.processLock.what} as it is not held: release() was called more times than ` +
-          `acquire(), or by a process or thread that did not acquire it`,
-      );
-    }
     const next = this.#local.shift();
     if (next) {
       // Direct hand-off to the next caller of this object: the lock stays held.
@@ -272,9 +276,9 @@ export class HybridLock {
   }
 
   /** Whether anyone (in this process or, once shared, another) holds the lock. */
-  isLocked(): boolean {
+  locked(): boolean {
     if (Atomics.load(this.#words, STATE) !== 0) return true;
-    return Atomics.load(this.#words, TIER) !== 0 && this.processLock.isLocked();
+    return Atomics.load(this.#words, TIER) !== 0 && this.processLock.locked();
   }
 
   /**

@@ -30,38 +30,9 @@ import {
   type SharedFile,
   type SharedMapping,
 } from "../_internal/runtime.ts";
+import { checkElement, type Typecode } from "../_internal/backing/value.ts";
 
-/**
- * Python's typecodes (as in `array` and `multiprocessing.Value`).
- *
- * @example
- * ```ts
- * import { SharedArray, type Typecode, Value } from "@multiproc/multiproc";
- * import { equal } from "node:assert/strict";
- *
- * const code: Typecode = "q"; // a signed 64-bit integer: a bigint
- * const big = new Value(code, 2n ** 40n);
- * equal(big.value, 1099511627776n);
- * equal(new SharedArray("B", 2).length, 2); // unsigned bytes: numbers
- * ```
- */
-export type Typecode = "b" | "B" | "h" | "H" | "i" | "I" | "l" | "L" | "q" | "Q" | "f" | "d";
-
-/**
- * The JavaScript type of an element: `bigint` for the 64-bit integer codes.
- *
- * @example
- * ```ts
- * import type { ElementOf } from "@multiproc/multiproc";
- * import { Value } from "@multiproc/multiproc";
- * import { equal } from "node:assert/strict";
- *
- * const small: ElementOf<"i"> = new Value("i", 7).value; // number
- * const big: ElementOf<"Q"> = new Value("Q", 7n).value; // bigint
- * equal(BigInt(small), big);
- * ```
- */
-export type ElementOf<T extends Typecode> = T extends "l" | "L" | "q" | "Q" ? bigint : number;
+export type { ElementOf, Typecode } from "../_internal/backing/value.ts";
 
 interface Codec {
   size: number;
@@ -144,19 +115,6 @@ const CODECS: Record<Typecode, Codec> = {
     bigint: false,
   },
 };
-
-/** The typecodes whose elements are floating-point numbers; all others hold integers. */
-const FLOAT_CODES: ReadonlySet<Typecode> = new Set(["f", "d"]);
-
-/** Checks a typecode, with an error that lists the valid ones. */
-export function checkTypecode(typecode: unknown, what: string): asserts typecode is Typecode {
-  if (typeof typecode !== "string" || !(typecode in CODECS)) {
-    throw new TypeError(
-      `Cannot create ${what} as typecode ${JSON.stringify(typecode)} is not one of ` +
-        `${Object.keys(CODECS).join(", ")}`,
-    );
-  }
-}
 
 const MODE = 0; // control word: where the elements live
 const SPIN = 1; // control word: held by add()/compareExchange() and the move to the file
@@ -318,23 +276,7 @@ export class SharedMemory {
   }
 
   #check(value: unknown): void {
-    // Python: "'float' object cannot be interpreted as an integer" (out-of-range integers wrap
-    // around, as in Python's ctypes).
-    if (typeof value === "number" && !Number.isInteger(value) && !FLOAT_CODES.has(this.typecode)) {
-      throw new TypeError(
-        `Cannot store ${value} in a shared value of typecode "${this.typecode}" as it holds ` +
-          `integers: round the number first (Math.round, Math.trunc)`,
-      );
-    }
-    const ok = this.#codec.bigint
-      ? typeof value === "bigint" || typeof value === "number"
-      : typeof value === "number";
-    if (!ok) {
-      throw new TypeError(
-        `Cannot store ${typeof value} in a shared value of typecode "${this.typecode}": ` +
-          `expected ${this.#codec.bigint ? "a bigint" : "a number"}`,
-      );
-    }
+    checkElement(this.typecode, value, "a shared value");
   }
 
   #spin(): void {

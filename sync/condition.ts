@@ -26,7 +26,7 @@ import {
   waitWhileEqual,
   wakeSequence,
 } from "../_internal/futex_wait.ts";
-import { ACQUIRE_RESTORE, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import { ACQUIRE_RESTORE, HELD, RELEASE_SAVE } from "../_internal/backing/lock.ts";
 import type { AcquireOptions } from "./lock.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
 import { Reviving } from "../_internal/revive.ts";

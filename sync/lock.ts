@@ -5,9 +5,9 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import { checkTimeout, newSharedPath } from "../_internal/shared.ts";
+import { newSharedPath } from "../_internal/shared.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
-import { ACQUIRE_RESTORE, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import { ACQUIRE_RESTORE, HELD, LockFront, RELEASE_SAVE } from "../_internal/backing/lock.ts";
 import { HybridLock, type LockHandle } from "./_hybrid_lock.ts";
 import { Reviving } from "../_internal/revive.ts";
 
@@ -32,9 +32,6 @@ import { Reviving } from "../_internal/revive.ts";
  * ```
  */
 export type AcquireOptions = WaitOptions;
-
-/** The result of every acquire that did not wait (one settled Promise, shared). */
-const ACQUIRED: Promise<boolean> = Promise.resolve(true);
 
 /** The handle a Lock is being revived from, see `_internal/revive.ts`. */
 const revival = new Reviving<LockHandle>();
@@ -94,15 +91,18 @@ const revival = new Reviving<LockHandle>();
  * ```
  */
 export class Lock implements Shareable {
-  #lock: HybridLock;
+  /** The state (local: `HybridLock`) and what every lock does over it. */
+  #lock: LockFront;
 
   /** Creates an unlocked lock. */
   constructor() {
     // A handle being revived names the existing file; otherwise this is a new lock.
     const reviving = revival.data;
-    this.#lock = reviving
-      ? HybridLock.fromHandle(reviving, "lock")
-      : new HybridLock(newSharedPath("lock"), "lock");
+    this.#lock = new LockFront(
+      reviving
+        ? HybridLock.fromHandle(reviving, "lock")
+        : new HybridLock(newSharedPath("lock"), "lock"),
+    );
   }
 
   static {
@@ -117,13 +117,6 @@ export class Lock implements Shareable {
    * @throws {RangeError} For a negative timeout.
    */
   acquire(options: AcquireOptions = {}): Promise<boolean> {
-    try {
-      checkTimeout(options.timeout, "acquire lock");
-    } catch (error) {
-      return Promise.reject(error); // A blocking call reports bad input as a rejection.
-    }
-    // A free lock costs no Promise of its own: the hot path of every critical section.
-    if (!options.signal?.aborted && this.#lock.acquireNow()) return ACQUIRED;
     return this.#lock.acquire(options);
   }
 
@@ -138,7 +131,7 @@ export class Lock implements Shareable {
 
   /** Whether the lock is held by anyone right now (a snapshot). */
   locked(): boolean {
-    return this.#lock.isLocked();
+    return this.#lock.locked();
   }
 
   /**
@@ -158,27 +151,23 @@ export class Lock implements Shareable {
    * @returns A guard whose disposal releases the lock.
    * @throws {Error} If the timeout expires before the lock is acquired.
    */
-  async hold(options: AcquireOptions = {}): Promise<Disposable> {
-    if (!(await this.acquire(options))) {
-      throw new Error(`Cannot hold lock as it was not acquired within ${options.timeout} ms`);
-    }
-    return { [Symbol.dispose]: () => this.release() };
+  hold(options: AcquireOptions = {}): Promise<Disposable> {
+    return this.#lock.hold(options);
   }
 
   /** Whether this process and thread hold the lock (for Condition). */
   [HELD](): boolean {
-    return this.#lock.held;
+    return this.#lock[HELD]();
   }
 
   /** Releases, for Condition.wait. */
   [RELEASE_SAVE](): number {
-    this.release();
-    return 1;
+    return this.#lock[RELEASE_SAVE]();
   }
 
   /** Re-acquires after Condition.wait. */
-  async [ACQUIRE_RESTORE](_saved: number): Promise<void> {
-    await this.#lock.acquire();
+  [ACQUIRE_RESTORE](saved: number): Promise<void> {
+    return this.#lock[ACQUIRE_RESTORE](saved);
   }
 
   /**
@@ -197,6 +186,6 @@ export class Lock implements Shareable {
 
   /** Describes this lock for another process or thread. */
   [toHandle](dest: "process" | "thread" = "process"): HandleData {
-    return this.#lock.handle("lock", import.meta.url, dest);
+    return this.#lock.backing.handle("lock", import.meta.url, dest);
   }
 }

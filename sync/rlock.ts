@@ -5,9 +5,8 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import { ReentrantCount } from "../_internal/reentrant.ts";
-import { checkTimeout, newSharedPath } from "../_internal/shared.ts";
-import { ACQUIRE_RESTORE, HELD, RELEASE_SAVE } from "./_file_lock.ts";
+import { newSharedPath } from "../_internal/shared.ts";
+import { ACQUIRE_RESTORE, HELD, ReentrantFront, RELEASE_SAVE } from "../_internal/backing/lock.ts";
 import type { AcquireOptions } from "./lock.ts";
 import { HybridLock, type LockHandle } from "./_hybrid_lock.ts";
 import { Reviving } from "../_internal/revive.ts";
@@ -40,16 +39,18 @@ const revival = new Reviving<LockHandle>();
  * ```
  */
 export class RLock implements Shareable {
-  #lock: HybridLock;
-  #holds = new ReentrantCount();
+  /** The state (local: `HybridLock`) and the reentrant hold count over it. */
+  #lock: ReentrantFront;
 
   /** Creates an unlocked reentrant lock. */
   constructor() {
     // A handle being revived names the existing file; otherwise this is a new reentrant lock.
     const reviving = revival.data;
-    this.#lock = reviving
-      ? HybridLock.fromHandle(reviving, "reentrant lock")
-      : new HybridLock(newSharedPath("rlock"), "reentrant lock");
+    this.#lock = new ReentrantFront(
+      reviving
+        ? HybridLock.fromHandle(reviving, "reentrant lock")
+        : new HybridLock(newSharedPath("rlock"), "reentrant lock"),
+    );
   }
 
   static {
@@ -62,9 +63,8 @@ export class RLock implements Shareable {
    * @param options `timeout` (ms) and `signal`.
    * @returns `true` once acquired, `false` if the timeout expired first.
    */
-  async acquire(options: AcquireOptions = {}): Promise<boolean> {
-    checkTimeout(options.timeout, "acquire reentrant lock");
-    return await this.#holds.acquire(() => this.#lock.acquire(options));
+  acquire(options: AcquireOptions = {}): Promise<boolean> {
+    return this.#lock.acquire(options);
   }
 
   /**
@@ -73,20 +73,17 @@ export class RLock implements Shareable {
    * @throws {Error} If this process and thread do not hold it.
    */
   release(): void {
-    this.#holds.release(
-      () => this.#lock.release(),
-      "Cannot release un-acquired reentrant lock: it is not held by this process and thread",
-    );
+    this.#lock.release();
   }
 
   /** Whether the lock is held by anyone right now (a snapshot). */
   locked(): boolean {
-    return this.#holds.count > 0 || this.#lock.isLocked();
+    return this.#lock.locked();
   }
 
   /** Whether this process and thread hold the lock. */
   isOwned(): boolean {
-    return this.#holds.count > 0;
+    return this.#lock.isOwned();
   }
 
   /** Whether the most recent first-level acquire took over from a holder that died. */
@@ -101,33 +98,23 @@ export class RLock implements Shareable {
    * @returns A guard whose disposal releases once.
    * @throws {Error} If the timeout expires first.
    */
-  async hold(options: AcquireOptions = {}): Promise<Disposable> {
-    if (!(await this.acquire(options))) {
-      throw new Error(
-        `Cannot hold reentrant lock as it was not acquired within ${options.timeout} ms`,
-      );
-    }
-    return { [Symbol.dispose]: () => this.release() };
+  hold(options: AcquireOptions = {}): Promise<Disposable> {
+    return this.#lock.hold(options);
   }
 
   /** Whether this process and thread hold the lock (for Condition). */
   [HELD](): boolean {
-    return this.#holds.count > 0;
+    return this.#lock[HELD]();
   }
 
   /** Releases completely and returns the count (for Condition.wait). */
   [RELEASE_SAVE](): number {
-    const count = this.#holds.count;
-    if (count === 0) throw new Error("Cannot wait on un-acquired lock");
-    this.#holds.count = 0;
-    this.#lock.release();
-    return count;
+    return this.#lock[RELEASE_SAVE]();
   }
 
   /** Re-acquires and restores a count saved by RELEASE_SAVE (for Condition.wait). */
-  async [ACQUIRE_RESTORE](count: number): Promise<void> {
-    await this.#lock.acquire();
-    this.#holds.count = count;
+  [ACQUIRE_RESTORE](count: number): Promise<void> {
+    return this.#lock[ACQUIRE_RESTORE](count);
   }
 
   /**
@@ -136,7 +123,6 @@ export class RLock implements Shareable {
    * reopens it. Also done when the object is garbage collected.
    */
   close(): void {
-    this.#holds.count = 0;
     this.#lock.close();
   }
 
@@ -147,6 +133,6 @@ export class RLock implements Shareable {
 
   /** Describes this lock for another process or thread. */
   [toHandle](dest: "process" | "thread" = "process"): HandleData {
-    return this.#lock.handle("rlock", import.meta.url, dest);
+    return this.#lock.backing.handle("rlock", import.meta.url, dest);
   }
 }

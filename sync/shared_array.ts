@@ -13,13 +13,8 @@ import {
   toHandle,
 } from "../_internal/codec.ts";
 import type { FileHandle } from "../_internal/shared.ts";
-import {
-  checkTypecode,
-  type ElementOf,
-  type MemoryShare,
-  SharedMemory,
-  type Typecode,
-} from "./_shared_memory.ts";
+import { checkTypecode } from "../_internal/backing/value.ts";
+import { type ElementOf, type MemoryShare, SharedMemory, type Typecode } from "./_shared_memory.ts";
 import type { ValueOptions } from "./value.ts";
 import { RLock } from "./rlock.ts";
 import { Reviving } from "../_internal/revive.ts";
@@ -85,7 +80,7 @@ export class SharedArray<T extends Typecode = Typecode>
       );
       this.#lock = reviving.lock ? reviveHandle(reviving.lock) as RLock : undefined;
     } else {
-      checkTypecode(typecode, "shared array");
+      checkTypecode(typecode, "create shared array");
       const values = typeof sizeOrValues === "number" ? undefined : [...sizeOrValues];
       const length = values ? values.length : sizeOrValues as number;
       if (!Number.isInteger(length) || length < 0) {

@@ -11,18 +11,12 @@ import {
   type Shareable,
   toHandle,
 } from "../_internal/codec.ts";
-import type { FileHandle } from "../_internal/shared.ts";
-import {
-  checkTypecode,
-  type ElementOf,
-  type MemoryShare,
-  SharedMemory,
-  type Typecode,
-} from "./_shared_memory.ts";
+import { checkTypecode, type ElementOf, type Typecode } from "../_internal/backing/value.ts";
+import { SharedValueBacking, type ValueMemoryHandle } from "./_value_backing.ts";
 import { RLock } from "./rlock.ts";
 import { Reviving } from "../_internal/revive.ts";
 
-export type { ElementOf, Typecode } from "./_shared_memory.ts";
+export type { ElementOf, Typecode } from "../_internal/backing/value.ts";
 
 /**
  * Options for {@linkcode Value}.
@@ -49,7 +43,7 @@ export interface ValueOptions {
 }
 
 /** The handle a Value is being revived from, see `_internal/revive.ts`. */
-const revival = new Reviving<FileHandle & { lock?: HandleData; share?: MemoryShare }>();
+const revival = new Reviving<ValueMemoryHandle & { lock?: HandleData }>();
 
 /**
  * A number shared by processes and threads: Python's `multiprocessing.Value`.
@@ -74,7 +68,8 @@ const revival = new Reviving<FileHandle & { lock?: HandleData; share?: MemorySha
  * ```
  */
 export class Value<T extends Typecode = Typecode> implements Shareable {
-  #memory: SharedMemory;
+  /** The number (local: in shared memory). */
+  #backing: SharedValueBacking<T>;
   #lock: RLock | undefined;
 
   /**
@@ -90,20 +85,13 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
   constructor(typecode: T, initial?: ElementOf<T>, options: ValueOptions = {}) {
     const reviving = revival.data;
     if (reviving) {
-      const { typecode: code } = reviving.params as { typecode: Typecode };
-      this.#memory = new SharedMemory(
-        code,
-        1,
-        reviving.path,
-        reviving.share,
-        (reviving.params as { mapped?: boolean }).mapped,
-      );
+      this.#backing = SharedValueBacking.fromHandle(reviving) as SharedValueBacking<T>;
       this.#lock = reviving.lock ? reviveHandle(reviving.lock) as RLock : undefined;
       return;
     }
-    checkTypecode(typecode, "value");
-    this.#memory = new SharedMemory(typecode, 1);
-    if (initial !== undefined) this.#memory.set(0, initial);
+    checkTypecode(typecode, "create value");
+    this.#backing = new SharedValueBacking(typecode);
+    if (initial !== undefined) this.#backing.set(initial);
     this.#lock = options.lock === false ? undefined : new RLock();
   }
 
@@ -112,7 +100,7 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
       "value",
       (data) =>
         revival.construct(
-          data as FileHandle & { lock?: HandleData; share?: MemoryShare },
+          data as ValueMemoryHandle & { lock?: HandleData },
           () => new Value("i"),
         ),
     );
@@ -120,12 +108,12 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
 
   /** The typecode. */
   get typecode(): T {
-    return this.#memory.typecode as T;
+    return this.#backing.typecode;
   }
 
   /** The shared value (a synchronous read). */
   get value(): ElementOf<T> {
-    return this.#memory.get(0) as ElementOf<T>;
+    return this.#backing.get();
   }
 
   /**
@@ -136,7 +124,7 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
    *   an integer for an integer typecode.
    */
   set value(value: ElementOf<T>) {
-    this.#memory.set(0, value);
+    this.#backing.set(value);
   }
 
   /**
@@ -156,7 +144,7 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
    * @returns The value before the addition.
    */
   add(delta: ElementOf<T>): ElementOf<T> {
-    return this.#memory.add(0, delta) as ElementOf<T>;
+    return this.#backing.add(delta);
   }
 
   /**
@@ -168,7 +156,7 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
    * @returns The value before the operation.
    */
   compareExchange(expected: ElementOf<T>, replacement: ElementOf<T>): ElementOf<T> {
-    return this.#memory.compareExchange(0, expected, replacement) as ElementOf<T>;
+    return this.#backing.compareExchange(expected, replacement);
   }
 
   /**
@@ -177,7 +165,7 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
    * the object is garbage collected.
    */
   close(): void {
-    this.#memory.close();
+    this.#backing.close();
     this.#lock?.close();
   }
 
@@ -188,11 +176,9 @@ export class Value<T extends Typecode = Typecode> implements Shareable {
 
   /** Describes this value (and its lock) for another process or thread. */
   [toHandle](dest: "process" | "thread"): HandleData {
-    return this.#memory.handle(
-      "value",
-      import.meta.url,
-      { lock: this.#lock?.[toHandle](dest) },
-      dest,
-    );
+    return {
+      ...this.#backing.handle("value", import.meta.url, dest),
+      lock: this.#lock?.[toHandle](dest),
+    };
   }
 }
