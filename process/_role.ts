@@ -12,26 +12,17 @@
  */
 
 import { currentPpid, pidExists } from "../_internal/runtime.ts";
+import type { Role } from "../_internal/role.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
 
 /** The operations and state of a `Process` that depend on what it stands for. */
-export interface ProcessRole {
+export interface ProcessRole extends Role {
   /** The OS process id: `null` for a child not started yet. */
   readonly pid: number | null;
   /** `null` while running (or not started); then the exit code. */
   readonly exitCode: number | null;
   /** The uncaught error that ended a child, once it has been joined; otherwise `null`. */
   readonly error: Error | null;
-  /** Whether it is a child neither started nor closed yet (its `daemon` may still change). */
-  readonly initial: boolean;
-  /** Whether it is a child this process started (what `await using` waits for). */
-  readonly spawned: boolean;
-  /** Starts the child. */
-  start(): void;
-  /** Waits for the process to end, as `Process.join()`. */
-  join(options: WaitOptions): Promise<void>;
-  /** Whether the process runs. */
-  isAlive(): boolean;
   /** Sends `signal` to the child. */
   signal(signal: "SIGTERM" | "SIGKILL"): void;
   /** Releases the object; throws if it may not be closed yet (a child still running). */

@@ -4,21 +4,12 @@
  * @module
  */
 
-import { errorFromData } from "../_internal/codec.ts";
-import { processIdentity, processShared } from "../_internal/context.ts";
-import { ownHub } from "../_internal/hub_client.ts";
-import { startThread, type ThreadHandle } from "../_internal/runtime.ts";
-import { checkRunOptions, prepareStart } from "../_internal/start.ts";
-import { callerModule, type TargetRef, type TargetSpec } from "../_internal/target.ts";
-import { checkTimeout, waitAtMost, type WaitOptions } from "../_internal/wait.ts";
-import { callExcepthook } from "./excepthook.ts";
-import {
-  REVIVE,
-  type ReviveInit,
-  type ThreadIdentity,
-  type ThreadReport,
-  type ThreadStart,
-} from "./_revive.ts";
+import { checkRunOptions } from "../_internal/start.ts";
+import { callerModule, type TargetSpec } from "../_internal/target.ts";
+import { checkTimeout, type WaitOptions } from "../_internal/wait.ts";
+import { ChildRole } from "./_child.ts";
+import { REVIVE, type ReviveInit, type ThreadIdentity } from "./_revive.ts";
+import { DescribedRole, type ThreadRole } from "./_role.ts";
 
 /**
  * Options for {@linkcode Thread}.
@@ -95,8 +86,6 @@ export interface ThreadOptions {
  */
 export type ThreadJoinOptions = WaitOptions;
 
-const BOOTSTRAP = new URL("./_bootstrap.ts", import.meta.url).href;
-
 /** Threads started from this thread and not finished. */
 const live = new Set<Thread>();
 let counter = 0;
@@ -138,11 +127,6 @@ export function mainThreadObject(): Thread {
   return mainObject;
 }
 
-// Daemon threads run on unref'd workers (see runtime.ts): like Python's, they do not keep the
-// program alive and end with it, so no bookkeeping is needed here.
-
-const STOP: unique symbol = Symbol("multiproc.stopThread");
-
 /**
  * A function run in a separate thread (a Web Worker) of this process:
  * Python's `threading.Thread`.
@@ -183,13 +167,8 @@ export class Thread {
   #daemon: boolean;
   #target: TargetSpec | undefined;
   #args: readonly unknown[];
-  #caller: string | undefined;
-  #role: "child" | ReviveInit["role"] = "child";
-  #state: "initial" | "started" | "finished" = "initial";
-  #ident: number | null = null;
-  #handle: ThreadHandle | undefined;
-  #finished: Promise<void> | undefined;
-  #finish: (() => void) | undefined;
+  /** What this object stands for, chosen once in the constructor: a thread started, or one described. */
+  #role: ThreadRole;
 
   /**
    * Creates a thread object; nothing runs until {@linkcode Thread.start}.
@@ -204,9 +183,7 @@ export class Thread {
     if (revive) {
       this.#name = revive.identity.name;
       this.#daemon = revive.identity.daemon;
-      this.#ident = revive.identity.ident;
-      this.#role = revive.role;
-      this.#state = "started";
+      this.#role = new DescribedRole(() => this.#name, revive.identity.ident);
       this.#target = revive.target;
       this.#args = revive.args ?? [];
       return;
@@ -217,7 +194,16 @@ export class Thread {
     this.#daemon = daemon ?? currentThreadObject().daemon;
     this.#target = target;
     this.#args = args;
-    this.#caller = callerModule();
+    this.#role = new ChildRole({
+      thread: this,
+      base: Thread,
+      running: live,
+      name: () => this.#name,
+      daemon: () => this.#daemon,
+      target,
+      args,
+      caller: callerModule(),
+    });
   }
 
   /** The thread name; settable, as in Python. */
@@ -237,7 +223,7 @@ export class Thread {
     return this.#daemon;
   }
   set daemon(value: boolean) {
-    if (this.#state !== "initial") {
+    if (!this.#role.initial) {
       throw new Error(
         `Cannot set daemon status of thread "${this.#name}" as it has already started`,
       );
@@ -247,7 +233,7 @@ export class Thread {
 
   /** A number identifying the thread within this process (`null` before start), as Python's `ident`. */
   get ident(): number | null {
-    return this.#ident;
+    return this.#role.ident;
   }
 
   /** The code run in the thread. The default calls the target with the arguments. */
@@ -267,76 +253,7 @@ export class Thread {
    *   field of a subclass) cannot be passed to a thread; the message names it.
    */
   start(): void {
-    if (this.#role !== "child") {
-      throw new Error(`Cannot start thread "${this.#name}" as it is already running`);
-    }
-    if (this.#state !== "initial") {
-      throw new Error(`Cannot start thread "${this.#name}": threads can only be started once`);
-    }
-    const { cls: clsRef, fn: fnRef, payload } = prepareStart(
-      this,
-      Thread,
-      "thread",
-      this.#name,
-      this.#target,
-      this.#args,
-      this.#caller,
-      "thread",
-    );
-    // Threads reach the process's hub through its socket, if the process has one; a thread that
-    // creates shared objects without one starts its own.
-    if (processShared().hub) ownHub().ensureListening();
-    const shared = processShared();
-    const identity: ThreadIdentity = {
-      name: this.#name,
-      ident: nextIdent(),
-      daemon: this.#daemon,
-    };
-    const handle = startThread(BOOTSTRAP, this.#name, this.#daemon);
-    this.#handle = handle;
-    this.#ident = identity.ident;
-    this.#state = "started";
-    live.add(this);
-    this.#finished = new Promise((resolve) => (this.#finish = resolve));
-    handle.onMessage((message) => this.#report(message as ThreadReport));
-    handle.onError((error) => {
-      callExcepthook({ excType: "Error", excValue: new Error(error.message), thread: this });
-      this.#done();
-    });
-    const send = (cls: TargetRef | undefined, fn: TargetRef | undefined) => {
-      const start: ThreadStart = { identity, process: processIdentity(), shared, cls, fn, payload };
-      handle.postMessage(start);
-    };
-    if (!(clsRef instanceof Promise) && !(fnRef instanceof Promise)) {
-      send(clsRef, fnRef);
-    } else {
-      Promise.all([clsRef, fnRef]).then(([c, f]) => send(c, f), (error) => {
-        callExcepthook({ excType: error.name, excValue: error, thread: this });
-        this[STOP]();
-      });
-    }
-  }
-
-  #report(message: ThreadReport): void {
-    if (message.t === "error") {
-      const error = errorFromData(message.error);
-      callExcepthook({ excType: error.name, excValue: error, thread: this });
-    } else if (message.t === "done") {
-      this.#done();
-    }
-  }
-
-  #done(): void {
-    if (this.#state === "finished") return;
-    this.#state = "finished";
-    this.#handle?.terminate();
-    live.delete(this);
-    this.#finish?.();
-  }
-
-  /** Stops the worker at once (daemon threads at exit). */
-  [STOP](): void {
-    this.#done();
+    this.#role.start();
   }
 
   /**
@@ -349,39 +266,24 @@ export class Thread {
    */
   async join(options: ThreadJoinOptions = {}): Promise<void> {
     checkTimeout(options.timeout, `join thread "${this.#name}"`);
-    if (this.#role !== "child") throw new Error("Cannot join current thread");
-    if (this.#state === "initial" || !this.#finished) {
-      throw new Error(`Cannot join thread "${this.#name}" before it is started`);
-    }
-    options.signal?.throwIfAborted();
-    if (this.#state === "finished") return;
-    await waitAtMost(this.#finished, options.timeout, options.signal);
+    await this.#role.join(options);
   }
 
   /** Whether the thread has started and not finished. */
   isAlive(): boolean {
-    if (this.#role !== "child") return true;
-    return this.#state === "started";
+    return this.#role.isAlive();
   }
 
   /** For `await using`: waits for the thread to finish (threads cannot be killed in Python either). */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#role === "child" && this.#state === "started") await this.#finished;
+    if (this.#role.spawned) await this.#role.join({}); // not started here, or not started at all
   }
 
   /** A Python-like description, e.g. `<Thread(Thread-1, started daemon 3)>`. */
   toString(): string {
-    const state = this.#state === "initial"
-      ? "initial"
-      : this.#state === "started"
-      ? "started"
-      : "stopped";
+    const state = this.#role.initial ? "initial" : this.#role.isAlive() ? "started" : "stopped";
     return `<${this.constructor.name}(${this.#name}, ${state}${
       this.#daemon ? " daemon" : ""
-    } ${this.#ident})>`;
+    } ${this.#role.ident})>`;
   }
-}
-
-function nextIdent(): number {
-  return Atomics.add(new Int32Array(processShared().counters), 1, 1) + 1;
 }
