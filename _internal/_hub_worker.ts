@@ -31,7 +31,7 @@ import {
   type Reply,
   toThread,
 } from "./protocol.ts";
-import { helperThreadContext, listenUnix, type StreamConn } from "./runtime.ts";
+import { errorCode, helperThreadContext, listenUnix, type StreamConn } from "./runtime.ts";
 import { openStatusFile } from "./status_file.ts";
 
 /** How long a new connection has to authenticate. */
@@ -41,7 +41,22 @@ const ACCEPT_RETRY_MAX_MS = 1_000;
 
 const context = await helperThreadContext();
 const ref = context.data as HubRef;
-const hub = new HubServer(openStatusFile(ref.status));
+const hub = new HubServer(await openStatus());
+
+/**
+ * Opens the hub's status file; if its folder is already gone, the process
+ * removed it on its way out before this thread got going: there is nothing
+ * to serve, and this thread (which does not keep the process alive) waits
+ * for the end quietly instead of reporting an uncaught NotFound.
+ */
+async function openStatus(): Promise<ReturnType<typeof openStatusFile>> {
+  try {
+    return openStatusFile(ref.status);
+  } catch (error) {
+    if (errorCode(error) !== "ENOENT") throw error;
+    return await new Promise<never>(() => {});
+  }
+}
 
 const local = hub.session((replies) => context.postMessage(toThread(replies)));
 // The socket is opened only once an object is shared with another thread or process, so a

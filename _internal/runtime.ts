@@ -17,7 +17,7 @@
 
 export type * from "./runtime_types.ts";
 export type { TerminatingSignal } from "./runtime/common.ts";
-export { randomKey, resolveSpecifier } from "./runtime/common.ts";
+export { errorCode, randomKey, resolveSpecifier } from "./runtime/common.ts";
 export {
   cpuCount,
   currentPid,
