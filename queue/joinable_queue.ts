@@ -5,7 +5,6 @@
  */
 
 import { type HandleData, registerReviver } from "../_internal/codec.ts";
-import { checkTimeout } from "../_internal/shared.ts";
 import { reviveQueue } from "./_revive.ts";
 import { Queue, type QueueOptions } from "./queue.ts";
 
@@ -65,38 +64,8 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
    *   reached, so the acknowledgement may not have been recorded.
    */
   taskDone(): Promise<void> {
-    // Too many for certain only if this object has acknowledged every item it took (else the
-    // item is still unfinished: it was taken from the hub, and only this object can have
-    // acknowledged it), and if the published count, less the calls still on their way to the
-    // hub, is spent (the hub may have counted some of those already: it publishes before it
-    // answers; the hub checks again in any case).
-    if (this.taken - this.#done <= 0 && this.hubStatus("unfinished") - this.#inFlight <= 0) {
-      throw new Error("Cannot mark a task done: task_done() called too many times");
-    }
-    this.#inFlight++;
-    this.#done++;
-    // Calls made in a burst travel as one request; their count is settled when it is answered,
-    // and they share one Promise (no allocation per call).
-    const reply = this.hubAppend("queue.taskDone");
-    let batch = this.#batch;
-    if (batch?.reply !== reply) {
-      const created = { reply, count: 0, recorded: reply.then(() => {}) };
-      const settle = () => {
-        this.#inFlight -= created.count;
-      };
-      reply.then(settle, settle);
-      created.recorded.catch(() => {}); // A caller that ignores it sees no unhandled rejection.
-      this.#batch = batch = created;
-    }
-    batch.count++;
-    return batch.recorded;
+    return this.markTaskDone();
   }
-
-  #inFlight = 0;
-  /** taskDone() calls made on this object. */
-  #done = 0;
-  /** The batch of acknowledgements being filled: its reply, how many it carries, their Promise. */
-  #batch: { reply: Promise<unknown>; count: number; recorded: Promise<void> } | undefined;
 
   /**
    * Waits until every item put has been marked done.
@@ -104,13 +73,12 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
    * @param options `timeout` (ms) and `signal`.
    * @returns `true` when no task is unfinished, `false` if the timeout expired first.
    */
-  async join(options: QueueOptions = {}): Promise<boolean> {
-    checkTimeout(options.timeout, "join queue");
-    return await this.hubCall("queue.join", options) as boolean;
+  join(options: QueueOptions = {}): Promise<boolean> {
+    return this.waitAllDone(options);
   }
 
   /** The number of unfinished tasks (a snapshot). */
   unfinishedTasks(): number {
-    return this.hubStatus("unfinished");
+    return this.unfinished();
   }
 }

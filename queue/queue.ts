@@ -4,28 +4,11 @@
  * @module
  */
 
-import {
-  decode,
-  decodeSync,
-  encodeItem,
-  type HandleData,
-  registerReviver,
-  type Shareable,
-  toHandle,
-  unpackEncoded,
-} from "../_internal/codec.ts";
-import { QueueClosed } from "../_internal/errors.ts";
-import { untilClosed } from "../_internal/until_closed.ts";
+import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import type { WaitOptions } from "../_internal/wait.ts";
 import type { Item } from "../_internal/protocol.ts";
-import { QUEUE_SLOTS } from "../_internal/status_slots.ts";
-import {
-  bindHubObject,
-  checkTimeout,
-  createHubObject,
-  type HubBinding,
-  hubHandle,
-} from "../_internal/shared.ts";
+import { JoinableFront } from "../_internal/backing/queue.ts";
+import { type HubQueue, hubQueueFrom, newHubQueue } from "../_internal/backing/queue_hub.ts";
 import { queueRevival, reviveQueue } from "./_revive.ts";
 
 export { Empty, Full, QueueClosed } from "../_internal/errors.ts";
@@ -47,14 +30,6 @@ export { Empty, Full, QueueClosed } from "../_internal/errors.ts";
  * ```
  */
 export type QueueOptions = WaitOptions;
-
-/** Most items a consumer fetches ahead of use. */
-const MAX_PREFETCH = 256;
-
-interface QueueParams {
-  maxsize: number;
-  joinable: boolean;
-}
 
 /**
  * A FIFO queue shared by processes and threads.
@@ -110,54 +85,8 @@ interface QueueParams {
  * ```
  */
 export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
-  #b: HubBinding;
-  #maxsize: number;
-  #asyncError: unknown;
-  /** Items fetched ahead (still encoded), handed out before asking the hub again. */
-  #buffer: Item[] = [];
-  #bufferHead = 0;
-  #want = 1;
-  #prefetching = false;
-  /** A fetch ahead in flight (see {@linkcode Queue.#fetchAhead}); it never rejects. */
-  #ahead: Promise<void> | undefined;
-  /** The hub asked for prefetched items back while a fetch ahead was in flight. */
-  #aheadRevoked = false;
-  /** The last fetch ahead found the queue empty: none until a get has had to ask. */
-  #aheadDry = false;
-  #closedHere = false;
-  /** This object's puts not yet counted by the hub, minus its gets not yet reported to it. */
-  #inFlight = 0;
-  /** The last batch reply {@linkcode #counted} watches, and what it counts for `#inFlight`. */
-  #batch: { reply: Promise<unknown>; count: number } | undefined;
-  /** The same for the other kind of batch (puts and consumed gets alternate in a loop). */
-  #otherBatch: { reply: Promise<unknown>; count: number } | undefined;
-
-  /**
-   * Takes `delta` back off {@linkcode #inFlight} once the batch that `reply`
-   * answers has reached the hub; one handler per batch, not per entry.
-   */
-  #counted(reply: Promise<unknown>, delta: number): void {
-    let batch = this.#batch?.reply === reply
-      ? this.#batch
-      : this.#otherBatch?.reply === reply
-      ? this.#otherBatch
-      : undefined;
-    if (batch === undefined) {
-      const created = { reply, count: 0 };
-      batch = created;
-      const settle = () => {
-        this.#inFlight -= created.count;
-      };
-      reply.then(settle, (error) => {
-        settle();
-        // A put that never reached the hub: the next call says so.
-        if (created.count > 0) this.#asyncError ??= error;
-      });
-      this.#otherBatch = this.#batch;
-      this.#batch = created;
-    }
-    batch.count += delta;
-  }
+  #hub: HubQueue;
+  #q: JoinableFront<T, Item>;
 
   /**
    * Creates a queue.
@@ -169,16 +98,16 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   constructor(maxsize = 0) {
     const reviving = queueRevival.data;
     if (reviving) {
-      this.#b = bindHubObject(reviving);
-      this.#maxsize = (reviving.params as QueueParams).maxsize;
-      return;
+      this.#hub = hubQueueFrom(reviving);
+    } else {
+      if (!Number.isInteger(maxsize)) {
+        throw new TypeError(
+          `Cannot create queue as maxsize is not an integer: received ${maxsize}`,
+        );
+      }
+      this.#hub = newHubQueue(Math.max(0, maxsize), (new.target as typeof Queue).joinable);
     }
-    if (!Number.isInteger(maxsize)) {
-      throw new TypeError(`Cannot create queue as maxsize is not an integer: received ${maxsize}`);
-    }
-    this.#maxsize = Math.max(0, maxsize);
-    const joinable = (new.target as typeof Queue).joinable;
-    this.#b = createHubObject("queue", { maxsize: this.#maxsize, joinable } satisfies QueueParams);
+    this.#q = new JoinableFront(this.#hub);
   }
 
   /** Whether instances count unfinished tasks (JoinableQueue). */
@@ -193,48 +122,37 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   }
 
   /**
-   * Sends an operation on this queue to its hub and waits for the reply (for subclasses).
+   * Marks one task done (for `JoinableQueue`).
    *
-   * @param op The operation, e.g. `"queue.join"`.
+   * @returns Resolves when the hub has recorded it.
+   * @throws {Error} If called more times than items were put.
+   */
+  protected markTaskDone(): Promise<void> {
+    return this.#q.taskDone() as Promise<void>;
+  }
+
+  /**
+   * Waits until every item put has been marked done (for `JoinableQueue`).
+   *
    * @param options `timeout` (ms) and `signal`.
-   * @returns The hub's reply.
+   * @returns `true` when no task is unfinished, `false` if the timeout expired first.
    */
-  protected hubCall(op: "queue.join", options: QueueOptions = {}): Promise<unknown> {
-    return this.#b.client.call(op, this.#b.id, [], options);
+  protected waitAllDone(options: QueueOptions): Promise<boolean> {
+    return this.#q.join(options);
   }
 
   /**
-   * Appends one entry to a batched operation on this queue (for subclasses): calls made in a
-   * burst travel as one request.
+   * The number of unfinished tasks, a snapshot (for `JoinableQueue`).
    *
-   * @param op The operation, e.g. `"queue.taskDone"`.
-   * @returns The batch's reply.
+   * @returns The count.
    */
-  protected hubAppend(op: "queue.taskDone"): Promise<unknown> {
-    return this.#b.client.appendToBatch(op, this.#b.id, 1);
-  }
-
-  /**
-   * Reads one of this queue's published counters (for subclasses), by its name in `QUEUE_SLOTS`.
-   *
-   * @param slot Which counter.
-   * @returns Its value (a snapshot).
-   */
-  protected hubStatus(slot: "size" | "closed" | "unfinished"): number {
-    return this.#b.client.status(this.#b.id, QUEUE_SLOTS[slot]);
+  protected unfinished(): number {
+    return this.#q.unfinished();
   }
 
   /** The capacity (0: unbounded). */
   get maxsize(): number {
-    return this.#maxsize;
-  }
-
-  #throwPending(): void {
-    if (this.#asyncError !== undefined) {
-      const error = this.#asyncError;
-      this.#asyncError = undefined;
-      throw error;
-    }
+    return this.#hub.maxsize;
   }
 
   /**
@@ -246,22 +164,8 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * @throws {Full} If the timeout expires while the queue is full.
    * @throws {QueueClosed} If the queue was closed.
    */
-  async put(item: T, options: QueueOptions = {}): Promise<void> {
-    checkTimeout(options.timeout, "put on queue");
-    this.#throwPending();
-    // Closed here: fail at once. Closed by another process: the hub refuses the item and the
-    // next call on this object throws (a status read per put would halve the throughput).
-    if (this.#closedHere) throw new QueueClosed("Cannot put on the queue as it is closed");
-    const encoded = encodeItem(item, { context: "Cannot put on the queue as", root: "item" });
-    const { client, id } = this.#b;
-    if (this.#maxsize === 0 && options.signal === undefined) {
-      // Unbounded: like Python's feeder thread, return once the item is on its way. Puts
-      // made before the next flush travel together as one request.
-      this.#inFlight++;
-      this.#counted(client.appendToBatch("queue.putMany", id, encoded), 1);
-      return;
-    }
-    await client.call("queue.put", id, [encoded], options);
+  put(item: T, options: QueueOptions = {}): Promise<void> {
+    return this.#q.put(item, options);
   }
 
   /**
@@ -289,10 +193,8 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * equal(q.qsize(), 3);
    * ```
    */
-  async flush(): Promise<void> {
-    this.#throwPending();
-    await this.#b.client.sync();
-    this.#throwPending();
+  flush(): Promise<void> {
+    return this.#hub.flush();
   }
 
   /**
@@ -307,124 +209,18 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
   /**
    * Removes and returns the oldest item, waiting for one if the queue is empty.
    *
-   * @param options `timeout` (ms) and `signal`.
-   * @throws {Empty} If the timeout expires while the queue is empty.
-   * @throws {QueueClosed} If the queue is closed and empty.
-   */
-  async get(options: QueueOptions = {}): Promise<T> {
-    checkTimeout(options.timeout, "get from queue");
-    this.#throwPending();
-    let encoded: Item;
-    // The buffer is empty but more is on its way: wait for it rather than ask again.
-    if (this.#bufferHead >= this.#buffer.length && this.#ahead) await this.#ahead;
-    if (this.#bufferHead < this.#buffer.length) {
-      encoded = this.#buffer[this.#bufferHead++];
-      // Tell the hub (batched with other traffic) so a crash redelivers only what was not used.
-      this.#inFlight--;
-      this.#counted(this.#b.client.appendToBatch("queue.consumed", this.#b.id, 1), -1);
-      // Half of the buffer used: fetch the next batch now, so that it is here when this one ends
-      // (a consumer keeping up with a backlog then never waits a round trip for it).
-      if (
-        this.#ahead === undefined && !this.#aheadDry &&
-        this.#buffer.length - this.#bufferHead <= this.#want >> 1
-      ) this.#fetchAhead();
-    } else {
-      // A bounded queue is about backpressure: no fetching ahead, so a producer never runs ahead
-      // of maxsize.
-      const want = this.#maxsize > 0 ? 1 : this.#want;
-      const { client, id } = this.#b;
-      const items = await client.call("queue.getMany", id, [want], options) as Item[];
-      // Fetch more at once while there is a backlog, back to one at a time when there is not.
-      this.#want = Math.min(MAX_PREFETCH, Math.max(1, items.length * 2));
-      this.#aheadDry = false;
-      encoded = items[0];
-      if (items.length > 1) {
-        if (this.#bufferHead < this.#buffer.length) {
-          this.#buffer = this.#buffer.slice(this.#bufferHead).concat(items.slice(1));
-          this.#bufferHead = 0;
-        } else {
-          this.#buffer = items;
-          this.#bufferHead = 1;
-        }
-        this.#watchPrefetch();
-      }
-    }
-    this.#taken++;
-    const enc = unpackEncoded(encoded);
-    return (enc.m ? await decode(enc) : decodeSync(enc)) as T;
-  }
-
-  #taken = 0;
-
-  /** How many items `get()` has taken from the hub through this object (for `taskDone()`'s check). */
-  protected get taken(): number {
-    return this.#taken;
-  }
-
-  /**
+   * Items are fetched from the hub in batches while there is a backlog.
    * Prefetched items belong to the queue until this caller uses them: the
    * hub asks for them back when another consumer has to wait, and they are
    * given back at a clean exit; if this process dies, the hub redelivers the
    * ones it had not used yet.
+   *
+   * @param options `timeout` (ms) and `signal`.
+   * @throws {Empty} If the timeout expires while the queue is empty.
+   * @throws {QueueClosed} If the queue is closed and empty.
    */
-  /**
-   * Fetches the next batch ahead of the gets that will use it, without
-   * waiting at the hub: an unbounded queue only (a bounded one does not fetch
-   * ahead at all, see {@linkcode Queue.get}). The hub holds every item of it
-   * for this process until `queue.consumed` says it was used, like the rest
-   * of the buffer, so a crash redelivers them.
-   */
-  #fetchAhead(): void {
-    if (this.#maxsize > 0) return;
-    const { client, id } = this.#b;
-    this.#aheadRevoked = false;
-    this.#ahead = (client.call("queue.getMany", id, [this.#want, true], { timeout: 0 }) as Promise<
-      Item[]
-    >).then(
-      (items) => {
-        this.#ahead = undefined;
-        if (this.#bufferHead < this.#buffer.length) {
-          this.#buffer = this.#buffer.slice(this.#bufferHead).concat(items);
-        } else this.#buffer = items;
-        this.#bufferHead = 0;
-        this.#want = Math.min(MAX_PREFETCH, Math.max(this.#want, items.length * 2));
-        this.#watchPrefetch();
-        // Asked back while on the way: they go back with the rest.
-        if (this.#aheadRevoked) this.#giveBack();
-      },
-      () => {
-        // Empty or closed (the next get finds out for itself), or the hub is gone (likewise).
-        this.#ahead = undefined;
-        this.#aheadDry = true;
-      },
-    );
-    // Sent now: this thread is busy with the buffer's items meanwhile, and the reply waits in the
-    // socket until it is done with them.
-    client.flushNow();
-  }
-
-  /** Gives the buffer's unused items back to the hub, for other consumers. */
-  #giveBack(): void {
-    if (this.#ahead) this.#aheadRevoked = true;
-    const rest = this.#buffer.slice(this.#bufferHead);
-    this.#buffer = [];
-    this.#bufferHead = 0;
-    this.#want = 1;
-    // Even with nothing to give back: the hub's getters wait for this answer. (Once the
-    // connection is gone, the hub takes back what this process held when it notices.)
-    try {
-      this.#b.client.post("queue.unget", this.#b.id, [rest]);
-    } catch {
-      // Closed: see above.
-    }
-  }
-
-  #watchPrefetch(): void {
-    if (this.#prefetching) return;
-    this.#prefetching = true;
-    const giveBack = () => this.#giveBack();
-    this.#b.client.onPush(this.#b.id, giveBack);
-    this.#b.client.onGoodbye(giveBack);
+  get(options: QueueOptions = {}): Promise<T> {
+    return this.#q.get(options);
   }
 
   /**
@@ -442,7 +238,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * Python's, even before the hub has seen them.
    */
   qsize(): number {
-    return Math.max(0, this.#b.client.status(this.#b.id, QUEUE_SLOTS.size) + this.#inFlight);
+    return this.#q.qsize();
   }
 
   /** Whether the queue is empty (a snapshot). */
@@ -452,7 +248,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
 
   /** Whether a bounded queue is full (a snapshot). */
   full(): boolean {
-    return this.#maxsize > 0 && this.qsize() >= this.#maxsize;
+    return this.#q.full();
   }
 
   /**
@@ -460,18 +256,17 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * left, then reject with `QueueClosed`. A second close is harmless.
    */
   close(): void {
-    this.#closedHere = true;
-    this.#b.client.post("queue.close", this.#b.id);
+    this.#q.close();
   }
 
   /** Yields items until the queue is closed and drained. */
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return untilClosed(() => this.get());
+    return this.#q.iterate();
   }
 
   /** Describes this queue for another process or thread. */
   [toHandle](_dest?: "process" | "thread"): HandleData {
     const cls = this.constructor as typeof Queue;
-    return { ...hubHandle(this.#b, cls.handleModule), kind: cls.handleKind };
+    return this.#hub.toHandle(cls.handleKind, cls.handleModule);
   }
 }

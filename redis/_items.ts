@@ -6,21 +6,13 @@
  * @module
  */
 
-import { decode, decodeSync, encode, type Encoded } from "../_internal/codec.ts";
+import { decodeEncoded } from "../_internal/backing/queue.ts";
 import { checkTimeout } from "../_internal/shared.ts";
 import type { BlockingOptions } from "./types.ts";
 
-/** Encodes an item, with an error naming what cannot be sent. */
-export function encodeItem(item: unknown, what: string): string {
-  return JSON.stringify(
-    encode(item, { context: `Cannot put on ${what} as`, root: "item" }),
-  );
-}
-
-/** Decodes an item (importing the modules its handles need). */
+/** Decodes an item stored as JSON text (importing the modules its handles need). */
 export async function decodeItem<T>(text: string): Promise<T> {
-  const enc = JSON.parse(text) as Encoded;
-  return (enc.m ? await decode(enc) : decodeSync(enc)) as T;
+  return await decodeEncoded(JSON.parse(text)) as T;
 }
 
 /** Checks the options of a blocking call (rejecting, like the local twins, on bad input). */

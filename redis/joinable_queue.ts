@@ -6,23 +6,13 @@
  */
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
-import { untilClosed } from "../_internal/until_closed.ts";
-import { Batcher } from "./_batch.ts";
+import { JoinableFront } from "../_internal/backing/queue.ts";
 import { checkLease } from "./_core.ts";
-import { checkWait, decodeItem } from "./_items.ts";
-import { type Loaded, retryUntil, SLICE_MS } from "./_mirror.ts";
+import { decodeItem } from "./_items.ts";
 import { RemoteObject, type RemoteOrigin, Revival } from "./_object.ts";
-import {
-  checkMaxsize,
-  closeQueue,
-  emptyError,
-  isFull,
-  putItem,
-  type PutReply,
-  type QueueParts,
-} from "./_queue_ops.ts";
-import { STREAM_CLOSE, STREAM_PUT, STREAM_READ } from "./_scripts.ts";
-import { StreamConsumer, type StreamState } from "./_stream_consumer.ts";
+import { checkMaxsize } from "./_queue_ops.ts";
+import { StreamQueue } from "./_stream_backing.ts";
+import type { StreamState, Taken } from "./_stream_consumer.ts";
 import type { BlockingOptions, JoinableQueueLike } from "./types.ts";
 
 /**
@@ -122,13 +112,8 @@ export interface RemoteDelivery<T> {
  * ```
  */
 export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, Shareable {
-  #o: RemoteObject<StreamState>;
-  #maxsize: number;
-  #leaseMs: number;
-  #consumer: StreamConsumer;
-  #closedHere = false;
-  /** Puts made while one is in flight go out together (one XADD each, one script). */
-  #putter = new Batcher<string, PutReply>((items) => this.#putMany(items));
+  #stream: StreamQueue;
+  #q: JoinableFront<T, Taken>;
 
   /**
    * Opens (without waiting) the joinable queue `name`; prefer
@@ -152,28 +137,23 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
         `Cannot open ${what} as maxDeliveries must be an integer >= 1: received ${maxDeliveries}`,
       );
     }
-    this.#maxsize = maxsize;
-    this.#leaseMs = checkLease(options.leaseMs, what);
+    const leaseMs = checkLease(options.leaseMs, what);
     const state = RemoteJoinableQueue.#revival.state;
-    this.#o = new RemoteObject(
+    const o = new RemoteObject(
       origin,
       "jqueue",
       "remote joinable queue",
       name,
       {
-        maxsize: String(this.#maxsize),
-        leaseMs: String(this.#leaseMs),
+        maxsize: String(maxsize),
+        leaseMs: String(leaseMs),
         maxDeliveries: String(maxDeliveries),
       },
       state ?? { size: 0, unfinished: 0, closed: false },
     );
-    this.#consumer = new StreamConsumer(
-      this.#o,
-      () => this.#keys(),
-      this.#leaseMs,
-      maxDeliveries,
-    );
-    this.#o.openInBackground(() => this.#load());
+    this.#stream = new StreamQueue(o, maxsize, leaseMs, maxDeliveries);
+    this.#q = new JoinableFront(this.#stream);
+    o.openInBackground(this.#stream.load);
   }
 
   static #revival = new Revival<StreamState>();
@@ -191,26 +171,6 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
     );
   }
 
-  #keys(): string[] {
-    return [this.#o.key(), this.#o.key("dead"), this.#o.key("closed")];
-  }
-
-  #parts(): QueueParts<StreamState> {
-    return { o: this.#o, maxsize: this.#maxsize, keys: this.#keys(), ready: () => this.ready() };
-  }
-
-  async #read(): Promise<Loaded<StreamState>> {
-    const [size, unfinished, closed, version] = await this.#o.core.script<number[]>(
-      `read ${this.#o.what}`,
-      STREAM_READ,
-      this.#keys(),
-      [],
-    );
-    return { state: { size, unfinished, closed: closed === 1 }, version };
-  }
-
-  #load = (): Promise<Loaded<StreamState>> => this.#read();
-
   /**
    * Waits until the queue is open and its options checked.
    *
@@ -218,17 +178,17 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
    * @throws {Error} If the server is unreachable or the queue exists with other options.
    */
   ready(): Promise<void> {
-    return this.#o.ready(this.#load);
+    return this.#stream.ready();
   }
 
   /** The queue's name. */
   get name(): string {
-    return this.#o.name;
+    return this.#stream.o.name;
   }
 
   /** The capacity for undelivered items (0: unbounded). */
   get maxsize(): number {
-    return this.#maxsize;
+    return this.#stream.maxsize;
   }
 
   /**
@@ -242,27 +202,7 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
    * @throws {Error} If the connection fails; the put may or may not have happened.
    */
   put(item: T, options: BlockingOptions = {}): Promise<void> {
-    return putItem(
-      this.#parts(),
-      (data) => this.#putter.run(data),
-      item,
-      options,
-      this.#closedHere,
-      ([size, unfinished]) => ({ size, unfinished }),
-    );
-  }
-
-  /** Adds `items` in one script call: each gets its reply (full: -2 for those past the room). */
-  async #putMany(items: string[]): Promise<PutReply[]> {
-    const r = await this.#o.core.script<-1 | number[]>(
-      `put on ${this.#o.what}`,
-      STREAM_PUT,
-      this.#keys(),
-      [this.#maxsize, this.#o.channel, ...items],
-    );
-    if (r === -1) return items.map(() => -1);
-    const [added, size, unfinished, version] = r;
-    return items.map((_, i) => i < added ? [size, unfinished, version] : -2);
+    return this.#q.put(item, options);
   }
 
   /**
@@ -286,28 +226,8 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
    * @throws {Error} If the connection fails (an item delivered meanwhile comes back after the lease).
    */
   async getWithInfo(options: BlockingOptions = {}): Promise<RemoteDelivery<T>> {
-    const what = `get from ${this.#o.what}`;
-    checkWait(options, what);
-    this.#o.throwPending();
-    await this.ready();
-    const got = await retryUntil(
-      options,
-      this.#o.mirror,
-      (remaining) => this.#consumer.tryTake(what, remaining, options.signal),
-      0,
-      {
-        what,
-        // Answered after the caller gave up: the entry goes back, undelivered.
-        late: (got) => this.#consumer.requeue(what, got.id, got.text),
-      },
-    );
-    if (got === undefined) throw emptyError(what, options);
-    this.#consumer.hold(got.id);
-    return {
-      item: await decodeItem<T>(got.text),
-      deliveries: got.deliveries,
-      id: got.id,
-    };
+    const got = await this.#q.getStored(options);
+    return { item: await this.#q.decode(got), deliveries: got.deliveries, id: got.id };
   }
 
   /**
@@ -318,8 +238,8 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
    * @throws {Empty} If the timeout expires with nothing to take.
    * @throws {QueueClosed} If the queue is closed and every item is done.
    */
-  async get(options: BlockingOptions = {}): Promise<T> {
-    return (await this.getWithInfo(options)).item;
+  get(options: BlockingOptions = {}): Promise<T> {
+    return this.#q.get(options);
   }
 
   /**
@@ -340,17 +260,7 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
    * (`task_done() called too many times`).
    */
   taskDone(): void {
-    this.#o.throwPending();
-    const id = this.#consumer.release();
-    if (id === undefined) {
-      throw new Error(
-        `Cannot mark a task done on ${this.#o.what}: task_done() called too many times ` +
-          `(every item this object took is marked done already)`,
-      );
-    }
-    const { unfinished } = this.#o.mirror.state;
-    this.#o.mirror.update({ unfinished: Math.max(0, unfinished - 1) });
-    this.#consumer.acknowledge(id);
+    this.#q.taskDone();
   }
 
   /**
@@ -359,34 +269,18 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
    * @param options `timeout` (ms) and `signal`.
    * @returns `true` when no task is unfinished, `false` if the timeout expired first.
    */
-  async join(options: BlockingOptions = {}): Promise<boolean> {
-    checkWait(options, `join ${this.#o.what}`);
-    this.#o.throwPending();
-    await this.ready();
-    await this.#consumer.acked();
-    this.#o.throwPending();
-    const done = await retryUntil(
-      options,
-      this.#o.mirror,
-      async () => {
-        const { state, version } = await this.#read();
-        this.#o.mirror.update(state, version);
-        return state.unfinished === 0 ? true : undefined;
-      },
-      SLICE_MS,
-      { what: `join ${this.#o.what}` },
-    );
-    return done === true;
+  join(options: BlockingOptions = {}): Promise<boolean> {
+    return this.#q.join(options);
   }
 
   /** The number of unfinished tasks (a snapshot): put, and not yet marked done. */
   unfinishedTasks(): number {
-    return this.#o.mirror.state.unfinished;
+    return this.#q.unfinished();
   }
 
   /** The number of items waiting to be delivered (a snapshot). */
   qsize(): number {
-    return this.#o.mirror.state.size;
+    return this.#q.qsize();
   }
 
   /** Whether no item waits to be delivered (a snapshot). */
@@ -396,7 +290,7 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
 
   /** Whether a bounded queue is full (a snapshot). */
   full(): boolean {
-    return isFull(this.#maxsize, this.qsize());
+    return this.#q.full();
   }
 
   /**
@@ -406,14 +300,10 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
    */
   async deadLetters(): Promise<T[]> {
     await this.ready();
-    const texts = await this.#o.core.call<string[]>(
-      `read the dead letters of ${this.#o.what}`,
-      [
-        "LRANGE",
-        this.#o.key("dead"),
-        "0",
-        "-1",
-      ],
+    const { o } = this.#stream;
+    const texts = await o.core.call<string[]>(
+      `read the dead letters of ${o.what}`,
+      ["LRANGE", o.key("dead"), "0", "-1"],
     );
     return await Promise.all(texts.map((t) => decodeItem<T>(t)));
   }
@@ -423,17 +313,16 @@ export class RemoteJoinableQueue<T = unknown> implements JoinableQueueLike<T>, S
    * `QueueClosed`; gets drain what is left, then reject with `QueueClosed`.
    */
   close(): void {
-    this.#closedHere = true;
-    closeQueue(this.#parts(), STREAM_CLOSE);
+    this.#q.close();
   }
 
   /** Yields items until the queue is closed and drained. */
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return untilClosed(() => this.get());
+    return this.#q.iterate();
   }
 
   /** Describes this queue for another process or thread (URL, namespace, name, options). */
   [toHandle](_dest?: "process" | "thread"): HandleData {
-    return this.#o.handle("redis-joinable-queue", import.meta.url);
+    return this.#stream.toHandle("redis-joinable-queue", import.meta.url);
   }
 }

@@ -6,27 +6,10 @@
 
 import { type HandleData, registerReviver, type Shareable, toHandle } from "../_internal/codec.ts";
 import { Empty, Full, QueueClosed } from "../_internal/errors.ts";
-import { untilClosed } from "../_internal/until_closed.ts";
-import { BLOCK_SLICE_MS, checkWait, decodeItem, raceSignal } from "./_items.ts";
-import { type Loaded, retryUntil } from "./_mirror.ts";
+import { QueueFront } from "../_internal/backing/queue.ts";
+import { ListQueue, type ListState } from "./_list_backing.ts";
 import { RemoteObject, type RemoteOrigin, Revival } from "./_object.ts";
-import {
-  checkMaxsize,
-  closeQueue,
-  emptyError,
-  isFull,
-  putItem,
-  putWith,
-  type QueueParts,
-} from "./_queue_ops.ts";
-import {
-  QUEUE_CLOSE,
-  QUEUE_GET,
-  QUEUE_PUT,
-  QUEUE_READ,
-  QUEUE_STATE,
-  QUEUE_UNGET,
-} from "./_scripts.ts";
+import { checkMaxsize } from "./_queue_ops.ts";
 import type { BlockingOptions, QueueLike } from "./types.ts";
 
 export { Empty, Full, QueueClosed };
@@ -50,11 +33,6 @@ export interface RemoteQueueOptions {
    * @default {0}
    */
   maxsize?: number;
-}
-
-interface QueueState {
-  size: number;
-  closed: boolean;
 }
 
 /**
@@ -88,9 +66,8 @@ interface QueueState {
  * ```
  */
 export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
-  #o: RemoteObject<QueueState>;
-  #maxsize: number;
-  #closedHere = false;
+  #list: ListQueue;
+  #q: QueueFront<T, string>;
 
   /**
    * Opens (without waiting) the queue `name`; prefer {@linkcode Remote.queue},
@@ -106,20 +83,22 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
     name: string,
     options: RemoteQueueOptions = {},
   ) {
-    this.#maxsize = checkMaxsize(options.maxsize, `remote queue "${name}"`);
+    const maxsize = checkMaxsize(options.maxsize, `remote queue "${name}"`);
     const state = RemoteQueue.#revival.state;
-    this.#o = new RemoteObject(
+    const o = new RemoteObject(
       origin,
       "queue",
       "remote queue",
       name,
-      { maxsize: String(this.#maxsize) },
+      { maxsize: String(maxsize) },
       state ?? { size: 0, closed: false },
     );
-    this.#o.openInBackground(() => this.#load());
+    this.#list = new ListQueue(o, maxsize);
+    this.#q = new QueueFront(this.#list);
+    o.openInBackground(this.#list.load);
   }
 
-  static #revival = new Revival<QueueState>();
+  static #revival = new Revival<ListState>();
 
   static {
     registerReviver(
@@ -132,24 +111,6 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
     );
   }
 
-  async #load(): Promise<Loaded<QueueState>> {
-    const [size, closed, version] = await this.#o.core.script<number[]>(
-      `read ${this.#o.what}`,
-      QUEUE_READ,
-      this.#keys(),
-      [],
-    );
-    return { state: { size, closed: closed === 1 }, version };
-  }
-
-  #keys(): string[] {
-    return [this.#o.key(), this.#o.key("closed")];
-  }
-
-  #parts(): QueueParts<QueueState> {
-    return { o: this.#o, maxsize: this.#maxsize, keys: this.#keys(), ready: () => this.ready() };
-  }
-
   /**
    * Waits until the queue is open and its parameters checked.
    *
@@ -157,17 +118,17 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
    * @throws {Error} If the server is unreachable or the queue exists with another maxsize.
    */
   ready(): Promise<void> {
-    return this.#o.ready(() => this.#load());
+    return this.#list.ready();
   }
 
   /** The queue's name. */
   get name(): string {
-    return this.#o.name;
+    return this.#list.o.name;
   }
 
   /** The capacity (0: unbounded). */
   get maxsize(): number {
-    return this.#maxsize;
+    return this.#list.maxsize;
   }
 
   /**
@@ -181,14 +142,7 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
    * @throws {Error} If the connection fails; the put may or may not have happened.
    */
   put(item: T, options: BlockingOptions = {}): Promise<void> {
-    return putItem(
-      this.#parts(),
-      putWith(this.#parts(), QUEUE_PUT),
-      item,
-      options,
-      this.#closedHere,
-      ([size]) => ({ size }),
-    );
+    return this.#q.put(item, options);
   }
 
   /**
@@ -210,67 +164,8 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
    * @throws {QueueClosed} If the queue is closed and empty.
    * @throws {Error} If the connection fails.
    */
-  async get(options: BlockingOptions = {}): Promise<T> {
-    const what = `get from ${this.#o.what}`;
-    checkWait(options, what);
-    this.#o.throwPending();
-    await this.ready();
-    const { core, channel } = this.#o;
-    const text = await retryUntil(
-      options,
-      this.#o.mirror,
-      async (remaining) => {
-        const r = await core.script<[string, number, number] | number | null>(
-          what,
-          QUEUE_GET,
-          this.#keys(),
-          [
-            channel,
-          ],
-        );
-        if (r === -1) {
-          throw new QueueClosed(
-            `Cannot ${what} as it is closed and empty`,
-          );
-        }
-        if (Array.isArray(r)) {
-          this.#o.mirror.update({ size: r[1] }, r[2]);
-          return r[0];
-        }
-        if (remaining <= 0) return undefined;
-        const seconds = (Math.max(10, Math.min(remaining, BLOCK_SLICE_MS)) / 1000).toFixed(3);
-        const popped = await raceSignal(
-          core.blocking<[string, string] | null>(what, [
-            "BLPOP",
-            this.#o.key(),
-            seconds,
-          ]),
-          options.signal,
-          (late) => {
-            if (late) {
-              this.#o.background(
-                core.script(what, QUEUE_UNGET, [late[0]], [late[1], channel]),
-              );
-            }
-          },
-        );
-        if (!popped) return undefined;
-        this.#o.mirror.update({ size: Math.max(0, this.#o.mirror.state.size - 1) });
-        this.#o.background(
-          core.script(what, QUEUE_STATE, this.#keys(), [channel]),
-        );
-        return popped[1];
-      },
-      0,
-      {
-        what,
-        // Answered after the caller gave up: the item goes back to the head.
-        late: (text) =>
-          this.#o.background(core.script(what, QUEUE_UNGET, [this.#o.key()], [text, channel])),
-      },
-    );
-    if (text === undefined) throw emptyError(what, options);
-    return await decodeItem<T>(text);
+  get(options: BlockingOptions = {}): Promise<T> {
+    return this.#q.get(options);
   }
 
   /**
@@ -285,7 +180,7 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
 
   /** The number of items (a snapshot kept current by Redis's notifications). */
   qsize(): number {
-    return this.#o.mirror.state.size;
+    return this.#q.qsize();
   }
 
   /** Whether the queue is empty (a snapshot). */
@@ -295,7 +190,7 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
 
   /** Whether a bounded queue is full (a snapshot). */
   full(): boolean {
-    return isFull(this.#maxsize, this.qsize());
+    return this.#q.full();
   }
 
   /**
@@ -303,17 +198,16 @@ export class RemoteQueue<T = unknown> implements QueueLike<T>, Shareable {
    * `QueueClosed`; gets drain what is left, then reject with `QueueClosed`.
    */
   close(): void {
-    this.#closedHere = true;
-    closeQueue(this.#parts(), QUEUE_CLOSE);
+    this.#q.close();
   }
 
   /** Yields items until the queue is closed and drained. */
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return untilClosed(() => this.get());
+    return this.#q.iterate();
   }
 
   /** Describes this queue for another process or thread (URL, namespace, name). */
   [toHandle](_dest?: "process" | "thread"): HandleData {
-    return this.#o.handle("redis-queue", import.meta.url);
+    return this.#list.toHandle("redis-queue", import.meta.url);
   }
 }

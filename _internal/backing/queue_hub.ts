@@ -1,0 +1,244 @@
+// Copyright the multiproc authors. MIT license.
+/**
+ * A queue's state in its creator's hub (`Queue`, `SimpleQueue`,
+ * `JoinableQueue`): the {@linkcode JoinableQueueBacking} over the hub
+ * client's calls.
+ *
+ * - An unbounded queue's puts do not wait: each joins the batch the client
+ *   sends at its next flush (like Python's feeder thread); a failed batch
+ *   makes the next call throw.
+ * - Gets take a batch of items at once (fetching ahead while there is a
+ *   backlog); the hub holds those for this process until told they were
+ *   used, asks for them back when another consumer has to wait, and
+ *   redelivers them if this process dies.
+ * - `qsize()` counts this object's puts and gets at once, before the hub
+ *   has seen them; `taskDone()` calls made in a burst travel as one request.
+ *
+ * @module
+ */
+
+import { type Encoded, encodeItem, type HandleData, unpackEncoded } from "../codec.ts";
+import type { Item, OutgoingItem } from "../protocol.ts";
+import {
+  bindHubObject,
+  createHubObject,
+  type HubBinding,
+  type HubHandle,
+  hubHandle,
+} from "../shared.ts";
+import { QUEUE_SLOTS } from "../status_slots.ts";
+import type { WaitOptions } from "../wait.ts";
+import type { AheadFetch, JoinableQueueBacking } from "./queue.ts";
+
+/** Most items a consumer fetches ahead of use. */
+const MAX_PREFETCH = 256;
+
+/** What the hub is told of a new queue (and a revived one reads back from its handle). */
+interface QueueParams {
+  maxsize: number;
+  joinable: boolean;
+}
+
+/**
+ * A new queue in this process's hub.
+ *
+ * @param maxsize The capacity (0: unbounded).
+ * @param joinable Whether it counts unfinished tasks.
+ */
+export function newHubQueue(maxsize: number, joinable: boolean): HubQueue {
+  const params: QueueParams = { maxsize, joinable };
+  return new HubQueue(createHubObject("queue", params), maxsize);
+}
+
+/** The queue a handle describes (from {@linkcode HubQueue.toHandle}). */
+export function hubQueueFrom(handle: HubHandle): HubQueue {
+  return new HubQueue(bindHubObject(handle), (handle.params as QueueParams).maxsize);
+}
+
+/** One batch reply being watched, and what it counts. */
+interface Counted {
+  reply: Promise<unknown>;
+  count: number;
+}
+
+/** A queue in a hub, reached through its client. */
+export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
+  readonly what = "the queue";
+  readonly maxsize: number;
+  /** A bounded queue is about backpressure: no fetching ahead, so producers never run ahead. */
+  readonly ahead: AheadFetch<Item> | undefined;
+  readonly max = MAX_PREFETCH;
+  #b: HubBinding;
+  #asyncError: unknown;
+  /** This object's puts not yet counted by the hub, minus its gets not yet reported to it. */
+  #inFlight = 0;
+  /** The last batch reply {@linkcode HubQueue.#counted} watches. */
+  #batch: Counted | undefined;
+  /** The same for the other kind of batch (puts and consumed gets alternate in a loop). */
+  #otherBatch: Counted | undefined;
+  /** taskDone() calls not yet answered by the hub. */
+  #acksInFlight = 0;
+  /** The batch of acknowledgements being filled: its reply, how many it carries, their Promise. */
+  #acks: Counted & { recorded: Promise<void> } | undefined;
+
+  /**
+   * @param binding The hub object.
+   * @param maxsize Its capacity (0: unbounded).
+   */
+  constructor(binding: HubBinding, maxsize: number) {
+    this.#b = binding;
+    this.maxsize = maxsize;
+    this.ahead = maxsize > 0 ? undefined : this;
+  }
+
+  /**
+   * Takes `delta` back off {@linkcode HubQueue.#inFlight} once the batch
+   * that `reply` answers has reached the hub; one handler per batch, not
+   * per entry.
+   */
+  #counted(reply: Promise<unknown>, delta: number): void {
+    let batch = this.#batch?.reply === reply
+      ? this.#batch
+      : this.#otherBatch?.reply === reply
+      ? this.#otherBatch
+      : undefined;
+    if (batch === undefined) {
+      const created = { reply, count: 0 };
+      batch = created;
+      const settle = () => {
+        this.#inFlight -= created.count;
+      };
+      reply.then(settle, (error) => {
+        settle();
+        // A put that never reached the hub: the next call says so.
+        if (created.count > 0) this.#asyncError ??= error;
+      });
+      this.#otherBatch = this.#batch;
+      this.#batch = created;
+    }
+    batch.count += delta;
+  }
+
+  encode(item: unknown, context: string): OutgoingItem {
+    return encodeItem(item, { context, root: "item" });
+  }
+
+  unpack(stored: Item): Encoded {
+    return unpackEncoded(stored);
+  }
+
+  throwPending(): void {
+    if (this.#asyncError !== undefined) {
+      const error = this.#asyncError;
+      this.#asyncError = undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Closed by another process: the hub refuses the item and the next call
+   * on this object throws (a status read per put would halve the throughput).
+   */
+  put(encoded: unknown, options: WaitOptions): Promise<void> | undefined {
+    const { client, id } = this.#b;
+    const item = encoded as OutgoingItem;
+    if (this.maxsize === 0 && options.signal === undefined) {
+      // Unbounded: return once the item is on its way. Puts made before the next flush travel
+      // together as one request.
+      this.#inFlight++;
+      this.#counted(client.appendToBatch("queue.putMany", id, item), 1);
+      return undefined;
+    }
+    return client.call("queue.put", id, [item], options) as Promise<unknown> as Promise<void>;
+  }
+
+  take(n: number, options: WaitOptions): Promise<Item[]> {
+    return this.#b.client.call("queue.getMany", this.#b.id, [n], options) as Promise<Item[]>;
+  }
+
+  used(): void {
+    // Told to the hub (batched with other traffic) so a crash redelivers only what was not used.
+    this.#inFlight--;
+    this.#counted(this.#b.client.appendToBatch("queue.consumed", this.#b.id, 1), -1);
+  }
+
+  /** A fetch ahead never waits and never asks other consumers for their items. */
+  fetch(n: number): Promise<Item[]> {
+    const { client, id } = this.#b;
+    const items = client.call("queue.getMany", id, [n, true], { timeout: 0 }) as Promise<Item[]>;
+    // Sent now: this thread is busy with the buffer's items meanwhile, and the reply waits in the
+    // socket until it is done with them.
+    client.flushNow();
+    return items;
+  }
+
+  giveBack(items: Item[]): void {
+    try {
+      this.#b.client.post("queue.unget", this.#b.id, [items]);
+    } catch {
+      // The connection is gone: the hub takes back what this process held when it notices.
+    }
+  }
+
+  /** The hub asks when another consumer has to wait; this process asks at a clean exit. */
+  onRevoke(revoke: (now: boolean) => void): void {
+    this.#b.client.onPush(this.#b.id, () => revoke(false));
+    this.#b.client.onGoodbye(() => revoke(true));
+  }
+
+  close(): void {
+    this.#b.client.post("queue.close", this.#b.id);
+  }
+
+  size(): number {
+    return Math.max(0, this.#b.client.status(this.#b.id, QUEUE_SLOTS.size) + this.#inFlight);
+  }
+
+  /**
+   * The published count, less the acknowledgements still on their way to
+   * the hub (it may have counted some of those already: it publishes before
+   * it answers; the hub checks again in any case).
+   */
+  othersUnfinished(): boolean {
+    return this.unfinished() - this.#acksInFlight > 0;
+  }
+
+  taskDone(): Promise<void> {
+    this.#acksInFlight++;
+    // Calls made in a burst travel as one request; their count is settled when it is answered,
+    // and they share one Promise (no allocation per call).
+    const reply = this.#b.client.appendToBatch("queue.taskDone", this.#b.id, 1);
+    let batch = this.#acks;
+    if (batch?.reply !== reply) {
+      const created = { reply, count: 0, recorded: reply.then(() => {}) };
+      const settle = () => {
+        this.#acksInFlight -= created.count;
+      };
+      reply.then(settle, settle);
+      created.recorded.catch(() => {}); // A caller that ignores it sees no unhandled rejection.
+      this.#acks = batch = created;
+    }
+    batch.count++;
+    return batch.recorded;
+  }
+
+  async join(options: WaitOptions): Promise<boolean> {
+    return await this.#b.client.call("queue.join", this.#b.id, [], options) as boolean;
+  }
+
+  unfinished(): number {
+    return this.#b.client.status(this.#b.id, QUEUE_SLOTS.unfinished);
+  }
+
+  /** Waits until every earlier put of this thread has reached the hub. */
+  async flush(): Promise<void> {
+    this.throwPending();
+    await this.#b.client.sync();
+    this.throwPending();
+  }
+
+  /** The queue's handle, revived by `kind`'s reviver registered in `module`. */
+  toHandle(kind: string, module: string): HandleData {
+    return { ...hubHandle(this.#b, module), kind };
+  }
+}
