@@ -34,6 +34,8 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/handles.ts",
   "_internal/hub_client.ts",
   "_internal/hub_objects.ts",
+  "_internal/hub_outbox.ts",
+  "_internal/hub_requests.ts",
   "_internal/hub_server.ts",
   "_internal/hub_transport.ts",
   "_internal/import_target.ts",

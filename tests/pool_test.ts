@@ -1,13 +1,10 @@
 /**
- * Pools and executors with real worker processes and threads: every method,
- * and every failure that must not hang (a worker killed or exiting mid-task,
- * a task that throws, an initializer that throws, recycling, cancellation,
- * termination).
+ * Pool and ThreadPool with real worker processes and threads: every method,
+ * a task's error, a worker exiting mid-task, the initializer, cancellation,
+ * and the pool's options.
  */
-
-import { deepStrictEqual, ok } from "node:assert/strict";
+import { ok } from "node:assert/strict";
 import {
-  asCompleted,
   BrokenProcessPool,
   BrokenThreadPool,
   CancelledError,
@@ -17,10 +14,8 @@ import {
   ProcessPoolExecutor,
   Queue,
   ThreadPool,
-  ThreadPoolExecutor,
   TimeoutError,
   Value,
-  wait,
 } from "../mod.ts";
 import { eventually, pidAlive, runDeno } from "./_helpers.ts";
 import {
@@ -32,7 +27,6 @@ import {
   failWith,
   holdUntil,
   identity,
-  ignoreAbort,
   initialized,
   rememberInit,
   returnsFunction,
@@ -41,57 +35,16 @@ import {
   waitOrCount,
   workerPid,
 } from "./fixtures/pool_tasks.ts";
-
-const assert: (value: unknown, message?: string) => asserts value = ok;
-function assertEquals(actual: unknown, expected: unknown): void {
-  deepStrictEqual(actual, expected);
-}
-
-// deno-lint-ignore no-explicit-any
-type ErrorClass<E extends Error> = abstract new (...args: any[]) => E;
-
-function check<E extends Error>(error: unknown, Class?: ErrorClass<E>, includes?: string): E {
-  if (Class) ok(error instanceof Class, `expected ${Class.name}, got ${error}`);
-  ok(error instanceof Error, `expected an Error, got ${error}`);
-  if (includes) ok(error.message.includes(includes), `"${error.message}" lacks "${includes}"`);
-  return error as E;
-}
-
-/** Awaits `fn()`, which must reject (with `Class`, and a message including `includes`). */
-async function assertRejects<E extends Error = Error>(
-  fn: () => PromiseLike<unknown>,
-  Class?: ErrorClass<E>,
-  includes?: string,
-): Promise<E> {
-  try {
-    await fn();
-  } catch (error) {
-    return check(error, Class, includes);
-  }
-  throw new Error("expected a rejection");
-}
-
-/** Calls `fn()`, which must throw (with `Class`, and a message including `includes`). */
-function assertThrows<E extends Error = Error>(
-  fn: () => unknown,
-  Class?: ErrorClass<E>,
-  includes?: string,
-): E {
-  try {
-    fn();
-  } catch (error) {
-    return check(error, Class, includes);
-  }
-  throw new Error("expected an error");
-}
-
-/** The error `promise` rejects with, handled at once (so waiting for another is no unhandled rejection). */
-function rejection(promise: PromiseLike<unknown>): Promise<unknown> {
-  return Promise.resolve(promise).then(
-    () => new Error("expected a rejection, got a value"),
-    (error) => error,
-  );
-}
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertThrows,
+  check,
+  childPids,
+  ErrorClass,
+  rejection,
+} from "./_pool.ts";
 
 function assertInstanceOf(value: unknown, Class: ErrorClass<Error>): void {
   ok(value instanceof Class, `expected ${Class.name}, got ${value}`);
@@ -101,22 +54,13 @@ function assertInstanceOf(value: unknown, Class: ErrorClass<Error>): void {
 // process: starting them here, outside any test, keeps them out of the resource sanitizer's
 // account of the first test using them.
 new Event().isSet();
+
 new Value("i", 0).value;
 
 const KINDS = [
   { name: "processes", Pool: Pool, Broken: BrokenProcessPool },
   { name: "threads", Pool: ThreadPool, Broken: BrokenThreadPool },
 ] as const;
-
-/** Pids of this process's children, read from /proc (reaped children are not listed). */
-function childPids(): number[] {
-  const pids: number[] = [];
-  for (const task of Deno.readDirSync("/proc/self/task")) {
-    const text = Deno.readTextFileSync(`/proc/self/task/${task.name}/children`).trim();
-    if (text) pids.push(...text.split(/\s+/).map(Number));
-  }
-  return pids;
-}
 
 for (const kind of KINDS) {
   Deno.test(`${kind.Pool.name}: map, starmap, apply, imap and their async variants return results in order`, async (t) => {
@@ -375,98 +319,6 @@ for (const kind of KINDS) {
   });
 }
 
-Deno.test("Pool: close() lets an imap already being read finish, and join() waits for it", async () => {
-  await using pool = new Pool({ processes: 1 });
-  const items = Array.from({ length: 20 }, (_, k) => k);
-  const it = pool.imap(square, items);
-  const first = await it.next();
-  pool.close();
-  // Everything read ahead so far is done: the rest of the input is not read yet.
-  assert(await eventually(() => pool.stats().running + pool.stats().queued === 0, 30_000));
-  const rest: number[] = [];
-  for await (const s of it) rest.push(s);
-  await pool.join();
-  assertEquals([first.value, ...rest], items.map((n) => n * n));
-  // One not begun before close() is refused at its first next(), with the reason.
-  await using other = new Pool({ processes: 1 });
-  const late = other.imap(square, [1]);
-  other.close();
-  await assertRejects(() => late.next(), Error, "closed");
-});
-
-Deno.test("Pool: terminate() while a map still reads its async input rejects it instead of hanging", async () => {
-  const pool = new Pool({ processes: 1 });
-  let open!: () => void;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  async function* slowly() {
-    yield 1;
-    await gate;
-    yield 2;
-  }
-  const result = rejection(pool.map(square, slowly()));
-  await pool.terminate();
-  open();
-  check(await result, CancelledError, "terminated");
-});
-
-Deno.test("Pool: a worker SIGKILLed mid-task rejects that task with its pid and signal; queued tasks run on", async () => {
-  await using pool = new Pool({ processes: 1 });
-  const started = new Queue<number>();
-  const held = rejection(pool.apply(holdUntil, [started, new Event()]));
-  const behind = pool.map(square, [1, 2, 3], { chunksize: 1 });
-  const pid = await started.get();
-  Deno.kill(pid, "SIGKILL");
-  const error = await check(await held, BrokenProcessPool);
-  assert(error.message.includes(`pid ${pid}`) && error.message.includes("SIGKILL"), error.message);
-  assertEquals(await behind, [1, 4, 9]);
-  const newPid = await pool.apply(workerPid);
-  assert(newPid !== pid);
-  assert(!pidAlive(pid));
-});
-
-Deno.test("Pool: maxTasksPerChild replaces workers after that many tasks, under load", async () => {
-  await using pool = new Pool({ processes: 2, maxTasksPerChild: 2 });
-  const pids = await pool.map(workerPid, Array.from({ length: 16 }, (_, k) => k), { chunksize: 1 });
-  const counts = new Map<number, number>();
-  for (const pid of pids) counts.set(pid, (counts.get(pid) ?? 0) + 1);
-  assert(counts.size >= 8, `16 tasks at most 2 per worker: ${counts.size} workers`);
-  for (const n of counts.values()) assert(n <= 2, `a worker ran ${n} tasks`);
-});
-
-Deno.test("Pool: a running task that ignores cancellation has its worker killed and replaced", async () => {
-  await using pool = new Pool({ processes: 1 });
-  const started = new Queue<number>();
-  const controller = new AbortController();
-  const running = rejection(
-    pool.apply(ignoreAbort, [started, new Event()], { signal: controller.signal }),
-  );
-  const pid = await started.get();
-  controller.abort();
-  await check(await running, DOMException);
-  assert(
-    await eventually(() => !pidAlive(pid), 30_000),
-    "the worker was killed after the grace period",
-  );
-  const next = await pool.apply(workerPid);
-  assert(next !== pid);
-});
-
-Deno.test("Pool: terminate() mid-flight leaves no worker process behind", async () => {
-  const pool = new Pool({ processes: 2 });
-  const started = new Queue<number>();
-  const release = new Event();
-  const held = [
-    rejection(pool.apply(holdUntil, [started, release])),
-    rejection(pool.apply(holdUntil, [started, release])),
-  ];
-  const pids = [await started.get(), await started.get()];
-  for (const pid of pids) assert(childPids().includes(pid));
-  await pool.terminate();
-  for (const p of held) await check(await p, CancelledError);
-  const left = childPids();
-  for (const pid of pids) assert(!left.includes(pid), `worker ${pid} is still a child`);
-});
-
 Deno.test("Pool and ThreadPool: a Lock, a Value and a Queue passed as task arguments are live", async () => {
   const counter = new Value("i", 0);
   const lock = new Lock();
@@ -488,133 +340,6 @@ Deno.test("await using a Pool terminates it at the end of the block", async () =
   }
   const left = childPids();
   for (const pid of new Set(pids)) assert(!left.includes(pid));
-});
-
-for (const Executor of [ProcessPoolExecutor, ThreadPoolExecutor]) {
-  const Broken = Executor === ProcessPoolExecutor ? BrokenProcessPool : BrokenThreadPool;
-
-  Deno.test(`${Executor.name}: submit, futures, map, asCompleted and wait`, async (t) => {
-    await using executor = new Executor({ maxWorkers: 2 });
-    await t.step("submit() returns a thenable Future", async () => {
-      const future = executor.submit(add, 2, 3);
-      let calls = 0;
-      future.addDoneCallback((f) => {
-        assertEquals(f, future);
-        calls++;
-      });
-      assertEquals(await future, 5);
-      assertEquals(await future.result({ timeout: 60_000 }), 5);
-      assertEquals(await future.exception(), null);
-      assert(future.done() && !future.running() && !future.cancelled());
-      assertEquals(future.cancel(), false);
-      assertEquals(calls, 1);
-    });
-    await t.step("a failed future keeps its error until asked", async () => {
-      const future = executor.submit(failWith, "late");
-      const error = await future.exception();
-      assertEquals(error?.name, "OutOfBread");
-      await assertRejects(() => future.result(), Error, "late");
-    });
-    await t.step("map() zips its inputs, reads them lazily, and times out", async () => {
-      assertEquals(await Array.fromAsync(executor.map(add, [1, 2, 3], [10, 20])), [11, 22]);
-      function* naturals() {
-        for (let n = 0;; n++) yield n;
-      }
-      const out: number[] = [];
-      for await (const s of executor.map(square, naturals(), { chunksize: 2 })) {
-        out.push(s);
-        if (out.length === 6) break;
-      }
-      assertEquals(out, [0, 1, 4, 9, 16, 25]);
-      const started = new Queue<number>();
-      const release = new Event();
-      await assertRejects(
-        () => Array.fromAsync(executor.map(holdUntil, [started], [release], { timeout: 1 })),
-        TimeoutError,
-      );
-      release.set();
-    });
-    await t.step("asCompleted() and wait()", async () => {
-      const futures = [1, 2, 3, 4].map((n) => executor.submit(square, n));
-      const seen: number[] = [];
-      for await (const f of asCompleted(futures)) seen.push(await f);
-      assertEquals(seen.sort((a, b) => a - b), [1, 4, 9, 16]);
-      const failing = executor.submit(failWith, "first");
-      const release = new Event();
-      const held = executor.submit(holdUntil, new Queue<number>(), release);
-      const first = await wait([failing, held], { returnWhen: "FIRST_EXCEPTION" });
-      assert(first.done.has(failing) && first.notDone.has(held));
-      const timedOut = await wait([held], { timeout: 1 });
-      assertEquals(timedOut.notDone.size, 1);
-      await assertRejects(() => Array.fromAsync(asCompleted([held], { timeout: 1 })), TimeoutError);
-      release.set();
-      const all = await wait([failing, held]);
-      assertEquals(all.done.size, 2);
-      const any = await wait([executor.submit(square, 2)], { returnWhen: "FIRST_COMPLETED" });
-      assertEquals(any.done.size, 1);
-    });
-  });
-
-  Deno.test(`${Executor.name}: cancel() drops a pending task; shutdown({ cancelFutures }) cancels the rest`, async () => {
-    await using executor = new Executor({ maxWorkers: 1 });
-    const started = new Queue<number>();
-    const release = new Event();
-    const running = executor.submit(holdUntil, started, release);
-    // Enough behind it that the last ones wait in the executor's queue, not in the worker.
-    const pending = Array.from({ length: 5 }, (_, k) => executor.submit(square, k));
-    await started.get();
-    assert(running.running());
-    assertEquals(running.cancel(), false);
-    const last = pending[pending.length - 1];
-    assertEquals(last.cancel(), true);
-    assert(last.cancelled() && last.done());
-    await assertRejects(() => last.result(), CancelledError);
-    await assertRejects(() => last.exception(), CancelledError);
-    const shutdown = executor.shutdown({ wait: true, cancelFutures: true });
-    assertThrows(() => executor.submit(square, 1), Error, "shut down");
-    release.set();
-    await shutdown;
-    assertEquals(typeof await running, "number");
-    for (const f of pending) assert(f.done());
-  });
-
-  Deno.test(`${Executor.name}: shutdown({ wait: false }) strands no work`, async () => {
-    const executor = new Executor({ maxWorkers: 2 });
-    const futures = Array.from({ length: 20 }, (_, k) => executor.submit(square, k));
-    await executor.shutdown({ wait: false });
-    assertEquals(await Promise.all(futures), Array.from({ length: 20 }, (_, k) => k * k));
-    await executor.shutdown(); // waits for the workers to exit
-  });
-
-  Deno.test(`${Executor.name}: a worker lost mid-task breaks the executor: that future and the pending ones fail`, async () => {
-    await using executor = new Executor({ maxWorkers: 1 });
-    const lost = executor.submit(exitWorker, new Value("i", 0), 3);
-    const behind = executor.submit(square, 2); // a Future: its error waits until asked for
-    const error = await assertRejects(() => lost.result(), Broken);
-    assert(error.message.includes("exited with code 3"), error.message);
-    await assertRejects(() => behind.result(), Broken);
-    assertThrows(() => executor.submit(square, 1), Broken);
-  });
-
-  Deno.test(`${Executor.name}: an initializer that throws breaks the executor`, async () => {
-    await using executor = new Executor({
-      maxWorkers: 1,
-      initializer: brokenInit,
-      initargs: ["no"],
-    });
-    const error = await assertRejects(() => executor.submit(square, 1).result(), Broken);
-    assertEquals((error.cause as Error).message, "no");
-  });
-}
-
-Deno.test("ProcessPoolExecutor: a worker SIGKILLed mid-task fails its future with the pid and signal", async () => {
-  await using executor = new ProcessPoolExecutor({ maxWorkers: 2, maxTasksPerChild: 100 });
-  const started = new Queue<number>();
-  const lost = executor.submit(holdUntil, started, new Event());
-  const pid = await started.get();
-  Deno.kill(pid, "SIGKILL");
-  const error = await assertRejects(() => lost.result(), BrokenProcessPool);
-  assert(error.message.includes(`pid ${pid}`) && error.message.includes("SIGKILL"), error.message);
 });
 
 Deno.test("Pool: a task module that makes a pool when imported is refused in the worker", async () => {
