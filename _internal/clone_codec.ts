@@ -13,12 +13,10 @@ import {
   classRef,
   defineField,
   defineHidden,
-  describe,
   type Encoded,
   type EncodeOptions,
   fail,
   handleData,
-  hasOwn,
   isError,
   isPlain,
   isPrimitiveKey,
@@ -33,7 +31,7 @@ import {
   Unserializable,
   unserializableKind,
 } from "./codec_tree.ts";
-import { errorProps, newError } from "./error_data.ts";
+import { errorNode, newError } from "./error_data.ts";
 import { type HandleData, isShareable, reviveHandle } from "./handles.ts";
 import type { TargetRef } from "./target.ts";
 
@@ -183,26 +181,7 @@ export class CloneEncoder {
   #error(e: Error): Tagged {
     // Structured clone keeps only built-in error names and drops
     // AggregateError's errors, so errors are encoded like in "json" mode.
-    const out: Tagged = { $t: "err", name: describe(e.name), message: describe(e.message) };
-    this.#copies.set(e, out);
-    if (typeof e.stack === "string") out.stack = e.stack;
-    if (hasOwn(e, "cause")) {
-      try {
-        out.cause = this.#enc(e.cause);
-      } catch (err) {
-        addSegment(err, { prop: "cause" });
-      }
-    }
-    if (e instanceof AggregateError && Array.isArray(e.errors)) {
-      try {
-        out.errors = this.#enc(e.errors);
-      } catch (err) {
-        addSegment(err, { prop: "errors" });
-      }
-    }
-    const props = errorProps(e);
-    if (props !== undefined) out.props = props;
-    return out;
+    return errorNode(e, (v) => this.#enc(v), true, (out) => this.#copies.set(e, out));
   }
 }
 

@@ -8,7 +8,15 @@
  * @module
  */
 
-import { defineHidden, hasOwn, isJsonNumber, setKey, type Tagged } from "./codec_tree.ts";
+import {
+  addSegment,
+  defineHidden,
+  describe,
+  hasOwn,
+  isJsonNumber,
+  setKey,
+  type Tagged,
+} from "./codec_tree.ts";
 
 /** Plain, JSON-compatible description of an error, see `errorToData` in `codec.ts`. */
 export interface ErrorData {
@@ -22,6 +30,45 @@ export interface ErrorData {
   cause?: unknown;
   /** Own enumerable properties with JSON-native primitive values, e.g. `code`. */
   props?: Record<string, string | number | boolean | null>;
+}
+
+/**
+ * An error as a tagged node of an encoded tree (both codecs' form): its
+ * name, message, stack and primitive fields, and, `withCause`, its `cause`
+ * and an AggregateError's `errors` encoded by `enc` (a failure there names
+ * its path).
+ *
+ * @param created Called with the node before its parts are encoded (so a
+ *   cycle through the cause can refer to it).
+ */
+export function errorNode(
+  e: Error,
+  enc: (value: unknown) => unknown,
+  withCause: boolean,
+  created?: (node: Tagged) => void,
+): Tagged {
+  const out: Tagged = { $t: "err", name: describe(e.name), message: describe(e.message) };
+  created?.(out);
+  if (typeof e.stack === "string") out.stack = e.stack;
+  if (withCause) {
+    if (hasOwn(e, "cause")) {
+      try {
+        out.cause = enc(e.cause);
+      } catch (err) {
+        addSegment(err, { prop: "cause" });
+      }
+    }
+    if (e instanceof AggregateError && Array.isArray(e.errors)) {
+      try {
+        out.errors = enc(e.errors);
+      } catch (err) {
+        addSegment(err, { prop: "errors" });
+      }
+    }
+  }
+  const props = errorProps(e);
+  if (props !== undefined) out.props = props;
+  return out;
 }
 
 /** Primitive error fields worth keeping beyond name, message, stack, cause. */

@@ -337,12 +337,12 @@ const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
     const ahead = a[1] === true;
     o.consumers.add(c.owner);
     const state = o.state;
-    // Someone is about to wait while others may sit on prefetched items: ask for them back.
-    // (Not for a fetch ahead, which does not wait.)
     if (state.qsize === 0) {
+      // Someone is about to wait while others may sit on prefetched items: ask for them back
+      // (not for a fetch ahead, which does not wait).
       if (!ahead) hub.revokePrefetch(id, o, c.owner);
-    } // With several consumers, a batch takes at most a fair share of the backlog.
-    else if (o.consumers.size > 1) {
+    } else if (o.consumers.size > 1) {
+      // With several consumers, a batch takes at most a fair share of the backlog.
       max = Math.min(max, Math.max(1, Math.floor(state.qsize / o.consumers.size)));
     }
     const got = await state.getMany(c.owner, max, c, ahead);

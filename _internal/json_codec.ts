@@ -12,12 +12,10 @@ import {
   classRef,
   defineField,
   defineHidden,
-  describe,
   type Encoded,
   type EncodeOptions,
   fail,
   handleData,
-  hasOwn,
   isError,
   isJsonNumber,
   isPlain,
@@ -32,7 +30,7 @@ import {
   Unserializable,
   unserializableKind,
 } from "./codec_tree.ts";
-import { errorProps, newError } from "./error_data.ts";
+import { errorNode, newError } from "./error_data.ts";
 import { type HandleData, isShareable, reviveHandle } from "./handles.ts";
 import type { TargetRef } from "./target.ts";
 import { fromBase64, toBase64 } from "./base64.ts";
@@ -255,27 +253,7 @@ export class JsonEncoder {
    */
   encodeError(e: Error, withCause: boolean): Tagged {
     if (!this.#seen.has(e)) this.#seen.set(e, this.#seen.size);
-    const out: Tagged = { $t: "err", name: describe(e.name), message: describe(e.message) };
-    if (typeof e.stack === "string") out.stack = e.stack;
-    if (withCause) {
-      if (hasOwn(e, "cause")) {
-        try {
-          out.cause = this.#enc(e.cause);
-        } catch (err) {
-          addSegment(err, { prop: "cause" });
-        }
-      }
-      if (e instanceof AggregateError && Array.isArray(e.errors)) {
-        try {
-          out.errors = this.#enc(e.errors);
-        } catch (err) {
-          addSegment(err, { prop: "errors" });
-        }
-      }
-    }
-    const props = errorProps(e);
-    if (props !== undefined) out.props = props;
-    return out;
+    return errorNode(e, (v) => this.#enc(v), withCause);
   }
 }
 
