@@ -116,7 +116,11 @@ export class Core {
   #busy = 0;
   #closed = false;
   #pending = new Set<Promise<unknown>>();
-  #listeners = new Map<string, Set<(message: string) => void>>();
+  /** Per channel: its listeners, and their one subscription. */
+  #listeners = new Map<
+    string,
+    { listeners: Set<(message: string) => void>; subscribed: Promise<void> }
+  >();
   #onReconnect = new Set<() => void>();
   #timers = new Set<() => void>();
 
@@ -331,19 +335,28 @@ export class Core {
   /**
    * Listens to a channel (the state mirrors of remote objects).
    *
-   * @returns Resolves once subscribed.
+   * @returns Resolves once subscribed: a message published afterwards is
+   * heard. A later listener of a channel waits for the same subscription as
+   * the first one, so that it never reads a state whose next change it
+   * cannot hear yet.
    */
-  async listen(
-    channel: string,
-    listener: (message: string) => void,
-  ): Promise<void> {
-    let set = this.#listeners.get(channel);
-    if (set) {
-      set.add(listener);
-      return;
+  listen(channel: string, listener: (message: string) => void): Promise<void> {
+    let entry = this.#listeners.get(channel);
+    if (!entry) {
+      const listeners = new Set<(message: string) => void>();
+      const subscribed = this.#subscribe(channel, listeners);
+      entry = { listeners, subscribed };
+      this.#listeners.set(channel, entry);
+      // A failed subscription is tried again by the next listener.
+      subscribed.catch(() => {
+        if (this.#listeners.get(channel) === entry) this.#listeners.delete(channel);
+      });
     }
-    set = new Set([listener]);
-    this.#listeners.set(channel, set);
+    entry.listeners.add(listener);
+    return entry.subscribed;
+  }
+
+  async #subscribe(channel: string, listeners: Set<(message: string) => void>): Promise<void> {
     if (!this.#sub) {
       this.#sub = this.#create("subscriber");
       this.#sub.catch(() => (this.#sub = undefined));
@@ -352,7 +365,7 @@ export class Core {
     // Referenced while subscribing: Node exits on a pending promise if no socket holds it.
     await this.#withRef(sub, () =>
       sub.subscribe(channel, (message: string) => {
-        for (const f of this.#listeners.get(channel) ?? []) f(message);
+        for (const f of listeners) f(message);
       }));
     sub.unref();
   }
