@@ -79,17 +79,27 @@ export class RedisEvent implements EventBacking {
     this.#change("0");
   }
 
-  /** This object sees the change at once; Redis gets it without the caller waiting. */
+  /**
+   * This object sees the change at once, also over a state it loads before
+   * the change reaches Redis; Redis gets it without the caller waiting.
+   */
   #change(value: "0" | "1"): void {
     this.#o.throwPending();
-    this.#o.mirror.update({ value });
+    const mirror = this.#o.mirror;
+    const mine = mirror.own({ value });
     const what = `${value === "1" ? "set" : "clear"} ${this.#o.what}`;
     this.#o.background(
       this.ready().then(() =>
         this.#o.core.script<number>(what, SET_AND_PUBLISH, [this.#o.key()], [
           value,
           this.#o.channel,
-        ]).then((version) => this.#o.mirror.update({}, version))
+        ])
+      ).then(
+        (version) => mirror.answered(mine, version),
+        (error) => {
+          mirror.answered(mine);
+          throw error;
+        },
       ),
     );
   }

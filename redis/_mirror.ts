@@ -14,16 +14,33 @@ import type { WaitOptions } from "../_internal/wait.ts";
 /** How long a waiting operation sleeps at most before it asks the server again. */
 export const SLICE_MS = 200;
 
-/** A state copy plus the waiters for its next change. */
+/** A change this object made, not yet answered by the server (see {@linkcode Mirror.own}). */
+export interface OwnChange<S> {
+  readonly patch: Partial<S>;
+}
+
+/**
+ * A state copy plus the waiters for its next change.
+ *
+ * What the server says (loads, messages, replies) makes the base state; this
+ * object's own changes that the server has not answered yet are shown over
+ * it ({@linkcode Mirror.own}), as the server will apply them after anything
+ * it said so far.
+ */
 export class Mirror<S extends object> {
+  #base: S;
+  #own: OwnChange<S>[] = [];
   #state: S;
   #waiters = new Set<() => void>();
+  /** The messages heard by each load in flight (see {@linkcode Mirror.follow}). */
+  #loads = new Set<Heard<S>[]>();
 
   constructor(initial: S) {
+    this.#base = initial;
     this.#state = initial;
   }
 
-  /** The last known state. */
+  /** The last known state, with this object's own changes not answered yet. */
   get state(): S {
     return this.#state;
   }
@@ -37,15 +54,43 @@ export class Mirror<S extends object> {
    * Replaces (part of) the state and wakes the waiters. With a `version`
    * (from a server reply or message), only if it is newer than the last
    * applied: messages and replies arrive over different connections, so an
-   * older one can come after a newer one. Without one (this object's own
-   * change, before Redis has answered), always.
+   * older one can come after a newer one. Without one (a local estimate,
+   * before Redis has answered), always.
    */
   update(patch: Partial<S>, version?: number): void {
     if (version !== undefined) {
       if (version <= this.#version) return;
       this.#version = version;
     }
-    this.#state = { ...this.#state, ...patch };
+    this.#base = { ...this.#base, ...patch };
+    this.#changed();
+  }
+
+  /**
+   * Shows a change this object sends to the server, at once and over what
+   * the server says until {@linkcode Mirror.answered}: a load or message
+   * from before the change reached the server does not undo it.
+   */
+  own(patch: Partial<S>): OwnChange<S> {
+    const change = { patch };
+    this.#own.push(change);
+    this.#changed();
+    return change;
+  }
+
+  /**
+   * The server answered `change`: with the version it applied it at, it
+   * joins the base state as any versioned update; without (it failed), it
+   * is dropped.
+   */
+  answered(change: OwnChange<S>, version?: number): void {
+    this.#own = this.#own.filter((c) => c !== change);
+    if (version !== undefined && version > this.#version) this.update(change.patch, version);
+    else this.#changed();
+  }
+
+  #changed(): void {
+    this.#state = this.#own.reduce((s, c) => ({ ...s, ...c.patch }), this.#base);
     this.updatedAt = Date.now();
     for (const w of [...this.#waiters]) w();
   }
@@ -84,12 +129,34 @@ export class Mirror<S extends object> {
         return; // Not ours.
       }
       const { ver, ...patch } = parsed;
-      this.update(patch as Partial<S>, typeof ver === "number" ? ver : undefined);
+      const version = typeof ver === "number" ? ver : undefined;
+      for (const heard of this.#loads) heard.push({ patch: patch as Partial<S>, version });
+      this.update(patch as Partial<S>, version);
     });
     core.onReconnect(() => {
-      load().then((s) => this.#reset(s), () => {});
+      this.#load(load).catch(() => {});
     });
-    this.#reset(await load());
+    await this.#load(load);
+  }
+
+  /**
+   * Loads the state and applies it, then the messages heard meanwhile that
+   * are newer than it: a message and the load's reply come over different
+   * connections, so a change made after the load read the state can be heard
+   * before the load's answer.
+   */
+  async #load(load: () => Promise<Loaded<S>>): Promise<void> {
+    const heard: Heard<S>[] = [];
+    this.#loads.add(heard);
+    try {
+      const loaded = await load();
+      this.#reset(loaded);
+      for (const { patch, version } of heard) {
+        if (version === undefined || version > loaded.version) this.update(patch, version);
+      }
+    } finally {
+      this.#loads.delete(heard);
+    }
   }
 
   /** Applies a state read from the server (its version may be lower: the server restarted). */
@@ -97,6 +164,12 @@ export class Mirror<S extends object> {
     this.#version = version - 1;
     this.update(state, version);
   }
+}
+
+/** A message heard while a load was in flight. */
+interface Heard<S> {
+  patch: Partial<S>;
+  version: number | undefined;
 }
 
 /** A state read from the server, with its version. */
