@@ -65,9 +65,26 @@ export function spawnRuntime(entry: string, options: SpawnOptions = {}): ChildHa
         return false;
       }
     },
-    ref: () => child.ref(),
-    unref: () => child.unref(),
+    ref: () => hold(child, true),
+    unref: () => hold(child, false),
   };
+}
+
+/**
+ * `child.ref()` or `child.unref()`, also once the child has exited. Deno
+ * frees a child's resource when its wait op completes, but marks `status`
+ * settled only in a reaction that runs later: code that runs in between (a
+ * timer, another op's reaction, under load) finds the resource gone, and
+ * both calls throw `BadResource` after they have already (un)referenced the
+ * wait. An exited child has nothing left to hold, so that is not an error.
+ */
+function hold(child: Deno.ChildProcess, on: boolean): void {
+  try {
+    if (on) child.ref();
+    else child.unref();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BadResource)) throw error;
+  }
 }
 
 /** This process's id. */
