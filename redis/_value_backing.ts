@@ -105,17 +105,27 @@ export class RedisValueBacking<T extends Typecode>
     return this.#decode(this.#o.mirror.state.value);
   }
 
-  /** Sets the value for this object at once, and on the server in the background. */
+  /**
+   * Sets the value for this object at once (also over a state it loads
+   * before the write reaches Redis), and on the server in the background.
+   */
   set(x: ElementOf<T>): void {
     this.#o.throwPending();
     const text = this.#encode(x);
-    this.#o.mirror.update({ value: text });
+    const mirror = this.#o.mirror;
+    const mine = mirror.own({ value: text });
     this.#o.background(
       this.ready().then(() =>
         this.#o.core.script<number>(`set ${this.#o.what}`, SET_AND_PUBLISH, [this.#o.key()], [
           text,
           this.#o.channel,
-        ]).then((version) => this.#o.mirror.update({}, version))
+        ])
+      ).then(
+        (version) => mirror.answered(mine, version),
+        (error) => {
+          mirror.answered(mine);
+          throw error;
+        },
       ),
     );
   }

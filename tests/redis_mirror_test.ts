@@ -9,7 +9,7 @@ import { Core, sharedCore } from "../redis/_core.ts";
 import { RedisEvent } from "../redis/_event_backing.ts";
 import { Mirror } from "../redis/_mirror.ts";
 import { INIT } from "../redis/_scripts.ts";
-import { connect, RemoteEvent } from "../redis/mod.ts";
+import { connect, RemoteEvent, RemoteValue } from "../redis/mod.ts";
 import { startRedis } from "./_redis_server.ts";
 import { redisProxy } from "./_redis_proxy.ts";
 import { HANG_GUARD, namespace } from "./_redis_hosts.ts";
@@ -102,4 +102,20 @@ Deno.test("A RemoteEvent set() or clear() while it is still opening holds once i
     equal(ev.isSet(), expected, `Redis's answer undid this object's own ${change}()`);
     equal(await other.wait({ timeout: 0 }), expected);
   }
+});
+
+Deno.test("A RemoteValue set while it is still opening keeps its value once open, and once Redis has answered", async () => {
+  await using server = await startRedis();
+  const origin = { url: server.url, namespace: namespace() };
+  await using remote = await connect(origin.url, { namespace: origin.namespace });
+  const core = sharedCore(origin.url, origin.namespace);
+  const other = await remote.value("n", "i", 1);
+  // Opened without waiting: its open reads 1 before its own write of 2 reaches Redis.
+  const v = new RemoteValue(origin, "n", "i");
+  v.value = 2;
+  await v.ready();
+  equal(v.value, 2, "the open undid this object's own write");
+  await core.flush();
+  equal(v.value, 2, "Redis's answer undid this object's own write");
+  equal(await other.add(0), 2);
 });
