@@ -146,6 +146,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "process/parent_process.ts",
   "process/process.ts",
   "process/target_spec.ts",
+  "queue/_direct.ts",
   "queue/_revive.ts",
   "queue/connection.ts",
   "queue/joinable_queue.ts",
