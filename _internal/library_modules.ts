@@ -147,6 +147,8 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "process/process.ts",
   "process/target_spec.ts",
   "queue/_direct.ts",
+  "queue/_direct_inlet.ts",
+  "queue/_direct_outlet.ts",
   "queue/_revive.ts",
   "queue/connection.ts",
   "queue/joinable_queue.ts",

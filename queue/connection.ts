@@ -14,7 +14,8 @@ import {
 } from "../_internal/codec.ts";
 import { EOFError, QueueClosed } from "../_internal/errors.ts";
 import { checkTimeout } from "../_internal/shared.ts";
-import { Inlet, Outlet } from "./_direct.ts";
+import { Inlet } from "./_direct_inlet.ts";
+import { Outlet } from "./_direct_outlet.ts";
 import type { Queue, QueueOptions } from "./queue.ts";
 // For its side effect: the reviver of the queues inside a Connection. The import above is for types
 // only and is erased, so without this line a child whose target module does not import the
