@@ -108,6 +108,8 @@ export class Outlet {
     this.#conn = undefined;
     this.#writer = undefined;
     live.delete(this);
+    // The conversation is over: no new offer until this end receives again.
+    this.received = false;
   }
 
   /** Takes the offer back: what it kept goes on the queue, behind it, in order. */

@@ -5,11 +5,12 @@
  * takes, and a sender that returns at once.
  */
 import { deepStrictEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { EOFError, Pipe, Queue, Thread } from "../mod.ts";
+import { Empty, EOFError, Pipe, Queue, Thread } from "../mod.ts";
 import { directCounts } from "../queue/_direct.ts";
 import { openLifelongResources } from "./_helpers.ts";
 import {
   type DirectCounts,
+  echoForever,
   echoThenReport,
   sendTagged,
   talkPauseCollect,
@@ -174,4 +175,21 @@ Deno.test("a thread talks to its parent thread over their own socket", async () 
   await rejects(here.recv({ timeout: WAIT }), EOFError);
   await t.join({ timeout: WAIT });
   here.close();
+});
+
+Deno.test("a SIGKILLed peer of a direct conversation: sends go on without error, recv() waits as it did before", async () => {
+  const [here, there] = Pipe();
+  const p = start(echoForever, [there]);
+  for (let i = 0; i < 20; i++) {
+    here.send(i);
+    equal(await here.recv({ timeout: WAIT }), i);
+  }
+  p.kill();
+  await p.join({ timeout: WAIT });
+  // What this end sends now goes nowhere (as into a pipe nobody reads), and throws nothing.
+  for (let i = 0; i < 20; i++) here.send(i);
+  // Nothing comes from a dead peer, and nothing is made up: recv() times out like a queue's get().
+  await rejects(here.recv({ timeout: 100 }), Empty);
+  here.close();
+  await p[Symbol.asyncDispose]();
 });
