@@ -79,6 +79,8 @@ export interface StreamConn {
 export interface StreamListener {
   accept(): Promise<StreamConn>;
   close(): void;
+  /** A pending accept does not keep the runtime alive. */
+  unref(): void;
 }
 
 /** A background thread of this runtime that does not keep it alive unless ref'd. */

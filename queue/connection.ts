@@ -14,6 +14,8 @@ import {
 } from "../_internal/codec.ts";
 import { EOFError, QueueClosed } from "../_internal/errors.ts";
 import { checkTimeout } from "../_internal/shared.ts";
+import { Inlet } from "./_direct_inlet.ts";
+import { Outlet } from "./_direct_outlet.ts";
 import type { Queue, QueueOptions } from "./queue.ts";
 // For its side effect: the reviver of the queues inside a Connection. The import above is for types
 // only and is erased, so without this line a child whose target module does not import the
@@ -48,12 +50,16 @@ export { EOFError } from "../_internal/errors.ts";
 export class Connection implements Shareable {
   #in: Queue | undefined;
   #out: Queue | undefined;
+  #inlet: Inlet | undefined;
+  #outlet: Outlet | undefined;
   #closed = false;
 
   /** @internal Use {@linkcode Pipe}. */
   constructor(incoming: Queue | undefined, outgoing: Queue | undefined) {
     this.#in = incoming;
     this.#out = outgoing;
+    this.#inlet = incoming && new Inlet(incoming);
+    this.#outlet = outgoing && new Outlet(outgoing);
   }
 
   static {
@@ -86,16 +92,21 @@ export class Connection implements Shareable {
   }
 
   /**
-   * Sends an object to the other end.
+   * Sends an object to the other end. It is copied now: changing it
+   * afterwards changes nothing.
+   *
+   * Once both ends have sent and received, the two processes talk over a
+   * socket of their own instead of through the hub (see the README's "How
+   * it works").
    *
    * @throws {TypeError} If it cannot be cloned, or this end is read-only.
    */
   send(obj: unknown): void {
     this.#check("send");
-    if (!this.#out) {
+    if (!this.#outlet) {
       throw new TypeError("Cannot send on a read-only connection (Pipe(false)'s first end)");
     }
-    this.#out.put(obj).catch(() => {});
+    this.#outlet.send(obj);
   }
 
   /**
@@ -106,11 +117,13 @@ export class Connection implements Shareable {
    */
   async recv(options: QueueOptions = {}): Promise<unknown> {
     this.#check("receive");
-    if (!this.#in) {
+    if (!this.#inlet) {
       throw new TypeError("Cannot receive on a write-only connection (Pipe(false)'s second end)");
     }
     try {
-      return await this.#in.get(options);
+      const obj = await this.#inlet.recv(options, "receive from the connection");
+      if (this.#outlet) this.#outlet.received = true;
+      return obj;
     } catch (error) {
       if (error instanceof QueueClosed) {
         throw new EOFError("Cannot receive as the other end of the pipe is closed", {
@@ -129,13 +142,13 @@ export class Connection implements Shareable {
    */
   async poll(options: QueueOptions = {}): Promise<boolean> {
     this.#check("poll");
-    if (!this.#in) throw new TypeError("Cannot poll a write-only connection");
+    if (!this.#inlet) throw new TypeError("Cannot poll a write-only connection");
     checkTimeout(options.timeout, "poll connection");
     const deadline = performance.now() + (options.timeout ?? 0);
     let delay = 1;
     for (;;) {
       options.signal?.throwIfAborted();
-      if (!this.#in.empty()) return true;
+      if (this.#inlet.ready()) return true;
       const left = deadline - performance.now();
       if (left <= 0) return false;
       await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
@@ -147,7 +160,8 @@ export class Connection implements Shareable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#out?.close();
+    this.#outlet?.close();
+    this.#inlet?.close();
   }
 
   /** For `await using`. */
@@ -156,8 +170,20 @@ export class Connection implements Shareable {
     return Promise.resolve();
   }
 
-  /** Describes this end for another process or thread. */
+  /**
+   * Describes this end for another process or thread.
+   *
+   * @throws {Error} If this end already receives over a direct socket here.
+   */
   [toHandle](dest: "process" | "thread"): HandleData {
+    if (this.#inlet?.direct) {
+      // Its sender writes to a socket that only this process reads: the copy would wait in vain.
+      throw new Error(
+        "Cannot pass this end of the pipe to another process or thread: it already receives " +
+          "over a direct connection to the other end, which only this process or thread reads. " +
+          "Pass an end on before it is used, or create a new Pipe() for the new reader",
+      );
+    }
     return {
       kind: "connection",
       module: import.meta.url,

@@ -108,6 +108,7 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
       this.#hub = newHubQueue(Math.max(0, maxsize), (new.target as typeof Queue).joinable);
     }
     this.#q = new JoinableFront(this.#hub);
+    JoinableFront.of.set(this, this.#q as JoinableFront<unknown, unknown>);
   }
 
   /** Whether instances count unfinished tasks (JoinableQueue). */

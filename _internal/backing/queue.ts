@@ -152,11 +152,40 @@ export class QueueFront<T, S> {
 
   /** Puts an item (see `Queue.put`). */
   async put(item: T, options: WaitOptions): Promise<void> {
+    this.#checkPut(options);
+    const waiting = this.#b.put(this.#b.encode(item, this.#putContext), options);
+    if (waiting !== undefined) await waiting;
+  }
+
+  #checkPut(options: WaitOptions): void {
     checkTimeout(options.timeout, this.#putWhat);
     this.#b.throwPending();
     // Closed here: fail at once. Closed elsewhere: the backing refuses the item.
     if (this.#closedHere) throw new QueueClosed(`Cannot ${this.#putWhat} as it is closed`);
-    const waiting = this.#b.put(this.#b.encode(item, this.#putContext), options);
+  }
+
+  /** The front of each queue object, for the library's own code over a queue (a `Pipe`'s ends). */
+  static readonly of: WeakMap<object, QueueFront<unknown, unknown>> = new WeakMap();
+
+  /**
+   * Encodes an item for {@linkcode QueueFront.putEncoded}: at once, so that
+   * what cannot be cloned throws here, and a later change to the item changes
+   * nothing.
+   *
+   * @param context Begins the error message (default: "Cannot put on … as").
+   * @throws {TypeError} If it cannot be cloned.
+   */
+  encode(item: T, context: string = this.#putContext): unknown {
+    return this.#b.encode(item, context);
+  }
+
+  /**
+   * Puts an item encoded by {@linkcode QueueFront.encode}: in order with
+   * this object's other puts, without waiting on an unbounded queue.
+   */
+  async putEncoded(encoded: unknown, options: WaitOptions): Promise<void> {
+    this.#checkPut(options);
+    const waiting = this.#b.put(encoded, options);
     if (waiting !== undefined) await waiting;
   }
 

@@ -100,6 +100,7 @@ export function streamListener(listener: NetListener): StreamListener {
   return {
     accept: async () => streamConn(await listener.accept()),
     close: () => listener.close(),
+    unref: () => listener.unref(),
   };
 }
 

@@ -130,6 +130,24 @@ test("Pipe() is duplex between a parent and a child, and recv() rejects with EOF
   equal(p.exitCode, 0);
 });
 
+test("a long conversation over a Pipe keeps every message, in order, both ways, across the switch to the ends' own socket", async (t) => {
+  const [mine, theirs] = Pipe();
+  const p = new Process({ target: pipeEcho, args: [theirs] });
+  p.start();
+  stopAfter(t, p);
+  for (let i = 0; i < 300; i++) {
+    mine.send([i]);
+    deepStrictEqual(await mine.recv({ timeout: LONG }), [i, i]);
+  }
+  for (let i = 0; i < 300; i++) mine.send([i, "burst"]);
+  for (let i = 0; i < 300; i++) deepStrictEqual(await mine.recv({ timeout: LONG }), [i, "burst", i, "burst"]);
+  mine.send("bye");
+  await rejects(mine.recv({ timeout: LONG }), EOFError);
+  await p.join();
+  equal(p.exitCode, 0);
+  mine.close();
+});
+
 test("a child's puts of 20 MiB, still in flight when it returns, all arrive in order (nothing put is lost at exit)", async (t) => {
   const q = new Queue();
   const p = child(t, putBig, q, 20, 1 << 20);

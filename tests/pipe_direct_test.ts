@@ -1,0 +1,195 @@
+/**
+ * A Pipe's ends switching from the hub to their own socket once they talk
+ * (`queue/_direct.ts`), across real child processes and threads: order,
+ * completeness and EOF across the switch, a second sender, offers nobody
+ * takes, and a sender that returns at once.
+ */
+import { deepStrictEqual, equal, ok, rejects, throws } from "node:assert/strict";
+import { Empty, EOFError, Pipe, Queue, Thread } from "../mod.ts";
+import { directCounts } from "../queue/_direct.ts";
+import { openLifelongResources } from "./_helpers.ts";
+import {
+  type DirectCounts,
+  echoForever,
+  echoThenReport,
+  sendTagged,
+  talkPauseCollect,
+  talkThenBurst,
+} from "./fixtures/pipe_targets.ts";
+import { get, joinAll, start, WAIT } from "./_queue.ts";
+
+openLifelongResources();
+
+Deno.test("send() of a value that cannot be cloned throws TypeError at once and sends nothing", async () => {
+  const [a, b] = Pipe();
+  throws(() => a.send(() => 1), TypeError);
+  throws(() => a.send({ f: Symbol("s") }), TypeError);
+  a.send(2);
+  equal(await b.recv({ timeout: WAIT }), 2);
+  equal(await b.poll(), false);
+  a.close();
+  b.close();
+});
+
+/** Values of every kind the codec carries, to cross before and after the switch. */
+function sample(i: number): unknown {
+  switch (i % 6) {
+    case 0:
+      return `message-${i}`;
+    case 1:
+      return BigInt(i) ** 3n;
+    case 2:
+      return new Map<unknown, unknown>([["i", i], [i, new Set([i])]]);
+    case 3:
+      return Uint8Array.from({ length: 100 * 1024 }, (_, k) => (k + i) & 255);
+    case 4:
+      return { i, nested: [{ at: new Date(i * 1000) }, null, -0] };
+    default:
+      return new RangeError(`error ${i}`);
+  }
+}
+
+Deno.test("a conversation goes over the ends' own socket: every message, in order, both ways, then EOFError", async () => {
+  const [here, there] = Pipe();
+  const out = new Queue<DirectCounts>();
+  await using p = start(echoThenReport, [there, out]);
+  const before = { ...directCounts };
+  // Round trips, then a burst each way, then round trips again.
+  for (let i = 0; i < 60; i++) {
+    here.send(sample(i));
+    deepStrictEqual(await here.recv({ timeout: WAIT }), sample(i));
+  }
+  for (let i = 60; i < 560; i++) here.send(sample(i));
+  for (let i = 60; i < 560; i++) deepStrictEqual(await here.recv({ timeout: WAIT }), sample(i));
+  for (let i = 560; i < 600; i++) {
+    here.send(sample(i));
+    deepStrictEqual(await here.recv({ timeout: WAIT }), sample(i));
+  }
+  // The child writes to a socket only this process reads: this end cannot move any more.
+  const other = new Queue<DirectCounts>();
+  throws(() => start(echoThenReport, [here, other]), /already receives over a direct connection/);
+  here.send(null);
+  const child = await get(out);
+  // The child took this process's offer, and this process took the child's.
+  equal(child.taken, 1);
+  equal(child.attached, 1);
+  equal(directCounts.taken - before.taken, 1);
+  equal(directCounts.attached - before.attached, 1);
+  await rejects(here.recv({ timeout: WAIT }), EOFError);
+  await joinAll([p]);
+  here.close();
+});
+
+Deno.test("a second process sending on the same end still reaches the receiver while the first talks directly", async () => {
+  const [here, there] = Pipe();
+  const out = new Queue<DirectCounts>();
+  await using a = start(echoThenReport, [there, out]);
+  for (let i = 0; i < 5; i++) {
+    here.send(`ping-${i}`);
+    equal(await here.recv({ timeout: WAIT }), `ping-${i}`);
+  }
+  // The second sender has not talked: its messages go through the queue, beside A's socket.
+  await using b = start(sendTagged, [there, "b", 300]);
+  const fromB: unknown[] = [];
+  for (let i = 5; i < 40; i++) {
+    here.send(`ping-${i}`);
+    for (;;) {
+      const got = await here.recv({ timeout: WAIT });
+      if (got === `ping-${i}`) break;
+      fromB.push(got);
+    }
+  }
+  await joinAll([b]);
+  while (fromB.length < 300) fromB.push(await here.recv({ timeout: WAIT }));
+  deepStrictEqual(fromB, Array.from({ length: 300 }, (_, i) => `b-${i}`));
+  here.send(null);
+  const counts = await get(out);
+  equal(counts.taken, 1); // A talked directly all along.
+  await joinAll([a]);
+  here.close();
+});
+
+Deno.test("a child that returns right after sending loses nothing, whether or not its offer was taken", async () => {
+  for (const readWhileRunning of [false, true]) {
+    const [here, there] = Pipe();
+    await using p = start(talkThenBurst, [there, 2000]);
+    for (let i = 0; i < 2; i++) {
+      here.send(i);
+      equal(await here.recv({ timeout: WAIT }), i);
+    }
+    const got: unknown[] = [];
+    // Not reading: the child's offer is still out when it returns, and what it kept goes on the
+    // queue at its goodbye. Reading: the burst goes over the socket, written out before the goodbye.
+    if (!readWhileRunning) await joinAll([p]);
+    while (got.length < 2000) got.push(await here.recv({ timeout: WAIT }));
+    deepStrictEqual(got, Array.from({ length: 2000 }, (_, i) => i));
+    await joinAll([p]);
+    here.close();
+  }
+});
+
+Deno.test("messages kept for an offer nobody takes in time go on the queue, in order", async () => {
+  const [here, there] = Pipe();
+  const out = new Queue<unknown[]>();
+  // The child stops reading for longer than an offer waits (OFFER_TTL_MS, 1 s).
+  await using p = start(talkPauseCollect, [there, 1500, 300, out]);
+  for (let i = 0; i < 2; i++) {
+    here.send(i);
+    equal(await here.recv({ timeout: WAIT }), i);
+  }
+  for (let i = 0; i < 300; i++) here.send(`late-${i}`);
+  deepStrictEqual(await get(out), Array.from({ length: 300 }, (_, i) => `late-${i}`));
+  await joinAll([p]);
+  here.close();
+});
+
+Deno.test("both ends in one process never connect: the offer is handed back and order holds", async () => {
+  const [a, b] = Pipe();
+  const before = { ...directCounts };
+  a.send("hello");
+  equal(await b.recv({ timeout: WAIT }), "hello");
+  b.send("hi");
+  equal(await a.recv({ timeout: WAIT }), "hi");
+  for (let i = 0; i < 100; i++) a.send(i);
+  for (let i = 0; i < 100; i++) equal(await b.recv({ timeout: WAIT }), i);
+  equal(directCounts.taken, before.taken);
+  ok(directCounts.declined > before.declined);
+  a.close();
+  await rejects(b.recv({ timeout: WAIT }), EOFError);
+  b.close();
+});
+
+Deno.test("a thread talks to its parent thread over their own socket", async () => {
+  const [here, there] = Pipe();
+  const out = new Queue<DirectCounts>();
+  const t = new Thread({ target: echoThenReport, args: [there, out] });
+  t.start();
+  for (let i = 0; i < 200; i++) {
+    here.send(sample(i));
+    deepStrictEqual(await here.recv({ timeout: WAIT }), sample(i));
+  }
+  here.send(null);
+  const counts = await get(out);
+  equal(counts.taken, 1);
+  equal(counts.attached, 1);
+  await rejects(here.recv({ timeout: WAIT }), EOFError);
+  await t.join({ timeout: WAIT });
+  here.close();
+});
+
+Deno.test("a SIGKILLed peer of a direct conversation: sends go on without error, recv() waits as it did before", async () => {
+  const [here, there] = Pipe();
+  const p = start(echoForever, [there]);
+  for (let i = 0; i < 20; i++) {
+    here.send(i);
+    equal(await here.recv({ timeout: WAIT }), i);
+  }
+  p.kill();
+  await p.join({ timeout: WAIT });
+  // What this end sends now goes nowhere (as into a pipe nobody reads), and throws nothing.
+  for (let i = 0; i < 20; i++) here.send(i);
+  // Nothing comes from a dead peer, and nothing is made up: recv() times out like a queue's get().
+  await rejects(here.recv({ timeout: 100 }), Empty);
+  here.close();
+  await p[Symbol.asyncDispose]();
+});
