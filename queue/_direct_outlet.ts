@@ -31,7 +31,6 @@ export class Outlet {
   #offer: DirectOffer | undefined;
   #kept: OutgoingItem[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #ttl = OFFER_TTL_MS;
   #conn: StreamConn | undefined;
   #writer: BatchWriter<OutgoingItem> | undefined;
 
@@ -76,14 +75,16 @@ export class Outlet {
     this.#front.putEncoded(encoded, {}).catch(() => {});
   }
 
-  /** Keeps the offer's messages at most {@linkcode OFFER_TTL_MS} (doubling with each withdrawal). */
+  /**
+   * Keeps the offer's messages at most {@linkcode OFFER_TTL_MS}: the timer
+   * keeps a program whose main module is done alive that long at most.
+   */
   #arm(): void {
     if (this.#timer !== undefined) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#ttl *= 2;
       this.#withdraw();
-    }, this.#ttl);
+    }, OFFER_TTL_MS);
   }
 
   /** The receiver connected for this outlet's offer: what was kept, then everything, goes there. */
