@@ -324,6 +324,11 @@ export function decodeBytes(bytes: Uint8Array): Encoded {
     // Anything else as the "json" codec's node, decoded by it with the same numbers.
     const node: Tagged = { $t: t };
     for (let i = 0; i < fields; i++) setKey(node, readKey(), readPlain(depth + 1));
+    if (t === "ta" && node.c === "Uint8Array" && node.v instanceof Uint8Array) {
+      // The common typed array: the bytes read are a copy of its own, exactly its size.
+      refs.push(node.v);
+      return node.v;
+    }
     return (tree ??= new JsonDecoder(refs)).dec(node);
   };
   return unpackWith(

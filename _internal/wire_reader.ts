@@ -95,8 +95,7 @@ function readMap(n: number, depth: number): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   if (refs !== undefined) refs.push(o);
   for (let i = 0; i < n; i++) {
-    const key = readValue(depth + 1);
-    if (typeof key !== "string") throw malformed("a map key is not a string");
+    const key = readMapKey(depth + 1);
     const value = readValue(depth + 1);
     if (key === "__proto__") {
       Object.defineProperty(o, key, {
@@ -108,6 +107,52 @@ function readMap(n: number, depth: number): Record<string, unknown> {
     } else o[key] = value;
   }
   return o;
+}
+
+/** Entries of {@linkcode keyCache}, a power of 2. */
+const KEY_CACHE_SIZE = 1024;
+/**
+ * Short ASCII map keys read before, by a hash of their bytes: the same keys
+ * come again and again (every item of a queue has the same fields), and a
+ * key seen before is found faster than it is made, and is already the
+ * internalized string that a property store wants.
+ */
+const keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE).fill(undefined);
+
+/** Reads a map key: a string, found in {@linkcode keyCache} when it is short and ASCII. */
+function readMapKey(depth: number): string {
+  const tag = src[at];
+  const n = tag - 0xa0;
+  // A fixstr of 1 to 16 bytes, all of them in the message.
+  if (n > 0 && n <= 16 && at + 1 + n <= end) {
+    const start = at + 1;
+    let h = n;
+    for (let i = start; i < start + n; i++) {
+      const c = src[i];
+      if (c >= 0x80) return readKeyValue(depth);
+      h = (h * 31 + c) | 0;
+    }
+    const slot = h & (KEY_CACHE_SIZE - 1);
+    const cached = keyCache[slot];
+    if (cached !== undefined && cached.length === n) {
+      let i = 0;
+      while (i < n && cached.charCodeAt(i) === src[start + i]) i++;
+      if (i === n) {
+        at = start + n;
+        return cached;
+      }
+    }
+    const key = readKeyValue(depth);
+    keyCache[slot] = key;
+    return key;
+  }
+  return readKeyValue(depth);
+}
+
+function readKeyValue(depth: number): string {
+  const key = readValue(depth);
+  if (typeof key !== "string") throw malformed("a map key is not a string");
+  return key;
 }
 
 function readExt(n: number): string {
