@@ -192,8 +192,8 @@ export function deserializeSync(text: string): unknown {
  * @param options Error message wording and destination; `mode` is ignored.
  * @returns The bytes, for {@linkcode decodeBytesSync} (or {@linkcode unpackEncoded}):
  *   typed arrays and `ArrayBuffer`s are copied, so changing them after the call
- *   changes nothing. Small results are views into a block shared with other
- *   results (see `pack` in `wire.ts`).
+ *   changes nothing. Results of up to 256 KiB are views into a block shared
+ *   with other results (see `pack` in `wire.ts`).
  * @throws {TypeError} If a part of `value` is not serializable.
  */
 export function encodeBytes(value: unknown, options: EncodeOptions): Uint8Array {

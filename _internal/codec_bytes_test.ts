@@ -158,10 +158,13 @@ Deno.test("decodeBytesSync() gives each typed array and ArrayBuffer a buffer of 
   assert.equal(buffer.maxByteLength, 30_000);
 });
 
-Deno.test("encodeBytes() copies long bytes once, into a result of exactly its size, at the call", () => {
+Deno.test("encodeBytes() copies long bytes at the call, into a result that holds only them and its header", () => {
   const array = new Uint8Array(64 * 1024).fill(1);
   const bytes = encodeBytes(array, OPTIONS);
-  assert.equal(bytes.byteLength, bytes.buffer.byteLength);
+  // { v: { $t: "ta", c: "Uint8Array", v: <bin32> } }: 30 bytes around the array's.
+  assert.equal(bytes.byteLength, array.byteLength + 30);
+  const large = encodeBytes(new Uint8Array(300_000), OPTIONS);
+  assert.equal(large.byteLength, large.buffer.byteLength);
   array.fill(2);
   const decoded = decodeBytesSync(bytes) as Uint8Array;
   assert.ok(decoded.every((b) => b === 1));

@@ -185,11 +185,11 @@ export function writeBytesLater(b: Uint8Array): void {
   later.push({ at: pos, bytes: b });
 }
 
-/** The write buffer's first `pos` bytes with the deferred ones inserted, in a buffer of its own. */
+/** The write buffer's first `pos` bytes with the deferred ones inserted, in {@linkcode room}. */
 function assemble(): Uint8Array {
   let total = pos;
   for (const { bytes } of later) total += bytes.length;
-  const result = new Uint8Array(total);
+  const result = room(total);
   let from = 0;
   let to = 0;
   for (const { at, bytes } of later) {
@@ -338,29 +338,51 @@ export function packWith(
   }
 }
 
-/** Results of {@linkcode pack} up to this size are carved from a shared block (see {@linkcode keep}). */
+/** Results of {@linkcode pack} up to an eighth of this size are carved from a shared block (see {@linkcode room}). */
 const ARENA_BYTES = 256 * 1024;
 let arena = new Uint8Array(ARENA_BYTES);
 let arenaAt = 0;
+/** Larger results, up to a quarter of this size, are carved from blocks of this size. */
+const LARGE_ARENA_BYTES = 1024 * 1024;
+/** Made at the first large result. */
+let largeArena = new Uint8Array(0);
+let largeArenaAt = 0;
 
 /**
- * A copy of the first `n` bytes written: small ones carved from a block
- * shared by many results (allocating an `ArrayBuffer` each costs more than
- * encoding a small item), so the result is a view that may not start at
- * its buffer's beginning, nor span all of it.
+ * Room for a result of `n` bytes. Up to a quarter of
+ * {@linkcode LARGE_ARENA_BYTES}, it is carved from a block shared by many
+ * results, so it is a view that may not start at its buffer's beginning,
+ * nor span all of it: allocating an `ArrayBuffer` each costs more than
+ * encoding a small item, and, for large ones (a 64 KiB typed array), a
+ * fresh buffer for each result, beside the decoded copy's, made a round
+ * trip on Node about twice as slow (glibc's allocator, its memory given
+ * back and taken again).
  */
-function keep(n: number): Uint8Array {
-  if (n > ARENA_BYTES / 8) return out.slice(0, n);
-  if (arenaAt + n > ARENA_BYTES) {
-    arena = new Uint8Array(ARENA_BYTES);
-    arenaAt = 0;
+function room(n: number): Uint8Array {
+  if (n <= ARENA_BYTES / 8) {
+    if (arenaAt + n > ARENA_BYTES) {
+      arena = new Uint8Array(ARENA_BYTES);
+      arenaAt = 0;
+    }
+    arenaAt += n;
+    return arena.subarray(arenaAt - n, arenaAt);
   }
-  const result = arena.subarray(arenaAt, arenaAt + n);
+  if (n > LARGE_ARENA_BYTES / 4) return new Uint8Array(n);
+  if (largeArenaAt + n > largeArena.length) {
+    largeArena = new Uint8Array(LARGE_ARENA_BYTES);
+    largeArenaAt = 0;
+  }
+  largeArenaAt += n;
+  return largeArena.subarray(largeArenaAt - n, largeArenaAt);
+}
+
+/** A copy of the first `n` bytes written, in {@linkcode room}. */
+function keep(n: number): Uint8Array {
+  const result = room(n);
   if (n <= 64) {
     // By hand: cheaper than the view `set()` needs, for the small items that are most of them.
-    for (let i = 0; i < n; i++) arena[arenaAt + i] = out[i];
+    for (let i = 0; i < n; i++) result[i] = out[i];
   } else result.set(out.subarray(0, n));
-  arenaAt += n;
   return result;
 }
 
@@ -416,9 +438,9 @@ const writer: WireWriter = {
  * The MessagePack bytes of `value`.
  *
  * @param value Made of `null`, booleans, numbers, strings, arrays, plain objects and `Uint8Array`s.
- * @returns Bytes of its own (a small result is a view into a block shared
- *   with other results: copy it, e.g. with `slice()`, before posting it to
- *   another thread, which would copy the whole block).
+ * @returns Bytes of its own (a result of up to 256 KiB is a view into a
+ *   block shared with other results: copy it, e.g. with `slice()`, before
+ *   posting it to another thread, which would copy the whole block).
  * @throws {TypeError} If `value` holds anything else.
  */
 export function pack(value: unknown): Uint8Array {
@@ -445,7 +467,7 @@ export function pack(value: unknown): Uint8Array {
  * `writeString`, `writeBytesLater`, ...), and returns the bytes: like
  * {@linkcode pack}'s result (small ones are views into a shared block), but
  * long bytes written with {@linkcode writeBytesLater} are copied once,
- * straight into a result of exactly the right size. Not reentrant.
+ * straight into the result. Not reentrant.
  *
  * @param write Writes the value.
  * @returns The written bytes.
