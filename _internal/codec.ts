@@ -47,6 +47,10 @@
  * replace handles, escape `$t` keys, encode errors (structured clone drops
  * custom error names) and reject what cannot be cloned.
  *
+ * The binary form ({@linkcode encodeBytes}, how a queue item crosses) is
+ * this tree's MessagePack (see `wire.ts`), written and read in one walk each
+ * way by `bytes_codec.ts`, without building the tree.
+ *
  * Paths in error messages are JavaScript expressions rooted at
  * {@linkcode EncodeOptions.root}: `args[0]`, `args[1].user.name`,
  * `args[2]["a b"]`, `args[3].get("key")` (a Map value with a primitive key),
