@@ -64,7 +64,7 @@ function readBytes(n: number): Uint8Array {
 }
 
 /**
- * Set while reading with {@linkcode unpackWith}'s `tagged`: reads a map
+ * Set while reading with {@linkcode unpackWith}'s `tags`: reads a map
  * whose first key is `"$t"` (a tagged node of the codec, see `codec.ts`),
  * once its tag is read, given the count of the map's other entries.
  */
@@ -169,7 +169,7 @@ function readExt(n: number): string {
   return s;
 }
 
-/** Reads the next value, `depth` levels deep (with {@linkcode unpackWith}'s `tagged`, if it was given and is not paused). */
+/** Reads the next value, `depth` levels deep (with {@linkcode unpackWith}'s `tags`, if it was given and is not paused by {@linkcode readPlain}). */
 export function readValue(depth: number): unknown {
   if (depth > MAX_WIRE_DEPTH) throw malformed("it is nested too deep");
   need(1);
@@ -332,9 +332,7 @@ export function readPlain(depth: number): unknown {
 
 /** Reads the next value, which must be a string (a map key or a tag's field). */
 export function readKey(): string {
-  const s = readValue(MAX_WIRE_DEPTH);
-  if (typeof s !== "string") throw malformed("a map key is not a string");
-  return s;
+  return readMapKey(MAX_WIRE_DEPTH);
 }
 
 /** Reads the header of an array, returning its length. */
