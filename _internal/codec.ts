@@ -47,6 +47,10 @@
  * replace handles, escape `$t` keys, encode errors (structured clone drops
  * custom error names) and reject what cannot be cloned.
  *
+ * The binary form ({@linkcode encodeBytes}, how a queue item crosses) is
+ * this tree's MessagePack (see `wire.ts`), written and read in one walk each
+ * way by `bytes_codec.ts`, without building the tree.
+ *
  * Paths in error messages are JavaScript expressions rooted at
  * {@linkcode EncodeOptions.root}: `args[0]`, `args[1].user.name`,
  * `args[2]["a b"]`, `args[3].get("key")` (a Map value with a primitive key),
@@ -69,7 +73,8 @@ import {
 } from "./codec_tree.ts";
 import { type ErrorData, stripTag } from "./error_data.ts";
 import { JsonDecoder, JsonEncoder } from "./json_codec.ts";
-import { pack, Packed, unpack } from "./wire.ts";
+import { pack } from "./wire.ts";
+import { BytesEncoder, decodeBytes } from "./bytes_codec.ts";
 
 export {
   type HandleData,
@@ -148,7 +153,7 @@ export async function decode(enc: Encoded): Promise<unknown> {
  */
 export function decodeSync(enc: Encoded): unknown {
   const v = enc.v;
-  if (typeof v !== "object" || v === null) return v;
+  if (typeof v !== "object" || v === null || enc.d) return v;
   return enc.c ? new CloneDecoder().dec(v) : new JsonDecoder().dec(v);
 }
 
@@ -184,12 +189,15 @@ export function deserializeSync(text: string): unknown {
 }
 
 /**
- * Encodes a value as bytes (the wire format of `wire.ts`): how a queue item
- * crosses and waits in a hub.
+ * Encodes a value as bytes (the wire format of `wire.ts`, written straight
+ * by `bytes_codec.ts`): how a queue item crosses and waits in a hub.
  *
  * @param value The value to encode.
  * @param options Error message wording and destination; `mode` is ignored.
- * @returns The bytes, for {@linkcode decodeBytesSync} (or {@linkcode unpackEncoded}).
+ * @returns The bytes, for {@linkcode decodeBytesSync} (or {@linkcode unpackEncoded}):
+ *   typed arrays and `ArrayBuffer`s are copied, so changing them after the call
+ *   changes nothing. Results of up to 256 KiB are views into a block shared
+ *   with other results (see `pack` in `wire.ts`).
  * @throws {TypeError} If a part of `value` is not serializable.
  */
 export function encodeBytes(value: unknown, options: EncodeOptions): Uint8Array {
@@ -199,60 +207,19 @@ export function encodeBytes(value: unknown, options: EncodeOptions): Uint8Array 
   ) {
     return pack({ v: value });
   }
-  return pack(new JsonEncoder(options.dest ?? "process", "view").run(value, options));
+  return new BytesEncoder(options.dest ?? "process").run(value, options);
 }
 
 /**
- * Encodes a queue item: like {@linkcode encodeBytes}, but the bytes are
- * written only when the message that carries the item is (straight into
- * it). Typed arrays and `ArrayBuffer`s are copied now, so changing them
- * after the call changes nothing.
+ * Encodes a queue item: {@linkcode encodeBytes}, the bytes a hub keeps.
  *
  * @param value The value to encode.
  * @param options Error message wording and destination; `mode` is ignored.
- * @returns The item, with an estimate of its size.
+ * @returns The item's bytes.
  * @throws {TypeError} If a part of `value` is not serializable.
  */
-export function encodeItem(value: unknown, options: EncodeOptions): Packed {
-  if (typeof value === "string") return new Packed({ v: value }, value.length + 4);
-  if (
-    typeof value === "boolean" || value === null ||
-    (typeof value === "number" && isJsonNumber(value))
-  ) {
-    return new Packed({ v: value }, 12);
-  }
-  const enc = new JsonEncoder(options.dest ?? "process", "copy").run(value, options);
-  return new Packed(enc, weigh(enc.v));
-}
-
-/** Nodes {@linkcode weigh} looks at before calling a tree heavy. */
-const WEIGH_NODES = 256;
-/** What a tree too large to look at in full is taken to weigh. */
-const HEAVY = 64 * 1024;
-
-/**
- * About how many bytes an encoded tree takes, cheaply: strings and bytes
- * count their length; past {@linkcode WEIGH_NODES} nodes it is taken to
- * weigh {@linkcode HEAVY} (the estimate only sizes batches).
- */
-function weigh(tree: unknown): number {
-  let nodes = 0;
-  let total = 0;
-  const stack: unknown[] = [tree];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (++nodes > WEIGH_NODES) return Math.max(total, HEAVY);
-    if (typeof v === "string") total += v.length + 4;
-    else if (v instanceof Uint8Array) total += v.byteLength + 4;
-    else if (typeof v === "object" && v !== null) {
-      total += 2;
-      for (const key in v) {
-        total += key.length + 2;
-        stack.push((v as Record<string, unknown>)[key]);
-      }
-    } else total += 8;
-  }
-  return total;
+export function encodeItem(value: unknown, options: EncodeOptions): Uint8Array {
+  return encodeBytes(value, options);
 }
 
 /**
@@ -270,19 +237,17 @@ export function decodeBytesSync(bytes: Uint8Array): unknown {
 
 /**
  * Reads the encoded value that bytes of {@linkcode encodeBytes} (or a queue
- * item) hold, to be decoded with {@linkcode decodeSync}, or {@linkcode decode}
- * when it names modules to import (`m`).
+ * item) hold, for {@linkcode decodeSync}, or {@linkcode decode} when it names
+ * modules to import (`m`). A value that needs none is decoded as it is read
+ * (the result has `d` set).
  *
  * @param bytes The bytes.
  * @returns The encoded value.
  * @throws {TypeError} If the bytes do not hold an encoded value.
+ * @throws {Error} If they are malformed.
  */
 export function unpackEncoded(bytes: Uint8Array): Encoded {
-  const enc = unpack(bytes) as Encoded;
-  if (typeof enc !== "object" || enc === null || Array.isArray(enc)) {
-    throw new TypeError("Cannot decode value as its bytes are not an encoded value");
-  }
-  return enc;
+  return decodeBytes(bytes);
 }
 
 /**

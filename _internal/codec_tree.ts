@@ -51,6 +51,11 @@ export interface Encoded {
    * is native (no `ref` tags) and natively cloneable values are kept.
    */
   c?: true;
+  /**
+   * Set when `v` is the decoded value itself: bytes whose value needs no
+   * module are decoded as they are read (see `unpackEncoded` in `codec.ts`).
+   */
+  d?: true;
 }
 
 /** A node of the tree that is not JSON-native: `$t` is its tag. */

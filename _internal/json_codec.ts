@@ -42,7 +42,7 @@ function encodeNumber(n: number): unknown {
   return { $t: "n", v: n === 0 ? "-0" : String(n) };
 }
 
-const NOT_SHAREABLE = "which cannot be shared with another process";
+export const NOT_SHAREABLE = "which cannot be shared with another process";
 
 /** The bytes of a `ta`/`ab` node: carried as they are (wire mode) or in base64 (JSON). */
 function fromBytes(v: unknown): Uint8Array<ArrayBuffer> {
@@ -57,7 +57,7 @@ function fromBytes(v: unknown): Uint8Array<ArrayBuffer> {
   throw malformed("its bytes are neither base64 nor a Uint8Array");
 }
 
-function viewBytes(view: ArrayBufferView): Uint8Array {
+export function viewBytes(view: ArrayBufferView): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
@@ -67,14 +67,14 @@ const typedArrayTag = Object.getOwnPropertyDescriptor(
 )!.get!;
 
 /** Typed array class name, robust to subclasses (reads the internal slot). */
-function viewClass(view: ArrayBufferView): string {
+export function viewClass(view: ArrayBufferView): string {
   return view instanceof DataView ? "DataView" : typedArrayTag.call(view) as string;
 }
 
 /** Walks a value into a JSON-compatible tree, see the module docs. */
 export class JsonEncoder {
   #dest: "process" | "thread";
-  #seen = new Map<object, number>();
+  #seen: Map<object, number>;
   #modules: Set<string> | undefined;
   #depth = 0;
 
@@ -85,9 +85,32 @@ export class JsonEncoder {
    */
   #bytesAs: "base64" | "copy" | "view";
 
-  constructor(dest: "process" | "thread", bytesAs: "base64" | "copy" | "view" = "base64") {
+  /**
+   * @param seen The numbers of the objects met so far: shared with the
+   *   walk that calls {@linkcode JsonEncoder.object} (see `bytes_codec.ts`).
+   */
+  constructor(
+    dest: "process" | "thread",
+    bytesAs: "base64" | "copy" | "view" = "base64",
+    seen = new Map<object, number>(),
+  ) {
     this.#dest = dest;
     this.#bytesAs = bytesAs;
+    this.#seen = seen;
+  }
+
+  /** The modules the objects encoded so far need (their handles' and classes'), if any. */
+  get modules(): Set<string> | undefined {
+    return this.#modules;
+  }
+
+  /**
+   * Encodes an object not met before (not numbered yet), `depth` levels
+   * deep, for another walk that shares this encoder's numbers.
+   */
+  object(value: object, depth: number): unknown {
+    this.#depth = depth;
+    return this.#object(value);
   }
 
   #bytes(bytes: Uint8Array): Uint8Array | string {
@@ -257,7 +280,7 @@ export class JsonEncoder {
   }
 }
 
-function viewCtor(c: unknown): ((bytes: Uint8Array<ArrayBuffer>) => unknown) | undefined {
+export function viewCtor(c: unknown): ((bytes: Uint8Array<ArrayBuffer>) => unknown) | undefined {
   if (c === "DataView") return (bytes) => new DataView(bytes.buffer);
   if (
     typeof c !== "string" || !/^(?:Big)?(?:Int|Uint|Float)(?:8|16|32|64)(?:Clamped)?Array$/.test(c)
@@ -272,7 +295,15 @@ function viewCtor(c: unknown): ((bytes: Uint8Array<ArrayBuffer>) => unknown) | u
 
 /** Inverse of {@linkcode JsonEncoder}; numbers objects in the same order. */
 export class JsonDecoder {
-  #refs: unknown[] = [];
+  #refs: unknown[];
+
+  /**
+   * @param refs The objects decoded so far, by number: shared with the
+   *   reader that calls {@linkcode JsonDecoder.dec} for some nodes (see `bytes_codec.ts`).
+   */
+  constructor(refs: unknown[] = []) {
+    this.#refs = refs;
+  }
 
   dec(node: unknown): unknown {
     if (typeof node !== "object" || node === null) return node;

@@ -21,6 +21,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/backing/semaphore.ts",
   "_internal/backing/value.ts",
   "_internal/base64.ts",
+  "_internal/bytes_codec.ts",
   "_internal/clone_codec.ts",
   "_internal/codec.ts",
   "_internal/codec_tree.ts",

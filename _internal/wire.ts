@@ -1,7 +1,9 @@
 /**
  * The byte format of every message that crosses a socket or pipe: a subset
  * of MessagePack, described in `wire_format.ts`, written by
- * `wire_writer.ts` and read by `wire_reader.ts`. Import it from here.
+ * `wire_writer.ts` and read by `wire_reader.ts`. Import it from here (only
+ * `bytes_codec.ts`, which writes and reads the codec's values in one walk,
+ * uses the writer's and the reader's parts directly).
  *
  * @module
  */

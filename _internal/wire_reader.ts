@@ -63,20 +63,39 @@ function readBytes(n: number): Uint8Array {
   return bytes;
 }
 
+/**
+ * Set while reading with {@linkcode unpackWith}'s `tags`: reads a map
+ * whose first key is `"$t"` (a tagged node of the codec, see `codec.ts`),
+ * once its tag is read, given the count of the map's other entries.
+ */
+let tagged: ((tag: string, entries: number, depth: number) => unknown) | undefined;
+/** Set with {@linkcode tagged}: each array and map read is added, in reading order (the codec's object numbers). */
+let refs: unknown[] | undefined;
+
 function readArray(n: number, depth: number): unknown[] {
   // Each element takes at least one byte: a count beyond the bytes left is a lie.
   if (n > end - at) throw malformed("an array is longer than the message");
   const a = new Array(n);
+  if (refs !== undefined) refs.push(a);
   for (let i = 0; i < n; i++) a[i] = readValue(depth + 1);
   return a;
 }
 
 function readMap(n: number, depth: number): Record<string, unknown> {
   if (n * 2 > end - at) throw malformed("a map is longer than the message");
+  if (
+    tagged !== undefined && n > 0 && src[at] === 0xa2 && src[at + 1] === 0x24 &&
+    src[at + 2] === 0x74
+  ) {
+    at += 3; // The fixstr "$t".
+    const tag = readValue(depth + 1);
+    if (typeof tag !== "string") throw malformed("a tag is not a string");
+    return tagged(tag, n - 1, depth) as Record<string, unknown>;
+  }
   const o: Record<string, unknown> = {};
+  if (refs !== undefined) refs.push(o);
   for (let i = 0; i < n; i++) {
-    const key = readValue(depth + 1);
-    if (typeof key !== "string") throw malformed("a map key is not a string");
+    const key = readMapKey(depth + 1);
     const value = readValue(depth + 1);
     if (key === "__proto__") {
       Object.defineProperty(o, key, {
@@ -88,6 +107,52 @@ function readMap(n: number, depth: number): Record<string, unknown> {
     } else o[key] = value;
   }
   return o;
+}
+
+/** Entries of {@linkcode keyCache}, a power of 2. */
+const KEY_CACHE_SIZE = 1024;
+/**
+ * Short ASCII map keys read before, by a hash of their bytes: the same keys
+ * come again and again (every item of a queue has the same fields), and a
+ * key seen before is found faster than it is made, and is already the
+ * internalized string that a property store wants.
+ */
+const keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE).fill(undefined);
+
+/** Reads a map key: a string, found in {@linkcode keyCache} when it is short and ASCII. */
+function readMapKey(depth: number): string {
+  const tag = src[at];
+  const n = tag - 0xa0;
+  // A fixstr of 1 to 16 bytes, all of them in the message.
+  if (n > 0 && n <= 16 && at + 1 + n <= end) {
+    const start = at + 1;
+    let h = n;
+    for (let i = start; i < start + n; i++) {
+      const c = src[i];
+      if (c >= 0x80) return readKeyValue(depth);
+      h = (h * 31 + c) | 0;
+    }
+    const slot = h & (KEY_CACHE_SIZE - 1);
+    const cached = keyCache[slot];
+    if (cached !== undefined && cached.length === n) {
+      let i = 0;
+      while (i < n && cached.charCodeAt(i) === src[start + i]) i++;
+      if (i === n) {
+        at = start + n;
+        return cached;
+      }
+    }
+    const key = readKeyValue(depth);
+    keyCache[slot] = key;
+    return key;
+  }
+  return readKeyValue(depth);
+}
+
+function readKeyValue(depth: number): string {
+  const key = readValue(depth);
+  if (typeof key !== "string") throw malformed("a map key is not a string");
+  return key;
 }
 
 function readExt(n: number): string {
@@ -104,7 +169,8 @@ function readExt(n: number): string {
   return s;
 }
 
-function readValue(depth: number): unknown {
+/** Reads the next value, `depth` levels deep (with {@linkcode unpackWith}'s `tags`, if it was given and is not paused by {@linkcode readPlain}). */
+export function readValue(depth: number): unknown {
   if (depth > MAX_WIRE_DEPTH) throw malformed("it is nested too deep");
   need(1);
   const tag = src[at++];
@@ -200,15 +266,41 @@ function readValue(depth: number): unknown {
  * not write, are nested too deep, or hold more than one value.
  */
 export function unpack(bytes: Uint8Array, asViews = false): unknown {
-  // Reentrant (a caller may unpack an item while reading a message): the state is saved.
+  return unpackWith(bytes, () => readValue(0), asViews);
+}
+
+/**
+ * Reads `bytes` with `read`, which calls this module's readers
+ * ({@linkcode readValue}, {@linkcode readMapHeader}, ...), and checks that
+ * it read them all. Reentrant (a caller may unpack an item while reading a
+ * message): the state is saved.
+ *
+ * @param bytes MessagePack bytes, as {@linkcode pack} writes them.
+ * @param read Reads the value.
+ * @param asViews Return `bin` values as views of `bytes`, not copies (see {@linkcode unpack}).
+ * @param tags Reads the tagged nodes of the codec (see {@linkcode tagged}),
+ *   which then numbers each array and map in `numbered`.
+ * @returns What `read` returned.
+ * @throws {Error} If the bytes are malformed, or more follow what `read` read.
+ */
+export function unpackWith<T>(
+  bytes: Uint8Array,
+  read: () => T,
+  asViews = false,
+  tags?: (tag: string, entries: number, depth: number) => unknown,
+  numbered?: unknown[],
+): T {
   const savedSrc = src, savedView = srcView, savedAt = at, savedEnd = end, savedViews = views;
+  const savedTagged = tagged, savedRefs = refs;
   views = asViews;
   src = bytes;
   srcView = undefined;
   at = 0;
   end = bytes.length;
+  tagged = tags;
+  refs = numbered;
   try {
-    const value = readValue(0);
+    const value = read();
     if (at !== end) throw malformed(`${end - at} bytes follow its value`);
     return value;
   } finally {
@@ -217,5 +309,66 @@ export function unpack(bytes: Uint8Array, asViews = false): unknown {
     at = savedAt;
     end = savedEnd;
     views = savedViews;
+    tagged = savedTagged;
+    refs = savedRefs;
   }
+}
+
+/**
+ * Reads the next value as it is, tagged nodes as plain maps and nothing
+ * numbered (a part of a tagged node that is not a value of its own).
+ */
+export function readPlain(depth: number): unknown {
+  const savedTagged = tagged, savedRefs = refs;
+  tagged = undefined;
+  refs = undefined;
+  try {
+    return readValue(depth);
+  } finally {
+    tagged = savedTagged;
+    refs = savedRefs;
+  }
+}
+
+/** Reads the next value, which must be a string (a map key or a tag's field). */
+export function readKey(): string {
+  return readMapKey(MAX_WIRE_DEPTH);
+}
+
+/** Reads the header of an array, returning its length. */
+export function readArrayHeader(): number {
+  need(1);
+  const tag = src[at++];
+  let n: number;
+  if (tag >= 0x90 && tag < 0xa0) n = tag & 0x0f;
+  else if (tag === 0xdc) {
+    need(2);
+    at += 2;
+    n = u16(at - 2);
+  } else if (tag === 0xdd) {
+    need(4);
+    at += 4;
+    n = u32(at - 4);
+  } else throw malformed("an array was expected");
+  if (n > end - at) throw malformed("an array is longer than the message");
+  return n;
+}
+
+/** Reads the header of a map, returning its count of entries. */
+export function readMapHeader(): number {
+  need(1);
+  const tag = src[at++];
+  let n: number;
+  if (tag >= 0x80 && tag < 0x90) n = tag & 0x0f;
+  else if (tag === 0xde) {
+    need(2);
+    at += 2;
+    n = u16(at - 2);
+  } else if (tag === 0xdf) {
+    need(4);
+    at += 4;
+    n = u32(at - 4);
+  } else throw malformed("a map was expected");
+  if (n * 2 > end - at) throw malformed("a map is longer than the message");
+  return n;
 }

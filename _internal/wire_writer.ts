@@ -30,7 +30,8 @@ function grow(need: number): void {
   view = new DataView(out.buffer);
 }
 
-function u8(b: number): void {
+/** Writes one byte (a MessagePack type byte: a fixint, `nil`, a boolean, a fixmap or fixarray header). */
+export function u8(b: number): void {
   if (pos + 1 > out.length) grow(1);
   out[pos++] = b;
 }
@@ -48,7 +49,8 @@ function head(tag: number, n: number, bytes: 1 | 2 | 4): void {
   }
 }
 
-function writeNumber(n: number): void {
+/** Writes a number: an integer of up to 32 bits as such, any other as float64. */
+export function writeNumber(n: number): void {
   if (Number.isInteger(n) && n >= -2147483648 && n <= 0xffffffff) {
     if (n >= 0) {
       if (n < 128) u8(n);
@@ -71,7 +73,8 @@ function writeNumber(n: number): void {
   pos += 8;
 }
 
-function writeString(s: string): void {
+/** Writes a string (UTF-8, or UTF-16 code units if it is not well-formed). */
+export function writeString(s: string): void {
   const length = s.length;
   if (length < 32) {
     // Short strings, the common case: ASCII is copied by hand (faster than encodeInto's call).
@@ -132,6 +135,7 @@ function writeUtf16(s: string): void {
   }
 }
 
+/** Writes bytes as a `bin`. */
 function writeBytes(b: Uint8Array): void {
   const n = b.length;
   if (n < 0x100) head(0xc4, n, 1);
@@ -140,6 +144,73 @@ function writeBytes(b: Uint8Array): void {
   if (pos + n > out.length) grow(n);
   out.set(b, pos);
   pos += n;
+}
+
+/** Writes the header of an array of `n` values (the values follow). */
+export function arrayHeader(n: number): void {
+  if (n < 16) u8(0x90 | n);
+  else if (n < 0x10000) head(0xdc, n, 2);
+  else head(0xdd, n, 4);
+}
+
+/** Writes the header of a map of `n` entries (each a string key, then its value). */
+export function mapHeader(n: number): void {
+  if (n < 16) u8(0x80 | n);
+  else if (n < 0x10000) head(0xde, n, 2);
+  else head(0xdf, n, 4);
+}
+
+/** Bytes at least this long are not copied into the write buffer by {@linkcode writeBytesLater}. */
+const LATER_BYTES = 4096;
+
+/** Bytes to insert at a position of the write buffer (see {@linkcode writeBytesLater}). */
+let later: { at: number; bytes: Uint8Array }[] = [];
+/** Whether {@linkcode writeBytesLater} may defer (inside {@linkcode packExact}). */
+let deferring = false;
+
+/**
+ * Writes bytes as a `bin`, like any `Uint8Array` value, except that within
+ * {@linkcode packExact} long ones are not copied into the write buffer but
+ * straight into the result, once, when it is made (before `packExact`
+ * returns, so a change to them afterwards changes nothing).
+ */
+export function writeBytesLater(b: Uint8Array): void {
+  if (!deferring || b.length < LATER_BYTES) {
+    writeBytes(b);
+    return;
+  }
+  const n = b.length;
+  if (n < 0x10000) head(0xc5, n, 2);
+  else head(0xc6, n, 4);
+  later.push({ at: pos, bytes: b });
+}
+
+/** The write buffer's first `pos` bytes with the deferred ones inserted, in {@linkcode room}. */
+function assemble(): Uint8Array {
+  let total = pos;
+  for (const { bytes } of later) total += bytes.length;
+  const result = room(total);
+  let from = 0;
+  let to = 0;
+  for (const { at, bytes } of later) {
+    result.set(out.subarray(from, at), to);
+    to += at - from;
+    result.set(bytes, to);
+    to += bytes.length;
+    from = at;
+  }
+  result.set(out.subarray(from, pos), to);
+  return result;
+}
+
+/** The byte at `position` of what is being written (`position` from {@linkcode writtenBytes}). */
+export function patchByte(position: number, b: number): void {
+  out[position] = b;
+}
+
+/** How many bytes were written so far (deferred ones not counted). */
+export function writtenBytes(): number {
+  return pos;
 }
 
 const objectProto = Object.prototype;
@@ -168,7 +239,8 @@ export class Packed {
   }
 }
 
-function writeValue(v: unknown, depth: number): void {
+/** Writes a value made of what {@linkcode pack} takes, `depth` levels deep. */
+export function writeValue(v: unknown, depth: number): void {
   switch (typeof v) {
     case "string":
       writeString(v);
@@ -194,9 +266,7 @@ function writeValue(v: unknown, depth: number): void {
   if (depth > MAX_WIRE_DEPTH) throw new RangeError("Cannot write a value nested this deep");
   if (Array.isArray(v)) {
     const n = v.length;
-    if (n < 16) u8(0x90 | n);
-    else if (n < 0x10000) head(0xdc, n, 2);
-    else head(0xdd, n, 4);
+    arrayHeader(n);
     for (let i = 0; i < n; i++) writeValue(v[i], depth + 1);
     return;
   }
@@ -218,9 +288,7 @@ function writeValue(v: unknown, depth: number): void {
   const o = v as Record<string, unknown>;
   let n = 0;
   for (const key in o) if (o[key] !== undefined) n++;
-  if (n < 16) u8(0x80 | n);
-  else if (n < 0x10000) head(0xde, n, 2);
-  else head(0xdf, n, 4);
+  mapHeader(n);
   for (const key in o) {
     const value = o[key];
     if (value === undefined) continue;
@@ -270,29 +338,51 @@ export function packWith(
   }
 }
 
-/** Results of {@linkcode pack} up to this size are carved from a shared block (see {@linkcode keep}). */
+/** Results of {@linkcode pack} up to an eighth of this size are carved from a shared block (see {@linkcode room}). */
 const ARENA_BYTES = 256 * 1024;
 let arena = new Uint8Array(ARENA_BYTES);
 let arenaAt = 0;
+/** Larger results, up to a quarter of this size, are carved from blocks of this size. */
+const LARGE_ARENA_BYTES = 1024 * 1024;
+/** Made at the first large result. */
+let largeArena = new Uint8Array(0);
+let largeArenaAt = 0;
 
 /**
- * A copy of the first `n` bytes written: small ones carved from a block
- * shared by many results (allocating an `ArrayBuffer` each costs more than
- * encoding a small item), so the result is a view that may not start at
- * its buffer's beginning, nor span all of it.
+ * Room for a result of `n` bytes. Up to a quarter of
+ * {@linkcode LARGE_ARENA_BYTES}, it is carved from a block shared by many
+ * results, so it is a view that may not start at its buffer's beginning,
+ * nor span all of it: allocating an `ArrayBuffer` each costs more than
+ * encoding a small item, and, for large ones (a 64 KiB typed array), a
+ * fresh buffer for each result, beside the decoded copy's, made a round
+ * trip on Node about twice as slow (glibc's allocator, its memory given
+ * back and taken again).
  */
-function keep(n: number): Uint8Array {
-  if (n > ARENA_BYTES / 8) return out.slice(0, n);
-  if (arenaAt + n > ARENA_BYTES) {
-    arena = new Uint8Array(ARENA_BYTES);
-    arenaAt = 0;
+function room(n: number): Uint8Array {
+  if (n <= ARENA_BYTES / 8) {
+    if (arenaAt + n > ARENA_BYTES) {
+      arena = new Uint8Array(ARENA_BYTES);
+      arenaAt = 0;
+    }
+    arenaAt += n;
+    return arena.subarray(arenaAt - n, arenaAt);
   }
-  const result = arena.subarray(arenaAt, arenaAt + n);
+  if (n > LARGE_ARENA_BYTES / 4) return new Uint8Array(n);
+  if (largeArenaAt + n > largeArena.length) {
+    largeArena = new Uint8Array(LARGE_ARENA_BYTES);
+    largeArenaAt = 0;
+  }
+  largeArenaAt += n;
+  return largeArena.subarray(largeArenaAt - n, largeArenaAt);
+}
+
+/** A copy of the first `n` bytes written, in {@linkcode room}. */
+function keep(n: number): Uint8Array {
+  const result = room(n);
   if (n <= 64) {
     // By hand: cheaper than the view `set()` needs, for the small items that are most of them.
-    for (let i = 0; i < n; i++) arena[arenaAt + i] = out[i];
+    for (let i = 0; i < n; i++) result[i] = out[i];
   } else result.set(out.subarray(0, n));
-  arenaAt += n;
   return result;
 }
 
@@ -348,9 +438,9 @@ const writer: WireWriter = {
  * The MessagePack bytes of `value`.
  *
  * @param value Made of `null`, booleans, numbers, strings, arrays, plain objects and `Uint8Array`s.
- * @returns Bytes of its own (a small result is a view into a block shared
- *   with other results: copy it, e.g. with `slice()`, before posting it to
- *   another thread, which would copy the whole block).
+ * @returns Bytes of its own (a result of up to 256 KiB is a view into a
+ *   block shared with other results: copy it, e.g. with `slice()`, before
+ *   posting it to another thread, which would copy the whole block).
  * @throws {TypeError} If `value` holds anything else.
  */
 export function pack(value: unknown): Uint8Array {
@@ -368,6 +458,38 @@ export function pack(value: unknown): Uint8Array {
     if (out.length > KEEP_BYTES) replaceBuffer(undefined);
     throw error;
   } finally {
+    writing = false;
+  }
+}
+
+/**
+ * Writes with `write`, which calls this module's writers (`writeValue`,
+ * `writeString`, `writeBytesLater`, ...), and returns the bytes: like
+ * {@linkcode pack}'s result (small ones are views into a shared block), but
+ * long bytes written with {@linkcode writeBytesLater} are copied once,
+ * straight into the result. Not reentrant.
+ *
+ * @param write Writes the value.
+ * @returns The written bytes.
+ */
+export function packExact(write: () => void): Uint8Array {
+  if (writing) throw new Error("packExact is not reentrant");
+  writing = true;
+  deferring = true;
+  pos = 0;
+  try {
+    write();
+    if (later.length > 0) return assemble();
+    if (out.length <= KEEP_BYTES) return keep(pos);
+    const bytes = out.subarray(0, pos);
+    replaceBuffer(undefined);
+    return bytes;
+  } catch (error) {
+    if (out.length > KEEP_BYTES) replaceBuffer(undefined);
+    throw error;
+  } finally {
+    if (later.length > 0) later = [];
+    deferring = false;
     writing = false;
   }
 }

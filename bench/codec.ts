@@ -6,7 +6,7 @@
  * Map/Date/BigInt/Set mix; µs per encode+decode, in one process, no I/O.
  *
  * The cases, the timing loop and the one adapter that says how the codec is
- * called (`ours()`, to switch when the binary form lands) are in
+ * called (`ours()`) are in
  * `node/codec.mjs`, plain JavaScript shared by both runtimes:
  *
  * 1. Deno: imports it and measures `_internal/codec.ts`.

@@ -23,7 +23,8 @@ import { pathToFileURL } from "node:url";
  * (`_internal/codec.ts`, or `_internal/codec.js` of the npm build).
  *
  * The binary form a queue item takes: `encodeBytes` (the codec's tree in
- * the MessagePack of `wire.ts`) and `decodeBytesSync`.
+ * the MessagePack of `wire.ts`, written in one walk by `bytes_codec.ts`)
+ * and `decodeBytesSync`.
  *
  * @param {any} codec The codec module's namespace.
  * @returns {{ name: string, encode: (value: unknown) => unknown, decode: (data: any) => unknown }}
