@@ -95,6 +95,8 @@ export abstract class HubOutbox extends HubRequests {
   }
 
   #lastBatch: OpenBatch | undefined;
+  /** The ids of the batch requests in the outbox, sealed when it is sent (see `sealBatch`). */
+  #batches: number[] = [];
   /**
    * The open request of each movable batch operation (see {@linkcode MOVABLE}) in the outbox, by
    * operation and object: later entries join it even if other requests came after it.
@@ -134,6 +136,7 @@ export abstract class HubOutbox extends HubRequests {
     const items = [item];
     const reply = this.callBatch(op, id, items);
     const request = this.#outbox.at(-1);
+    if (request !== undefined && request.id !== 0) this.#batches.push(request.id);
     const open = request?.op === op
       ? { request: request as ObjectRequest, reply, bytes }
       : undefined;
@@ -141,6 +144,26 @@ export abstract class HubOutbox extends HubRequests {
       if (open) this.#openMovable.set(key, open);
     } else this.#lastBatch = open;
     return reply;
+  }
+
+  /** Resolves when the write in flight is done (see {@linkcode backlog}). */
+  #drained: Promise<void> | undefined;
+
+  /**
+   * Flow control for operations that do not wait for the hub (an unbounded
+   * queue's puts): while a write is in flight and a full batch already waits
+   * behind it, a Promise that resolves once that write is done (and the
+   * batch is on its way); else `undefined`. Without it a loop of such puts
+   * never yields to the event loop, which is where writes complete: it would
+   * gather its whole burst here (every item in memory, the hub and the
+   * consumer idle) before the second frame leaves.
+   */
+  backlog(): Promise<void> | undefined {
+    const transport = this.transport;
+    if (this.#outboxBytes < MAX_BATCH_BYTES || !transport?.busy()) return undefined;
+    return this.#drained ??= transport.flushed().then(() => {
+      this.#drained = undefined;
+    });
   }
 
   protected override send(request: Request): void {
@@ -208,6 +231,10 @@ export abstract class HubOutbox extends HubRequests {
     this.#outbox = [];
     this.#openMovable.clear();
     this.#outboxBytes = 0;
+    if (this.#batches.length > 0) {
+      for (const id of this.#batches) this.sealBatch(id);
+      this.#batches = [];
+    }
     if (batch.length > 0) this.transport.send(batch);
   }
 
@@ -235,5 +262,6 @@ export abstract class HubOutbox extends HubRequests {
     this.#outbox = [];
     this.#openMovable.clear();
     this.#lastBatch = undefined;
+    this.#batches = [];
   }
 }
