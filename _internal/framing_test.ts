@@ -137,3 +137,17 @@ Deno.test("A reader's message limit refuses a frame from its header, before read
     /Cannot read frame: the message would exceed 4096 bytes/,
   );
 });
+
+Deno.test("readFrames hands out byte arrays that later reads never write over, whatever the frames' sizes and the reads' cuts", async () => {
+  // Frames from a few bytes to larger than a read buffer, each carrying numbered bytes.
+  const sizes = [1, 100, 40_000, 300_000, 7, 200_000, 3, 1_000_000, 60_000, 12];
+  const fill = (n: number, i: number) => new Uint8Array(n).map((_, k) => (k * 7 + i) & 0xff);
+  const bytes = concat(sizes.map((n, i) => encodeFrame([i, fill(n, i)])));
+  for (const step of [999, 4099, 65_536, 1 << 20]) {
+    const messages: [number, Uint8Array][] = [];
+    await readFrames(streamOf(bytes, step), (m) => messages.push(m as [number, Uint8Array]));
+    equal(messages.length, sizes.length);
+    // Checked once everything is read: no later read changed an earlier message's bytes.
+    for (const [i, got] of messages) deepStrictEqual(got, fill(sizes[i], i), `step ${step}`);
+  }
+});

@@ -2,6 +2,8 @@
 import { deepStrictEqual, equal, match, rejects } from "node:assert/strict";
 import { encodeFrame, readFrames } from "./framing.ts";
 import { HubClient } from "./hub_client.ts";
+import { QueueFront } from "./backing/queue.ts";
+import { HubQueue } from "./backing/queue_hub.ts";
 import type { Reply, Request } from "./protocol.ts";
 import { pidAlive } from "./runtime.ts";
 
@@ -117,4 +119,56 @@ Deno.test("HubClient: interleaved consumed and taskDone entries of a burst trave
   const requests = sent.flat();
   equal(requests.length, 2, "one consumed request and one taskDone request");
   for (const r of requests) equal((r as { args: unknown[][] }).args[0].length, 100);
+});
+
+Deno.test("HubClient: a burst of unbounded puts waits for the write in flight once a full batch waits behind it", async () => {
+  // A transport whose write stays in flight until the test ends it.
+  const sent: Request[][] = [];
+  let writing = false;
+  const flushed: (() => void)[] = [];
+  const endWrite = () => {
+    writing = false;
+    for (const resolve of flushed.splice(0)) resolve();
+  };
+  const transport = {
+    send(messages: Request[]) {
+      sent.push(messages);
+      writing = true;
+    },
+    busy: () => writing,
+    flushed: () =>
+      writing ? new Promise<void>((resolve) => void flushed.push(resolve)) : Promise.resolve(),
+    ref() {},
+    unref() {},
+  };
+  const client = new HubClient(REF, transport);
+  const queue = new QueueFront(new HubQueue({ client, id: 7, kind: "queue", params: {} }, 0));
+  const big = new Uint8Array(40 * 1024);
+  // The first batch leaves; the second fills up behind its write, and then a put waits.
+  const finished: number[] = [];
+  let i = 0;
+  const producer = (async () => {
+    for (; i < 6; i++) {
+      await queue.put(big, {});
+      finished.push(i);
+    }
+  })();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  equal(sent.length, 1, "one batch written, the next one waits for it");
+  const waiting = i;
+  equal(finished.length, waiting, "a put waits");
+  equal(waiting < 6, true, "the burst is held back, not gathered whole");
+  // Each end of a write lets the burst go on by about a batch.
+  while (finished.length < 6) {
+    endWrite();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  await producer;
+  endWrite();
+  const items = sent.flat().filter((r) => r.op === "queue.putMany").flatMap((r) => r.args[0]);
+  equal(items.length, 6, "every item was sent, once");
+  // A put with a timeout never waits for the connection (nothing is full).
+  writing = true;
+  for (let k = 0; k < 4; k++) await queue.put(big, { timeout: 1000 });
+  endWrite();
 });

@@ -95,11 +95,20 @@ export abstract class HubOutbox extends HubRequests {
   }
 
   #lastBatch: OpenBatch | undefined;
+  /** The ids of the batch requests in the outbox, sealed when it is sent (see `sealBatch`). */
+  #batches: number[] = [];
   /**
    * The open request of each movable batch operation (see {@linkcode MOVABLE}) in the outbox, by
    * operation and object: later entries join it even if other requests came after it.
    */
-  #openMovable = new Map<string, OpenBatch>();
+  #openMovable = new Map<string, Map<number, OpenBatch>>(
+    [...MOVABLE].map((op) => [op, new Map<number, OpenBatch>()]),
+  );
+
+  /** Forgets the open movable requests: the outbox was sent or dropped. */
+  #closeMovable(): void {
+    for (const open of this.#openMovable.values()) open.clear();
+  }
 
   /**
    * Appends `item` to a batch operation (`queue.putMany`) on object `id`:
@@ -113,9 +122,10 @@ export abstract class HubOutbox extends HubRequests {
     id: number,
     item: ObjectOps[K][0][number],
   ): Promise<unknown> {
-    const movable = MOVABLE.has(op);
-    const key = movable ? `${op}:${id}` : "";
-    const last = movable ? this.#openMovable.get(key) : this.#lastBatch;
+    // The open requests of a movable operation, by object (no key to build: a consumer calls this
+    // for every item it takes).
+    const movable = this.#openMovable.get(op);
+    const last = movable ? movable.get(id) : this.#lastBatch;
     if (
       last && (movable || this.#outbox.at(-1) === last.request) && last.request.op === op &&
       last.request.obj === id && last.bytes < MAX_BATCH_BYTES
@@ -134,13 +144,34 @@ export abstract class HubOutbox extends HubRequests {
     const items = [item];
     const reply = this.callBatch(op, id, items);
     const request = this.#outbox.at(-1);
+    if (request !== undefined && request.id !== 0) this.#batches.push(request.id);
     const open = request?.op === op
       ? { request: request as ObjectRequest, reply, bytes }
       : undefined;
     if (movable) {
-      if (open) this.#openMovable.set(key, open);
+      if (open) movable.set(id, open);
     } else this.#lastBatch = open;
     return reply;
+  }
+
+  /** Resolves when the write in flight is done (see {@linkcode backlog}). */
+  #drained: Promise<void> | undefined;
+
+  /**
+   * Flow control for operations that do not wait for the hub (an unbounded
+   * queue's puts): while a write is in flight and a full batch already waits
+   * behind it, a Promise that resolves once that write is done (and the
+   * batch is on its way); else `undefined`. Without it a loop of such puts
+   * never yields to the event loop, which is where writes complete: it would
+   * gather its whole burst here (every item in memory, the hub and the
+   * consumer idle) before the second frame leaves.
+   */
+  backlog(): Promise<void> | undefined {
+    const transport = this.transport;
+    if (this.#outboxBytes < MAX_BATCH_BYTES || !transport?.busy()) return undefined;
+    return this.#drained ??= transport.flushed().then(() => {
+      this.#drained = undefined;
+    });
   }
 
   protected override send(request: Request): void {
@@ -158,7 +189,10 @@ export abstract class HubOutbox extends HubRequests {
     this.#outboxGrowth++;
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    this.#flushAfter(this.#outboxGrowth, 0);
+    this.#hopSeen = this.#outboxGrowth;
+    this.#hops = 0;
+    this.#quietHops = 0;
+    queueMicrotask(this.#hop);
   }
 
   /**
@@ -168,20 +202,24 @@ export abstract class HubOutbox extends HubRequests {
    * frame carries many operations. A lone operation goes out after a few
    * microtasks, which costs well under a microsecond.
    */
-  #flushAfter(seen: number, hops: number, quiet = 0): void {
-    queueMicrotask(() => {
-      const growth = this.#outboxGrowth;
-      const stillQuiet = growth === seen ? quiet + 1 : 0;
-      if (
-        stillQuiet < QUIET_HOPS && hops < MAX_HOPS && this.#outbox.length < MAX_BATCH &&
-        this.#outboxBytes < MAX_BATCH_BYTES
-      ) {
-        this.#flushAfter(growth, hops + 1, stillQuiet);
-      } else {
-        this.#flush();
-      }
-    });
-  }
+  readonly #hop = (): void => {
+    const growth = this.#outboxGrowth;
+    this.#quietHops = growth === this.#hopSeen ? this.#quietHops + 1 : 0;
+    this.#hopSeen = growth;
+    if (
+      this.#quietHops < QUIET_HOPS && this.#hops++ < MAX_HOPS && this.#outbox.length < MAX_BATCH &&
+      this.#outboxBytes < MAX_BATCH_BYTES
+    ) {
+      // One microtask per hop and no allocation: a loop of puts runs a hop every put or two.
+      queueMicrotask(this.#hop);
+    } else {
+      this.#flush();
+    }
+  };
+  /** The outbox's growth at the last hop, the hops so far, and how many of them saw no growth. */
+  #hopSeen = 0;
+  #hops = 0;
+  #quietHops = 0;
 
   /**
    * Sends the outbox as one batch: the one place where this connection's
@@ -206,8 +244,12 @@ export abstract class HubOutbox extends HubRequests {
     }
     const batch = this.#outbox;
     this.#outbox = [];
-    this.#openMovable.clear();
+    this.#closeMovable();
     this.#outboxBytes = 0;
+    if (this.#batches.length > 0) {
+      for (const id of this.#batches) this.sealBatch(id);
+      this.#batches = [];
+    }
     if (batch.length > 0) this.transport.send(batch);
   }
 
@@ -233,7 +275,8 @@ export abstract class HubOutbox extends HubRequests {
   /** Drops what waits in the outbox (the connection failed). */
   protected dropOutbox(): void {
     this.#outbox = [];
-    this.#openMovable.clear();
+    this.#closeMovable();
     this.#lastBatch = undefined;
+    this.#batches = [];
   }
 }

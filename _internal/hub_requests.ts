@@ -22,8 +22,13 @@ interface Pending {
   reject(error: unknown): void;
   signal?: AbortSignal;
   onAbort?: () => void;
-  /** A batch of fire-and-forget operations (unbounded puts…): the items it carries. */
-  batch?: unknown[];
+  /**
+   * A batch of fire-and-forget operations (unbounded puts…): the items it
+   * carries while it can still grow, then only their count (see
+   * {@linkcode HubRequests.sealBatch}), so that the items are not kept alive
+   * until the hub acknowledges them.
+   */
+  batch?: unknown[] | number;
 }
 
 /** The table of a hub connection's requests awaiting their replies. */
@@ -67,6 +72,17 @@ export abstract class HubRequests {
       undefined,
       items,
     );
+  }
+
+  /**
+   * Records that the batch request `id` (from {@linkcode callBatch}) has
+   * left the outbox: no more items join it, so only their count is kept.
+   */
+  protected sealBatch(id: number): void {
+    const pending = this.#pending.get(id);
+    if (pending !== undefined && typeof pending.batch === "object") {
+      pending.batch = pending.batch.length;
+    }
   }
 
   /** Sends a request made by `make` (given its id) and waits for its reply. */
@@ -164,7 +180,8 @@ export abstract class HubRequests {
     let undelivered = 0;
     for (const pending of this.#pending.values()) {
       if (pending.onAbort) pending.signal!.removeEventListener("abort", pending.onAbort);
-      if (pending.batch) undelivered += pending.batch.length;
+      const batch = pending.batch;
+      if (batch !== undefined) undelivered += typeof batch === "number" ? batch : batch.length;
       pending.reject(error);
     }
     this.#pending.clear();

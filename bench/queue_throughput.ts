@@ -19,7 +19,10 @@
  *
  * Start-up is not timed: children signal ready and wait for a start Event.
  *
- *     deno run -A bench/queue_throughput.ts [--quick]
+ *     deno run -A bench/queue_throughput.ts [--quick] [--case <text>]
+ *
+ * `--case` runs only the cases whose name contains the text (e.g. `1 KiB`),
+ * for back-to-back comparisons of one case.
  *
  * @module
  */
@@ -260,8 +263,19 @@ async function rawRun(n: number): Promise<number> {
   }
 }
 
+/** Takes `--case <text>` out of `args`: the text cases to run must contain (all when absent). */
+function caseOption(args: string[]): { only: string | undefined; rest: string[] } {
+  const at = args.indexOf("--case");
+  if (at === -1) return { only: undefined, rest: args };
+  const only = args[at + 1];
+  if (only === undefined) throw new TypeError("Cannot run the benchmark as --case needs a text");
+  return { only, rest: [...args.slice(0, at), ...args.slice(at + 2)] };
+}
+
 if (import.meta.main) {
-  const { quick } = parseBenchArgs();
+  const { only, rest } = caseOption(Deno.args);
+  const { quick } = parseBenchArgs(rest);
+  const wanted = (name: string) => only === undefined || name.includes(only);
   const reps = repetitions(quick);
   const scale = quick ? 10 : 1;
   const smallN = 100_000 / scale;
@@ -277,12 +291,13 @@ if (import.meta.main) {
       ["Queue 1 producer -> 1 consumer, 64 KiB Uint8Array", bytesN, "bytes"],
     ] as const
   ) {
+    if (!wanted(name)) continue;
     log(`${name} (${n} items):`);
     const rates = [];
     for (let i = 0; i < reps; i++) rates.push(await queueRun(n, size));
     results.push(result(name, "items/s", rates, { items: n }));
   }
-  {
+  if (wanted("Pipe round trip")) {
     const name = "Pipe round trip";
     log(`${name} (${roundTrips} round trips):`);
     const times = [];
@@ -291,7 +306,7 @@ if (import.meta.main) {
       result(name, "µs", times, { round_trips: roundTrips, warmup: 100, message: small(42) }),
     );
   }
-  {
+  if (wanted("JoinableQueue 3 producers / 2 consumers")) {
     const name = "JoinableQueue 3 producers / 2 consumers";
     log(`${name} (${3 * perProducer} items):`);
     const rates = [];
@@ -303,7 +318,7 @@ if (import.meta.main) {
       }),
     );
   }
-  {
+  if (wanted("raw Unix socket, framed batches (floor)")) {
     const name = "raw Unix socket, framed batches (floor)";
     log(`${name} (${smallN} items):`);
     const rates = [];

@@ -42,7 +42,9 @@ export type QueueOptions = WaitOptions;
  *   cannot be cloned makes `put()` throw a `TypeError` naming it, and the
  *   queue is left unchanged. Shared primitives inside items arrive live.
  * - On an unbounded queue `put()` resolves as soon as the item is encoded and
- *   queued for sending, like Python's feeder thread; a process does not exit
+ *   queued for sending, like Python's feeder thread (a burst of puts waits
+ *   only while 64 KiB of items are already queued behind a write to the
+ *   socket, so that it does not pile up in memory); a process does not exit
  *   before its items have reached the queue. If it is killed (SIGKILL), puts
  *   that had not reached the queue yet are lost: `await q.flush()` makes
  *   every earlier put durable. A bounded queue's `put()` resolves only once

@@ -53,7 +53,9 @@ export interface QueueBacking<S> {
   /**
    * Puts an encoded item, waiting for room per `options`: a Promise that
    * resolves once the queue has it, or `undefined` when the item is on its
-   * way without waiting (an unbounded queue batching its puts).
+   * way without waiting (an unbounded queue batching its puts; that may
+   * also return a Promise, resolved once the writes it queued behind have
+   * caught up).
    *
    * @throws {Full} If the timeout expires while the queue is full.
    * @throws {QueueClosed} If the queue is closed.

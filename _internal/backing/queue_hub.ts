@@ -154,7 +154,10 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
       // together as one request.
       this.#inFlight++;
       this.#counted(client.appendToBatch("queue.putMany", id, item), 1);
-      return undefined;
+      // A burst of puts keeps at most about one batch ahead of the connection's writes, so the
+      // hub and the consumer work on the first items while this thread makes the next ones. Not
+      // with a timeout: the item is queued, and waiting for the socket is no reason to be late.
+      return options.timeout === undefined ? client.backlog() : undefined;
     }
     return client.call("queue.put", id, [item], options) as Promise<unknown> as Promise<void>;
   }
