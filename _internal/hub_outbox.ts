@@ -11,10 +11,8 @@
  * @module
  */
 
-import { Packed } from "./wire.ts";
 import {
   type BatchOp,
-  itemBytes,
   type Kind,
   type ObjectOps,
   type ObjectRequest,
@@ -52,7 +50,7 @@ const MOVABLE = new Set<string>(["queue.consumed", "queue.taskDone"]);
 
 /** Bytes an entry of a batch weighs: a queue item's encoding, or a few bytes for a count. */
 function weight(entry: unknown): number {
-  return entry instanceof Uint8Array || entry instanceof Packed ? itemBytes(entry) : 8;
+  return entry instanceof Uint8Array ? entry.byteLength : 8;
 }
 
 /** The requests of a hub connection not sent yet, and when they are sent. */

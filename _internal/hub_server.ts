@@ -13,7 +13,7 @@
 
 import { BrokenBarrierError } from "./errors.ts";
 import type { ObjectOp, Reply, Request, WireError } from "./protocol.ts";
-import { type Item, itemBytes, MAX_OBJECTS, STATUS_SLOT_BYTES } from "./protocol.ts";
+import { type Item, MAX_OBJECTS, STATUS_SLOT_BYTES } from "./protocol.ts";
 import type { SharedFile } from "./runtime.ts";
 import type { Owner } from "./state/common.ts";
 import {
@@ -342,7 +342,7 @@ export class HubServer implements ObjectHost {
       return;
     }
     const obj = createObject(kind, params, {
-      weigh: (item) => itemBytes(item as Item),
+      weigh: (item) => (item as Item).byteLength,
       batchBytes: BATCH_BYTES,
     });
     this.#objects.set(id, obj);

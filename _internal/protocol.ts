@@ -14,7 +14,6 @@
  */
 
 import { fromBase64, toBase64 } from "./base64.ts";
-import { Packed, packWith } from "./wire.ts";
 
 /** Where a hub listens and the key that admits a client; part of every handle. */
 export interface HubRef {
@@ -81,9 +80,9 @@ export interface ObjectOps {
   /** Publishes the waiting count and broken flag in the status file. */
   "barrier.publish": [];
   /** One item (a bounded queue, or a put with a signal): replies once it is in the queue. */
-  "queue.put": [item: OutgoingItem];
+  "queue.put": [item: Item];
   /** Items put in a burst on an unbounded queue. */
-  "queue.putMany": [items: OutgoingItem[]];
+  "queue.putMany": [items: Item[]];
   /** Replies one item. */
   "queue.get": [];
   /** Replies up to `max` items (at least one), fetched ahead by a consumer. */
@@ -179,19 +178,9 @@ export function isRequestBatch(value: unknown): value is Request[] {
 
 /**
  * A queue item as it crosses and as the hub keeps it: the wire bytes of its
- * encoding (see `codec.ts`), opaque to the hub, which never decodes one. A
- * client sends a new item as a {@linkcode Packed} value, written in place
- * as those bytes.
+ * encoding (see `codec.ts`), opaque to the hub, which never decodes one.
  */
 export type Item = Uint8Array;
-
-/** A queue item as a client sends it: bytes, or a value written as its bytes. */
-export type OutgoingItem = Item | Packed;
-
-/** What a queue item weighs, for the byte budgets of batches. */
-export function itemBytes(item: OutgoingItem): number {
-  return item instanceof Packed ? item.weight : item.byteLength;
-}
 
 /**
  * Items at least this large cross between the owner's threads and its hub
@@ -207,11 +196,6 @@ interface ThreadBigItem {
 }
 
 function bigToText(value: unknown): unknown {
-  // Written as its bytes (a buffer of its own), as the hub keeps items.
-  if (value instanceof Packed) {
-    const packed = value;
-    value = packWith(0, (w) => w.value(packed.value));
-  }
   if (value instanceof Uint8Array) {
     if (value.byteLength >= THREAD_BIG_ITEM) {
       return { b64: toBase64(value) } satisfies ThreadBigItem;
@@ -229,11 +213,10 @@ function textToBig(value: unknown): unknown {
 }
 
 /**
- * Whether an item must change to be posted: a value to write as its bytes,
- * large bytes, or a view into a larger block (posting it would copy the block).
+ * Whether an item must change to be posted: large bytes, or a view into a
+ * larger block (posting it would copy the block).
  */
 function needsChange(v: unknown): boolean {
-  if (v instanceof Packed) return true;
   return v instanceof Uint8Array &&
     (v.byteLength >= THREAD_BIG_ITEM || v.byteLength !== v.buffer.byteLength);
 }
@@ -244,8 +227,7 @@ function hasBig(value: unknown): boolean {
 
 /**
  * Prepares requests or replies to be posted to another thread: queue items
- * (in `args[0]`, or in `result`) sent as {@linkcode Packed} values become
- * their bytes, items of {@linkcode THREAD_BIG_ITEM} bytes or more become
+ * (in `args[0]`, or in `result`) of {@linkcode THREAD_BIG_ITEM} bytes or more become
  * base64 text, and views into a larger block become copies of their own.
  * Messages without such items are returned as they are.
  */

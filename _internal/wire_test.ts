@@ -1,6 +1,6 @@
 /** The wire format: what it writes reads back exactly, and what a peer sends is checked. */
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
-import { MAX_WIRE_DEPTH, pack, Packed, unpack } from "./wire.ts";
+import { MAX_WIRE_DEPTH, pack, unpack } from "./wire.ts";
 
 Deno.test("wire: every value it carries reads back as it was written", () => {
   const values: unknown[] = [
@@ -62,14 +62,6 @@ Deno.test("wire: a __proto__ key is an own property, not the prototype", () => {
   equal(Object.getPrototypeOf(value), Object.prototype);
   deepStrictEqual(Object.keys(value), ["__proto__"]);
   equal(({} as Record<string, unknown>).polluted, undefined);
-});
-
-Deno.test("wire: a Packed value is written as the bytes of its value", () => {
-  const bytes = pack([new Packed({ v: "hello" }, 5), 7]);
-  const [item, seven] = unpack(bytes) as [Uint8Array, number];
-  ok(item instanceof Uint8Array);
-  deepStrictEqual(unpack(item), { v: "hello" });
-  equal(seven, 7);
 });
 
 Deno.test("wire: bytes read as views share the source; read as copies they do not", () => {

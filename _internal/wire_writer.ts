@@ -226,30 +226,6 @@ export function writtenBytes(): number {
 
 const objectProto = Object.prototype;
 
-/**
- * A value written as the `bin` of its own MessagePack bytes, straight into
- * the message that carries it: how a queue item travels to the hub, which
- * reads it back as bytes it never decodes. Writing it in place saves making
- * the bytes first and copying them in.
- *
- * @example
- * ```ts ignore
- * const item = new Packed({ v: "hello" }, 5);
- * unpack(unpack(pack([item]))[0]); // { v: "hello" }
- * ```
- */
-export class Packed {
-  /** The value (made of what {@linkcode pack} takes; not changed until written). */
-  readonly value: unknown;
-  /** About how many bytes it takes (for batch budgets). */
-  readonly weight: number;
-
-  constructor(value: unknown, weight: number) {
-    this.value = value;
-    this.weight = weight;
-  }
-}
-
 /** Writes a value made of what {@linkcode pack} takes, `depth` levels deep. */
 export function writeValue(v: unknown, depth: number): void {
   switch (typeof v) {
@@ -283,13 +259,6 @@ export function writeValue(v: unknown, depth: number): void {
   }
   if (v instanceof Uint8Array) {
     writeBytes(v);
-    return;
-  }
-  if (v instanceof Packed) {
-    head(0xc6, 0, 4);
-    const start = pos;
-    writeValue(v.value, 0);
-    view.setUint32(start - 4, pos - start);
     return;
   }
   const proto = Object.getPrototypeOf(v);

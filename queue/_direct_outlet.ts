@@ -8,7 +8,7 @@
 
 import { QueueFront } from "../_internal/backing/queue.ts";
 import { BatchWriter, readFrames } from "../_internal/framing.ts";
-import type { OutgoingItem } from "../_internal/protocol.ts";
+import type { Item } from "../_internal/protocol.ts";
 import type { StreamConn } from "../_internal/runtime.ts";
 import { directCounts, DirectOffer, live, OFFER_TTL_MS, offers } from "./_direct.ts";
 import type { Queue } from "./queue.ts";
@@ -29,10 +29,10 @@ export class Outlet {
   /** Set by the end when it receives: a conversation is under way. */
   received = false;
   #offer: DirectOffer | undefined;
-  #kept: OutgoingItem[] = [];
+  #kept: Item[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #conn: StreamConn | undefined;
-  #writer: BatchWriter<OutgoingItem> | undefined;
+  #writer: BatchWriter<Item> | undefined;
 
   /** @param queue The direction's queue. */
   constructor(queue: Queue) {
@@ -48,7 +48,7 @@ export class Outlet {
    * @throws {TypeError} If it cannot be cloned.
    */
   send(obj: unknown): void {
-    const encoded = this.#front.encode(obj, SEND_CONTEXT) as OutgoingItem;
+    const encoded = this.#front.encode(obj, SEND_CONTEXT) as Item;
     if (this.#writer !== undefined) {
       this.#writer.send([encoded]);
       return;
@@ -94,7 +94,7 @@ export class Outlet {
     this.#offer = undefined;
     this.#conn = conn;
     directCounts.attached++;
-    const writer = new BatchWriter<OutgoingItem>((bytes) => conn.write(bytes), () => this.#drop());
+    const writer = new BatchWriter<Item>((bytes) => conn.write(bytes), () => this.#drop());
     this.#writer = writer;
     if (this.#kept.length > 0) writer.send(this.#kept.splice(0));
     // The receiver sends nothing: a read ends when it closes its end or exits.

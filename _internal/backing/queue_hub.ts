@@ -18,7 +18,7 @@
  */
 
 import { type Encoded, encodeItem, type HandleData, unpackEncoded } from "../codec.ts";
-import type { Item, OutgoingItem } from "../protocol.ts";
+import type { Item } from "../protocol.ts";
 import {
   bindHubObject,
   createHubObject,
@@ -126,7 +126,7 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
     batch.count += delta;
   }
 
-  encode(item: unknown, context: string): OutgoingItem {
+  encode(item: unknown, context: string): Item {
     return encodeItem(item, { context, root: "item" });
   }
 
@@ -148,7 +148,7 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
    */
   put(encoded: unknown, options: WaitOptions): Promise<void> | undefined {
     const { client, id } = this.#b;
-    const item = encoded as OutgoingItem;
+    const item = encoded as Item;
     if (this.maxsize === 0 && options.signal === undefined) {
       // Unbounded: return once the item is on its way. Puts made before the next flush travel
       // together as one request.
