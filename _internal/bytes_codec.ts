@@ -288,6 +288,26 @@ export class BytesEncoder {
 }
 
 /**
+ * The string of `{ v: s }` bytes for a short ASCII string (as
+ * `packValueString` writes them: most queue items), read without the
+ * general reader; `undefined` for any other bytes.
+ */
+function valueString(bytes: Uint8Array): string | undefined {
+  const n = bytes.length - 4;
+  if (
+    n < 0 || n > 31 || bytes[0] !== 0x81 || bytes[1] !== 0xa1 || bytes[2] !== 0x76 ||
+    bytes[3] !== (0xa0 | n)
+  ) return undefined;
+  let s = "";
+  for (let i = 4; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c > 0x7f) return undefined;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+/**
  * Reads the bytes of {@linkcode BytesEncoder}: the decoded value (`d` set)
  * when it needs no module, otherwise its tree and modules, for `decode`.
  *
@@ -295,6 +315,8 @@ export class BytesEncoder {
  * @throws {TypeError} If they do not hold an encoded value.
  */
 export function decodeBytes(bytes: Uint8Array): Encoded {
+  const short = valueString(bytes);
+  if (short !== undefined) return { v: short, d: true };
   const refs: unknown[] = [];
   let tree: JsonDecoder | undefined;
   const tagged = (t: string, fields: number, depth: number): unknown => {

@@ -73,7 +73,7 @@ import {
 } from "./codec_tree.ts";
 import { type ErrorData, stripTag } from "./error_data.ts";
 import { JsonDecoder, JsonEncoder } from "./json_codec.ts";
-import { pack } from "./wire.ts";
+import { pack, packValueString } from "./wire.ts";
 import { BytesEncoder, decodeBytes } from "./bytes_codec.ts";
 
 export {
@@ -201,8 +201,9 @@ export function deserializeSync(text: string): unknown {
  * @throws {TypeError} If a part of `value` is not serializable.
  */
 export function encodeBytes(value: unknown, options: EncodeOptions): Uint8Array {
+  if (typeof value === "string") return packValueString(value) ?? pack({ v: value });
   if (
-    typeof value === "string" || typeof value === "boolean" || value === null ||
+    typeof value === "boolean" || value === null ||
     (typeof value === "number" && isJsonNumber(value))
   ) {
     return pack({ v: value });

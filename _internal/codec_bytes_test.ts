@@ -247,3 +247,26 @@ Deno.test("unpackEncoded() refuses bytes that are cut or are not an encoded valu
   }
   assert.throws(() => unpackEncoded(pack({ v: { $t: "map", v: [[1]] } })), /not a pair/);
 });
+
+Deno.test("a short ASCII string is written and read by hand as the same bytes as the general path", () => {
+  const strings = [
+    "",
+    "a",
+    "item-00042",
+    "x".repeat(31),
+    "x".repeat(32),
+    "é",
+    "ab\u0080",
+    "日本",
+    "\u007f",
+  ];
+  for (const s of strings) {
+    const fast = encodeBytes(s, OPTIONS);
+    assert.deepStrictEqual([...fast], [...pack({ v: s })], `bytes of ${JSON.stringify(s)}`);
+    assert.equal(decodeBytesSync(fast), s);
+    // A copy in a buffer of its own decodes the same (the fast reader looks only at the bytes).
+    assert.equal(decodeBytesSync(fast.slice()), s);
+  }
+  // Bytes that only look like a short string's are read by the general reader (and refused).
+  assert.throws(() => decodeBytesSync(Uint8Array.of(0x81, 0xa1, 0x76, 0xa3, 0x61)), Error);
+});

@@ -447,6 +447,30 @@ export function pack(value: unknown): Uint8Array {
   }
 }
 
+/** Longest string {@linkcode packValueString} writes by hand (a MessagePack fixstr). */
+const SHORT_STRING = 31;
+
+/**
+ * The bytes of `{ v: s }` (the codec's form of a string, most queue items)
+ * for a short ASCII string, written straight into their room: the same
+ * bytes {@linkcode pack} writes, without its object, walk and copy.
+ *
+ * @param s The string.
+ * @returns The bytes, or `undefined` if `s` is longer than 31 characters or not ASCII.
+ */
+export function packValueString(s: string): Uint8Array | undefined {
+  const n = s.length;
+  if (n > SHORT_STRING) return undefined;
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return undefined;
+  const bytes = room(n + 4);
+  bytes[0] = 0x81; // a map of one entry
+  bytes[1] = 0xa1; // its key, a string of one character:
+  bytes[2] = 0x76; // "v"
+  bytes[3] = 0xa0 | n; // the value, a string of n bytes
+  for (let i = 0; i < n; i++) bytes[4 + i] = s.charCodeAt(i);
+  return bytes;
+}
+
 /**
  * Writes with `write`, which calls this module's writers (`writeValue`,
  * `writeString`, `writeBytesLater`, ...), and returns the bytes: like
