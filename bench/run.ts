@@ -102,31 +102,48 @@ const REDIS_LIMITS = `
 
 /** "What limits it" for codec (from two \`--quick\` runs while it was written, on a busy machine). */
 const CODEC_LIMITS = `
-- **Binary data crosses as it is.** The codec walks the value into a tree (tagging what
-  MessagePack cannot carry: Maps, Dates, errors, class instances, handles, cycles), and
-  \`_internal/wire.ts\` writes the tree as MessagePack, a typed array's bytes as one \`bin\`:
-  encoding and decoding a 64 KiB \`Uint8Array\` is two copies of it and two allocations. On Deno
-  that beats \`node:v8\`. On Node it missed the goal (within 2× of \`node:v8\`) in the run
-  recorded here, although, measured alone in a loop (\`encodeBytes\` then \`decodeBytesSync\`,
-  Node 22), it takes about 21 µs, as much as \`node:v8\`: interleaved with the other
-  implementations' batches, each round trip's two fresh 64 KiB \`ArrayBuffer\`s count as external
-  memory and bring V8's garbage collections forward. Before, the bytes were base64 inside JSON:
+- **Binary data crosses as it is.** The codec walks the value straight into MessagePack
+  (\`_internal/bytes_codec.ts\`, with the writer and reader of \`_internal/wire.ts\`), a typed array's
+  bytes as one \`bin\`, copied once into the result (from 4 KiB on they are not copied into the write
+  buffer first). Decoding copies them into a buffer of the array's own, exactly its size, so a 64
+  KiB round trip is two copies; \`node:v8\`'s is one, as its \`deserialize\` returns a view into the
+  serialized buffer (whose \`.buffer\` is that whole buffer). On Node what costs most is allocating:
+  two fresh 64 KiB buffers per round trip (the encoded bytes, the decoded copy) cost about four
+  times one (in a loop that only allocates and copies as such a round trip does, glibc gave the
+  memory back and took it again with about 10,000 \`brk\` calls in 20,000 round trips), which is what
+  the table's run measured. Encoded results of up to 256 KiB are therefore carved from shared 1 MiB
+  blocks, as results up to 32 KiB are from 256 KiB blocks: one fresh buffer per round trip is left,
+  the decoded copy's. Measured after this table (Node 22, batches taking turns with \`node:v8\` as
+  here, CPU time per round trip, medians of 20 batches, a busy machine): about 23–31 µs against
+  \`node:v8\`'s 11 and the previous form's 50 (0.35–0.47 of \`node:v8\`'s speed, from 0.22); three runs
+  of \`bench/codec.ts\` gave 38, 44 and 50 µs (\`node:v8\`: 36, 38 and 13), one run of the previous code
+  88 (\`node:v8\` 50). Returning the decoded array as a view into the encoded bytes, as \`node:v8\`
+  does, measured 13 µs, but would make its \`.buffer\` the whole message (a queue item's bytes are a
+  view of the frame they came in). Before the binary form, the bytes were base64 inside JSON:
   1.1–4.6 ms on Node, whose V8 has no native base64.
-- **Small values are one walk plus our writer and reader in JavaScript.** Strings are UTF-8 behind
-  a length (\`TextEncoder.encodeInto\` and \`TextDecoder\` for long ones, by hand for short ASCII
-  ones); \`JSON.stringify\`/\`parse\` run in C++ and stay ahead for small objects (the
-  "(reference)" rows), but JSON has no bytes and escapes strings. Against the codec's previous
-  JSON form (the same walk, then JSON), measured alone, three runs each: a small object took
-  1.71–1.81 µs against 1.60–1.71 on Deno and 1.81–2.06 against 1.79–1.82 on Node (up to 15%
-  slower), the Map/Date/BigInt mix 4.6–5.5 against 4.7–6.0 µs (about even), 1 KiB strings less on
-  Node. In a queue the binary form wins anyway: the hub no longer parses and re-serializes each
-  item. \`node:v8\` has a fixed cost per
-  call that dominates small values: on Deno it is a compatibility layer (about 9 µs for a small
-  object), on Node its native serializer (about 3–7 µs).
-- **Map/Date/BigInt/Set** become tagged objects (\`{ $t: "map", v: [[k, v], …] }\` and so on),
-  an allocation per tag in both directions; \`node:v8\` writes them as they are.
-- **Samples are means of batches** of about 20 ms, the implementations' batches taking turns case
-  by case so that all meet the machine's load alike; read ratios, not absolute times.
+- **Small values are one walk each way.** The encoder writes strings, numbers, booleans, \`null\`,
+  arrays and plain objects straight into the write buffer, and Maps, Sets, Dates, bigints,
+  \`undefined\` and typed arrays as their tagged nodes; the reader builds arrays and objects as it
+  reads them, numbering them for shared references and cycles, and finds short map keys in a cache
+  of the keys it has read. Only errors, handles, class instances, boxed primitives and RegExps still
+  go through the tree of the JSON form (\`_internal/json_codec.ts\`, sharing the object numbers), and
+  a value that holds handles or class instances is read as a tree, so that \`decode()\` imports their
+  modules first. Strings are UTF-8 behind a length (\`TextEncoder.encodeInto\` and \`TextDecoder\` for
+  long ones, by hand for short ASCII ones). Against the codec's previous JSON form (the same walk,
+  then JSON), measured alone after this table (CPU time per round trip, medians of 20 batches, three
+  alternating runs each): a small object 1.25–1.32 µs against 1.79–2.00 on Node and 1.15–1.42
+  against 1.47–1.53 on Deno, the Map/Date/BigInt mix 3.4–4.3 against 5.1–6.0 on Node and 3.1–3.3
+  against 4.5–4.7 on Deno (the binary form as the table measured it, walking into a tree first, took
+  1.78–1.91 and 4.9–6.1 µs on Node, 1.60–1.76 and 4.4–4.8 on Deno, in the same runs).
+  \`JSON.stringify\`/\`parse\` run in C++ and stay ahead for small objects (the "(reference)" rows), but
+  JSON has no bytes and escapes strings. \`node:v8\` has a fixed cost per call that dominates small
+  values: on Deno it is a compatibility layer (about 9 µs for a small object), on Node its native
+  serializer (about 3–7 µs).
+- **Map/Date/BigInt/Set** are tagged maps in the bytes (\`{ $t: "map", v: [[k, v], …] }\` and so on),
+  written and read without building them as objects (a Date or a bigint is read as a small node
+  first); \`node:v8\` writes them as they are.
+- **Samples are means of batches** of about 20 ms, the implementations' batches taking turns case by
+  case so that all meet the machine's load alike; read ratios, not absolute times.
 `;
 
 /** "What limits it" for pool. */
@@ -327,58 +344,85 @@ at all.
       { deno: "raw Unix socket, framed batches (floor)" },
     ],
     limits: `
-- **Every item crosses two sockets and a hub.** A queue's state lives in the hub of the process
-  that created it (a helper thread), so an item goes producer → hub → consumer. Python's
-  \`mp.Queue\` is one pipe from producer to consumer. In each frame (MessagePack, see README's "How
-  it works") an item is its encoded bytes, written straight in by the producer, kept undecoded by
-  the hub and decoded once by the consumer: no JSON, no escaping, no base64.
-- **Batching is what makes it fast.** Puts made in a burst travel as one request
-  (\`queue.putMany\`), a consumer with a backlog fetches up to 1024 items (1 MiB) per request
-  and asks for the next batch half-way through the current one, and the hub's acknowledgements
-  of puts ride with its next reply. Per item what is left is the codec and the promise of each
-  \`await put()\`/\`await get()\`.
-- **Where the time goes** (small strings, measured inside the processes): once the producer has
-  put everything, the consumer alone moves about 0.9 million items/s; before that, producer, hub
-  and consumer share the two cores and each is busy 40–70% of the time. A batch asked for ahead
-  takes about 1–2 ms to arrive: the hub answers within about 0.1 ms, the rest is waking the hub's
-  thread and the consumer (a system call that wakes a sleeping thread costs tens of µs on this
-  virtual machine) and reading and decoding the batch, which the consumer can only do once it
-  stops handing out items (a JavaScript thread reads its socket between tasks). With 256 items
-  per batch the consumer waited for every batch; with 1024 the small-string case moved about a
-  fifth more items. With 1 KiB strings the producer's writes meet the hub's reads through a
-  socket buffer of about 200 KiB, so every couple of hundred items both sides sleep and wake once.
+- **Every item crosses two sockets and a hub.** A queue's state lives in the hub of the process that
+  created it (a helper thread), so an item goes producer → hub → consumer. Python's \`mp.Queue\` is
+  one pipe from producer to consumer. In each frame (MessagePack, see README's "How it works") an
+  item is its encoded bytes, written straight in by the producer, kept undecoded by the hub and
+  decoded once by the consumer: no JSON, no escaping, no base64.
+- **Batching is what makes it fast.** Puts made in a burst travel as one request (\`queue.putMany\`),
+  a consumer with a backlog fetches up to 1024 items (1 MiB) per request and asks for the next batch
+  half-way through the current one, and the hub's acknowledgements of puts ride with its next reply.
+  Per item what is left is the codec and the promise of each \`await put()\`/\`await get()\`.
+- **A burst of puts streams.** An unbounded queue's \`put()\` resolves in microtasks, without a round
+  trip, so a loop of \`await q.put()\` never let the event loop run, and that is where a socket write
+  completes: the producer gathered its whole burst (100k 1 KiB strings, or 10k 64 KiB arrays: 655
+  MB) before its second frame left, with the hub and the consumer idle meanwhile, and its table of
+  requests kept every item alive until the hub acknowledged it, so the garbage collector copied and
+  promoted them. Now a put waits for the write in flight once a batch (64 KiB) is queued behind it,
+  and a request that has left keeps only its count. In 5 alternating runs against the code before
+  (load average 4–7), the producer's CPU per 100k 1 KiB items went from 650 to 330 ms and the 1 KiB
+  case from 75k to 107k items/s (Python: 64k in the same runs; in a quieter set, 125k to 171k, with
+  Python at 136k: Python's pipe gains more than we do when the machine is idle). With 64 KiB arrays
+  the producer's page faults went from 200k to 24k per 10k items, but the rate hardly moved: the
+  three processes' CPU time added up is the same (about 300 µs per item), now spent side by side.
+- **Where the time goes** (small strings, measured inside the processes): once the producer has put
+  everything, the consumer alone moves about 0.9 million items/s; before that, producer, hub and
+  consumer share the two cores and each is busy 40–70% of the time. A batch asked for ahead takes
+  about 1–2 ms to arrive: the hub answers within about 0.1 ms, the rest is waking the hub's thread
+  and the consumer (a system call that wakes a sleeping thread costs tens of µs on this virtual
+  machine) and reading and decoding the batch, which the consumer can only do once it stops handing
+  out items (a JavaScript thread reads its socket between tasks). With 256 items per batch the
+  consumer waited for every batch; with 1024 the small-string case moved about a fifth more items.
+  With 1 KiB strings the producer's writes meet the hub's reads through a socket buffer of about 200
+  KiB, so every couple of hundred items both sides sleep and wake once (\`strace\` counts about
+  160–200 KiB per send and per receive: system calls are not where the time goes).
+- **Per byte, 1 KiB strings** (CPU per 100k items, measured per process): producer, hub and consumer
+  take about 330, 330 and 300 ms, so a run needs about a second of CPU on two cores shared with
+  other processes. The benchmark builds its strings as \`head + "x".repeat(…)\`, which V8 keeps as a
+  rope: encoding flattens each one first (about 1 µs per item of copying and garbage; a string read
+  from a file or made by \`JSON.stringify\` is flat). About 40% of the hub's time is garbage
+  collection, the rest mostly copies: each frame's body out of the read buffer (the items are views
+  of that copy), each item into the reply, and the write buffer grown again. \`wire_writer.ts\` kept
+  one spare write buffer per thread, so while two sessions' writes were in flight (the consumer's 1
+  MiB reply and the producer's acknowledgements) the next reply was packed into a new 256 KiB buffer
+  that grew three times: 3.75 MB of fresh memory per reply. It now keeps up to four: in 3
+  alternating rounds the hub's CPU per 100k 1 KiB items went from 400–440 to 270–320 ms and its page
+  faults halved, and the 64 KiB case went from 5.5k to 6.5–6.9k items/s.
 - **Three processes on two cores**: producer, consumer and the parent's hub thread compete for the
   cores in every Deno case, where Python's pipe needs no third party.
-- **64 KiB arrays are copied more often than Python copies them**: once when \`put()\` takes the
-  array (so changing it afterwards changes nothing), into the frame, by the hub out of its socket
-  and into its reply, and by the consumer into the array it returns, besides the kernel's copies
-  on four socket hops; a \`perf\` profile of this case spends more time in the kernel (page faults
-  for fresh buffers, socket copies) than in JavaScript. Python pickles \`bytes\` once and writes
-  them to one pipe.
-- **A Pipe round trip is four hops through the hub**: \`Pipe()\` is two queues whose state lives
-  in the hub of the process that created them, so the message goes parent → hub → child and the
-  reply child → hub → parent, each hop an event-loop wake-up. Measured floors on this machine: a
-  round trip of one small frame between two Deno processes over a Unix socket, with nothing else,
-  is about 75 µs, and one between a thread and Deno's \`node:worker_threads\` worker about 54 µs;
-  Python's whole \`Connection\` round trip is 37–70 µs. One request and its reply between a child
-  and the hub (a \`put()\` and a \`get()\` in one frame) took 160–200 µs in this session, of which
-  the hub spent about 45 µs from reading the frame to writing the reply; V8's profile of the hub's
-  thread puts about 40% of its time in \`send()\`, which wakes the sleeping reader. Meeting
-  Python's round trip would take a direct connection between the two ends, not a relay; that is
-  not built.
+- **64 KiB arrays are copied more often than Python copies them**: once when \`put()\` takes the array
+  (so changing it afterwards changes nothing), into the frame, by the hub out of its socket and into
+  its reply, and by the consumer into the array it returns, besides the kernel's copies on four
+  socket hops; a \`perf\` profile of this case spends more time in the kernel (page faults for fresh
+  buffers, socket copies) than in JavaScript. Python pickles \`bytes\` once and writes them to one
+  pipe. The hub alone spends about 120 µs of CPU per item (garbage collection about a quarter, then
+  socket writes and reads, the frame copy, the reply copy and the regrown write buffer above), more
+  than Python's whole pipe takes per item (100–240 µs in these runs): 1.5× Python needs the items to
+  skip the hub (a direct connection or a ring buffer), not only a faster hub.
+- **A Pipe round trip is two hops over the ends' own socket.** \`Pipe()\` is two queues in the hub of
+  the process that created them, so its first messages go parent → hub → child and back, four hops
+  each an event-loop wake-up (607 µs per round trip in the last table before the switch, 0.14×
+  Python). Once both ends have sent and received, the sender offers a Unix socket of its own on the
+  queue, the receiver connects, and from then on a message is one write and one read (README, "How
+  it works"). What is left above the floor is the frame writer and reader and the codec at both
+  ends. Measured floors on this machine: a round trip of one small frame between two Deno processes
+  over a Unix socket, with nothing else, about 35–75 µs depending on the load; Python's whole
+  \`Connection\` round trip is 37–90 µs. On Node the same path took about 290 µs against a raw-socket
+  floor of about 100 µs in one loaded run (not in this table); the time there is waiting, not CPU (a
+  V8 profile of the parent is idle most of the run).
 - **JoinableQueue with several consumers** cannot prefetch as deeply: each consumer takes a fair
-  share of the backlog. A consumer's \`taskDone()\` calls of a burst, and its used prefetched
-  items, travel as one request each; they were one request per call while \`get()\` and
-  \`taskDone()\` alternated (each closed the other's batch), which held this case at 0.7–0.8×
-  Python. \`taskDone()\`'s Promise still resolves only once the hub has recorded it, so that a
-  crash right after it cannot redeliver the item.
+  share of the backlog. A consumer's \`taskDone()\` calls of a burst, and its used prefetched items,
+  travel as one request each; they were one request per call while \`get()\` and \`taskDone()\`
+  alternated (each closed the other's batch), which held this case at 0.7–0.8× Python.
+  \`taskDone()\`'s Promise still resolves only once the hub has recorded it, so that a crash right
+  after it cannot redeliver the item.
 - **No ring buffer in shared memory** (faster-fifo's design), on measurement: \`bench/ring_probe.ts\`
-  moves items between two processes through a ring in a mapped file. It measured 2–8× the queue
-  of the time, but that queue was the JSON one, several times slower than this one; a consumer that
+  moves items between two processes through a ring in a mapped file. It measured 2–8× the queue of
+  the time, but that queue was the JSON one, several times slower than this one; a consumer that
   finds the ring empty must sleep in \`futex(2)\` through a nonblocking FFI call (Deno offers no
   \`Atomics.waitAsync\` on mapped memory), about 100–150 µs per sleep; and crash-safe redelivery,
-  several producers and consumers, bounded queues and \`JoinableQueue\` accounting would all need
-  a second implementation beside the hub's (the probe's header works out what each would cost).
+  several producers and consumers, bounded queues and \`JoinableQueue\` accounting would all need a
+  second implementation beside the hub's (the probe's header works out what each would cost).
 `,
   },
   {
