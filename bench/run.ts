@@ -111,16 +111,17 @@ const CODEC_LIMITS = `
   two fresh 64 KiB buffers per round trip (the encoded bytes, the decoded copy) cost about four
   times one (in a loop that only allocates and copies as such a round trip does, glibc gave the
   memory back and took it again with about 10,000 \`brk\` calls in 20,000 round trips), which is what
-  the table's run measured. Encoded results of up to 256 KiB are therefore carved from shared 1 MiB
-  blocks, as results up to 32 KiB are from 256 KiB blocks: one fresh buffer per round trip is left,
-  the decoded copy's. Measured after this table (Node 22, batches taking turns with \`node:v8\` as
-  here, CPU time per round trip, medians of 20 batches, a busy machine): about 23–31 µs against
-  \`node:v8\`'s 11 and the previous form's 50 (0.35–0.47 of \`node:v8\`'s speed, from 0.22); three runs
-  of \`bench/codec.ts\` gave 38, 44 and 50 µs (\`node:v8\`: 36, 38 and 13), one run of the previous code
-  88 (\`node:v8\` 50). Returning the decoded array as a view into the encoded bytes, as \`node:v8\`
-  does, measured 13 µs, but would make its \`.buffer\` the whole message (a queue item's bytes are a
-  view of the frame they came in). Before the binary form, the bytes were base64 inside JSON:
-  1.1–4.6 ms on Node, whose V8 has no native base64.
+  the previous table's run measured (126.7 µs against \`node:v8\`'s 53.8). Encoded results of up to
+  256 KiB are therefore carved from shared 1 MiB blocks, as results up to 32 KiB are from 256 KiB
+  blocks: one fresh buffer per round trip is left, the decoded copy's. Measured in A/B runs (Node
+  22, batches taking turns with \`node:v8\` as here, CPU time per round trip, medians of 20 batches, a
+  busy machine): about 23–31 µs against \`node:v8\`'s 11 and the previous form's 50 (0.35–0.47 of
+  \`node:v8\`'s speed, from 0.22); three runs of \`bench/codec.ts\` gave 38, 44 and 50 µs (\`node:v8\`:
+  36, 38 and 13), one run of the previous code 88 (\`node:v8\` 50); the run recorded here, 35.5 µs
+  against 13.2 (0.37×: the goal, within 2× of \`node:v8\`, is missed). Returning the decoded array as
+  a view into the encoded bytes, as \`node:v8\` does, measured 13 µs, but would make its \`.buffer\` the
+  whole message (a queue item's bytes are a view of the frame they came in). Before the binary form,
+  the bytes were base64 inside JSON: 1.1–4.6 ms on Node, whose V8 has no native base64.
 - **Small values are one walk each way.** The encoder writes strings, numbers, booleans, \`null\`,
   arrays and plain objects straight into the write buffer, and Maps, Sets, Dates, bigints,
   \`undefined\` and typed arrays as their tagged nodes; the reader builds arrays and objects as it
@@ -130,15 +131,14 @@ const CODEC_LIMITS = `
   a value that holds handles or class instances is read as a tree, so that \`decode()\` imports their
   modules first. Strings are UTF-8 behind a length (\`TextEncoder.encodeInto\` and \`TextDecoder\` for
   long ones, by hand for short ASCII ones). Against the codec's previous JSON form (the same walk,
-  then JSON), measured alone after this table (CPU time per round trip, medians of 20 batches, three
-  alternating runs each): a small object 1.25–1.32 µs against 1.79–2.00 on Node and 1.15–1.42
-  against 1.47–1.53 on Deno, the Map/Date/BigInt mix 3.4–4.3 against 5.1–6.0 on Node and 3.1–3.3
-  against 4.5–4.7 on Deno (the binary form as the table measured it, walking into a tree first, took
-  1.78–1.91 and 4.9–6.1 µs on Node, 1.60–1.76 and 4.4–4.8 on Deno, in the same runs).
-  \`JSON.stringify\`/\`parse\` run in C++ and stay ahead for small objects (the "(reference)" rows), but
-  JSON has no bytes and escapes strings. \`node:v8\` has a fixed cost per call that dominates small
-  values: on Deno it is a compatibility layer (about 9 µs for a small object), on Node its native
-  serializer (about 3–7 µs).
+  then JSON), measured alone (CPU time per round trip, medians of 20 batches, three alternating runs
+  each): a small object 1.25–1.32 µs against 1.79–2.00 on Node and 1.15–1.42 against 1.47–1.53 on
+  Deno, the Map/Date/BigInt mix 3.4–4.3 against 5.1–6.0 on Node and 3.1–3.3 against 4.5–4.7 on Deno
+  (the previous binary form, walking into a tree first, took 1.78–1.91 and 4.9–6.1 µs on Node,
+  1.60–1.76 and 4.4–4.8 on Deno, in the same runs). \`JSON.stringify\`/\`parse\` run in C++ and stay
+  ahead for small objects (the "(reference)" rows), but JSON has no bytes and escapes strings.
+  \`node:v8\` has a fixed cost per call that dominates small values: on Deno it is a compatibility
+  layer (about 9 µs for a small object), on Node its native serializer (about 3–7 µs).
 - **Map/Date/BigInt/Set** are tagged maps in the bytes (\`{ $t: "map", v: [[k, v], …] }\` and so on),
   written and read without building them as objects (a Date or a bigint is read as a small node
   first); \`node:v8\` writes them as they are.
@@ -318,7 +318,7 @@ trip (Python: \`multiprocessing.Pipe()\` to a \`spawn\` child; its queue cases u
 item, the clock stops when the producers are joined and \`join()\` has returned. Each case runs
 for about a second or more on both sides, so that start-up (on our side, V8 compiling the hot
 paths) does not dominate it: with 20k 1 KiB items, as this table had before, the same code
-measured 0.76× Python; with 100k it measured 0.88–1.5× in the runs made for this table (both
+measured 0.76× Python; with 100k the code of that time measured 0.88–1.5× (both
 sides vary by a third from run to run on this shared machine). The Deno-only row is the floor: the
 same small items as frames of 256 over one Unix socket from a child to the parent, with no queue
 at all.
@@ -401,15 +401,18 @@ at all.
   skip the hub (a direct connection or a ring buffer), not only a faster hub.
 - **A Pipe round trip is two hops over the ends' own socket.** \`Pipe()\` is two queues in the hub of
   the process that created them, so its first messages go parent → hub → child and back, four hops
-  each an event-loop wake-up (607 µs per round trip in the last table before the switch, 0.14×
-  Python). Once both ends have sent and received, the sender offers a Unix socket of its own on the
-  queue, the receiver connects, and from then on a message is one write and one read (README, "How
-  it works"). What is left above the floor is the frame writer and reader and the codec at both
-  ends. Measured floors on this machine: a round trip of one small frame between two Deno processes
-  over a Unix socket, with nothing else, about 35–75 µs depending on the load; Python's whole
-  \`Connection\` round trip is 37–90 µs. On Node the same path took about 290 µs against a raw-socket
-  floor of about 100 µs in one loaded run (not in this table); the time there is waiting, not CPU (a
-  V8 profile of the parent is idle most of the run).
+  each an event-loop wake-up (607 µs per round trip, 0.14× Python, in this table before). Once both
+  ends have sent and received, the sender offers a Unix socket of its own on the queue, the receiver
+  connects, and from then on a message is one write and one read (README, "How it works"): 123 µs in
+  the run recorded here (0.53×; 0.55× in a second run). Measured on the quiet machine, per round
+  trip each Deno process used 60–80 µs of CPU, against about 40 for the same frames between two
+  processes with no Pipe around them (\`BatchWriter\` and \`readFrames\`, 64–75 µs per round trip) and
+  about 31 for bare socket reads and writes (57–75 µs); Python's whole round trip (60–75 µs in these
+  runs) is this machine's raw-socket floor, which Deno's asynchronous reads and writes (a promise
+  and an event-loop turn each) do not go below. What the Pipe adds is the codec, the receiving end's
+  wait and its Promise at both ends; a \`perf\` profile puts most of it in the Deno binary (the
+  runtime and V8's builtins) rather than in the library's JavaScript. On Node the same path took
+  about 290 µs against a raw-socket floor of about 100 µs in one loaded run (not in this table).
 - **JoinableQueue with several consumers** cannot prefetch as deeply: each consumer takes a fair
   share of the backlog. A consumer's \`taskDone()\` calls of a burst, and its used prefetched items,
   travel as one request each; they were one request per call while \`get()\` and \`taskDone()\`
