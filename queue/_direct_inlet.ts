@@ -48,6 +48,8 @@ export class Inlet {
   /** Milliseconds between looks at the queue: 1 after it had something, doubling while empty. */
   #delay = 1;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Aborts the gets waiting on the queue once a source is added (see {@linkcode Inlet.recv}). */
+  #kick: AbortController | undefined;
 
   /** @param queue The direction's queue. */
   constructor(queue: Queue) {
@@ -88,12 +90,19 @@ export class Inlet {
       if (item !== undefined) return await decodeItem(item);
       let got: unknown = NOTHING;
       if (this.#sources.size === 0) {
-        // No direct source: the queue, waiting as long as the caller does.
+        // No direct source: the queue, waiting as long as the caller does, or until another
+        // receive here connects to a sender (then this one must hear that socket too).
         const left = deadline - performance.now();
-        got = await this.#queue.get({
-          signal: options.signal,
-          timeout: left === Infinity ? undefined : Math.max(0, left),
-        });
+        const kick = (this.#kick ??= new AbortController()).signal;
+        try {
+          got = await this.#queue.get({
+            signal: options.signal ? AbortSignal.any([options.signal, kick]) : kick,
+            timeout: left === Infinity ? undefined : Math.max(0, left),
+          });
+        } catch (error) {
+          // Kicked (not the caller's abort): a get that had its item already resolved instead.
+          if (!kick.aborted || options.signal?.aborted) throw error;
+        }
       } else if (this.#look) {
         // Another sender's message, or an offer, next to the sockets': taken without waiting.
         this.#look = false;
@@ -193,6 +202,8 @@ export class Inlet {
     directCounts.taken++;
     const source: Source = { conn, items: [], head: 0, ended: false };
     this.#sources.add(source);
+    this.#kick?.abort();
+    this.#kick = undefined;
     const ended = () => {
       conn.close();
       source.ended = true;

@@ -15,6 +15,7 @@ import {
   sendTagged,
   talkPauseCollect,
   talkThenBurst,
+  talkThenSendTwo,
 } from "./fixtures/pipe_targets.ts";
 import { get, joinAll, start, WAIT } from "./_queue.ts";
 
@@ -192,4 +193,20 @@ Deno.test("a SIGKILLed peer of a direct conversation: sends go on without error,
   await rejects(here.recv({ timeout: 100 }), Empty);
   here.close();
   await p[Symbol.asyncDispose]();
+});
+
+Deno.test("two recv() waiting at once: when one takes the offer, the other hears the socket too", async () => {
+  const [here, there] = Pipe();
+  await using p = start(talkThenSendTwo, [there]);
+  here.send("p1");
+  equal(await here.recv({ timeout: WAIT }), "p1");
+  // Both wait on the queue; the first gets the child's offer and connects, the other must not go
+  // on waiting on the queue while "c" arrives on the socket.
+  const first = here.recv({ timeout: WAIT });
+  const second = here.recv({ timeout: WAIT });
+  here.send("go");
+  deepStrictEqual([await first, await second], ["b", "c"]);
+  here.send("bye");
+  await joinAll([p]);
+  here.close();
 });
