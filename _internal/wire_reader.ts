@@ -335,40 +335,37 @@ export function readKey(): string {
   return readMapKey(MAX_WIRE_DEPTH);
 }
 
-/** Reads the header of an array, returning its length. */
-export function readArrayHeader(): number {
+/**
+ * Reads the count of an array or map header: a fix form (`fix` to `fix` +
+ * 15), or the 16-bit (`tag16`) or 32-bit (`tag16 + 1`) form.
+ */
+function readCount(fix: number, tag16: number, what: string): number {
   need(1);
   const tag = src[at++];
-  let n: number;
-  if (tag >= 0x90 && tag < 0xa0) n = tag & 0x0f;
-  else if (tag === 0xdc) {
+  if (tag >= fix && tag < fix + 0x10) return tag & 0x0f;
+  if (tag === tag16) {
     need(2);
     at += 2;
-    n = u16(at - 2);
-  } else if (tag === 0xdd) {
+    return u16(at - 2);
+  }
+  if (tag === tag16 + 1) {
     need(4);
     at += 4;
-    n = u32(at - 4);
-  } else throw malformed("an array was expected");
+    return u32(at - 4);
+  }
+  throw malformed(`${what} was expected`);
+}
+
+/** Reads the header of an array, returning its length. */
+export function readArrayHeader(): number {
+  const n = readCount(0x90, 0xdc, "an array");
   if (n > end - at) throw malformed("an array is longer than the message");
   return n;
 }
 
 /** Reads the header of a map, returning its count of entries. */
 export function readMapHeader(): number {
-  need(1);
-  const tag = src[at++];
-  let n: number;
-  if (tag >= 0x80 && tag < 0x90) n = tag & 0x0f;
-  else if (tag === 0xde) {
-    need(2);
-    at += 2;
-    n = u16(at - 2);
-  } else if (tag === 0xdf) {
-    need(4);
-    at += 4;
-    n = u32(at - 4);
-  } else throw malformed("a map was expected");
+  const n = readCount(0x80, 0xde, "a map");
   if (n * 2 > end - at) throw malformed("a map is longer than the message");
   return n;
 }

@@ -310,7 +310,7 @@ export function packWith(
     replaceBuffer(spares.pop());
     return bytes;
   } catch (error) {
-    if (out.length > KEEP_BYTES) replaceBuffer(undefined);
+    dropGrown();
     throw error;
   } finally {
     writing = false;
@@ -435,16 +435,29 @@ export function pack(value: unknown): Uint8Array {
   pos = 0;
   try {
     writeValue(value, 0);
-    if (out.length <= KEEP_BYTES) return keep(pos);
-    const bytes = out.subarray(0, pos);
-    replaceBuffer(undefined);
-    return bytes;
+    return written();
   } catch (error) {
-    if (out.length > KEEP_BYTES) replaceBuffer(undefined);
+    dropGrown();
     throw error;
   } finally {
     writing = false;
   }
+}
+
+/**
+ * The bytes written: a copy in {@linkcode room}, or, from a buffer grown
+ * past {@linkcode KEEP_BYTES}, that buffer itself (a new one takes its place).
+ */
+function written(): Uint8Array {
+  if (out.length <= KEEP_BYTES) return keep(pos);
+  const bytes = out.subarray(0, pos);
+  replaceBuffer(undefined);
+  return bytes;
+}
+
+/** After a failed write: a buffer grown past {@linkcode KEEP_BYTES} is not kept. */
+function dropGrown(): void {
+  if (out.length > KEEP_BYTES) replaceBuffer(undefined);
 }
 
 /** Longest string {@linkcode packValueString} writes by hand (a MessagePack fixstr). */
@@ -489,12 +502,9 @@ export function packExact(write: () => void): Uint8Array {
   try {
     write();
     if (later.length > 0) return assemble();
-    if (out.length <= KEEP_BYTES) return keep(pos);
-    const bytes = out.subarray(0, pos);
-    replaceBuffer(undefined);
-    return bytes;
+    return written();
   } catch (error) {
-    if (out.length > KEEP_BYTES) replaceBuffer(undefined);
+    dropGrown();
     throw error;
   } finally {
     if (later.length > 0) later = [];
