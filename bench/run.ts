@@ -411,8 +411,9 @@ at all.
   runs) is this machine's raw-socket floor, which Deno's asynchronous reads and writes (a promise
   and an event-loop turn each) do not go below. What the Pipe adds is the codec, the receiving end's
   wait and its Promise at both ends; a \`perf\` profile puts most of it in the Deno binary (the
-  runtime and V8's builtins) rather than in the library's JavaScript. On Node the same path took
-  about 290 µs against a raw-socket floor of about 100 µs in one loaded run (not in this table).
+  runtime and V8's builtins) rather than in the library's JavaScript. On Node (22.12, the quiet
+  machine, not in this table) the same path took about 200 µs per round trip, against 120–130 µs for
+  a bare \`node:net\` socket.
 - **JoinableQueue with several consumers** cannot prefetch as deeply: each consumer takes a fair
   share of the backlog. A consumer's \`taskDone()\` calls of a burst, and its used prefetched items,
   travel as one request each; they were one request per call while \`get()\` and \`taskDone()\`
