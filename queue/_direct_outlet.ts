@@ -87,10 +87,14 @@ export class Outlet {
     }, OFFER_TTL_MS);
   }
 
-  /** The receiver connected for this outlet's offer: what was kept, then everything, goes there. */
-  attach(conn: StreamConn): void {
+  #disarm(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** The receiver connected for this outlet's offer: what was kept, then everything, goes there. */
+  attach(conn: StreamConn): void {
+    this.#disarm();
     this.#offer = undefined;
     this.#conn = conn;
     directCounts.attached++;
@@ -117,8 +121,7 @@ export class Outlet {
   #withdraw(): void {
     const offer = this.#offer;
     if (offer === undefined) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#disarm();
     this.#offer = undefined;
     offers.forget(offer.token);
     if (this.#writer === undefined) live.delete(this);
