@@ -66,6 +66,17 @@ export function zombieChildren(parent = Deno.pid): number[] {
   return zombies;
 }
 
+/**
+ * The zombie children of this process that stay zombies for `ms`: an empty
+ * list once none is left. Test modules share one process under `--parallel`,
+ * so another module's child may be seen between its exit and its reap; that
+ * one is collected within milliseconds, while a child nobody reaps stays.
+ */
+export async function lastingZombies(ms = 5000): Promise<number[]> {
+  await eventually(() => zombieChildren().length === 0, ms);
+  return zombieChildren();
+}
+
 /** Polls `predicate` every 25 ms until it is true; false if `ms` passes first. */
 export async function eventually(
   predicate: () => boolean | Promise<boolean>,

@@ -5,7 +5,7 @@
  */
 import { deepEqual, equal, match, notEqual, ok, rejects, throws } from "node:assert/strict";
 import { activeChildren, type ServerMode, TcpServer } from "../mod.ts";
-import { eventually, processState, runDeno, zombieChildren } from "./_helpers.ts";
+import { eventually, lastingZombies, processState, runDeno } from "./_helpers.ts";
 import { upper } from "./fixtures/net_handlers.ts";
 import { Client, startServer, within } from "./_net.ts";
 
@@ -117,7 +117,7 @@ Deno.test('TcpServer "process": each connection gets a fresh process, and none i
   }
   equal(activeChildren().length, 0);
   for (const pid of pids) equal(processState(pid), undefined, `process ${pid} is still there`);
-  deepEqual(zombieChildren(), []);
+  deepEqual(await lastingZombies(), []);
 });
 
 Deno.test('TcpServer "process" with connectionsPerRunner: 0 reuses its processes', async () => {

@@ -3,13 +3,13 @@ import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/
 import { activeChildren, cpuCount, currentProcess, parentProcess, Process, Queue } from "../mod.ts";
 import {
   eventually,
+  lastingZombies,
   pidAlive,
   processState,
   readJson,
   runDeno,
   sleep,
   tempDir,
-  zombieChildren,
 } from "./_helpers.ts";
 import {
   checkError,
@@ -179,7 +179,7 @@ Deno.test("No zombies: a child's exit status is collected as soon as it exits, w
     await eventually(() => processState(pid) === undefined, LONG),
     `child ${pid} is still there in state ${processState(pid)}`,
   );
-  deepStrictEqual(zombieChildren(), []);
+  deepStrictEqual(await lastingZombies(), []);
   await p.join();
   equal(p.exitCode, 0);
 });
