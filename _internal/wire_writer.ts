@@ -343,7 +343,7 @@ let largeArenaAt = 0;
  * back and taken again). A large block is not zeroed on Node
  * (`uninitializedBytes`): each byte of it is written before it is handed out,
  * and zeroing a 1 MiB block cost as much as copying 64 KiB into it (a 64 KiB
- * array's round trip measured 10–20% faster). What the rest of a block
+ * array's round trip measured 8–18% faster). What the rest of a block
  * holds, seen through a result's `.buffer`, is other results and, beyond
  * them, this process's earlier memory, as a pooled `Buffer`'s `.buffer` is.
  */

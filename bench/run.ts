@@ -117,21 +117,21 @@ const CODEC_LIMITS = `
   not zeroed (\`Buffer.allocUnsafeSlow\`, through the runtime adapter's \`uninitializedBytes\`;
   every byte handed out is written first): zeroing a block cost as much as copying 64 KiB into it.
   Measured in A/B runs against the zeroed blocks (Node 22.12, CPU time, load average 1.3–8): this
-  bench's 64 KiB case, four alternating runs each, 23–29 µs against 29–39 (\`node:v8\` 10–16 in
-  both, so 0.35–0.60 of its speed against 0.27–0.48); batches taking turns with \`node:v8\` and a
-  small object, eight runs each, 25.6 µs against 28.9 (medians); 10,000 round trips in a loop,
-  twelve runs each, 38.8 µs against 47.1. The goal, within 2× of \`node:v8\`, is not met: on a
-  quieter machine (load average 0.8) five runs of this bench gave 23–33 µs against 11–14
-  (0.41–0.47). What is left is the memory: a round trip writes 64 KiB into two fresh places (the
-  encoded bytes, the decoded copy), \`node:v8\`'s into one, and the garbage collector frees them
-  tens of MiB at a time (a scavenge for "external memory pressure" every ~220 round trips), so they
-  are out of the caches when they are used again, and glibc often gives that memory back to the
-  system and faults it in again (1–4 page faults and 4–14 µs of system time per round trip in a
-  loop; \`node:v8\`, with half the memory, swings between 10–13 µs and 30–42 µs by the same cause).
-  Tried and not kept: a decoded copy in memory not zeroed first (the zeroing only moved into the
-  copy, no gain), a buffer of its own for each encoded result (40–58 µs), blocks of 384 KiB to 2 MiB
-  (no difference), raising glibc's trim threshold (one 16 MiB buffer freed first: in a loop 134
-  \`brk\` calls instead of 810, and 30–35 µs instead of 35–46, but no change in this bench, and
+  bench's 64 KiB case, nine alternating runs each, 21–31 µs against 24–46 (medians 26.5 and 28.8;
+  \`node:v8\` 10–16 in both, so 0.34–0.60 of its speed against 0.25–0.48); batches taking turns with
+  \`node:v8\` and a small object, eight runs each, 25.6 µs against 28.9 (medians); 10,000 round
+  trips in a loop, twelve runs each, 38.8 µs against 47.1. The goal, within 2× of \`node:v8\`, is
+  not met: on a quieter machine (load average 0.8) five more runs of this bench gave 23–33 µs
+  against 11–14 (0.41–0.47). What is left is the memory: a round trip writes 64 KiB into two fresh
+  places (the encoded bytes, the decoded copy), \`node:v8\`'s into one, and the garbage collector
+  frees them tens of MiB at a time (a scavenge for "external memory pressure" every ~220 round
+  trips), so they are out of the caches when they are used again, and glibc often gives that memory
+  back to the system and faults it in again (1–4 page faults and 4–14 µs of system time per round
+  trip in a loop; \`node:v8\`, with half the memory, swings between 10–13 µs and 30–42 µs by the
+  same cause). Tried and not kept: a decoded copy in memory not zeroed first (the zeroing only moved
+  into the copy, no gain), a buffer of its own for each encoded result (40–58 µs), blocks of 384 KiB
+  to 2 MiB (no difference), raising glibc's trim threshold (one 16 MiB buffer freed first: in a loop
+  134 \`brk\` calls instead of 810, and 30–35 µs instead of 35–46, but no change in this bench, and
   it is a setting of the whole process's allocator, not the library's to make). Returning the
   decoded array as a view into the encoded bytes, as \`node:v8\` does, measured 13 µs, but would
   make its \`.buffer\` the whole message (a queue item's bytes are a view of the frame they came
