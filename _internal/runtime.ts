@@ -7,10 +7,10 @@
  *
  * This file only names the adapter's functions: they are written in
  * `runtime/deno/`, one file a seam (`process.ts`, `permissions.ts`,
- * `shared_memory.ts`, `files.ts`, `shared_file.ts`, `unix_sockets.ts`,
- * `tcp.ts`, `threads.ts`, and `sockets.ts` for what Unix sockets and TCP
- * share), and what needs nothing of the host is written once for both
- * runtimes in `runtime/common.ts`.
+ * `shared_memory.ts`, `memory.ts`, `files.ts`, `shared_file.ts`,
+ * `unix_sockets.ts`, `tcp.ts`, `threads.ts`, and `sockets.ts` for what Unix
+ * sockets and TCP share), and what needs nothing of the host is written once
+ * for both runtimes in `runtime/common.ts`.
  *
  * @module
  */
@@ -48,6 +48,7 @@ export {
   unreadableSourceHint,
 } from "./runtime/deno/permissions.ts";
 export { canMapShared, mapShared } from "./runtime/deno/shared_memory.ts";
+export { uninitializedBytes } from "./runtime/deno/memory.ts";
 export {
   listSubdirs,
   makePrivateDir,

@@ -74,6 +74,7 @@ export {
   unreadableSourceHint,
 } from "./runtime/node/permissions.ts";
 export { canMapShared, mapShared } from "./runtime/node/shared_memory.ts";
+export { uninitializedBytes } from "./runtime/node/memory.ts";
 export {
   listSubdirs,
   makePrivateDir,

@@ -3,7 +3,8 @@
  * serialize+deserialize (the baseline) and, where JSON can carry the value,
  * `JSON.stringify`+`JSON.parse`, for a small object
  * `{ id, name, tags: [...] }`, a 1 KiB string, a 64 KiB `Uint8Array` and a
- * Map/Date/BigInt/Set mix; µs per encode+decode, in one process, no I/O.
+ * Map/Date/BigInt/Set mix; µs of CPU time per encode+decode, in one process,
+ * no I/O.
  *
  * The cases, the timing loop and the one adapter that says how the codec is
  * called (`ours()`) are in

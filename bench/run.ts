@@ -113,15 +113,30 @@ const CODEC_LIMITS = `
   memory back and took it again with about 10,000 \`brk\` calls in 20,000 round trips), which is what
   the previous table's run measured (126.7 µs against \`node:v8\`'s 53.8). Encoded results of up to
   256 KiB are therefore carved from shared 1 MiB blocks, as results up to 32 KiB are from 256 KiB
-  blocks: one fresh buffer per round trip is left, the decoded copy's. Measured in A/B runs (Node
-  22, batches taking turns with \`node:v8\` as here, CPU time per round trip, medians of 20 batches, a
-  busy machine): about 23–31 µs against \`node:v8\`'s 11 and the previous form's 50 (0.35–0.47 of
-  \`node:v8\`'s speed, from 0.22); three runs of \`bench/codec.ts\` gave 38, 44 and 50 µs (\`node:v8\`:
-  36, 38 and 13), one run of the previous code 88 (\`node:v8\` 50); the run recorded here, 35.5 µs
-  against 13.2 (0.37×: the goal, within 2× of \`node:v8\`, is missed). Returning the decoded array as
-  a view into the encoded bytes, as \`node:v8\` does, measured 13 µs, but would make its \`.buffer\` the
-  whole message (a queue item's bytes are a view of the frame they came in). Before the binary form,
-  the bytes were base64 inside JSON: 1.1–4.6 ms on Node, whose V8 has no native base64.
+  blocks: one fresh buffer per round trip is left, the decoded copy's. On Node the 1 MiB blocks are
+  not zeroed (\`Buffer.allocUnsafeSlow\`, through the runtime adapter's \`uninitializedBytes\`;
+  every byte handed out is written first): zeroing a block cost as much as copying 64 KiB into it.
+  Measured in A/B runs against the zeroed blocks (Node 22.12, CPU time, load average 1.3–8): this
+  bench's 64 KiB case, nine alternating runs each, 21–31 µs against 24–46 (medians 26.5 and 28.8;
+  \`node:v8\` 10–16 in both, so 0.34–0.60 of its speed against 0.25–0.48); batches taking turns with
+  \`node:v8\` and a small object, eight runs each, 25.6 µs against 28.9 (medians); 10,000 round
+  trips in a loop, twelve runs each, 38.8 µs against 47.1. The goal, within 2× of \`node:v8\`, is
+  not met: on a quieter machine (load average 0.8) five more runs of this bench gave 23–33 µs
+  against 11–14 (0.41–0.47). What is left is the memory: a round trip writes 64 KiB into two fresh
+  places (the encoded bytes, the decoded copy), \`node:v8\`'s into one, and the garbage collector
+  frees them tens of MiB at a time (a scavenge for "external memory pressure" every ~220 round
+  trips), so they are out of the caches when they are used again, and glibc often gives that memory
+  back to the system and faults it in again (1–4 page faults and 4–14 µs of system time per round
+  trip in a loop; \`node:v8\`, with half the memory, swings between 10–13 µs and 30–42 µs by the
+  same cause). Tried and not kept: a decoded copy in memory not zeroed first (the zeroing only moved
+  into the copy, no gain), a buffer of its own for each encoded result (40–58 µs), blocks of 384 KiB
+  to 2 MiB (no difference), raising glibc's trim threshold (one 16 MiB buffer freed first: in a loop
+  134 \`brk\` calls instead of 810, and 30–35 µs instead of 35–46, but no change in this bench, and
+  it is a setting of the whole process's allocator, not the library's to make). Returning the
+  decoded array as a view into the encoded bytes, as \`node:v8\` does, measured 13 µs, but would
+  make its \`.buffer\` the whole message (a queue item's bytes are a view of the frame they came
+  in). Before the binary form, the bytes were base64 inside JSON: 1.1–4.6 ms on Node, whose V8 has
+  no native base64.
 - **Small values are one walk each way.** The encoder writes strings, numbers, booleans, \`null\`,
   arrays and plain objects straight into the write buffer, and Maps, Sets, Dates, bigints,
   \`undefined\` and typed arrays as their tagged nodes; the reader builds arrays and objects as it
@@ -142,8 +157,11 @@ const CODEC_LIMITS = `
 - **Map/Date/BigInt/Set** are tagged maps in the bytes (\`{ $t: "map", v: [[k, v], …] }\` and so on),
   written and read without building them as objects (a Date or a bigint is read as a small node
   first); \`node:v8\` writes them as they are.
-- **Samples are means of batches** of about 20 ms, the implementations' batches taking turns case by
-  case so that all meet the machine's load alike; read ratios, not absolute times.
+- **Samples are means of batches** of about 20 ms of this process's CPU time (not the clock's,
+  which on a busy machine also counts the waits for a core), the implementations' batches taking
+  turns case by case so that all meet the machine's load alike; each batch is sized after 200 ms of
+  warm-up (the first few hundred round trips of a 64 KiB array took 3–10 times as long as later
+  ones, and batches sized by them measured that). Read ratios, not absolute times.
 `;
 
 /** "What limits it" for pool. */

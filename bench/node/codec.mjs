@@ -7,14 +7,16 @@
  *
  * For each case, the multiproc codec's encode+decode, `node:v8`'s
  * serialize+deserialize and, where JSON can carry the value,
- * `JSON.stringify`+`JSON.parse`, in µs per value. Each sample is the mean of
- * a batch sized to take about 20 ms (5 ms with `--quick`), after a warm-up;
+ * `JSON.stringify`+`JSON.parse`, in µs of CPU time per value. Each sample is
+ * the mean of a batch sized to take about 20 ms (5 ms with `--quick`) of CPU
+ * time, after a warm-up of 200 ms (50);
  * the implementations' batches take turns, case by case.
  * Under Node, stdout gets one JSON line with each measurement's raw samples,
  * which `bench/codec.ts` summarises; progress goes to stderr.
  *
  * Plain JavaScript so that Node runs it as it is (no TypeScript step).
  */
+import process from "node:process";
 import v8 from "node:v8";
 import { pathToFileURL } from "node:url";
 
@@ -100,28 +102,53 @@ export const CASES = [
   },
 ];
 
+/**
+ * This process's CPU time (user and system), in µs: what the samples count
+ * rather than the time on the clock, which, on a machine whose cores are busy
+ * with other work, also counts the time this process waits for one. The
+ * codec runs in this process and its thread, but the CPU time also counts
+ * the runtime's helper threads (garbage collection, the freeing of buffers),
+ * work that the code measured causes.
+ */
+function cpuMicros() {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
 /** Largest batch: keeps every loop bounded even if a clock misbehaves. */
 const MAX_BATCH = 1_000_000;
 
 /**
- * The batch size that makes `roundTrip` take about `batchMs`, found by doubling it (which also
- * warms the code up) until a batch takes at least a quarter of that.
+ * The batch size that makes `roundTrip` take about `batchMs`: found by doubling it (which also
+ * warms the code up) until a batch takes at least a quarter of that, then measured again over
+ * `warmMs` of running it. The first batches are slower than the rest by far (code not yet
+ * optimised, a heap and allocator that have not settled: a 64 KiB array's first few hundred
+ * round trips took 3–10 times as long as later ones), so a batch sized by them alone was small
+ * and its samples measured the warm-up.
  */
-function calibrate(roundTrip, batchMs) {
-  for (let batch = 1;; batch *= 2) {
-    const t0 = performance.now();
+function calibrate(roundTrip, batchMs, warmMs) {
+  let batch = 1;
+  for (;; batch *= 2) {
+    const t0 = cpuMicros();
     for (let i = 0; i < batch; i++) roundTrip();
-    const ms = performance.now() - t0;
-    if (ms >= batchMs / 4 || batch >= MAX_BATCH) {
-      return Math.min(MAX_BATCH, Math.max(1, Math.round((batch * batchMs) / Math.max(ms, 1e-3))));
-    }
+    const ms = (cpuMicros() - t0) / 1000;
+    if (ms >= batchMs / 4 || batch >= MAX_BATCH) break;
   }
+  let runs = 0;
+  const t0 = cpuMicros();
+  do {
+    for (let i = 0; i < batch; i++) roundTrip();
+    runs += batch;
+  } while (cpuMicros() - t0 < warmMs * 1000 && runs < MAX_BATCH);
+  const ms = (cpuMicros() - t0) / 1000;
+  return Math.min(MAX_BATCH, Math.max(1, Math.round((runs * batchMs) / Math.max(ms, 1e-3))));
 }
 
 /**
  * Measures every case with multiproc's codec (through {@linkcode ours}), `node:v8` and JSON: per
  * case, the implementations' batches take turns (ours, node:v8, JSON, ours, …), so that all meet
- * the machine's changing load alike; each sample is µs per encode+decode, the mean of a batch.
+ * the machine's changing load alike; each sample is µs of CPU time per encode+decode, the mean
+ * of a batch.
  *
  * @param {any} codec The codec module's namespace.
  * @param {{ quick: boolean, log: (...parts: unknown[]) => void }} options
@@ -131,6 +158,7 @@ export function measure(codec, { quick, log }) {
   const impls = [["ours", ours(codec)], ["node:v8", V8], ["JSON", JSON_TEXT]];
   const samples = quick ? 5 : 15;
   const batchMs = quick ? 5 : 20;
+  const warmMs = quick ? 50 : 200;
   const out = [];
   for (const c of CASES) {
     log(`  ${c.name}`);
@@ -145,7 +173,7 @@ export function measure(codec, { quick, log }) {
         ? new TextEncoder().encode(encoded).length
         : encoded.byteLength;
       const roundTrip = () => codecImpl.decode(codecImpl.encode(c.value));
-      const batch = calibrate(roundTrip, batchMs);
+      const batch = calibrate(roundTrip, batchMs, warmMs);
       const result = {
         case: c.name,
         impl,
@@ -157,9 +185,9 @@ export function measure(codec, { quick, log }) {
     }
     for (let s = 0; s < samples; s++) {
       for (const { roundTrip, batch, samples } of runs) {
-        const t0 = performance.now();
+        const t0 = cpuMicros();
         for (let i = 0; i < batch; i++) roundTrip();
-        samples.push(((performance.now() - t0) * 1000) / batch);
+        samples.push((cpuMicros() - t0) / batch);
       }
     }
   }
