@@ -461,8 +461,9 @@ V8's own format), on Deno and on Node (the npm build, run by \`bench/codec.ts\` 
 \`tools/\`), in µs per value. The cases: a small object \`{ id, name, tags: [3 strings] }\`, a
 1 KiB string, a 64 KiB \`Uint8Array\`, and a Map/Date/BigInt/Set mix. The "(reference)" rows are
 \`JSON.stringify\` then \`JSON.parse\` of the same value where JSON can carry it, against
-\`node:v8\` too. Each sample is the mean of a batch sized to take about 20 ms, after a warm-up;
-every implementation's decoded copy is checked once. The cases and the one adapter that calls the
+\`node:v8\` too. Each sample is the mean of a batch sized to take about 20 ms of the process's CPU
+time (not the clock's: on a shared machine that includes waiting for a core), sized after 200 ms of
+warm-up; every implementation's decoded copy is checked once. The cases and the one adapter that calls the
 codec are in \`bench/node/codec.mjs\`, shared by both runtimes.
 `,
     compare: ["Deno", "Node"].flatMap((runtime) =>
