@@ -336,6 +336,8 @@ export class TcpServer {
    * process or thread), or the crash of the process serving it. Python's
    * `handle_error`; override it in a subclass to log elsewhere. The default
    * prints `Error handling connection from 127.0.0.1:PORT: <stack>` to stderr.
+   * Outside `"async"` mode it runs in this process when the runner's report
+   * arrives, which can be just after the client saw its connection end.
    *
    * @param error The error, with the stack of where it was thrown.
    * @param client The client whose connection it ended.

@@ -70,6 +70,11 @@ for (const mode of PROCESS_MODES) {
     equal(await echoEventually(s.port, "late"), "LATE");
     if (mode === "process") {
       equal(await good.echo("still here"), "STILL HERE");
+      // Each is logged once its runner's exit is seen, which may be after its client's close.
+      ok(
+        await eventually(() => s.server.errors.length >= 2, 30_000),
+        "the crashes were not logged",
+      );
       equal(s.server.errors.length, 2);
       // Both are logged; which report arrives first depends on the scheduler.
       const messages = s.server.errors.map(({ error }) => error.message).join("\n");
@@ -100,6 +105,7 @@ Deno.test('TcpServer "thread": Deno.exit() in a handler ends its thread and conn
   equal(await good.echo("still here"), "STILL HERE");
   using late = await Client.connect(s.port);
   equal(await late.echo("late"), "LATE");
+  ok(await eventually(() => s.server.errors.length > 0, 30_000), "the thread's end was not logged");
   equal(s.server.errors.length, 1);
   match(s.server.errors[0].error.message, /handler thread "TcpServer-\d+ runner \d+" ended/);
   equal(s.server.errors[0].client.port, bad.port);
