@@ -464,17 +464,17 @@ function dropGrown(): void {
 const SHORT_STRING = 31;
 
 /**
- * The bytes of `{ v: s }` (the codec's form of a string, most queue items)
- * for a short ASCII string, written straight into their room: the same
- * bytes {@linkcode pack} writes, without its object, walk and copy.
+ * The bytes of `{ v: s }` (the codec's form of a string, most queue items):
+ * the same bytes {@linkcode pack} writes, without its object and its walk (a
+ * short ASCII string is written by hand straight into its room, without the
+ * copy either).
  *
  * @param s The string.
- * @returns The bytes, or `undefined` if `s` is longer than 31 characters or not ASCII.
+ * @returns The bytes.
  */
-export function packValueString(s: string): Uint8Array | undefined {
+export function packValueString(s: string): Uint8Array {
   const n = s.length;
-  if (n > SHORT_STRING) return undefined;
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return undefined;
+  if (n > SHORT_STRING || !isAscii(s, n)) return packLongValueString(s);
   const bytes = room(n + 4);
   bytes[0] = 0x81; // a map of one entry
   bytes[1] = 0xa1; // its key, a string of one character:
@@ -482,6 +482,30 @@ export function packValueString(s: string): Uint8Array | undefined {
   bytes[3] = 0xa0 | n; // the value, a string of n bytes
   for (let i = 0; i < n; i++) bytes[4 + i] = s.charCodeAt(i);
   return bytes;
+}
+
+function isAscii(s: string, n: number): boolean {
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** {@linkcode packValueString} of a string that is long or not ASCII: through the write buffer. */
+function packLongValueString(s: string): Uint8Array {
+  if (writing) throw new Error("pack is not reentrant");
+  writing = true;
+  pos = 0;
+  try {
+    u8(0x81); // a map of one entry
+    u8(0xa1); // its key, a string of one character:
+    u8(0x76); // "v"
+    writeString(s);
+    return written();
+  } catch (error) {
+    dropGrown();
+    throw error;
+  } finally {
+    writing = false;
+  }
 }
 
 /**
