@@ -84,6 +84,10 @@ export function writeNumber(n: number): void {
   pos += 8;
 }
 
+/** Where {@linkcode writeString} stores the result of the search that flattens a rope (unread). */
+// deno-lint-ignore no-unused-vars
+let flattened = -1;
+
 /** Writes a string (UTF-8, or UTF-16 code units if it is not well-formed). */
 export function writeString(s: string): void {
   const length = s.length;
@@ -104,6 +108,11 @@ export function writeString(s: string): void {
     }
     pos = start;
   }
+  // A string built by concatenation is a rope in V8, which `encodeInto` flattens on a slow path
+  // (about 0.9 µs for a rope of 1 KiB, against 0.12 for a flat one); searching it flattens it in
+  // place much faster (0.3 µs), and costs next to nothing on a flat one-byte string. Its result is
+  // stored so that the optimizing compiler does not drop the search (it did, as a bare statement).
+  flattened = s.indexOf("\u0100");
   if (!s.isWellFormed()) {
     writeUtf16(s);
     return;
