@@ -201,7 +201,7 @@ export function deserializeSync(text: string): unknown {
  * @throws {TypeError} If a part of `value` is not serializable.
  */
 export function encodeBytes(value: unknown, options: EncodeOptions): Uint8Array {
-  if (typeof value === "string") return packValueString(value) ?? pack({ v: value });
+  if (typeof value === "string") return packValueString(value);
   if (
     typeof value === "boolean" || value === null ||
     (typeof value === "number" && isJsonNumber(value))

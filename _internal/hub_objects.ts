@@ -337,6 +337,10 @@ const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
     const ahead = a[1] === true;
     o.consumers.add(c.owner);
     const state = o.state;
+    // A fetch ahead that finds nothing gets nothing, not an Empty error: at the pace of a consumer
+    // keeping up with its producer, a third of its fetches (an Error's stack trace each, here and
+    // in the client).
+    if (ahead && state.qsize === 0) return [];
     if (state.qsize === 0) {
       // Someone is about to wait while others may sit on prefetched items: ask for them back
       // (not for a fetch ahead, which does not wait).

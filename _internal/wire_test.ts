@@ -51,6 +51,21 @@ Deno.test("wire: a string with a lone surrogate, which UTF-8 cannot carry, arriv
   }
 });
 
+Deno.test("wire: a string built by concatenation (a rope) is written as the same bytes as a flat one", () => {
+  const ropes = (tail: string) => [
+    "head-" + "x".repeat(1_000) + tail,
+    ["a", "b", "c"].map((c) => c.repeat(20)).join("") + tail,
+  ];
+  for (const tail of ["", "é", "€", "\u{1F600}", "\ud800"]) {
+    for (const rope of ropes(tail)) {
+      // A flat copy: made from its code units one at a time.
+      const flat = Array.from({ length: rope.length }, (_, i) => rope[i]).join("");
+      deepStrictEqual(pack(rope), pack(flat));
+      equal(unpack(pack(rope)), flat);
+    }
+  }
+});
+
 Deno.test("wire: undefined properties are left out and undefined in an array is null, as in JSON", () => {
   deepStrictEqual(unpack(pack({ a: undefined, b: 1 })), { b: 1 });
   deepStrictEqual(unpack(pack([undefined, 1])), [null, 1]);

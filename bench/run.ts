@@ -397,15 +397,23 @@ at all.
 - **Per byte, 1 KiB strings** (CPU per 100k items, measured per process): producer, hub and consumer
   take about 330, 330 and 300 ms, so a run needs about a second of CPU on two cores shared with
   other processes. The benchmark builds its strings as \`head + "x".repeat(…)\`, which V8 keeps as a
-  rope: encoding flattens each one first (about 1 µs per item of copying and garbage; a string read
-  from a file or made by \`JSON.stringify\` is flat). About 40% of the hub's time is garbage
-  collection, the rest mostly copies: each frame's body out of the read buffer (the items are views
-  of that copy), each item into the reply, and the write buffer grown again. \`wire_writer.ts\` kept
-  one spare write buffer per thread, so while two sessions' writes were in flight (the consumer's 1
-  MiB reply and the producer's acknowledgements) the next reply was packed into a new 256 KiB buffer
-  that grew three times: 3.75 MB of fresh memory per reply. It now keeps up to four: in 3
-  alternating rounds the hub's CPU per 100k 1 KiB items went from 400–440 to 270–320 ms and its page
-  faults halved, and the 64 KiB case went from 5.5k to 6.5–6.9k items/s.
+  rope: encoding flattens each one first (a string read from a file or made by \`JSON.stringify\` is
+  flat). \`encodeInto\` flattened it on a slow path, about 0.9 µs for a 1 KiB rope against 0.12 for
+  a flat string; \`writeString\` now flattens it first with a search (\`indexOf\`, about 0.3 µs),
+  and in 5 alternating rounds the producer's CPU per 100k items went from 414 to 339 ms (medians)
+  and the case from 101k to 117k items/s (load average 5–9). The hub's garbage collection is small
+  since the fix below (\`--trace-gc\` in its isolate: about 14 scavenges and 9 ms of pauses per 100k
+  items); what costs per byte is fresh memory more than copying: a \`slice()\` of a 66 KiB frame
+  body (each frame's body is copied out of the read buffer, and the items are views of that copy)
+  takes 8–15 µs, a \`set()\` of the same bytes into memory already there 1.5 µs. Reading the frames
+  straight from the read buffer and leaving it to them (a new 256 KiB buffer per read) measured no
+  better: the new buffer costs what the copies did. Handling the requests themselves (the queue's
+  state, without sockets) takes about 20–40 ms of the hub's CPU per 100k items. \`wire_writer.ts\`
+  kept one spare write buffer per thread, so while two sessions' writes were in flight (the
+  consumer's 1 MiB reply and the producer's acknowledgements) the next reply was packed into a new
+  256 KiB buffer that grew three times: 3.75 MB of fresh memory per reply. It now keeps up to four:
+  in 3 alternating rounds the hub's CPU per 100k 1 KiB items went from 400–440 to 270–320 ms and its
+  page faults halved, and the 64 KiB case went from 5.5k to 6.5–6.9k items/s.
 - **Three processes on two cores**: producer, consumer and the parent's hub thread compete for the
   cores in every Deno case, where Python's pipe needs no third party.
 - **64 KiB arrays are copied more often than Python copies them**: once when \`put()\` takes the array

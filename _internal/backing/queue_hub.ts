@@ -18,6 +18,7 @@
  */
 
 import { type Encoded, encodeItem, type HandleData, unpackEncoded } from "../codec.ts";
+import { Empty } from "../errors.ts";
 import type { Item } from "../protocol.ts";
 import {
   bindHubObject,
@@ -39,6 +40,9 @@ import type { AheadFetch, JoinableQueueBacking } from "./queue.ts";
  * fifth more items per second.
  */
 const MAX_PREFETCH = 1024;
+
+/** The rejection of a fetch ahead that found the queue empty (made once: see {@linkcode HubQueue.fetch}). */
+const NOTHING_AHEAD = new Empty("Cannot fetch items ahead from the queue as it is empty");
 
 /** What the hub is told of a new queue (and a revived one reads back from its handle). */
 interface QueueParams {
@@ -175,7 +179,10 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   /** A fetch ahead never waits and never asks other consumers for their items. */
   fetch(n: number): Promise<Item[]> {
     const { client, id } = this.#b;
-    const items = client.call("queue.getMany", id, [n, true], { timeout: 0 }) as Promise<Item[]>;
+    // The hub answers a fetch that finds the queue empty with no items: a rejection, as the
+    // contract says, but one without an Error made for it.
+    const items = (client.call("queue.getMany", id, [n, true], { timeout: 0 }) as Promise<Item[]>)
+      .then((items) => items.length > 0 ? items : Promise.reject(NOTHING_AHEAD));
     // Sent now: this thread is busy with the buffer's items meanwhile, and the reply waits in the
     // socket until it is done with them.
     client.flushNow();
