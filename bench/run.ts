@@ -395,8 +395,11 @@ at all.
   KiB, so every couple of hundred items both sides sleep and wake once (\`strace\` counts about
   160–200 KiB per send and per receive: system calls are not where the time goes).
 - **Per byte, 1 KiB strings** (CPU per 100k items, measured per process): producer, hub and consumer
-  take about 330, 330 and 300 ms, so a run needs about a second of CPU on two cores shared with
-  other processes. The benchmark builds its strings as \`head + "x".repeat(…)\`, which V8 keeps as a
+  take about 320, 230 and 300 ms (375, 280 and 340 before the two changes of this stop below, in the
+  same alternating rounds), so a run needs most of a second of CPU on two cores shared with other
+  processes. An empty fetch ahead (a consumer asking for the next batch before the producer has
+  put it, about a fifth of the requests) was answered with an \`Empty\` error, a stack trace in the
+  hub and another in the client, 11.6 µs; it is now an empty answer, 2.2 µs. The benchmark builds its strings as \`head + "x".repeat(…)\`, which V8 keeps as a
   rope: encoding flattens each one first (a string read from a file or made by \`JSON.stringify\` is
   flat). \`encodeInto\` flattened it on a slow path, about 0.9 µs for a 1 KiB rope against 0.12 for
   a flat string; \`writeString\` now flattens it first with a search (\`indexOf\`, about 0.3 µs),
@@ -429,20 +432,20 @@ at all.
   the process that created them, so its first messages go parent → hub → child and back, four hops
   each an event-loop wake-up (607 µs per round trip, 0.14× Python, in this table before). Once both
   ends have sent and received, the sender offers a Unix socket of its own on the queue, the receiver
-  connects, and from then on a message is one write and one read (README, "How it works"): 123 µs in
-  the run recorded here (0.53×; 0.55× in a second run). Measured on the quiet machine, per round
-  trip each Deno process used 60–80 µs of CPU, against about 40 for the same frames between two
-  processes with no Pipe around them (\`BatchWriter\` and \`readFrames\`, 64–75 µs per round trip) and
-  about 31 for bare socket reads and writes (57–75 µs); Python's whole round trip (60–75 µs in these
-  runs) is this machine's raw-socket floor, which Deno's asynchronous reads and writes (a promise
-  and an event-loop turn each) do not go below. What the Pipe adds is the codec, the receiving end's
-  wait and its Promise at both ends; a \`perf\` profile puts most of it in the Deno binary (the
-  runtime and V8's builtins) rather than in the library's JavaScript, and \`strace -f -c\` counts the
-  same system calls per round trip with and without the Pipe (a \`sendto\` and a \`recvfrom\` per
-  message, about two \`epoll_wait\`s): the difference is work inside the runtime per message, not
-  more calls. On Node (22.12, the quiet
-  machine, not in this table) the same path took about 200 µs per round trip, against 120–130 µs for
-  a bare \`node:net\` socket.
+  connects, and from then on a message is one write and one read (README, "How it works"): 117 µs in
+  the run recorded here (0.74×; 0.66× and 0.56× in two more runs the same hour, Python's own round
+  trip moving between 65 and 86 µs). Per round trip each Deno process uses about 60 µs of CPU. The
+  same frames between two processes with no Pipe around them (\`BatchWriter\` and \`readFrames\`,
+  in probes written for this and not kept in \`bench/\`, alternating runs) use 37–42 µs when the reply is written inside the read's
+  callback, and 45–60 µs when the receiving side is written as \`recv()\` must be, an \`await\` of a
+  Promise that the read resolves: so most of the Pipe's cost is the asynchronous receive itself,
+  and the library's layers (the codec, the receiving end's wait, \`Connection\`) add about 10 µs.
+  \`strace -f -c\` counts the same system calls per round trip with and without the Pipe (a
+  \`sendto\` and a \`recvfrom\` per message, about two \`epoll_wait\`s), and a child started as a
+  library \`Process\` costs no more than a bare \`deno run\` one. Python's whole round trip is this
+  machine's raw-socket floor, which Deno's asynchronous reads and writes (a promise and an
+  event-loop turn each) do not go below. On Node (22.12, the quiet machine, not in this table) the
+  same path took about 200 µs per round trip, against 120–130 µs for a bare \`node:net\` socket.
 - **JoinableQueue with several consumers** cannot prefetch as deeply: each consumer takes a fair
   share of the backlog. A consumer's \`taskDone()\` calls of a burst, and its used prefetched items,
   travel as one request each; they were one request per call while \`get()\` and \`taskDone()\`
