@@ -448,12 +448,27 @@ const writer: WireWriter = {
  * @throws {TypeError} If `value` holds anything else.
  */
 export function pack(value: unknown): Uint8Array {
-  // packWith's work without its callback, on the path every small queue item or value takes.
+  return packTop(value, false);
+}
+
+/**
+ * {@linkcode pack}'s work without {@linkcode packWith}'s callback, on the
+ * path every queue item or value takes: `value` itself, or, if
+ * `valueString`, `{ v: value }` of a string without making that object.
+ */
+function packTop(value: unknown, valueString: boolean): Uint8Array {
   if (writing) throw new Error("pack is not reentrant");
   writing = true;
   pos = 0;
   try {
-    writeValue(value, 0);
+    if (valueString) {
+      u8(0x81); // a map of one entry
+      u8(0xa1); // its key, a string of one character:
+      u8(0x76); // "v"
+      writeString(value as string);
+    } else {
+      writeValue(value, 0);
+    }
     return written();
   } catch (error) {
     dropGrown();
@@ -493,7 +508,8 @@ const SHORT_STRING = 31;
  */
 export function packValueString(s: string): Uint8Array {
   const n = s.length;
-  if (n > SHORT_STRING || !isAscii(s, n)) return packLongValueString(s);
+  // A long or non-ASCII string goes through the write buffer.
+  if (n > SHORT_STRING || !isAscii(s, n)) return packTop(s, true);
   const bytes = room(n + 4);
   bytes[0] = 0x81; // a map of one entry
   bytes[1] = 0xa1; // its key, a string of one character:
@@ -506,25 +522,6 @@ export function packValueString(s: string): Uint8Array {
 function isAscii(s: string, n: number): boolean {
   for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return false;
   return true;
-}
-
-/** {@linkcode packValueString} of a string that is long or not ASCII: through the write buffer. */
-function packLongValueString(s: string): Uint8Array {
-  if (writing) throw new Error("pack is not reentrant");
-  writing = true;
-  pos = 0;
-  try {
-    u8(0x81); // a map of one entry
-    u8(0xa1); // its key, a string of one character:
-    u8(0x76); // "v"
-    writeString(s);
-    return written();
-  } catch (error) {
-    dropGrown();
-    throw error;
-  } finally {
-    writing = false;
-  }
 }
 
 /**
