@@ -326,7 +326,7 @@ const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
     hub.publish(id, o);
   },
   get: async (o, _a, c, hub, id) => {
-    if (o.state.qsize === 0) hub.revokePrefetch(id, o, c.owner);
+    if (!o.state.hasFor(c.owner)) hub.revokePrefetch(id, o, c.owner);
     const item = await o.state.get(c.owner, c);
     hub.publish(id, o);
     return item;
@@ -340,8 +340,8 @@ const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
     // A fetch ahead that finds nothing gets nothing, not an Empty error: at the pace of a consumer
     // keeping up with its producer, a third of its fetches (an Error's stack trace each, here and
     // in the client).
-    if (ahead && state.qsize === 0) return [];
-    if (state.qsize === 0) {
+    if (ahead && !state.hasFor(c.owner)) return [];
+    if (!state.hasFor(c.owner)) {
       // Someone is about to wait while others may sit on prefetched items: ask for them back
       // (not for a fetch ahead, which does not wait).
       if (!ahead) hub.revokePrefetch(id, o, c.owner);

@@ -322,9 +322,10 @@ export class HubServer implements ObjectHost {
       asked.push(owner);
     }
     if (asked.length === 0) return;
-    // A client busy with synchronous work answers late: past this, getters are served anyway.
+    // A client busy with synchronous work answers late: past this, getters are served anyway,
+    // and what it gives back afterwards is kept for it (see QueueState.returnOverdue).
     setTimeout(() => {
-      for (const owner of asked) obj.state.returned(owner);
+      for (const owner of asked) obj.state.returnOverdue(owner);
       this.publish(id, obj);
     }, RETURN_WAIT_MS);
   }

@@ -9,6 +9,7 @@ import { Empty, Full, QueueClosed } from "../errors.ts";
 import { noWait, type Owner, type WaitOptions } from "./common.ts";
 import { Deque } from "./deque.ts";
 import { type Numbered, QueueLedger, sorted } from "./queue_ledger.ts";
+import { Reserved } from "./queue_reserved.ts";
 import { Waiters } from "./waiters.ts";
 
 /** Options of {@linkcode QueueState}. */
@@ -88,6 +89,10 @@ export class QueueState<T = unknown> {
    * are not served, so that none gets a newer item before an older one.
    */
   #awaiting = new Set<Owner>();
+  /** Owners the queue stopped waiting for (see {@linkcode QueueState.returnOverdue}). */
+  #overdue = new Set<Owner>();
+  /** What overdue owners gave back, kept for them. */
+  #reserved = new Reserved<T>();
 
   /**
    * Creates the state of a queue.
@@ -148,9 +153,17 @@ export class QueueState<T = unknown> {
     return this.#ledger.outstanding;
   }
 
-  /** How many items handed out in batches are not used yet (counted in the published size). */
+  /**
+   * How many items handed out in batches are not used yet, or given back
+   * too late and kept for their owner (counted in the published size).
+   */
   get held(): number {
-    return this.#ledger.held;
+    return this.#ledger.held + this.#reserved.count;
+  }
+
+  /** Whether a get by `owner` would find an item at once, or wait for one (a snapshot). */
+  hasFor(owner: Owner): boolean {
+    return this.#items.length > 0 || this.#reserved.has(owner);
   }
 
   /**
@@ -340,7 +353,7 @@ export class QueueState<T = unknown> {
   dropOwner(owner: Owner): number {
     const back = this.#ledger.dropOwner(owner);
     this.#redelivered += back.items.length;
-    this.#putBack(back);
+    this.#putBack(this.#withReserved(owner, back));
     this.returned(owner);
     return back.items.length;
   }
@@ -357,7 +370,14 @@ export class QueueState<T = unknown> {
    */
   unget(owner: Owner, items: readonly T[]): void {
     const seqs = this.#ledger.unget(owner, items.length);
-    this.#putBack(sorted({ items: items as T[], seqs }));
+    const back = sorted({ items: items as T[], seqs });
+    if (this.#overdue.delete(owner)) {
+      // Too late: newer items went to other getters meanwhile. Kept for this owner only.
+      this.#reserved.add(owner, back);
+      this.#serveReserved(owner);
+    } else {
+      this.#putBack(back);
+    }
     this.returned(owner);
   }
 
@@ -369,8 +389,16 @@ export class QueueState<T = unknown> {
    * @param owner The owner that left.
    */
   returnHeld(owner: Owner): void {
-    this.#putBack(this.#ledger.returnHeld(owner));
+    this.#putBack(this.#withReserved(owner, this.#ledger.returnHeld(owner)));
     this.returned(owner);
+  }
+
+  /** What goes back to the queue from an owner that left: `back`, and what was kept for it. */
+  #withReserved(owner: Owner, back: Numbered<T>): Numbered<T> {
+    this.#overdue.delete(owner);
+    if (!this.#reserved.has(owner)) return back;
+    const kept = this.#reserved.drop(owner);
+    return sorted({ items: back.items.concat(kept.items), seqs: back.seqs.concat(kept.seqs) });
   }
 
   /**
@@ -396,6 +424,32 @@ export class QueueState<T = unknown> {
     if (this.#awaiting.delete(owner) && this.#awaiting.size === 0) this.#serve();
   }
 
+  /**
+   * Stops waiting for `owner`, which was asked to give back what it holds
+   * and has not answered in time (a client busy with synchronous work):
+   * waiting getters are served without its items. What it gives back later
+   * is kept for it alone, ahead of newer items: other getters may have had
+   * newer ones meanwhile, and must not see older ones after them.
+   *
+   * @param owner The owner still awaited.
+   */
+  returnOverdue(owner: Owner): void {
+    if (!this.#awaiting.has(owner)) return;
+    this.#overdue.add(owner);
+    this.returned(owner);
+  }
+
+  /** Hands what is kept for `owner` to its oldest waiting get, if any. */
+  #serveReserved(owner: Owner): void {
+    const found: Getter[] = [];
+    this.#getters.some((g) => g.owner === owner && found.push(g) > 0);
+    const first = found[0];
+    if (first === undefined) return;
+    const batch = this.#reserved.take(owner, first.max)!;
+    this.#ledger.track(owner, batch.items, batch.seqs, first.ahead);
+    this.#getters.wakeFirstWhere((g) => g.owner === owner, batch.items);
+  }
+
   /** Items given back or redelivered: to their places by number, then to waiting getters. */
   #putBack(back: Numbered<T>): void {
     this.#items.merge(back.items, back.seqs);
@@ -410,6 +464,12 @@ export class QueueState<T = unknown> {
     ahead = false,
   ): Promise<T[]> {
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
+    // What this owner gave back too late is its own, older than anything in the queue.
+    const kept = this.#reserved.take(owner, max);
+    if (kept !== undefined) {
+      this.#ledger.track(owner, kept.items, kept.seqs, ahead);
+      return Promise.resolve(kept.items);
+    }
     // Waiting getters are served first, and nobody while items are on their way back (see
     // awaitReturn()): a get then waits its turn, a fetch ahead finds nothing.
     if (this.#items.length > 0 && this.#getters.size === 0 && this.#awaiting.size === 0) {

@@ -382,6 +382,57 @@ Deno.test("QueueState: a get or a fetch ahead does not overtake a getter waiting
   await assertBlocks(second);
 });
 
+Deno.test("QueueState: what an owner gives back after its wait was over is kept for it, so no getter sees an older item after a newer one", async () => {
+  const queue = new QueueState<number>();
+  queue.putMany(A, [1, 2, 3]);
+  assert.deepEqual(await queue.getMany(A, 3, {}, true), [1, 2, 3]); // A fetched ahead
+  queue.consumed(A, 1); // and used item 1
+  const first = queue.getMany(B, 10);
+  queue.awaitReturn(A);
+  queue.putMany(C, [4]);
+  await assertBlocks(first);
+  // A is busy and does not answer in time: B is served the newer item.
+  queue.returnOverdue(A);
+  assert.deepEqual(await first, [4]);
+  assert.equal(queue.held, 2); // items 2 and 3, still A's
+  queue.unget(A, [2, 3]); // the late answer
+  queue.putMany(C, [5]);
+  // B must not get 2 or 3 after 4: the queue serves it 5, and A gets back what it gave.
+  assert.deepEqual(await queue.getMany(B, 10), [5]);
+  await assert.rejects(queue.getMany(B, 10, { timeout: 0 }), Empty);
+  assert.deepEqual(await queue.getMany(A, 1), [2]);
+  assert.deepEqual(await queue.getMany(A, 10, {}, true), [3]);
+  assert.equal(queue.held, 1); // A holds 3 again
+});
+
+Deno.test("QueueState: a get waiting when its owner's late answer comes gets it; if the owner dies, it goes to the others", async () => {
+  const queue = new QueueState<number>({ joinable: true });
+  queue.putMany(A, [1, 2, 3]);
+  assert.deepEqual(await queue.getMany(A, 3, {}, true), [1, 2, 3]);
+  const b = queue.getMany(B, 10);
+  queue.awaitReturn(A);
+  queue.returnOverdue(A);
+  queue.returnOverdue(A); // no longer awaited: nothing happens
+  await assertBlocks(b);
+  const a = queue.getMany(A, 10); // another get of A's, waiting on the empty queue
+  queue.unget(A, [1, 2, 3]);
+  assert.deepEqual(await a, [1, 2, 3]);
+  await assertBlocks(b);
+  queue.consumed(A, 1); // A used 2 (1 was the get's own)
+  queue.unget(A, [3]); // and gave 3 back, not late this time: for everyone
+  assert.deepEqual(await b, [3]);
+  // Kept for an owner that then dies: redelivered to the others.
+  queue.putMany(C, [4]);
+  assert.deepEqual(await queue.getMany(A, 10, {}, true), [4]);
+  const c = queue.getMany(C, 10);
+  queue.awaitReturn(A);
+  queue.returnOverdue(A);
+  queue.unget(A, [4]);
+  await assertBlocks(c);
+  queue.dropOwner(A);
+  assert.deepEqual(await c, [1, 2, 4]); // A's unacknowledged 1 and 2, and 4
+});
+
 Deno.test("QueueState.returnHeld() puts back in place what an owner that left was handed ahead", async () => {
   const queue = new QueueState<number>({ joinable: true });
   queue.putMany(A, [1, 2, 3, 4]);
