@@ -48,6 +48,13 @@ const LAZY_ACK_MS = 2;
  */
 const RETURN_WAIT_MS = 100;
 
+/**
+ * Longest that items a client gave back too late stay kept for it (see
+ * `QueueState.returnOverdue`) while other getters wait and it does not come
+ * for them.
+ */
+const RESERVED_WAIT_MS = 1000;
+
 function toWire(error: unknown): WireError {
   if (error instanceof Error) return { name: error.name, message: error.message };
   if (error instanceof DOMException) return { name: error.name, message: error.message };
@@ -320,6 +327,15 @@ export class HubServer implements ObjectHost {
       // newer item before the older ones it gives back.
       obj.state.awaitReturn(owner);
       asked.push(owner);
+    }
+    // Items kept for an owner that gave them back late, which does not come for them: after a
+    // while, for the getters that wait.
+    const keeping = obj.state.reservedOwners.filter((owner) => owner !== except);
+    if (keeping.length > 0) {
+      setTimeout(() => {
+        for (const owner of keeping) obj.state.releaseReserved(owner);
+        this.publish(id, obj);
+      }, RESERVED_WAIT_MS);
     }
     if (asked.length === 0) return;
     // A client busy with synchronous work answers late: past this, getters are served anyway,

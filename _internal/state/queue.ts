@@ -439,6 +439,23 @@ export class QueueState<T = unknown> {
     this.returned(owner);
   }
 
+  /** The owners that have items kept for them (see {@linkcode QueueState.returnOverdue}). */
+  get reservedOwners(): Owner[] {
+    return this.#reserved.owners();
+  }
+
+  /**
+   * Puts what is kept for `owner` back in the queue, for every getter: the
+   * owner has not come for it while others wait. A getter may then see an
+   * item older than one it already had: without this, a consumer that
+   * stopped getting would keep its items from the others for good.
+   *
+   * @param owner The owner.
+   */
+  releaseReserved(owner: Owner): void {
+    if (this.#reserved.has(owner)) this.#putBack(this.#reserved.drop(owner));
+  }
+
   /** Hands what is kept for `owner` to its oldest waiting get, if any. */
   #serveReserved(owner: Owner): void {
     const found: Getter[] = [];

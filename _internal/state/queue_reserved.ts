@@ -23,6 +23,11 @@ export class Reserved<T> {
     return this.#count;
   }
 
+  /** The owners that have items kept for them. */
+  owners(): Owner[] {
+    return [...this.#byOwner.keys()];
+  }
+
   /** Whether `owner` has items kept for it. */
   has(owner: Owner): boolean {
     return this.#byOwner.has(owner);

@@ -433,6 +433,23 @@ Deno.test("QueueState: a get waiting when its owner's late answer comes gets it;
   assert.deepEqual(await c, [1, 2, 4]); // A's unacknowledged 1 and 2, and 4
 });
 
+Deno.test("QueueState.releaseReserved() gives what an owner does not come for to the getters that wait", async () => {
+  const queue = new QueueState<number>();
+  queue.putMany(A, [1, 2]);
+  assert.deepEqual(await queue.getMany(A, 2, {}, true), [1, 2]);
+  const b = queue.getMany(B, 10);
+  queue.awaitReturn(A);
+  queue.returnOverdue(A);
+  queue.unget(A, [1, 2]);
+  assert.deepEqual(queue.reservedOwners, [A]);
+  assert.equal(queue.qsize + queue.held, 2);
+  await assertBlocks(b);
+  queue.releaseReserved(A);
+  assert.deepEqual(await b, [1, 2]);
+  assert.deepEqual(queue.reservedOwners, []);
+  assert.equal(queue.qsize + queue.held, 1); // B holds 2 (1 was its get's own)
+});
+
 Deno.test("QueueState.returnHeld() puts back in place what an owner that left was handed ahead", async () => {
   const queue = new QueueState<number>({ joinable: true });
   queue.putMany(A, [1, 2, 3, 4]);
