@@ -47,6 +47,11 @@ export interface ObjectHost {
   notePrefetch(id: number, obj: QueueObject, owner: Owner): void;
   /** Asks every other session that may hold prefetched items of queue `id` to give them back. */
   revokePrefetch(id: number, obj: QueueObject, except: Owner): void;
+  /**
+   * Gives items given back to queue `id` to every getter after a while, if
+   * getters still wait that may not have them (see `QueueState.releaseReturned`).
+   */
+  releaseLater(id: number, obj: QueueObject): void;
 }
 
 /** An operation on an object of any kind (checked by {@linkcode OPS}'s entries). */
@@ -283,6 +288,8 @@ export class QueueObject<T = unknown> implements HubObjectBase {
   readonly prefetchers: Set<Owner> = new Set();
   /** Sessions that get from it (for fair batch sizes). */
   readonly consumers: Set<Owner> = new Set();
+  /** Whether a {@linkcode ObjectHost.releaseLater} is pending. */
+  releasing = false;
 
   constructor(options: QueueObjectOptions<T>) {
     this.state = new QueueState(options);
@@ -360,6 +367,7 @@ const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
   },
   unget: (o, a, c, hub, id) => {
     o.state.unget(c.owner, items(a));
+    if (o.state.stranded) hub.releaseLater(id, o);
     hub.publish(id, o);
   },
   close: (o, _a, _c, hub, id) => {

@@ -49,11 +49,10 @@ const LAZY_ACK_MS = 2;
 const RETURN_WAIT_MS = 100;
 
 /**
- * Longest that items a client gave back too late stay kept for it (see
- * `QueueState.returnOverdue`) while other getters wait and it does not come
- * for them.
+ * Longest that items given back wait for a getter that may have them (one
+ * that has not had newer items) while getters that may not wait.
  */
-const RESERVED_WAIT_MS = 1000;
+const RELEASE_WAIT_MS = 1000;
 
 function toWire(error: unknown): WireError {
   if (error instanceof Error) return { name: error.name, message: error.message };
@@ -316,6 +315,8 @@ export class HubServer implements ObjectHost {
 
   /** Asks every other session that may hold prefetched items of queue `id` to give them back. */
   revokePrefetch(id: number, obj: QueueObject, except: Owner): void {
+    // A getter is about to wait while items given back, not for it, are there.
+    if (obj.state.qsize > 0) this.releaseLater(id, obj);
     const asked: Owner[] = [];
     for (const owner of obj.prefetchers) {
       if (owner === except) continue;
@@ -328,22 +329,24 @@ export class HubServer implements ObjectHost {
       obj.state.awaitReturn(owner);
       asked.push(owner);
     }
-    // Items kept for an owner that gave them back late, which does not come for them: after a
-    // while, for the getters that wait.
-    const keeping = obj.state.reservedOwners.filter((owner) => owner !== except);
-    if (keeping.length > 0) {
-      setTimeout(() => {
-        for (const owner of keeping) obj.state.releaseReserved(owner);
-        this.publish(id, obj);
-      }, RESERVED_WAIT_MS);
-    }
     if (asked.length === 0) return;
-    // A client busy with synchronous work answers late: past this, getters are served anyway,
-    // and what it gives back afterwards is kept for it (see QueueState.returnOverdue).
+    // A client busy with synchronous work answers late: past this, getters are served anyway.
     setTimeout(() => {
-      for (const owner of asked) obj.state.returnOverdue(owner);
+      for (const owner of asked) obj.state.returned(owner);
       this.publish(id, obj);
     }, RETURN_WAIT_MS);
+  }
+
+  /** See {@linkcode ObjectHost.releaseLater}. */
+  releaseLater(id: number, obj: QueueObject): void {
+    if (obj.releasing) return;
+    obj.releasing = true;
+    setTimeout(() => {
+      obj.releasing = false;
+      if (!obj.state.stranded) return;
+      obj.state.releaseReturned();
+      this.publish(id, obj);
+    }, RELEASE_WAIT_MS);
   }
 
   /** Creates object `id` of `kind` unless it exists. */

@@ -80,7 +80,6 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/state/event.ts",
   "_internal/state/queue.ts",
   "_internal/state/queue_ledger.ts",
-  "_internal/state/queue_reserved.ts",
   "_internal/state/semaphore.ts",
   "_internal/state/waiters.ts",
   "_internal/status_file.ts",

@@ -9,7 +9,6 @@ import { Empty, Full, QueueClosed } from "../errors.ts";
 import { noWait, type Owner, type WaitOptions } from "./common.ts";
 import { Deque } from "./deque.ts";
 import { type Numbered, QueueLedger, sorted } from "./queue_ledger.ts";
-import { Reserved } from "./queue_reserved.ts";
 import { Waiters } from "./waiters.ts";
 
 /** Options of {@linkcode QueueState}. */
@@ -89,10 +88,11 @@ export class QueueState<T = unknown> {
    * are not served, so that none gets a newer item before an older one.
    */
   #awaiting = new Set<Owner>();
-  /** Owners the queue stopped waiting for (see {@linkcode QueueState.returnOverdue}). */
-  #overdue = new Set<Owner>();
-  /** What overdue owners gave back, kept for them. */
-  #reserved = new Reserved<T>();
+  /**
+   * Items given back by live consumers, oldest first: each goes only to a
+   * getter that has not had a newer item (see {@linkcode QueueState.unget}).
+   */
+  #returned: Numbered<T> = { items: [], seqs: [] };
 
   /**
    * Creates the state of a queue.
@@ -125,17 +125,30 @@ export class QueueState<T = unknown> {
 
   /** Number of items in the queue. */
   get qsize(): number {
-    return this.#items.length;
+    return this.#items.length + this.#returned.items.length;
   }
 
   /** Whether the queue holds no item. */
   get empty(): boolean {
-    return this.#items.length === 0;
+    return this.qsize === 0;
   }
 
   /** Whether the queue is bounded and holds `maxsize` items or more. */
   get full(): boolean {
-    return this.#maxsize > 0 && this.#items.length >= this.#maxsize;
+    return this.#maxsize > 0 && this.qsize >= this.#maxsize;
+  }
+
+  /** Whether a get by `owner` would find an item for it now (a snapshot). */
+  hasFor(owner: Owner): boolean {
+    return this.#availableFor(owner) > 0;
+  }
+
+  /**
+   * Whether items given back wait while getters that must not have them do
+   * (see {@linkcode QueueState.releaseReturned}).
+   */
+  get stranded(): boolean {
+    return this.#returned.items.length > 0 && this.#getters.size > 0;
   }
 
   /** Whether {@linkcode QueueState.close} was called. */
@@ -153,17 +166,9 @@ export class QueueState<T = unknown> {
     return this.#ledger.outstanding;
   }
 
-  /**
-   * How many items handed out in batches are not used yet, or given back
-   * too late and kept for their owner (counted in the published size).
-   */
+  /** How many items handed out in batches are not used yet (counted in the published size). */
   get held(): number {
-    return this.#ledger.held + this.#reserved.count;
-  }
-
-  /** Whether a get by `owner` would find an item at once, or wait for one (a snapshot). */
-  hasFor(owner: Owner): boolean {
-    return this.#items.length > 0 || this.#reserved.has(owner);
+    return this.#ledger.held;
   }
 
   /**
@@ -294,6 +299,8 @@ export class QueueState<T = unknown> {
     if (this.#closed) return;
     this.#closed = true;
     this.#putters.rejectAll(this.#closedError("put to"));
+    // Nothing newer will come: what was given back drains to whoever gets.
+    this.releaseReturned();
     if (this.#items.length === 0 && this.#awaiting.size === 0) {
       this.#getters.rejectAll(this.#closedError("get from"));
     }
@@ -353,7 +360,7 @@ export class QueueState<T = unknown> {
   dropOwner(owner: Owner): number {
     const back = this.#ledger.dropOwner(owner);
     this.#redelivered += back.items.length;
-    this.#putBack(this.#withReserved(owner, back));
+    this.#putBack(back);
     this.returned(owner);
     return back.items.length;
   }
@@ -371,14 +378,33 @@ export class QueueState<T = unknown> {
   unget(owner: Owner, items: readonly T[]): void {
     const seqs = this.#ledger.unget(owner, items.length);
     const back = sorted({ items: items as T[], seqs });
-    if (this.#overdue.delete(owner)) {
-      // Too late: newer items went to other getters meanwhile. Kept for this owner only.
-      this.#reserved.add(owner, back);
-      this.#serveReserved(owner);
-    } else {
+    if (this.#closed) {
       this.#putBack(back);
+    } else if (back.items.length > 0) {
+      // Other consumers may have had newer items meanwhile (fetched ahead of these, or served
+      // while the hub gave up waiting for them): these go only to a getter that has not.
+      const pool = this.#returned;
+      this.#returned = sorted({
+        items: pool.items.concat(back.items),
+        seqs: pool.seqs.concat(back.seqs),
+      });
+      this.#serve();
     }
     this.returned(owner);
+  }
+
+  /**
+   * Puts the items given back (see {@linkcode QueueState.unget}) in the
+   * queue for every getter: none that waits may have them, and their own
+   * consumers have not come back for them. A getter may then see an item
+   * older than one it had; without this, a consumer that stopped getting
+   * would keep them from the others for good.
+   */
+  releaseReturned(): void {
+    const pool = this.#returned;
+    if (pool.items.length === 0) return;
+    this.#returned = { items: [], seqs: [] };
+    this.#putBack(pool);
   }
 
   /**
@@ -389,16 +415,8 @@ export class QueueState<T = unknown> {
    * @param owner The owner that left.
    */
   returnHeld(owner: Owner): void {
-    this.#putBack(this.#withReserved(owner, this.#ledger.returnHeld(owner)));
+    this.#putBack(this.#ledger.returnHeld(owner));
     this.returned(owner);
-  }
-
-  /** What goes back to the queue from an owner that left: `back`, and what was kept for it. */
-  #withReserved(owner: Owner, back: Numbered<T>): Numbered<T> {
-    this.#overdue.delete(owner);
-    if (!this.#reserved.has(owner)) return back;
-    const kept = this.#reserved.drop(owner);
-    return sorted({ items: back.items.concat(kept.items), seqs: back.seqs.concat(kept.seqs) });
   }
 
   /**
@@ -424,49 +442,6 @@ export class QueueState<T = unknown> {
     if (this.#awaiting.delete(owner) && this.#awaiting.size === 0) this.#serve();
   }
 
-  /**
-   * Stops waiting for `owner`, which was asked to give back what it holds
-   * and has not answered in time (a client busy with synchronous work):
-   * waiting getters are served without its items. What it gives back later
-   * is kept for it alone, ahead of newer items: other getters may have had
-   * newer ones meanwhile, and must not see older ones after them.
-   *
-   * @param owner The owner still awaited.
-   */
-  returnOverdue(owner: Owner): void {
-    if (!this.#awaiting.has(owner)) return;
-    this.#overdue.add(owner);
-    this.returned(owner);
-  }
-
-  /** The owners that have items kept for them (see {@linkcode QueueState.returnOverdue}). */
-  get reservedOwners(): Owner[] {
-    return this.#reserved.owners();
-  }
-
-  /**
-   * Puts what is kept for `owner` back in the queue, for every getter: the
-   * owner has not come for it while others wait. A getter may then see an
-   * item older than one it already had: without this, a consumer that
-   * stopped getting would keep its items from the others for good.
-   *
-   * @param owner The owner.
-   */
-  releaseReserved(owner: Owner): void {
-    if (this.#reserved.has(owner)) this.#putBack(this.#reserved.drop(owner));
-  }
-
-  /** Hands what is kept for `owner` to its oldest waiting get, if any. */
-  #serveReserved(owner: Owner): void {
-    const found: Getter[] = [];
-    this.#getters.some((g) => g.owner === owner && found.push(g) > 0);
-    const first = found[0];
-    if (first === undefined) return;
-    const batch = this.#reserved.take(owner, first.max)!;
-    this.#ledger.track(owner, batch.items, batch.seqs, first.ahead);
-    this.#getters.wakeFirstWhere((g) => g.owner === owner, batch.items);
-  }
-
   /** Items given back or redelivered: to their places by number, then to waiting getters. */
   #putBack(back: Numbered<T>): void {
     this.#items.merge(back.items, back.seqs);
@@ -481,33 +456,69 @@ export class QueueState<T = unknown> {
     ahead = false,
   ): Promise<T[]> {
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
-    // What this owner gave back too late is its own, older than anything in the queue.
-    const kept = this.#reserved.take(owner, max);
-    if (kept !== undefined) {
-      this.#ledger.track(owner, kept.items, kept.seqs, ahead);
-      return Promise.resolve(kept.items);
-    }
     // Waiting getters are served first, and nobody while items are on their way back (see
     // awaitReturn()): a get then waits its turn, a fetch ahead finds nothing.
-    if (this.#items.length > 0 && this.#getters.size === 0 && this.#awaiting.size === 0) {
-      const seqs: number[] = [];
-      const items = this.#items.take(max, seqs, this.#weigh, this.#batchBytes);
-      this.#ledger.track(owner, items, seqs, ahead);
+    if (this.#getters.size === 0 && this.#awaiting.size === 0 && this.#availableFor(owner) > 0) {
+      const items = this.#takeFor(owner, max, ahead);
       this.#admitPutters();
       return Promise.resolve(items);
     }
-    if (this.#closed && this.#items.length === 0 && this.#awaiting.size === 0) {
+    if (this.#closed && this.qsize === 0 && this.#awaiting.size === 0) {
       return Promise.reject(this.#closedError(what));
     }
     const { timeout } = opts;
     if (noWait(timeout)) {
       return Promise.reject(new Empty(`Cannot ${what} the queue as it is empty`));
     }
-    return this.#getters.wait(
+    const waiting = this.#getters.wait(
       opts,
       () => new Empty(`Cannot ${what} the queue as it is still empty after ${timeout} ms`),
       { data: { owner, max, ahead } },
     );
+    // Getters before it may wait for items that are not for them (given back) but for it.
+    if (this.#returned.items.length > 0) this.#serve();
+    return waiting;
+  }
+
+  /**
+   * How many items `owner` may take now: those in the queue, and those given
+   * back that are newer than any it used or holds.
+   */
+  #availableFor(owner: Owner): number {
+    const pool = this.#returned.seqs;
+    if (pool.length === 0) return this.#items.length;
+    return this.#items.length + pool.length - this.#firstFor(owner);
+  }
+
+  /** The index of the first item given back that `owner` may have (see {@linkcode #availableFor}). */
+  #firstFor(owner: Owner): number {
+    const pool = this.#returned.seqs;
+    const newest = this.#ledger.newest(owner);
+    let i = pool.length;
+    while (i > 0 && pool[i - 1] > newest) i--;
+    return i;
+  }
+
+  /**
+   * Takes up to `max` items for `owner`: first what was given back that it
+   * may have (older), then from the front of the queue; and records them.
+   */
+  #takeFor(owner: Owner, max: number, ahead: boolean): T[] {
+    const seqs: number[] = [];
+    let items: T[] = [];
+    const pool = this.#returned;
+    if (pool.items.length > 0) {
+      const start = this.#firstFor(owner);
+      const n = Math.min(max, pool.items.length - start);
+      items = pool.items.splice(start, n);
+      for (const seq of pool.seqs.splice(start, n)) seqs.push(seq);
+    }
+    if (items.length < max && this.#items.length > 0) {
+      const more = this.#items.take(max - items.length, seqs, this.#weigh, this.#batchBytes);
+      items = items.length === 0 ? more : items.concat(more);
+    }
+    this.#ledger.track(owner, items, seqs, ahead);
+    return items;
   }
 
   /** Whether `n` more items may enter now without overtaking waiting putters. */
@@ -530,21 +541,24 @@ export class QueueState<T = unknown> {
    */
   #serve(): void {
     if (this.#awaiting.size > 0) return;
-    while (this.#items.length > 0 && this.#getters.size > 0) {
-      const getter = this.#getters.peek() as Getter;
+    while (this.#getters.size > 0) {
+      let getter = this.#getters.peek() as Getter;
+      let available = this.#availableFor(getter.owner);
+      if (available === 0) {
+        if (this.#returned.items.length === 0) break;
+        // The oldest getter may not have what was given back: the oldest one that may.
+        const found: Getter[] = [];
+        this.#getters.some((g) => this.#availableFor(g.owner) > 0 && found.push(g) > 0);
+        if (found.length === 0) break;
+        getter = found[0];
+        available = this.#availableFor(getter.owner);
+      }
       // Several getters waiting share the items instead of the first taking them all.
-      const share = Math.ceil(this.#items.length / this.#getters.size);
-      const seqs: number[] = [];
-      const batch = this.#items.take(
-        Math.min(getter.max, share),
-        seqs,
-        this.#weigh,
-        this.#batchBytes,
-      );
-      this.#ledger.track(getter.owner, batch, seqs, getter.ahead);
-      this.#getters.wakeFirst(batch);
+      const share = Math.ceil(available / this.#getters.size);
+      const batch = this.#takeFor(getter.owner, Math.min(getter.max, share), getter.ahead);
+      this.#getters.wakeFirstWhere((g) => g === getter, batch);
     }
-    if (this.#closed && this.#items.length === 0) {
+    if (this.#closed && this.qsize === 0) {
       this.#getters.rejectAll(this.#closedError("get from"));
     }
   }

@@ -41,6 +41,8 @@ export class QueueLedger<T> {
   /** Outstanding items by their numbers, in the order they were taken. */
   #outstanding = new Map<number, Outstanding<T>>();
   #byOwner = new Map<Owner, Set<number>>();
+  /** The newest item each owner used (a get's own item, or a held one it used), by number. */
+  #used = new Map<Owner, number>();
 
   /** @param joinable Whether items are outstanding until acknowledged. */
   constructor(joinable: boolean) {
@@ -66,6 +68,7 @@ export class QueueLedger<T> {
    */
   track(owner: Owner, items: readonly T[], seqs: readonly number[], ahead = false): void {
     const first = ahead ? 0 : 1;
+    if (!ahead && seqs.length > 0) this.#use(owner, seqs[0]);
     if (items.length > first) {
       let held = this.#held.get(owner);
       if (held === undefined) this.#held.set(owner, held = { items: [], seqs: [] });
@@ -89,7 +92,23 @@ export class QueueLedger<T> {
 
   /** Records that `owner` used `n` of the items it holds, oldest first. */
   consumed(owner: Owner, n: number): void {
-    this.#takeHeld(owner, n);
+    const used = this.#takeHeld(owner, n).seqs;
+    if (used.length > 0) this.#use(owner, used[used.length - 1]);
+  }
+
+  #use(owner: Owner, seq: number): void {
+    if (seq > (this.#used.get(owner) ?? -Infinity)) this.#used.set(owner, seq);
+  }
+
+  /**
+   * The number of the newest item `owner` used or holds (`-Infinity` for
+   * none): it uses what it holds, oldest first, before anything it gets
+   * next, so an item older than this would reach it out of order.
+   */
+  newest(owner: Owner): number {
+    const held = this.#held.get(owner);
+    const used = this.#used.get(owner) ?? -Infinity;
+    return held === undefined ? used : Math.max(used, held.seqs[held.seqs.length - 1]);
   }
 
   /**
@@ -117,6 +136,7 @@ export class QueueLedger<T> {
    * in Python).
    */
   dropOwner(owner: Owner): Numbered<T> {
+    this.#used.delete(owner);
     const held = this.#takeHeld(owner, Infinity);
     if (!this.#joinable) return sorted(held);
     const mine = this.#byOwner.get(owner);
@@ -154,6 +174,7 @@ export class QueueLedger<T> {
    * @returns The items with their numbers, in the order of their numbers.
    */
   returnHeld(owner: Owner): Numbered<T> {
+    this.#used.delete(owner);
     const back = this.#takeHeld(owner, Infinity);
     this.#forget(owner, back.seqs);
     return sorted(back);

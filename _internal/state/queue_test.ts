@@ -382,72 +382,67 @@ Deno.test("QueueState: a get or a fetch ahead does not overtake a getter waiting
   await assertBlocks(second);
 });
 
-Deno.test("QueueState: what an owner gives back after its wait was over is kept for it, so no getter sees an older item after a newer one", async () => {
+Deno.test("QueueState: an item given back goes to no getter that has had a newer one, so each sees a producer's items in order", async () => {
+  const queue = new QueueState<number>();
+  queue.putMany(A, [1, 2, 3]);
+  assert.deepEqual(await queue.getMany(A, 1, {}, true), [1]); // A fetched 1 ahead
+  assert.deepEqual(await queue.getMany(B, 1), [2]); // B took 2, then 3
+  assert.deepEqual(await queue.getMany(B, 1), [3]);
+  // B must wait: the hub asks A for what it holds, and A gives 1 back in time.
+  const b = queue.getMany(B, 10);
+  queue.awaitReturn(A);
+  queue.unget(A, [1]);
+  await assertBlocks(b); // 1 is older than what B had
+  assert.equal(queue.qsize, 1);
+  assert.equal(queue.hasFor(B), false);
+  assert.equal(queue.stranded, true);
+  const c = queue.getMany(C, 10); // C had nothing: 1 is for it, although B waits longer
+  assert.deepEqual(await c, [1]);
+  queue.putMany(A, [4]);
+  assert.deepEqual(await b, [4]);
+  assert.equal(queue.stranded, false);
+});
+
+Deno.test("QueueState: what a consumer gives back after the hub stopped waiting for it goes back to it, not to a getter served meanwhile", async () => {
   const queue = new QueueState<number>();
   queue.putMany(A, [1, 2, 3]);
   assert.deepEqual(await queue.getMany(A, 3, {}, true), [1, 2, 3]); // A fetched ahead
-  queue.consumed(A, 1); // and used item 1
-  const first = queue.getMany(B, 10);
+  queue.consumed(A, 1); // and used 1
+  const b = queue.getMany(B, 10);
   queue.awaitReturn(A);
   queue.putMany(C, [4]);
-  await assertBlocks(first);
-  // A is busy and does not answer in time: B is served the newer item.
-  queue.returnOverdue(A);
-  assert.deepEqual(await first, [4]);
-  assert.equal(queue.held, 2); // items 2 and 3, still A's
-  queue.unget(A, [2, 3]); // the late answer
+  await assertBlocks(b);
+  queue.returned(A); // A is busy and does not answer in time: B is served the newer item
+  assert.deepEqual(await b, [4]);
+  queue.unget(A, [2, 3]); // A's late answer
   queue.putMany(C, [5]);
-  // B must not get 2 or 3 after 4: the queue serves it 5, and A gets back what it gave.
   assert.deepEqual(await queue.getMany(B, 10), [5]);
   await assert.rejects(queue.getMany(B, 10, { timeout: 0 }), Empty);
   assert.deepEqual(await queue.getMany(A, 1), [2]);
   assert.deepEqual(await queue.getMany(A, 10, {}, true), [3]);
-  assert.equal(queue.held, 1); // A holds 3 again
+  assert.equal(queue.qsize, 0);
 });
 
-Deno.test("QueueState: a get waiting when its owner's late answer comes gets it; if the owner dies, it goes to the others", async () => {
+Deno.test("QueueState.releaseReturned() and close() give items given back to getters that had newer ones", async () => {
   const queue = new QueueState<number>({ joinable: true });
-  queue.putMany(A, [1, 2, 3]);
-  assert.deepEqual(await queue.getMany(A, 3, {}, true), [1, 2, 3]);
-  const b = queue.getMany(B, 10);
-  queue.awaitReturn(A);
-  queue.returnOverdue(A);
-  queue.returnOverdue(A); // no longer awaited: nothing happens
-  await assertBlocks(b);
-  const a = queue.getMany(A, 10); // another get of A's, waiting on the empty queue
-  queue.unget(A, [1, 2, 3]);
-  assert.deepEqual(await a, [1, 2, 3]);
-  await assertBlocks(b);
-  queue.consumed(A, 1); // A used 2 (1 was the get's own)
-  queue.unget(A, [3]); // and gave 3 back, not late this time: for everyone
-  assert.deepEqual(await b, [3]);
-  // Kept for an owner that then dies: redelivered to the others.
-  queue.putMany(C, [4]);
-  assert.deepEqual(await queue.getMany(A, 10, {}, true), [4]);
-  const c = queue.getMany(C, 10);
-  queue.awaitReturn(A);
-  queue.returnOverdue(A);
-  queue.unget(A, [4]);
-  await assertBlocks(c);
-  queue.dropOwner(A);
-  assert.deepEqual(await c, [1, 2, 4]); // A's unacknowledged 1 and 2, and 4
-});
-
-Deno.test("QueueState.releaseReserved() gives what an owner does not come for to the getters that wait", async () => {
-  const queue = new QueueState<number>();
-  queue.putMany(A, [1, 2]);
+  queue.putMany(A, [1, 2, 3, 4]);
   assert.deepEqual(await queue.getMany(A, 2, {}, true), [1, 2]);
-  const b = queue.getMany(B, 10);
-  queue.awaitReturn(A);
-  queue.returnOverdue(A);
+  assert.deepEqual(await queue.getMany(B, 1), [3]);
+  const b = queue.getMany(B, 1);
+  assert.deepEqual(await b, [4]);
+  const waiting = queue.getMany(B, 10);
   queue.unget(A, [1, 2]);
-  assert.deepEqual(queue.reservedOwners, [A]);
-  assert.equal(queue.qsize + queue.held, 2);
-  await assertBlocks(b);
-  queue.releaseReserved(A);
-  assert.deepEqual(await b, [1, 2]);
-  assert.deepEqual(queue.reservedOwners, []);
-  assert.equal(queue.qsize + queue.held, 1); // B holds 2 (1 was its get's own)
+  await assertBlocks(waiting);
+  queue.releaseReturned(); // A does not come back for them: B gets them after all
+  assert.deepEqual(await waiting, [1, 2]);
+  // Closed: nothing newer will come, so what is given back drains to anyone.
+  queue.putMany(C, [5, 6]);
+  assert.deepEqual(await queue.getMany(A, 1, {}, true), [5]);
+  assert.deepEqual(await queue.getMany(B, 1), [6]);
+  queue.close();
+  queue.unget(A, [5]);
+  assert.deepEqual(await queue.getMany(B, 10), [5]);
+  await assert.rejects(queue.getMany(B, 10), QueueClosed);
 });
 
 Deno.test("QueueState.returnHeld() puts back in place what an owner that left was handed ahead", async () => {
