@@ -80,6 +80,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/state/event.ts",
   "_internal/state/queue.ts",
   "_internal/state/queue_ledger.ts",
+  "_internal/state/queue_returned.ts",
   "_internal/state/semaphore.ts",
   "_internal/state/waiters.ts",
   "_internal/status_file.ts",

@@ -9,6 +9,7 @@ import { Empty, Full, QueueClosed } from "../errors.ts";
 import { noWait, type Owner, type WaitOptions } from "./common.ts";
 import { Deque } from "./deque.ts";
 import { type Numbered, QueueLedger, sorted } from "./queue_ledger.ts";
+import { Returned } from "./queue_returned.ts";
 import { Waiters } from "./waiters.ts";
 
 /** Options of {@linkcode QueueState}. */
@@ -88,11 +89,8 @@ export class QueueState<T = unknown> {
    * are not served, so that none gets a newer item before an older one.
    */
   #awaiting = new Set<Owner>();
-  /**
-   * Items given back by live consumers, oldest first: each goes only to a
-   * getter that has not had a newer item (see {@linkcode QueueState.unget}).
-   */
-  #returned: Numbered<T> = { items: [], seqs: [] };
+  /** Items given back by live consumers: each goes only to a getter that has not had a newer one. */
+  #returned = new Returned<T>();
 
   /**
    * Creates the state of a queue.
@@ -125,7 +123,7 @@ export class QueueState<T = unknown> {
 
   /** Number of items in the queue. */
   get qsize(): number {
-    return this.#items.length + this.#returned.items.length;
+    return this.#items.length + this.#returned.length;
   }
 
   /** Whether the queue holds no item. */
@@ -148,7 +146,7 @@ export class QueueState<T = unknown> {
    * (see {@linkcode QueueState.releaseReturned}).
    */
   get stranded(): boolean {
-    return this.#returned.items.length > 0 && this.#getters.size > 0;
+    return this.#returned.length > 0 && this.#getters.size > 0;
   }
 
   /** Whether {@linkcode QueueState.close} was called. */
@@ -383,11 +381,7 @@ export class QueueState<T = unknown> {
     } else if (back.items.length > 0) {
       // Other consumers may have had newer items meanwhile (fetched ahead of these, or served
       // while the hub gave up waiting for them): these go only to a getter that has not.
-      const pool = this.#returned;
-      this.#returned = sorted({
-        items: pool.items.concat(back.items),
-        seqs: pool.seqs.concat(back.seqs),
-      });
+      this.#returned.add(back);
       this.#serve();
     }
     this.returned(owner);
@@ -401,10 +395,7 @@ export class QueueState<T = unknown> {
    * would keep them from the others for good.
    */
   releaseReturned(): void {
-    const pool = this.#returned;
-    if (pool.items.length === 0) return;
-    this.#returned = { items: [], seqs: [] };
-    this.#putBack(pool);
+    if (this.#returned.length > 0) this.#putBack(this.#returned.drain());
   }
 
   /**
@@ -476,27 +467,14 @@ export class QueueState<T = unknown> {
       { data: { owner, max, ahead } },
     );
     // Getters before it may wait for items that are not for them (given back) but for it.
-    if (this.#returned.items.length > 0) this.#serve();
+    if (this.#returned.length > 0) this.#serve();
     return waiting;
   }
 
-  /**
-   * How many items `owner` may take now: those in the queue, and those given
-   * back that are newer than any it used or holds.
-   */
+  /** How many items `owner` may take now: those in the queue, and those given back for it. */
   #availableFor(owner: Owner): number {
-    const pool = this.#returned.seqs;
-    if (pool.length === 0) return this.#items.length;
-    return this.#items.length + pool.length - this.#firstFor(owner);
-  }
-
-  /** The index of the first item given back that `owner` may have (see {@linkcode #availableFor}). */
-  #firstFor(owner: Owner): number {
-    const pool = this.#returned.seqs;
-    const newest = this.#ledger.newest(owner);
-    let i = pool.length;
-    while (i > 0 && pool[i - 1] > newest) i--;
-    return i;
+    if (this.#returned.length === 0) return this.#items.length;
+    return this.#items.length + this.#returned.countFor(this.#ledger.newest(owner));
   }
 
   /**
@@ -505,14 +483,9 @@ export class QueueState<T = unknown> {
    */
   #takeFor(owner: Owner, max: number, ahead: boolean): T[] {
     const seqs: number[] = [];
-    let items: T[] = [];
-    const pool = this.#returned;
-    if (pool.items.length > 0) {
-      const start = this.#firstFor(owner);
-      const n = Math.min(max, pool.items.length - start);
-      items = pool.items.splice(start, n);
-      for (const seq of pool.seqs.splice(start, n)) seqs.push(seq);
-    }
+    let items = this.#returned.length === 0
+      ? []
+      : this.#returned.takeFor(this.#ledger.newest(owner), max, seqs);
     if (items.length < max && this.#items.length > 0) {
       const more = this.#items.take(max - items.length, seqs, this.#weigh, this.#batchBytes);
       items = items.length === 0 ? more : items.concat(more);
@@ -545,7 +518,7 @@ export class QueueState<T = unknown> {
       let getter = this.#getters.peek() as Getter;
       let available = this.#availableFor(getter.owner);
       if (available === 0) {
-        if (this.#returned.items.length === 0) break;
+        if (this.#returned.length === 0) break;
         // The oldest getter may not have what was given back: the oldest one that may.
         const found: Getter[] = [];
         this.#getters.some((g) => this.#availableFor(g.owner) > 0 && found.push(g) > 0);
