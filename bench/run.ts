@@ -121,8 +121,9 @@ const CODEC_LIMITS = `
   \`node:v8\` 10–16 in both, so 0.34–0.60 of its speed against 0.25–0.48); batches taking turns with
   \`node:v8\` and a small object, eight runs each, 25.6 µs against 28.9 (medians); 10,000 round
   trips in a loop, twelve runs each, 38.8 µs against 47.1. The goal, within 2× of \`node:v8\`, is
-  not met: on a quieter machine (load average 0.8) five more runs of this bench gave 23–33 µs
-  against 11–14 (0.41–0.47). What is left is the memory: a round trip writes 64 KiB into two fresh
+  not met stably: on a quieter machine (load average 0.8) five more runs of this bench gave 23–33 µs
+  against 11–14 (0.41–0.47); the run recorded here gave 0.53× and a second one 0.46× (0.36× an
+  hour before, with the same code). What is left is the memory: a round trip writes 64 KiB into two fresh
   places (the encoded bytes, the decoded copy), \`node:v8\`'s into one, and the garbage collector
   frees them tens of MiB at a time (a scavenge for "external memory pressure" every ~220 round
   trips), so they are out of the caches when they are used again, and glibc often gives that memory
@@ -428,24 +429,25 @@ at all.
   socket writes and reads, the frame copy, the reply copy and the regrown write buffer above), more
   than Python's whole pipe takes per item (100–240 µs in these runs): 1.5× Python needs the items to
   skip the hub (a direct connection or a ring buffer), not only a faster hub.
-- **A Pipe round trip is two hops over the ends' own socket.** \`Pipe()\` is two queues in the hub of
-  the process that created them, so its first messages go parent → hub → child and back, four hops
-  each an event-loop wake-up (607 µs per round trip, 0.14× Python, in this table before). Once both
-  ends have sent and received, the sender offers a Unix socket of its own on the queue, the receiver
-  connects, and from then on a message is one write and one read (README, "How it works"): 117 µs in
-  the run recorded here (0.74×; 0.66× and 0.56× in two more runs the same hour, Python's own round
-  trip moving between 65 and 86 µs). Per round trip each Deno process uses about 60 µs of CPU. The
-  same frames between two processes with no Pipe around them (\`BatchWriter\` and \`readFrames\`,
-  in probes written for this and not kept in \`bench/\`, alternating runs) use 37–42 µs when the reply is written inside the read's
-  callback, and 45–60 µs when the receiving side is written as \`recv()\` must be, an \`await\` of a
-  Promise that the read resolves: so most of the Pipe's cost is the asynchronous receive itself,
-  and the library's layers (the codec, the receiving end's wait, \`Connection\`) add about 10 µs.
-  \`strace -f -c\` counts the same system calls per round trip with and without the Pipe (a
-  \`sendto\` and a \`recvfrom\` per message, about two \`epoll_wait\`s), and a child started as a
-  library \`Process\` costs no more than a bare \`deno run\` one. Python's whole round trip is this
-  machine's raw-socket floor, which Deno's asynchronous reads and writes (a promise and an
-  event-loop turn each) do not go below. On Node (22.12, the quiet machine, not in this table) the
-  same path took about 200 µs per round trip, against 120–130 µs for a bare \`node:net\` socket.
+- **A Pipe round trip is two hops over the ends' own socket.** \`Pipe()\` is two queues in the hub
+  of the process that created them, so its first messages go parent → hub → child and back, four
+  hops each an event-loop wake-up (607 µs per round trip, 0.14× Python, in this table before). Once
+  both ends have sent and received, the sender offers a Unix socket of its own on the queue, the
+  receiver connects, and from then on a message is one write and one read (README, "How it works"):
+  124 µs in the run recorded here (0.52×; 0.54× in a second run; 0.56–0.74× in three runs an hour
+  before, Python's own round trip moving between 65 and 86 µs). Per round trip each Deno process
+  uses about 60 µs of CPU. The same frames between two processes with no Pipe around them
+  (\`BatchWriter\` and \`readFrames\`, in probes written for this and not kept in \`bench/\`,
+  alternating runs) use 37–42 µs when the reply is written inside the read's callback, and 45–60 µs
+  when the receiving side is written as \`recv()\` must be, an \`await\` of a Promise that the read
+  resolves: so most of the Pipe's cost is the asynchronous receive itself, and the library's layers
+  (the codec, the receiving end's wait, \`Connection\`) add about 10 µs. \`strace -f -c\` counts the
+  same system calls per round trip with and without the Pipe (a \`sendto\` and a \`recvfrom\` per
+  message, about two \`epoll_wait\`s), and a child started as a library \`Process\` costs no more
+  than a bare \`deno run\` one. Python's whole round trip is this machine's raw-socket floor, which
+  Deno's asynchronous reads and writes (a promise and an event-loop turn each) do not go below. On
+  Node (22.12, the quiet machine, not in this table) the same path took about 200 µs per round trip,
+  against 120–130 µs for a bare \`node:net\` socket.
 - **JoinableQueue with several consumers** cannot prefetch as deeply: each consumer takes a fair
   share of the backlog. A consumer's \`taskDone()\` calls of a burst, and its used prefetched items,
   travel as one request each; they were one request per call while \`get()\` and \`taskDone()\`
