@@ -359,6 +359,8 @@ export class QueueState<T = unknown> {
     const back = this.#ledger.dropOwner(owner);
     this.#redelivered += back.items.length;
     this.#putBack(back);
+    // It may have been the one getter that could take what was given back.
+    this.releaseReturned();
     this.returned(owner);
     return back.items.length;
   }
@@ -407,6 +409,7 @@ export class QueueState<T = unknown> {
    */
   returnHeld(owner: Owner): void {
     this.#putBack(this.#ledger.returnHeld(owner));
+    this.releaseReturned(); // As in dropOwner().
     this.returned(owner);
   }
 
@@ -471,10 +474,15 @@ export class QueueState<T = unknown> {
     return waiting;
   }
 
-  /** How many items `owner` may take now: those in the queue, and those given back for it. */
+  /**
+   * How many items `owner` may take now: all of them, unless items given
+   * back are there that it may not have (see `queue_returned.ts`); then none,
+   * as it takes nothing past them.
+   */
   #availableFor(owner: Owner): number {
     if (this.#returned.length === 0) return this.#items.length;
-    return this.#items.length + this.#returned.countFor(this.#ledger.newest(owner));
+    if (!this.#returned.mayHave(this.#ledger.newest(owner))) return 0;
+    return this.#returned.length + this.#items.length;
   }
 
   /**
@@ -483,9 +491,7 @@ export class QueueState<T = unknown> {
    */
   #takeFor(owner: Owner, max: number, ahead: boolean): T[] {
     const seqs: number[] = [];
-    let items = this.#returned.length === 0
-      ? []
-      : this.#returned.takeFor(this.#ledger.newest(owner), max, seqs);
+    let items = this.#returned.length === 0 ? [] : this.#returned.take(max, seqs);
     if (items.length < max && this.#items.length > 0) {
       const more = this.#items.take(max - items.length, seqs, this.#weigh, this.#batchBytes);
       items = items.length === 0 ? more : items.concat(more);

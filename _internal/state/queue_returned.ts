@@ -2,11 +2,14 @@
 /**
  * Items of a queue given back by live consumers, for `QueueState`, and who
  * may have them. A consumer uses what it holds, oldest first, before
- * anything it gets next; so an item given back goes only to a getter whose
- * newest item (used or held) is older than it. Otherwise a consumer that
- * fetched ahead and gave an item back could hand it to another that had
- * already used a newer one, which would see a producer's items out of
- * order (Python's one pipe never does).
+ * anything it gets next; so an item given back may go only to a getter
+ * whose newest item (used or held) is older than it, such as the consumer
+ * that gave it back. Otherwise a consumer that fetched ahead and gave an
+ * item back could hand it to another that had already used a newer one,
+ * which would see a producer's items out of order (Python's one pipe never
+ * does). A getter that may not have them does not take newer items past
+ * them either: a sentinel put after them must not end a consumer while they
+ * are still there.
  *
  * @module
  */
@@ -32,21 +35,16 @@ export class Returned<T> {
     });
   }
 
-  /** How many items here a getter whose newest item is number `newest` may have. */
-  countFor(newest: number): number {
-    return this.length - this.#firstAfter(newest);
+  /** Whether a getter whose newest item is number `newest` may have these (all of them, then). */
+  mayHave(newest: number): boolean {
+    return this.length === 0 || this.#pool.seqs[0] > newest;
   }
 
-  /**
-   * Takes up to `max` of the oldest items a getter whose newest item is
-   * number `newest` may have; their numbers are appended to `seqs`.
-   */
-  takeFor(newest: number, max: number, seqs: number[]): T[] {
-    const start = this.#firstAfter(newest);
-    const n = Math.min(max, this.length - start);
-    if (n <= 0) return [];
-    for (const seq of this.#pool.seqs.splice(start, n)) seqs.push(seq);
-    return this.#pool.items.splice(start, n);
+  /** Takes up to `max` of the oldest items; their numbers are appended to `seqs`. */
+  take(max: number, seqs: number[]): T[] {
+    const n = Math.min(max, this.length);
+    for (const seq of this.#pool.seqs.splice(0, n)) seqs.push(seq);
+    return this.#pool.items.splice(0, n);
   }
 
   /** Takes every item, for anyone. */
@@ -54,13 +52,5 @@ export class Returned<T> {
     const pool = this.#pool;
     this.#pool = { items: [], seqs: [] };
     return pool;
-  }
-
-  /** The index of the first item newer than number `newest`. */
-  #firstAfter(newest: number): number {
-    const seqs = this.#pool.seqs;
-    let i = seqs.length;
-    while (i > 0 && seqs[i - 1] > newest) i--;
-    return i;
   }
 }
