@@ -344,14 +344,13 @@ const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
     const ahead = a[1] === true;
     o.consumers.add(c.owner);
     const state = o.state;
-    // A fetch ahead that finds nothing gets nothing, not an Empty error: at the pace of a consumer
-    // keeping up with its producer, a third of its fetches (an Error's stack trace each, here and
-    // in the client).
-    if (ahead && !state.hasFor(c.owner)) return [];
     if (!state.hasFor(c.owner)) {
-      // Someone is about to wait while others may sit on prefetched items: ask for them back
-      // (not for a fetch ahead, which does not wait).
-      if (!ahead) hub.revokePrefetch(id, o, c.owner);
+      // A fetch ahead that finds nothing gets nothing, not an Empty error: at the pace of a
+      // consumer keeping up with its producer, a third of its fetches (an Error's stack trace
+      // each, here and in the client).
+      if (ahead) return [];
+      // Someone is about to wait while others may sit on prefetched items: ask for them back.
+      hub.revokePrefetch(id, o, c.owner);
     } else if (o.consumers.size > 1) {
       // With several consumers, a batch takes at most a fair share of the backlog.
       max = Math.min(max, Math.max(1, Math.floor(state.qsize / o.consumers.size)));
