@@ -12,6 +12,7 @@
  */
 
 import { BrokenBarrierError } from "./errors.ts";
+import { storedWeight } from "./item_store.ts";
 import type { ObjectOp, Reply, Request, WireError } from "./protocol.ts";
 import { type Item, MAX_OBJECTS, STATUS_SLOT_BYTES } from "./protocol.ts";
 import type { SharedFile } from "./runtime.ts";
@@ -362,7 +363,8 @@ export class HubServer implements ObjectHost {
       return;
     }
     const obj = createObject(kind, params, {
-      weigh: (item) => (item as Item).byteLength,
+      // An item kept in shared memory weighs its bytes there: a consumer fetches as many ahead.
+      weigh: (item) => storedWeight(item as Item),
       batchBytes: BATCH_BYTES,
     });
     this.#objects.set(id, obj);

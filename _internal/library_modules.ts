@@ -40,6 +40,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/hub_server.ts",
   "_internal/hub_transport.ts",
   "_internal/import_target.ts",
+  "_internal/item_store.ts",
   "_internal/json_codec.ts",
   "_internal/library_modules.ts",
   "_internal/pool_thread.ts",

@@ -9,5 +9,12 @@
  */
 
 export { EXT_UTF16, MAX_WIRE_DEPTH } from "./wire_format.ts";
-export { giveBack, pack, packValueString, packWith, type WireWriter } from "./wire_writer.ts";
+export {
+  giveBack,
+  pack,
+  packValueString,
+  packWith,
+  placeResults,
+  type WireWriter,
+} from "./wire_writer.ts";
 export { unpack } from "./wire_reader.ts";

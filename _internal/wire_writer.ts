@@ -357,6 +357,10 @@ let largeArenaAt = 0;
  * them, this process's earlier memory, as a pooled `Buffer`'s `.buffer` is.
  */
 function room(n: number): Uint8Array {
+  if (placer !== undefined) {
+    const placed = placer(n);
+    if (placed !== undefined) return placed;
+  }
   if (n <= ARENA_BYTES / 8) {
     if (arenaAt + n > ARENA_BYTES) {
       arena = new Uint8Array(ARENA_BYTES);
@@ -372,6 +376,30 @@ function room(n: number): Uint8Array {
   }
   largeArenaAt += n;
   return largeArena.subarray(largeArenaAt - n, largeArenaAt);
+}
+
+/** Where results go while {@linkcode placeResults} runs, if it says (else {@linkcode room}'s blocks). */
+let placer: ((n: number) => Uint8Array | undefined) | undefined;
+
+/**
+ * Runs `encode`, asking `place` for the room of each result made meanwhile
+ * (by {@linkcode pack}, {@linkcode packWith} with `"share"`, and the like): it
+ * returns a view of exactly `n` bytes for the result to be written into, or
+ * `undefined` for the usual room. A result written into a buffer grown past
+ * {@linkcode KEEP_BYTES} is that buffer, and never asks.
+ *
+ * @param place Room for a result of `n` bytes, or `undefined`.
+ * @param encode The encoding.
+ * @returns What `encode` returns.
+ */
+export function placeResults<T>(place: (n: number) => Uint8Array | undefined, encode: () => T): T {
+  const saved = placer;
+  placer = place;
+  try {
+    return encode();
+  } finally {
+    placer = saved;
+  }
 }
 
 /** A copy of the first `n` bytes written, in {@linkcode room}. */

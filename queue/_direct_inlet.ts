@@ -6,8 +6,7 @@
  * @module
  */
 
-import { unpackEncoded } from "../_internal/codec.ts";
-import { decodeEncoded } from "../_internal/backing/queue.ts";
+import { QueueFront } from "../_internal/backing/queue.ts";
 import { Empty } from "../_internal/errors.ts";
 import { readFrames } from "../_internal/framing.ts";
 import { helloFrame } from "../_internal/hello.ts";
@@ -29,17 +28,14 @@ interface Source {
   ended: boolean;
 }
 
-/** Decodes a message read from a socket. */
-function decodeItem(item: Item): Promise<unknown> | unknown {
-  return decodeEncoded(unpackEncoded(item));
-}
-
 /** What a get that found nothing returns. */
 const NOTHING = Symbol("nothing");
 
 /** The receiving side of one end: the queue, and the sockets of senders that took its offers. */
 export class Inlet {
   #queue: Queue;
+  /** The queue's front, which decodes messages read from a socket as it decodes its own items. */
+  #front: QueueFront<unknown, unknown>;
   #sources = new Set<Source>();
   #wakers = new Set<() => void>();
   #closed = false;
@@ -54,6 +50,7 @@ export class Inlet {
   /** @param queue The direction's queue. */
   constructor(queue: Queue) {
     this.#queue = queue;
+    this.#front = QueueFront.of.get(queue)!;
   }
 
   /** A message read from a socket, if any (and the sources that ended and are drained go). */
@@ -87,7 +84,7 @@ export class Inlet {
     for (;;) {
       options.signal?.throwIfAborted();
       const item = this.#next();
-      if (item !== undefined) return await decodeItem(item);
+      if (item !== undefined) return await this.#front.decode(item);
       let got: unknown = NOTHING;
       if (this.#sources.size === 0) {
         // No direct source: the queue, waiting as long as the caller does, or until another

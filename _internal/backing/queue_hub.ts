@@ -19,6 +19,13 @@
 
 import { type Encoded, encodeItem, type HandleData, unpackEncoded } from "../codec.ts";
 import { Empty } from "../errors.ts";
+import {
+  encodeStored,
+  isStoredRef,
+  loadStored,
+  storeBacklog,
+  type StoredBlock,
+} from "../item_store.ts";
 import type { Item } from "../protocol.ts";
 import {
   bindHubObject,
@@ -91,6 +98,12 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   #acksInFlight = 0;
   /** The batch of acknowledgements being filled: its reply, how many it carries, their Promise. */
   #acks: Counted & { recorded: Promise<void> } | undefined;
+  /** The hub's folder, where large items' bytes are kept (see `item_store.ts`). */
+  #dir: string;
+  /** The reply to the last report of an item used (see {@linkcode HubQueue.unpack}). */
+  #usedReply: Promise<unknown> | undefined;
+  /** Blocks of items used, freed once the hub has answered `reply` (it has recorded their use). */
+  #toFree: { reply: Promise<unknown>; blocks: StoredBlock[] } | undefined;
 
   /**
    * @param binding The hub object.
@@ -100,6 +113,8 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
     this.#b = binding;
     this.maxsize = maxsize;
     this.ahead = maxsize > 0 ? undefined : this;
+    const path = binding.client.ref.path;
+    this.#dir = path.slice(0, path.lastIndexOf("/"));
   }
 
   /**
@@ -130,12 +145,49 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
     batch.count += delta;
   }
 
+  /** Encodes an item; a large one's bytes go into shared memory where they can (`item_store.ts`). */
   encode(item: unknown, context: string): Item {
-    return encodeItem(item, { context, root: "item" });
+    return encodeStored(() => encodeItem(item, { context, root: "item" }), this.#dir);
   }
 
+  /**
+   * Reads a stored item: a large one from shared memory, whose block is
+   * freed once the hub has recorded the item's use (until then it may hand
+   * the reference to another consumer: see `item_store.ts`). An item taken
+   * by a get was used when the hub answered it; one from the buffer was
+   * reported used just before this call, so the reply to that report is the
+   * one to wait for.
+   */
   unpack(stored: Item): Encoded {
-    return unpackEncoded(stored);
+    if (!isStoredRef(stored)) return unpackEncoded(stored);
+    const block = loadStored(stored, this.#dir);
+    let encoded: Encoded;
+    try {
+      encoded = unpackEncoded(block.bytes);
+    } catch (error) {
+      this.#freeLater(block);
+      throw error;
+    }
+    this.#freeLater(block);
+    return encoded;
+  }
+
+  #freeLater(block: StoredBlock): void {
+    const reply = this.#usedReply;
+    if (reply === undefined) return block.free();
+    let batch = this.#toFree;
+    if (batch?.reply !== reply) {
+      const created = { reply, blocks: [] as StoredBlock[] };
+      // Not answered (the connection is gone): the hub may hand them out again, so they stay.
+      reply.then(() => {
+        // Answered: blocks of items used since are freed at once (or with a later report's reply).
+        if (this.#usedReply === reply) this.#usedReply = undefined;
+        if (this.#toFree === created) this.#toFree = undefined;
+        for (const b of created.blocks) b.free();
+      }, () => {});
+      this.#toFree = batch = created;
+    }
+    batch.blocks.push(block);
   }
 
   throwPending(): void {
@@ -161,7 +213,9 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
       // A burst of puts keeps at most about one batch ahead of the connection's writes, so the
       // hub and the consumer work on the first items while this thread makes the next ones. Not
       // with a timeout: the item is queued, and waiting for the socket is no reason to be late.
-      return options.timeout === undefined ? client.backlog() : undefined;
+      if (options.timeout !== undefined) return undefined;
+      // Large items kept in shared memory: as far ahead of the consumers as half a ring at most.
+      return client.backlog() ?? (isStoredRef(item) ? storeBacklog(this.#dir) : undefined);
     }
     return client.call("queue.put", id, [item], options) as Promise<unknown> as Promise<void>;
   }
@@ -173,7 +227,9 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   used(): void {
     // Told to the hub (batched with other traffic) so a crash redelivers only what was not used.
     this.#inFlight--;
-    this.#counted(this.#b.client.appendToBatch("queue.consumed", this.#b.id, 1), -1);
+    const reply = this.#b.client.appendToBatch("queue.consumed", this.#b.id, 1);
+    this.#usedReply = reply;
+    this.#counted(reply, -1);
   }
 
   /** A fetch ahead never waits and never asks other consumers for their items. */

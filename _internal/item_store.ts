@@ -1,0 +1,381 @@
+// Copyright the multiproc authors. MIT license.
+/**
+ * Large queue items in memory shared between processes: the producer writes
+ * an item's encoded bytes once into a ring of its own, mapped from a file in
+ * the hub's folder, and the queue (its hub, its sockets) carries only a
+ * 24-byte reference; the consumer decodes the bytes where they are, then
+ * frees them. The hub keeps every item's place in the queue, its owner and
+ * what crash safety needs, as for any item: only the bytes skip it (two
+ * socket hops, the hub's copies), as faster-fifo's items skip a broker.
+ *
+ * Only where processes can map memory (Deno on Linux with `--allow-ffi`:
+ * see `canMapShared`, which a child shares with its parent as it shares its
+ * permissions), for items of at least {@linkcode STORE_MIN} bytes. Anything
+ * else, and an item that finds every ring full, travels inline as before.
+ *
+ * **A ring** is a file of {@linkcode RING_BYTES} (sparse: pages exist once
+ * written) named `items-<key>` in the hub's folder, so it lasts as long as
+ * the queue can (a producer that exits leaves its items readable) and goes
+ * with the folder. Only the realm (process or thread) that made it writes
+ * blocks into it, in order, wrapping around; a block is an 8-byte header
+ * (the payload's length, then its state: the block's generation while in
+ * use, 0 once freed) and the payload. Consumers free blocks in any order;
+ * the writer reuses space from its oldest block on, once that one is freed.
+ *
+ * **When a block is freed**: only once the hub has recorded that the item
+ * was used. Until then the hub may hand the reference to another consumer
+ * (the first one died, or gave the item back), which must find the bytes;
+ * after it, nobody will ask. A consumer that dies between the two leaves its
+ * block in use: that ring stops at it, and the writer goes on in another
+ * (at most {@linkcode MAX_RINGS}, then inline).
+ *
+ * @module
+ */
+
+import { canMapShared, mapShared, randomKey, removeTree, type SharedMapping } from "./runtime.ts";
+import { placeResults } from "./wire.ts";
+
+/** Items (encoded) this long or longer go into a ring, shorter ones inline. */
+export const STORE_MIN = 4096;
+/** Size of one ring file (mapped whole; its pages exist once written). */
+export const RING_BYTES = 16 * 1024 * 1024;
+/** Most rings one realm writes per hub at a time; with all full, items go inline. */
+export const MAX_RINGS = 4;
+
+/** First byte of a reference: `0xc1` is never used by MessagePack, so no encoded item starts so. */
+const REF_TAG = 0xc1;
+/** Bytes of a reference: tag, 3 reserved, offset, length, generation (u32 each), ring key (8). */
+const REF_BYTES = 24;
+const KEY_BYTES = 8;
+/** A block's header: length, then state (its generation, or 0 once freed). */
+const HEADER = 8;
+
+const latin1 = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
+
+/** Whether queue item bytes are a reference to bytes in a ring. */
+export function isStoredRef(item: Uint8Array): boolean {
+  return item.length === REF_BYTES && item[0] === REF_TAG;
+}
+
+/**
+ * The bytes an item stands for: its own, or, for a reference, those of the
+ * block it names (what a consumer holds when it fetches it ahead).
+ */
+export function storedWeight(item: Uint8Array): number {
+  if (!isStoredRef(item)) return item.byteLength;
+  return new DataView(item.buffer, item.byteOffset, REF_BYTES).getUint32(8, true);
+}
+
+/** A ring this realm writes. */
+class Ring {
+  // randomKey(n) is n random bytes in hex: KEY_BYTES characters.
+  readonly key = randomKey(KEY_BYTES / 2);
+  readonly path: string;
+  #map: SharedMapping;
+  #bytes: Uint8Array;
+  /** Offsets of the blocks in use, oldest first (`#first` is the oldest's index). */
+  #blocks: number[] = [];
+  #first = 0;
+  /** Where the next block goes; the oldest block in use starts at `#tail`. */
+  #head = 0;
+  #tail = 0;
+  #gen = 0;
+
+  constructor(dir: string) {
+    this.path = `${dir}/items-${this.key}`;
+    this.#map = mapShared(this.path, RING_BYTES);
+    this.#bytes = new Uint8Array(this.#map.words.buffer, this.#map.words.byteOffset, RING_BYTES);
+  }
+
+  /** Takes back the space of the oldest blocks that consumers have freed. */
+  #reclaim(): void {
+    const words = this.#map.words;
+    const blocks = this.#blocks;
+    const first = this.#first;
+    while (
+      this.#first < blocks.length && Atomics.load(words, (blocks[this.#first] >> 2) + 1) === 0
+    ) {
+      this.#first++;
+    }
+    if (this.#first !== first) {
+      this.freedAt = performance.now();
+      this.stalled = false;
+    }
+    if (this.#first === blocks.length) {
+      this.#blocks = [];
+      this.#first = this.#head = this.#tail = 0;
+    } else {
+      if (this.#first > 1024 && this.#first * 2 > blocks.length) {
+        this.#blocks = blocks.slice(this.#first);
+        this.#first = 0;
+      }
+      this.#tail = this.#blocks[this.#first];
+    }
+  }
+
+  /** When consumers last freed a block of it (`performance.now()`). */
+  freedAt = 0;
+  /** What producers wait on while it is over half full (see {@linkcode storeBacklog}). */
+  waited: Promise<void> | undefined;
+  /** Its consumers freed nothing while a producer waited (cleared once they free some). */
+  stalled = false;
+
+  /** The bytes its blocks in use span, after taking back what was freed. */
+  inUse(): number {
+    this.#reclaim();
+    if (this.#first === this.#blocks.length) return 0;
+    return this.#head > this.#tail ? this.#head - this.#tail : RING_BYTES - this.#tail + this.#head;
+  }
+
+  /** Whether every block has been freed. */
+  get empty(): boolean {
+    this.#reclaim();
+    return this.#first === this.#blocks.length;
+  }
+
+  /**
+   * A new block of `n` bytes: its place and its reference, or `undefined` if
+   * it does not fit. Its bytes are the caller's to write before the
+   * reference leaves this realm.
+   */
+  reserve(n: number): Placed | undefined {
+    this.#reclaim();
+    const need = HEADER + ((n + 7) & ~7);
+    let at: number;
+    if (this.#head >= this.#tail) {
+      // In use: [tail, head). Free: after head, and before tail once wrapped.
+      if (this.#head + need <= RING_BYTES) at = this.#head;
+      else if (need < this.#tail) at = 0;
+      else return undefined;
+    } else if (this.#head + need < this.#tail) at = this.#head;
+    else return undefined;
+    const gen = this.#gen = this.#gen >= 0x7fffffff ? 1 : this.#gen + 1;
+    const words = this.#map.words;
+    words[at >> 2] = n;
+    Atomics.store(words, (at >> 2) + 1, gen);
+    this.#head = at + need;
+    this.#blocks.push(at);
+    if (this.#first === this.#blocks.length - 1) this.#tail = at;
+    const ref = new Uint8Array(REF_BYTES);
+    const view = new DataView(ref.buffer);
+    ref[0] = REF_TAG;
+    view.setUint32(4, at, true);
+    view.setUint32(8, n, true);
+    view.setUint32(12, gen, true);
+    for (let i = 0; i < KEY_BYTES; i++) ref[16 + i] = this.key.charCodeAt(i);
+    return { ring: this, at, ref, bytes: this.#bytes.subarray(at + HEADER, at + HEADER + n) };
+  }
+
+  /** Frees a block this realm reserved and did not hand out. */
+  release(at: number): void {
+    Atomics.store(this.#map.words, (at >> 2) + 1, 0);
+  }
+
+  /** Removes the file (its blocks are all free: nobody will read it). */
+  remove(): void {
+    removeTree(this.path);
+  }
+}
+
+/** A block reserved in a ring: where it is, its reference, and its bytes to write. */
+interface Placed {
+  ring: Ring;
+  at: number;
+  ref: Uint8Array;
+  bytes: Uint8Array;
+}
+
+/** The rings this realm writes into, per hub folder. */
+const writing = new Map<string, { rings: Ring[]; current: number }>();
+/** Set once a ring could not be made here (no permission, no space): everything goes inline. */
+let cannotStore = false;
+
+/** A block of `n` bytes in one of this realm's rings in `dir`, or `undefined` if all are full. */
+function reserve(n: number, dir: string): Placed | undefined {
+  let set = writing.get(dir);
+  if (set === undefined) writing.set(dir, set = { rings: [], current: 0 });
+  const { rings } = set;
+  for (let i = 0; i < rings.length; i++) {
+    const index = (set.current + i) % rings.length;
+    const placed = rings[index].reserve(n);
+    if (placed !== undefined) {
+      set.current = index;
+      return placed;
+    }
+  }
+  if (rings.length >= MAX_RINGS || n + HEADER > RING_BYTES) return undefined;
+  let ring: Ring;
+  try {
+    ring = new Ring(dir);
+  } catch {
+    cannotStore = true;
+    return undefined;
+  }
+  rings.push(ring);
+  set.current = rings.length - 1;
+  return ring.reserve(n);
+}
+
+/**
+ * Encodes a queue item with `encode` and, when it is large and this realm
+ * can, keeps its bytes in a ring of this realm in the hub's folder `dir`:
+ * written there by the encoder itself (no copy in between), and returns the
+ * reference that travels instead. Otherwise returns the encoded bytes.
+ */
+export function encodeStored(encode: () => Uint8Array, dir: string): Uint8Array {
+  if (cannotStore || !canMapShared()) return encode();
+  let placed: Placed | undefined;
+  let asked = false;
+  let bytes: Uint8Array;
+  try {
+    bytes = placeResults((n) => {
+      // One place per item: the encoder's final result is the one large enough to ask.
+      if (asked || n < STORE_MIN) return undefined;
+      asked = true;
+      placed = reserve(n, dir);
+      return placed?.bytes;
+    }, encode);
+  } catch (error) {
+    placed?.ring.release(placed.at);
+    throw error;
+  }
+  if (placed !== undefined) {
+    if (bytes.buffer === placed.bytes.buffer && bytes.byteOffset === placed.bytes.byteOffset) {
+      return placed.ref;
+    }
+    placed.ring.release(placed.at);
+  }
+  if (bytes.length < STORE_MIN || asked) return bytes;
+  // Written into a grown buffer of the encoder's own (a long string): copied in.
+  const copy = reserve(bytes.length, dir);
+  if (copy === undefined) return bytes;
+  copy.bytes.set(bytes);
+  return copy.ref;
+}
+
+/**
+ * How long a producer whose ring is over half full waits for its consumers
+ * to free some of it: as long as they free a block at least this often.
+ * After a wait in which they freed nothing, its items go on (into other
+ * rings, then inline) without waiting until they free one.
+ */
+const FLOW_STALL_MS = 100;
+
+/**
+ * Flow control for a producer ahead of its consumers: a Promise that
+ * resolves once the ring this realm writes into in `dir` is at most half
+ * full, or once its consumers have freed nothing for
+ * {@linkcode FLOW_STALL_MS}; `undefined` when there is no need to wait. A
+ * put that waits on it keeps a burst of large items in shared memory, where
+ * consumers read them, rather than overflowing into the hub (an unbounded
+ * queue's put never waits on a consumer that is not taking items).
+ */
+export function storeBacklog(dir: string): Promise<void> | undefined {
+  const set = writing.get(dir);
+  if (set === undefined) return undefined;
+  const ring = set.rings[set.current];
+  if (ring.inUse() <= RING_BYTES / 2) {
+    ring.stalled = false;
+    return undefined;
+  }
+  // Consumers that freed nothing while a producer waited: not waited for again until they do.
+  if (ring.stalled) return undefined;
+  return ring.waited ??= new Promise((resolve) => {
+    const since = performance.now();
+    const look = () => {
+      const full = ring.inUse() > RING_BYTES / 2;
+      if (full && performance.now() - Math.max(since, ring.freedAt) < FLOW_STALL_MS) {
+        setTimeout(look, 1);
+        return;
+      }
+      ring.stalled = full;
+      ring.waited = undefined;
+      resolve();
+    };
+    setTimeout(look, 1);
+  });
+}
+
+/**
+ * Removes this realm's rings whose blocks are all freed (at a clean exit:
+ * nobody will read them); rings still holding items stay for their
+ * consumers, and go with the hub's folder.
+ */
+export function removeFreedRings(): void {
+  for (const [dir, set] of writing) {
+    set.rings = set.rings.filter((ring) => {
+      if (!ring.empty) return true;
+      ring.remove();
+      return false;
+    });
+    if (set.rings.length === 0) writing.delete(dir);
+  }
+}
+
+/** Rings this realm reads (mapped once each, the least recently used unmapped beyond a few). */
+const reading = new Map<string, { map: SharedMapping; bytes: Uint8Array }>();
+/** Most rings one realm keeps mapped for reading. */
+const MAX_MAPPED = 8;
+
+function ringToRead(path: string): { map: SharedMapping; bytes: Uint8Array } {
+  let ring = reading.get(path);
+  if (ring !== undefined) {
+    // Most recently used last.
+    reading.delete(path);
+    reading.set(path, ring);
+    return ring;
+  }
+  if (!canMapShared()) {
+    throw new Error(
+      "Cannot read a queue item kept in shared memory: this process cannot map memory (it needs " +
+        "Linux and --allow-ffi, as the process that put it had; MULTIPROC_SHARED_MEMORY=0 must " +
+        "be set for all processes or none)",
+    );
+  }
+  const map = mapShared(path, RING_BYTES);
+  ring = { map, bytes: new Uint8Array(map.words.buffer, map.words.byteOffset, RING_BYTES) };
+  reading.set(path, ring);
+  if (reading.size > MAX_MAPPED) {
+    // No view of an evicted ring outlives the call that read it (see loadStored).
+    const [oldest, evicted] = reading.entries().next().value!;
+    reading.delete(oldest);
+    evicted.map.unmap();
+  }
+  return ring;
+}
+
+/** A block read and not yet freed. */
+export interface StoredBlock {
+  /** The item's encoded bytes: a view of the ring, valid until {@linkcode StoredBlock.free}. */
+  readonly bytes: Uint8Array;
+  /** Frees the block (the writer may reuse it); call once, after the last use of `bytes`. */
+  free(): void;
+}
+
+/**
+ * The block a reference names, in the ring file in the hub's folder `dir`.
+ *
+ * @throws {Error} If this process cannot map it, or the block no longer
+ *   holds that item (it was freed: a reference used twice).
+ */
+export function loadStored(ref: Uint8Array, dir: string): StoredBlock {
+  const view = new DataView(ref.buffer, ref.byteOffset, REF_BYTES);
+  const at = view.getUint32(4, true);
+  const length = view.getUint32(8, true);
+  const gen = view.getUint32(12, true);
+  const key = latin1(ref.subarray(16, 16 + KEY_BYTES));
+  const path = `${dir}/items-${key}`;
+  const { map, bytes } = ringToRead(path);
+  const state = at >> 2;
+  if (Atomics.load(map.words, state + 1) !== gen || map.words[state] !== length) {
+    throw new Error(
+      `Cannot read a queue item kept in shared memory (ring ${key}, block ${at}): it was freed ` +
+        "already (an item delivered twice?)",
+    );
+  }
+  return {
+    bytes: bytes.subarray(at + HEADER, at + HEADER + length),
+    // The ring may have been unmapped meanwhile (least recently used): looked up again.
+    free: () => void Atomics.store(ringToRead(path).map.words, state + 1, 0),
+  };
+}
