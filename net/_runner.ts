@@ -8,11 +8,21 @@
  * if any, for the server to log), and opens the next data connection, up
  * to its connection limit.
  *
+ * A runner whose server is gone before it could connect (the server shut
+ * down, or its process ended, while the runner was starting) ends quietly:
+ * there is nothing left to serve.
+ *
  * @module
  */
 
 import { type ErrorData, errorToData } from "../_internal/codec.ts";
-import { connectUnixNet, everyUnref, exitNow, type NetConn } from "../_internal/runtime.ts";
+import {
+  connectUnixNet,
+  everyUnref,
+  exitNow,
+  isNotListening,
+  type NetConn,
+} from "../_internal/runtime.ts";
 import type { TargetRef } from "../_internal/target.ts";
 import { FrameWriter, readFrameFrom, ServerConn, writeAll } from "./_conn.ts";
 import { importHandler, runHandler } from "./_handler.ts";
@@ -53,13 +63,36 @@ export type RunnerMessage =
 /** After the server has gone, how long a process runner waits for its handler before exiting. */
 const ORPHAN_GRACE_MS = 2000;
 
+/**
+ * Connects to the server's socket and says hello on it, or finds the server
+ * gone: its socket removed or not listening (it shut down while this runner
+ * was starting), or the connection closed before the hello went out (it is
+ * shutting down). Other errors are thrown.
+ */
+async function connectControl(path: string, hello: Uint8Array): Promise<NetConn | undefined> {
+  let control: NetConn;
+  try {
+    control = await connectUnixNet(path);
+  } catch (error) {
+    if (isNotListening(error)) return undefined;
+    throw error;
+  }
+  try {
+    await writeAll(control, hello);
+  } catch {
+    control.close(); // Only the server can have closed it.
+    return undefined;
+  }
+  return control;
+}
+
 /** Serves relayed connections until the limit, or until the server closes this runner's channel. */
 export async function runRelayed(config: RelayConfig): Promise<void> {
   const handler = await importHandler(config.handler, `${config.kind} "${config.name}"`);
   const hello = (kind: RunnerConnection) =>
     helloFrame(config.token, runnerRoute(config.runner, kind));
-  const control = await connectUnixNet(config.path);
-  await writeAll(control, hello("control"));
+  const control = await connectControl(config.path, hello("control"));
+  if (!control) return;
   const messages = new FrameWriter(control);
   let gone = false;
   let finished = false;

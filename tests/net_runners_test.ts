@@ -1,13 +1,19 @@
 /**
  * TcpServer's handlers in other threads and processes, with real clients on
  * 127.0.0.1: crashing handler processes and threads, fresh and reused
- * processes, spares, and the prefork modes' own failures.
+ * processes, spares, runners that find their server gone, and the prefork
+ * modes' own failures.
  */
 import { deepEqual, equal, match, notEqual, ok, rejects, throws } from "node:assert/strict";
+import { sourceHash } from "../_internal/target.ts";
 import { activeChildren, type ServerMode, TcpServer } from "../mod.ts";
-import { eventually, lastingZombies, processState, runDeno } from "./_helpers.ts";
+import type { RelayConfig } from "../net/_runner.ts";
+import { spawnRunner } from "../net/_spawn.ts";
+import { eventually, lastingZombies, processState, runDeno, tempDir } from "./_helpers.ts";
 import { upper } from "./fixtures/net_handlers.ts";
 import { Client, startServer, within } from "./_net.ts";
+
+const RUNNER_MODULE = new URL("../net/_runner.ts", import.meta.url).href;
 
 /** Modes whose handlers run in another process. */
 const PROCESS_MODES: ServerMode[] = ["process", "prefork-process"];
@@ -150,6 +156,59 @@ Deno.test('TcpServer "process" keeps two spare processes started, and a client i
   // The spare that took the client is replaced: two spares again, besides the busy one.
   ok(await eventually(() => activeChildren().length === 3, 30_000), `children: ${pids()}`);
   ok(pids().includes(who));
+});
+
+/** A Unix socket file in `dir` that nothing listens on: its server process was killed. */
+async function staleSocket(dir: string): Promise<string> {
+  const path = `${dir}/stale.sock`;
+  const code =
+    "Deno.listen({ transport: 'unix', path: Deno.args[0] }); setInterval(() => {}, 1000);";
+  const server = new Deno.Command(Deno.execPath(), { args: ["eval", code, path], stdin: "null" })
+    .spawn();
+  ok(await eventually(() => exists(path), 30_000), "the socket was not created");
+  server.kill("SIGKILL");
+  await server.status;
+  return path;
+}
+
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isSocket === true;
+  } catch {
+    return false;
+  }
+}
+
+// A server that shuts down (or whose process ends) while a runner is still starting leaves that
+// runner nothing to connect to: its socket is gone (NotFound), or left behind with nobody
+// listening (ConnectionRefused). The runner is started the way the server starts one.
+Deno.test("A connection runner whose server's socket is gone ends quietly, in a process and a thread", async () => {
+  await using tmp = await tempDir();
+  const paths = { missing: `${tmp.path}/missing/net.sock`, stale: await staleSocket(tmp.path) };
+  for (const kind of ["process", "thread"] as const) {
+    for (const [what, path] of Object.entries(paths)) {
+      const name = `gone-server ${kind} ${what}`;
+      const config: RelayConfig = {
+        path,
+        token: "unused",
+        runner: 1,
+        name,
+        handler: {
+          module: new URL("./fixtures/net_handlers.ts", import.meta.url).href,
+          export: "upper",
+          hash: sourceHash(upper),
+        },
+        address: { transport: "tcp", hostname: "127.0.0.1", port: 1 },
+        mode: kind,
+        limit: 1,
+        kind,
+      };
+      const runner = spawnRunner(kind, name, RUNNER_MODULE, "runRelayed", config, {});
+      const exit = await within(runner.exited, 60_000, `${kind} runner (${what} socket)`);
+      equal(exit.error, null, `${kind} runner (${what} socket) failed: ${exit.error?.stack}`);
+      equal(exit.code, kind === "process" ? 0 : null, `${kind} runner (${what} socket)`);
+    }
+  }
 });
 
 Deno.test('TcpServer "prefork-process": a port in use fails listening and serveForever()', async () => {
