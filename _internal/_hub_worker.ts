@@ -33,6 +33,7 @@ import {
 } from "./protocol.ts";
 import { errorCode, helperThreadContext, listenUnix, type StreamConn } from "./runtime.ts";
 import { openStatusFile } from "./status_file.ts";
+import { sweepLeftRings } from "./item_store.ts";
 
 /** How long a new connection has to authenticate. */
 const HELLO_TIMEOUT_MS = 5_000;
@@ -105,7 +106,26 @@ async function serve(conn: StreamConn): Promise<void> {
     unauthenticated.delete(conn);
     session?.close();
     conn.close();
+    if (session) sweepRingsSoon();
   }
+}
+
+/** The owner's private folder, where realms that put large items keep their rings. */
+const folder = ref.path.slice(0, ref.path.lastIndexOf("/"));
+/** How long after a client leaves its rings are looked at, and again while some are in use. */
+const SWEEP_DELAY_MS = 1_000;
+let sweepTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Removes the rings of realms gone once their items are read (see
+ * `item_store.ts`): looked at a second after a client leaves, and every
+ * second while some are still in use.
+ */
+function sweepRingsSoon(): void {
+  sweepTimer ??= setTimeout(() => {
+    sweepTimer = undefined;
+    if (sweepLeftRings(folder)) sweepRingsSoon();
+  }, SWEEP_DELAY_MS);
 }
 
 async function acceptLoop(): Promise<void> {

@@ -32,7 +32,16 @@
  * @module
  */
 
-import { canMapShared, mapShared, randomKey, removeTree, type SharedMapping } from "./runtime.ts";
+import {
+  canMapShared,
+  listFiles,
+  mapShared,
+  randomKey,
+  readFileText,
+  removeTree,
+  type SharedMapping,
+  writeFileText,
+} from "./runtime.ts";
 import { placeResults } from "./wire.ts";
 
 /** Items (encoded) this long or longer go into a ring, shorter ones inline. */
@@ -127,10 +136,16 @@ class Ring {
     return this.#head > this.#tail ? this.#head - this.#tail : RING_BYTES - this.#tail + this.#head;
   }
 
-  /** Whether every block has been freed. */
-  get empty(): boolean {
+  /** The blocks still in use, as `[offset, generation]` pairs. */
+  inUseBlocks(): [number, number][] {
     this.#reclaim();
-    return this.#first === this.#blocks.length;
+    const words = this.#map.words;
+    const left: [number, number][] = [];
+    for (let i = this.#first; i < this.#blocks.length; i++) {
+      const gen = Atomics.load(words, (this.#blocks[i] >> 2) + 1);
+      if (gen !== 0) left.push([this.#blocks[i], gen]);
+    }
+    return left;
   }
 
   /**
@@ -163,12 +178,12 @@ class Ring {
     view.setUint32(8, n, true);
     view.setUint32(12, gen, true);
     for (let i = 0; i < KEY_BYTES; i++) ref[16 + i] = this.key.charCodeAt(i);
-    return { ring: this, at, ref, bytes: this.#bytes.subarray(at + HEADER, at + HEADER + n) };
+    return { ring: this, at, gen, ref, bytes: this.#bytes.subarray(at + HEADER, at + HEADER + n) };
   }
 
-  /** Frees a block this realm reserved and did not hand out. */
-  release(at: number): void {
-    Atomics.store(this.#map.words, (at >> 2) + 1, 0);
+  /** Frees a block this realm reserved and that nobody will read (if it still holds `gen`). */
+  release(at: number, gen: number): void {
+    Atomics.compareExchange(this.#map.words, (at >> 2) + 1, gen, 0);
   }
 
   /** Removes the file (its blocks are all free: nobody will read it). */
@@ -181,6 +196,7 @@ class Ring {
 interface Placed {
   ring: Ring;
   at: number;
+  gen: number;
   ref: Uint8Array;
   bytes: Uint8Array;
 }
@@ -236,14 +252,14 @@ export function encodeStored(encode: () => Uint8Array, dir: string): Uint8Array 
       return placed?.bytes;
     }, encode);
   } catch (error) {
-    placed?.ring.release(placed.at);
+    placed?.ring.release(placed.at, placed.gen);
     throw error;
   }
   if (placed !== undefined) {
     if (bytes.buffer === placed.bytes.buffer && bytes.byteOffset === placed.bytes.byteOffset) {
       return placed.ref;
     }
-    placed.ring.release(placed.at);
+    placed.ring.release(placed.at, placed.gen);
   }
   if (bytes.length < STORE_MIN || asked) return bytes;
   // Written into a grown buffer of the encoder's own (a long string): copied in.
@@ -297,19 +313,77 @@ export function storeBacklog(dir: string): Promise<void> | undefined {
 }
 
 /**
- * Removes this realm's rings whose blocks are all freed (at a clean exit:
- * nobody will read them); rings still holding items stay for their
- * consumers, and go with the hub's folder.
+ * Frees the block of a reference this realm made that will never be read
+ * (the put it was made for was refused).
  */
-export function removeFreedRings(): void {
-  for (const [dir, set] of writing) {
-    set.rings = set.rings.filter((ring) => {
-      if (!ring.empty) return true;
-      ring.remove();
-      return false;
-    });
-    if (set.rings.length === 0) writing.delete(dir);
+export function releaseStored(ref: Uint8Array): void {
+  const view = new DataView(ref.buffer, ref.byteOffset, REF_BYTES);
+  const key = latin1(ref.subarray(16, 16 + KEY_BYTES));
+  for (const { rings } of writing.values()) {
+    const ring = rings.find((r) => r.key === key);
+    if (ring !== undefined) {
+      ring.release(view.getUint32(4, true), view.getUint32(12, true));
+      return;
+    }
   }
+}
+
+/** Suffix of the note a realm leaves beside a ring whose items are not all read when it leaves. */
+const LEFT = ".left";
+
+/**
+ * At a realm's clean exit: removes its rings whose blocks are all freed
+ * (nobody will read them), and leaves a note beside each other one, the
+ * blocks still in use, for {@linkcode sweepLeftRings} to remove it once its
+ * consumers have freed them.
+ */
+export function leaveRings(): void {
+  for (const { rings } of writing.values()) {
+    for (const ring of rings) {
+      const left = ring.inUseBlocks();
+      if (left.length === 0) ring.remove();
+      else {
+        try {
+          writeFileText(ring.path + LEFT, JSON.stringify(left));
+        } catch {
+          // The folder is going: so is the ring.
+        }
+      }
+    }
+  }
+  writing.clear();
+}
+
+/**
+ * Removes the rings in the hub's folder `dir` that realms gone left behind
+ * (see {@linkcode leaveRings}) once their blocks are all freed. Run by the
+ * hub when a client leaves, and again while it returns `true` (some are still
+ * in use); a ring whose consumers never free it goes with the folder.
+ */
+export function sweepLeftRings(dir: string): boolean {
+  let remaining = false;
+  for (const name of listFiles(dir, "items-")) {
+    if (!name.endsWith(LEFT)) continue;
+    const note = `${dir}/${name}`;
+    const path = note.slice(0, -LEFT.length);
+    let blocks: [number, number][];
+    try {
+      blocks = JSON.parse(readFileText(note) ?? "[]");
+    } catch {
+      blocks = [];
+    }
+    let freed = true;
+    if (blocks.length > 0 && canMapShared()) {
+      const map = mapShared(path, RING_BYTES);
+      freed = blocks.every(([at, gen]) => Atomics.load(map.words, (at >> 2) + 1) !== gen);
+      map.unmap();
+    }
+    if (freed) {
+      removeTree(path);
+      removeTree(note);
+    } else remaining = true;
+  }
+  return remaining;
 }
 
 /** Rings this realm reads (mapped once each, the least recently used unmapped beyond a few). */

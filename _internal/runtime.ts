@@ -50,9 +50,11 @@ export {
 export { canMapShared, mapShared } from "./runtime/deno/shared_memory.ts";
 export { uninitializedBytes } from "./runtime/deno/memory.ts";
 export {
+  listFiles,
   listSubdirs,
   makePrivateDir,
   makePrivateSubdir,
+  readFileText,
   readModuleSource,
   readModuleSourceSync,
   removeTree,

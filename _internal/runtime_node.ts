@@ -76,9 +76,11 @@ export {
 export { canMapShared, mapShared } from "./runtime/node/shared_memory.ts";
 export { uninitializedBytes } from "./runtime/node/memory.ts";
 export {
+  listFiles,
   listSubdirs,
   makePrivateDir,
   makePrivateSubdir,
+  readFileText,
   readModuleSource,
   readModuleSourceSync,
   removeTree,

@@ -22,7 +22,9 @@ import { Empty } from "../errors.ts";
 import {
   encodeStored,
   isStoredRef,
+  leaveRings,
   loadStored,
+  releaseStored,
   storeBacklog,
   type StoredBlock,
 } from "../item_store.ts";
@@ -35,6 +37,7 @@ import {
   hubHandle,
 } from "../shared.ts";
 import { QUEUE_SLOTS } from "../status_slots.ts";
+import { beforeGoodbye } from "../hub_client.ts";
 import type { WaitOptions } from "../wait.ts";
 import type { AheadFetch, JoinableQueueBacking } from "./queue.ts";
 
@@ -72,6 +75,9 @@ export function newHubQueue(maxsize: number, joinable: boolean): HubQueue {
 export function hubQueueFrom(handle: HubHandle): HubQueue {
   return new HubQueue(bindHubObject(handle), (handle.params as QueueParams).maxsize);
 }
+
+// A realm that leaves removes its rings whose items were all read, and notes the others for the hub.
+beforeGoodbye(() => Promise.resolve(leaveRings()));
 
 /** One batch reply being watched, and what it counts. */
 interface Counted {
@@ -217,7 +223,13 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
       // Large items kept in shared memory: as far ahead of the consumers as half a ring at most.
       return client.backlog() ?? (isStoredRef(item) ? storeBacklog(this.#dir) : undefined);
     }
-    return client.call("queue.put", id, [item], options) as Promise<unknown> as Promise<void>;
+    const put = client.call("queue.put", id, [item], options) as Promise<unknown> as Promise<void>;
+    if (!isStoredRef(item)) return put;
+    // Refused (full at the timeout, closed, aborted): nobody will read its bytes.
+    return put.catch((error) => {
+      releaseStored(item);
+      throw error;
+    });
   }
 
   take(n: number, options: WaitOptions): Promise<Item[]> {

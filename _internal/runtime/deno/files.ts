@@ -54,6 +54,28 @@ export function writeFileText(path: string, text: string): void {
   Deno.writeTextFileSync(path, text);
 }
 
+/** Reads a small file, or returns `undefined` if it cannot. */
+export function readFileText(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The names of the files in `path` whose names start with `prefix`; empty if unreadable. */
+export function listFiles(path: string, prefix: string): string[] {
+  const names: string[] = [];
+  try {
+    for (const entry of Deno.readDirSync(path)) {
+      if (entry.isFile && entry.name.startsWith(prefix)) names.push(entry.name);
+    }
+  } catch {
+    // Gone, or not ours to read.
+  }
+  return names;
+}
+
 /** Reads and deletes a small file, or returns `undefined` if it is missing. */
 export function takeFileText(path: string): string | undefined {
   try {

@@ -63,6 +63,26 @@ export function writeFileText(file: string, text: string): void {
   fs.writeFileSync(file, text);
 }
 
+/** Reads a small file, or returns `undefined` if it cannot. */
+export function readFileText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The names of the files in `dir` whose names start with `prefix`; empty if unreadable. */
+export function listFiles(dir: string, prefix: string): string[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.startsWith(prefix))
+      .map((entry) => entry.name);
+  } catch {
+    return []; // Gone, or not ours to read.
+  }
+}
+
 /** Reads and deletes a small file, or returns `undefined` if it is missing. */
 export function takeFileText(file: string): string | undefined {
   try {
