@@ -61,6 +61,14 @@ const HEADER = 8;
 
 const latin1 = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
 
+/** Writes `n` as an unsigned 32-bit little-endian number at `at` of `bytes`. */
+function setU32(bytes: Uint8Array, at: number, n: number): void {
+  bytes[at] = n;
+  bytes[at + 1] = n >>> 8;
+  bytes[at + 2] = n >>> 16;
+  bytes[at + 3] = n >>> 24;
+}
+
 /** Whether queue item bytes are a reference to bytes in a ring. */
 export function isStoredRef(item: Uint8Array): boolean {
   return item.length === REF_BYTES && item[0] === REF_TAG;
@@ -71,14 +79,14 @@ export function isStoredRef(item: Uint8Array): boolean {
  * block it names (what a consumer holds when it fetches it ahead).
  */
 export function storedWeight(item: Uint8Array): number {
-  if (!isStoredRef(item)) return item.byteLength;
-  return new DataView(item.buffer, item.byteOffset, REF_BYTES).getUint32(8, true);
+  return isStoredRef(item) ? u32(item, 8) : item.byteLength;
 }
 
 /** A ring this realm writes. */
 class Ring {
   // randomKey(n) is n random bytes in hex: KEY_BYTES characters.
   readonly key = randomKey(KEY_BYTES / 2);
+  #keyBytes = Uint8Array.from(this.key, (c) => c.charCodeAt(0));
   readonly path: string;
   #map: SharedMapping;
   #bytes: Uint8Array;
@@ -172,12 +180,11 @@ class Ring {
     this.#blocks.push(at);
     if (this.#first === this.#blocks.length - 1) this.#tail = at;
     const ref = new Uint8Array(REF_BYTES);
-    const view = new DataView(ref.buffer);
     ref[0] = REF_TAG;
-    view.setUint32(4, at, true);
-    view.setUint32(8, n, true);
-    view.setUint32(12, gen, true);
-    for (let i = 0; i < KEY_BYTES; i++) ref[16 + i] = this.key.charCodeAt(i);
+    setU32(ref, 4, at);
+    setU32(ref, 8, n);
+    setU32(ref, 12, gen);
+    ref.set(this.#keyBytes, 16);
     return { ring: this, at, gen, ref, bytes: this.#bytes.subarray(at + HEADER, at + HEADER + n) };
   }
 
@@ -317,12 +324,11 @@ export function storeBacklog(dir: string): Promise<void> | undefined {
  * (the put it was made for was refused).
  */
 export function releaseStored(ref: Uint8Array): void {
-  const view = new DataView(ref.buffer, ref.byteOffset, REF_BYTES);
   const key = latin1(ref.subarray(16, 16 + KEY_BYTES));
   for (const { rings } of writing.values()) {
     const ring = rings.find((r) => r.key === key);
     if (ring !== undefined) {
-      ring.release(view.getUint32(4, true), view.getUint32(12, true));
+      ring.release(u32(ref, 4), u32(ref, 12));
       return;
     }
   }
@@ -386,44 +392,112 @@ export function sweepLeftRings(dir: string): boolean {
   return remaining;
 }
 
-/** Rings this realm reads (mapped once each, the least recently used unmapped beyond a few). */
-const reading = new Map<string, { map: SharedMapping; bytes: Uint8Array }>();
-/** Most rings one realm keeps mapped for reading. */
-const MAX_MAPPED = 8;
+/** A ring this realm reads: mapped once, unmapped when it is the least recently used of many. */
+class Reader {
+  #map: SharedMapping | undefined;
+  words!: Int32Array;
+  bytes!: Uint8Array;
 
-function ringToRead(path: string): { map: SharedMapping; bytes: Uint8Array } {
-  let ring = reading.get(path);
-  if (ring !== undefined) {
-    // Most recently used last.
-    reading.delete(path);
-    reading.set(path, ring);
-    return ring;
+  constructor(readonly path: string, readonly dir: string, readonly key: Uint8Array) {
+    this.#mapNow();
   }
-  if (!canMapShared()) {
-    throw new Error(
-      "Cannot read a queue item kept in shared memory: this process cannot map memory (it needs " +
-        "Linux and --allow-ffi, as the process that put it had; MULTIPROC_SHARED_MEMORY=0 must " +
-        "be set for all processes or none)",
-    );
+
+  #mapNow(): void {
+    this.#map = mapShared(this.path, RING_BYTES);
+    this.words = this.#map.words;
+    this.bytes = new Uint8Array(this.words.buffer, this.words.byteOffset, RING_BYTES);
   }
-  const map = mapShared(path, RING_BYTES);
-  ring = { map, bytes: new Uint8Array(map.words.buffer, map.words.byteOffset, RING_BYTES) };
-  reading.set(path, ring);
+
+  /** Frees the block whose state word is `state` (through the ring mapped again if it was unmapped). */
+  free(state: number): void {
+    const reader = this.#map !== undefined ? this : readerFor(this.path, this.dir, this.key);
+    Atomics.store(reader.words, state, 0);
+  }
+
+  /** Unmaps it; no view of it may be used afterwards (none outlives the call that read it). */
+  unmap(): void {
+    this.#map?.unmap();
+    this.#map = undefined;
+    this.words = new Int32Array(0);
+    this.bytes = new Uint8Array(0);
+  }
+
+  get mapped(): boolean {
+    return this.#map !== undefined;
+  }
+}
+
+/** Rings this realm reads, by path, least recently used first. */
+const reading = new Map<string, Reader>();
+/**
+ * Most rings one realm keeps mapped for reading (address space only: their
+ * pages are the files'; a ring removed stays in memory while mapped).
+ */
+const MAX_MAPPED = 32;
+/** The ring read last (most items in a row come from one ring). */
+let lastReader: Reader | undefined;
+
+/** Whether `ref` names a ring of `reader` (its folder and key). */
+function sameRing(reader: Reader, ref: Uint8Array, dir: string): boolean {
+  if (reader.dir !== dir) return false;
+  const key = reader.key;
+  for (let i = 0; i < KEY_BYTES; i++) if (ref[16 + i] !== key[i]) return false;
+  return true;
+}
+
+function readerOf(ref: Uint8Array, dir: string): Reader {
+  if (lastReader !== undefined && lastReader.mapped && sameRing(lastReader, ref, dir)) {
+    return lastReader;
+  }
+  const key = ref.slice(16, 16 + KEY_BYTES);
+  return lastReader = readerFor(`${dir}/items-${latin1(key)}`, dir, key);
+}
+
+/** The reader of the ring at `path`, mapped (and now the most recently used). */
+function readerFor(path: string, dir: string, key: Uint8Array): Reader {
+  let reader = reading.get(path);
+  if (reader !== undefined) reading.delete(path); // Put back last: the most recently used.
+  else {
+    if (!canMapShared()) {
+      throw new Error(
+        "Cannot read a queue item kept in shared memory: this process cannot map memory (it " +
+          "needs Linux and --allow-ffi, as the process that put it had; MULTIPROC_SHARED_MEMORY=0 " +
+          "must be set for all processes or none)",
+      );
+    }
+    reader = new Reader(path, dir, key);
+  }
+  reading.set(path, reader);
   if (reading.size > MAX_MAPPED) {
-    // No view of an evicted ring outlives the call that read it (see loadStored).
     const [oldest, evicted] = reading.entries().next().value!;
     reading.delete(oldest);
-    evicted.map.unmap();
+    evicted.unmap();
   }
-  return ring;
+  return reader;
 }
 
 /** A block read and not yet freed. */
-export interface StoredBlock {
-  /** The item's encoded bytes: a view of the ring, valid until {@linkcode StoredBlock.free}. */
-  readonly bytes: Uint8Array;
+export class StoredBlock {
+  /**
+   * @param reader Its ring.
+   * @param state The index of its state word.
+   * @param bytes The item's encoded bytes: a view of the ring, valid until {@linkcode StoredBlock.free}.
+   */
+  constructor(
+    readonly reader: Reader,
+    readonly state: number,
+    readonly bytes: Uint8Array,
+  ) {}
+
   /** Frees the block (the writer may reuse it); call once, after the last use of `bytes`. */
-  free(): void;
+  free(): void {
+    this.reader.free(this.state);
+  }
+}
+
+/** The unsigned 32-bit little-endian number at `at` of `bytes`. */
+function u32(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | bytes[at + 1] << 8 | bytes[at + 2] << 16 | bytes[at + 3] << 24) >>> 0;
 }
 
 /**
@@ -433,23 +507,17 @@ export interface StoredBlock {
  *   holds that item (it was freed: a reference used twice).
  */
 export function loadStored(ref: Uint8Array, dir: string): StoredBlock {
-  const view = new DataView(ref.buffer, ref.byteOffset, REF_BYTES);
-  const at = view.getUint32(4, true);
-  const length = view.getUint32(8, true);
-  const gen = view.getUint32(12, true);
-  const key = latin1(ref.subarray(16, 16 + KEY_BYTES));
-  const path = `${dir}/items-${key}`;
-  const { map, bytes } = ringToRead(path);
-  const state = at >> 2;
-  if (Atomics.load(map.words, state + 1) !== gen || map.words[state] !== length) {
+  const at = u32(ref, 4);
+  const length = u32(ref, 8);
+  const gen = u32(ref, 12);
+  const reader = readerOf(ref, dir);
+  const words = reader.words;
+  const state = (at >> 2) + 1;
+  if (Atomics.load(words, state) !== gen || words[state - 1] !== length) {
     throw new Error(
-      `Cannot read a queue item kept in shared memory (ring ${key}, block ${at}): it was freed ` +
-        "already (an item delivered twice?)",
+      `Cannot read a queue item kept in shared memory (${reader.path}, block ${at}): it was ` +
+        "freed already (an item delivered twice?)",
     );
   }
-  return {
-    bytes: bytes.subarray(at + HEADER, at + HEADER + length),
-    // The ring may have been unmapped meanwhile (least recently used): looked up again.
-    free: () => void Atomics.store(ringToRead(path).map.words, state + 1, 0),
-  };
+  return new StoredBlock(reader, state, reader.bytes.subarray(at + HEADER, at + HEADER + length));
 }
