@@ -68,16 +68,63 @@ interface QueueParams {
  */
 export function newHubQueue(maxsize: number, joinable: boolean): HubQueue {
   const params: QueueParams = { maxsize, joinable };
-  return new HubQueue(createHubObject("queue", params), maxsize);
+  return new HubQueue(createHubObject("queue", params), maxsize, joinable);
 }
 
 /** The queue a handle describes (from {@linkcode HubQueue.toHandle}). */
 export function hubQueueFrom(handle: HubHandle): HubQueue {
-  return new HubQueue(bindHubObject(handle), (handle.params as QueueParams).maxsize);
+  const { maxsize, joinable } = handle.params as QueueParams;
+  return new HubQueue(bindHubObject(handle), maxsize, joinable === true);
 }
 
 // A realm that leaves removes its rings whose items were all read, and notes the others for the hub.
 beforeGoodbye(() => Promise.resolve(leaveRings()));
+
+/**
+ * The items a realm took from a joinable queue and has not acknowledged,
+ * in the order taken: the blocks of those kept in shared memory, `null` for
+ * the others. The hub keeps such an item until a `taskDone()` acknowledges
+ * it, and redelivers it if the realm dies first, so its block must last
+ * until then. The hub credits an acknowledgement to the oldest item the
+ * realm took (whichever queue object of the realm took it or acknowledges):
+ * so does this list, one per realm and queue.
+ */
+class UntilDone {
+  #blocks: (StoredBlock | null)[] = [];
+  #head = 0;
+
+  push(block: StoredBlock | null): void {
+    this.#blocks.push(block);
+  }
+
+  /** `count` acknowledgements were recorded: frees the blocks of the oldest items. */
+  acknowledged(count: number): void {
+    const blocks = this.#blocks;
+    const end = Math.min(blocks.length, this.#head + count);
+    for (; this.#head < end; this.#head++) {
+      blocks[this.#head]?.free();
+      blocks[this.#head] = null;
+    }
+    if (this.#head === blocks.length) {
+      this.#blocks = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > blocks.length) {
+      this.#blocks = blocks.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
+/** Each realm's {@linkcode UntilDone} per queue, by hub client and queue id. */
+const untilDoneLists = new WeakMap<object, Map<number, UntilDone>>();
+
+function untilDone(binding: HubBinding): UntilDone {
+  let byId = untilDoneLists.get(binding.client);
+  if (byId === undefined) untilDoneLists.set(binding.client, byId = new Map());
+  let list = byId.get(binding.id);
+  if (list === undefined) byId.set(binding.id, list = new UntilDone());
+  return list;
+}
 
 /** One batch reply being watched, and what it counts. */
 interface Counted {
@@ -104,6 +151,8 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   #acksInFlight = 0;
   /** The batch of acknowledgements being filled: its reply, how many it carries, their Promise. */
   #acks: Counted & { recorded: Promise<void> } | undefined;
+  /** A joinable queue's items taken in this realm and not yet acknowledged (see `untilDone`). */
+  #untilDone: UntilDone | undefined;
   /** The hub's folder, where large items' bytes are kept (see `item_store.ts`). */
   #dir: string;
   /** The reply to the last report of an item used (see {@linkcode HubQueue.unpack}). */
@@ -114,10 +163,12 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   /**
    * @param binding The hub object.
    * @param maxsize Its capacity (0: unbounded).
+   * @param joinable Whether it counts unfinished tasks.
    */
-  constructor(binding: HubBinding, maxsize: number) {
+  constructor(binding: HubBinding, maxsize: number, joinable = false) {
     this.#b = binding;
     this.maxsize = maxsize;
+    this.#untilDone = joinable ? untilDone(binding) : undefined;
     this.ahead = maxsize > 0 ? undefined : this;
     const path = binding.client.ref.path;
     this.#dir = path.slice(0, path.lastIndexOf("/"));
@@ -165,17 +216,17 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
    * one to wait for.
    */
   unpack(stored: Item): Encoded {
-    if (!isStoredRef(stored)) return unpackEncoded(stored);
-    const block = loadStored(stored, this.#dir);
-    let encoded: Encoded;
-    try {
-      encoded = unpackEncoded(block.bytes);
-    } catch (error) {
-      this.#freeLater(block);
-      throw error;
+    if (!isStoredRef(stored)) {
+      this.#untilDone?.push(null);
+      return unpackEncoded(stored);
     }
-    this.#freeLater(block);
-    return encoded;
+    const block = loadStored(stored, this.#dir);
+    try {
+      return unpackEncoded(block.bytes);
+    } finally {
+      if (this.#untilDone !== undefined) this.#untilDone.push(block);
+      else this.#freeLater(block);
+    }
   }
 
   #freeLater(block: StoredBlock): void {
@@ -299,7 +350,10 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
       const settle = () => {
         this.#acksInFlight -= created.count;
       };
-      reply.then(settle, settle);
+      reply.then(() => {
+        settle();
+        this.#untilDone?.acknowledged(created.count);
+      }, settle);
       created.recorded.catch(() => {}); // A caller that ignores it sees no unhandled rejection.
       this.#acks = batch = created;
     }
