@@ -108,15 +108,10 @@ class Ring {
   #reclaim(): void {
     const words = this.#map.words;
     const blocks = this.#blocks;
-    const first = this.#first;
     while (
       this.#first < blocks.length && Atomics.load(words, (blocks[this.#first] >> 2) + 1) === 0
     ) {
       this.#first++;
-    }
-    if (this.#first !== first) {
-      this.freedAt = performance.now();
-      this.stalled = false;
     }
     if (this.#first === blocks.length) {
       this.#blocks = [];
@@ -129,13 +124,6 @@ class Ring {
       this.#tail = this.#blocks[this.#first];
     }
   }
-
-  /** When consumers last freed a block of it (`performance.now()`). */
-  freedAt = 0;
-  /** What producers wait on while it is over half full (see {@linkcode storeBacklog}). */
-  waited: Promise<void> | undefined;
-  /** Its consumers freed nothing while a producer waited (cleared once they free some). */
-  stalled = false;
 
   /** The bytes its blocks in use span, after taking back what was freed. */
   inUse(): number {
@@ -208,15 +196,30 @@ interface Placed {
   bytes: Uint8Array;
 }
 
-/** The rings this realm writes into, per hub folder. */
-const writing = new Map<string, { rings: Ring[]; current: number }>();
+/** A producer's flow control (see {@linkcode storeBacklog}). */
+interface Flow {
+  /** When the ring written into went over half full (0: it is not). */
+  since: number;
+  /** Milliseconds waited since then. */
+  waited: number;
+  /** No more waiting until the ring is down to a quarter. */
+  stalled: boolean;
+  /** The wait under way. */
+  wait: Promise<void> | undefined;
+}
+
+/** The rings this realm writes into, per hub folder, and its flow control. */
+const writing = new Map<string, { rings: Ring[]; current: number; flow: Flow }>();
 /** Set once a ring could not be made here (no permission, no space): everything goes inline. */
 let cannotStore = false;
 
 /** A block of `n` bytes in one of this realm's rings in `dir`, or `undefined` if all are full. */
 function reserve(n: number, dir: string): Placed | undefined {
   let set = writing.get(dir);
-  if (set === undefined) writing.set(dir, set = { rings: [], current: 0 });
+  if (set === undefined) {
+    const flow = { since: 0, waited: 0, stalled: false, wait: undefined };
+    writing.set(dir, set = { rings: [], current: 0, flow });
+  }
   const { rings } = set;
   for (let i = 0; i < rings.length; i++) {
     const index = (set.current + i) % rings.length;
@@ -276,43 +279,54 @@ export function encodeStored(encode: () => Uint8Array, dir: string): Uint8Array 
   return copy.ref;
 }
 
-/**
- * How long a producer whose ring is over half full waits for its consumers
- * to free some of it: as long as they free a block at least this often.
- * After a wait in which they freed nothing, its items go on (into other
- * rings, then inline) without waiting until they free one.
- */
-const FLOW_STALL_MS = 100;
+/** Flow control of a producer's large items: the longest one wait for room lasts. */
+const FLOW_WAIT_MS = 100;
+/** The shortest stretch over which a producer's share of time spent waiting is judged. */
+const FLOW_WINDOW_MS = 1000;
+/** The share of its time a producer may spend waiting for its consumers, over such a stretch. */
+const FLOW_SHARE = 0.75;
 
 /**
  * Flow control for a producer ahead of its consumers: a Promise that
  * resolves once the ring this realm writes into in `dir` is at most half
- * full, or once its consumers have freed nothing for
- * {@linkcode FLOW_STALL_MS}; `undefined` when there is no need to wait. A
- * put that waits on it keeps a burst of large items in shared memory, where
- * consumers read them, rather than overflowing into the hub (an unbounded
- * queue's put never waits on a consumer that is not taking items).
+ * full (or after {@linkcode FLOW_WAIT_MS}); `undefined` when there is no
+ * need to wait. A put that waits on it keeps a burst of large items in
+ * shared memory, where consumers read them, rather than overflowing into
+ * the hub, as long as its consumers keep up: once the producer has spent
+ * more than {@linkcode FLOW_SHARE} of its time waiting over
+ * {@linkcode FLOW_WINDOW_MS} or more, or one wait found no room, it stops
+ * waiting (its items go into other rings, then inline) until the ring is
+ * down to a quarter, so that a slow consumer does not set the pace of an
+ * unbounded queue's producer for longer than about that.
  */
 export function storeBacklog(dir: string): Promise<void> | undefined {
   const set = writing.get(dir);
   if (set === undefined) return undefined;
-  const ring = set.rings[set.current];
-  if (ring.inUse() <= RING_BYTES / 2) {
-    ring.stalled = false;
+  const used = set.rings[set.current].inUse();
+  const flow = set.flow;
+  if (used <= RING_BYTES / 4) {
+    flow.since = flow.waited = 0;
+    flow.stalled = false;
+  }
+  if (used <= RING_BYTES / 2 || flow.stalled) return undefined;
+  const now = performance.now();
+  if (flow.since === 0) flow.since = now;
+  else if (now - flow.since >= FLOW_WINDOW_MS && flow.waited > (now - flow.since) * FLOW_SHARE) {
+    flow.stalled = true;
     return undefined;
   }
-  // Consumers that freed nothing while a producer waited: not waited for again until they do.
-  if (ring.stalled) return undefined;
-  return ring.waited ??= new Promise((resolve) => {
-    const since = performance.now();
+  const ring = set.rings[set.current];
+  return flow.wait ??= new Promise((resolve) => {
     const look = () => {
       const full = ring.inUse() > RING_BYTES / 2;
-      if (full && performance.now() - Math.max(since, ring.freedAt) < FLOW_STALL_MS) {
+      const waited = performance.now() - now;
+      if (full && waited < FLOW_WAIT_MS) {
         setTimeout(look, 1);
         return;
       }
-      ring.stalled = full;
-      ring.waited = undefined;
+      flow.waited += waited;
+      flow.stalled ||= full;
+      flow.wait = undefined;
       resolve();
     };
     setTimeout(look, 1);
