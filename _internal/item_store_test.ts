@@ -227,7 +227,7 @@ Deno.test("item store: an item larger than a ring goes inline", async () => {
   });
 });
 
-Deno.test("item store: a producer over half a ring ahead waits until its consumers free blocks; with none freed, it goes on once", async () => {
+Deno.test("item store: a producer over half a ring ahead waits until its consumers free blocks; when they do not keep up, it goes on until they catch up", async () => {
   await withDir(async (dir) => {
     equal(storeBacklog(dir), undefined, "no ring, no wait");
     const size = 1 << 20;
@@ -244,16 +244,21 @@ Deno.test("item store: a producer over half a ring ahead waits until its consume
     await waiting;
     equal(storeBacklog(dir), undefined);
 
-    // Over half again, and nobody frees: the wait ends anyway (the consumers are stalled) and
-    // the next put does not wait again until they free something.
+    // Over half again, and nobody frees: the wait ends anyway (the consumers do not keep up), and
+    // puts do not wait again, even after a free, until the ring is down to a quarter.
     for (let i = 0; i < 6; i++) refs.push(store(pattern(size, 10 + i), dir));
     const stalled = storeBacklog(dir);
     ok(stalled instanceof Promise);
     await stalled;
-    equal(storeBacklog(dir), undefined, "waited again for stalled consumers");
+    equal(storeBacklog(dir), undefined, "waited again for consumers that do not keep up");
     loadStored(refs.shift()!, dir).free();
+    equal(storeBacklog(dir), undefined, "waited again before the ring was down to a quarter");
+    // Down to a quarter (3 blocks of 1 MiB), then over half again: waited for again.
+    while (refs.length > 3) loadStored(refs.shift()!, dir).free();
+    equal(storeBacklog(dir), undefined);
+    for (let i = 0; i < 6; i++) refs.push(store(pattern(size, 20 + i), dir));
     const again = storeBacklog(dir);
-    ok(again instanceof Promise, "a consumer that frees again is waited for again");
+    ok(again instanceof Promise, "consumers that caught up are waited for again");
     for (const ref of refs.splice(0)) loadStored(ref, dir).free();
     await again;
   });
