@@ -249,34 +249,54 @@ function reserve(n: number, dir: string): Placed | undefined {
  * reference that travels instead. Otherwise returns the encoded bytes.
  */
 export function encodeStored(encode: () => Uint8Array, dir: string): Uint8Array {
-  if (cannotStore || !canMapShared()) return encode();
-  let placed: Placed | undefined;
-  let asked = false;
+  if (cannotStore) return encode();
+  const item: Placing = placing = { dir, asked: false, placed: undefined };
   let bytes: Uint8Array;
   try {
-    bytes = placeResults((n) => {
-      // One place per item: the encoder's final result is the one large enough to ask.
-      if (asked || n < STORE_MIN) return undefined;
-      asked = true;
-      placed = reserve(n, dir);
-      return placed?.bytes;
-    }, encode);
+    bytes = placeResults(place, encode);
   } catch (error) {
-    placed?.ring.release(placed.at, placed.gen);
+    item.placed?.ring.release(item.placed.at, item.placed.gen);
     throw error;
+  } finally {
+    placing = undefined;
   }
+  const { placed, asked } = item;
   if (placed !== undefined) {
     if (bytes.buffer === placed.bytes.buffer && bytes.byteOffset === placed.bytes.byteOffset) {
       return placed.ref;
     }
     placed.ring.release(placed.at, placed.gen);
   }
-  if (bytes.length < STORE_MIN || asked) return bytes;
+  if (bytes.length < STORE_MIN || asked || !canMapShared()) return bytes;
   // Written into a grown buffer of the encoder's own (a long string): copied in.
   const copy = reserve(bytes.length, dir);
   if (copy === undefined) return bytes;
   copy.bytes.set(bytes);
   return copy.ref;
+}
+
+/** An item {@linkcode encodeStored} encodes: its hub's folder, and the block asked for. */
+interface Placing {
+  dir: string;
+  asked: boolean;
+  placed: Placed | undefined;
+}
+
+/** The item being encoded (see {@linkcode place}). */
+let placing: Placing | undefined;
+
+/**
+ * Room in a ring for the encoder's result of `n` bytes (see
+ * `placeResults`): asked once per item, for a large one (a small one never
+ * loads the library that maps memory).
+ */
+function place(n: number): Uint8Array | undefined {
+  const item = placing;
+  if (item === undefined || item.asked || n < STORE_MIN) return undefined;
+  item.asked = true;
+  if (!canMapShared()) return undefined;
+  item.placed = reserve(n, item.dir);
+  return item.placed?.bytes;
 }
 
 /** Flow control of a producer's large items: the longest one wait for room lasts. */
