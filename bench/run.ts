@@ -363,11 +363,13 @@ at all.
       { deno: "raw Unix socket, framed batches (floor)" },
     ],
     limits: `
-- **Every item crosses two sockets and a hub.** A queue's state lives in the hub of the process that
-  created it (a helper thread), so an item goes producer → hub → consumer. Python's \`mp.Queue\` is
-  one pipe from producer to consumer. In each frame (MessagePack, see README's "How it works") an
-  item is its encoded bytes, written straight in by the producer, kept undecoded by the hub and
-  decoded once by the consumer: no JSON, no escaping, no base64.
+- **A small item crosses two sockets and a hub; a large one, only its reference.** A queue's state
+  lives in the hub of the process that created it (a helper thread), so an item goes producer → hub
+  → consumer. Python's \`mp.Queue\` is one pipe from producer to consumer. In each frame (MessagePack,
+  see README's "How it works") an item is its encoded bytes, written straight in by the producer,
+  kept undecoded by the hub and decoded once by the consumer: no JSON, no escaping, no base64. An
+  item of 4 KiB or more (the 64 KiB case) has its bytes in shared memory instead, and only a 24-byte
+  reference takes that path (below).
 - **Batching is what makes it fast.** Puts made in a burst travel as one request (\`queue.putMany\`),
   a consumer with a backlog fetches up to 1024 items (1 MiB) per request and asks for the next batch
   half-way through the current one, and the hub's acknowledgements of puts ride with its next reply.
@@ -420,15 +422,32 @@ at all.
   page faults halved, and the 64 KiB case went from 5.5k to 6.5–6.9k items/s.
 - **Three processes on two cores**: producer, consumer and the parent's hub thread compete for the
   cores in every Deno case, where Python's pipe needs no third party.
-- **64 KiB arrays are copied more often than Python copies them**: once when \`put()\` takes the array
-  (so changing it afterwards changes nothing), into the frame, by the hub out of its socket and into
-  its reply, and by the consumer into the array it returns, besides the kernel's copies on four
-  socket hops; a \`perf\` profile of this case spends more time in the kernel (page faults for fresh
-  buffers, socket copies) than in JavaScript. Python pickles \`bytes\` once and writes them to one
-  pipe. The hub alone spends about 120 µs of CPU per item (garbage collection about a quarter, then
-  socket writes and reads, the frame copy, the reply copy and the regrown write buffer above), more
-  than Python's whole pipe takes per item (100–240 µs in these runs): 1.5× Python needs the items to
-  skip the hub (a direct connection or a ring buffer), not only a faster hub.
+- **64 KiB arrays skip the hub.** With the items inline, each was copied once when \`put()\` took
+  it, into the frame, by the hub out of its socket and into its reply, and by the consumer into the
+  array it returns, besides the kernel's copies on four socket hops; the hub alone spent about 120
+  µs of CPU per item, more than Python's whole pipe (0.72–0.83× Python in this table before). Now,
+  where memory can be mapped (Deno on Linux with \`--allow-ffi\`, which \`-A\` grants), the encoder
+  writes an item of 4 KiB or more straight into a ring of the producer's own, a 16 MiB file in the
+  hub's folder mapped by producer and consumers (\`_internal/item_store.ts\`); the queue carries a
+  24-byte reference, and the consumer decodes the bytes where they are, into the array \`get()\`
+  returns: two copies, as Python's pickle into the pipe and unpickle out of it. The hub still
+  numbers, holds and redelivers every item, so nothing about crash safety, order or bounded queues
+  changed; a block is freed only once the hub has recorded its item as used (for a
+  \`JoinableQueue\`, acknowledged), since until then the hub may hand the reference to another
+  consumer. CPU time per 10k items, measured inside each process (three alternating runs against
+  the same code with \`MULTIPROC_SHARED_MEMORY=0\`, which keeps the items inline): producer 370–405
+  ms against 920–1,050, consumer 545–670 against 650–1,100, hub 250–270 against 1,160–1,250; 11.6k–
+  13.1k items/s against 5.7k–6.2k. Most of what is left is memory: the benchmark's producer makes a
+  fresh 64 KiB array per item and the consumer returns one (Python does the same with \`bytes\`), 2–5
+  page faults per item on each side. A producer more than half a ring ahead of its consumer waits
+  for room while the consumer keeps up: without that, it filled every ring while the consumer
+  started, and the rest went inline through the hub (5–6k items/s). It stops waiting for a consumer
+  that does not keep up (a wait of 100 ms with no room, or three quarters of its time spent waiting
+  over a second), so a slow consumer does not set an unbounded queue's producer's pace: 400 such
+  puts against a consumer taking 50 a second took 4.4 s with waits alone, 1.1 s with this rule.
+  1 KiB strings stay inline: through the rings the hub's CPU per 100k went from about 400 to 200 ms,
+  but the producer's and the consumer's rose by about as much (a reference to write, read and free
+  per item), and the rate did not improve.
 - **A Pipe round trip is two hops over the ends' own socket.** \`Pipe()\` is two queues in the hub
   of the process that created them, so its first messages go parent → hub → child and back, four
   hops each an event-loop wake-up (607 µs per round trip, 0.14× Python, in this table before). Once
@@ -454,13 +473,15 @@ at all.
   alternated (each closed the other's batch), which held this case at 0.7–0.8× Python.
   \`taskDone()\`'s Promise still resolves only once the hub has recorded it, so that a crash right
   after it cannot redeliver the item.
-- **No ring buffer in shared memory** (faster-fifo's design), on measurement: \`bench/ring_probe.ts\`
-  moves items between two processes through a ring in a mapped file. It measured 2–8× the queue of
-  the time, but that queue was the JSON one, several times slower than this one; a consumer that
-  finds the ring empty must sleep in \`futex(2)\` through a nonblocking FFI call (Deno offers no
-  \`Atomics.waitAsync\` on mapped memory), about 100–150 µs per sleep; and crash-safe redelivery,
-  several producers and consumers, bounded queues and \`JoinableQueue\` accounting would all need a
-  second implementation beside the hub's (the probe's header works out what each would cost).
+- **A ring buffer in shared memory for the bytes only** (not faster-fifo's whole design), on
+  measurement: \`bench/ring_probe.ts\` moves whole items between two processes through a ring in a
+  mapped file, wake-ups included. A consumer that finds such a ring empty must sleep in
+  \`futex(2)\` through a nonblocking FFI call (Deno offers no \`Atomics.waitAsync\` on mapped
+  memory), about 100–150 µs per sleep, and crash-safe redelivery, several producers and consumers,
+  bounded queues and \`JoinableQueue\` accounting would all need a second implementation beside the
+  hub's. So the rings hold only large items' bytes: the order, the wake-ups (a reference in a
+  frame), redelivery and the accounting stay the hub's, unchanged, and small items, whose bytes cost
+  less than a reference's bookkeeping, stay inline.
 `,
   },
   {
