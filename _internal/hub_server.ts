@@ -12,7 +12,7 @@
  */
 
 import { BrokenBarrierError } from "./errors.ts";
-import { storedWeight } from "./item_store.ts";
+import { storedWeight } from "./stored_ref.ts";
 import type { ObjectOp, Reply, Request, WireError } from "./protocol.ts";
 import { type Item, MAX_OBJECTS, STATUS_SLOT_BYTES } from "./protocol.ts";
 import type { SharedFile } from "./runtime.ts";

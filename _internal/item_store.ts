@@ -13,7 +13,7 @@
  * permissions), for items of at least {@linkcode STORE_MIN} bytes. Anything
  * else, and an item that finds every ring full, travels inline as before.
  *
- * **A ring** is a file of {@linkcode RING_BYTES} (sparse: pages exist once
+ * **A ring** is a file of `RING_BYTES` (sparse: pages exist once
  * written) named `items-<key>` in the hub's folder, so it lasts as long as
  * the queue can (a producer that exits leaves its items readable) and goes
  * with the folder. Only the realm (process or thread) that made it writes
@@ -29,6 +29,9 @@
  * block in use: that ring stops at it, and the writer goes on in another
  * (at most {@linkcode MAX_RINGS}, then inline).
  *
+ * This file is the writing side; `item_reader.ts` is the reading side, and
+ * `stored_ref.ts` the reference and the rings' layout they share.
+ *
  * @module
  */
 
@@ -42,45 +45,23 @@ import {
   type SharedMapping,
   writeFileText,
 } from "./runtime.ts";
+import {
+  HEADER,
+  KEY_BYTES,
+  latin1,
+  REF_BYTES,
+  REF_TAG,
+  RING_BYTES,
+  ringPath,
+  setU32,
+  u32,
+} from "./stored_ref.ts";
 import { placeResults } from "./wire.ts";
 
 /** Items (encoded) this long or longer go into a ring, shorter ones inline. */
 export const STORE_MIN = 4096;
-/** Size of one ring file (mapped whole; its pages exist once written). */
-export const RING_BYTES = 16 * 1024 * 1024;
 /** Most rings one realm writes per hub at a time; with all full, items go inline. */
 export const MAX_RINGS = 4;
-
-/** First byte of a reference: `0xc1` is never used by MessagePack, so no encoded item starts so. */
-const REF_TAG = 0xc1;
-/** Bytes of a reference: tag, 3 reserved, offset, length, generation (u32 each), ring key (8). */
-const REF_BYTES = 24;
-const KEY_BYTES = 8;
-/** A block's header: length, then state (its generation, or 0 once freed). */
-const HEADER = 8;
-
-const latin1 = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
-
-/** Writes `n` as an unsigned 32-bit little-endian number at `at` of `bytes`. */
-function setU32(bytes: Uint8Array, at: number, n: number): void {
-  bytes[at] = n;
-  bytes[at + 1] = n >>> 8;
-  bytes[at + 2] = n >>> 16;
-  bytes[at + 3] = n >>> 24;
-}
-
-/** Whether queue item bytes are a reference to bytes in a ring. */
-export function isStoredRef(item: Uint8Array): boolean {
-  return item.length === REF_BYTES && item[0] === REF_TAG;
-}
-
-/**
- * The bytes an item stands for: its own, or, for a reference, those of the
- * block it names (what a consumer holds when it fetches it ahead).
- */
-export function storedWeight(item: Uint8Array): number {
-  return isStoredRef(item) ? u32(item, 8) : item.byteLength;
-}
 
 /** A ring this realm writes. */
 class Ring {
@@ -99,7 +80,7 @@ class Ring {
   #gen = 0;
 
   constructor(dir: string) {
-    this.path = `${dir}/items-${this.key}`;
+    this.path = ringPath(dir, this.key);
     this.#map = mapShared(this.path, RING_BYTES);
     this.#bytes = new Uint8Array(this.#map.words.buffer, this.#map.words.byteOffset, RING_BYTES);
   }
@@ -424,134 +405,4 @@ export function sweepLeftRings(dir: string): boolean {
     } else remaining = true;
   }
   return remaining;
-}
-
-/** A ring this realm reads: mapped once, unmapped when it is the least recently used of many. */
-class Reader {
-  #map: SharedMapping | undefined;
-  words!: Int32Array;
-  bytes!: Uint8Array;
-
-  constructor(readonly path: string, readonly dir: string, readonly key: Uint8Array) {
-    this.#mapNow();
-  }
-
-  #mapNow(): void {
-    this.#map = mapShared(this.path, RING_BYTES);
-    this.words = this.#map.words;
-    this.bytes = new Uint8Array(this.words.buffer, this.words.byteOffset, RING_BYTES);
-  }
-
-  /** Frees the block whose state word is `state` (through the ring mapped again if it was unmapped). */
-  free(state: number): void {
-    const reader = this.#map !== undefined ? this : readerFor(this.path, this.dir, this.key);
-    Atomics.store(reader.words, state, 0);
-  }
-
-  /** Unmaps it; no view of it may be used afterwards (none outlives the call that read it). */
-  unmap(): void {
-    this.#map?.unmap();
-    this.#map = undefined;
-    this.words = new Int32Array(0);
-    this.bytes = new Uint8Array(0);
-  }
-
-  get mapped(): boolean {
-    return this.#map !== undefined;
-  }
-}
-
-/** Rings this realm reads, by path, least recently used first. */
-const reading = new Map<string, Reader>();
-/**
- * Most rings one realm keeps mapped for reading (address space only: their
- * pages are the files'; a ring removed stays in memory while mapped).
- */
-const MAX_MAPPED = 32;
-/** The ring read last (most items in a row come from one ring). */
-let lastReader: Reader | undefined;
-
-/** Whether `ref` names a ring of `reader` (its folder and key). */
-function sameRing(reader: Reader, ref: Uint8Array, dir: string): boolean {
-  if (reader.dir !== dir) return false;
-  const key = reader.key;
-  for (let i = 0; i < KEY_BYTES; i++) if (ref[16 + i] !== key[i]) return false;
-  return true;
-}
-
-function readerOf(ref: Uint8Array, dir: string): Reader {
-  if (lastReader !== undefined && lastReader.mapped && sameRing(lastReader, ref, dir)) {
-    return lastReader;
-  }
-  const key = ref.slice(16, 16 + KEY_BYTES);
-  return lastReader = readerFor(`${dir}/items-${latin1(key)}`, dir, key);
-}
-
-/** The reader of the ring at `path`, mapped (and now the most recently used). */
-function readerFor(path: string, dir: string, key: Uint8Array): Reader {
-  let reader = reading.get(path);
-  if (reader !== undefined) reading.delete(path); // Put back last: the most recently used.
-  else {
-    if (!canMapShared()) {
-      throw new Error(
-        "Cannot read a queue item kept in shared memory: this process cannot map memory (it " +
-          "needs Linux and --allow-ffi, as the process that put it had; MULTIPROC_SHARED_MEMORY=0 " +
-          "must be set for all processes or none)",
-      );
-    }
-    reader = new Reader(path, dir, key);
-  }
-  reading.set(path, reader);
-  if (reading.size > MAX_MAPPED) {
-    const [oldest, evicted] = reading.entries().next().value!;
-    reading.delete(oldest);
-    evicted.unmap();
-  }
-  return reader;
-}
-
-/** A block read and not yet freed. */
-export class StoredBlock {
-  /**
-   * @param reader Its ring.
-   * @param state The index of its state word.
-   * @param bytes The item's encoded bytes: a view of the ring, valid until {@linkcode StoredBlock.free}.
-   */
-  constructor(
-    readonly reader: Reader,
-    readonly state: number,
-    readonly bytes: Uint8Array,
-  ) {}
-
-  /** Frees the block (the writer may reuse it); call once, after the last use of `bytes`. */
-  free(): void {
-    this.reader.free(this.state);
-  }
-}
-
-/** The unsigned 32-bit little-endian number at `at` of `bytes`. */
-function u32(bytes: Uint8Array, at: number): number {
-  return (bytes[at] | bytes[at + 1] << 8 | bytes[at + 2] << 16 | bytes[at + 3] << 24) >>> 0;
-}
-
-/**
- * The block a reference names, in the ring file in the hub's folder `dir`.
- *
- * @throws {Error} If this process cannot map it, or the block no longer
- *   holds that item (it was freed: a reference used twice).
- */
-export function loadStored(ref: Uint8Array, dir: string): StoredBlock {
-  const at = u32(ref, 4);
-  const length = u32(ref, 8);
-  const gen = u32(ref, 12);
-  const reader = readerOf(ref, dir);
-  const words = reader.words;
-  const state = (at >> 2) + 1;
-  if (Atomics.load(words, state) !== gen || words[state - 1] !== length) {
-    throw new Error(
-      `Cannot read a queue item kept in shared memory (${reader.path}, block ${at}): it was ` +
-        "freed already (an item delivered twice?)",
-    );
-  }
-  return new StoredBlock(reader, state, reader.bytes.subarray(at + HEADER, at + HEADER + length));
 }

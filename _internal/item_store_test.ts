@@ -11,19 +11,17 @@
  */
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
 import { decodeBytesSync, encodeItem } from "./codec.ts";
+import { loadStored } from "./item_reader.ts";
 import {
   encodeStored,
-  isStoredRef,
   leaveRings,
-  loadStored,
   MAX_RINGS,
   releaseStored,
-  RING_BYTES,
   STORE_MIN,
   storeBacklog,
-  storedWeight,
   sweepLeftRings,
 } from "./item_store.ts";
+import { isStoredRef, RING_BYTES, storedWeight } from "./stored_ref.ts";
 import { canMapShared } from "./runtime.ts";
 
 const OPTIONS = { context: "Cannot put on the queue as", root: "item" };

@@ -19,15 +19,9 @@
 
 import { type Encoded, encodeItem, type HandleData, unpackEncoded } from "../codec.ts";
 import { Empty } from "../errors.ts";
-import {
-  encodeStored,
-  isStoredRef,
-  leaveRings,
-  loadStored,
-  releaseStored,
-  storeBacklog,
-  type StoredBlock,
-} from "../item_store.ts";
+import { loadStored, type StoredBlock } from "../item_reader.ts";
+import { encodeStored, leaveRings, releaseStored, storeBacklog } from "../item_store.ts";
+import { isStoredRef } from "../stored_ref.ts";
 import type { Item } from "../protocol.ts";
 import {
   bindHubObject,
