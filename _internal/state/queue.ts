@@ -359,8 +359,8 @@ export class QueueState<T = unknown> {
     const back = this.#ledger.dropOwner(owner);
     this.#redelivered += back.items.length;
     this.#putBack(back);
-    // It may have been the one getter that could take what was given back.
-    this.releaseReturned();
+    // What it gave back and will not come back for goes to anyone.
+    this.#releaseFrom(owner);
     this.returned(owner);
     return back.items.length;
   }
@@ -383,7 +383,7 @@ export class QueueState<T = unknown> {
     } else if (back.items.length > 0) {
       // Other consumers may have had newer items meanwhile (fetched ahead of these, or served
       // while the hub gave up waiting for them): these go only to a getter that has not.
-      this.#returned.add(back);
+      this.#returned.add(back, owner);
       this.#serve();
     }
     this.returned(owner);
@@ -401,6 +401,15 @@ export class QueueState<T = unknown> {
   }
 
   /**
+   * Puts the items `owner` gave back in the queue for every getter, as it
+   * left: the items other consumers gave back stay theirs to come back for
+   * (had they gone to anyone, a getter that had newer ones could take them).
+   */
+  #releaseFrom(owner: Owner): void {
+    if (this.#returned.length > 0) this.#putBack(this.#returned.drainFrom(owner));
+  }
+
+  /**
    * Puts back what `owner` was handed ahead of its gets and did not use, as
    * it left without giving it back (for a joinable queue, their outstanding
    * records go with them). Not counted as redelivered.
@@ -409,7 +418,7 @@ export class QueueState<T = unknown> {
    */
   returnHeld(owner: Owner): void {
     this.#putBack(this.#ledger.returnHeld(owner));
-    this.releaseReturned(); // As in dropOwner().
+    this.#releaseFrom(owner); // As in dropOwner().
     this.returned(owner);
   }
 

@@ -14,25 +14,31 @@
  * @module
  */
 
-import { type Numbered, sorted } from "./queue_ledger.ts";
+import type { Owner } from "./common.ts";
+import type { Numbered } from "./queue_ledger.ts";
 
-/** Items given back, oldest first, with their numbers. */
+/** Items given back, oldest first, with their numbers and who gave each back. */
 export class Returned<T> {
   #pool: Numbered<T> = { items: [], seqs: [] };
+  /** Who gave back each item of the pool (parallel to it). */
+  #from: Owner[] = [];
 
   /** How many items are here. */
   get length(): number {
     return this.#pool.items.length;
   }
 
-  /** Adds items given back (in any order). */
-  add(back: Numbered<T>): void {
+  /** Adds items `owner` gave back (in any order). */
+  add(back: Numbered<T>, owner: Owner): void {
     if (back.items.length === 0) return;
     const pool = this.#pool;
-    this.#pool = sorted({
-      items: pool.items.concat(back.items),
-      seqs: pool.seqs.concat(back.seqs),
-    });
+    const order = pool.seqs.concat(back.seqs).map((seq, i) => [seq, i] as const)
+      .sort((x, y) => x[0] - y[0]).map(([, i]) => i);
+    const items = pool.items.concat(back.items);
+    const seqs = pool.seqs.concat(back.seqs);
+    const from = this.#from.concat(back.items.map(() => owner));
+    this.#pool = { items: order.map((i) => items[i]), seqs: order.map((i) => seqs[i]) };
+    this.#from = order.map((i) => from[i]);
   }
 
   /** Whether a getter whose newest item is number `newest` may have these (all of them, then). */
@@ -44,6 +50,7 @@ export class Returned<T> {
   take(max: number, seqs: number[]): T[] {
     const n = Math.min(max, this.length);
     for (const seq of this.#pool.seqs.splice(0, n)) seqs.push(seq);
+    this.#from.splice(0, n);
     return this.#pool.items.splice(0, n);
   }
 
@@ -51,6 +58,31 @@ export class Returned<T> {
   drain(): Numbered<T> {
     const pool = this.#pool;
     this.#pool = { items: [], seqs: [] };
+    this.#from = [];
     return pool;
+  }
+
+  /**
+   * Takes, for anyone, the items `owner` gave back (it left: it will not
+   * come back for them); the others' stay for whoever may have them.
+   */
+  drainFrom(owner: Owner): Numbered<T> {
+    const out: Numbered<T> = { items: [], seqs: [] };
+    const kept: Numbered<T> = { items: [], seqs: [] };
+    const keptFrom: Owner[] = [];
+    const pool = this.#pool;
+    for (let i = 0; i < pool.items.length; i++) {
+      if (this.#from[i] === owner) {
+        out.items.push(pool.items[i]);
+        out.seqs.push(pool.seqs[i]);
+      } else {
+        kept.items.push(pool.items[i]);
+        kept.seqs.push(pool.seqs[i]);
+        keptFrom.push(this.#from[i]);
+      }
+    }
+    this.#pool = kept;
+    this.#from = keptFrom;
+    return out;
   }
 }

@@ -4,6 +4,9 @@ import { Empty, Full, QueueClosed } from "../errors.ts";
 import { A, assertBlocks, B, C, reason, track } from "./_helpers_test.ts";
 import { QueueState } from "./queue.ts";
 
+/** A producer (an owner that only puts). */
+const P = 9;
+
 Deno.test("QueueState.get() returns items in FIFO order", async () => {
   const queue = new QueueState();
   await queue.put(A, "a");
@@ -437,6 +440,27 @@ Deno.test("QueueState: a sentinel put after items given back is not taken past t
   await assertBlocks(b); // not the sentinel, past 1 and 2
   queue.returnHeld(A); // A's goodbye
   assert.deepEqual(await b, [1, 2, null]);
+});
+
+Deno.test("QueueState: another consumer leaving does not give items given back to a getter that had newer ones", async () => {
+  // The seed's 4 producers / 3 consumers under load: one consumer saw "bun 4" after "bun 8".
+  const queue = new QueueState<string>();
+  queue.putMany(P, ["b0", "b1", "b2", "b3", "b4", "end"]);
+  assert.deepEqual(await queue.getMany(A, 4, {}, true), ["b0", "b1", "b2", "b3"]); // fetched ahead
+  queue.consumed(A, 1); // A used b0
+  assert.deepEqual(await queue.getMany(B, 1), ["b4"]); // B has had b4
+  assert.deepEqual(await queue.getMany(C, 1), ["end"]); // C takes its sentinel, and will leave
+  queue.unget(A, ["b1", "b2", "b3"]); // A gives back what it did not use
+  const b = queue.getMany(B, 10);
+  await assertBlocks(b); // B may not have them
+  queue.returnHeld(C); // C's goodbye: it gave nothing back, so nothing changes for B
+  await assertBlocks(b);
+  // A comes back for them (two getters waiting share what there is).
+  const again = [...await queue.getMany(A, 10), ...await queue.getMany(A, 10)];
+  assert.deepEqual(again, ["b1", "b2", "b3"]);
+  await assertBlocks(b);
+  queue.putMany(P, ["b5"]);
+  assert.deepEqual(await b, ["b5"]);
 });
 
 Deno.test("QueueState.releaseReturned() and close() give items given back to getters that had newer ones", async () => {
