@@ -20,7 +20,7 @@
 import { type Encoded, encodeItem, type HandleData, unpackEncoded } from "../codec.ts";
 import { Empty } from "../errors.ts";
 import { loadStored, type StoredBlock } from "../item_reader.ts";
-import { encodeStored, leaveRings, releaseStored, storeBacklog } from "../item_store.ts";
+import { encodeStored, leaveRings, releaseStored, STORE_MIN, storeBacklog } from "../item_store.ts";
 import { isStoredRef } from "../stored_ref.ts";
 import type { Item } from "../protocol.ts";
 import {
@@ -198,6 +198,13 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
 
   /** Encodes an item; a large one's bytes go into shared memory where they can (`item_store.ts`). */
   encode(item: unknown, context: string): Item {
+    // A string short enough that its encoding stays under the threshold (3 bytes a UTF-16 unit at
+    // most), and anything not an object, skips the store's bookkeeping: most items are such.
+    if (
+      typeof item === "string" ? item.length * 3 + 8 < STORE_MIN : typeof item !== "object"
+    ) {
+      return encodeItem(item, { context, root: "item" });
+    }
     return encodeStored(() => encodeItem(item, { context, root: "item" }), this.#dir);
   }
 
