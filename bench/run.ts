@@ -397,10 +397,12 @@ at all.
   With 1 KiB strings the producer's writes meet the hub's reads through a socket buffer of about 200
   KiB, so every couple of hundred items both sides sleep and wake once (\`strace\` counts about
   160–200 KiB per send and per receive: system calls are not where the time goes).
-- **This stop's runs met a slower machine** (2026-12-01 02:40–03:13Z, three runs): small strings
-  2.7–3.2×, 1 KiB strings 1.4–2.1× (1.4× in the one recorded here), Pipe 0.41–0.60×, with Python's
-  own rates 10–30% below the previous record's. The inline path did not change: in alternating runs
-  of the 1 KiB case against the previous stop's code, 166k–216k items/s against 169k–207k.
+- **This stop's runs met a noisier machine** (2026-12-01 02:40–03:55Z, six runs): small strings
+  2.4–3.2×, 1 KiB strings 1.4–2.1×, Pipe 0.41–0.60×, Python's own rates swinging by a third from run
+  to run. The inline path is the previous stop's, plus one check: in four alternating runs against
+  the previous stop's code, the 1 KiB case measured 158k–201k items/s against 166k–216k, and small
+  strings 433k–483k against 414k–463k (the shared-memory store's bookkeeping, before strings under 4
+  KiB skipped it, cost the 1 KiB case about 8%).
 - **Per byte, 1 KiB strings** (CPU per 100k items, measured per process): producer, hub and consumer
   take about 320, 230 and 300 ms (375, 280 and 340 before the two changes of this stop below, in the
   same alternating rounds), so a run needs most of a second of CPU on two cores shared with other
