@@ -191,8 +191,8 @@ interface Flow {
 
 /** The rings this realm writes into, per hub folder, and its flow control. */
 const writing = new Map<string, { rings: Ring[]; current: number; flow: Flow }>();
-/** Set once a ring could not be made here (no permission, no space): everything goes inline. */
-let cannotStore = false;
+/** Hub folders where a ring could not be made (no permission, no space, gone): all inline. */
+const cannotStore = new Set<string>();
 
 /** A block of `n` bytes in one of this realm's rings in `dir`, or `undefined` if all are full. */
 function reserve(n: number, dir: string): Placed | undefined {
@@ -215,7 +215,7 @@ function reserve(n: number, dir: string): Placed | undefined {
   try {
     ring = new Ring(dir);
   } catch {
-    cannotStore = true;
+    cannotStore.add(dir);
     return undefined;
   }
   rings.push(ring);
@@ -230,7 +230,7 @@ function reserve(n: number, dir: string): Placed | undefined {
  * reference that travels instead. Otherwise returns the encoded bytes.
  */
 export function encodeStored(encode: () => Uint8Array, dir: string): Uint8Array {
-  if (cannotStore) return encode();
+  if (cannotStore.has(dir)) return encode();
   const item: Placing = placing = { dir, asked: false, placed: undefined };
   let bytes: Uint8Array;
   try {
