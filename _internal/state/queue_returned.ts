@@ -15,13 +15,17 @@
  */
 
 import type { Owner } from "./common.ts";
-import type { Numbered } from "./queue_ledger.ts";
+import { type Numbered, sorted } from "./queue_ledger.ts";
+
+/** An item given back, and who gave it back. */
+interface Given<T> {
+  item: T;
+  from: Owner;
+}
 
 /** Items given back, oldest first, with their numbers and who gave each back. */
 export class Returned<T> {
-  #pool: Numbered<T> = { items: [], seqs: [] };
-  /** Who gave back each item of the pool (parallel to it). */
-  #from: Owner[] = [];
+  #pool: Numbered<Given<T>> = { items: [], seqs: [] };
 
   /** How many items are here. */
   get length(): number {
@@ -32,13 +36,10 @@ export class Returned<T> {
   add(back: Numbered<T>, owner: Owner): void {
     if (back.items.length === 0) return;
     const pool = this.#pool;
-    const order = pool.seqs.concat(back.seqs).map((seq, i) => [seq, i] as const)
-      .sort((x, y) => x[0] - y[0]).map(([, i]) => i);
-    const items = pool.items.concat(back.items);
-    const seqs = pool.seqs.concat(back.seqs);
-    const from = this.#from.concat(back.items.map(() => owner));
-    this.#pool = { items: order.map((i) => items[i]), seqs: order.map((i) => seqs[i]) };
-    this.#from = order.map((i) => from[i]);
+    this.#pool = sorted({
+      items: pool.items.concat(back.items.map((item) => ({ item, from: owner }))),
+      seqs: pool.seqs.concat(back.seqs),
+    });
   }
 
   /** Whether a getter whose newest item is number `newest` may have these (all of them, then). */
@@ -50,16 +51,12 @@ export class Returned<T> {
   take(max: number, seqs: number[]): T[] {
     const n = Math.min(max, this.length);
     for (const seq of this.#pool.seqs.splice(0, n)) seqs.push(seq);
-    this.#from.splice(0, n);
-    return this.#pool.items.splice(0, n);
+    return this.#pool.items.splice(0, n).map((given) => given.item);
   }
 
   /** Takes every item, for anyone. */
   drain(): Numbered<T> {
-    const pool = this.#pool;
-    this.#pool = { items: [], seqs: [] };
-    this.#from = [];
-    return pool;
+    return this.#takeWhere(() => true);
   }
 
   /**
@@ -67,22 +64,24 @@ export class Returned<T> {
    * come back for them); the others' stay for whoever may have them.
    */
   drainFrom(owner: Owner): Numbered<T> {
+    return this.#takeWhere((given) => given.from === owner);
+  }
+
+  /** Takes the items `which` picks, in their order. */
+  #takeWhere(which: (given: Given<T>) => boolean): Numbered<T> {
     const out: Numbered<T> = { items: [], seqs: [] };
-    const kept: Numbered<T> = { items: [], seqs: [] };
-    const keptFrom: Owner[] = [];
-    const pool = this.#pool;
-    for (let i = 0; i < pool.items.length; i++) {
-      if (this.#from[i] === owner) {
-        out.items.push(pool.items[i]);
-        out.seqs.push(pool.seqs[i]);
+    const kept: Numbered<Given<T>> = { items: [], seqs: [] };
+    const { items, seqs } = this.#pool;
+    for (let i = 0; i < items.length; i++) {
+      if (which(items[i])) {
+        out.items.push(items[i].item);
+        out.seqs.push(seqs[i]);
       } else {
-        kept.items.push(pool.items[i]);
-        kept.seqs.push(pool.seqs[i]);
-        keptFrom.push(this.#from[i]);
+        kept.items.push(items[i]);
+        kept.seqs.push(seqs[i]);
       }
     }
     this.#pool = kept;
-    this.#from = keptFrom;
     return out;
   }
 }
