@@ -44,6 +44,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/item_store.ts",
   "_internal/json_codec.ts",
   "_internal/library_modules.ts",
+  "_internal/pipe_ring.ts",
   "_internal/pool_thread.ts",
   "_internal/private_dir.ts",
   "_internal/protocol.ts",

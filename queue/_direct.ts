@@ -22,6 +22,12 @@
  * 3. While it has a direct source, a receiving end still looks at the queue
  *    (a status read, no request, between waits): other copies of the sending
  *    end, in other processes, may still put messages there.
+ * 4. Where memory can be mapped, the receiver also makes a ring in shared
+ *    memory and sends its path on the socket (the only thing it writes
+ *    there); the sender then writes each message that fits into the ring
+ *    and only the rest, and wake-ups of a receiver that sleeps, on the
+ *    socket (`_internal/pipe_ring.ts`). A receive that finds nothing spins
+ *    briefly watching the ring before it sleeps.
  *
  * Whatever goes wrong goes back to the queue, in order: an offer nobody took
  * within {@linkcode OFFER_TTL_MS} (or when the sender's process or thread
@@ -54,9 +60,11 @@ export const OFFER_TTL_MS = 1000;
 /**
  * What this realm's ends did, for tests (a child reports them): `attached`,
  * receivers that took an offer of this realm's senders; `taken`, offers this
- * realm's receivers took; `declined`, offers met in the realm that made them.
+ * realm's receivers took; `declined`, offers met in the realm that made them;
+ * `ring`, messages this realm's receivers took from a ring in shared memory;
+ * `woken`, times a sender woke one of them on the socket after writing there.
  */
-export const directCounts = { attached: 0, taken: 0, declined: 0 };
+export const directCounts = { attached: 0, taken: 0, declined: 0, ring: 0, woken: 0 };
 
 /** This realm (a process's main thread, or one worker thread): offers made here are not taken here. */
 export const REALM = randomKey(8);

@@ -8,16 +8,29 @@
 
 import { QueueFront } from "../_internal/backing/queue.ts";
 import { Empty } from "../_internal/errors.ts";
-import { readFrames } from "../_internal/framing.ts";
+import { tryRuntimeDir } from "../_internal/context.ts";
+import { encodeFrame, readFrames } from "../_internal/framing.ts";
 import { helloFrame } from "../_internal/hello.ts";
+import { createRing, type RingReader } from "../_internal/pipe_ring.ts";
 import type { Item } from "../_internal/protocol.ts";
-import { connectUnix, type StreamConn } from "../_internal/runtime.ts";
+import { connectUnix, cpuCount, type StreamConn } from "../_internal/runtime.ts";
 import { checkTimeout, type WaitOptions } from "../_internal/wait.ts";
 import { directCounts, DirectOffer, offers, REALM } from "./_direct.ts";
 import type { Queue } from "./queue.ts";
 
 /** Longest pause between two looks at the queue while a receiver waits on a direct source. */
 const MAX_POLL_MS = 20;
+
+/**
+ * How long a receive that finds nothing spins, watching the rings of its
+ * sources, before it sleeps on their sockets (ms): a reply that comes within
+ * it is taken with no system call and no event-loop turn on either side.
+ */
+const SPIN_MS = 0.1;
+/** After a spin that found nothing, up to 2^this receives skip spinning. */
+const MAX_SPIN_BACKOFF = 6;
+/** Spinning only helps where the sender can run meanwhile. */
+const CAN_SPIN = cpuCount() > 1;
 
 /** A direct source of a receiving end: a socket and the messages read from it, not yet received. */
 interface Source {
@@ -26,6 +39,10 @@ interface Source {
   head: number;
   /** The socket ended: the source goes once its last message is received. */
   ended: boolean;
+  /** The ring in shared memory the sender writes what fits to (see `_internal/pipe_ring.ts`). */
+  ring: RingReader | undefined;
+  /** The number of the next message from this source (ring and socket share the numbers). */
+  seq: number;
 }
 
 /** What a get that found nothing returns. */
@@ -46,6 +63,10 @@ export class Inlet {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Aborts the gets waiting on the queue once a source is added (see {@linkcode Inlet.recv}). */
   #kick: AbortController | undefined;
+  /** Receives left that skip spinning, after spins that found nothing. */
+  #spinSkip = 0;
+  /** How many spins in a row found nothing (the skip doubles with each, up to a bound). */
+  #spinMisses = 0;
 
   /** @param queue The direction's queue. */
   constructor(queue: Queue) {
@@ -53,21 +74,42 @@ export class Inlet {
     this.#front = QueueFront.of.get(queue)!;
   }
 
-  /** A message read from a socket, if any (and the sources that ended and are drained go). */
+  /**
+   * A message from a direct source, if any: the ring's next record if it is
+   * the message next in order, else the socket's next one (and the sources
+   * that ended and are drained go).
+   */
   #next(): Item | undefined {
     for (const source of this.#sources) {
+      const fromRing = source.ring?.take(source.seq);
+      if (fromRing !== undefined) {
+        source.seq++;
+        directCounts.ring++;
+        return fromRing;
+      }
       if (source.head < source.items.length) {
         const item = source.items[source.head++];
+        source.seq++;
         if (source.head === source.items.length) {
           source.items = [];
           source.head = 0;
-          if (source.ended) this.#sources.delete(source);
         }
         return item;
       }
-      if (source.ended) this.#sources.delete(source);
+      if (source.ended) {
+        // What is left in the ring after the socket's end (whatever its number: a message lost
+        // on the socket when it broke must not hold back the rest), then the source goes.
+        const rest = source.ring?.take(source.seq, true);
+        if (rest !== undefined) return rest;
+        this.#drop(source);
+      }
     }
     return undefined;
+  }
+
+  #drop(source: Source): void {
+    source.ring?.close();
+    this.#sources.delete(source);
   }
 
   /**
@@ -117,12 +159,59 @@ export class Inlet {
         if (left <= 0) {
           throw new Empty(`Cannot ${what} as nothing came within ${options.timeout} ms`);
         }
+        if (this.#spin(left) || !this.#sleep()) continue;
         await this.#wait(left, options.signal);
+        for (const source of this.#sources) source.ring?.awake();
         continue;
       }
       if (got instanceof DirectOffer) await this.#take(got);
       else if (got !== NOTHING) return got;
     }
+  }
+
+  /**
+   * Spins at most {@linkcode SPIN_MS} (and `left`) watching the rings that
+   * carried messages, unless recent spins found nothing: whether one has a
+   * record now. The event loop does not run meanwhile, so the spin is short
+   * and backs off: after a spin that found nothing the next 1, 3, 7… up to
+   * 63 receives that must wait sleep at once.
+   */
+  #spin(left: number): boolean {
+    if (!CAN_SPIN) return false;
+    if (this.#spinSkip > 0) {
+      this.#spinSkip--;
+      return false;
+    }
+    const watched: Source[] = [];
+    for (const source of this.#sources) if (source.ring?.used) watched.push(source);
+    if (watched.length === 0) return false;
+    const until = performance.now() + Math.min(SPIN_MS, left);
+    do {
+      for (const source of watched) {
+        // The message next in order only: a later one says it is on the socket, still on its way.
+        if (source.ring!.ready(source.seq)) {
+          this.#spinMisses = 0;
+          return true;
+        }
+      }
+    } while (performance.now() < until);
+    this.#spinMisses = Math.min(this.#spinMisses + 1, MAX_SPIN_BACKOFF);
+    this.#spinSkip = (1 << this.#spinMisses) - 1;
+    return false;
+  }
+
+  /**
+   * Marks the rings' readers asleep, so that their senders wake this end on
+   * the socket: `false` (none left asleep) if a record came meanwhile.
+   */
+  #sleep(): boolean {
+    for (const source of this.#sources) {
+      if (source.ring !== undefined && !source.ring.sleep(source.seq)) {
+        for (const other of this.#sources) other.ring?.awake();
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Whether a sender writes to this end over a socket (that only this realm reads). */
@@ -132,7 +221,9 @@ export class Inlet {
 
   /** Whether a message is here or on the queue (a snapshot; an offer counts). */
   ready(): boolean {
-    for (const source of this.#sources) if (source.head < source.items.length) return true;
+    for (const source of this.#sources) {
+      if (source.head < source.items.length || source.ring?.ready(source.seq)) return true;
+    }
     return !this.#queue.empty();
   }
 
@@ -191,24 +282,40 @@ export class Inlet {
     } catch {
       return; // Gone, or withdrawn: what it kept is on the queue.
     }
+    // A ring in shared memory for what fits, where it can be mapped: its path is all this end
+    // ever writes on the socket.
+    let ring = createRing(tryRuntimeDir());
+    if (ring !== undefined) {
+      try {
+        await conn.write(encodeFrame([ring.path]));
+      } catch {
+        ring.close();
+        ring = undefined;
+      }
+    }
     if (this.#closed) {
+      ring?.close();
       conn.close();
       return;
     }
     conn.unref();
     directCounts.taken++;
-    const source: Source = { conn, items: [], head: 0, ended: false };
+    const source: Source = { conn, items: [], head: 0, ended: false, ring, seq: 0 };
     this.#sources.add(source);
     this.#kick?.abort();
     this.#kick = undefined;
     const ended = () => {
       conn.close();
       source.ended = true;
-      if (source.head >= source.items.length) this.#sources.delete(source);
+      if (source.head >= source.items.length && !source.ring?.ready()) this.#drop(source);
       this.#wake();
     };
     readFrames(conn, (batch) => {
-      for (const item of batch as Item[]) source.items.push(item);
+      // An empty message only wakes this end up (the sender wrote to the ring while it slept).
+      for (const item of batch as Item[]) {
+        if (item.length > 0) source.items.push(item);
+        else directCounts.woken++;
+      }
       this.#wake();
     }).then(ended, ended);
   }
@@ -218,7 +325,10 @@ export class Inlet {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const source of this.#sources) source.conn.close();
+    for (const source of this.#sources) {
+      source.conn.close();
+      source.ring?.close();
+    }
     this.#sources.clear();
     this.#wake();
   }

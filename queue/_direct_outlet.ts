@@ -9,6 +9,7 @@
 import { QueueFront } from "../_internal/backing/queue.ts";
 import { BatchWriter, readFrames } from "../_internal/framing.ts";
 import type { Item } from "../_internal/protocol.ts";
+import { openRing, type RingWriter } from "../_internal/pipe_ring.ts";
 import type { StreamConn } from "../_internal/runtime.ts";
 import { directCounts, DirectOffer, live, OFFER_TTL_MS, offers } from "./_direct.ts";
 import type { Queue } from "./queue.ts";
@@ -17,6 +18,9 @@ import type { Queue } from "./queue.ts";
 function frontOf(queue: Queue): QueueFront<unknown, unknown> {
   return QueueFront.of.get(queue)!;
 }
+
+/** What wakes a receiver that sleeps on the socket: an empty message (no item is empty). */
+export const WAKE: Item = new Uint8Array(0);
 
 /** What `send()` says when a message cannot be cloned. */
 const SEND_CONTEXT = "Cannot send on the connection as";
@@ -33,6 +37,10 @@ export class Outlet {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #conn: StreamConn | undefined;
   #writer: BatchWriter<Item> | undefined;
+  /** The receiver's ring in shared memory, once it sent it (see `_internal/pipe_ring.ts`). */
+  #ring: RingWriter | undefined;
+  /** Messages sent on the direct connection so far: the next one's number. */
+  #seq = 0;
 
   /** @param queue The direction's queue. */
   constructor(queue: Queue) {
@@ -50,7 +58,7 @@ export class Outlet {
   send(obj: unknown): void {
     const encoded = this.#front.encode(obj, SEND_CONTEXT) as Item;
     if (this.#writer !== undefined) {
-      this.#writer.send([encoded]);
+      this.#direct(encoded);
       return;
     }
     if (this.#offer === undefined && this.#sent && this.received) {
@@ -68,6 +76,18 @@ export class Outlet {
     }
     this.#sent = true;
     this.#put(encoded);
+  }
+
+  /** Sends on the direct connection: in the ring if it fits, else on the socket. */
+  #direct(encoded: Item): void {
+    const ring = this.#ring;
+    if (ring !== undefined && ring.write(encoded, this.#seq)) {
+      this.#seq++;
+      if (ring.takeSleeper()) this.#writer!.send([WAKE]);
+      return;
+    }
+    this.#seq++;
+    this.#writer!.send([encoded]);
   }
 
   #put(encoded: unknown): void {
@@ -100,10 +120,17 @@ export class Outlet {
     directCounts.attached++;
     const writer = new BatchWriter<Item>((bytes) => conn.write(bytes), () => this.#drop());
     this.#writer = writer;
+    this.#seq = this.#kept.length;
     if (this.#kept.length > 0) writer.send(this.#kept.splice(0));
-    // The receiver sends nothing: a read ends when it closes its end or exits.
+    // The receiver sends only the path of its ring, if it made one; a read ends when it closes
+    // its end or exits.
     conn.unref();
-    readFrames(conn, () => {}).then(() => this.#drop(), () => this.#drop());
+    readFrames(conn, (message) => {
+      const path = Array.isArray(message) ? message[0] : undefined;
+      if (this.#conn === conn && this.#ring === undefined && typeof path === "string") {
+        this.#ring = openRing(path);
+      }
+    }).then(() => this.#drop(), () => this.#drop());
   }
 
   /** The socket ended or broke: back to the queue (what was on its way there is the receiver's). */
@@ -112,6 +139,8 @@ export class Outlet {
     this.#conn.close();
     this.#conn = undefined;
     this.#writer = undefined;
+    this.#ring?.close();
+    this.#ring = undefined;
     live.delete(this);
     // The conversation is over: no new offer until this end receives again.
     this.received = false;

@@ -2,16 +2,23 @@
  * A Pipe's ends switching from the hub to their own socket once they talk
  * (`queue/_direct.ts`), across real child processes and threads: order,
  * completeness and EOF across the switch, a second sender, offers nobody
- * takes, and a sender that returns at once.
+ * takes, and a sender that returns at once. Then the ring in shared memory
+ * beside the socket (`_internal/pipe_ring.ts`): messages cross it, what does
+ * not fit takes the socket in order, a sleeping receiver is woken, and no
+ * ring file is left. The ring alone: `_internal/pipe_ring_test.ts`.
  */
 import { deepStrictEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { Empty, EOFError, Pipe, Queue, Thread } from "../mod.ts";
+import { type Connection, Empty, EOFError, Pipe, Queue, Thread } from "../mod.ts";
 import { directCounts } from "../queue/_direct.ts";
+import { runtimeDir } from "../_internal/context.ts";
+import { canMapShared } from "../_internal/runtime.ts";
 import { openLifelongResources } from "./_helpers.ts";
 import {
   type DirectCounts,
   echoForever,
+  echoLate,
   echoThenReport,
+  echoThenTwoBursts,
   sendTagged,
   talkPauseCollect,
   talkThenBurst,
@@ -207,6 +214,95 @@ Deno.test("two recv() waiting at once: when one takes the offer, the other hears
   here.send("go");
   deepStrictEqual([await first, await second], ["b", "c"]);
   here.send("bye");
+  await joinAll([p]);
+  here.close();
+});
+
+/** Ring files in this process's private folder (a receiving end's, until its sender maps it). */
+function ringFiles(): string[] {
+  return [...Deno.readDirSync(runtimeDir())].map((e) => e.name).filter((n) =>
+    n.startsWith("pipe-ring-")
+  );
+}
+
+/** Round trips until a message came here through a ring (at most `max`): its sender mapped it. */
+async function untilRing(here: Connection, max = 200): Promise<void> {
+  const before = directCounts.ring;
+  for (let i = 0; directCounts.ring === before; i++) {
+    ok(i < max, `no message came through a ring in ${max} round trips`);
+    here.send(`ping-${i}`);
+    equal(await here.recv({ timeout: WAIT }), `ping-${i}`);
+  }
+}
+
+Deno.test("ring: this test run can map shared memory (else the ring tests below are void)", () => {
+  ok(canMapShared(), "run with --allow-ffi on Linux, without MULTIPROC_SHARED_MEMORY=0");
+});
+
+Deno.test("ring: a conversation's messages cross through rings in shared memory both ways, and no ring file is left", async () => {
+  const [here, there] = Pipe();
+  const out = new Queue<DirectCounts>();
+  await using p = start(echoThenReport, [there, out]);
+  const before = directCounts.ring;
+  await untilRing(here);
+  for (let i = 0; i < 300; i++) {
+    here.send(sample(i));
+    deepStrictEqual(await here.recv({ timeout: WAIT }), sample(i));
+  }
+  here.send(null);
+  const child = await get(out);
+  // Round trips that follow each other: each side's next message comes through its ring.
+  ok(child.ring >= 250, `the child took ${child.ring} of 300+ messages from its ring`);
+  ok(
+    directCounts.ring - before >= 250,
+    `this end took ${directCounts.ring - before} from its ring`,
+  );
+  await rejects(here.recv({ timeout: WAIT }), EOFError);
+  await joinAll([p]);
+  here.close();
+  // The sender removed this end's ring file once it mapped it.
+  deepStrictEqual(ringFiles(), []);
+});
+
+Deno.test("ring: what does not fit takes the socket, and every message still arrives in order", async () => {
+  const [here, there] = Pipe();
+  // 1200 characters: inline items (not in the large items' store) of about 1.2 KiB, so 500 of
+  // them are more than the ring holds (256 KiB) and the rest of a burst takes the socket.
+  const n = 500;
+  const pad = 1200;
+  await using p = start(echoThenTwoBursts, [there, n, pad]);
+  await untilRing(here);
+  const before = directCounts.ring;
+  here.send("burst");
+  const expect = (tag: string, i: number) => `${tag}-${i}-`.padEnd(pad, "x");
+  // Reading part of the first burst frees room in the ring, so the second burst's first
+  // messages go there again while the first's last ones are still on the socket behind it.
+  for (let i = 0; i < 100; i++) equal(await here.recv({ timeout: WAIT }), expect("a", i));
+  here.send("go");
+  for (let i = 100; i < n; i++) equal(await here.recv({ timeout: WAIT }), expect("a", i));
+  for (let i = 0; i < n; i++) equal(await here.recv({ timeout: WAIT }), expect("b", i));
+  const ringed = directCounts.ring - before;
+  ok(ringed > 100 && ringed < 2 * n, `${ringed} of ${2 * n} messages came through the ring`);
+  here.send("bye");
+  await rejects(here.recv({ timeout: WAIT }), EOFError);
+  await joinAll([p]);
+  here.close();
+});
+
+Deno.test("ring: a receiver that sleeps is woken on the socket by a message written to the ring", async () => {
+  const [here, there] = Pipe();
+  const out = new Queue<DirectCounts>();
+  await using p = start(echoLate, [there, 300, out]);
+  await untilRing(here);
+  const before = { ...directCounts };
+  // The reply comes 300 ms later: far past a spin, so this end sleeps on the socket.
+  here.send("late?");
+  equal(await here.recv({ timeout: WAIT }), "late");
+  equal(directCounts.ring - before.ring, 1, "the late reply did not come through the ring");
+  ok(directCounts.woken > before.woken, "nothing woke this end on the socket");
+  here.send(null);
+  await get(out);
+  await rejects(here.recv({ timeout: WAIT }), EOFError);
   await joinAll([p]);
   here.close();
 });

@@ -72,12 +72,14 @@ export function canMapShared(): boolean {
 
 /**
  * Maps the first `bytes` of the file at `path` (extended with zeros if
- * shorter) into shared memory. Throws where {@linkcode canMapShared} is false.
+ * shorter; made if missing, unless `existing`) into shared memory. Throws
+ * where {@linkcode canMapShared} is false, or if `existing` and there is no
+ * such file.
  */
-export function mapShared(path: string, bytes: number): SharedMapping {
+export function mapShared(path: string, bytes: number, existing = false): SharedMapping {
   const lib = libc();
   if (!lib) throw new Error("Shared memory between processes needs Linux and --allow-ffi");
-  const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
+  const file = Deno.openSync(path, { read: true, write: true, create: !existing, mode: 0o600 });
   try {
     // Never shrink (another process may be using it); growing fills with zeros.
     if (file.statSync().size < bytes) file.truncateSync(bytes);

@@ -16,7 +16,7 @@ export function canMapShared(): boolean {
 }
 
 /** Not available on Node: see {@linkcode canMapShared}. */
-export function mapShared(path: string, _bytes: number): SharedMapping {
+export function mapShared(path: string, _bytes: number, _existing = false): SharedMapping {
   throw new Error(
     `Cannot map ${path}: shared memory between processes needs Deno with --allow-ffi`,
   );
