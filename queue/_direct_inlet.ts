@@ -26,9 +26,14 @@ const MAX_POLL_MS = 20;
  * sources, before it sleeps on their sockets (ms): a reply that comes within
  * it is taken with no system call and no event-loop turn on either side.
  */
-const SPIN_MS = 0.1;
-/** After a spin that found nothing, up to 2^this receives skip spinning. */
-const MAX_SPIN_BACKOFF = 6;
+const SPIN_MS = 0.25;
+/**
+ * Spins go on while more than this share of recent ones found a message (a
+ * moving average over about the last 8)...
+ */
+const SPIN_WORTH = 0.25;
+/** ...and below it, one receive in this many still spins, to notice when they would pay again. */
+const SPIN_PROBE = 16;
 /** Spinning only helps where the sender can run meanwhile. */
 const CAN_SPIN = cpuCount() > 1;
 
@@ -63,10 +68,10 @@ export class Inlet {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Aborts the gets waiting on the queue once a source is added (see {@linkcode Inlet.recv}). */
   #kick: AbortController | undefined;
-  /** Receives left that skip spinning, after spins that found nothing. */
-  #spinSkip = 0;
-  /** How many spins in a row found nothing (the skip doubles with each, up to a bound). */
-  #spinMisses = 0;
+  /** The share of recent spins that found a message (a moving average; hopeful at first). */
+  #spinHits = 1;
+  /** Receives that did not spin since the last one that did. */
+  #spinSkipped = 0;
 
   /** @param queue The direction's queue. */
   constructor(queue: Queue) {
@@ -171,17 +176,16 @@ export class Inlet {
 
   /**
    * Spins at most {@linkcode SPIN_MS} (and `left`) watching the rings that
-   * carried messages, unless recent spins found nothing: whether one has a
-   * record now. The event loop does not run meanwhile, so the spin is short
-   * and backs off: after a spin that found nothing the next 1, 3, 7… up to
-   * 63 receives that must wait sleep at once.
+   * carried messages: whether one has the message next in order now. The
+   * event loop does not run meanwhile, so the spin is short, and it stops
+   * being tried once most recent ones found nothing (a sender that writes
+   * seldom), but for one receive in {@linkcode SPIN_PROBE}. A spin that
+   * misses now and then (the sender was descheduled) changes nothing.
    */
   #spin(left: number): boolean {
     if (!CAN_SPIN) return false;
-    if (this.#spinSkip > 0) {
-      this.#spinSkip--;
-      return false;
-    }
+    if (this.#spinHits < SPIN_WORTH && ++this.#spinSkipped < SPIN_PROBE) return false;
+    this.#spinSkipped = 0;
     const watched: Source[] = [];
     for (const source of this.#sources) if (source.ring?.used) watched.push(source);
     if (watched.length === 0) return false;
@@ -190,13 +194,12 @@ export class Inlet {
       for (const source of watched) {
         // The message next in order only: a later one says it is on the socket, still on its way.
         if (source.ring!.ready(source.seq)) {
-          this.#spinMisses = 0;
+          this.#spinHits += (1 - this.#spinHits) / 8;
           return true;
         }
       }
     } while (performance.now() < until);
-    this.#spinMisses = Math.min(this.#spinMisses + 1, MAX_SPIN_BACKOFF);
-    this.#spinSkip = (1 << this.#spinMisses) - 1;
+    this.#spinHits -= this.#spinHits / 8;
     return false;
   }
 
