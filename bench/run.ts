@@ -397,12 +397,15 @@ at all.
   With 1 KiB strings the producer's writes meet the hub's reads through a socket buffer of about 200
   KiB, so every couple of hundred items both sides sleep and wake once (\`strace\` counts about
   160–200 KiB per send and per receive: system calls are not where the time goes).
-- **This stop's runs met a noisier machine** (2026-12-01 02:40–03:55Z, six runs): small strings
-  2.4–3.2×, 1 KiB strings 1.4–2.1×, Pipe 0.41–0.60×, Python's own rates swinging by a third from run
-  to run. The inline path is the previous stop's, plus one check: in four alternating runs against
-  the previous stop's code, the 1 KiB case measured 158k–201k items/s against 166k–216k, and small
-  strings 433k–483k against 414k–463k (the shared-memory store's bookkeeping, before strings under 4
-  KiB skipped it, cost the 1 KiB case about 8%).
+- **Runs vary.** The previous stop's six runs (2026-12-01 02:40–03:55Z, a noisier machine) gave
+  small strings 2.4–3.2×, 1 KiB strings 1.4–2.1×, Pipe 0.41–0.60×, Python's own rates swinging by a
+  third from run to run; this stop's five (04:30–04:50Z, load average 0.4–3, the last one recorded
+  here) small strings 2.4–3.6× (Python at 110k–167k items/s), 1 KiB strings 1.6–2.0×, 64 KiB arrays
+  2.2–2.5×, JoinableQueue 2.4–2.8×, and the Pipe 0.60× in the one run before its ring and 1.8–3.2×
+  in the four after. The queues' paths did not change in this stop. In the previous one, four
+  alternating runs against the code before it measured the 1 KiB case at 158k–201k items/s against
+  166k–216k, and small strings 433k–483k against 414k–463k (the shared-memory store's bookkeeping,
+  before strings under 4 KiB skipped it, cost the 1 KiB case about 8%).
 - **Per byte, 1 KiB strings** (CPU per 100k items, measured per process): producer, hub and consumer
   take about 320, 230 and 300 ms (375, 280 and 340 before the two changes of this stop below, in the
   same alternating rounds), so a run needs most of a second of CPU on two cores shared with other
@@ -454,25 +457,38 @@ at all.
   1 KiB strings stay inline: through the rings the hub's CPU per 100k went from about 400 to 200 ms,
   but the producer's and the consumer's rose by about as much (a reference to write, read and free
   per item), and the rate did not improve.
-- **A Pipe round trip is two hops over the ends' own socket.** \`Pipe()\` is two queues in the hub
+- **A Pipe round trip crosses shared memory, with a spin.** \`Pipe()\` is two queues in the hub
   of the process that created them, so its first messages go parent → hub → child and back, four
-  hops each an event-loop wake-up (607 µs per round trip, 0.14× Python, in this table before). Once
-  both ends have sent and received, the sender offers a Unix socket of its own on the queue, the
-  receiver connects, and from then on a message is one write and one read (README, "How it works"):
-  124 µs in the run recorded here (0.52×; 0.54× in a second run; 0.56–0.74× in three runs an hour
-  before, Python's own round trip moving between 65 and 86 µs). Per round trip each Deno process
-  uses about 60 µs of CPU. The same frames between two processes with no Pipe around them
-  (\`BatchWriter\` and \`readFrames\`, in probes written for this and not kept in \`bench/\`,
-  alternating runs) use 37–42 µs when the reply is written inside the read's callback, and 45–60 µs
-  when the receiving side is written as \`recv()\` must be, an \`await\` of a Promise that the read
-  resolves: so most of the Pipe's cost is the asynchronous receive itself, and the library's layers
-  (the codec, the receiving end's wait, \`Connection\`) add about 10 µs. \`strace -f -c\` counts the
-  same system calls per round trip with and without the Pipe (a \`sendto\` and a \`recvfrom\` per
-  message, about two \`epoll_wait\`s), and a child started as a library \`Process\` costs no more
-  than a bare \`deno run\` one. Python's whole round trip is this machine's raw-socket floor, which
-  Deno's asynchronous reads and writes (a promise and an event-loop turn each) do not go below. On
-  Node (22.12, the quiet machine, not in this table) the same path took about 200 µs per round trip,
-  against 120–130 µs for a bare \`node:net\` socket.
+  hops each an event-loop wake-up (607 µs per round trip, 0.14× Python, two stops ago). Once both
+  ends have sent and received, the sender offers a Unix socket of its own on the queue and the
+  receiver connects (README, "How it works"): one write and one read per message, 124–169 µs per
+  round trip in the previous stop's runs (0.41–0.60× Python). Each Deno process then used about 60
+  µs of CPU per round trip, and probes without the library (the same frames, \`BatchWriter\` and
+  \`readFrames\`) used 45–60 µs when the receiving side awaits a Promise that the read resolves, as
+  \`recv()\` must: Python's round trip is this machine's raw-socket floor, which Deno's asynchronous
+  reads and writes (a promise and an event-loop turn each) do not go below. So the receiving end now
+  also makes a ring in shared memory (\`_internal/pipe_ring.ts\`, where memory can be mapped: Deno
+  on Linux with \`--allow-ffi\`) and sends its path on the socket; the sender writes each message
+  that fits into the ring and the socket carries only the rest (numbered, one order) and wake-ups.
+  A \`recv()\` that finds nothing watches the ring for up to 0.25 ms before it sleeps on the socket:
+  the reply to a message is usually there within a few µs, read with no system call on either side.
+  A probe of two processes and a bare ring (no library) measured 6.6 µs per round trip with the spin
+  and 146 µs sleeping in \`futex\` through a nonblocking FFI call instead (Deno's blocking pool),
+  which is why the sleep is on the socket and the spin comes first. With the library, in probes of
+  5,000 round trips: a median of 3–6 µs, but a mean of 12–45 µs, because 1–20% of round trips miss
+  the spin (the other process was descheduled: this virtual machine's two cores are shared, and
+  each Deno process has helper threads) and then cost a wake-up on the socket, 150–700 µs at the
+  99th percentile; 30,000 round trips measured 9–15 µs (fewer misses once the code is warm). A
+  spin blocks the event loop, so it is short, and an end stops trying once most of its recent spins
+  (a moving average over about 8) found nothing, but for one receive in 16: a sender that writes
+  seldom costs its receiver one 0.25 ms spin per wait at first and about 16 µs per receive after.
+  The first version backed off after every miss (skipping the next 1, 3, 7… spins): in three
+  probe runs each, means of 11–59 µs against 16–31 µs (a miss made both sides sleep for several
+  round trips); spins of up to 0.3 ms measured 17–20 µs against 24–34 µs for 0.1 ms, hence 0.25. CPU per round
+  trip, parent process (hub thread included): 6–31 µs, against about 60 before. Without mapped
+  memory (Node, no \`--allow-ffi\`) the socket path is unchanged; on Node (22.12, the quiet
+  machine, not in this table) it took about 200 µs per round trip, against 120–130 µs for a bare
+  \`node:net\` socket.
 - **JoinableQueue with several consumers** cannot prefetch as deeply: each consumer takes a fair
   share of the backlog. A consumer's \`taskDone()\` calls of a burst, and its used prefetched items,
   travel as one request each; they were one request per call while \`get()\` and \`taskDone()\`
