@@ -33,7 +33,7 @@ import {
 } from "./protocol.ts";
 import { errorCode, helperThreadContext, listenUnix, type StreamConn } from "./runtime.ts";
 import { openStatusFile } from "./status_file.ts";
-import { sweepLeftRings } from "./item_store.ts";
+import { sweepRings } from "./item_store.ts";
 
 /** How long a new connection has to authenticate. */
 const HELLO_TIMEOUT_MS = 5_000;
@@ -124,7 +124,7 @@ let sweepTimer: ReturnType<typeof setTimeout> | undefined;
 function sweepRingsSoon(): void {
   sweepTimer ??= setTimeout(() => {
     sweepTimer = undefined;
-    if (sweepLeftRings(folder)) sweepRingsSoon();
+    if (sweepRings(folder)) sweepRingsSoon();
   }, SWEEP_DELAY_MS);
 }
 

@@ -8,7 +8,16 @@
  */
 
 import { canMapShared, mapShared, type SharedMapping } from "./runtime.ts";
-import { HEADER, KEY_BYTES, latin1, RING_BYTES, ringPath, u32 } from "./stored_ref.ts";
+import {
+  HEADER,
+  IN_USE_WORD,
+  KEY_BYTES,
+  latin1,
+  RING_BYTES,
+  RING_FILE_BYTES,
+  ringPath,
+  u32,
+} from "./stored_ref.ts";
 
 /** A ring this realm reads: mapped once, unmapped when it is the least recently used of many. */
 class Reader {
@@ -21,15 +30,29 @@ class Reader {
   }
 
   #mapNow(): void {
-    this.#map = mapShared(this.path, RING_BYTES);
+    try {
+      this.#map = mapShared(this.path, RING_FILE_BYTES, { existing: true });
+    } catch (error) {
+      throw new Error(
+        `Cannot read a queue item kept in shared memory: its ring ${this.path} is gone (removed ` +
+          "once all its items were read: an item delivered twice?)",
+        { cause: error },
+      );
+    }
     this.words = this.#map.words;
     this.bytes = new Uint8Array(this.words.buffer, this.words.byteOffset, RING_BYTES);
   }
 
-  /** Frees the block whose state word is `state` (through the ring mapped again if it was unmapped). */
-  free(state: number): void {
+  /**
+   * Frees the block whose state word is `state` if it still holds generation
+   * `gen` (through the ring mapped again if it was unmapped), and counts it
+   * out of the ring's blocks in use.
+   */
+  free(state: number, gen: number): void {
     const reader = this.#map !== undefined ? this : readerFor(this.path, this.dir, this.key);
-    Atomics.store(reader.words, state, 0);
+    if (Atomics.compareExchange(reader.words, state, gen, 0) === gen) {
+      Atomics.sub(reader.words, IN_USE_WORD, 1);
+    }
   }
 
   /** Unmaps it; no view of it may be used afterwards (none outlives the call that read it). */
@@ -99,17 +122,19 @@ export class StoredBlock {
   /**
    * @param reader Its ring.
    * @param state The index of its state word.
+   * @param gen Its generation (what its state word holds while it is in use).
    * @param bytes The item's encoded bytes: a view of the ring, valid until {@linkcode StoredBlock.free}.
    */
   constructor(
     readonly reader: Reader,
     readonly state: number,
+    readonly gen: number,
     readonly bytes: Uint8Array,
   ) {}
 
   /** Frees the block (the writer may reuse it); call once, after the last use of `bytes`. */
   free(): void {
-    this.reader.free(this.state);
+    this.reader.free(this.state, this.gen);
   }
 }
 
@@ -132,5 +157,10 @@ export function loadStored(ref: Uint8Array, dir: string): StoredBlock {
         "freed already (an item delivered twice?)",
     );
   }
-  return new StoredBlock(reader, state, reader.bytes.subarray(at + HEADER, at + HEADER + length));
+  return new StoredBlock(
+    reader,
+    state,
+    gen,
+    reader.bytes.subarray(at + HEADER, at + HEADER + length),
+  );
 }

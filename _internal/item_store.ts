@@ -13,14 +13,23 @@
  * permissions), for items of at least {@linkcode STORE_MIN} bytes. Anything
  * else, and an item that finds every ring full, travels inline as before.
  *
- * **A ring** is a file of `RING_BYTES` (sparse: pages exist once
- * written) named `items-<key>` in the hub's folder, so it lasts as long as
- * the queue can (a producer that exits leaves its items readable) and goes
- * with the folder. Only the realm (process or thread) that made it writes
- * blocks into it, in order, wrapping around; a block is an 8-byte header
- * (the payload's length, then its state: the block's generation while in
- * use, 0 once freed) and the payload. Consumers free blocks in any order;
- * the writer reuses space from its oldest block on, once that one is freed.
+ * **A ring** is a file of `RING_BYTES` of blocks (sparse: pages exist once
+ * written) and a page holding the count of blocks in use, named
+ * `items-<key>` in the hub's folder, so it lasts as long as the queue can (a
+ * producer that exits leaves its items readable). Only the realm (process
+ * or thread) that made it writes blocks into it, in order, wrapping around;
+ * a block is an 8-byte header (the payload's length, then its state: the
+ * block's generation while in use, 0 once freed) and the payload. Consumers
+ * free blocks in any order; the writer reuses space from its oldest block
+ * on, once that one is freed.
+ *
+ * **When a ring goes**: its writer holds an exclusive `flock` on it for as
+ * long as it may write (made under another name, locked, then renamed, so
+ * nobody sees it unlocked), which the kernel releases when the writer dies,
+ * however it dies. A ring that nobody holds and whose count of blocks in
+ * use is 0 will never be read again: the hub removes it (see
+ * {@linkcode sweepRings}), and a writer leaving cleanly removes its own
+ * rings that are all freed at once. Any other ring goes with the folder.
  *
  * **When a block is freed**: only once the hub has recorded that the item
  * was used. Until then the hub may hand the reference to another consumer
@@ -39,19 +48,22 @@ import {
   canMapShared,
   listFiles,
   mapShared,
+  openShared,
   randomKey,
-  readFileText,
   removeTree,
+  renameFile,
+  type SharedFile,
   type SharedMapping,
-  writeFileText,
 } from "./runtime.ts";
 import {
   HEADER,
+  IN_USE_WORD,
   KEY_BYTES,
   latin1,
   REF_BYTES,
   REF_TAG,
   RING_BYTES,
+  RING_FILE_BYTES,
   ringPath,
   setU32,
   u32,
@@ -81,7 +93,21 @@ class Ring {
 
   constructor(dir: string) {
     this.path = ringPath(dir, this.key);
-    this.#map = mapShared(this.path, RING_BYTES);
+    // Made, mapped and locked (the lock says its writer is alive) under another name: under its
+    // own, it is never seen unlocked.
+    const making = `${this.path}${MAKING}`;
+    try {
+      this.#map = mapShared(making, RING_FILE_BYTES, { lock: true });
+      try {
+        renameFile(making, this.path);
+      } catch (error) {
+        this.#map.unmap();
+        throw error;
+      }
+    } catch (error) {
+      removeTree(making);
+      throw error;
+    }
     this.#bytes = new Uint8Array(this.#map.words.buffer, this.#map.words.byteOffset, RING_BYTES);
   }
 
@@ -113,18 +139,6 @@ class Ring {
     return this.#head > this.#tail ? this.#head - this.#tail : RING_BYTES - this.#tail + this.#head;
   }
 
-  /** The blocks still in use, as `[offset, generation]` pairs. */
-  inUseBlocks(): [number, number][] {
-    this.#reclaim();
-    const words = this.#map.words;
-    const left: [number, number][] = [];
-    for (let i = this.#first; i < this.#blocks.length; i++) {
-      const gen = Atomics.load(words, (this.#blocks[i] >> 2) + 1);
-      if (gen !== 0) left.push([this.#blocks[i], gen]);
-    }
-    return left;
-  }
-
   /**
    * A new block of `n` bytes: its place and its reference, or `undefined` if
    * it does not fit. Its bytes are the caller's to write before the
@@ -143,6 +157,7 @@ class Ring {
     else return undefined;
     const gen = this.#gen = this.#gen >= 0x7fffffff ? 1 : this.#gen + 1;
     const words = this.#map.words;
+    Atomics.add(words, IN_USE_WORD, 1);
     words[at >> 2] = n;
     Atomics.store(words, (at >> 2) + 1, gen);
     this.#head = at + need;
@@ -159,12 +174,19 @@ class Ring {
 
   /** Frees a block this realm reserved and that nobody will read (if it still holds `gen`). */
   release(at: number, gen: number): void {
-    Atomics.compareExchange(this.#map.words, (at >> 2) + 1, gen, 0);
+    const words = this.#map.words;
+    if (Atomics.compareExchange(words, (at >> 2) + 1, gen, 0) === gen) {
+      Atomics.sub(words, IN_USE_WORD, 1);
+    }
   }
 
-  /** Removes the file (its blocks are all free: nobody will read it). */
-  remove(): void {
-    removeTree(this.path);
+  /**
+   * This realm stops writing it: removed if its blocks are all freed (nobody
+   * will read it), else left to the hub's sweep once they are.
+   */
+  leave(): void {
+    if (Atomics.load(this.#map.words, IN_USE_WORD) === 0) removeTree(this.path);
+    this.#map.unmap();
   }
 }
 
@@ -349,60 +371,48 @@ export function releaseStored(ref: Uint8Array): void {
   }
 }
 
-/** Suffix of the note a realm leaves beside a ring whose items are not all read when it leaves. */
-const LEFT = ".left";
+/** The suffix of a ring's file while it is made (see the `Ring` constructor). */
+const MAKING = ".making";
+/** The length of a ring file's name: `items-` and its key (anything else in the folder is not one). */
+const RING_NAME_LENGTH = "items-".length + KEY_BYTES;
 
 /**
- * At a realm's clean exit: removes its rings whose blocks are all freed
- * (nobody will read them), and leaves a note beside each other one, the
- * blocks still in use, for {@linkcode sweepLeftRings} to remove it once its
- * consumers have freed them.
+ * At a realm's clean exit: it stops writing its rings; those whose blocks
+ * are all freed go at once, the others once {@linkcode sweepRings} finds
+ * them freed.
  */
 export function leaveRings(): void {
-  for (const { rings } of writing.values()) {
-    for (const ring of rings) {
-      const left = ring.inUseBlocks();
-      if (left.length === 0) ring.remove();
-      else {
-        try {
-          writeFileText(ring.path + LEFT, JSON.stringify(left));
-        } catch {
-          // The folder is going: so is the ring.
-        }
-      }
-    }
-  }
+  for (const { rings } of writing.values()) for (const ring of rings) ring.leave();
   writing.clear();
 }
 
 /**
- * Removes the rings in the hub's folder `dir` that realms gone left behind
- * (see {@linkcode leaveRings}) once their blocks are all freed. Run by the
- * hub when a client leaves, and again while it returns `true` (some are still
- * in use); a ring whose consumers never free it goes with the folder.
+ * Removes the rings in the hub's folder `dir` that no writer holds any more
+ * (it left, or died) once their blocks are all freed: nobody will read them
+ * again. Run by the hub when a client leaves, and again while it returns
+ * `true` (some are still in use); a ring whose consumers never free it goes
+ * with the folder.
  */
-export function sweepLeftRings(dir: string): boolean {
+export function sweepRings(dir: string): boolean {
   let remaining = false;
+  const count = new Uint8Array(4);
   for (const name of listFiles(dir, "items-")) {
-    if (!name.endsWith(LEFT)) continue;
-    const note = `${dir}/${name}`;
-    const path = note.slice(0, -LEFT.length);
-    let blocks: [number, number][];
+    if (name.length !== RING_NAME_LENGTH) continue;
+    const path = `${dir}/${name}`;
+    let file: SharedFile;
     try {
-      blocks = JSON.parse(readFileText(note) ?? "[]");
+      file = openShared(path);
     } catch {
-      blocks = [];
+      continue; // Gone meanwhile.
     }
-    let freed = true;
-    if (blocks.length > 0 && canMapShared()) {
-      const map = mapShared(path, RING_BYTES);
-      freed = blocks.every(([at, gen]) => Atomics.load(map.words, (at >> 2) + 1) !== gen);
-      map.unmap();
+    try {
+      if (!file.tryLock()) continue; // Its writer is alive.
+      file.read(IN_USE_WORD * 4, count);
+      if (u32(count, 0) === 0) removeTree(path);
+      else remaining = true;
+    } finally {
+      file.close();
     }
-    if (freed) {
-      removeTree(path);
-      removeTree(note);
-    } else remaining = true;
   }
   return remaining;
 }

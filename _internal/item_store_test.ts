@@ -19,10 +19,17 @@ import {
   releaseStored,
   STORE_MIN,
   storeBacklog,
-  sweepLeftRings,
+  sweepRings,
 } from "./item_store.ts";
-import { isStoredRef, RING_BYTES, storedWeight } from "./stored_ref.ts";
-import { canMapShared } from "./runtime.ts";
+import {
+  IN_USE_WORD,
+  isStoredRef,
+  RING_BYTES,
+  RING_FILE_BYTES,
+  ringPath,
+  storedWeight,
+} from "./stored_ref.ts";
+import { canMapShared, mapShared } from "./runtime.ts";
 
 const OPTIONS = { context: "Cannot put on the queue as", root: "item" };
 
@@ -262,7 +269,7 @@ Deno.test("item store: a producer over half a ring ahead waits until its consume
   });
 });
 
-Deno.test("item store: leaving removes a ring whose blocks are all freed and notes one in use, which the sweep removes once freed", () => {
+Deno.test("item store: leaving removes a ring whose blocks are all freed and leaves one in use, which the sweep removes once freed", () => {
   const done = Deno.makeTempDirSync({ prefix: "multiproc-item-store-" });
   const busy = Deno.makeTempDirSync({ prefix: "multiproc-item-store-" });
   try {
@@ -278,13 +285,13 @@ Deno.test("item store: leaving removes a ring whose blocks are all freed and not
 
     leaveRings();
     deepStrictEqual(ringFiles(done), [], "a ring whose items were all read stayed");
-    deepStrictEqual(ringFiles(busy), [ring, `${ring}.left`]);
+    deepStrictEqual(ringFiles(busy), [ring]);
     // The sweep (the hub's, when a client leaves) leaves a ring with a block in use alone.
-    equal(sweepLeftRings(busy), true);
-    deepStrictEqual(ringFiles(busy), [ring, `${ring}.left`]);
+    equal(sweepRings(busy), true);
+    deepStrictEqual(ringFiles(busy), [ring]);
     // That block still reads: the item left behind is there for its consumer.
     readAndFree(second, busy, pattern(30_000, 3), "the item left behind");
-    equal(sweepLeftRings(busy), false);
+    equal(sweepRings(busy), false);
     deepStrictEqual(ringFiles(busy), [], "the sweep left a ring whose items were all read");
   } finally {
     leaveRings();
@@ -293,12 +300,46 @@ Deno.test("item store: leaving removes a ring whose blocks are all freed and not
   }
 });
 
+Deno.test("item store: a ring counts its blocks in use: up when reserved, down once when freed or released", async () => {
+  await withDir((dir) => {
+    const a = store(pattern(20_000, 1), dir);
+    const b = store(pattern(20_000, 2), dir);
+    const c = store(pattern(20_000, 3), dir);
+    // Seen as the hub's sweep sees it: through a mapping of the file of its own.
+    const map = mapShared(ringPath(dir, ringOf(a)), RING_FILE_BYTES, { existing: true });
+    try {
+      const inUse = () => Atomics.load(map.words, IN_USE_WORD);
+      equal(inUse(), 3);
+      const block = loadStored(a, dir);
+      block.free();
+      equal(inUse(), 2);
+      // Freed twice (a bug elsewhere): counted once, and the block is not freed again.
+      block.free();
+      equal(inUse(), 2);
+      releaseStored(b);
+      releaseStored(b);
+      equal(inUse(), 1);
+      readAndFree(c, dir, pattern(20_000, 3), "the third item");
+      equal(inUse(), 0);
+    } finally {
+      map.unmap();
+    }
+  });
+});
+
 Deno.test("item store: the sweep leaves the rings of realms still here alone", async () => {
   await withDir((dir) => {
     const ref = store(pattern(20_000, 1), dir);
     readAndFree(ref, dir, pattern(20_000, 1), "the item");
-    // All freed, but its realm has not left (it may write more): no note, so not swept.
-    equal(sweepLeftRings(dir), false);
+    // All freed, but its realm has not left (it may write more): it holds the ring's lock.
+    equal(sweepRings(dir), false);
     equal(ringFiles(dir).length, 1);
+    // What the sweep ignores: a ring being made (not yet locked), and other files.
+    Deno.writeFileSync(`${dir}/items-abcdefgh.making`, new Uint8Array(8));
+    Deno.writeFileSync(`${dir}/items-other`, new Uint8Array(8));
+    equal(sweepRings(dir), false);
+    equal(ringFiles(dir).length, 3);
+    Deno.removeSync(`${dir}/items-abcdefgh.making`);
+    Deno.removeSync(`${dir}/items-other`);
   });
 });

@@ -239,7 +239,9 @@ export function openRing(path: string): RingWriter | undefined {
   if (!canMapShared()) return undefined;
   try {
     // An existing file only: a ring already removed (the receiver gave up) is not made anew.
-    const writer = new RingWriter(new Mapped(mapShared(path, DATA_AT + RING_DATA, true)));
+    const writer = new RingWriter(
+      new Mapped(mapShared(path, DATA_AT + RING_DATA, { existing: true })),
+    );
     removeTree(path);
     return writer;
   } catch {

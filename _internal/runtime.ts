@@ -54,10 +54,10 @@ export {
   listSubdirs,
   makePrivateDir,
   makePrivateSubdir,
-  readFileText,
   readModuleSource,
   readModuleSourceSync,
   removeTree,
+  renameFile,
   takeFileText,
   writeFileText,
 } from "./runtime/deno/files.ts";

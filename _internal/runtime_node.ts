@@ -80,10 +80,10 @@ export {
   listSubdirs,
   makePrivateDir,
   makePrivateSubdir,
-  readFileText,
   readModuleSource,
   readModuleSourceSync,
   removeTree,
+  renameFile,
   takeFileText,
   writeFileText,
 } from "./runtime/node/files.ts";

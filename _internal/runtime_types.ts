@@ -140,6 +140,18 @@ export interface NetListener {
   unref(): void;
 }
 
+/** How `mapShared` opens the file it maps. */
+export interface MapOptions {
+  /** Only a file that exists (else it is made). */
+  existing?: boolean;
+  /**
+   * Also take an exclusive `flock` on the file (failing if another holds
+   * it), held until `unmap()` or the process's end: others can tell that the
+   * mapping's owner is alive.
+   */
+  lock?: boolean;
+}
+
 /**
  * A file mapped into memory shared between processes (`mmap` with
  * `MAP_SHARED`), with futex waits on its 32-bit words. Only where the host

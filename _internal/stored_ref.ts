@@ -8,8 +8,15 @@
  * @module
  */
 
-/** Size of one ring file (mapped whole; its pages exist once written). */
+/** Bytes of one ring's blocks (its pages exist once written). */
 export const RING_BYTES = 16 * 1024 * 1024;
+/**
+ * Bytes of a ring file, mapped whole: its blocks, then a page whose first
+ * word counts the blocks in use (reserved by the writer, not yet freed).
+ */
+export const RING_FILE_BYTES = RING_BYTES + 4096;
+/** The index (in 32-bit words) of the count of blocks in use. */
+export const IN_USE_WORD = RING_BYTES / 4;
 /** First byte of a reference: `0xc1` is never used by MessagePack, so no encoded item starts so. */
 export const REF_TAG = 0xc1;
 /** Bytes of a reference: tag, 3 reserved, offset, length, generation (u32 each), ring key (8). */

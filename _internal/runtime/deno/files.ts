@@ -54,13 +54,9 @@ export function writeFileText(path: string, text: string): void {
   Deno.writeTextFileSync(path, text);
 }
 
-/** Reads a small file, or returns `undefined` if it cannot. */
-export function readFileText(path: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return undefined;
-  }
+/** Renames a file (atomically, within one file system), replacing any file at `to`. */
+export function renameFile(from: string, to: string): void {
+  Deno.renameSync(from, to);
 }
 
 /** The names of the files in `path` whose names start with `prefix`; empty if unreadable. */

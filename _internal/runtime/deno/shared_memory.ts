@@ -6,13 +6,14 @@
  * @module
  */
 
-import type { SharedMapping } from "../../runtime_types.ts";
+import type { MapOptions, SharedMapping } from "../../runtime_types.ts";
 
 const LIBC_SYMBOLS = {
   open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
+  flock: { parameters: ["i32", "i32"], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
   // syscall(SYS_futex, uaddr, op, val, timeout, uaddr2, val3); variadic, called with integers only.
   futexWake: {
@@ -37,6 +38,7 @@ const FUTEX_WAKE = 1n;
 const O_RDWR_CLOEXEC = 0o2 | 0o2000000;
 const PROT_READ_WRITE = 3;
 const MAP_SHARED = 1;
+const LOCK_EX_NB = 2 | 4;
 
 let libcState: Libc | null | undefined;
 
@@ -72,11 +74,16 @@ export function canMapShared(): boolean {
 
 /**
  * Maps the first `bytes` of the file at `path` (extended with zeros if
- * shorter; made if missing, unless `existing`) into shared memory. Throws
- * where {@linkcode canMapShared} is false, or if `existing` and there is no
- * such file.
+ * shorter; made if missing, unless `existing`) into shared memory. With
+ * `lock`, also takes an exclusive `flock` on the file, held until `unmap()`
+ * or this process's end. Throws where {@linkcode canMapShared} is false, if
+ * `existing` and there is no such file, or if `lock` and another holds it.
  */
-export function mapShared(path: string, bytes: number, existing = false): SharedMapping {
+export function mapShared(
+  path: string,
+  bytes: number,
+  { existing = false, lock = false }: MapOptions = {},
+): SharedMapping {
   const lib = libc();
   if (!lib) throw new Error("Shared memory between processes needs Linux and --allow-ffi");
   const file = Deno.openSync(path, { read: true, write: true, create: !existing, mode: 0o600 });
@@ -88,9 +95,15 @@ export function mapShared(path: string, bytes: number, existing = false): Shared
   }
   const fd = lib.symbols.open(new TextEncoder().encode(path + "\0"), O_RDWR_CLOEXEC, 0);
   if (fd < 0) throw new Error(`Cannot open ${path} to map it`);
+  if (lock && lib.symbols.flock(fd, LOCK_EX_NB) !== 0) {
+    lib.symbols.close(fd);
+    throw new Error(`Cannot lock ${path}: another holds it`);
+  }
   const pointer = lib.symbols.mmap(null, BigInt(bytes), PROT_READ_WRITE, MAP_SHARED, fd, 0n);
-  lib.symbols.close(fd);
+  // A lock lives as long as its descriptor: kept open until unmap() then.
+  if (!lock) lib.symbols.close(fd);
   if (pointer === null || Deno.UnsafePointer.value(pointer) === 0xffffffffffffffffn) {
+    if (lock) lib.symbols.close(fd);
     throw new Error(`Cannot map ${path} into memory`);
   }
   const words = new Int32Array(Deno.UnsafePointerView.getArrayBuffer(pointer, bytes));
@@ -117,6 +130,7 @@ export function mapShared(path: string, bytes: number, existing = false): Shared
       if (!mapped) return;
       mapped = false;
       lib.symbols.munmap(pointer, BigInt(bytes));
+      if (lock) lib.symbols.close(fd);
     },
   };
 }

@@ -63,13 +63,9 @@ export function writeFileText(file: string, text: string): void {
   fs.writeFileSync(file, text);
 }
 
-/** Reads a small file, or returns `undefined` if it cannot. */
-export function readFileText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
+/** Renames a file (atomically, within one file system), replacing any file at `to`. */
+export function renameFile(from: string, to: string): void {
+  fs.renameSync(from, to);
 }
 
 /** The names of the files in `dir` whose names start with `prefix`; empty if unreadable. */

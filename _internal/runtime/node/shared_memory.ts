@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SharedMapping } from "../../runtime_types.ts";
+import type { MapOptions, SharedMapping } from "../../runtime_types.ts";
 
 /**
  * Whether this process can map memory shared with other processes: never on
@@ -16,7 +16,7 @@ export function canMapShared(): boolean {
 }
 
 /** Not available on Node: see {@linkcode canMapShared}. */
-export function mapShared(path: string, _bytes: number, _existing = false): SharedMapping {
+export function mapShared(path: string, _bytes: number, _options?: MapOptions): SharedMapping {
   throw new Error(
     `Cannot map ${path}: shared memory between processes needs Deno with --allow-ffi`,
   );
