@@ -105,7 +105,11 @@ export class Inlet {
         // What is left in the ring after the socket's end (whatever its number: a message lost
         // on the socket when it broke must not hold back the rest), then the source goes.
         const rest = source.ring?.take(source.seq, true);
-        if (rest !== undefined) return rest;
+        if (rest !== undefined) {
+          source.seq++;
+          directCounts.ring++;
+          return rest;
+        }
         this.#drop(source);
       }
     }
@@ -166,7 +170,7 @@ export class Inlet {
         }
         if (this.#spin(left) || !this.#sleep()) continue;
         await this.#wait(left, options.signal);
-        for (const source of this.#sources) source.ring?.awake();
+        this.#awake();
         continue;
       }
       if (got instanceof DirectOffer) await this.#take(got);
@@ -210,11 +214,21 @@ export class Inlet {
   #sleep(): boolean {
     for (const source of this.#sources) {
       if (source.ring !== undefined && !source.ring.sleep(source.seq)) {
-        for (const other of this.#sources) other.ring?.awake();
+        this.#awake();
         return false;
       }
     }
     return true;
+  }
+
+  /**
+   * No longer asleep, unless another receive still waits (its senders must
+   * go on waking it): a reader left marked asleep only costs its sender one
+   * needless wake-up.
+   */
+  #awake(): void {
+    if (this.#wakers.size > 0) return;
+    for (const source of this.#sources) source.ring?.awake();
   }
 
   /** Whether a sender writes to this end over a socket (that only this realm reads). */

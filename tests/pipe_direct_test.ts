@@ -306,3 +306,24 @@ Deno.test("ring: a receiver that sleeps is woken on the socket by a message writ
   await joinAll([p]);
   here.close();
 });
+
+Deno.test("ring: two recv() waiting at once on a ring each get one of two messages sent late", async () => {
+  const [here, there] = Pipe();
+  const out = new Queue<DirectCounts>();
+  await using p = start(echoLate, [there, 200, out]);
+  await untilRing(here);
+  const before = directCounts.ring;
+  here.send("late?");
+  here.send("late?");
+  const first = here.recv({ timeout: WAIT });
+  const second = here.recv({ timeout: WAIT });
+  deepStrictEqual([await first, await second], ["late", "late"]);
+  equal(directCounts.ring - before, 2);
+  here.send("ping");
+  equal(await here.recv({ timeout: WAIT }), "ping");
+  here.send(null);
+  await get(out);
+  await rejects(here.recv({ timeout: WAIT }), EOFError);
+  await joinAll([p]);
+  here.close();
+});
