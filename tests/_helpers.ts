@@ -67,14 +67,22 @@ export function zombieChildren(parent = Deno.pid): number[] {
 }
 
 /**
- * The zombie children of this process that stay zombies for `ms`: an empty
- * list once none is left. Test modules share one process under `--parallel`,
- * so another module's child may be seen between its exit and its reap; that
- * one is collected within milliseconds, while a child nobody reaps stays.
+ * The zombie children of this process that stay zombies for `ms`: those
+ * seen at first and still there when it is up (an empty list as soon as
+ * those are gone). Test modules share one process under `--parallel`, so
+ * another module's child may be seen between its exit and its reap, at any
+ * moment; that one is collected within milliseconds, while a child nobody
+ * reaps stays. `zombies` lists them (for tests of this helper).
  */
-export async function lastingZombies(ms = 5000): Promise<number[]> {
-  await eventually(() => zombieChildren().length === 0, ms);
-  return zombieChildren();
+export async function lastingZombies(
+  ms = 5000,
+  zombies: () => number[] = zombieChildren,
+): Promise<number[]> {
+  const seen = new Set(zombies());
+  if (seen.size === 0) return [];
+  const lasting = () => zombies().filter((pid) => seen.has(pid));
+  await eventually(() => lasting().length === 0, ms);
+  return lasting();
 }
 
 /** Polls `predicate` every 25 ms until it is true; false if `ms` passes first. */
