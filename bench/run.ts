@@ -457,38 +457,39 @@ at all.
   1 KiB strings stay inline: through the rings the hub's CPU per 100k went from about 400 to 200 ms,
   but the producer's and the consumer's rose by about as much (a reference to write, read and free
   per item), and the rate did not improve.
-- **A Pipe round trip crosses shared memory, with a spin.** \`Pipe()\` is two queues in the hub
-  of the process that created them, so its first messages go parent → hub → child and back, four
-  hops each an event-loop wake-up (607 µs per round trip, 0.14× Python, two stops ago). Once both
-  ends have sent and received, the sender offers a Unix socket of its own on the queue and the
-  receiver connects (README, "How it works"): one write and one read per message, 124–169 µs per
-  round trip in the previous stop's runs (0.41–0.60× Python). Each Deno process then used about 60
-  µs of CPU per round trip, and probes without the library (the same frames, \`BatchWriter\` and
+- **A Pipe round trip crosses shared memory, with a spin.** \`Pipe()\` is two queues in the hub of
+  the process that created them, so its first messages go parent → hub → child and back, four hops
+  each an event-loop wake-up (607 µs per round trip, 0.14× Python, two stops ago). Once both ends
+  have sent and received, the sender offers a Unix socket of its own on the queue and the receiver
+  connects (README, "How it works"): one write and one read per message, 124–169 µs per round trip
+  in the previous stop's runs (0.41–0.60× Python). Each Deno process then used about 60 µs of CPU
+  per round trip, and probes without the library (the same frames, \`BatchWriter\` and
   \`readFrames\`) used 45–60 µs when the receiving side awaits a Promise that the read resolves, as
   \`recv()\` must: Python's round trip is this machine's raw-socket floor, which Deno's asynchronous
   reads and writes (a promise and an event-loop turn each) do not go below. So the receiving end now
   also makes a ring in shared memory (\`_internal/pipe_ring.ts\`, where memory can be mapped: Deno
   on Linux with \`--allow-ffi\`) and sends its path on the socket; the sender writes each message
-  that fits into the ring and the socket carries only the rest (numbered, one order) and wake-ups.
-  A \`recv()\` that finds nothing watches the ring for up to 0.25 ms before it sleeps on the socket:
+  that fits into the ring and the socket carries only the rest (numbered, one order) and wake-ups. A
+  \`recv()\` that finds nothing watches the ring for up to 0.25 ms before it sleeps on the socket:
   the reply to a message is usually there within a few µs, read with no system call on either side.
   A probe of two processes and a bare ring (no library) measured 6.6 µs per round trip with the spin
   and 146 µs sleeping in \`futex\` through a nonblocking FFI call instead (Deno's blocking pool),
   which is why the sleep is on the socket and the spin comes first. With the library, in probes of
   5,000 round trips: a median of 3–6 µs, but a mean of 12–45 µs, because 1–20% of round trips miss
-  the spin (the other process was descheduled: this virtual machine's two cores are shared, and
-  each Deno process has helper threads) and then cost a wake-up on the socket, 150–700 µs at the
-  99th percentile; 30,000 round trips measured 9–15 µs (fewer misses once the code is warm). A
-  spin blocks the event loop, so it is short, and an end stops trying once most of its recent spins
-  (a moving average over about 8) found nothing, but for one receive in 16: a sender that writes
-  seldom costs its receiver one 0.25 ms spin per wait at first and about 16 µs per receive after.
-  The first version backed off after every miss (skipping the next 1, 3, 7… spins): in three
-  probe runs each, means of 11–59 µs against 16–31 µs (a miss made both sides sleep for several
-  round trips); spins of up to 0.3 ms measured 17–20 µs against 24–34 µs for 0.1 ms, hence 0.25. CPU per round
-  trip, parent process (hub thread included): 6–31 µs, against about 60 before. Without mapped
-  memory (Node, no \`--allow-ffi\`) the socket path is unchanged; on Node (22.12, the quiet
-  machine, not in this table) it took about 200 µs per round trip, against 120–130 µs for a bare
-  \`node:net\` socket.
+  the spin (the other process was descheduled: this virtual machine's two cores are shared, and each
+  Deno process has helper threads) and then cost a wake-up on the socket, 150–700 µs at the 99th
+  percentile; 30,000 round trips measured 9–15 µs (fewer misses once the code is warm). A spin
+  blocks the event loop, so it is short, and an end stops trying once most of its recent spins (a
+  moving average over about 8) found nothing, but for one receive in 16: a sender that writes seldom
+  costs its receiver one 0.25 ms spin per wait at first and about 16 µs per receive after. The first
+  version backed off after every miss (skipping the next 1, 3, 7… spins): in three probe runs each,
+  means of 11–59 µs against 16–31 µs (a miss made both sides sleep for several round trips); spins
+  of up to 0.3 ms measured 17–20 µs against 24–34 µs for 0.1 ms, and up to 1 ms 13–28 µs (3–15
+  sleeps per 5,000 round trips, against 40–580 with 0.25 ms), but a miss would then hold the event
+  loop, and a core, four times as long: 0.25 ms is the compromise. CPU per round trip, parent
+  process (hub thread included): 6–31 µs, against about 60 before. Without mapped memory (Node, no
+  \`--allow-ffi\`) the socket path is unchanged; on Node (22.12, the quiet machine, not in this
+  table) it took about 200 µs per round trip, against 120–130 µs for a bare \`node:net\` socket.
 - **JoinableQueue with several consumers** cannot prefetch as deeply: each consumer takes a fair
   share of the backlog. A consumer's \`taskDone()\` calls of a burst, and its used prefetched items,
   travel as one request each; they were one request per call while \`get()\` and \`taskDone()\`
