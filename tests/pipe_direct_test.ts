@@ -8,7 +8,7 @@
  * ring file is left. The ring alone: `_internal/pipe_ring_test.ts`.
  */
 import { deepStrictEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { type Connection, Empty, EOFError, Pipe, Queue, Thread } from "../mod.ts";
+import { type Connection, Empty, EOFError, Pipe, Process, Queue, Thread } from "../mod.ts";
 import { directCounts } from "../queue/_direct.ts";
 import { runtimeDir } from "../_internal/context.ts";
 import { canMapShared } from "../_internal/runtime.ts";
@@ -326,4 +326,33 @@ Deno.test("ring: two recv() waiting at once on a ring each get one of two messag
   await rejects(here.recv({ timeout: WAIT }), EOFError);
   await joinAll([p]);
   here.close();
+});
+
+Deno.test("ring: with a child that cannot map memory (--deny-ffi) the conversation stays on the socket, and no ring file is left", async () => {
+  const [here, there] = Pipe();
+  const out = new Queue<DirectCounts>();
+  await using p = new Process({
+    target: echoThenReport,
+    args: [there, out],
+    execArgv: ["--deny-ffi"],
+  });
+  p.start();
+  const before = { ...directCounts };
+  // Small messages only: large ones would be kept in shared memory, which the child cannot read.
+  for (let i = 0; i < 100; i++) {
+    here.send(`message-${i}`);
+    equal(await here.recv({ timeout: WAIT }), `message-${i}`);
+  }
+  here.send(null);
+  const child = await get(out);
+  // Both offers taken: the talk went direct, but the child made no ring and could not use ours.
+  equal(child.taken, 1);
+  equal(directCounts.taken - before.taken, 1);
+  equal(child.ring, 0);
+  equal(directCounts.ring - before.ring, 0);
+  await rejects(here.recv({ timeout: WAIT }), EOFError);
+  await joinAll([p]);
+  here.close();
+  // The ring this end made for the child, never mapped by it, went with the socket.
+  deepStrictEqual(ringFiles(), []);
 });
