@@ -215,6 +215,9 @@ export class RingWriter {
   }
 }
 
+/** The name of a ring's file (in a private folder): see {@linkcode createRing}. */
+const RING_NAME = /\/pipe-ring-[0-9a-f]{12}$/;
+
 /**
  * Makes a ring in `dir` for a receiving end, or `undefined` where memory
  * cannot be mapped (or the file cannot be made): the socket then carries
@@ -236,7 +239,8 @@ export function createRing(dir: string | undefined): RingReader | undefined {
  * (the mapping stays); `undefined` where this process cannot map it.
  */
 export function openRing(path: string): RingWriter | undefined {
-  if (!canMapShared()) return undefined;
+  // Only what createRing() names: the path comes from the other end, and the file is removed.
+  if (!canMapShared() || !RING_NAME.test(path)) return undefined;
   try {
     // An existing file only: a ring already removed (the receiver gave up) is not made anew.
     const writer = new RingWriter(

@@ -145,7 +145,7 @@ Deno.test("pipe ring: a sleeping reader is reported once to the writer; one that
   });
 });
 
-Deno.test("pipe ring: a ring its reader closed (file removed) is not made anew by a late writer", () => {
+Deno.test("pipe ring: a ring its reader closed (file removed) is not made anew by a late writer, and a file not named as a ring is not opened", () => {
   withDir((dir) => {
     const reader = createRing(dir);
     ok(reader !== undefined);
@@ -154,5 +154,10 @@ Deno.test("pipe ring: a ring its reader closed (file removed) is not made anew b
     deepStrictEqual([...Deno.readDirSync(dir)], []);
     // Closing either side twice is harmless.
     reader.close();
+    // A path not named as a ring (it comes from the other end, and is removed once mapped).
+    const other = `${dir}/important`;
+    Deno.writeFileSync(other, new Uint8Array(16));
+    equal(openRing(other), undefined);
+    deepStrictEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["important"]);
   });
 });
