@@ -47,7 +47,7 @@ export {
   privateFolderHint,
   unreadableSourceHint,
 } from "./runtime/deno/permissions.ts";
-export { canMapShared, mapShared } from "./runtime/deno/shared_memory.ts";
+export { canMapShared, mapShared, yieldCore } from "./runtime/deno/shared_memory.ts";
 export { uninitializedBytes } from "./runtime/deno/memory.ts";
 export {
   listFiles,

@@ -73,7 +73,7 @@ export {
   privateFolderHint,
   unreadableSourceHint,
 } from "./runtime/node/permissions.ts";
-export { canMapShared, mapShared } from "./runtime/node/shared_memory.ts";
+export { canMapShared, mapShared, yieldCore } from "./runtime/node/shared_memory.ts";
 export { uninitializedBytes } from "./runtime/node/memory.ts";
 export {
   listFiles,

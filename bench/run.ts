@@ -486,10 +486,16 @@ at all.
   means of 11–59 µs against 16–31 µs (a miss made both sides sleep for several round trips); spins
   of up to 0.3 ms measured 17–20 µs against 24–34 µs for 0.1 ms, and up to 1 ms 13–28 µs (3–15
   sleeps per 5,000 round trips, against 40–580 with 0.25 ms), but a miss would then hold the event
-  loop, and a core, four times as long: 0.25 ms is the compromise. CPU per round trip, parent
-  process (hub thread included): 6–31 µs, against about 60 before. Without mapped memory (Node, no
-  \`--allow-ffi\`) the socket path is unchanged; on Node (22.12, the quiet machine, not in this
-  table) it took about 200 µs per round trip, against 120–130 µs for a bare \`node:net\` socket.
+  loop, and a core, four times as long: 0.25 ms is the compromise. After its first 20 µs a spin now
+  offers its core to other threads between looks (\`sched_yield(2)\`): with two cores and two
+  spinning processes, each with threads of its own, a spinner can be what keeps the other process
+  from answering. In probes of 5,000 round trips that cut the sleeps from 37–580 to 1–25 per run and
+  the mean to 14–29 µs (p99 100–210 µs, against 250–620); in three alternating runs of this
+  benchmark, 31–33 µs against 35–43 µs. Yielding from the first look instead raised the median round
+  trip from 4–6 µs to 7–19 µs. CPU per round trip, parent process (hub thread included): 6–31 µs,
+  against about 60 before. Without mapped memory (Node, no \`--allow-ffi\`) the socket path is
+  unchanged; on Node (22.12, the quiet machine, not in this table) it took about 200 µs per round
+  trip, against 120–130 µs for a bare \`node:net\` socket.
 - **JoinableQueue with several consumers** cannot prefetch as deeply: each consumer takes a fair
   share of the backlog. A consumer's \`taskDone()\` calls of a burst, and its used prefetched items,
   travel as one request each; they were one request per call while \`get()\` and \`taskDone()\`

@@ -13,7 +13,7 @@ import { encodeFrame, readFrames } from "../_internal/framing.ts";
 import { helloFrame } from "../_internal/hello.ts";
 import { createRing, type RingReader } from "../_internal/pipe_ring.ts";
 import type { Item } from "../_internal/protocol.ts";
-import { connectUnix, cpuCount, type StreamConn } from "../_internal/runtime.ts";
+import { connectUnix, cpuCount, type StreamConn, yieldCore } from "../_internal/runtime.ts";
 import { checkTimeout, type WaitOptions } from "../_internal/wait.ts";
 import { directCounts, DirectOffer, offers, REALM } from "./_direct.ts";
 import type { Queue } from "./queue.ts";
@@ -27,6 +27,11 @@ const MAX_POLL_MS = 20;
  * it is taken with no system call and no event-loop turn on either side.
  */
 const SPIN_MS = 0.25;
+/**
+ * After this long (ms) a spin offers its core to others between looks: the
+ * sender may be waiting for one (two cores, and each process has threads).
+ */
+const SPIN_ALONE_MS = 0.02;
 /**
  * Spins go on while more than this share of recent ones found a message (a
  * moving average over about the last 8)...
@@ -193,7 +198,9 @@ export class Inlet {
     const watched: Source[] = [];
     for (const source of this.#sources) if (source.ring?.used) watched.push(source);
     if (watched.length === 0) return false;
-    const until = performance.now() + Math.min(SPIN_MS, left);
+    const start = performance.now();
+    const until = start + Math.min(SPIN_MS, left);
+    let now = start;
     do {
       for (const source of watched) {
         // The message next in order only: a later one says it is on the socket, still on its way.
@@ -202,7 +209,9 @@ export class Inlet {
           return true;
         }
       }
-    } while (performance.now() < until);
+      if (now - start > SPIN_ALONE_MS) yieldCore();
+      now = performance.now();
+    } while (now < until);
     this.#spinHits -= this.#spinHits / 8;
     return false;
   }

@@ -14,6 +14,7 @@ const LIBC_SYMBOLS = {
   mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
+  sched_yield: { parameters: [], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
   // syscall(SYS_futex, uaddr, op, val, timeout, uaddr2, val3); variadic, called with integers only.
   futexWake: {
@@ -61,6 +62,15 @@ export function libc(): Libc | null {
     libcState = null; // Not glibc (musl, say): fall back to files.
   }
   return libcState;
+}
+
+/**
+ * Offers this thread's core to another thread or process that is ready to
+ * run (`sched_yield(2)`), as a spin that waits for another process does:
+ * nothing where {@linkcode canMapShared} is false.
+ */
+export function yieldCore(): void {
+  libc()?.symbols.sched_yield();
 }
 
 /**

@@ -15,6 +15,9 @@ export function canMapShared(): boolean {
   return false;
 }
 
+/** Nothing on Node (no process there spins on shared memory). */
+export function yieldCore(): void {}
+
 /** Not available on Node: see {@linkcode canMapShared}. */
 export function mapShared(path: string, _bytes: number, _options?: MapOptions): SharedMapping {
   throw new Error(
