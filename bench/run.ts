@@ -399,13 +399,14 @@ at all.
   160–200 KiB per send and per receive: system calls are not where the time goes).
 - **Runs vary.** The previous stop's six runs (2026-12-01 02:40–03:55Z, a noisier machine) gave
   small strings 2.4–3.2×, 1 KiB strings 1.4–2.1×, Pipe 0.41–0.60×, Python's own rates swinging by a
-  third from run to run; this stop's five (04:30–04:50Z, load average 0.4–3, the last one recorded
+  third from run to run; this stop's six (04:30–05:32Z, load average 0.4–3, the last one recorded
   here) small strings 2.4–3.6× (Python at 110k–167k items/s), 1 KiB strings 1.6–2.0×, 64 KiB arrays
-  2.2–2.5×, JoinableQueue 2.4–2.8×, and the Pipe 0.60× in the one run before its ring and 1.8–3.2×
-  in the four after. The queues' paths did not change in this stop. In the previous one, four
-  alternating runs against the code before it measured the 1 KiB case at 158k–201k items/s against
-  166k–216k, and small strings 433k–483k against 414k–463k (the shared-memory store's bookkeeping,
-  before strings under 4 KiB skipped it, cost the 1 KiB case about 8%).
+  2.2–2.5×, JoinableQueue 2.4–3.3×, and the Pipe 0.60× in the one run before its ring, 1.8–3.2× in
+  the four after, and 3.9× in the last, once its spin yields (Python's round trip at 117 µs in that
+  run, 60–90 µs in the others). The queues' paths did not change in this stop. In the previous one,
+  four alternating runs against the code before it measured the 1 KiB case at 158k–201k items/s
+  against 166k–216k, and small strings 433k–483k against 414k–463k (the shared-memory store's
+  bookkeeping, before strings under 4 KiB skipped it, cost the 1 KiB case about 8%).
 - **Per byte, 1 KiB strings** (CPU per 100k items, measured per process): producer, hub and consumer
   take about 320, 230 and 300 ms (375, 280 and 340 before the two changes of this stop below, in the
   same alternating rounds), so a run needs most of a second of CPU on two cores shared with other
