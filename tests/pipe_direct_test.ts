@@ -218,6 +218,23 @@ Deno.test("two recv() waiting at once: when one takes the offer, the other hears
   here.close();
 });
 
+/**
+ * Ends a conversation with a child running `echoThenReport` or `echoLate`:
+ * what its ends did, once it has closed its end (this end's EOF) and exited.
+ */
+async function endTalk(
+  here: Connection,
+  out: Queue<DirectCounts>,
+  p: Process,
+): Promise<DirectCounts> {
+  here.send(null);
+  const counts = await get(out);
+  await rejects(here.recv({ timeout: WAIT }), EOFError);
+  await joinAll([p]);
+  here.close();
+  return counts;
+}
+
 /** Ring files in this process's private folder (a receiving end's, until its sender maps it). */
 function ringFiles(): string[] {
   return [...Deno.readDirSync(runtimeDir())].map((e) => e.name).filter((n) =>
@@ -249,17 +266,13 @@ Deno.test("ring: a conversation's messages cross through rings in shared memory 
     here.send(sample(i));
     deepStrictEqual(await here.recv({ timeout: WAIT }), sample(i));
   }
-  here.send(null);
-  const child = await get(out);
+  const child = await endTalk(here, out, p);
   // Round trips that follow each other: each side's next message comes through its ring.
   ok(child.ring >= 250, `the child took ${child.ring} of 300+ messages from its ring`);
   ok(
     directCounts.ring - before >= 250,
     `this end took ${directCounts.ring - before} from its ring`,
   );
-  await rejects(here.recv({ timeout: WAIT }), EOFError);
-  await joinAll([p]);
-  here.close();
   // The sender removed this end's ring file once it mapped it.
   deepStrictEqual(ringFiles(), []);
 });
@@ -300,11 +313,7 @@ Deno.test("ring: a receiver that sleeps is woken on the socket by a message writ
   equal(await here.recv({ timeout: WAIT }), "late");
   equal(directCounts.ring - before.ring, 1, "the late reply did not come through the ring");
   ok(directCounts.woken > before.woken, "nothing woke this end on the socket");
-  here.send(null);
-  await get(out);
-  await rejects(here.recv({ timeout: WAIT }), EOFError);
-  await joinAll([p]);
-  here.close();
+  await endTalk(here, out, p);
 });
 
 Deno.test("ring: two recv() waiting at once on a ring each get one of two messages sent late", async () => {
@@ -321,11 +330,7 @@ Deno.test("ring: two recv() waiting at once on a ring each get one of two messag
   equal(directCounts.ring - before, 2);
   here.send("ping");
   equal(await here.recv({ timeout: WAIT }), "ping");
-  here.send(null);
-  await get(out);
-  await rejects(here.recv({ timeout: WAIT }), EOFError);
-  await joinAll([p]);
-  here.close();
+  await endTalk(here, out, p);
 });
 
 Deno.test("ring: with a child that cannot map memory (--deny-ffi) the conversation stays on the socket, and no ring file is left", async () => {
@@ -343,16 +348,12 @@ Deno.test("ring: with a child that cannot map memory (--deny-ffi) the conversati
     here.send(`message-${i}`);
     equal(await here.recv({ timeout: WAIT }), `message-${i}`);
   }
-  here.send(null);
-  const child = await get(out);
+  const child = await endTalk(here, out, p);
   // Both offers taken: the talk went direct, but the child made no ring and could not use ours.
   equal(child.taken, 1);
   equal(directCounts.taken - before.taken, 1);
   equal(child.ring, 0);
   equal(directCounts.ring - before.ring, 0);
-  await rejects(here.recv({ timeout: WAIT }), EOFError);
-  await joinAll([p]);
-  here.close();
   // The ring this end made for the child, never mapped by it, went with the socket.
   deepStrictEqual(ringFiles(), []);
 });
