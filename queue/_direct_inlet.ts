@@ -186,10 +186,11 @@ export class Inlet {
   /**
    * Spins at most {@linkcode SPIN_MS} (and `left`) watching the rings that
    * carried messages: whether one has the message next in order now. The
-   * event loop does not run meanwhile, so the spin is short, and it stops
-   * being tried once most recent ones found nothing (a sender that writes
-   * seldom), but for one receive in {@linkcode SPIN_PROBE}. A spin that
-   * misses now and then (the sender was descheduled) changes nothing.
+   * event loop does not run meanwhile, so the spin is short, offers its core
+   * between looks after {@linkcode SPIN_ALONE_MS}, and stops being tried
+   * once most recent ones found nothing (a sender that writes seldom), but
+   * for one receive in {@linkcode SPIN_PROBE}. A spin that misses now and
+   * then (the sender was descheduled) hardly moves the average.
    */
   #spin(left: number): boolean {
     if (!CAN_SPIN) return false;
