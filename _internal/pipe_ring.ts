@@ -65,8 +65,9 @@ class Mapped {
   constructor(map: SharedMapping) {
     this.#map = map;
     this.words = map.words;
-    this.bytes = new Uint8Array(map.words.buffer, DATA_AT, RING_DATA);
-    this.view = new DataView(map.words.buffer, DATA_AT, RING_DATA);
+    const at = map.words.byteOffset + DATA_AT;
+    this.bytes = new Uint8Array(map.words.buffer, at, RING_DATA);
+    this.view = new DataView(map.words.buffer, at, RING_DATA);
   }
 
   /** Unmaps it; harmless twice. */

@@ -20,7 +20,7 @@ function frontOf(queue: Queue): QueueFront<unknown, unknown> {
 }
 
 /** What wakes a receiver that sleeps on the socket: an empty message (no item is empty). */
-export const WAKE: Item = new Uint8Array(0);
+const WAKE: Item = new Uint8Array(0);
 
 /** What `send()` says when a message cannot be cloned. */
 const SEND_CONTEXT = "Cannot send on the connection as";
