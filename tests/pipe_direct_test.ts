@@ -8,7 +8,7 @@
  * ring file is left. The ring alone: `_internal/pipe_ring_test.ts`.
  */
 import { deepStrictEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { type Connection, Empty, EOFError, Pipe, Process, Queue, Thread } from "../mod.ts";
+import { type Connection, Empty, EOFError, Event, Pipe, Process, Queue, Thread } from "../mod.ts";
 import { directCounts } from "../queue/_direct.ts";
 import { runtimeDir } from "../_internal/context.ts";
 import { canMapShared } from "../_internal/runtime.ts";
@@ -283,10 +283,14 @@ Deno.test("ring: what does not fit takes the socket, and every message still arr
   // them are more than the ring holds (256 KiB) and the rest of a burst takes the socket.
   const n = 500;
   const pad = 1200;
-  await using p = start(echoThenTwoBursts, [there, n, pad]);
+  const written = new Event();
+  await using p = start(echoThenTwoBursts, [there, n, pad, written]);
   await untilRing(here);
   const before = directCounts.ring;
   here.send("burst");
+  // Read nothing until the whole first burst is written: else a reader that keeps pace with the
+  // writer (it can, with a core of its own) leaves room in the ring for all of it.
+  ok(await written.wait({ timeout: WAIT }), "the first burst was not written");
   const expect = (tag: string, i: number) => `${tag}-${i}-`.padEnd(pad, "x");
   // Reading part of the first burst frees room in the ring, so the second burst's first
   // messages go there again while the first's last ones are still on the socket behind it.
