@@ -160,6 +160,47 @@ export class EOFError extends Error {
 }
 
 /**
+ * Thrown by `Connection.recvBytesInto()` when the message is longer than
+ * the room left in the buffer: the message is received all the same, and
+ * carried by the error, in {@linkcode BufferTooShort.bytes}.
+ *
+ * Mirrors Python's `multiprocessing.BufferTooShort`, whose `args[0]` is the
+ * message.
+ *
+ * @example
+ * ```ts
+ * import { BufferTooShort, Pipe } from "@multiproc/multiproc";
+ * import { deepEqual, ok } from "node:assert/strict";
+ *
+ * const [a, b] = Pipe();
+ * a.sendBytes(new Uint8Array([1, 2, 3, 4]));
+ * try {
+ *   await b.recvBytesInto(new Uint8Array(2));
+ * } catch (error) {
+ *   ok(error instanceof BufferTooShort);
+ *   deepEqual(error.bytes, new Uint8Array([1, 2, 3, 4])); // nothing is lost
+ * }
+ * ```
+ */
+export class BufferTooShort extends Error {
+  /** The message that did not fit, received. */
+  readonly bytes: Uint8Array;
+
+  /**
+   * Creates a `BufferTooShort` error.
+   *
+   * @param message What was attempted and why it failed.
+   * @param bytes The message that did not fit.
+   * @param options The standard error options, such as `cause`.
+   */
+  constructor(message: string, bytes: Uint8Array, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BufferTooShort";
+    this.bytes = bytes;
+  }
+}
+
+/**
  * Thrown when a worker of a process pool died abruptly (killed, `Deno.exit`,
  * out of memory) while holding a task, or when the pool's initializer failed:
  * the task it ran rejects with it, its message naming the worker's pid and

@@ -255,6 +255,14 @@ export class Inlet {
   }
 
   /**
+   * Whether a receive would reject at once with `QueueClosed`: no socket is
+   * left to hear from, and the queue is closed and drained (a snapshot).
+   */
+  atEnd(): boolean {
+    return this.#sources.size === 0 && this.#front.closed() && this.#queue.empty();
+  }
+
+  /**
    * Waits until a source hears something or ends, it is time to look at the
    * queue again, `left` ms pass, or `signal` aborts. The timer that says when
    * to look at the queue outlives the wait: a steady stream on a socket does

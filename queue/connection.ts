@@ -12,8 +12,10 @@ import {
   type Shareable,
   toHandle,
 } from "../_internal/codec.ts";
-import { EOFError, QueueClosed } from "../_internal/errors.ts";
-import { checkTimeout } from "../_internal/shared.ts";
+import { BufferTooShort, EOFError, QueueClosed } from "../_internal/errors.ts";
+import { checkTimeout, waitAtMost, type WaitOptions } from "../_internal/wait.ts";
+import type { Process } from "../process/process.ts";
+import type { Thread } from "../thread/thread.ts";
 import { Inlet } from "./_direct_inlet.ts";
 import { Outlet } from "./_direct_outlet.ts";
 import type { Queue, QueueOptions } from "./queue.ts";
@@ -22,7 +24,63 @@ import type { Queue, QueueOptions } from "./queue.ts";
 // library itself could not revive a Connection ("no reviver is registered" for "queue").
 import "./queue.ts";
 
-export { EOFError } from "../_internal/errors.ts";
+export { BufferTooShort, EOFError } from "../_internal/errors.ts";
+
+/** Bytes as {@linkcode Connection.sendBytes} takes them: a buffer, or any view of one. */
+export type BytesLike = ArrayBufferLike | ArrayBufferView;
+
+/** Options of {@linkcode Connection.recvBytes}. */
+export interface RecvBytesOptions extends QueueOptions {
+  /**
+   * Most bytes the message may have: a longer one is refused with a
+   * `RangeError` and left for the next receive.
+   *
+   * @default {undefined}
+   */
+  maxlength?: number;
+}
+
+/**
+ * What {@linkcode Connection.wait} waits for: an end of a pipe that can
+ * receive (ready once `recv()` would not wait), or a started process or
+ * thread (ready once it has ended).
+ */
+export type Waitable = Connection | Process | Thread;
+
+/** Longest pause between two looks while {@linkcode Connection.wait} waits (ms). */
+const MAX_LOOK_MS = 20;
+
+/** `value`'s bytes, if it is bytes (a buffer or a view of one). */
+function bytesOf(value: unknown): Uint8Array | undefined {
+  if (value instanceof Uint8Array) return value;
+  if (ArrayBuffer.isView(value)) {
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (typeof SharedArrayBuffer === "function" && value instanceof SharedArrayBuffer) {
+    return new Uint8Array(value);
+  }
+  return undefined;
+}
+
+/** Describes a received value that is not bytes, for an error message. */
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object") return typeof value;
+  return value.constructor?.name ?? "object";
+}
+
+/** Checks a byte count or offset given to a bytes method. */
+function checkCount(value: unknown, name: string, what: string): asserts value is number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+    throw new TypeError(
+      `Cannot ${what} as ${name} is not an integer: received ${
+        typeof value === "number" ? value : typeof value
+      }`,
+    );
+  }
+  if (value < 0) throw new RangeError(`Cannot ${what} as ${name} is negative: received ${value}`);
+}
 
 /**
  * One end of a pipe: `send()` objects to the other end, `recv()` what it
@@ -32,6 +90,9 @@ export { EOFError } from "../_internal/errors.ts";
  * - `await recv()` waits for the next object; once the other end is closed
  *   and nothing is left, it rejects with {@linkcode EOFError}.
  * - `await poll({ timeout })` tells whether something can be received.
+ * - `sendBytes(buf)`, `await recvBytes()` and `await recvBytesInto(buf)`
+ *   move raw bytes, and `await Connection.wait([...])` waits for whichever
+ *   of several ends, processes or threads is ready first.
  * - Unlike Python's pipe, two processes reading the same end do not corrupt
  *   it: each object goes to exactly one reader.
  *
@@ -53,6 +114,8 @@ export class Connection implements Shareable {
   #inlet: Inlet | undefined;
   #outlet: Outlet | undefined;
   #closed = false;
+  /** Messages received but refused by `recvBytes()` (not bytes, too long): the next ones out. */
+  #held: unknown[] = [];
 
   /** @internal Use {@linkcode Pipe}. */
   constructor(incoming: Queue | undefined, outgoing: Queue | undefined) {
@@ -110,23 +173,177 @@ export class Connection implements Shareable {
   }
 
   /**
+   * Sends the bytes of a buffer, or of the `size` bytes from `offset` in it
+   * (both in bytes, whatever the view's element size), as one message. They
+   * are copied now. The other end receives them with `recvBytes()`,
+   * `recvBytesInto()`, or `recv()` (a `Uint8Array`).
+   *
+   * @param buf An `ArrayBuffer`, a `SharedArrayBuffer`, or a view of one (a typed array, a `DataView`).
+   * @param offset Where the bytes start in `buf`.
+   * @param size How many bytes (default: the rest of `buf`).
+   * @throws {TypeError} If `buf` is not bytes, or this end is read-only.
+   * @throws {RangeError} If `offset` or `size` is negative or reaches past the end of `buf`.
+   *
+   * @example
+   * ```ts
+   * import { Pipe } from "@multiproc/multiproc";
+   * import { deepEqual } from "node:assert/strict";
+   *
+   * const [a, b] = Pipe();
+   * a.sendBytes(new TextEncoder().encode("hello world"), 6, 5);
+   * deepEqual(await b.recvBytes(), new TextEncoder().encode("world"));
+   * ```
+   */
+  sendBytes(buf: BytesLike, offset = 0, size?: number): void {
+    const what = "send bytes";
+    const bytes = bytesOf(buf);
+    if (bytes === undefined) {
+      throw new TypeError(
+        `Cannot ${what} as the buffer is not an ArrayBuffer or a view of one: received ${
+          describe(buf)
+        }`,
+      );
+    }
+    checkCount(offset, "offset", what);
+    if (offset > bytes.byteLength) {
+      throw new RangeError(
+        `Cannot ${what} as offset ${offset} is past the end of the ${bytes.byteLength}-byte buffer`,
+      );
+    }
+    size ??= bytes.byteLength - offset;
+    checkCount(size, "size", what);
+    if (offset + size > bytes.byteLength) {
+      throw new RangeError(
+        `Cannot ${what} as offset ${offset} + size ${size} is past the end of the ${bytes.byteLength}-byte buffer`,
+      );
+    }
+    // A view of exactly these bytes: the message carries them and nothing else of the buffer.
+    this.send(new Uint8Array(bytes.buffer, bytes.byteOffset + offset, size));
+  }
+
+  /**
    * Receives the next object.
    *
    * @param options `timeout` (ms; rejects with `Empty`) and `signal`.
    * @throws {EOFError} If the other end is closed and nothing is left.
    */
-  async recv(options: QueueOptions = {}): Promise<unknown> {
-    this.#check("receive");
+  recv(options: QueueOptions = {}): Promise<unknown> {
+    return this.#take(options, "receive");
+  }
+
+  /**
+   * Receives the next message, which must be bytes (sent with `sendBytes()`,
+   * or any buffer or view sent with `send()`), as a `Uint8Array`.
+   *
+   * A message that is not bytes, or longer than `maxlength`, is refused and
+   * stays the next message (Python's `recv_bytes` loses a message longer
+   * than `maxlength`, and the connection with it).
+   *
+   * @param options `maxlength` (most bytes), `timeout` (ms; rejects with `Empty`) and `signal`.
+   * @returns The message's bytes.
+   * @throws {EOFError} If the other end is closed and nothing is left.
+   * @throws {TypeError} If the message is not bytes: receive it with `recv()`.
+   * @throws {RangeError} If the message has more than `maxlength` bytes, or `maxlength` is negative.
+   *
+   * @example
+   * ```ts
+   * import { Pipe } from "@multiproc/multiproc";
+   * import { deepEqual, equal, rejects } from "node:assert/strict";
+   *
+   * const [a, b] = Pipe();
+   * a.sendBytes(new Uint8Array(100));
+   * await rejects(b.recvBytes({ maxlength: 10 }), RangeError); // refused, and kept
+   * equal((await b.recvBytes()).length, 100);
+   * a.send({ not: "bytes" });
+   * await rejects(b.recvBytes(), TypeError); // kept for recv()
+   * deepEqual(await b.recv(), { not: "bytes" });
+   * ```
+   */
+  async recvBytes(options: RecvBytesOptions = {}): Promise<Uint8Array> {
+    const what = "receive bytes";
+    const { maxlength } = options;
+    if (maxlength !== undefined) checkCount(maxlength, "maxlength", what);
+    const message = await this.#take(options, what);
+    const bytes = this.#bytesOrKeep(message, what);
+    if (maxlength !== undefined && bytes.byteLength > maxlength) {
+      this.#held.unshift(message);
+      throw new RangeError(
+        `Cannot ${what} as the message has ${bytes.byteLength} bytes, more than maxlength ` +
+          `${maxlength}: it is left for the next receive`,
+      );
+    }
+    return bytes;
+  }
+
+  /**
+   * Receives the next message, which must be bytes, into `buf` from byte
+   * `offset` on.
+   *
+   * @param buf Where to write: an `ArrayBuffer`, a `SharedArrayBuffer`, or a view of one.
+   * @param offset Where in `buf` (in bytes).
+   * @param options `timeout` (ms; rejects with `Empty`) and `signal`.
+   * @returns How many bytes the message had.
+   * @throws {BufferTooShort} If the message does not fit: it is received, and in the error's `bytes`.
+   * @throws {EOFError} If the other end is closed and nothing is left.
+   * @throws {TypeError} If the message is not bytes (it stays the next message), or `buf` is not bytes.
+   * @throws {RangeError} If `offset` is negative or past the end of `buf`.
+   *
+   * @example
+   * ```ts
+   * import { Pipe } from "@multiproc/multiproc";
+   * import { deepEqual, equal } from "node:assert/strict";
+   *
+   * const [a, b] = Pipe();
+   * a.sendBytes(new Uint8Array([7, 8]));
+   * const buf = new Uint8Array(4);
+   * equal(await b.recvBytesInto(buf, 1), 2);
+   * deepEqual(buf, new Uint8Array([0, 7, 8, 0]));
+   * ```
+   */
+  async recvBytesInto(buf: BytesLike, offset = 0, options: QueueOptions = {}): Promise<number> {
+    const what = "receive bytes into the buffer";
+    const into = bytesOf(buf);
+    if (into === undefined) {
+      throw new TypeError(
+        `Cannot ${what} as it is not an ArrayBuffer or a view of one: received ${describe(buf)}`,
+      );
+    }
+    checkCount(offset, "offset", what);
+    if (offset > into.byteLength) {
+      throw new RangeError(
+        `Cannot ${what} as offset ${offset} is past the end of the ${into.byteLength}-byte buffer`,
+      );
+    }
+    const bytes = this.#bytesOrKeep(await this.#take(options, what), what);
+    if (offset + bytes.byteLength > into.byteLength) {
+      throw new BufferTooShort(
+        `Cannot ${what} as the message has ${bytes.byteLength} bytes and ${
+          into.byteLength - offset
+        } are left from offset ${offset}: the message is in this error's bytes`,
+        bytes,
+      );
+    }
+    into.set(bytes, offset);
+    return bytes.byteLength;
+  }
+
+  /** The next message: one given back first, else from the other end. */
+  async #take(options: QueueOptions, what: string): Promise<unknown> {
+    this.#check(what);
     if (!this.#inlet) {
-      throw new TypeError("Cannot receive on a write-only connection (Pipe(false)'s second end)");
+      throw new TypeError(`Cannot ${what} on a write-only connection (Pipe(false)'s second end)`);
+    }
+    if (this.#held.length > 0) {
+      options.signal?.throwIfAborted();
+      return this.#held.shift();
     }
     try {
-      const obj = await this.#inlet.recv(options, "receive from the connection");
+      const obj = await this.#inlet.recv(options, `${what} from the connection`);
       if (this.#outlet) this.#outlet.received = true;
       return obj;
     } catch (error) {
       if (error instanceof QueueClosed) {
-        throw new EOFError("Cannot receive as the other end of the pipe is closed", {
+        throw new EOFError(`Cannot ${what} as the other end of the pipe is closed`, {
           cause: error,
         });
       }
@@ -134,25 +351,126 @@ export class Connection implements Shareable {
     }
   }
 
+  /** The bytes of a message, or (it is not bytes) the message kept as the next one and an error. */
+  #bytesOrKeep(message: unknown, what: string): Uint8Array {
+    const bytes = bytesOf(message);
+    if (bytes !== undefined) return bytes;
+    this.#held.unshift(message);
+    throw new TypeError(
+      `Cannot ${what} as the next message is not bytes but ${
+        describe(message)
+      } (sent with send()): it is left for recv()`,
+    );
+  }
+
+  /** Whether `recv()` would not wait: a message is here, or the other end is closed and nothing is left. */
+  #readyNow(): boolean {
+    return this.#held.length > 0 || this.#inlet!.ready() || this.#inlet!.atEnd();
+  }
+
   /**
-   * Whether an object is waiting to be received, waiting up to `timeout` ms.
+   * Whether an object is waiting to be received, or the other end is closed
+   * and nothing is left (then `recv()` rejects with `EOFError` at once),
+   * waiting up to `timeout` ms.
    *
-   * @param options `timeout` (ms, default 0: just look) and `signal`.
+   * @param options `timeout` (ms, default 0: just look; `Infinity`: as long as it takes) and `signal`.
    * @returns `true` if `recv()` would not wait.
    */
   async poll(options: QueueOptions = {}): Promise<boolean> {
     this.#check("poll");
     if (!this.#inlet) throw new TypeError("Cannot poll a write-only connection");
     checkTimeout(options.timeout, "poll connection");
-    const deadline = performance.now() + (options.timeout ?? 0);
-    let delay = 1;
-    for (;;) {
-      options.signal?.throwIfAborted();
-      if (this.#inlet.ready()) return true;
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
-      delay = Math.min(delay * 2, 20);
+    const ready = await Connection.wait([this], {
+      timeout: options.timeout ?? 0,
+      signal: options.signal,
+    });
+    return ready.length > 0;
+  }
+
+  /**
+   * Waits until at least one of `objects` is ready, and returns those that
+   * are, in their order: Python's `multiprocessing.connection.wait`.
+   *
+   * - An end of a pipe is ready once `recv()` would not wait: a message is
+   *   there, or the other end is closed and nothing is left.
+   * - A started `Process` or `Thread` is ready once it has ended (Python:
+   *   its `sentinel`).
+   *
+   * @param objects Ends of pipes that can receive, and started processes and threads.
+   * @param options `timeout` (ms; then it resolves `[]`; default: as long as it takes) and `signal`.
+   * @returns The ready objects (none if `timeout` passed first).
+   * @throws {TypeError} If an object is none of these, a closed or write-only
+   *   end, or a process or thread not started; or if there is nothing to
+   *   wait for and neither a `timeout` nor a `signal` would end the wait.
+   *
+   * @example Serve whichever end speaks first
+   * ```ts
+   * import { Connection, Pipe } from "@multiproc/multiproc";
+   * import { deepEqual, equal } from "node:assert/strict";
+   *
+   * const [a, aFar] = Pipe();
+   * const [b, bFar] = Pipe();
+   * bFar.send("b speaks");
+   * const ready = await Connection.wait([a, b], { timeout: 5000 });
+   * deepEqual(ready, [b]);
+   * equal(await ready[0].recv(), "b speaks");
+   * deepEqual(await Connection.wait([a, b], { timeout: 10 }), []);
+   * aFar.close();
+   * bFar.close();
+   * ```
+   */
+  static async wait<T extends Waitable>(
+    objects: Iterable<T>,
+    options: WaitOptions = {},
+  ): Promise<T[]> {
+    const what = "wait for connections, processes or threads";
+    checkTimeout(options.timeout, what);
+    const list = [...objects];
+    if (list.length === 0 && options.timeout === undefined && options.signal === undefined) {
+      throw new TypeError(
+        `Cannot ${what} as there are none, and neither a timeout nor a signal would end the wait`,
+      );
+    }
+    for (const object of list) {
+      if (object instanceof Connection) {
+        object.#check("wait for it");
+        if (!object.#inlet) throw new TypeError(`Cannot ${what} as one is a write-only connection`);
+      } else if (
+        typeof (object as { isAlive?: unknown })?.isAlive !== "function" ||
+        typeof (object as { join?: unknown }).join !== "function"
+      ) {
+        throw new TypeError(
+          `Cannot ${what} as one is neither a Connection nor a Process or Thread: received ${
+            describe(object)
+          }`,
+        );
+      } else if (object.ident === null) {
+        throw new TypeError(`Cannot ${what} as ${object.name} was not started`);
+      }
+    }
+    const isReady = (object: T) =>
+      object instanceof Connection ? object.#readyNow() : !(object as Process).isAlive();
+    // Processes and threads wake the wait as they end; pipes are looked at, more rarely while quiet.
+    const stop = new AbortController();
+    const ended = Promise.race(
+      list.filter((o) => !(o instanceof Connection)).map((o) =>
+        (o as Process).join({ signal: stop.signal }).catch(() => {})
+      ),
+    );
+    try {
+      const deadline = performance.now() + (options.timeout ?? Infinity);
+      let delay = 1;
+      for (;;) {
+        options.signal?.throwIfAborted();
+        const ready = list.filter(isReady);
+        if (ready.length > 0) return ready;
+        const left = deadline - performance.now();
+        if (left <= 0) return [];
+        await waitAtMost(ended, Math.min(delay, left), options.signal);
+        delay = Math.min(delay * 2, MAX_LOOK_MS);
+      }
+    } finally {
+      stop.abort();
     }
   }
 
@@ -173,9 +491,17 @@ export class Connection implements Shareable {
   /**
    * Describes this end for another process or thread.
    *
-   * @throws {Error} If this end already receives over a direct socket here.
+   * @throws {Error} If this end already receives over a direct socket here, or holds messages
+   *   that `recvBytes()` refused.
    */
   [toHandle](dest: "process" | "thread"): HandleData {
+    if (this.#held.length > 0) {
+      throw new Error(
+        `Cannot pass this end of the pipe to another process or thread: it holds ${this.#held.length} ` +
+          "message(s) that recvBytes() refused, which only this process or thread can receive. " +
+          "Receive them with recv() first",
+      );
+    }
     if (this.#inlet?.direct) {
       // Its sender writes to a socket that only this process reads: the copy would wait in vain.
       throw new Error(

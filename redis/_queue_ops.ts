@@ -138,6 +138,11 @@ export abstract class RedisQueueBase<S, St extends { size: number; closed: boole
     return this.o.mirror.state.size;
   }
 
+  /** A snapshot kept current by the changes Redis publishes (and this object's own close). */
+  closed(): boolean {
+    return this.o.mirror.state.closed;
+  }
+
   /** The queue's handle, revived by `kind`'s reviver registered in `module`. */
   toHandle(kind: string, module: string): HandleData {
     return this.o.handle(kind, module);

@@ -8,7 +8,7 @@
  * ring file is left. The ring alone: `_internal/pipe_ring_test.ts`.
  */
 import { deepStrictEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { type Connection, Empty, EOFError, Event, Pipe, Process, Queue, Thread } from "../mod.ts";
+import { Connection, Empty, EOFError, Event, Pipe, Process, Queue, Thread } from "../mod.ts";
 import { directCounts } from "../queue/_direct.ts";
 import { runtimeDir } from "../_internal/context.ts";
 import { canMapShared } from "../_internal/runtime.ts";
@@ -229,6 +229,9 @@ async function endTalk(
 ): Promise<DirectCounts> {
   here.send(null);
   const counts = await get(out);
+  // The other end closed: poll() and wait() see the end of the stream, over the socket too.
+  equal(await here.poll({ timeout: WAIT }), true);
+  deepStrictEqual(await Connection.wait([here], { timeout: WAIT }), [here]);
   await rejects(here.recv({ timeout: WAIT }), EOFError);
   await joinAll([p]);
   here.close();

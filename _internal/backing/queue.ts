@@ -72,6 +72,8 @@ export interface QueueBacking<S> {
   close(): void;
   /** The number of items (a snapshot, this object's own changes included). */
   size(): number;
+  /** Whether the queue was closed, by any process (a snapshot, this object's own close included). */
+  closed(): boolean;
   /**
    * Describes the queue for another process or thread: `kind` names the
    * reviver, registered by `module`, that opens the same queue from it.
@@ -316,6 +318,11 @@ export class QueueFront<T, S> {
   /** The number of items (a snapshot). */
   qsize(): number {
     return this.#b.size();
+  }
+
+  /** Whether the queue was closed, here or by another process (a snapshot). */
+  closed(): boolean {
+    return this.#closedHere || this.#b.closed();
   }
 
   /** Whether a bounded queue is full (a snapshot). */

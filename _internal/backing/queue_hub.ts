@@ -331,6 +331,10 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
     return Math.max(0, this.#b.client.status(this.#b.id, QUEUE_SLOTS.size) + this.#inFlight);
   }
 
+  closed(): boolean {
+    return this.#b.client.status(this.#b.id, QUEUE_SLOTS.closed) === 1;
+  }
+
   /**
    * The published count, less the acknowledgements still on their way to
    * the hub (it may have counted some of those already: it publishes before

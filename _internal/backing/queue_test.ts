@@ -57,6 +57,9 @@ class StateBacking implements QueueBacking<Encoded>, AheadFetch<Encoded> {
   size(): number {
     return this.state.qsize;
   }
+  closed(): boolean {
+    return this.state.closed;
+  }
   toHandle(): never {
     throw new Error("Cannot send this queue: it lives in this test only");
   }

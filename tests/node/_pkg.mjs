@@ -19,6 +19,7 @@ export const {
   BaseRequestHandler,
   BoundedSemaphore,
   BrokenBarrierError,
+  BufferTooShort,
   Condition,
   Connection,
   Empty,

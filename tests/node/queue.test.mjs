@@ -2,6 +2,8 @@
 import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
 import { test } from "node:test";
 import {
+  BufferTooShort,
+  Connection,
   Empty,
   EOFError,
   Event,
@@ -19,6 +21,7 @@ import {
   ownQueueAndShare,
   pipeRecvAll,
   pipeSendAll,
+  pipeSendBytes,
   pipeSendOnReadEnd,
   putBig,
   putThenReturn,
@@ -260,4 +263,26 @@ test("a child whose puts never reach their queue's owner (it died) exits non-zer
   equal(putter.exitCode, 1, `a process whose puts were lost exited ${putter.exitCode}`);
   match(putter.error?.message ?? "", /^20 operations .*never reached the hub of process \d+/);
   match(putter.error?.message ?? "", new RegExp(`process ${owner.pid}\\b`));
+});
+
+test("Connection bytes: a child's sendBytes() arrive as recvBytes() and recvBytesInto() read them, and wait() sees the end", async (t) => {
+  const [readEnd, writeEnd] = Pipe(false);
+  const big = Uint8Array.from({ length: 70_000 }, (_, i) => i & 0xff);
+  const p = child(t, pipeSendBytes, writeEnd, [Uint8Array.of(9, 1, 2, 3), big, Uint8Array.of(9, 7)], 1);
+  deepStrictEqual(await Connection.wait([readEnd], { timeout: LONG }), [readEnd]);
+  deepStrictEqual(await readEnd.recvBytes({ timeout: LONG }), Uint8Array.of(1, 2, 3));
+  await rejects(readEnd.recvBytes({ maxlength: 10, timeout: LONG }), RangeError);
+  await rejects(readEnd.recvBytesInto(new Uint8Array(10), 0, { timeout: LONG }), (error) => {
+    ok(error instanceof BufferTooShort);
+    deepStrictEqual(error.bytes, big.subarray(1));
+    return true;
+  });
+  const buf = new Uint8Array(3);
+  equal(await readEnd.recvBytesInto(buf, 2, { timeout: LONG }), 1);
+  deepStrictEqual(buf, Uint8Array.of(0, 0, 7));
+  await joinOk(p);
+  deepStrictEqual(await Connection.wait([readEnd, p], { timeout: LONG }), [readEnd, p]);
+  await rejects(readEnd.recv({ timeout: 0 }), EOFError);
+  writeEnd.close();
+  readEnd.close();
 });
