@@ -19,6 +19,8 @@ import { BarrierState } from "./state/barrier.ts";
 import { ConditionState } from "./state/condition.ts";
 import { EventState } from "./state/event.ts";
 import { QueueState } from "./state/queue.ts";
+import type { QueueOrder } from "./state/queue_order.ts";
+import { compareKeys } from "./priority_key.ts";
 import { SemaphoreState } from "./state/semaphore.ts";
 import {
   BARRIER_SLOTS,
@@ -278,6 +280,19 @@ export interface QueueObjectOptions<T> {
   weigh: (item: T) => number;
   /** Most bytes (as `weigh` counts them) of one batch, beyond its first item. */
   batchBytes: number;
+  /** The order items come out in (see `state/queue_order.ts`). */
+  order: QueueOrder<T>;
+}
+
+/** The order of a queue a client declares: items first in first out, last in first out, or by key. */
+export type QueueOrderName = "fifo" | "lifo" | "priority";
+
+/** The order of a queue whose items are encoded (a priority queue's carry their keys). */
+function itemOrder(name: unknown): QueueOrder<unknown> {
+  if (name === undefined || name === "fifo") return "fifo";
+  if (name === "lifo") return "lifo";
+  if (name === "priority") return compareKeys;
+  throw new TypeError(`Invalid queue order`);
 }
 
 /** A queue, joinable or not; items are opaque (of type `T`). */
@@ -469,6 +484,7 @@ export function createObject(
         joinable: Boolean(p.joinable),
         weigh: queues.weigh,
         batchBytes: queues.batchBytes,
+        order: itemOrder(p.order),
       });
     default:
       throw new TypeError(`Unknown object kind "${kind}"`);

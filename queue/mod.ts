@@ -1,7 +1,7 @@
 /**
  * Queues and pipes shared by processes and threads: Python's `Queue`,
- * `SimpleQueue`, `JoinableQueue` and `Pipe`, with the `Empty` and `Full`
- * errors of Python's `queue` module.
+ * `SimpleQueue`, `JoinableQueue`, `LifoQueue`, `PriorityQueue` and `Pipe`,
+ * with the `Empty` and `Full` errors of Python's `queue` module.
  *
  * ```ts
  * import { Queue } from "@multiproc/multiproc/queue";
@@ -24,6 +24,8 @@
 export * from "./queue.ts";
 export * from "./simple_queue.ts";
 export * from "./joinable_queue.ts";
+export * from "./lifo_queue.ts";
+export * from "./priority_queue.ts";
 export * from "./connection.ts";
 export * from "./pipe.ts";
 export type { WaitOptions } from "../sync/wait_options.ts";

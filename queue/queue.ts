@@ -9,6 +9,7 @@ import type { WaitOptions } from "../_internal/wait.ts";
 import type { Item } from "../_internal/protocol.ts";
 import { JoinableFront } from "../_internal/backing/queue.ts";
 import { type HubQueue, hubQueueFrom, newHubQueue } from "../_internal/backing/queue_hub.ts";
+import type { QueueOrderName } from "../_internal/hub_objects.ts";
 import { queueRevival, reviveQueue } from "./_revive.ts";
 
 export { Empty, Full, QueueClosed } from "../_internal/errors.ts";
@@ -107,7 +108,8 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
           `Cannot create queue as maxsize is not an integer: received ${maxsize}`,
         );
       }
-      this.#hub = newHubQueue(Math.max(0, maxsize), (new.target as typeof Queue).joinable);
+      const cls = new.target as typeof Queue;
+      this.#hub = newHubQueue(Math.max(0, maxsize), cls.joinable, cls.order);
     }
     this.#q = new JoinableFront(this.#hub);
     JoinableFront.of.set(this, this.#q as JoinableFront<unknown, unknown>);
@@ -115,6 +117,8 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
 
   /** Whether instances count unfinished tasks (JoinableQueue). */
   protected static readonly joinable: boolean = false;
+  /** The order items come out in (LifoQueue, PriorityQueue). */
+  protected static readonly order: QueueOrderName = "fifo";
   /** The reviver kind of this class's handles. */
   protected static readonly handleKind: string = "queue";
   /** The module that registers that reviver. */

@@ -31,6 +31,8 @@ import {
   hubHandle,
 } from "../shared.ts";
 import { QUEUE_SLOTS } from "../status_slots.ts";
+import type { QueueOrderName } from "../hub_objects.ts";
+import { priorityKey, withKey, withoutKey } from "../priority_key.ts";
 import { beforeGoodbye } from "../hub_client.ts";
 import type { WaitOptions } from "../wait.ts";
 import type { AheadFetch, JoinableQueueBacking } from "./queue.ts";
@@ -52,6 +54,8 @@ const NOTHING_AHEAD = new Empty("Cannot fetch items ahead from the queue as it i
 interface QueueParams {
   maxsize: number;
   joinable: boolean;
+  /** The order items come out in; absent: first in, first out. */
+  order?: QueueOrderName;
 }
 
 /**
@@ -60,15 +64,21 @@ interface QueueParams {
  * @param maxsize The capacity (0: unbounded).
  * @param joinable Whether it counts unfinished tasks.
  */
-export function newHubQueue(maxsize: number, joinable: boolean): HubQueue {
-  const params: QueueParams = { maxsize, joinable };
-  return new HubQueue(createHubObject("queue", params), maxsize, joinable);
+export function newHubQueue(
+  maxsize: number,
+  joinable: boolean,
+  order: QueueOrderName = "fifo",
+): HubQueue {
+  const params: QueueParams = order === "fifo"
+    ? { maxsize, joinable }
+    : { maxsize, joinable, order };
+  return new HubQueue(createHubObject("queue", params), maxsize, joinable, order);
 }
 
 /** The queue a handle describes (from {@linkcode HubQueue.toHandle}). */
 export function hubQueueFrom(handle: HubHandle): HubQueue {
-  const { maxsize, joinable } = handle.params as QueueParams;
-  return new HubQueue(bindHubObject(handle), maxsize, joinable === true);
+  const { maxsize, joinable, order } = handle.params as QueueParams;
+  return new HubQueue(bindHubObject(handle), maxsize, joinable === true, order ?? "fifo");
 }
 
 // A realm that leaves removes its rings whose items were all read, and notes the others for the hub.
@@ -130,8 +140,14 @@ interface Counted {
 export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   readonly what = "the queue";
   readonly maxsize: number;
-  /** A bounded queue is about backpressure: no fetching ahead, so producers never run ahead. */
+  /**
+   * Fetching ahead, for an unbounded first-in-first-out queue only: a bounded queue is about
+   * backpressure (producers never run ahead), and the items of a last-in-first-out or priority
+   * queue must come out in the hub's order at the time of each get, not of an earlier fetch.
+   */
   readonly ahead: AheadFetch<Item> | undefined;
+  /** Whether items carry their priority keys (see `priority_key.ts`). */
+  #keyed: boolean;
   readonly max = MAX_PREFETCH;
   #b: HubBinding;
   #asyncError: unknown;
@@ -158,12 +174,19 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
    * @param binding The hub object.
    * @param maxsize Its capacity (0: unbounded).
    * @param joinable Whether it counts unfinished tasks.
+   * @param order The order items come out in.
    */
-  constructor(binding: HubBinding, maxsize: number, joinable = false) {
+  constructor(
+    binding: HubBinding,
+    maxsize: number,
+    joinable = false,
+    order: QueueOrderName = "fifo",
+  ) {
     this.#b = binding;
     this.maxsize = maxsize;
     this.#untilDone = joinable ? untilDone(binding) : undefined;
-    this.ahead = maxsize > 0 ? undefined : this;
+    this.ahead = maxsize > 0 || order !== "fifo" ? undefined : this;
+    this.#keyed = order === "priority";
     const path = binding.client.ref.path;
     this.#dir = path.slice(0, path.lastIndexOf("/"));
   }
@@ -198,6 +221,8 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
 
   /** Encodes an item; a large one's bytes go into shared memory where they can (`item_store.ts`). */
   encode(item: unknown, context: string): Item {
+    // A priority queue's item carries its key for the hub to order it by; it stays inline.
+    if (this.#keyed) return withKey(priorityKey(item), encodeItem(item, { context, root: "item" }));
     // A string short enough that its encoding stays under the threshold (3 bytes a UTF-16 unit at
     // most), and anything not an object, skips the store's bookkeeping: most items are such.
     if (
@@ -217,6 +242,7 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
    * one to wait for.
    */
   unpack(stored: Item): Encoded {
+    if (this.#keyed) stored = withoutKey(stored);
     if (!isStoredRef(stored)) {
       this.#untilDone?.push(null);
       return unpackEncoded(stored);

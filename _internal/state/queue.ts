@@ -7,7 +7,7 @@
 
 import { Empty, Full, QueueClosed } from "../errors.ts";
 import { noWait, type Owner, type WaitOptions } from "./common.ts";
-import { Deque } from "./deque.ts";
+import { type QueueOrder, type Shelf, shelfFor } from "./queue_order.ts";
 import { type Numbered, QueueLedger, sorted } from "./queue_ledger.ts";
 import { Returned } from "./queue_returned.ts";
 import { Waiters } from "./waiters.ts";
@@ -35,6 +35,13 @@ export interface QueueStateOptions<T = unknown> {
   weigh?: (item: T) => number;
   /** Most bytes (as `weigh` counts them) one `getMany` returns, beyond its first item. */
   batchBytes?: number;
+  /**
+   * The order items come out in: first in first out, last in first out, or
+   * lowest first by a comparison (equal ones first in first out).
+   *
+   * @default {"fifo"}
+   */
+  order?: QueueOrder<T>;
 }
 
 interface Getter {
@@ -50,10 +57,11 @@ interface Putter<T> {
 }
 
 /**
- * State of a FIFO queue, optionally bounded and joinable. Items (of type
- * `T`) are opaque: never inspected, cloned or encoded, only weighed by the
- * `weigh` option if given. Who has which item handed out is kept by a
- * {@linkcode QueueLedger}.
+ * State of a queue, optionally bounded and joinable, FIFO by default (LIFO
+ * or by priority with the `order` option: see `queue_order.ts`). Items (of
+ * type `T`) are opaque: never inspected, cloned or encoded, only weighed by
+ * the `weigh` option and compared by the `order` one if given. Who has
+ * which item handed out is kept by a {@linkcode QueueLedger}.
  *
  * - Mirrors Python's `queue.Queue`/`multiprocessing.Queue`/`JoinableQueue`:
  *   `Full` and `Empty` on timeout, `unfinished` counted at put,
@@ -66,14 +74,15 @@ interface Putter<T> {
  * - Better than Python, joinable queues only: items returned by a get are
  *   "outstanding" until acknowledged by {@linkcode QueueState.taskDone};
  *   {@linkcode QueueState.dropOwner} puts a dead consumer's outstanding items
- *   back at the front, so they are redelivered instead of lost. This may
+ *   back in their places (at the front of a FIFO queue), so they are
+ *   redelivered instead of lost. This may
  *   make the queue hold more than `maxsize` items for a while; putters wait
  *   until it is below again.
  */
 export class QueueState<T = unknown> {
   #maxsize: number;
   #joinable: boolean;
-  #items = new Deque<T>();
+  #items: Shelf<T>;
   #getters = new Waiters<T[], Getter>();
   #putters = new Waiters<void, Putter<T>>();
   #joiners = new Waiters<boolean>();
@@ -99,7 +108,8 @@ export class QueueState<T = unknown> {
    * @throws {RangeError} If `maxsize` is `NaN`.
    */
   constructor(options: QueueStateOptions<T> = {}) {
-    const { maxsize = 0, joinable = false, weigh, batchBytes = Infinity } = options;
+    const { maxsize = 0, joinable = false, weigh, batchBytes = Infinity, order = "fifo" } = options;
+    this.#items = shelfFor(order);
     this.#weigh = weigh;
     this.#batchBytes = batchBytes;
     if (Number.isNaN(maxsize)) throw new RangeError("Queue maxsize must be a number: received NaN");

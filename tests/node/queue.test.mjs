@@ -9,7 +9,9 @@ import {
   Event,
   Full,
   JoinableQueue,
+  LifoQueue,
   Pipe,
+  PriorityQueue,
   Process,
   Queue,
   QueueClosed,
@@ -23,6 +25,7 @@ import {
   pipeSendAll,
   pipeSendBytes,
   pipeSendOnReadEnd,
+  putToOrderedQueues,
   putBig,
   putThenReturn,
   takeSomeAndHang,
@@ -285,4 +288,15 @@ test("Connection bytes: a child's sendBytes() arrive as recvBytes() and recvByte
   await rejects(readEnd.recv({ timeout: 0 }), EOFError);
   writeEnd.close();
   readEnd.close();
+});
+
+test("LifoQueue and PriorityQueue: a child's puts come out newest first and lowest first", async (t) => {
+  const stack = new LifoQueue();
+  const jobs = new PriorityQueue();
+  const p = child(t, putToOrderedQueues, [stack, jobs]);
+  await joinOk(p);
+  deepStrictEqual([await stack.get({ timeout: LONG }), await stack.get({ timeout: LONG })], [2, 1]);
+  deepStrictEqual(await jobs.get({ timeout: LONG }), [0, { job: "b" }]);
+  deepStrictEqual(await jobs.get({ timeout: LONG }), [1, { job: "a" }]);
+  await rejects(async () => await jobs.put({ job: "no priority" }), TypeError);
 });
