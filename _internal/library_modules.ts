@@ -115,6 +115,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "net/base_request_handler.ts",
   "net/forking_tcp_server.ts",
   "net/mod.ts",
+  "net/stream_request_handler.ts",
   "net/tcp_server.ts",
   "net/tcp_server_options.ts",
   "net/threading_tcp_server.ts",

@@ -24,6 +24,7 @@ import {
   Process,
   type Queue,
   type RequestConn,
+  StreamRequestHandler,
   taskSignal,
   type Value,
 } from "../mod.ts";
@@ -106,6 +107,15 @@ export class Shout extends BaseRequestHandler {
   /** Serves one connection. */
   override async handle(): Promise<void> {
     await shout(this.request);
+  }
+}
+
+/** Answers each line in upper case: a `StreamRequestHandler`, reading `rfile` line by line. */
+export class ShoutLines extends StreamRequestHandler {
+  /** Serves one connection. */
+  override async handle(): Promise<void> {
+    const decoder = new TextDecoder();
+    for await (const line of this.rfile) await this.wfile.write(decoder.decode(line).toUpperCase());
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * TCP servers whose connections are served by this process, by threads, or
  * by child processes: Python's `socketserver` (`TCPServer`,
- * `ThreadingTCPServer`, `ForkingTCPServer`, `BaseRequestHandler`) for
- * Deno, plus prefork servers that share a port across processes or threads.
+ * `ThreadingTCPServer`, `ForkingTCPServer`, `BaseRequestHandler`,
+ * `StreamRequestHandler`) for Deno, plus prefork servers that share a port
+ * across processes or threads.
  *
  * ```ts
  * import { TcpServer } from "@multiproc/multiproc/net";
@@ -35,6 +36,7 @@
 
 export * from "./types.ts";
 export * from "./base_request_handler.ts";
+export * from "./stream_request_handler.ts";
 export * from "./tcp_server.ts";
 export * from "./tcp_server_options.ts";
 export * from "./threading_tcp_server.ts";

@@ -40,6 +40,7 @@ export const {
   Semaphore,
   SharedArray,
   SimpleQueue,
+  StreamRequestHandler,
   TcpServer,
   Thread,
   ThreadingTcpServer,

@@ -16,7 +16,7 @@ import {
 import net from "node:net";
 import { test } from "node:test";
 import { activeChildren, TcpServer } from "./_pkg.mjs";
-import { Reverser, upper } from "./fixtures/targets.mjs";
+import { LineShouter, Reverser, upper } from "./fixtures/targets.mjs";
 import { whoServes } from "./fixtures/net_handlers.mjs";
 import { waitUntil } from "./_helpers.mjs";
 import { Client, hasReusePort, MODES, servedClient, withServer } from "./_net.mjs";
@@ -53,6 +53,24 @@ test("a BaseRequestHandler subclass serves in a child process", async () => {
   const server = new TcpServer({ port: 0, handler: Reverser, mode: "process", workers: 1 });
   const serving = server.serveForever();
   equal(await ask(server.address.port, "abc"), "cba");
+  await server.shutdown();
+  await serving;
+});
+
+test("a StreamRequestHandler subclass reads lines split across writes, in a child process", async () => {
+  const server = new TcpServer({ port: 0, handler: LineShouter, mode: "process", workers: 1 });
+  const serving = server.serveForever();
+  const reply = await new Promise((resolve, reject) => {
+    const chunks = [];
+    const socket = net.connect(server.address.port, "127.0.0.1", () => {
+      socket.write("one\ntw");
+      setTimeout(() => socket.end("o\nthree"), 20);
+    });
+    socket.on("data", (data) => chunks.push(data));
+    socket.on("end", () => resolve(Buffer.concat(chunks).toString()));
+    socket.on("error", reject);
+  });
+  equal(reply, "ONE\nTWO\nTHREElines:3");
   await server.shutdown();
   await serving;
 });
