@@ -217,8 +217,10 @@ export class Connection implements Shareable {
         `Cannot ${what} as offset ${offset} + size ${size} is past the end of the ${bytes.byteLength}-byte buffer`,
       );
     }
-    // A view of exactly these bytes: the message carries them and nothing else of the buffer.
-    this.send(new Uint8Array(bytes.buffer, bytes.byteOffset + offset, size));
+    // A view of exactly these bytes: the message carries them and nothing else of the buffer. Bytes
+    // in shared memory are copied out (the message is a copy in any case; shared, it is refused).
+    const view = new Uint8Array(bytes.buffer, bytes.byteOffset + offset, size);
+    this.send(view.buffer instanceof ArrayBuffer ? view : view.slice());
   }
 
   /**

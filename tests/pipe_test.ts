@@ -169,7 +169,7 @@ Deno.test("Connection.recvBytes() refuses a message that is not bytes, or is lon
   a.close();
 });
 
-Deno.test("Connection's bytes methods refuse bad arguments with errors that say what was wrong, and send nothing", async () => {
+Deno.test("Connection's bytes methods refuse bad arguments with errors that say what was wrong, send nothing then, and take bytes in shared memory", async () => {
   const [a, b] = Pipe();
   const buf = new Uint8Array(8);
   throws(
@@ -187,6 +187,12 @@ Deno.test("Connection's bytes methods refuse bad arguments with errors that say 
   equal(await b.poll({ timeout: 50 }), false, "nothing was sent");
   a.sendBytes(new ArrayBuffer(2));
   deepStrictEqual(await b.recvBytes({ timeout: WAIT }), new Uint8Array(2));
+  // Bytes in shared memory are sent as a copy, and received into shared memory too.
+  const shared = new SharedArrayBuffer(4);
+  new Uint8Array(shared).set([1, 2, 3, 4]);
+  a.sendBytes(new Int16Array(shared), 1, 2);
+  equal(await b.recvBytesInto(shared, 0, { timeout: WAIT }), 2);
+  deepStrictEqual(new Uint8Array(shared), Uint8Array.of(2, 3, 3, 4));
   a.close();
   b.close();
   throws(() => a.sendBytes(buf), /connection is closed/);
