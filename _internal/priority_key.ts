@@ -31,8 +31,13 @@ const END = 0x00;
 /** Follows a 0x00 byte inside a string, so that it does not read as the end. */
 const ESCAPED_ZERO = 0xff;
 
-/** Longest key, in bytes (its length is a u16 in front of the item). */
-export const MAX_KEY_BYTES = 0xffff;
+/**
+ * Longest key, in bytes: a longer one is cut. A cut key still orders
+ * entries as the whole one would, except that entries whose keys agree on
+ * their first {@linkcode MAX_KEY_BYTES} bytes tie (and come out in the order
+ * put): a payload of numbers after the priority, say, is not stored twice.
+ */
+export const MAX_KEY_BYTES = 1024;
 
 const encoder = new TextEncoder();
 
@@ -96,7 +101,7 @@ function describe(value: unknown): string {
  * @param entry The entry put.
  * @returns Its key's bytes.
  * @throws {TypeError} If the entry has nothing to order it by (an object, `null`, `NaN`, an
- *   array whose first element is none of those kinds), or its key is too long.
+ *   array whose first element is none of those kinds).
  */
 export function priorityKey(entry: unknown): Uint8Array {
   const out: number[] = [];
@@ -117,12 +122,7 @@ export function priorityKey(entry: unknown): Uint8Array {
         "[priority, item] (Python's (priority, item) tuple)",
     );
   }
-  if (out.length > MAX_KEY_BYTES) {
-    throw new TypeError(
-      `Cannot put to the priority queue as the entry's priority takes ${out.length} bytes, ` +
-        `more than ${MAX_KEY_BYTES}: order it by a shorter value`,
-    );
-  }
+  if (out.length > MAX_KEY_BYTES) out.length = MAX_KEY_BYTES;
   return Uint8Array.from(out);
 }
 

@@ -1,5 +1,5 @@
 // Copyright the multiproc authors. MIT license.
-import assert from "node:assert/strict";
+import assert, { equal } from "node:assert/strict";
 import { compareKeys, MAX_KEY_BYTES, priorityKey, withKey, withoutKey } from "./priority_key.ts";
 
 /** Sorts entries as a priority queue orders them (stable: ties keep their order). */
@@ -115,7 +115,22 @@ Deno.test("priorityKey(): an entry with nothing to order it by is refused, sayin
       return true;
     }, String(entry));
   }
-  assert.throws(() => priorityKey("x".repeat(MAX_KEY_BYTES)), /takes 65537 bytes, more than 65535/);
+});
+
+Deno.test("priorityKey(): a long key is cut, and entries that agree that far tie, in the order put", () => {
+  const numbers = Array.from({ length: 1000 }, (_, i) => i);
+  equal(priorityKey([1, numbers]).length, MAX_KEY_BYTES);
+  const long = "x".repeat(2 * MAX_KEY_BYTES);
+  assert.deepEqual(
+    byKey([[1, [...numbers, 2]], [1, [...numbers, 1]], [0, numbers], long + "b", long + "a"]),
+    [
+      [0, numbers],
+      [1, [...numbers, 2]], // a tie past the cut: the order put (Python would compare the last number)
+      [1, [...numbers, 1]],
+      long + "b",
+      long + "a",
+    ],
+  );
 });
 
 Deno.test("withKey() and withoutKey(): the item's bytes come back as they were; a cut item is refused", () => {
