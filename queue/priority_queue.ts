@@ -30,8 +30,8 @@ import { Queue } from "./queue.ts";
  *   dicts; the `(priority, count, item)` idiom is not needed). Across kinds
  *   numbers come before strings, and strings before arrays (Python raises
  *   `TypeError`).
- * - Only the first 1 KiB of an entry's key counts (its numbers take 9 bytes
- *   each, its strings their UTF-8 and one): entries that agree that far tie.
+ * - Only the first 1 KiB of an entry's key counts (a number takes 9 bytes,
+ *   a string its UTF-8 bytes and 2): entries that agree that far tie.
  * - An entry with nothing to order it by (an object, `null`, `NaN`) makes
  *   `put()` throw a `TypeError` that says so; the queue is left unchanged.
  *
