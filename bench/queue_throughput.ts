@@ -10,6 +10,11 @@
  * - "Queue 1 producer -> 1 consumer, 64 KiB Uint8Array": the same with
  *   fresh 64 KiB `Uint8Array`s, numbered in their first 4 bytes (Python:
  *   `bytes`).
+ * - "Queue(3) 1 producer -> 1 consumer": the small strings through the
+ *   seed's bounded `Queue(3)`.
+ * - "PriorityQueue 1 producer -> 1 consumer": `[priority, small string]`
+ *   entries (Python: a `BaseManager` serving `queue.PriorityQueue`, how
+ *   Python shares one between processes).
  * - "Pipe round trip": the parent sends a small string on its end of a
  *   `Pipe()`, a child sends it back; microseconds per round trip, after a
  *   warm-up (Python: `multiprocessing.Pipe()` with the spawn start method).
@@ -27,7 +32,15 @@
  * @module
  */
 
-import { type Connection, Event, JoinableQueue, Pipe, Process, Queue } from "../mod.ts";
+import {
+  type Connection,
+  Event,
+  JoinableQueue,
+  Pipe,
+  PriorityQueue,
+  Process,
+  Queue,
+} from "../mod.ts";
 import { emit, log, parseBenchArgs, repetitions, result, WAIT_TIMEOUT_MS } from "./_bench.ts";
 
 const timeout = WAIT_TIMEOUT_MS;
@@ -102,14 +115,74 @@ export async function consumer(
  * Items/s of `n` items of a kind through a `Queue` from a producer child to a consumer child
  * (also run by `ring_probe.ts`, next to its ring buffer).
  */
-export async function queueRun(n: number, size: Size): Promise<number> {
-  const q = new Queue<string | Uint8Array>();
+export async function queueRun(n: number, size: Size, maxsize = 0): Promise<number> {
+  const q = new Queue<string | Uint8Array>(maxsize);
   const done = new Queue<number>();
   const start = new Event();
   const readyP = new Event();
   const readyC = new Event();
   await using p = new Process({ target: producer, args: [q, n, size, readyP, start] });
   await using c = new Process({ target: consumer, args: [q, n, readyC, start, done] });
+  p.start();
+  c.start();
+  if (!(await readyP.wait({ timeout })) || !(await readyC.wait({ timeout }))) {
+    throw new Error("children not ready");
+  }
+  const t0 = performance.now();
+  start.set();
+  const got = await done.get({ timeout });
+  const elapsed = (performance.now() - t0) / 1000;
+  if (got !== n) throw new Error(`consumer got ${got} of ${n}`);
+  await p.join({ timeout });
+  await c.join({ timeout });
+  return n / elapsed;
+}
+
+/** Priority entry number `i`: priorities cycle through 0..99 (as the Python side's). */
+export function entry(i: number): [number, string] {
+  return [i % 100, small(i)];
+}
+
+/** PriorityQueue producer child: puts `n` entries once started. */
+export async function priorityProducer(
+  q: PriorityQueue<[number, string]>,
+  n: number,
+  ready: Event,
+  start: Event,
+): Promise<void> {
+  ready.set();
+  await start.wait({ timeout });
+  for (let i = 0; i < n; i++) await q.put(entry(i));
+}
+
+/** PriorityQueue consumer child: gets `n` entries, checks their shape, reports the count. */
+export async function priorityConsumer(
+  q: PriorityQueue<[number, string]>,
+  n: number,
+  ready: Event,
+  start: Event,
+  done: Queue<number>,
+): Promise<void> {
+  ready.set();
+  await start.wait({ timeout });
+  for (let i = 0; i < n; i++) {
+    const [priority, item] = await q.get({ timeout });
+    if (typeof priority !== "number" || !item.startsWith("item-")) {
+      throw new Error(`entry ${i} is not a [priority, item] put: ${priority}, ${item}`);
+    }
+  }
+  await done.put(n);
+}
+
+/** Entries/s of `n` entries through a `PriorityQueue` from a producer child to a consumer child. */
+async function priorityRun(n: number): Promise<number> {
+  const q = new PriorityQueue<[number, string]>();
+  const done = new Queue<number>();
+  const start = new Event();
+  const readyP = new Event();
+  const readyC = new Event();
+  await using p = new Process({ target: priorityProducer, args: [q, n, readyP, start] });
+  await using c = new Process({ target: priorityConsumer, args: [q, n, readyC, start, done] });
   p.start();
   c.start();
   if (!(await readyP.wait({ timeout })) || !(await readyC.wait({ timeout }))) {
@@ -297,6 +370,14 @@ if (import.meta.main) {
     for (let i = 0; i < reps; i++) rates.push(await queueRun(n, size));
     results.push(result(name, "items/s", rates, { items: n }));
   }
+  if (wanted("Queue(3) 1 producer -> 1 consumer")) {
+    const name = "Queue(3) 1 producer -> 1 consumer, small str";
+    const n = 20_000 / scale;
+    log(`${name} (${n} items):`);
+    const rates = [];
+    for (let i = 0; i < reps; i++) rates.push(await queueRun(n, "small", 3));
+    results.push(result(name, "items/s", rates, { items: n, maxsize: 3 }));
+  }
   if (wanted("Pipe round trip")) {
     const name = "Pipe round trip";
     log(`${name} (${roundTrips} round trips):`);
@@ -317,6 +398,14 @@ if (import.meta.main) {
         stop: "producers joined, then q.join() returned",
       }),
     );
+  }
+  if (wanted("PriorityQueue 1 producer -> 1 consumer")) {
+    const name = "PriorityQueue 1 producer -> 1 consumer, [priority, small str]";
+    const n = 20_000 / scale;
+    log(`${name} (${n} entries):`);
+    const rates = [];
+    for (let i = 0; i < reps; i++) rates.push(await priorityRun(n));
+    results.push(result(name, "items/s", rates, { items: n }));
   }
   if (wanted("raw Unix socket, framed batches (floor)")) {
     const name = "raw Unix socket, framed batches (floor)";

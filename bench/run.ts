@@ -334,7 +334,10 @@ clock stops when the consumer reports. "Pipe round trip": the parent sends a sma
 end of a \`Pipe()\` and a child sends it back, 2k times after 100 untimed ones, in µs per round
 trip (Python: \`multiprocessing.Pipe()\` to a \`spawn\` child; its queue cases use \`fork\`).
 "JoinableQueue 3 producers / 2 consumers": 180k items, daemon consumers call \`taskDone()\` per
-item, the clock stops when the producers are joined and \`join()\` has returned. Each case runs
+item, the clock stops when the producers are joined and \`join()\` has returned. "Queue(3)": 20k
+small strings through the seed's bounded queue. "PriorityQueue": 20k \`[i % 100, small string]\`
+entries (Python has no \`multiprocessing\` PriorityQueue: a \`BaseManager\` serving
+\`queue.PriorityQueue\`, as Python shares one between processes). Each case runs
 for about a second or more on both sides, so that start-up (on our side, V8 compiling the hot
 paths) does not dominate it: with 20k 1 KiB items, as this table had before, the same code
 measured 0.76× Python; with 100k the code of that time measured 0.88–1.5× (both
@@ -355,10 +358,18 @@ at all.
         deno: "Queue 1 producer -> 1 consumer, 64 KiB Uint8Array",
         python: "Queue 1 producer -> 1 consumer, 64 KiB bytes",
       },
+      {
+        deno: "Queue(3) 1 producer -> 1 consumer, small str",
+        python: "Queue(3) 1 producer -> 1 consumer, small str",
+      },
       { deno: "Pipe round trip", python: "Pipe round trip" },
       {
         deno: "JoinableQueue 3 producers / 2 consumers",
         python: "JoinableQueue 3 producers / 2 consumers",
+      },
+      {
+        deno: "PriorityQueue 1 producer -> 1 consumer, [priority, small str]",
+        python: "PriorityQueue 1 producer -> 1 consumer, (priority, small str)",
       },
       { deno: "raw Unix socket, framed batches (floor)" },
     ],
@@ -497,6 +508,19 @@ at all.
   against about 60 before. Without mapped memory (Node, no \`--allow-ffi\`) the socket path is
   unchanged; on Node (22.12, the quiet machine, not in this table) it took about 200 µs per round
   trip, against 120–130 µs for a bare \`node:net\` socket.
+- **Bounded, LIFO and priority queues are a round trip per call.** A bounded queue's \`put()\`
+  resolves once the hub has the item (so that backpressure is exact), and neither it nor a
+  \`LifoQueue\`'s or \`PriorityQueue\`'s consumer fetches ahead (a prefetched item would not count
+  against \`maxsize\`, or would come out in an order that a later put should have changed). So each
+  such call waits for a hub round trip, about 140 µs from a child (and about 200 µs from the hub's
+  own process) when measured alone: Deno's asynchronous socket reads and writes, two each, as in the
+  Pipe's socket path above. That is the whole difference: these cases run at 5–7k items/s whatever
+  the queue holds, where Python's bounded \`mp.Queue\` reserves room in a semaphore in shared memory
+  and writes in the background (85k items/s with a large \`maxsize\` in a probe, 19–24k with 3). Python's
+  manager-served PriorityQueue is a round trip per call too, hence the tie there. What would close
+  the gap is Python's design: room reserved in shared memory, so that a bounded \`put()\` goes out
+  without waiting, and consumers of every kind fetching ahead under counts that keep the order
+  and the bound exact; not done yet.
 - **JoinableQueue with several consumers** cannot prefetch as deeply: each consumer takes a fair
   share of the backlog. A consumer's \`taskDone()\` calls of a burst, and its used prefetched items,
   travel as one request each; they were one request per call while \`get()\` and \`taskDone()\`

@@ -14,7 +14,9 @@ small string over multiprocessing.Pipe() to a spawn child, after a warm-up.
 from __future__ import annotations
 
 import multiprocessing as mp
+import queue
 import time
+from multiprocessing.managers import BaseManager
 
 from _bench import (
     WAIT_TIMEOUT,
@@ -156,8 +158,8 @@ def consumer(q, count, ready, start, done) -> None:
     done.put({"received": count, "chars": chars, "last": item})
 
 
-def queue_run(items: list[str]) -> float:
-    q, ready, done, start = CTX.Queue(), CTX.Queue(), CTX.Queue(), CTX.Event()
+def queue_run(items: list[str], maxsize: int = 0) -> float:
+    q, ready, done, start = CTX.Queue(maxsize), CTX.Queue(), CTX.Queue(), CTX.Event()
     procs = [
         CTX.Process(target=producer, args=(q, items, ready, start), daemon=True),
         CTX.Process(target=consumer, args=(q, len(items), ready, start, done), daemon=True),
@@ -178,6 +180,62 @@ def queue_run(items: list[str]) -> float:
     if report != expected:
         raise AssertionError(f"consumer saw {report}, expected {expected}")
     return len(items) / elapsed
+
+
+class PriorityManager(BaseManager):
+    """A manager serving queue.PriorityQueue: how Python shares one between processes
+    (multiprocessing has no PriorityQueue of its own)."""
+
+
+PriorityManager.register("PriorityQueue", queue.PriorityQueue)
+
+
+def priority_entries(count: int) -> list[tuple[int, str]]:
+    """(priority, item) entries, priorities cycling through 0..99 (as the Deno side's)."""
+    return [(i % 100, f"item-{i:05d}") for i in range(count)]
+
+
+def priority_consumer(q, count, ready, start, done) -> None:
+    ready.put("consumer")
+    if not start.wait(WAIT_TIMEOUT):
+        raise SystemExit(2)
+    get = q.get
+    chars = 0
+    for _ in range(count):
+        priority, item = get()
+        chars += len(item)
+    done.put({"received": count, "chars": chars})
+
+
+def priority_run(entries: list[tuple[int, str]]) -> float:
+    """Entries/s through a manager's PriorityQueue from a producer process to a consumer process."""
+    manager = PriorityManager(ctx=CTX)
+    manager.start()
+    try:
+        q = manager.PriorityQueue()
+        ready, done, start = CTX.Queue(), CTX.Queue(), CTX.Event()
+        procs = [
+            CTX.Process(target=producer, args=(q, entries, ready, start), daemon=True),
+            CTX.Process(
+                target=priority_consumer, args=(q, len(entries), ready, start, done), daemon=True),
+        ]
+        try:
+            for p in procs:
+                p.start()
+            wait_ready(ready, len(procs))
+            t0 = time.perf_counter()
+            start.set()
+            report = done.get(timeout=WAIT_TIMEOUT)
+            elapsed = time.perf_counter() - t0
+            join_all(procs)
+        finally:
+            stop_all(procs)
+    finally:
+        manager.shutdown()
+    expected = {"received": len(entries), "chars": sum(len(item) for _, item in entries)}
+    if report != expected:
+        raise AssertionError(f"consumer saw {report}, expected {expected}")
+    return len(entries) / elapsed
 
 
 def jq_consumer(q, ready, start, counts) -> None:
@@ -239,6 +297,7 @@ def main() -> None:
     small_n, kib_n, jq_per_producer = (
         100_000 // scale, 100_000 // scale, 60_000 // scale)
     bytes_n, round_trips = 10_000 // scale, 2_000 // scale
+    bounded_n, priority_n = 20_000 // scale, 20_000 // scale
 
     results = []
     for case, items in (
@@ -250,6 +309,14 @@ def main() -> None:
         results.append(result(case, "items/s", rates, {
             "items": len(items), "item_chars": len(items[0]), "start_method": "fork",
         }))
+
+    case = "Queue(3) 1 producer -> 1 consumer, small str"
+    items = small_items(bounded_n)
+    log(f"{case} ({bounded_n} items):")
+    rates = [queue_run(items, 3) for _ in range(reps)]
+    results.append(result(case, "items/s", rates, {
+        "items": bounded_n, "maxsize": 3, "start_method": "fork",
+    }))
 
     case = "Queue 1 producer -> 1 consumer, 64 KiB bytes"
     log(f"{case} ({bytes_n} items):")
@@ -272,6 +339,14 @@ def main() -> None:
     results.append(result(case, "items/s", rates, {
         "items": 3 * jq_per_producer, "item_chars": len(f"p0-{0:05d}"),
         "start_method": "fork", "stop": "producers joined, then q.join() returned",
+    }))
+    case = "PriorityQueue 1 producer -> 1 consumer, (priority, small str)"
+    entries = priority_entries(priority_n)
+    log(f"{case} ({priority_n} entries):")
+    rates = [priority_run(entries) for _ in range(reps)]
+    results.append(result(case, "items/s", rates, {
+        "items": priority_n, "start_method": "fork",
+        "queue": "queue.PriorityQueue served by a BaseManager",
     }))
     emit("queue_throughput", results)
 
