@@ -13,7 +13,7 @@ import {
   toHandle,
 } from "../_internal/codec.ts";
 import { BufferTooShort, EOFError, QueueClosed } from "../_internal/errors.ts";
-import { checkTimeout, waitAtMost, type WaitOptions } from "../_internal/wait.ts";
+import { checkTimeout, type WaitOptions } from "../_internal/wait.ts";
 import type { Process } from "../process/process.ts";
 import type { Thread } from "../thread/thread.ts";
 import { Inlet } from "./_direct_inlet.ts";
@@ -453,12 +453,15 @@ export class Connection implements Shareable {
     const isReady = (object: T) =>
       object instanceof Connection ? object.#readyNow() : !(object as Process).isAlive();
     // Processes and threads wake the wait as they end; pipes are looked at, more rarely while quiet.
+    // One reaction per process for the whole wait (not one per look), and each look's timer and
+    // listener go with it.
+    let wake: (() => void) | undefined;
     const stop = new AbortController();
-    const ended = Promise.race(
-      list.filter((o) => !(o instanceof Connection)).map((o) =>
-        (o as Process).join({ signal: stop.signal }).catch(() => {})
-      ),
-    );
+    for (const o of list) {
+      if (!(o instanceof Connection)) {
+        (o as Process).join({ signal: stop.signal }).then(() => wake?.(), () => {});
+      }
+    }
     try {
       const deadline = performance.now() + (options.timeout ?? Infinity);
       let delay = 1;
@@ -468,7 +471,26 @@ export class Connection implements Shareable {
         if (ready.length > 0) return ready;
         const left = deadline - performance.now();
         if (left <= 0) return [];
-        await waitAtMost(ended, Math.min(delay, left), options.signal);
+        await new Promise<void>((resolve, reject) => {
+          const { signal } = options;
+          const cleanup = () => {
+            clearTimeout(timer);
+            wake = undefined;
+            signal?.removeEventListener("abort", onAbort);
+          };
+          const onAbort = () => {
+            cleanup();
+            reject(signal!.reason);
+          };
+          const timer = setTimeout(
+            wake = () => {
+              cleanup();
+              resolve();
+            },
+            Math.min(delay, left),
+          );
+          signal?.addEventListener("abort", onAbort, { once: true });
+        });
         delay = Math.min(delay * 2, MAX_LOOK_MS);
       }
     } finally {
