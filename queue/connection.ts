@@ -26,10 +26,39 @@ import "./queue.ts";
 
 export { BufferTooShort, EOFError } from "../_internal/errors.ts";
 
-/** Bytes as {@linkcode Connection.sendBytes} takes them: a buffer, or any view of one. */
+/**
+ * Bytes as {@linkcode Connection.sendBytes} and
+ * {@linkcode Connection.recvBytesInto} take them: a buffer, or any view of
+ * one (offsets and sizes count bytes, whatever the view's element size).
+ *
+ * @example
+ * ```ts
+ * import { type BytesLike, Pipe } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * const [a, b] = Pipe();
+ * const floats: BytesLike = new Float64Array([1.5, 2.5]);
+ * a.sendBytes(floats, 8); // the second number's 8 bytes
+ * equal(new DataView((await b.recvBytes()).buffer).getFloat64(0, true), 2.5);
+ * ```
+ */
 export type BytesLike = ArrayBufferLike | ArrayBufferView;
 
-/** Options of {@linkcode Connection.recvBytes}. */
+/**
+ * Options of {@linkcode Connection.recvBytes}: `maxlength`, and the
+ * `timeout` and `signal` of every blocking call.
+ *
+ * @example
+ * ```ts
+ * import { Empty, Pipe, type RecvBytesOptions } from "@multiproc/multiproc";
+ * import { rejects } from "node:assert/strict";
+ *
+ * const [a, b] = Pipe();
+ * const options: RecvBytesOptions = { maxlength: 1024, timeout: 10 };
+ * await rejects(b.recvBytes(options), Empty); // nothing came within 10 ms
+ * a.close();
+ * ```
+ */
 export interface RecvBytesOptions extends QueueOptions {
   /**
    * Most bytes the message may have: a longer one is refused with a
@@ -44,6 +73,18 @@ export interface RecvBytesOptions extends QueueOptions {
  * What {@linkcode Connection.wait} waits for: an end of a pipe that can
  * receive (ready once `recv()` would not wait), or a started process or
  * thread (ready once it has ended).
+ *
+ * @example
+ * ```ts
+ * import { Connection, Pipe, type Waitable } from "@multiproc/multiproc";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const [a, b] = Pipe();
+ * const watched: Waitable[] = [a];
+ * b.send("ready");
+ * deepEqual(await Connection.wait(watched, { timeout: 5000 }), [a]);
+ * b.close();
+ * ```
  */
 export type Waitable = Connection | Process | Thread;
 
