@@ -91,6 +91,15 @@ function readerOf(ref: Uint8Array, dir: string): Reader {
     return lastReader;
   }
   const key = ref.slice(16, 16 + KEY_BYTES);
+  // A ring's key is hex (see item_store.ts): anything else names no ring, and is no file name.
+  for (const c of key) {
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) {
+      throw new Error(
+        "Cannot read a queue item kept in shared memory: its reference is malformed (its ring's " +
+          "name is not hex)",
+      );
+    }
+  }
   return lastReader = readerFor(ringPath(dir, latin1(key)), dir, key);
 }
 

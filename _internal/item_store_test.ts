@@ -152,6 +152,21 @@ Deno.test("item store: a reference whose block was freed (or released) throws a 
   });
 });
 
+Deno.test("item store: a reference whose ring name is not hex is refused before any file is opened", async () => {
+  await withDir((dir) => {
+    const ref = store(pattern(10_000, 1), dir);
+    for (const name of ["../../x/", "ITEMS-AB", "0123456\u0000"]) {
+      const forged = ref.slice();
+      forged.set(new TextEncoder().encode(name), 16);
+      throws(
+        () => loadStored(forged, dir),
+        /its reference is malformed \(its ring's name is not hex\)/,
+      );
+    }
+    readAndFree(ref, dir, pattern(10_000, 1), "the real one");
+  });
+});
+
 Deno.test("item store: a ring wraps around, reusing the space its consumers freed in order, every read exact", async () => {
   await withDir((dir) => {
     // Not a multiple of 8 (blocks are aligned), about 1 MB: 100 of them are 6 rings' worth.
