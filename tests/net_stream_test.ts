@@ -52,6 +52,45 @@ Deno.test("RequestReader.read(n) waits for n bytes across reads; read() takes th
   equal((await new RequestReader(sending("abc")).read(10)).length, 3, "fewer only at the end");
 });
 
+Deno.test("RequestReader: any mix of readline(size?) and read(n?) over any split of the bytes reads what a plain cursor over them reads", async () => {
+  // A seeded generator, so that a failure can be replayed.
+  let seed = 42;
+  const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  for (let round = 0; round < 300; round++) {
+    const text = Array.from({ length: random(200) }, () => "ab\n\u00e9"[random(4)]).join("");
+    const bytes = encoder.encode(text);
+    const chunks: string[] = [];
+    for (let at = 0; at < bytes.length;) {
+      const n = 1 + random(20);
+      chunks.push(decoder.decode(bytes.subarray(at, at + n), { stream: true }));
+      at += n;
+    }
+    // The reference: a cursor over the whole bytes.
+    let at = 0;
+    const expectLine = (size?: number) => {
+      const end = bytes.indexOf(0x0a, at);
+      let stop = end === -1 ? bytes.length : end + 1;
+      if (size !== undefined) stop = Math.min(stop, at + size);
+      const out = bytes.slice(at, stop);
+      at = stop;
+      return out;
+    };
+    const expectRead = (size?: number) => {
+      const stop = size === undefined ? bytes.length : Math.min(bytes.length, at + size);
+      const out = bytes.slice(at, stop);
+      at = stop;
+      return out;
+    };
+    const rfile = new RequestReader(sending(...chunks));
+    for (let op = 0; op < 12; op++) {
+      const size = random(3) === 0 ? undefined : random(12);
+      if (random(2) === 0) {
+        deepEqual(await rfile.readline(size), expectLine(size), `round ${round}`);
+      } else deepEqual(await rfile.read(size), expectRead(size), `round ${round}`);
+    }
+  }
+});
+
 Deno.test("RequestReader and RequestWriter refuse bad arguments, saying what they take", async () => {
   const rfile = new RequestReader(sending("abc"));
   await rejects(
