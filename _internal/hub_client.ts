@@ -97,6 +97,11 @@ export class HubClient extends HubOutbox {
     return this.#status.read(id, slot);
   }
 
+  /** {@linkcode HubClient.status}, or `undefined` if this thread has not opened the status file. */
+  statusIfOpen(id: number, slot: StatusSlot): number | undefined {
+    return this.#status.peek(id, slot);
+  }
+
   /**
    * Sends an operation that changes what object `id` publishes, like
    * {@linkcode post}, and until the hub has answered it shows `values` (by

@@ -50,6 +50,15 @@ export class StatusOverlay {
   }
 
   /**
+   * Like {@linkcode StatusOverlay.read}, but `undefined` instead of opening
+   * the status file if this thread has not read it yet (opening it maps it,
+   * which loads the C library: a read that only refines a count need not).
+   */
+  peek(id: number, slot: StatusSlot): number | undefined {
+    return this.#file === undefined ? undefined : this.read(id, slot);
+  }
+
+  /**
    * Shows `values` (by slot) for object `id` until `answered` settles; a
    * later call for the same slot replaces the value and extends the wait to
    * its own answer.

@@ -213,3 +213,30 @@ Deno.test("A grandchild waiting in get() on a queue whose owner was terminated g
   equal(outcome.outcome.item, undefined);
   match(outcome.outcome.message, /Cannot reach the hub of process \d+.*exited/);
 });
+
+Deno.test("Queue.qsize() counts this process's own puts and gets once, before and after the hub has them", async () => {
+  const q = new Queue<number>();
+  /** Every qsize() seen over `ms` milliseconds, the event loop turning meanwhile. */
+  const sizesOver = async (ms: number) => {
+    const seen = new Set<number>();
+    const t0 = performance.now();
+    while (performance.now() - t0 < ms) {
+      seen.add(q.qsize());
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    return [...seen];
+  };
+  for (let round = 0; round < 5; round++) {
+    await q.put(round);
+    // The hub counts the put (and publishes it) before its answer comes back: not twice.
+    deepStrictEqual(await sizesOver(5), [1], `after the put of round ${round}`);
+    equal(await get(q), round);
+    deepStrictEqual(await sizesOver(5), [0], `after the get of round ${round}`);
+  }
+  for (let i = 0; i < 6; i++) await q.put(i);
+  deepStrictEqual(await sizesOver(5), [6]);
+  // A get fetches ahead (the rest is held here, still counted) and reports what it used.
+  equal(await get(q), 0);
+  equal(await get(q), 1);
+  deepStrictEqual(await sizesOver(5), [4]);
+});

@@ -12,7 +12,8 @@
  *   used, asks for them back when another consumer has to wait, and
  *   redelivers them if this process dies.
  * - `qsize()` counts this object's puts and gets at once, before the hub
- *   has seen them; `taskDone()` calls made in a burst travel as one request.
+ *   has seen them, and once only after (see {@linkcode HubQueue.size});
+ *   `taskDone()` calls made in a burst travel as one request.
  *
  * @module
  */
@@ -136,6 +137,20 @@ interface Counted {
   count: number;
 }
 
+/** The two kinds of batches that change the size the hub publishes before it answers them. */
+const PUTS = 0;
+const USES = 1;
+
+/** The count of applied batches of a kind in the slot that holds both (`QUEUE_SLOTS.applied`). */
+function appliedOf(slot: number, kind: typeof PUTS | typeof USES): number {
+  return kind === PUTS ? slot >>> 16 : slot & 0xffff;
+}
+
+/** A batch of this object's puts (`count` > 0) or uses (< 0) the hub has not answered yet. */
+interface Pending extends Counted {
+  kind: typeof PUTS | typeof USES;
+}
+
 /** A queue in a hub, reached through its client. */
 export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   readonly what = "the queue";
@@ -151,12 +166,17 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   readonly max = MAX_PREFETCH;
   #b: HubBinding;
   #asyncError: unknown;
-  /** This object's puts not yet counted by the hub, minus its gets not yet reported to it. */
-  #inFlight = 0;
+  /**
+   * This object's batches of puts and of used items not answered yet, oldest first, by kind:
+   * what they add to the published size until the hub counts them (see {@linkcode HubQueue.size}).
+   */
+  #pending: [Pending[], Pending[]] = [[], []];
+  /** The hub's count of applied batches of each kind that its last answer to this object gave. */
+  #answered: [number, number] = [0, 0];
   /** The last batch reply {@linkcode HubQueue.#counted} watches. */
-  #batch: Counted | undefined;
+  #batch: Pending | undefined;
   /** The same for the other kind of batch (puts and consumed gets alternate in a loop). */
-  #otherBatch: Counted | undefined;
+  #otherBatch: Pending | undefined;
   /** taskDone() calls not yet answered by the hub. */
   #acksInFlight = 0;
   /** The batch of acknowledgements being filled: its reply, how many it carries, their Promise. */
@@ -192,9 +212,9 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   }
 
   /**
-   * Takes `delta` back off {@linkcode HubQueue.#inFlight} once the batch
-   * that `reply` answers has reached the hub; one handler per batch, not
-   * per entry.
+   * Counts `delta` (a put: 1, a use: -1) in the batch that `reply` answers,
+   * pending (see {@linkcode HubQueue.size}) until that answer comes; one
+   * handler per batch, not per entry.
    */
   #counted(reply: Promise<unknown>, delta: number): void {
     let batch = this.#batch?.reply === reply
@@ -203,12 +223,26 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
       ? this.#otherBatch
       : undefined;
     if (batch === undefined) {
-      const created = { reply, count: 0 };
+      const kind = delta > 0 ? PUTS : USES;
+      const created: Pending = { reply, count: 0, kind };
       batch = created;
+      const pending = this.#pending[kind];
+      // With none of its kind pending, what the hub has applied includes every earlier one (read
+      // only if this thread has the status file open already: else the last answer stands, and
+      // batches of other objects applied since make this count short until the next answer).
+      if (pending.length === 0) {
+        const applied = this.#b.client.statusIfOpen(this.#b.id, QUEUE_SLOTS.applied);
+        if (applied !== undefined) this.#answered[kind] = appliedOf(applied, kind);
+      }
+      pending.push(created);
       const settle = () => {
-        this.#inFlight -= created.count;
+        const at = pending.indexOf(created);
+        if (at !== -1) pending.splice(at, 1);
       };
-      reply.then(settle, (error) => {
+      reply.then((applied) => {
+        settle();
+        if (typeof applied === "number") this.#answered[kind] = applied;
+      }, (error) => {
         settle();
         // A put that never reached the hub: the next call says so.
         if (created.count > 0) this.#asyncError ??= error;
@@ -292,7 +326,6 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
     if (this.maxsize === 0 && options.signal === undefined) {
       // Unbounded: return once the item is on its way. Puts made before the next flush travel
       // together as one request.
-      this.#inFlight++;
       this.#counted(client.appendToBatch("queue.putMany", id, item), 1);
       // A burst of puts keeps at most about one batch ahead of the connection's writes, so the
       // hub and the consumer work on the first items while this thread makes the next ones. Not
@@ -316,7 +349,6 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
 
   used(): void {
     // Told to the hub (batched with other traffic) so a crash redelivers only what was not used.
-    this.#inFlight--;
     const reply = this.#b.client.appendToBatch("queue.consumed", this.#b.id, 1);
     this.#usedReply = reply;
     this.#counted(reply, -1);
@@ -353,8 +385,34 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
     this.#b.client.post("queue.close", this.#b.id);
   }
 
+  /**
+   * The published size, plus this object's batches of puts, less its batches
+   * of used items, that the hub has not applied yet. The hub publishes a
+   * batch's effect before its answer comes back, so a batch not answered
+   * may be counted already: the hub also publishes how many batches of each
+   * kind it has applied, and each answer says how many it had then; as the
+   * hub applies a connection's batches in order, the applied ones are the
+   * first of those not answered, as many as were applied since the last
+   * answer. Exact for this object's own puts and gets while it is the only
+   * one sending batches of that kind; with others, approximate (as Python's
+   * `qsize()` is across processes).
+   */
   size(): number {
-    return Math.max(0, this.#b.client.status(this.#b.id, QUEUE_SLOTS.size) + this.#inFlight);
+    let size = this.#b.client.status(this.#b.id, QUEUE_SLOTS.size);
+    for (const kind of [PUTS, USES] as const) {
+      const pending = this.#pending[kind];
+      if (pending.length === 0) continue;
+      const since = (this.#appliedCount(kind) - this.#answered[kind]) & 0xffff;
+      for (let i = Math.min(since, pending.length); i < pending.length; i++) {
+        size += pending[i].count;
+      }
+    }
+    return Math.max(0, size);
+  }
+
+  /** How many batches of a kind the hub has applied to this queue, modulo 2^16, as published. */
+  #appliedCount(kind: typeof PUTS | typeof USES): number {
+    return appliedOf(this.#b.client.status(this.#b.id, QUEUE_SLOTS.applied), kind);
   }
 
   closed(): boolean {
