@@ -305,10 +305,8 @@ export class QueueObject<T = unknown> implements HubObjectBase {
   readonly consumers: Set<Owner> = new Set();
   /** Whether a {@linkcode ObjectHost.releaseLater} is pending. */
   releasing = false;
-  /** `queue.putMany` requests applied, modulo 2^16 (see `QUEUE_SLOTS.applied`). */
+  /** `queue.putMany` requests applied, modulo 2^31 (see `QUEUE_SLOTS.applied`). */
   putsApplied = 0;
-  /** `queue.consumed` requests applied, modulo 2^16. */
-  usesApplied = 0;
 
   constructor(options: QueueObjectOptions<T>) {
     this.state = new QueueState(options);
@@ -320,7 +318,7 @@ export class QueueObject<T = unknown> implements HubObjectBase {
     setSlot(out, QUEUE_SLOTS.size, s.qsize + s.held);
     setSlot(out, QUEUE_SLOTS.closed, s.closed ? 1 : 0);
     setSlot(out, QUEUE_SLOTS.unfinished, s.unfinished);
-    setSlot(out, QUEUE_SLOTS.applied, (this.putsApplied << 16) | this.usesApplied);
+    setSlot(out, QUEUE_SLOTS.applied, this.putsApplied);
     return 4;
   }
 
@@ -350,7 +348,7 @@ const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
   },
   putMany: (o, a, c, hub, id) => {
     o.state.putMany(c.owner, items(a));
-    o.putsApplied = (o.putsApplied + 1) & 0xffff;
+    o.putsApplied = (o.putsApplied + 1) & 0x7fffffff;
     hub.publish(id, o);
     // The count this request brought it to: its sender then knows that `size` counts it.
     return o.putsApplied;
@@ -385,9 +383,7 @@ const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
   },
   consumed: (o, a, c, hub, id) => {
     o.state.consumed(c.owner, items(a, "count").length);
-    o.usesApplied = (o.usesApplied + 1) & 0xffff;
     hub.publish(id, o);
-    return o.usesApplied;
   },
   unget: (o, a, c, hub, id) => {
     o.state.unget(c.owner, items(a));

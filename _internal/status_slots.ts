@@ -25,10 +25,9 @@ export const QUEUE_SLOTS = {
   /** Items put and not yet acknowledged by `taskDone()` (joinable queues). */
   unfinished: 2,
   /**
-   * How many `queue.putMany` requests (high 16 bits) and `queue.consumed`
-   * requests (low 16 bits) the hub has applied, each counting modulo 2^16:
-   * with the count each reply carries, a client tells which of its own
-   * requests `size` already counts (see `backing/queue_hub.ts`).
+   * How many `queue.putMany` requests the hub has applied, modulo 2^31: with
+   * the count each answer carries, a client tells which of its own puts
+   * `size` already counts (see `backing/queue_hub.ts`).
    */
   applied: 3,
 } as const;

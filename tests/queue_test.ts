@@ -214,7 +214,7 @@ Deno.test("A grandchild waiting in get() on a queue whose owner was terminated g
   match(outcome.outcome.message, /Cannot reach the hub of process \d+.*exited/);
 });
 
-Deno.test("Queue.qsize() counts this process's own puts and gets once, before and after the hub has them", async () => {
+Deno.test("Queue.qsize() counts this process's own puts once, before and after the hub has them", async () => {
   const q = new Queue<number>();
   /** Every qsize() seen over `ms` milliseconds, the event loop turning meanwhile. */
   const sizesOver = async (ms: number) => {
@@ -235,8 +235,4 @@ Deno.test("Queue.qsize() counts this process's own puts and gets once, before an
   }
   for (let i = 0; i < 6; i++) await q.put(i);
   deepStrictEqual(await sizesOver(5), [6]);
-  // A get fetches ahead (the rest is held here, still counted) and reports what it used.
-  equal(await get(q), 0);
-  equal(await get(q), 1);
-  deepStrictEqual(await sizesOver(5), [4]);
 });

@@ -137,20 +137,6 @@ interface Counted {
   count: number;
 }
 
-/** The two kinds of batches that change the size the hub publishes before it answers them. */
-const PUTS = 0;
-const USES = 1;
-
-/** The count of applied batches of a kind in the slot that holds both (`QUEUE_SLOTS.applied`). */
-function appliedOf(slot: number, kind: typeof PUTS | typeof USES): number {
-  return kind === PUTS ? slot >>> 16 : slot & 0xffff;
-}
-
-/** A batch of this object's puts (`count` > 0) or uses (< 0) the hub has not answered yet. */
-interface Pending extends Counted {
-  kind: typeof PUTS | typeof USES;
-}
-
 /** A queue in a hub, reached through its client. */
 export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   readonly what = "the queue";
@@ -167,16 +153,18 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   #b: HubBinding;
   #asyncError: unknown;
   /**
-   * This object's batches of puts and of used items not answered yet, oldest first, by kind:
-   * what they add to the published size until the hub counts them (see {@linkcode HubQueue.size}).
+   * This object's batches of puts not answered yet, oldest first: what they add to the published
+   * size until the hub counts them (see {@linkcode HubQueue.size}).
    */
-  #pending: [Pending[], Pending[]] = [[], []];
-  /** The hub's count of applied batches of each kind that its last answer to this object gave. */
-  #answered: [number, number] = [0, 0];
+  #puts: Counted[] = [];
+  /** The hub's count of applied batches of puts (`QUEUE_SLOTS.applied`) as its last answer gave. */
+  #answered = 0;
+  /** Items this object used whose report the hub has not answered yet. */
+  #usesInFlight = 0;
   /** The last batch reply {@linkcode HubQueue.#counted} watches. */
-  #batch: Pending | undefined;
+  #batch: Counted | undefined;
   /** The same for the other kind of batch (puts and consumed gets alternate in a loop). */
-  #otherBatch: Pending | undefined;
+  #otherBatch: Counted | undefined;
   /** taskDone() calls not yet answered by the hub. */
   #acksInFlight = 0;
   /** The batch of acknowledgements being filled: its reply, how many it carries, their Promise. */
@@ -223,25 +211,26 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
       ? this.#otherBatch
       : undefined;
     if (batch === undefined) {
-      const kind = delta > 0 ? PUTS : USES;
-      const created: Pending = { reply, count: 0, kind };
+      const created: Counted = { reply, count: 0 };
       batch = created;
-      const pending = this.#pending[kind];
-      // With none of its kind pending, what the hub has applied includes every earlier one (read
-      // only if this thread has the status file open already: else the last answer stands, and
-      // batches of other objects applied since make this count short until the next answer).
-      if (pending.length === 0) {
-        const applied = this.#b.client.statusIfOpen(this.#b.id, QUEUE_SLOTS.applied);
-        if (applied !== undefined) this.#answered[kind] = appliedOf(applied, kind);
+      const puts = delta > 0;
+      if (puts) {
+        // With none pending, what the hub has applied includes every earlier batch (read only if
+        // this thread has the status file open already: else the last answer stands, and batches
+        // of other objects applied since make this object's count short until the next answer).
+        if (this.#puts.length === 0) {
+          this.#answered = this.#b.client.statusIfOpen(this.#b.id, QUEUE_SLOTS.applied) ??
+            this.#answered;
+        }
+        this.#puts.push(created);
       }
-      pending.push(created);
       const settle = () => {
-        const at = pending.indexOf(created);
-        if (at !== -1) pending.splice(at, 1);
+        if (!puts) this.#usesInFlight -= created.count;
+        else this.#puts.splice(this.#puts.indexOf(created) >>> 0, 1);
       };
       reply.then((applied) => {
         settle();
-        if (typeof applied === "number") this.#answered[kind] = applied;
+        if (puts && typeof applied === "number") this.#answered = applied;
       }, (error) => {
         settle();
         // A put that never reached the hub: the next call says so.
@@ -251,6 +240,7 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
       this.#batch = created;
     }
     batch.count += delta;
+    if (delta < 0) this.#usesInFlight += delta;
   }
 
   /** Encodes an item; a large one's bytes go into shared memory where they can (`item_store.ts`). */
@@ -386,33 +376,30 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   }
 
   /**
-   * The published size, plus this object's batches of puts, less its batches
-   * of used items, that the hub has not applied yet. The hub publishes a
-   * batch's effect before its answer comes back, so a batch not answered
-   * may be counted already: the hub also publishes how many batches of each
-   * kind it has applied, and each answer says how many it had then; as the
-   * hub applies a connection's batches in order, the applied ones are the
-   * first of those not answered, as many as were applied since the last
-   * answer. Exact for this object's own puts and gets while it is the only
-   * one sending batches of that kind; with others, approximate (as Python's
-   * `qsize()` is across processes).
+   * The published size, plus this object's puts that the hub has not
+   * applied yet, less the items it used that the hub has not been told of.
+   * The hub publishes a batch of puts before its answer comes back, so a
+   * batch not answered may be counted already: the hub also publishes how
+   * many batches of puts it has applied, and each answer says how many it
+   * had then; as it applies a connection's batches in order, the applied
+   * ones are the first of those not answered, as many as were applied since
+   * the last answer. Exact for this object's own puts while it is the only
+   * one putting (a put, then `qsize()`, is 1 and stays 1); with others
+   * putting, approximate for the few milliseconds before an answer, as
+   * Python's `qsize()` is across processes. Uses are counted until their
+   * report is answered: a used item may then be subtracted twice for those
+   * milliseconds (the result is never below 0), which errs towards
+   * `empty()` when the queue is drained.
    */
   size(): number {
-    let size = this.#b.client.status(this.#b.id, QUEUE_SLOTS.size);
-    for (const kind of [PUTS, USES] as const) {
-      const pending = this.#pending[kind];
-      if (pending.length === 0) continue;
-      const since = (this.#appliedCount(kind) - this.#answered[kind]) & 0xffff;
-      for (let i = Math.min(since, pending.length); i < pending.length; i++) {
-        size += pending[i].count;
-      }
+    const { client, id } = this.#b;
+    let size = client.status(id, QUEUE_SLOTS.size) + this.#usesInFlight;
+    const puts = this.#puts;
+    if (puts.length > 0) {
+      const since = (client.status(id, QUEUE_SLOTS.applied) - this.#answered) & 0x7fffffff;
+      for (let i = Math.min(since, puts.length); i < puts.length; i++) size += puts[i].count;
     }
     return Math.max(0, size);
-  }
-
-  /** How many batches of a kind the hub has applied to this queue, modulo 2^16, as published. */
-  #appliedCount(kind: typeof PUTS | typeof USES): number {
-    return appliedOf(this.#b.client.status(this.#b.id, QUEUE_SLOTS.applied), kind);
   }
 
   closed(): boolean {
