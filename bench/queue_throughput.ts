@@ -115,14 +115,30 @@ export async function consumer(
  * Items/s of `n` items of a kind through a `Queue` from a producer child to a consumer child
  * (also run by `ring_probe.ts`, next to its ring buffer).
  */
-export async function queueRun(n: number, size: Size, maxsize = 0): Promise<number> {
-  const q = new Queue<string | Uint8Array>(maxsize);
+export function queueRun(n: number, size: Size, maxsize = 0): Promise<number> {
+  return pairRun(new Queue<string | Uint8Array>(maxsize), n, producer, [size], consumer);
+}
+
+/**
+ * Items/s of `n` items through `q` from a producer child (`put(q, n, ...extra, ready, start)`)
+ * to a consumer child (`take(q, n, ready, start, done)`), from the start Event to the consumer's
+ * report.
+ */
+async function pairRun<Q>(
+  q: Q,
+  n: number,
+  // deno-lint-ignore no-explicit-any
+  put: (...args: any[]) => Promise<void>,
+  extra: unknown[],
+  // deno-lint-ignore no-explicit-any
+  take: (...args: any[]) => Promise<void>,
+): Promise<number> {
   const done = new Queue<number>();
   const start = new Event();
   const readyP = new Event();
   const readyC = new Event();
-  await using p = new Process({ target: producer, args: [q, n, size, readyP, start] });
-  await using c = new Process({ target: consumer, args: [q, n, readyC, start, done] });
+  await using p = new Process({ target: put, args: [q, n, ...extra, readyP, start] });
+  await using c = new Process({ target: take, args: [q, n, readyC, start, done] });
   p.start();
   c.start();
   if (!(await readyP.wait({ timeout })) || !(await readyC.wait({ timeout }))) {
@@ -175,27 +191,8 @@ export async function priorityConsumer(
 }
 
 /** Entries/s of `n` entries through a `PriorityQueue` from a producer child to a consumer child. */
-async function priorityRun(n: number): Promise<number> {
-  const q = new PriorityQueue<[number, string]>();
-  const done = new Queue<number>();
-  const start = new Event();
-  const readyP = new Event();
-  const readyC = new Event();
-  await using p = new Process({ target: priorityProducer, args: [q, n, readyP, start] });
-  await using c = new Process({ target: priorityConsumer, args: [q, n, readyC, start, done] });
-  p.start();
-  c.start();
-  if (!(await readyP.wait({ timeout })) || !(await readyC.wait({ timeout }))) {
-    throw new Error("children not ready");
-  }
-  const t0 = performance.now();
-  start.set();
-  const got = await done.get({ timeout });
-  const elapsed = (performance.now() - t0) / 1000;
-  if (got !== n) throw new Error(`consumer got ${got} of ${n}`);
-  await p.join({ timeout });
-  await c.join({ timeout });
-  return n / elapsed;
+function priorityRun(n: number): Promise<number> {
+  return pairRun(new PriorityQueue<[number, string]>(), n, priorityProducer, [], priorityConsumer);
 }
 
 /** Pipe child: sends back each of `n` messages it receives. */

@@ -158,11 +158,13 @@ def consumer(q, count, ready, start, done) -> None:
     done.put({"received": count, "chars": chars, "last": item})
 
 
-def queue_run(items: list[str], maxsize: int = 0) -> float:
-    q, ready, done, start = CTX.Queue(maxsize), CTX.Queue(), CTX.Queue(), CTX.Event()
+def pair_run(q, items: list, take, expected: dict) -> float:
+    """Items/s of `items` through `q` from a producer process to a consumer process running
+    `take`, from the start Event to the consumer's report (which must be `expected`)."""
+    ready, done, start = CTX.Queue(), CTX.Queue(), CTX.Event()
     procs = [
         CTX.Process(target=producer, args=(q, items, ready, start), daemon=True),
-        CTX.Process(target=consumer, args=(q, len(items), ready, start, done), daemon=True),
+        CTX.Process(target=take, args=(q, len(items), ready, start, done), daemon=True),
     ]
     try:
         for p in procs:
@@ -175,11 +177,15 @@ def queue_run(items: list[str], maxsize: int = 0) -> float:
         join_all(procs)
     finally:
         stop_all(procs)
-    # Single producer, so FIFO order means the last item must be the last one put.
-    expected = {"received": len(items), "chars": sum(map(len, items)), "last": items[-1]}
     if report != expected:
         raise AssertionError(f"consumer saw {report}, expected {expected}")
     return len(items) / elapsed
+
+
+def queue_run(items: list[str], maxsize: int = 0) -> float:
+    # Single producer, so FIFO order means the last item must be the last one put.
+    expected = {"received": len(items), "chars": sum(map(len, items)), "last": items[-1]}
+    return pair_run(CTX.Queue(maxsize), items, consumer, expected)
 
 
 class PriorityManager(BaseManager):
@@ -212,30 +218,10 @@ def priority_run(entries: list[tuple[int, str]]) -> float:
     manager = PriorityManager(ctx=CTX)
     manager.start()
     try:
-        q = manager.PriorityQueue()
-        ready, done, start = CTX.Queue(), CTX.Queue(), CTX.Event()
-        procs = [
-            CTX.Process(target=producer, args=(q, entries, ready, start), daemon=True),
-            CTX.Process(
-                target=priority_consumer, args=(q, len(entries), ready, start, done), daemon=True),
-        ]
-        try:
-            for p in procs:
-                p.start()
-            wait_ready(ready, len(procs))
-            t0 = time.perf_counter()
-            start.set()
-            report = done.get(timeout=WAIT_TIMEOUT)
-            elapsed = time.perf_counter() - t0
-            join_all(procs)
-        finally:
-            stop_all(procs)
+        expected = {"received": len(entries), "chars": sum(len(item) for _, item in entries)}
+        return pair_run(manager.PriorityQueue(), entries, priority_consumer, expected)
     finally:
         manager.shutdown()
-    expected = {"received": len(entries), "chars": sum(len(item) for _, item in entries)}
-    if report != expected:
-        raise AssertionError(f"consumer saw {report}, expected {expected}")
-    return len(entries) / elapsed
 
 
 def jq_consumer(q, ready, start, counts) -> None:
