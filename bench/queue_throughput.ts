@@ -70,15 +70,15 @@ export function bytes(i: number): Uint8Array {
 /** Item kinds of the 1 producer -> 1 consumer cases. */
 export type Size = "small" | "kib" | "bytes";
 
-/** Producer child: puts `n` items once started. */
+/** Producer child: puts `n` items of a kind (or `[priority, small string]` entries) once started. */
 export async function producer(
-  q: Queue<string | Uint8Array>,
+  q: Queue<unknown>,
   n: number,
-  size: Size,
+  size: Size | "entry",
   ready: Event,
   start: Event,
 ): Promise<void> {
-  const make = size === "small" ? small : size === "kib" ? kib : bytes;
+  const make = size === "small" ? small : size === "kib" ? kib : size === "bytes" ? bytes : entry;
   ready.set();
   await start.wait({ timeout });
   for (let i = 0; i < n; i++) await q.put(make(i));
@@ -159,18 +159,6 @@ export function entry(i: number): [number, string] {
   return [i % 100, small(i)];
 }
 
-/** PriorityQueue producer child: puts `n` entries once started. */
-export async function priorityProducer(
-  q: PriorityQueue<[number, string]>,
-  n: number,
-  ready: Event,
-  start: Event,
-): Promise<void> {
-  ready.set();
-  await start.wait({ timeout });
-  for (let i = 0; i < n; i++) await q.put(entry(i));
-}
-
 /** PriorityQueue consumer child: gets `n` entries, checks their shape, reports the count. */
 export async function priorityConsumer(
   q: PriorityQueue<[number, string]>,
@@ -192,7 +180,7 @@ export async function priorityConsumer(
 
 /** Entries/s of `n` entries through a `PriorityQueue` from a producer child to a consumer child. */
 function priorityRun(n: number): Promise<number> {
-  return pairRun(new PriorityQueue<[number, string]>(), n, priorityProducer, [], priorityConsumer);
+  return pairRun(new PriorityQueue<[number, string]>(), n, producer, ["entry"], priorityConsumer);
 }
 
 /** Pipe child: sends back each of `n` messages it receives. */
