@@ -347,11 +347,21 @@ const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
     hub.publish(id, o);
   },
   putMany: (o, a, c, hub, id) => {
-    o.state.putMany(c.owner, items(a));
-    o.putsApplied = (o.putsApplied + 1) & 0x7fffffff;
-    hub.publish(id, o);
-    // The count this request brought it to: its sender then knows that `size` counts it.
-    return o.putsApplied;
+    const applied = () => {
+      o.putsApplied = (o.putsApplied + 1) & 0x7fffffff;
+      hub.publish(id, o);
+      // The count this request brought it to: its sender then knows that `size` counts it.
+      return o.putsApplied;
+    };
+    // A bounded queue's producer sends its puts this way when it saw room, which another one may
+    // have taken since: they wait for room in order, as the put() of a producer that saw none.
+    const waiting = o.state.putWaiting(c.owner, items(a), c);
+    if (waiting === undefined) return applied();
+    hub.publish(id, o); // Some may be in already.
+    return waiting.then(applied, (error) => {
+      hub.publish(id, o);
+      throw error;
+    });
   },
   get: async (o, _a, c, hub, id) => {
     if (!o.state.hasFor(c.owner)) hub.revokePrefetch(id, o, c.owner);

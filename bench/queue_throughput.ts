@@ -11,7 +11,9 @@
  *   fresh 64 KiB `Uint8Array`s, numbered in their first 4 bytes (Python:
  *   `bytes`).
  * - "Queue(3) 1 producer -> 1 consumer": the small strings through the
- *   seed's bounded `Queue(3)`.
+ *   seed's bounded `Queue(3)`; "Queue(1000)": through a bounded queue with
+ *   room for a backlog (backpressure for a producer that outruns its
+ *   consumer, the everyday bounded queue).
  * - "PriorityQueue 1 producer -> 1 consumer": `[priority, small string]`
  *   entries (Python: a `BaseManager` serving `queue.PriorityQueue`, how
  *   Python shares one between processes).
@@ -355,13 +357,13 @@ if (import.meta.main) {
     for (let i = 0; i < reps; i++) rates.push(await queueRun(n, size));
     results.push(result(name, "items/s", rates, { items: n }));
   }
-  if (wanted("Queue(3) 1 producer -> 1 consumer")) {
-    const name = "Queue(3) 1 producer -> 1 consumer, small str";
-    const n = 20_000 / scale;
+  for (const [maxsize, n] of [[3, 20_000 / scale], [1000, smallN]]) {
+    const name = `Queue(${maxsize}) 1 producer -> 1 consumer, small str`;
+    if (!wanted(name)) continue;
     log(`${name} (${n} items):`);
     const rates = [];
-    for (let i = 0; i < reps; i++) rates.push(await queueRun(n, "small", 3));
-    results.push(result(name, "items/s", rates, { items: n, maxsize: 3 }));
+    for (let i = 0; i < reps; i++) rates.push(await queueRun(n, "small", maxsize));
+    results.push(result(name, "items/s", rates, { items: n, maxsize }));
   }
   if (wanted("Pipe round trip")) {
     const name = "Pipe round trip";

@@ -335,7 +335,8 @@ end of a \`Pipe()\` and a child sends it back, 2k times after 100 untimed ones, 
 trip (Python: \`multiprocessing.Pipe()\` to a \`spawn\` child; its queue cases use \`fork\`).
 "JoinableQueue 3 producers / 2 consumers": 180k items, daemon consumers call \`taskDone()\` per
 item, the clock stops when the producers are joined and \`join()\` has returned. "Queue(3)": 20k
-small strings through the seed's bounded queue. "PriorityQueue": 20k \`[i % 100, small string]\`
+small strings through the seed's bounded queue; "Queue(1000)": 100k through a bounded queue with
+room for a backlog. "PriorityQueue": 20k \`[i % 100, small string]\`
 entries (Python has no \`multiprocessing\` PriorityQueue: a \`BaseManager\` serving
 \`queue.PriorityQueue\`, as Python shares one between processes). Each case runs
 for about a second or more on both sides, so that start-up (on our side, V8 compiling the hot
@@ -361,6 +362,10 @@ at all.
       {
         deno: "Queue(3) 1 producer -> 1 consumer, small str",
         python: "Queue(3) 1 producer -> 1 consumer, small str",
+      },
+      {
+        deno: "Queue(1000) 1 producer -> 1 consumer, small str",
+        python: "Queue(1000) 1 producer -> 1 consumer, small str",
       },
       { deno: "Pipe round trip", python: "Pipe round trip" },
       {

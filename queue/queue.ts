@@ -48,8 +48,15 @@ export type QueueOptions = WaitOptions;
  *   socket, so that it does not pile up in memory); a process does not exit
  *   before its items have reached the queue. If it is killed (SIGKILL), puts
  *   that had not reached the queue yet are lost: `await q.flush()` makes
- *   every earlier put durable. A bounded queue's `put()` resolves only once
- *   the item is in the queue.
+ *   every earlier put durable. A bounded queue's `put()` does the same while
+ *   it sees room (the queue's size, published by its hub in shared memory,
+ *   plus this object's puts not counted there yet, is below `maxsize`), and
+ *   otherwise waits until the hub has put the item in: while it is the only
+ *   producer, exactly `maxsize` puts return ahead of the consumers, as in
+ *   Python. Items a consumer has fetched ahead and not used yet take room.
+ *   With several producers, one may take the room another saw: the hub then
+ *   holds the other's item, in order, until there is room (at most `maxsize`
+ *   items per producer), and that producer does not exit before it is in.
  * - `qsize()`, `empty()` and `full()` are synchronous snapshots, as in Python.
  * - Beyond Python: `close()` ends the queue for everyone: `put` then throws
  *   `QueueClosed`, `get` drains what is left and then rejects with
@@ -180,8 +187,9 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
    * has reached the queue, in the hub of the queue's creator: from then on a
    * SIGKILL of this process cannot lose them. On an unbounded queue `put()`
    * resolves once the item is on its way (like Python's feeder thread), so
-   * puts made just before a crash can be lost; a bounded queue's `put()`
-   * already resolves only once the hub has the item. Beyond Python (whose
+   * puts made just before a crash can be lost (a bounded queue's too, while
+   * it sees room); this waits until every such item is in the queue, which
+   * on a bounded queue can mean waiting for room. Beyond Python (whose
    * nearest is `close()` followed by `join_thread()`, which also ends
    * putting).
    *

@@ -6,7 +6,8 @@
  *
  * - An unbounded queue's puts do not wait: each joins the batch the client
  *   sends at its next flush (like Python's feeder thread); a failed batch
- *   makes the next call throw.
+ *   makes the next call throw. A bounded queue's do the same while they see
+ *   room (see {@linkcode HubQueue.put}), and are a round trip otherwise.
  * - Gets take a batch of items at once (fetching ahead while there is a
  *   backlog); the hub holds those for this process until told they were
  *   used, asks for them back when another consumer has to wait, and
@@ -86,6 +87,15 @@ export function hubQueueFrom(handle: HubHandle): HubQueue {
 beforeGoodbye(() => Promise.resolve(leaveRings()));
 
 /**
+ * Batches of puts on bounded queues not answered yet: the hub may hold them
+ * until there is room (see {@linkcode HubQueue.put}), and a clean exit would
+ * drop them, so a child that returns waits for them first, as Python's
+ * waits for its feeder thread.
+ */
+const boundedPuts = new Set<Promise<unknown>>();
+beforeGoodbye(() => Promise.allSettled(boundedPuts));
+
+/**
  * The items a realm took from a joinable queue and has not acknowledged,
  * in the order taken: the blocks of those kept in shared memory, `null` for
  * the others. The hub keeps such an item until a `taskDone()` acknowledges
@@ -142,9 +152,10 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   readonly what = "the queue";
   readonly maxsize: number;
   /**
-   * Fetching ahead, for an unbounded first-in-first-out queue only: a bounded queue is about
-   * backpressure (producers never run ahead), and the items of a last-in-first-out or priority
-   * queue must come out in the hub's order at the time of each get, not of an earlier fetch.
+   * Fetching ahead, for a first-in-first-out queue only: the items of a last-in-first-out or
+   * priority queue must come out in the hub's order at the time of each get, not of an earlier
+   * fetch. In a bounded queue the items fetched and not used yet still take room (the hub counts
+   * them), so producers do not run ahead of `maxsize`.
    */
   readonly ahead: AheadFetch<Item> | undefined;
   /** Whether items carry their priority keys (see `priority_key.ts`). */
@@ -157,6 +168,8 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
    * size until the hub counts them (see {@linkcode HubQueue.size}).
    */
   #puts: Counted[] = [];
+  /** The items of those batches (a bounded queue's producer keeps fewer than `maxsize` on their way). */
+  #putsInFlight = 0;
   /** The hub's count of applied batches of puts (`QUEUE_SLOTS.applied`) as its last answer gave. */
   #answered = 0;
   /** Items this object used whose report the hub has not answered yet. */
@@ -193,7 +206,7 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
     this.#b = binding;
     this.maxsize = maxsize;
     this.#untilDone = joinable ? untilDone(binding) : undefined;
-    this.ahead = maxsize > 0 || order !== "fifo" ? undefined : this;
+    this.ahead = order !== "fifo" ? undefined : this;
     this.#keyed = order === "priority";
     const path = binding.client.ref.path;
     this.#dir = path.slice(0, path.lastIndexOf("/"));
@@ -223,10 +236,15 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
             this.#answered;
         }
         this.#puts.push(created);
+        if (this.maxsize > 0) boundedPuts.add(reply);
       }
       const settle = () => {
         if (!puts) this.#usesInFlight -= created.count;
-        else this.#puts.splice(this.#puts.indexOf(created) >>> 0, 1);
+        else {
+          this.#puts.splice(this.#puts.indexOf(created) >>> 0, 1);
+          this.#putsInFlight -= created.count;
+          boundedPuts.delete(reply);
+        }
       };
       reply.then((applied) => {
         settle();
@@ -241,6 +259,7 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
     }
     batch.count += delta;
     if (delta < 0) this.#usesInFlight += delta;
+    else this.#putsInFlight += delta;
   }
 
   /** Encodes an item; a large one's bytes go into shared memory where they can (`item_store.ts`). */
@@ -313,9 +332,12 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   put(encoded: unknown, options: WaitOptions): Promise<void> | undefined {
     const { client, id } = this.#b;
     const item = encoded as Item;
-    if (this.maxsize === 0 && options.signal === undefined) {
-      // Unbounded: return once the item is on its way. Puts made before the next flush travel
-      // together as one request.
+    if (
+      options.signal === undefined &&
+      (this.maxsize === 0 || (options.timeout === undefined && this.#roomSeen()))
+    ) {
+      // Unbounded, or bounded with room for it: return once the item is on its way. Puts made
+      // before the next flush travel together as one request.
       this.#counted(client.appendToBatch("queue.putMany", id, item), 1);
       // A burst of puts keeps at most about one batch ahead of the connection's writes, so the
       // hub and the consumer work on the first items while this thread makes the next ones. Not
@@ -331,6 +353,40 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
       releaseStored(item);
       throw error;
     });
+  }
+
+  /**
+   * Whether a bounded queue has room for one more item of this object's, as
+   * far as it can tell without asking: the published size, plus its own puts
+   * not counted there yet, is below `maxsize` (and fewer than `maxsize` of its
+   * puts are on their way). Exact while it is the only producer, so that its
+   * `put()` returns at once exactly when Python's would; with several, one
+   * may take the room another saw, and the hub then holds the other's items,
+   * in order, until there is room (at most `maxsize` per producer). Items
+   * this process used and has not reported yet still count: they err on the
+   * side of asking.
+   */
+  #roomSeen(): boolean {
+    const maxsize = this.maxsize;
+    if (this.#putsInFlight >= maxsize) return false;
+    const { client, id } = this.#b;
+    // Closed by another process: the hub's answer says so, as Python's put() raises.
+    if (client.status(id, QUEUE_SLOTS.closed) === 1) return false;
+    // The count of applied batches first: a batch applied between the two reads is then counted
+    // twice (too full), never not at all.
+    let size = this.#putsInFlight === 0 ? 0 : this.#unappliedPuts();
+    size += client.status(id, QUEUE_SLOTS.size);
+    return size < maxsize;
+  }
+
+  /** This object's puts that the published size does not count yet (see {@linkcode HubQueue.size}). */
+  #unappliedPuts(): number {
+    const puts = this.#puts;
+    const since = (this.#b.client.status(this.#b.id, QUEUE_SLOTS.applied) - this.#answered) &
+      0x7fffffff;
+    let count = 0;
+    for (let i = Math.min(since, puts.length); i < puts.length; i++) count += puts[i].count;
+    return count;
   }
 
   take(n: number, options: WaitOptions): Promise<Item[]> {
@@ -393,13 +449,9 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
    */
   size(): number {
     const { client, id } = this.#b;
-    let size = client.status(id, QUEUE_SLOTS.size) + this.#usesInFlight;
-    const puts = this.#puts;
-    if (puts.length > 0) {
-      const since = (client.status(id, QUEUE_SLOTS.applied) - this.#answered) & 0x7fffffff;
-      for (let i = Math.min(since, puts.length); i < puts.length; i++) size += puts[i].count;
-    }
-    return Math.max(0, size);
+    // As in #roomSeen(): the count of applied batches first.
+    const puts = this.#puts.length === 0 ? 0 : this.#unappliedPuts();
+    return Math.max(0, client.status(id, QUEUE_SLOTS.size) + this.#usesInFlight + puts);
   }
 
   closed(): boolean {
@@ -445,10 +497,15 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
     return this.#b.client.status(this.#b.id, QUEUE_SLOTS.unfinished);
   }
 
-  /** Waits until every earlier put of this thread has reached the hub. */
+  /**
+   * Waits until every earlier put of this thread has reached the hub, and
+   * every put of this object is in the queue (a bounded queue's may wait
+   * there for room, and a crash would drop them).
+   */
   async flush(): Promise<void> {
     this.throwPending();
     await this.#b.client.sync();
+    if (this.#puts.length > 0) await Promise.allSettled(this.#puts.map((batch) => batch.reply));
     this.throwPending();
   }
 

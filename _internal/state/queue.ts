@@ -188,6 +188,8 @@ export class QueueState<T = unknown> {
    */
   consumed(owner: Owner, n: number): void {
     this.#ledger.consumed(owner, n);
+    // They took room until now.
+    this.#admitPutters();
   }
 
   /** How many items were put back for redelivery after their consumer died. */
@@ -253,6 +255,30 @@ export class QueueState<T = unknown> {
     this.#unfinished += items.length;
     for (const item of items) this.#items.push(item, this.#nextSeq++);
     this.#serve();
+  }
+
+  /**
+   * Puts several items at the end, in order, waiting for room as
+   * {@linkcode QueueState.put} does for each (after the putters already
+   * waiting): at once (`undefined`) when there is room for all of them.
+   * What a bounded queue's producer sends without waiting for an answer when
+   * it saw room, which another producer may have taken meanwhile.
+   *
+   * @param owner The caller.
+   * @param items The items, opaque to the queue.
+   * @param opts Abort signal (no timeout: the caller's puts have returned).
+   * @returns `undefined` if all went in at once, else a Promise that
+   *   resolves once the last is in.
+   * @throws {QueueClosed} If the queue is closed (also as a rejection, if it
+   *   closes while they wait: those still waiting are not put).
+   */
+  putWaiting(owner: Owner, items: readonly T[], opts: WaitOptions = {}): Promise<void> | undefined {
+    if (this.#hasRoom(items.length) || this.#closed) {
+      this.putMany(owner, items);
+      return undefined;
+    }
+    const { signal } = opts;
+    return Promise.all(items.map((item) => this.put(owner, item, { signal }))).then(() => {});
   }
 
   /**
@@ -519,10 +545,20 @@ export class QueueState<T = unknown> {
     return items;
   }
 
-  /** Whether `n` more items may enter now without overtaking waiting putters. */
+  /**
+   * Whether `n` more items may enter now without overtaking waiting putters.
+   * Items handed out ahead of use still take room, as they count in the
+   * published size: a consumer fetching ahead does not let producers run
+   * ahead of a bounded queue's `maxsize`.
+   */
   #hasRoom(n: number): boolean {
     if (this.#putters.size > 0) return false;
-    return this.#maxsize === 0 || this.#items.length + n <= this.#maxsize;
+    return this.#maxsize === 0 || this.#occupied + n <= this.#maxsize;
+  }
+
+  /** What takes room in a bounded queue: the items in it and those handed out ahead of use. */
+  get #occupied(): number {
+    return this.qsize + this.#ledger.held;
   }
 
   /** Adds one new item at the end (to the oldest waiting getter, if any). */
@@ -539,6 +575,7 @@ export class QueueState<T = unknown> {
    */
   #serve(): void {
     if (this.#awaiting.size > 0) return;
+    let served = false;
     while (this.#getters.size > 0) {
       let getter = this.#getters.peek() as Getter;
       let available = this.#availableFor(getter.owner);
@@ -555,7 +592,10 @@ export class QueueState<T = unknown> {
       const share = Math.ceil(available / this.#getters.size);
       const batch = this.#takeFor(getter.owner, Math.min(getter.max, share), getter.ahead);
       this.#getters.wakeFirstWhere((g) => g === getter, batch);
+      served = true;
     }
+    // What a getter was handed (given back by another consumer, say) leaves room behind.
+    if (served && this.#putters.size > 0) this.#admitPutters();
     if (this.#closed && this.qsize === 0) {
       this.#getters.rejectAll(this.#closedError("get from"));
     }
@@ -563,9 +603,7 @@ export class QueueState<T = unknown> {
 
   /** Moves the items of waiting putters into the queue while there is room. */
   #admitPutters(): void {
-    while (
-      this.#putters.size > 0 && (this.#maxsize === 0 || this.#items.length < this.#maxsize)
-    ) {
+    while (this.#putters.size > 0 && (this.#maxsize === 0 || this.#occupied < this.#maxsize)) {
       const putter = this.#putters.peek() as Putter<T>;
       this.#putters.wakeFirst();
       this.#enqueue(putter.item);

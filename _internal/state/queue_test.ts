@@ -495,3 +495,48 @@ Deno.test("QueueState.returnHeld() puts back in place what an owner that left wa
   assert.equal(queue.outstanding, 4); // 1 (A), 2 (B), 3 and 4 (C)
   assert.equal(queue.held, 1); // C holds 4
 });
+
+Deno.test("QueueState: in a bounded queue, items handed out ahead take room until used", async () => {
+  const queue = new QueueState<number>({ maxsize: 3 });
+  queue.putMany(P, [1, 2, 3]);
+  assert.deepEqual(await queue.getMany(B, 3, {}, true), [1, 2, 3]);
+  assert.equal(queue.qsize, 0);
+  assert.equal(queue.held, 3);
+  // Nothing is in the queue, but the three held items still fill it.
+  await assert.rejects(queue.put(P, 4, { timeout: 0 }), Full);
+  assert.throws(() => queue.putMany(P, [4]), Full);
+  const waiting = queue.put(P, 4);
+  await assertBlocks(waiting);
+  queue.consumed(B, 1); // Item 1 used: room for the waiting putter.
+  await waiting;
+  assert.equal(queue.qsize, 1);
+  assert.equal(queue.held, 2);
+  // Given back, they are in the queue again, before item 4.
+  queue.unget(B, [2, 3]);
+  assert.deepEqual(await queue.getMany(C, 3), [2, 3, 4]);
+});
+
+Deno.test("QueueState.putWaiting() puts at once when there is room, else waits in order for it", async () => {
+  const queue = new QueueState<number>({ maxsize: 2 });
+  assert.equal(queue.putWaiting(P, [1]), undefined);
+  assert.equal(queue.qsize, 1);
+  // Room for one of two: the first goes in, the second waits, and a later put waits behind it.
+  const two = queue.putWaiting(A, [2, 3]);
+  assert.ok(two instanceof Promise);
+  assert.equal(queue.qsize, 2);
+  const later = queue.put(P, 4);
+  await assertBlocks(two);
+  assert.equal(await queue.get(C), 1);
+  await two;
+  await assertBlocks(later);
+  assert.equal(await queue.get(C), 2);
+  await later;
+  assert.deepEqual([await queue.get(C), await queue.get(C)], [3, 4]);
+  // Waiting when the queue closes: rejected, and nothing more is put.
+  queue.putMany(P, [5, 6]);
+  const refused = queue.putWaiting(A, [7]);
+  queue.close();
+  await assert.rejects(refused!, QueueClosed);
+  assert.throws(() => queue.putWaiting(A, [8]), QueueClosed);
+  assert.deepEqual(await queue.getMany(C, 5), [5, 6]);
+});

@@ -296,13 +296,14 @@ def main() -> None:
             "items": len(items), "item_chars": len(items[0]), "start_method": "fork",
         }))
 
-    case = "Queue(3) 1 producer -> 1 consumer, small str"
-    items = small_items(bounded_n)
-    log(f"{case} ({bounded_n} items):")
-    rates = [queue_run(items, 3) for _ in range(reps)]
-    results.append(result(case, "items/s", rates, {
-        "items": bounded_n, "maxsize": 3, "start_method": "fork",
-    }))
+    for maxsize, n in ((3, bounded_n), (1000, small_n)):
+        case = f"Queue({maxsize}) 1 producer -> 1 consumer, small str"
+        items = small_items(n)
+        log(f"{case} ({n} items):")
+        rates = [queue_run(items, maxsize) for _ in range(reps)]
+        results.append(result(case, "items/s", rates, {
+            "items": n, "maxsize": maxsize, "start_method": "fork",
+        }))
 
     case = "Queue 1 producer -> 1 consumer, 64 KiB bytes"
     log(f"{case} ({bytes_n} items):")
