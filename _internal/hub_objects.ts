@@ -276,6 +276,8 @@ const BARRIER_OPS: Record<string, OpOf<BarrierObject>> = {
 export interface QueueObjectOptions<T> {
   maxsize: number;
   joinable: boolean;
+  /** Whether it counts tasks without being joinable (see `state/queue.ts`). */
+  tasks: boolean;
   /** Size of an item, to bound the bytes of one batch. */
   weigh: (item: T) => number;
   /** Most bytes (as `weigh` counts them) of one batch, beyond its first item. */
@@ -498,6 +500,7 @@ export function createObject(
       return new QueueObject({
         maxsize: num(p.maxsize ?? 0, "maxsize"),
         joinable: Boolean(p.joinable),
+        tasks: Boolean(p.tasks),
         weigh: queues.weigh,
         batchBytes: queues.batchBytes,
         order: itemOrder(p.order),

@@ -169,6 +169,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "queue/priority_queue.ts",
   "queue/queue.ts",
   "queue/simple_queue.ts",
+  "queue/task_queue.ts",
   "redis/_batch.ts",
   "redis/_core.ts",
   "redis/_event_backing.ts",

@@ -6,11 +6,12 @@
 
 import { type HandleData, registerReviver } from "../_internal/codec.ts";
 import { reviveQueue } from "./_revive.ts";
-import { Queue, type QueueOptions } from "./queue.ts";
+import { TaskQueue } from "./task_queue.ts";
 
 /**
- * A {@linkcode Queue} that counts unfinished tasks: every `put()` adds one,
- * every `taskDone()` removes one, and `join()` waits until none is left.
+ * A {@linkcode TaskQueue} (a queue that counts unfinished tasks: every
+ * `put()` adds one, every `taskDone()` removes one, and `join()` waits until
+ * none is left) that delivers a dead consumer's unfinished items again.
  *
  * - `taskDone()` once too often throws, like Python's
  *   `ValueError: task_done() called too many times`.
@@ -36,7 +37,7 @@ import { Queue, type QueueOptions } from "./queue.ts";
  * equal(await q.join(), true);
  * ```
  */
-export class JoinableQueue<T = unknown> extends Queue<T> {
+export class JoinableQueue<T = unknown> extends TaskQueue<T> {
   /** Marks instances as joinable. */
   protected static override readonly joinable: boolean = true;
   /** The reviver kind of this class's handles. */
@@ -46,39 +47,5 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
 
   static {
     registerReviver("joinable-queue", (data: HandleData) => reviveQueue(JoinableQueue, data));
-  }
-
-  /**
-   * Marks one task (an item from `get()`) as done.
-   *
-   * - The acknowledgement is sent at once (it leaves this process in the
-   *   current turn of the event loop, batched with the other calls of that
-   *   turn), and the returned Promise resolves once the hub has recorded it:
-   *   from then on the item is never redelivered, even if this process is
-   *   killed. Ignoring the Promise keeps Python's behaviour (`task_done()`
-   *   returns nothing); it never rejects unhandled.
-   *
-   * @returns Resolves when the hub has recorded the acknowledgement.
-   * @throws {Error} If called more times than items were put (synchronously,
-   *   like Python's `ValueError`); the Promise rejects if the hub cannot be
-   *   reached, so the acknowledgement may not have been recorded.
-   */
-  taskDone(): Promise<void> {
-    return this.markTaskDone();
-  }
-
-  /**
-   * Waits until every item put has been marked done.
-   *
-   * @param options `timeout` (ms) and `signal`.
-   * @returns `true` when no task is unfinished, `false` if the timeout expired first.
-   */
-  join(options: QueueOptions = {}): Promise<boolean> {
-    return this.waitAllDone(options);
-  }
-
-  /** The number of unfinished tasks (a snapshot). */
-  unfinishedTasks(): number {
-    return this.unfinished();
   }
 }

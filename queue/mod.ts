@@ -1,6 +1,7 @@
 /**
  * Queues and pipes shared by processes and threads: Python's `Queue`,
- * `SimpleQueue`, `JoinableQueue`, `LifoQueue`, `PriorityQueue` and `Pipe`,
+ * `SimpleQueue`, `JoinableQueue`, `queue.Queue` with `task_done()`
+ * (`TaskQueue`), `LifoQueue`, `PriorityQueue` and `Pipe`,
  * with the `Empty` and `Full` errors of Python's `queue` module.
  *
  * ```ts
@@ -23,6 +24,7 @@
 
 export * from "./queue.ts";
 export * from "./simple_queue.ts";
+export * from "./task_queue.ts";
 export * from "./joinable_queue.ts";
 export * from "./lifo_queue.ts";
 export * from "./priority_queue.ts";

@@ -8,7 +8,7 @@
 import { type HandleData, registerReviver } from "../_internal/codec.ts";
 import type { QueueOrderName } from "../_internal/hub_objects.ts";
 import { reviveQueue } from "./_revive.ts";
-import { Queue } from "./queue.ts";
+import { TaskQueue } from "./task_queue.ts";
 
 /**
  * A queue shared by processes and threads whose `get()` returns the lowest
@@ -38,6 +38,10 @@ import { Queue } from "./queue.ts";
  * Each `get()` takes the lowest entry the queue holds when the queue's hub
  * answers it (a `Queue` consumer fetches items ahead; this one cannot).
  *
+ * It is a {@linkcode TaskQueue}, as Python's is a `queue.Queue`: `taskDone()`
+ * marks an item from `get()` done and `join()` waits until every item put
+ * is done (the items of a consumer that dies stay unfinished, as in Python).
+ *
  * @example Jobs by priority, lowest first
  * ```ts
  * import { PriorityQueue } from "@multiproc/multiproc";
@@ -51,8 +55,23 @@ import { Queue } from "./queue.ts";
  * deepEqual(await jobs.get(), [2, { name: "write the report" }]);
  * deepEqual(await jobs.get(), [2, { name: "lunch" }]);
  * ```
+ *
+ * @example Tasks marked done, and a producer that waits for them
+ * ```ts
+ * import { PriorityQueue } from "@multiproc/multiproc";
+ * import { equal } from "node:assert/strict";
+ *
+ * const tasks = new PriorityQueue<[number, string]>();
+ * await tasks.put([2, "later"]);
+ * await tasks.put([1, "first"]);
+ * for (let i = 0; i < 2; i++) {
+ *   await tasks.get();
+ *   tasks.taskDone(); // awaiting it is optional
+ * }
+ * equal(await tasks.join(), true);
+ * ```
  */
-export class PriorityQueue<T = unknown> extends Queue<T> {
+export class PriorityQueue<T = unknown> extends TaskQueue<T> {
   /** Items come out lowest first. */
   protected static override readonly order: QueueOrderName = "priority";
   /** The reviver kind of this class's handles. */

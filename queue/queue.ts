@@ -1,5 +1,6 @@
 /**
- * `Queue`: Python's `multiprocessing.Queue` (and `queue.Queue`).
+ * `Queue`: Python's `multiprocessing.Queue` (and `queue.Queue`, whose
+ * `task_done()` and `join()` are `TaskQueue`'s).
  *
  * @module
  */
@@ -116,14 +117,16 @@ export class Queue<T = unknown> implements Shareable, AsyncIterable<T> {
         );
       }
       const cls = new.target as typeof Queue;
-      this.#hub = newHubQueue(Math.max(0, maxsize), cls.joinable, cls.order);
+      this.#hub = newHubQueue(Math.max(0, maxsize), cls.joinable, cls.order, cls.countsTasks);
     }
     this.#q = new JoinableFront(this.#hub);
     JoinableFront.of.set(this, this.#q as JoinableFront<unknown, unknown>);
   }
 
-  /** Whether instances count unfinished tasks (JoinableQueue). */
+  /** Whether instances count unfinished tasks and redeliver a dead consumer's (JoinableQueue). */
   protected static readonly joinable: boolean = false;
+  /** Whether instances count unfinished tasks without redelivering them (LifoQueue, PriorityQueue). */
+  protected static readonly countsTasks: boolean = false;
   /** The order items come out in (LifoQueue, PriorityQueue). */
   protected static readonly order: QueueOrderName = "fifo";
   /** The reviver kind of this class's handles. */

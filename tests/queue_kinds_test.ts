@@ -1,8 +1,12 @@
 /** LifoQueue and PriorityQueue (Python's `queue` module) across real child processes and threads. */
 import { deepStrictEqual, equal, match, ok, rejects } from "node:assert/strict";
-import { Empty, Event, Full, LifoQueue, PriorityQueue, Queue, Thread } from "../mod.ts";
+import { Empty, Event, Full, LifoQueue, PriorityQueue, Queue, TaskQueue, Thread } from "../mod.ts";
 import { openLifelongResources } from "./_helpers.ts";
-import { getSomeThenAnother, reportClassThenPut } from "./fixtures/queue_targets.ts";
+import {
+  getSomeThenAnother,
+  reportClassThenPut,
+  workAndMarkDone,
+} from "./fixtures/queue_targets.ts";
 import { get, joinAll, start, WAIT } from "./_queue.ts";
 
 openLifelongResources();
@@ -90,4 +94,52 @@ Deno.test("PriorityQueue: an entry with nothing to order it by is refused with a
   await q.put("a");
   await rejects(q.put("c", { timeout: 0 }), Full);
   deepStrictEqual(await getN(q, 2), ["a", "b"]);
+});
+
+Deno.test("TaskQueue, LifoQueue and PriorityQueue count tasks as Python's do: join() returns once worker processes marked every item done", async () => {
+  const big = new Uint8Array(8 * 1024).fill(3); // kept in shared memory on the way
+  for (
+    const q of [new TaskQueue<unknown>(), new LifoQueue<unknown>(), new PriorityQueue<unknown>()]
+  ) {
+    const items = !(q instanceof PriorityQueue)
+      ? ["a", big, "c", "d"]
+      : [[2, "b"], [1, big], [3, "c"], [0, "d"]];
+    for (const item of items) await q.put(item);
+    equal(q.unfinishedTasks(), 4);
+    equal(await q.join({ timeout: 0 }), false);
+    const done = new Queue<unknown>();
+    const workers = [start(workAndMarkDone, [q, 2, done]), start(workAndMarkDone, [q, 2, done])];
+    try {
+      equal(await q.join({ timeout: WAIT }), true, `${q.constructor.name}: join() timed out`);
+      equal(q.unfinishedTasks(), 0);
+      const got = await getN(done, 4);
+      equal(got.length, 4);
+      ok(
+        got.some((item) =>
+          item instanceof Uint8Array || (Array.isArray(item) && item[1] instanceof Uint8Array)
+        ),
+      );
+      await joinAll(workers);
+      // One too many, as Python's ValueError.
+      let error: unknown;
+      try {
+        await q.taskDone();
+      } catch (caught) {
+        error = caught;
+      }
+      match(String(error), /task_done\(\) called too many times/);
+    } finally {
+      for (const w of workers) await w[Symbol.asyncDispose]();
+    }
+  }
+});
+
+Deno.test("A PriorityQueue's join() waits for the task a worker took and has not marked done", async () => {
+  const q = new PriorityQueue<[number, string]>();
+  await q.put([1, "only"]);
+  deepStrictEqual(await get(q), [1, "only"]);
+  equal(await q.join({ timeout: 30 }), false);
+  const joined = q.join({ timeout: WAIT });
+  await q.taskDone();
+  equal(await joined, true);
 });

@@ -58,22 +58,27 @@ interface QueueParams {
   joinable: boolean;
   /** The order items come out in; absent: first in, first out. */
   order?: QueueOrderName;
+  /** Whether it counts tasks without being joinable (`LifoQueue`, `PriorityQueue`); absent: no. */
+  tasks?: true;
 }
 
 /**
  * A new queue in this process's hub.
  *
  * @param maxsize The capacity (0: unbounded).
- * @param joinable Whether it counts unfinished tasks.
+ * @param joinable Whether it counts unfinished tasks and redelivers a dead consumer's.
+ * @param order The order items come out in.
+ * @param tasks Whether it counts unfinished tasks without being joinable.
  */
 export function newHubQueue(
   maxsize: number,
   joinable: boolean,
   order: QueueOrderName = "fifo",
+  tasks = false,
 ): HubQueue {
-  const params: QueueParams = order === "fifo"
-    ? { maxsize, joinable }
-    : { maxsize, joinable, order };
+  const params: QueueParams = { maxsize, joinable };
+  if (order !== "fifo") params.order = order;
+  if (tasks) params.tasks = true;
   return new HubQueue(createHubObject("queue", params), maxsize, joinable, order);
 }
 
@@ -493,8 +498,10 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
     return await this.#b.client.call("queue.join", this.#b.id, [], options) as boolean;
   }
 
+  /** The published count, plus this object's puts not counted there yet (as in {@linkcode HubQueue.size}). */
   unfinished(): number {
-    return this.#b.client.status(this.#b.id, QUEUE_SLOTS.unfinished);
+    const puts = this.#puts.length === 0 ? 0 : this.#unappliedPuts();
+    return this.#b.client.status(this.#b.id, QUEUE_SLOTS.unfinished) + puts;
   }
 
   /**

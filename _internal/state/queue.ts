@@ -29,6 +29,15 @@ export interface QueueStateOptions<T = unknown> {
    */
   joinable?: boolean;
   /**
+   * Whether the queue counts unfinished items for `taskDone()`/`join()`
+   * without keeping outstanding records (Python's `queue.Queue`: a dead
+   * consumer's items are not redelivered, and nothing is kept for them).
+   * Joinable queues count them too.
+   *
+   * @default {false}
+   */
+  tasks?: boolean;
+  /**
    * Size of an item, to bound the bytes one `getMany` returns (with
    * `batchBytes`): a consumer fetching ahead then takes fewer big items.
    */
@@ -82,6 +91,8 @@ interface Putter<T> {
 export class QueueState<T = unknown> {
   #maxsize: number;
   #joinable: boolean;
+  /** Whether `taskDone()` and `join()` may be called (joinable, or counting tasks only). */
+  #tasks: boolean;
   #items: Shelf<T>;
   #getters = new Waiters<T[], Getter>();
   #putters = new Waiters<void, Putter<T>>();
@@ -108,13 +119,21 @@ export class QueueState<T = unknown> {
    * @throws {RangeError} If `maxsize` is `NaN`.
    */
   constructor(options: QueueStateOptions<T> = {}) {
-    const { maxsize = 0, joinable = false, weigh, batchBytes = Infinity, order = "fifo" } = options;
+    const {
+      maxsize = 0,
+      joinable = false,
+      tasks = false,
+      weigh,
+      batchBytes = Infinity,
+      order = "fifo",
+    } = options;
     this.#items = shelfFor(order);
     this.#weigh = weigh;
     this.#batchBytes = batchBytes;
     if (Number.isNaN(maxsize)) throw new RangeError("Queue maxsize must be a number: received NaN");
     this.#maxsize = maxsize > 0 && maxsize !== Infinity ? maxsize : 0;
     this.#joinable = joinable;
+    this.#tasks = joinable || tasks;
     this.#ledger = new QueueLedger(joinable);
   }
 
@@ -611,7 +630,7 @@ export class QueueState<T = unknown> {
   }
 
   #assertJoinable(method: string): void {
-    if (!this.#joinable) {
+    if (!this.#tasks) {
       throw new TypeError(`Cannot call ${method}() on the queue as it is not joinable`);
     }
   }

@@ -540,3 +540,20 @@ Deno.test("QueueState.putWaiting() puts at once when there is room, else waits i
   assert.throws(() => queue.putWaiting(A, [8]), QueueClosed);
   assert.deepEqual(await queue.getMany(C, 5), [5, 6]);
 });
+
+Deno.test("QueueState with tasks counts them without keeping what a dead consumer took", async () => {
+  const queue = new QueueState<string>({ tasks: true });
+  await queue.put(P, "a");
+  await queue.put(P, "b");
+  assert.equal(await queue.get(B), "a");
+  queue.taskDone(B);
+  assert.equal(queue.unfinished, 1);
+  assert.equal(await queue.join({ timeout: 0 }), false);
+  assert.equal(await queue.get(C), "b");
+  assert.equal(queue.outstanding, 0); // Nothing kept for C…
+  assert.equal(queue.dropOwner(C), 0); // …so nothing is redelivered when it dies, as in Python.
+  assert.equal(queue.qsize, 0);
+  queue.taskDone(A); // Anyone may mark it done, as in Python.
+  assert.equal(await queue.join(), true);
+  assert.throws(() => queue.taskDone(A), /task_done\(\) called too many times/);
+});

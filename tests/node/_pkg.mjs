@@ -41,6 +41,7 @@ export const {
   SharedArray,
   SimpleQueue,
   StreamRequestHandler,
+  TaskQueue,
   TcpServer,
   Thread,
   ThreadingTcpServer,

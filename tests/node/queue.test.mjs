@@ -16,6 +16,7 @@ import {
   Queue,
   QueueClosed,
   SimpleQueue,
+  TaskQueue,
   Thread,
 } from "./_pkg.mjs";
 import { consume, echo, getFromClosed, pipeEcho, produce, worker } from "./fixtures/targets.mjs";
@@ -94,23 +95,25 @@ test("Queue.close() makes a get() in a child process reject with QueueClosed", a
   await rejects(q.get({ timeout: 0 }), QueueClosed);
 });
 
-test("JoinableQueue.join() resolves once processes and threads have called taskDone() for every item", async (t) => {
-  const q = new JoinableQueue();
-  const done = new Queue();
-  const workers = [
-    new Process({ target: worker, args: [q, done] }),
-    new Thread({ target: worker, args: [q, done] }),
-  ];
-  for (const w of workers) w.start();
-  stopAfter(t, workers[0]);
-  for (let i = 1; i <= 20; i++) await q.put(i);
-  ok(await q.join({ timeout: 20_000 }));
-  const results = [];
-  for (let i = 0; i < 20; i++) results.push(await done.get({ timeout: 1_000 }));
-  deepStrictEqual(results.sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => 2 * (i + 1)));
-  await q.put(null);
-  await q.put(null);
-  for (const w of workers) await w.join();
+test("JoinableQueue.join() and TaskQueue.join() resolve once processes and threads have called taskDone() for every item", async (t) => {
+  for (const Kind of [JoinableQueue, TaskQueue]) {
+    const q = new Kind();
+    const done = new Queue();
+    const workers = [
+      new Process({ target: worker, args: [q, done] }),
+      new Thread({ target: worker, args: [q, done] }),
+    ];
+    for (const w of workers) w.start();
+    stopAfter(t, workers[0]);
+    for (let i = 1; i <= 20; i++) await q.put(i);
+    ok(await q.join({ timeout: 20_000 }), `${Kind.name}.join() timed out`);
+    const results = [];
+    for (let i = 0; i < 20; i++) results.push(await done.get({ timeout: 1_000 }));
+    deepStrictEqual(results.sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => 2 * (i + 1)));
+    await q.put(null);
+    await q.put(null);
+    for (const w of workers) await w.join();
+  }
 });
 
 test("SimpleQueue carries structured-clone items to a child and back", async (t) => {
