@@ -413,14 +413,16 @@ at all.
   With 1 KiB strings the producer's writes meet the hub's reads through a socket buffer of about 200
   KiB, so every couple of hundred items both sides sleep and wake once (\`strace\` counts about
   160–200 KiB per send and per receive: system calls are not where the time goes).
-- **Runs vary.** The previous stop's six runs (2026-12-01 02:40–03:55Z, a noisier machine) gave
-  small strings 2.4–3.2×, 1 KiB strings 1.4–2.1×, Pipe 0.41–0.60×, Python's own rates swinging by a
-  third from run to run; this stop's six (04:30–05:32Z, load average 0.4–3, the last one recorded
-  here) small strings 2.4–3.6× (Python at 110k–167k items/s), 1 KiB strings 1.6–2.0×, 64 KiB arrays
+- **Runs vary, and machines more.** The table's run and two more (2026-12-01 10:40–11:05Z) ran on
+  another virtual machine than the earlier stops', where both sides were slower (Python's small
+  strings at 70–72k items/s against 110k–167k before, its Pipe round trip at 62–103 µs): small
+  strings 3.0–4.2×, 1 KiB strings 1.7–2.4×, 64 KiB arrays 1.3–1.5×, the Pipe 0.97–1.8×,
+  JoinableQueue 2.7–4.4×, \`Queue(1000)\` 2.7–3.8×. Earlier, six runs (02:40–03:55Z, a noisier
+  machine) gave small strings 2.4–3.2×, 1 KiB strings 1.4–2.1×, Pipe 0.41–0.60×, Python's own rates
+  swinging by a third from run to run; six more (04:30–05:32Z, load average 0.4–3) small strings 2.4–3.6× (Python at 110k–167k items/s), 1 KiB strings 1.6–2.0×, 64 KiB arrays
   2.2–2.5×, JoinableQueue 2.4–3.3×, and the Pipe 0.60× in the one run before its ring, 1.8–3.2× in
   the four after, and 3.9× in the last, once its spin yields (Python's round trip at 117 µs in that
-  run, 60–90 µs in the others). The queues' paths did not change in this stop. In the previous one,
-  four alternating runs against the code before it measured the 1 KiB case at 158k–201k items/s
+  run, 60–90 µs in the others). Before those, four alternating runs against the code before it measured the 1 KiB case at 158k–201k items/s
   against 166k–216k, and small strings 433k–483k against 414k–463k (the shared-memory store's
   bookkeeping, before strings under 4 KiB skipped it, cost the 1 KiB case about 8%).
 - **Per byte, 1 KiB strings** (CPU per 100k items, measured per process): producer, hub and consumer
@@ -513,19 +515,25 @@ at all.
   against about 60 before. Without mapped memory (Node, no \`--allow-ffi\`) the socket path is
   unchanged; on Node (22.12, the quiet machine, not in this table) it took about 200 µs per round
   trip, against 120–130 µs for a bare \`node:net\` socket.
-- **Bounded, LIFO and priority queues are a round trip per call.** A bounded queue's \`put()\`
-  resolves once the hub has the item (so that backpressure is exact), and neither it nor a
-  \`LifoQueue\`'s or \`PriorityQueue\`'s consumer fetches ahead (a prefetched item would not count
-  against \`maxsize\`, or would come out in an order that a later put should have changed). So each
-  such call waits for a hub round trip, about 140 µs from a child (and about 200 µs from the hub's
-  own process) when measured alone: Deno's asynchronous socket reads and writes, two each, as in the
-  Pipe's socket path above. That is the whole difference: these cases run at 5–7k items/s whatever
-  the queue holds, where Python's bounded \`mp.Queue\` reserves room in a semaphore in shared memory
-  and writes in the background (85k items/s with a large \`maxsize\` in a probe, 19–24k with 3). Python's
-  manager-served PriorityQueue is a round trip per call too, hence the tie there. What would close
-  the gap is Python's design: room reserved in shared memory, so that a bounded \`put()\` goes out
-  without waiting, and consumers of every kind fetching ahead under counts that keep the order
-  and the bound exact; not done yet.
+- **A bounded queue waits for the hub only when it has no room; LIFO and priority queues' gets
+  always do.** A bounded queue's \`put()\` reads the queue's size where the hub publishes it (shared
+  memory), adds this object's own puts not counted there yet, and while that is below \`maxsize\`
+  sends the item as an unbounded put does, without waiting; with no room it waits for the hub to put
+  it in. Its consumers fetch ahead as on an unbounded queue, and the items fetched and not used yet
+  take room in the hub, so a lone producer still has exactly \`maxsize\` puts returned ahead of its
+  consumers, as in Python (\`tests/queue_bounded_test.ts\`). Before, every bounded put and get was a
+  hub round trip (about 140 µs from a child): 5–7k items/s whatever \`maxsize\`; \`Queue(1000)\` now
+  moves 160–230k. \`Queue(3)\` hardly moved (5.7k to 5.9–7.1k items/s): with three items in flight
+  the producer finds the queue full after each burst of three, and each item then takes four hops
+  through the hub (the consumer's report of a use, the hub's answer to the producer's waiting put,
+  the producer's next puts, the hub's answer to the consumer's next fetch), each waking a thread (tens
+  of µs on this virtual machine). Python's bounded \`mp.Queue\` reserves room in a semaphore in shared
+  memory that the consumer releases itself, and its items cross one pipe, producer to consumer.
+  Closing that gap takes the same design: room counted in shared memory that a consumer frees
+  without the hub, and items that cross once; not done. A \`LifoQueue\`'s or \`PriorityQueue\`'s
+  consumer does not fetch ahead (an item fetched would come out in an order that a later put should
+  have changed), so each of its gets is a round trip, as each call to Python's manager-served
+  PriorityQueue is, hence the tie there.
 - **JoinableQueue with several consumers** cannot prefetch as deeply: each consumer takes a fair
   share of the backlog. A consumer's \`taskDone()\` calls of a burst, and its used prefetched items,
   travel as one request each; they were one request per call while \`get()\` and \`taskDone()\`
