@@ -18,6 +18,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/backing/lock.ts",
   "_internal/backing/queue.ts",
   "_internal/backing/queue_hub.ts",
+  "_internal/backing/queue_in_flight.ts",
   "_internal/backing/semaphore.ts",
   "_internal/backing/value.ts",
   "_internal/base64.ts",

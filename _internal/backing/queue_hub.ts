@@ -38,6 +38,7 @@ import { priorityKey, withKey, withoutKey } from "../priority_key.ts";
 import { beforeGoodbye } from "../hub_client.ts";
 import type { WaitOptions } from "../wait.ts";
 import type { AheadFetch, JoinableQueueBacking } from "./queue.ts";
+import { type Counted, InFlight } from "./queue_in_flight.ts";
 
 /**
  * Most items a consumer fetches ahead of use (the hub also bounds a batch
@@ -92,15 +93,6 @@ export function hubQueueFrom(handle: HubHandle): HubQueue {
 beforeGoodbye(() => Promise.resolve(leaveRings()));
 
 /**
- * Batches of puts on bounded queues not answered yet: the hub may hold them
- * until there is room (see {@linkcode HubQueue.put}), and a clean exit would
- * drop them, so a child that returns waits for them first, as Python's
- * waits for its feeder thread.
- */
-const boundedPuts = new Set<Promise<unknown>>();
-beforeGoodbye(() => Promise.allSettled(boundedPuts));
-
-/**
  * The items a realm took from a joinable queue and has not acknowledged,
  * in the order taken: the blocks of those kept in shared memory, `null` for
  * the others. The hub keeps such an item until a `taskDone()` acknowledges
@@ -146,12 +138,6 @@ function untilDone(binding: HubBinding): UntilDone {
   return list;
 }
 
-/** One batch reply being watched, and what it counts. */
-interface Counted {
-  reply: Promise<unknown>;
-  count: number;
-}
-
 /** A queue in a hub, reached through its client. */
 export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   readonly what = "the queue";
@@ -168,21 +154,8 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   readonly max = MAX_PREFETCH;
   #b: HubBinding;
   #asyncError: unknown;
-  /**
-   * This object's batches of puts not answered yet, oldest first: what they add to the published
-   * size until the hub counts them (see {@linkcode HubQueue.size}).
-   */
-  #puts: Counted[] = [];
-  /** The items of those batches (a bounded queue's producer keeps fewer than `maxsize` on their way). */
-  #putsInFlight = 0;
-  /** The hub's count of applied batches of puts (`QUEUE_SLOTS.applied`) as its last answer gave. */
-  #answered = 0;
-  /** Items this object used whose report the hub has not answered yet. */
-  #usesInFlight = 0;
-  /** The last batch reply {@linkcode HubQueue.#counted} watches. */
-  #batch: Counted | undefined;
-  /** The same for the other kind of batch (puts and consumed gets alternate in a loop). */
-  #otherBatch: Counted | undefined;
+  /** What this object sent that the published status may not show yet. */
+  #inFlight: InFlight;
   /** taskDone() calls not yet answered by the hub. */
   #acksInFlight = 0;
   /** The batch of acknowledgements being filled: its reply, how many it carries, their Promise. */
@@ -210,61 +183,13 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   ) {
     this.#b = binding;
     this.maxsize = maxsize;
+    // A put that never reached the hub: the next call says so.
+    this.#inFlight = new InFlight(binding, maxsize > 0, (error) => this.#asyncError ??= error);
     this.#untilDone = joinable ? untilDone(binding) : undefined;
     this.ahead = order !== "fifo" ? undefined : this;
     this.#keyed = order === "priority";
     const path = binding.client.ref.path;
     this.#dir = path.slice(0, path.lastIndexOf("/"));
-  }
-
-  /**
-   * Counts `delta` (a put: 1, a use: -1) in the batch that `reply` answers,
-   * pending (see {@linkcode HubQueue.size}) until that answer comes; one
-   * handler per batch, not per entry.
-   */
-  #counted(reply: Promise<unknown>, delta: number): void {
-    let batch = this.#batch?.reply === reply
-      ? this.#batch
-      : this.#otherBatch?.reply === reply
-      ? this.#otherBatch
-      : undefined;
-    if (batch === undefined) {
-      const created: Counted = { reply, count: 0 };
-      batch = created;
-      const puts = delta > 0;
-      if (puts) {
-        // With none pending, what the hub has applied includes every earlier batch (read only if
-        // this thread has the status file open already: else the last answer stands, and batches
-        // of other objects applied since make this object's count short until the next answer).
-        if (this.#puts.length === 0) {
-          this.#answered = this.#b.client.statusIfOpen(this.#b.id, QUEUE_SLOTS.applied) ??
-            this.#answered;
-        }
-        this.#puts.push(created);
-        if (this.maxsize > 0) boundedPuts.add(reply);
-      }
-      const settle = () => {
-        if (!puts) this.#usesInFlight -= created.count;
-        else {
-          this.#puts.splice(this.#puts.indexOf(created) >>> 0, 1);
-          this.#putsInFlight -= created.count;
-          boundedPuts.delete(reply);
-        }
-      };
-      reply.then((applied) => {
-        settle();
-        if (puts && typeof applied === "number") this.#answered = applied;
-      }, (error) => {
-        settle();
-        // A put that never reached the hub: the next call says so.
-        if (created.count > 0) this.#asyncError ??= error;
-      });
-      this.#otherBatch = this.#batch;
-      this.#batch = created;
-    }
-    batch.count += delta;
-    if (delta < 0) this.#usesInFlight += delta;
-    else this.#putsInFlight += delta;
   }
 
   /** Encodes an item; a large one's bytes go into shared memory where they can (`item_store.ts`). */
@@ -343,7 +268,7 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
     ) {
       // Unbounded, or bounded with room for it: return once the item is on its way. Puts made
       // before the next flush travel together as one request.
-      this.#counted(client.appendToBatch("queue.putMany", id, item), 1);
+      this.#inFlight.counted(client.appendToBatch("queue.putMany", id, item), 1);
       // A burst of puts keeps at most about one batch ahead of the connection's writes, so the
       // hub and the consumer work on the first items while this thread makes the next ones. Not
       // with a timeout: the item is queued, and waiting for the socket is no reason to be late.
@@ -373,25 +298,13 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
    */
   #roomSeen(): boolean {
     const maxsize = this.maxsize;
-    if (this.#putsInFlight >= maxsize) return false;
+    const inFlight = this.#inFlight;
+    if (inFlight.putItems >= maxsize) return false;
     const { client, id } = this.#b;
     // Closed by another process: the hub's answer says so, as Python's put() raises.
     if (client.status(id, QUEUE_SLOTS.closed) === 1) return false;
-    // The count of applied batches first: a batch applied between the two reads is then counted
-    // twice (too full), never not at all.
-    let size = this.#putsInFlight === 0 ? 0 : this.#unappliedPuts();
-    size += client.status(id, QUEUE_SLOTS.size);
-    return size < maxsize;
-  }
-
-  /** This object's puts that the published size does not count yet (see {@linkcode HubQueue.size}). */
-  #unappliedPuts(): number {
-    const puts = this.#puts;
-    const since = (this.#b.client.status(this.#b.id, QUEUE_SLOTS.applied) - this.#answered) &
-      0x7fffffff;
-    let count = 0;
-    for (let i = Math.min(since, puts.length); i < puts.length; i++) count += puts[i].count;
-    return count;
+    const unapplied = inFlight.unappliedPuts(); // First (see there).
+    return client.status(id, QUEUE_SLOTS.size) + unapplied < maxsize;
   }
 
   take(n: number, options: WaitOptions): Promise<Item[]> {
@@ -402,7 +315,7 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
     // Told to the hub (batched with other traffic) so a crash redelivers only what was not used.
     const reply = this.#b.client.appendToBatch("queue.consumed", this.#b.id, 1);
     this.#usedReply = reply;
-    this.#counted(reply, -1);
+    this.#inFlight.counted(reply, -1);
   }
 
   /** A fetch ahead never waits and never asks other consumers for their items. */
@@ -438,25 +351,19 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
 
   /**
    * The published size, plus this object's puts that the hub has not
-   * applied yet, less the items it used that the hub has not been told of.
-   * The hub publishes a batch of puts before its answer comes back, so a
-   * batch not answered may be counted already: the hub also publishes how
-   * many batches of puts it has applied, and each answer says how many it
-   * had then; as it applies a connection's batches in order, the applied
-   * ones are the first of those not answered, as many as were applied since
-   * the last answer. Exact for this object's own puts while it is the only
-   * one putting (a put, then `qsize()`, is 1 and stays 1); with others
-   * putting, approximate for the few milliseconds before an answer, as
-   * Python's `qsize()` is across processes. Uses are counted until their
+   * applied yet (see `InFlight.unappliedPuts`), less the items it used that
+   * the hub has not been told of. Exact for this object's own puts while it
+   * is the only one putting (a put, then `qsize()`, is 1 and stays 1); with
+   * others putting, approximate for the few milliseconds before an answer,
+   * as Python's `qsize()` is across processes. Uses are counted until their
    * report is answered: a used item may then be subtracted twice for those
    * milliseconds (the result is never below 0), which errs towards
    * `empty()` when the queue is drained.
    */
   size(): number {
     const { client, id } = this.#b;
-    // As in #roomSeen(): the count of applied batches first.
-    const puts = this.#puts.length === 0 ? 0 : this.#unappliedPuts();
-    return Math.max(0, client.status(id, QUEUE_SLOTS.size) + this.#usesInFlight + puts);
+    const unapplied = this.#inFlight.unappliedPuts(); // First (see there).
+    return Math.max(0, client.status(id, QUEUE_SLOTS.size) + this.#inFlight.uses + unapplied);
   }
 
   closed(): boolean {
@@ -500,8 +407,8 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
 
   /** The published count, plus this object's puts not counted there yet (as in {@linkcode HubQueue.size}). */
   unfinished(): number {
-    const puts = this.#puts.length === 0 ? 0 : this.#unappliedPuts();
-    return this.#b.client.status(this.#b.id, QUEUE_SLOTS.unfinished) + puts;
+    const unapplied = this.#inFlight.unappliedPuts(); // First (see there).
+    return this.#b.client.status(this.#b.id, QUEUE_SLOTS.unfinished) + unapplied;
   }
 
   /**
@@ -512,7 +419,7 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   async flush(): Promise<void> {
     this.throwPending();
     await this.#b.client.sync();
-    if (this.#puts.length > 0) await Promise.allSettled(this.#puts.map((batch) => batch.reply));
+    await Promise.allSettled(this.#inFlight.putReplies());
     this.throwPending();
   }
 
