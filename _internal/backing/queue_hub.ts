@@ -303,8 +303,7 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
     const { client, id } = this.#b;
     // Closed by another process: the hub's answer says so, as Python's put() raises.
     if (client.status(id, QUEUE_SLOTS.closed) === 1) return false;
-    const unapplied = inFlight.unappliedPuts(); // First (see there).
-    return client.status(id, QUEUE_SLOTS.size) + unapplied < maxsize;
+    return inFlight.plusUnapplied(() => client.status(id, QUEUE_SLOTS.size)) < maxsize;
   }
 
   take(n: number, options: WaitOptions): Promise<Item[]> {
@@ -351,7 +350,7 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
 
   /**
    * The published size, plus this object's puts that the hub has not
-   * applied yet (see `InFlight.unappliedPuts`), less the items it used that
+   * applied yet (see `InFlight.plusUnapplied`), less the items it used that
    * the hub has not been told of. Exact for this object's own puts while it
    * is the only one putting (a put, then `qsize()`, is 1 and stays 1); with
    * others putting, approximate for the few milliseconds before an answer,
@@ -362,8 +361,8 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
    */
   size(): number {
     const { client, id } = this.#b;
-    const unapplied = this.#inFlight.unappliedPuts(); // First (see there).
-    return Math.max(0, client.status(id, QUEUE_SLOTS.size) + this.#inFlight.uses + unapplied);
+    const size = this.#inFlight.plusUnapplied(() => client.status(id, QUEUE_SLOTS.size));
+    return Math.max(0, size + this.#inFlight.uses);
   }
 
   closed(): boolean {
@@ -407,8 +406,8 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
 
   /** The published count, plus this object's puts not counted there yet (as in {@linkcode HubQueue.size}). */
   unfinished(): number {
-    const unapplied = this.#inFlight.unappliedPuts(); // First (see there).
-    return this.#b.client.status(this.#b.id, QUEUE_SLOTS.unfinished) + unapplied;
+    const { client, id } = this.#b;
+    return this.#inFlight.plusUnapplied(() => client.status(id, QUEUE_SLOTS.unfinished));
   }
 
   /**

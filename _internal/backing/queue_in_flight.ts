@@ -36,7 +36,7 @@ export class InFlight {
   #lost: (error: unknown) => void;
   /**
    * Batches of puts not answered yet, oldest first: what they add to the
-   * published size until the hub counts them (see {@linkcode InFlight.unappliedPuts}).
+   * published size until the hub counts them (see {@linkcode InFlight.plusUnapplied}).
    */
   #puts: Counted[] = [];
   /** The items of those batches. */
@@ -125,24 +125,34 @@ export class InFlight {
   }
 
   /**
-   * The items of this object's puts that the published size does not count
-   * yet. The hub publishes a batch of puts before its answer comes back, so
-   * a batch not answered may be counted already: the hub also publishes how
+   * `published()`, a count the hub publishes (the size, the unfinished
+   * tasks), plus the items of this object's puts that it does not count yet.
+   * The hub publishes a batch of puts before its answer comes back, so a
+   * batch not answered may be counted already: the hub also publishes how
    * many batches of puts it has applied, and each answer says how many it
    * had then; as it applies a connection's batches in order, the applied
    * ones are the first of those not answered, as many as were applied since
-   * the last answer. Exact while this object is the only one putting; with
-   * others putting, short for the few milliseconds before an answer. Read
-   * it before the size it adds to: a batch applied between the two reads is
-   * then counted twice (too full), never not at all.
+   * the last answer. That count is read before and after `published()`,
+   * and both again if a batch was applied in between, so that none is
+   * counted twice or not at all. Exact while this object is the only one
+   * putting; with others putting, short for the few milliseconds before an
+   * answer.
    */
-  unappliedPuts(): number {
+  plusUnapplied(published: () => number): number {
     const puts = this.#puts;
-    if (puts.length === 0) return 0;
-    const since = (this.#b.client.status(this.#b.id, QUEUE_SLOTS.applied) - this.#answered) &
-      0x7fffffff;
-    let count = 0;
-    for (let i = Math.min(since, puts.length); i < puts.length; i++) count += puts[i].count;
-    return count;
+    if (puts.length === 0) return published();
+    const { client, id } = this.#b;
+    let applied = client.status(id, QUEUE_SLOTS.applied);
+    for (;;) {
+      const value = published();
+      const again = client.status(id, QUEUE_SLOTS.applied);
+      if (again === applied) {
+        const since = (applied - this.#answered) & 0x7fffffff;
+        let count = value;
+        for (let i = Math.min(since, puts.length); i < puts.length; i++) count += puts[i].count;
+        return count;
+      }
+      applied = again;
+    }
   }
 }
