@@ -309,6 +309,8 @@ export class QueueObject<T = unknown> implements HubObjectBase {
   releasing = false;
   /** `queue.putMany` requests applied, modulo 2^31 (see `QUEUE_SLOTS.applied`). */
   putsApplied = 0;
+  /** `queue.consumed` requests applied, modulo 2^31 (see `QUEUE_SLOTS.used`). */
+  usesApplied = 0;
 
   constructor(options: QueueObjectOptions<T>) {
     this.state = new QueueState(options);
@@ -321,7 +323,8 @@ export class QueueObject<T = unknown> implements HubObjectBase {
     setSlot(out, QUEUE_SLOTS.closed, s.closed ? 1 : 0);
     setSlot(out, QUEUE_SLOTS.unfinished, s.unfinished);
     setSlot(out, QUEUE_SLOTS.applied, this.putsApplied);
-    return 4;
+    setSlot(out, QUEUE_SLOTS.used, this.usesApplied);
+    return 5;
   }
 
   dropOwner(owner: Owner): void {
@@ -395,7 +398,10 @@ const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
   },
   consumed: (o, a, c, hub, id) => {
     o.state.consumed(c.owner, items(a, "count").length);
+    o.usesApplied = (o.usesApplied + 1) & 0x7fffffff;
     hub.publish(id, o);
+    // As putMany's: its sender then knows that `size` no longer counts these items.
+    return o.usesApplied;
   },
   unget: (o, a, c, hub, id) => {
     o.state.unget(c.owner, items(a));

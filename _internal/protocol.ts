@@ -155,8 +155,8 @@ export interface WireError {
   message: string;
 }
 
-/** Bytes per object in the status file: four little-endian int32 slots. */
-export const STATUS_SLOT_BYTES = 16;
+/** Bytes per object in the status file: eight little-endian int32 slots. */
+export const STATUS_SLOT_BYTES = 32;
 
 /** Upper bound of object ids per hub (status file size / slot size). */
 export const MAX_OBJECTS = 1 << 20;

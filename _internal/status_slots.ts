@@ -1,6 +1,6 @@
 // Copyright the multiproc authors. MIT license.
 /**
- * The layout of a hub's status file: per object id, a record of four
+ * The layout of a hub's status file: per object id, a record of eight
  * little-endian int32 slots that the hub publishes and clients read
  * synchronously (a queue's size, a semaphore's value, …). Each kind names
  * its slots here; nobody uses slot numbers or record sizes directly.
@@ -27,9 +27,15 @@ export const QUEUE_SLOTS = {
   /**
    * How many `queue.putMany` requests the hub has applied, modulo 2^31: with
    * the count each answer carries, a client tells which of its own puts
-   * `size` already counts (see `backing/queue_hub.ts`).
+   * `size` already counts (see `backing/queue_in_flight.ts`).
    */
   applied: 3,
+  /**
+   * How many `queue.consumed` requests (items used from what a consumer
+   * fetched ahead) the hub has applied, modulo 2^31: likewise, a client
+   * tells which of its own uses `size` no longer counts.
+   */
+  used: 4,
 } as const;
 
 /** A semaphore's slots. */
@@ -53,7 +59,7 @@ export const EVENT_SLOTS = {
 } as const;
 
 /** One slot of an object's record (see the `*_SLOTS` names). */
-export type StatusSlot = 0 | 1 | 2 | 3;
+export type StatusSlot = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
 /** Byte offset of slot `slot` of object `id` in the status file. */
 export function slotOffset(id: number, slot: StatusSlot): number {

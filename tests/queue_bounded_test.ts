@@ -92,3 +92,22 @@ Deno.test("Producers racing for a bounded queue's room lose nothing and keep the
     for (const p of producers) await p[Symbol.asyncDispose]();
   }
 });
+
+Deno.test("qsize() after gets served from items fetched ahead is exact, before and after the hub records their use", async () => {
+  for (const maxsize of [0, 200]) {
+    const q = new Queue<number>(maxsize);
+    for (let i = 0; i < 100; i++) await q.put(i);
+    await q.flush();
+    for (let i = 0; i < 10; i++) equal(await get(q), i);
+    // The uses of the items fetched ahead reach the hub, are applied, and are answered meanwhile.
+    const seen = new Set<number>();
+    const end = Date.now() + 100;
+    while (Date.now() < end) {
+      seen.add(q.qsize());
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    deepStrictEqual([...seen], [90], `Queue(${maxsize}).qsize() read ${[...seen]}`);
+    for (let i = 10; i < 100; i++) equal(await get(q), i);
+    ok(q.empty());
+  }
+});

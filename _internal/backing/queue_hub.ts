@@ -303,7 +303,8 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
     const { client, id } = this.#b;
     // Closed by another process: the hub's answer says so, as Python's put() raises.
     if (client.status(id, QUEUE_SLOTS.closed) === 1) return false;
-    return inFlight.plusUnapplied(() => client.status(id, QUEUE_SLOTS.size)) < maxsize;
+    // Items used and not reported yet still count here: they err on the side of asking.
+    return inFlight.plusUnapplied(() => client.status(id, QUEUE_SLOTS.size), false) < maxsize;
   }
 
   take(n: number, options: WaitOptions): Promise<Item[]> {
@@ -350,19 +351,19 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
 
   /**
    * The published size, plus this object's puts that the hub has not
-   * applied yet (see `InFlight.plusUnapplied`), less the items it used that
-   * the hub has not been told of. Exact for this object's own puts while it
-   * is the only one putting (a put, then `qsize()`, is 1 and stays 1); with
-   * others putting, approximate for the few milliseconds before an answer,
-   * as Python's `qsize()` is across processes. Uses are counted until their
-   * report is answered: a used item may then be subtracted twice for those
-   * milliseconds (the result is never below 0), which errs towards
-   * `empty()` when the queue is drained.
+   * applied yet, less the items it used that the hub has not recorded yet
+   * (see `InFlight.plusUnapplied`). Exact for this object's own puts and
+   * gets while it is the only one putting and getting (a put, then
+   * `qsize()`, is 1 and stays 1; a get, then `qsize()`, is one less and
+   * stays so); with others, approximate for the few milliseconds before an
+   * answer, as Python's `qsize()` is across processes (never below 0).
    */
   size(): number {
     const { client, id } = this.#b;
-    const size = this.#inFlight.plusUnapplied(() => client.status(id, QUEUE_SLOTS.size));
-    return Math.max(0, size + this.#inFlight.uses);
+    return Math.max(
+      0,
+      this.#inFlight.plusUnapplied(() => client.status(id, QUEUE_SLOTS.size), true),
+    );
   }
 
   closed(): boolean {
@@ -407,7 +408,7 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   /** The published count, plus this object's puts not counted there yet (as in {@linkcode HubQueue.size}). */
   unfinished(): number {
     const { client, id } = this.#b;
-    return this.#inFlight.plusUnapplied(() => client.status(id, QUEUE_SLOTS.unfinished));
+    return this.#inFlight.plusUnapplied(() => client.status(id, QUEUE_SLOTS.unfinished), false);
   }
 
   /**

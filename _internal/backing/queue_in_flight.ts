@@ -29,22 +29,44 @@ export interface Counted {
 const boundedPuts = new Set<Promise<unknown>>();
 beforeGoodbye(() => Promise.allSettled(boundedPuts));
 
+/** One kind of batch (puts, or uses) not answered yet, and the hub's count of those it applied. */
+class Pending {
+  /** Oldest first. */
+  batches: Counted[] = [];
+  /** Their entries (items put, or used). */
+  entries = 0;
+  /** The hub's count of applied batches of this kind, as its last answer gave it. */
+  answered = 0;
+
+  /** @param slot Where the hub publishes that count. */
+  constructor(readonly slot: typeof QUEUE_SLOTS.applied | typeof QUEUE_SLOTS.used) {}
+
+  /**
+   * The entries of the batches not applied yet, the hub's count being
+   * `applied`: as the hub applies a connection's batches in order, the
+   * applied ones are the first of those not answered, as many as it applied
+   * since the last answer.
+   */
+  unapplied(applied: number): number {
+    const batches = this.batches;
+    const since = (applied - this.answered) & 0x7fffffff;
+    let count = 0;
+    for (let i = Math.min(since, batches.length); i < batches.length; i++) {
+      count += batches[i].count;
+    }
+    return count;
+  }
+}
+
 /** The batches of one queue object that the hub has not answered yet. */
 export class InFlight {
   #b: HubBinding;
   #bounded: boolean;
   #lost: (error: unknown) => void;
-  /**
-   * Batches of puts not answered yet, oldest first: what they add to the
-   * published size until the hub counts them (see {@linkcode InFlight.plusUnapplied}).
-   */
-  #puts: Counted[] = [];
-  /** The items of those batches. */
-  #putItems = 0;
-  /** The hub's count of applied batches of puts (`QUEUE_SLOTS.applied`) as its last answer gave. */
-  #answered = 0;
-  /** Items used whose report the hub has not answered yet (0 or less). */
-  #uses = 0;
+  /** Batches of puts (`queue.putMany`). */
+  #puts = new Pending(QUEUE_SLOTS.applied);
+  /** Batches of items used from those fetched ahead (`queue.consumed`); their counts are negative. */
+  #uses = new Pending(QUEUE_SLOTS.used);
   /** The last batch reply {@linkcode InFlight.counted} watches. */
   #batch: Counted | undefined;
   /** The same for the other kind of batch (puts and consumed gets alternate in a loop). */
@@ -63,17 +85,12 @@ export class InFlight {
 
   /** The items of the batches of puts not answered yet. */
   get putItems(): number {
-    return this.#putItems;
-  }
-
-  /** Minus the items used whose report is not answered yet. */
-  get uses(): number {
-    return this.#uses;
+    return this.#puts.entries;
   }
 
   /** The replies to the batches of puts not answered yet. */
   putReplies(): Promise<unknown>[] {
-    return this.#puts.map((batch) => batch.reply);
+    return this.#puts.batches.map((batch) => batch.reply);
   }
 
   /**
@@ -86,73 +103,76 @@ export class InFlight {
       : this.#otherBatch?.reply === reply
       ? this.#otherBatch
       : undefined;
+    const kind = delta > 0 ? this.#puts : this.#uses;
     if (batch === undefined) {
       const created: Counted = { reply, count: 0 };
       batch = created;
-      const puts = delta > 0;
-      if (puts) {
-        // With none pending, what the hub has applied includes every earlier batch (read only if
-        // this thread has the status file open already: else the last answer stands, and batches
-        // of other objects applied since make this object's count short until the next answer).
-        if (this.#puts.length === 0) {
-          this.#answered = this.#b.client.statusIfOpen(this.#b.id, QUEUE_SLOTS.applied) ??
-            this.#answered;
-        }
-        this.#puts.push(created);
-        if (this.#bounded) boundedPuts.add(reply);
+      // With none pending, what the hub has applied includes every earlier batch (read only if
+      // this thread has the status file open already: else the last answer stands, and batches
+      // of other objects applied since make this object's count short until the next answer).
+      if (kind.batches.length === 0) {
+        kind.answered = this.#b.client.statusIfOpen(this.#b.id, kind.slot) ?? kind.answered;
       }
+      kind.batches.push(created);
+      const puts = kind === this.#puts;
+      if (puts && this.#bounded) boundedPuts.add(reply);
       const settle = () => {
-        if (!puts) this.#uses -= created.count;
-        else {
-          this.#puts.splice(this.#puts.indexOf(created) >>> 0, 1);
-          this.#putItems -= created.count;
-          boundedPuts.delete(reply);
-        }
+        kind.batches.splice(kind.batches.indexOf(created) >>> 0, 1);
+        kind.entries -= created.count;
+        if (puts) boundedPuts.delete(reply);
       };
       reply.then((applied) => {
         settle();
-        if (puts && typeof applied === "number") this.#answered = applied;
+        // Answers come in order; an older count never replaces a newer one.
+        if (typeof applied === "number" && ((applied - kind.answered) & 0x7fffffff) < 2 ** 30) {
+          kind.answered = applied;
+        }
       }, (error) => {
         settle();
-        if (created.count > 0) this.#lost(error);
+        if (puts) this.#lost(error);
       });
       this.#otherBatch = this.#batch;
       this.#batch = created;
     }
     batch.count += delta;
-    if (delta < 0) this.#uses += delta;
-    else this.#putItems += delta;
+    kind.entries += delta;
   }
 
   /**
    * `published()`, a count the hub publishes (the size, the unfinished
-   * tasks), plus the items of this object's puts that it does not count yet.
-   * The hub publishes a batch of puts before its answer comes back, so a
-   * batch not answered may be counted already: the hub also publishes how
-   * many batches of puts it has applied, and each answer says how many it
-   * had then; as it applies a connection's batches in order, the applied
-   * ones are the first of those not answered, as many as were applied since
-   * the last answer. That count is read before and after `published()`,
-   * and both again if a batch was applied in between, so that none is
-   * counted twice or not at all. Exact while this object is the only one
-   * putting; with others putting, short for the few milliseconds before an
-   * answer.
+   * tasks), plus the items of this object's puts that it does not count yet,
+   * less the items this object used that it still counts (`uses`: for the
+   * size, not for unfinished tasks). The hub publishes a batch before its
+   * answer comes back, so a batch not answered may be counted already: the
+   * hub also publishes how many batches of each kind it has applied, and
+   * each answer says how many it had then (see {@linkcode Pending.unapplied}).
+   * Those counts are read before and after `published()`, and all again if
+   * one moved in between, so that no batch is counted twice or not at all.
+   * Exact while this object is the only one putting and using; with others,
+   * off for the few milliseconds before an answer (another's batches make
+   * this one's look applied early).
    */
-  plusUnapplied(published: () => number): number {
+  plusUnapplied(published: () => number, uses: boolean): number {
     const puts = this.#puts;
-    if (puts.length === 0) return published();
+    const used = uses && this.#uses.batches.length > 0 ? this.#uses : undefined;
+    if (puts.batches.length === 0 && used === undefined) return published();
     const { client, id } = this.#b;
-    let applied = client.status(id, QUEUE_SLOTS.applied);
+    const read = (kind: Pending | undefined) =>
+      kind === undefined || kind.batches.length === 0 ? 0 : client.status(id, kind.slot);
+    let putsApplied = read(puts);
+    let usesApplied = read(used);
     for (;;) {
       const value = published();
-      const again = client.status(id, QUEUE_SLOTS.applied);
-      if (again === applied) {
-        const since = (applied - this.#answered) & 0x7fffffff;
+      const putsAfter = read(puts);
+      const usesAfter = read(used);
+      if (putsAfter === putsApplied && usesAfter === usesApplied) {
         let count = value;
-        for (let i = Math.min(since, puts.length); i < puts.length; i++) count += puts[i].count;
+        if (puts.batches.length > 0) count += puts.unapplied(putsApplied);
+        if (used !== undefined) count += used.unapplied(usesApplied);
         return count;
       }
-      applied = again;
+      putsApplied = putsAfter;
+      usesApplied = usesAfter;
     }
   }
 }
