@@ -161,6 +161,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "queue/_direct.ts",
   "queue/_direct_inlet.ts",
   "queue/_direct_outlet.ts",
+  "queue/_end_watch.ts",
   "queue/_revive.ts",
   "queue/connection.ts",
   "queue/joinable_queue.ts",

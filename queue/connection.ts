@@ -17,6 +17,7 @@ import { checkTimeout, type WaitOptions } from "../_internal/wait.ts";
 import type { Process } from "../process/process.ts";
 import type { Thread } from "../thread/thread.ts";
 import { Inlet } from "./_direct_inlet.ts";
+import { EndWatch } from "./_end_watch.ts";
 import { Outlet } from "./_direct_outlet.ts";
 import type { Queue, QueueOptions } from "./queue.ts";
 // For its side effect: the reviver of the queues inside a Connection. The import above is for types
@@ -88,9 +89,6 @@ export interface RecvBytesOptions extends QueueOptions {
  */
 export type Waitable = Connection | Process | Thread;
 
-/** Longest pause between two looks while {@linkcode Connection.wait} waits (ms). */
-const MAX_LOOK_MS = 20;
-
 /** `value`'s bytes, if it is bytes (a buffer or a view of one). */
 function bytesOf(value: unknown): Uint8Array | undefined {
   if (value instanceof Uint8Array) return value;
@@ -155,8 +153,14 @@ export class Connection implements Shareable {
   #inlet: Inlet | undefined;
   #outlet: Outlet | undefined;
   #closed = false;
-  /** Messages received but refused by `recvBytes()` (not bytes, too long): the next ones out. */
+  /**
+   * Messages received but not handed out yet, the next ones out: refused by
+   * `recvBytes()` (not bytes, too long), or received while `wait()` watched
+   * this end.
+   */
   #held: unknown[] = [];
+  /** The receives that {@linkcode Connection.wait} starts on this end (see `_end_watch.ts`). */
+  #watch: EndWatch = new EndWatch();
 
   /** @internal Use {@linkcode Pipe}. */
   constructor(incoming: Queue | undefined, outgoing: Queue | undefined) {
@@ -376,6 +380,7 @@ export class Connection implements Shareable {
     if (!this.#inlet) {
       throw new TypeError(`Cannot ${what} on a write-only connection (Pipe(false)'s second end)`);
     }
+    if (this.#watch.active) await this.#watch.settled(options, `${what} from the connection`);
     if (this.#held.length > 0) {
       options.signal?.throwIfAborted();
       return this.#held.shift();
@@ -394,6 +399,15 @@ export class Connection implements Shareable {
     }
   }
 
+  /** Receives on this end until `stop` aborts, keeping what comes as the next message. */
+  #watchFor(stop: AbortSignal): Promise<void> {
+    return this.#watch.start(stop, () => this.#holdsNext(), async () => {
+      const message = await this.#inlet!.recv({ signal: stop }, "wait for the connection");
+      this.#held.push(message);
+      if (this.#outlet) this.#outlet.received = true;
+    });
+  }
+
   /** The bytes of a message, or (it is not bytes) the message kept as the next one and an error. */
   #bytesOrKeep(message: unknown, what: string): Uint8Array {
     const bytes = bytesOf(message);
@@ -406,6 +420,11 @@ export class Connection implements Shareable {
     );
   }
 
+  /** Whether the next message is here, received, or the other end is closed and nothing is left. */
+  #holdsNext(): boolean {
+    return this.#held.length > 0 || this.#inlet!.atEnd();
+  }
+
   /** Whether `recv()` would not wait: a message is here, or the other end is closed and nothing is left. */
   #readyNow(): boolean {
     return this.#held.length > 0 || this.#inlet!.ready() || this.#inlet!.atEnd();
@@ -414,7 +433,8 @@ export class Connection implements Shareable {
   /**
    * Whether an object is waiting to be received, or the other end is closed
    * and nothing is left (then `recv()` rejects with `EOFError` at once),
-   * waiting up to `timeout` ms.
+   * waiting up to `timeout` ms (as {@linkcode Connection.wait} does: a
+   * message that comes meanwhile is kept as the next one).
    *
    * @param options `timeout` (ms, default 0: just look; `Infinity`: as long as it takes) and `signal`.
    * @returns `true` if `recv()` would not wait.
@@ -438,6 +458,10 @@ export class Connection implements Shareable {
    *   there, or the other end is closed and nothing is left.
    * - A started `Process` or `Thread` is ready once it has ended (Python:
    *   its `sentinel`).
+   * - It wakes as soon as one is ready (nothing is polled): each end
+   *   receives while it waits, and what it receives is kept as that end's
+   *   next message, in order, also when the wait ends first (by its timeout,
+   *   its signal, or another object). With `timeout: 0` it only looks.
    *
    * @param objects Ends of pipes that can receive, and started processes and threads.
    * @param options `timeout` (ms; then it resolves `[]`; default: as long as it takes) and `signal`.
@@ -491,50 +515,49 @@ export class Connection implements Shareable {
         throw new TypeError(`Cannot ${what} as ${object.name} was not started`);
       }
     }
+    // Only looking (no time to receive): what each end sees of its sockets and its queue. Else an
+    // end is ready once it holds its next message, received (below): what it sees may be an
+    // offer to connect, not a message, or still on its way.
+    const look = options.timeout === 0;
     const isReady = (object: T) =>
-      object instanceof Connection ? object.#readyNow() : !(object as Process).isAlive();
-    // Processes and threads wake the wait as they end; pipes are looked at, more rarely while quiet.
-    // One reaction per process for the whole wait (not one per look), and each look's timer and
-    // listener go with it.
-    let wake: (() => void) | undefined;
+      object instanceof Connection
+        ? (look ? object.#readyNow() : object.#holdsNext())
+        : !(object as Process).isAlive();
+    const ready = list.filter(isReady);
+    if (ready.length > 0 || look) return ready;
+    options.signal?.throwIfAborted();
+    // Each end receives (what comes is kept as its next message) and each process or thread is
+    // joined until one is ready: no polling. Those still going are stopped when it returns.
     const stop = new AbortController();
+    // What ended its watch (a message, the other end closed, a failure) or its join.
+    const done = new Set<T>();
+    let wake!: () => void;
+    const woken = new Promise<"woken">((resolve) => wake = () => resolve("woken"));
+    const ended = (o: T) => () => {
+      done.add(o);
+      wake();
+    };
     for (const o of list) {
-      if (!(o instanceof Connection)) {
-        (o as Process).join({ signal: stop.signal }).then(() => wake?.(), () => {});
-      }
+      if (o instanceof Connection) o.#watchFor(stop.signal).then(ended(o));
+      else (o as Process).join({ signal: stop.signal }).then(ended(o), () => {});
     }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
     try {
-      const deadline = performance.now() + (options.timeout ?? Infinity);
-      let delay = 1;
-      for (;;) {
-        options.signal?.throwIfAborted();
-        const ready = list.filter(isReady);
-        if (ready.length > 0) return ready;
-        const left = deadline - performance.now();
-        if (left <= 0) return [];
-        await new Promise<void>((resolve, reject) => {
-          const { signal } = options;
-          const cleanup = () => {
-            clearTimeout(timer);
-            wake = undefined;
-            signal?.removeEventListener("abort", onAbort);
-          };
-          const onAbort = () => {
-            cleanup();
-            reject(signal!.reason);
-          };
-          const timer = setTimeout(
-            wake = () => {
-              cleanup();
-              resolve();
-            },
-            Math.min(delay, left),
-          );
-          signal?.addEventListener("abort", onAbort, { once: true });
-        });
-        delay = Math.min(delay * 2, MAX_LOOK_MS);
-      }
+      const { timeout, signal } = options;
+      const expired = new Promise<"timeout">((resolve, reject) => {
+        if (timeout !== undefined) timer = setTimeout(() => resolve("timeout"), timeout);
+        if (signal) {
+          onAbort = () => reject(signal.reason);
+          signal.addEventListener("abort", onAbort, { once: true });
+        }
+      });
+      await Promise.race([woken, expired]);
+      // Ended also counts: a receive that failed (the hub is gone) fails at once for the caller too.
+      return list.filter((o) => isReady(o) || done.has(o));
     } finally {
+      clearTimeout(timer);
+      if (onAbort) options.signal?.removeEventListener("abort", onAbort);
       stop.abort();
     }
   }

@@ -1,6 +1,6 @@
 /** Pipe and its Connections across real child processes. */
 import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
-import { Connection, EOFError, Pipe, Process, Queue, Thread } from "../mod.ts";
+import { Connection, Empty, EOFError, Pipe, Process, Queue, Thread } from "../mod.ts";
 import { openLifelongResources } from "./_helpers.ts";
 import {
   type ErrorReport,
@@ -11,6 +11,7 @@ import {
   pipeSendBytes,
   pipeSendLater,
   pipeSendOnReadEnd,
+  pipeSendSpaced,
 } from "./fixtures/queue_targets.ts";
 import { get, joinAll, start, WAIT } from "./_queue.ts";
 
@@ -205,7 +206,9 @@ Deno.test("Connection's bytes methods refuse bad arguments with errors that say 
 Deno.test("Connection.wait() returns the ends that a child sent to, and the processes that ended, as they become ready", async () => {
   const [a, aFar] = Pipe();
   const [b, bFar] = Pipe();
-  await using pa = start(pipeSendLater, [aFar, 2_000, "a"]);
+  // a's child answers only when spoken to: its end stays quiet until the end of the test, however
+  // long the children take to start.
+  await using pa = start(pipeEcho, [aFar]);
   await using pb = start(pipeSendLater, [bFar, 100, "b"]);
   await using quick = start(pipeSendAll, [Pipe()[1], []]);
   deepStrictEqual(await Connection.wait([a, b], { timeout: 10 }), [], "nothing yet");
@@ -221,12 +224,48 @@ Deno.test("Connection.wait() returns the ends that a child sent to, and the proc
   // b's other end is closed and nothing is left: ready, as recv() would not wait.
   deepStrictEqual(await Connection.wait([a, b, pb], { timeout: WAIT }), [b, pb]);
   await rejects(b.recv({ timeout: 0 }), EOFError);
+  a.send("a");
   deepStrictEqual(await Connection.wait([a], { timeout: WAIT }), [a]);
-  equal(await a.recv({ timeout: 0 }), "a");
-  a.send("bye");
+  deepStrictEqual(await a.recv({ timeout: 0 }), { echo: "a" });
+  a.send(null);
   await joinAll([pa, pb, quick]);
   a.close();
   b.close();
+});
+
+Deno.test("wait(), poll() and recv() that time out while messages arrive lose none and reorder none, through the hub and over a direct socket", async () => {
+  const n = 300;
+  for (const direct of [false, true]) {
+    const [end, far] = Pipe();
+    await using p = start(pipeSendSpaced, [far, n, direct]);
+    if (direct) {
+      equal(await end.recv({ timeout: WAIT }), "hello");
+      end.send("hi");
+    }
+    const got: unknown[] = [];
+    const deadline = Date.now() + WAIT;
+    for (let turn = 0; got.length < n; turn++) {
+      if (Date.now() > deadline) throw new Error(`Timed out with ${got.length} of ${n} messages`);
+      if (turn % 3 === 0) {
+        // What a wait that timed out had started receiving is kept, in its place.
+        if ((await Connection.wait([end], { timeout: 1 })).length > 0) {
+          got.push(await end.recv({ timeout: 0 }));
+        }
+      } else if (turn % 3 === 1) {
+        if (await end.poll({ timeout: 1 })) got.push(await end.recv({ timeout: 0 }));
+      } else {
+        try {
+          got.push(await end.recv({ timeout: 1 }));
+        } catch (error) {
+          if (!(error instanceof Empty)) throw error;
+        }
+      }
+    }
+    deepStrictEqual(got, Array.from({ length: n }, (_, i) => i), `direct: ${direct}`);
+    await joinAll([p]);
+    await rejects(end.recv({ timeout: WAIT }), EOFError);
+    end.close();
+  }
 });
 
 Deno.test("Connection.wait() ends at its timeout or signal, and refuses what it cannot wait for", async () => {
