@@ -413,11 +413,13 @@ at all.
   With 1 KiB strings the producer's writes meet the hub's reads through a socket buffer of about 200
   KiB, so every couple of hundred items both sides sleep and wake once (\`strace\` counts about
   160–200 KiB per send and per receive: system calls are not where the time goes).
-- **Runs vary, and machines more.** The table's run and two more (2026-12-01 10:40–11:05Z) ran on
-  another virtual machine than the earlier stops', where both sides were slower (Python's small
-  strings at 70–72k items/s against 110k–167k before, its Pipe round trip at 62–103 µs): small
-  strings 3.0–4.2×, 1 KiB strings 1.7–2.4×, 64 KiB arrays 1.3–1.5×, the Pipe 0.97–1.8×,
-  JoinableQueue 2.7–4.4×, \`Queue(1000)\` 2.7–3.8×. Earlier, six runs (02:40–03:55Z, a noisier
+- **Runs vary, and machines more.** The table's run (11:34Z) and three more (2026-12-01
+  10:40–11:05Z) ran on another virtual machine than the earlier stops', where both sides were slower
+  (Python's small strings at 70–72k items/s against 110k–167k before, its Pipe round trip at 62–103
+  µs): small strings 3.0–4.2×, 1 KiB strings 1.5–2.4× (the table's run the lowest: 92k items/s
+  against 100k–122k in the others, and 107k–116k in two runs of that case alone right after it), 64 KiB arrays
+  1.3–1.6×, the Pipe 0.97–1.8×, JoinableQueue 2.7–4.4×, \`Queue(1000)\` 2.7–3.8×, \`Queue(3)\`
+  0.19–0.23×. Earlier, six runs (02:40–03:55Z, a noisier
   machine) gave small strings 2.4–3.2×, 1 KiB strings 1.4–2.1×, Pipe 0.41–0.60×, Python's own rates
   swinging by a third from run to run; six more (04:30–05:32Z, load average 0.4–3) small strings 2.4–3.6× (Python at 110k–167k items/s), 1 KiB strings 1.6–2.0×, 64 KiB arrays
   2.2–2.5×, JoinableQueue 2.4–3.3×, and the Pipe 0.60× in the one run before its ring, 1.8–3.2× in
