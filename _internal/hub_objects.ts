@@ -17,6 +17,7 @@ import { wakeSequence } from "./futex_wait.ts";
 import type { Owner } from "./state/common.ts";
 import { BarrierState } from "./state/barrier.ts";
 import { ConditionState } from "./state/condition.ts";
+import { EndCopies } from "./state/end_copies.ts";
 import { EventState } from "./state/event.ts";
 import { QueueState } from "./state/queue.ts";
 import type { QueueOrder } from "./state/queue_order.ts";
@@ -311,6 +312,8 @@ export class QueueObject<T = unknown> implements HubObjectBase {
   putsApplied = 0;
   /** `queue.consumed` requests applied, modulo 2^31 (see `QUEUE_SLOTS.used`). */
   usesApplied = 0;
+  /** The copies of the pipe end that writes to it, if it is one's (see `state/end_copies.ts`). */
+  copies: EndCopies | undefined;
 
   constructor(options: QueueObjectOptions<T>) {
     this.state = new QueueState(options);
@@ -334,6 +337,8 @@ export class QueueObject<T = unknown> implements HubObjectBase {
   left(owner: Owner, clean: boolean): void {
     this.consumers.delete(owner);
     this.prefetchers.delete(owner);
+    // Its copies of the pipe end go with it, as a process's descriptors do when it ends.
+    if (this.copies?.leave(owner) === false) this.state.close();
     // Items it was handed ahead of its gets and never used go back, even if its client could not
     // give them back before it said goodbye (a fetch ahead still on its way, say).
     if (clean) this.state.returnHeld(owner);
@@ -344,6 +349,21 @@ export class QueueObject<T = unknown> implements HubObjectBase {
 function items(a: unknown[], what = "items"): unknown[] {
   if (!Array.isArray(a[0])) throw new TypeError(`Invalid ${what}`);
   return a[0];
+}
+
+/** The token of a lent copy of a pipe end: `a[0]`. */
+function token(a: unknown[]): string {
+  if (typeof a[0] !== "string" || a[0].length === 0 || a[0].length > 64) {
+    throw new TypeError("Invalid token");
+  }
+  return a[0];
+}
+
+/** Closes a pipe end's queue once no copy of the end is left. */
+function closeUnless(open: boolean, o: QueueObject, hub: ObjectHost, id: number): void {
+  if (open) return;
+  o.state.close();
+  hub.publish(id, o);
 }
 
 const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
@@ -411,6 +431,20 @@ const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
   close: (o, _a, _c, hub, id) => {
     o.state.close();
     hub.publish(id, o);
+  },
+  // The copies of the pipe end that writes to this queue: it closes with the last one.
+  hold: (o, _a, c) => {
+    (o.copies ??= new EndCopies()).hold(c.owner);
+  },
+  lend: (o, a, c, hub, id) => {
+    const open = (o.copies ??= new EndCopies()).lend(c.owner, token(a), a[1] === true);
+    closeUnless(open, o, hub, id);
+  },
+  adopt: (o, a, c) => {
+    (o.copies ??= new EndCopies()).adopt(c.owner, token(a));
+  },
+  release: (o, _a, c, hub, id) => {
+    if (o.copies) closeUnless(o.copies.release(c.owner), o, hub, id);
   },
   taskDone: (o, a, c, hub, id) => {
     // `a[0]` lists one entry per taskDone() made in a burst (sent as one request).

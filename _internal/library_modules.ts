@@ -82,6 +82,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/state/common.ts",
   "_internal/state/condition.ts",
   "_internal/state/deque.ts",
+  "_internal/state/end_copies.ts",
   "_internal/state/event.ts",
   "_internal/state/queue.ts",
   "_internal/state/queue_ledger.ts",

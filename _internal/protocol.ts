@@ -92,6 +92,15 @@ export interface ObjectOps {
   /** Prefetched items given back. */
   "queue.unget": [items: Item[]];
   "queue.close": [];
+  /**
+   * The copies of the pipe end that writes to this queue (see `state/end_copies.ts`): the caller
+   * holds one more; lends one under `token` (`moves`: the one it held); adopts the one lent under
+   * `token`; closes one. The queue closes with the last copy.
+   */
+  "queue.hold": [];
+  "queue.lend": [token: string, moves: boolean];
+  "queue.adopt": [token: string];
+  "queue.release": [];
   /** One entry per `taskDone()` made in a burst. */
   "queue.taskDone": [entries: number[]];
   /** Replies whether every item was acknowledged before the timeout. */

@@ -27,7 +27,6 @@ const SEND_CONTEXT = "Cannot send on the connection as";
 
 /** The sending side of one end: the queue, or a direct socket once the receiver took an offer. */
 export class Outlet {
-  #queue: Queue;
   #front: QueueFront<unknown, unknown>;
   #sent = false;
   /** Set by the end when it receives: a conversation is under way. */
@@ -44,7 +43,6 @@ export class Outlet {
 
   /** @param queue The direction's queue. */
   constructor(queue: Queue) {
-    this.#queue = queue;
     this.#front = frontOf(queue);
   }
 
@@ -169,10 +167,12 @@ export class Outlet {
     this.received = false; // No offer again until another exchange.
   }
 
-  /** Closes this end's sending side: written out, then the socket and the queue are closed. */
+  /**
+   * Closes this copy's sending side: written out, then the socket is closed
+   * (the queue closes with the end's last copy, see `Connection.close()`).
+   */
   close(): void {
     this.#withdraw();
-    this.#queue.close();
     const writer = this.#writer;
     if (writer !== undefined) writer.flushed().then(() => this.#drop());
   }

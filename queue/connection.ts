@@ -12,7 +12,9 @@ import {
   type Shareable,
   toHandle,
 } from "../_internal/codec.ts";
+import { type EndCopyRequests, QueueFront } from "../_internal/backing/queue.ts";
 import { BufferTooShort, EOFError, QueueClosed } from "../_internal/errors.ts";
+import { randomKey } from "../_internal/runtime.ts";
 import { checkTimeout, type WaitOptions } from "../_internal/wait.ts";
 import type { Process } from "../process/process.ts";
 import type { Thread } from "../thread/thread.ts";
@@ -161,21 +163,39 @@ export class Connection implements Shareable {
   #held: unknown[] = [];
   /** The receives that {@linkcode Connection.wait} starts on this end (see `_end_watch.ts`). */
   #watch: EndWatch = new EndWatch();
+  /**
+   * The copies of this end (if it sends), counted in the hub of its queue as
+   * Python's descriptors are across processes: the other end reads EOF once
+   * every copy is closed (see `_internal/state/end_copies.ts`).
+   */
+  #copies: EndCopyRequests | undefined;
+  /** Whether this copy counts there: not once handed on, until it sends again. */
+  #holding = false;
 
-  /** @internal Use {@linkcode Pipe}. */
-  constructor(incoming: Queue | undefined, outgoing: Queue | undefined) {
+  /**
+   * @internal Use {@linkcode Pipe}.
+   * @param token The copy this revives (lent under it), or a new end's.
+   */
+  constructor(incoming: Queue | undefined, outgoing: Queue | undefined, token?: string) {
     this.#in = incoming;
     this.#out = outgoing;
     this.#inlet = incoming && new Inlet(incoming);
     this.#outlet = outgoing && new Outlet(outgoing);
+    this.#copies = outgoing && QueueFront.of.get(outgoing)!.copies;
+    if (this.#copies !== undefined) {
+      if (token === undefined) this.#copies.hold();
+      else this.#copies.adopt(token);
+      this.#holding = true;
+    }
   }
 
   static {
     registerReviver("connection", (data) => {
-      const d = data as HandleData & { in?: HandleData; out?: HandleData };
+      const d = data as HandleData & { in?: HandleData; out?: HandleData; token?: string };
       return new Connection(
         d.in ? reviveHandle(d.in) as Queue : undefined,
         d.out ? reviveHandle(d.out) as Queue : undefined,
+        typeof d.token === "string" ? d.token : undefined,
       );
     });
   }
@@ -213,6 +233,11 @@ export class Connection implements Shareable {
     this.#check("send");
     if (!this.#outlet) {
       throw new TypeError("Cannot send on a read-only connection (Pipe(false)'s first end)");
+    }
+    if (!this.#holding && this.#copies !== undefined) {
+      // Handed on, and sending again: this copy is in use, and keeps the end open until closed.
+      this.#copies.hold();
+      this.#holding = true;
     }
     this.#outlet.send(obj);
   }
@@ -562,12 +587,26 @@ export class Connection implements Shareable {
     }
   }
 
-  /** Closes this end; the other end's `recv()` then drains and throws `EOFError`. */
+  /**
+   * Closes this copy of the end. Once every copy is closed (by `close()`, or
+   * by its process or thread ending), the other end's `recv()` drains what
+   * was sent and rejects with `EOFError`. A copy handed to a child does not
+   * keep the end open here: as in Python, the parent may close its copy
+   * after `start()`, and the child's still works.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#outlet?.close();
     this.#inlet?.close();
+    if (this.#holding) {
+      this.#holding = false;
+      try {
+        this.#copies!.release();
+      } catch {
+        // The hub is gone: so is the end.
+      }
+    }
   }
 
   /** For `await using`. */
@@ -598,11 +637,18 @@ export class Connection implements Shareable {
           "Pass an end on before it is used, or create a new Pipe() for the new reader",
       );
     }
-    return {
+    const handle: HandleData = {
       kind: "connection",
       module: import.meta.url,
       in: this.#in?.[toHandle](dest),
       out: this.#out?.[toHandle](dest),
     };
+    if (this.#copies !== undefined) {
+      // The receiver adopts the copy lent under this token; the one held here goes with it.
+      handle.token = randomKey(12);
+      this.#copies.lend(handle.token as string, this.#holding);
+      this.#holding = false;
+    }
+    return handle;
   }
 }

@@ -14,14 +14,20 @@ import { Queue } from "./queue.ts";
  * `duplex = false`, as in Python, the first end can only receive and the
  * second can only send.
  *
+ * As Python's, an end can have copies in several processes and threads (it
+ * is passed to them in `args`, or sent); the other end's `recv()` rejects
+ * with `EOFError` once every copy is closed, by `close()` or by its process
+ * or thread ending (killed too). A copy passed to a child no longer keeps
+ * the end open in the parent, unless the parent sends on it again.
+ *
  * @param duplex Whether both ends can send.
  * @default {true}
  * @returns The two ends.
  *
  * @example Talk to a child over a pipe
  * ```ts
- * import { Pipe, Process } from "@multiproc/multiproc";
- * import { equal } from "node:assert/strict";
+ * import { EOFError, Pipe, Process } from "@multiproc/multiproc";
+ * import { equal, rejects } from "node:assert/strict";
  *
  * // examples/workers.ts: export async function echo(conn) { conn.send(await conn.recv()); }
  * const echo = { module: import.meta.resolve("../examples/workers.ts"), export: "echo" };
@@ -29,9 +35,11 @@ import { Queue } from "./queue.ts";
  * const [parentEnd, childEnd] = Pipe();
  * await using p = new Process({ target: echo, args: [childEnd] });
  * p.start();
+ * childEnd.close(); // this process's copy: the child's still works
  * parentEnd.send("ping");
  * equal(await parentEnd.recv(), "ping");
  * await p.join();
+ * await rejects(parentEnd.recv(), EOFError); // the child's copy closed as it ended
  * ```
  *
  * @example A one-way pipe

@@ -79,6 +79,25 @@ export interface QueueBacking<S> {
    * reviver, registered by `module`, that opens the same queue from it.
    */
   toHandle(kind: string, module: string): HandleData;
+  /** The copies of a pipe end writing to it, where the backing counts them (a hub's queue). */
+  readonly copies?: EndCopyRequests;
+}
+
+/**
+ * The copies of the pipe end that writes to a queue, counted where the
+ * queue lives (see `state/end_copies.ts`): requests sent in order with the
+ * queue's others (so a copy's puts reach the queue before its release),
+ * without waiting for an answer.
+ */
+export interface EndCopyRequests {
+  /** This realm holds one more copy (a new end). */
+  hold(): void;
+  /** This realm hands a copy on under `token`; `moves`: the copy it held goes with it. */
+  lend(token: string, moves: boolean): void;
+  /** This realm revived the copy lent under `token`. */
+  adopt(token: string): void;
+  /** This realm closed a copy: the queue closes with the last one. */
+  release(): void;
 }
 
 /** The state of a joinable queue: a queue that counts unfinished tasks. */
@@ -181,6 +200,11 @@ export class QueueFront<T, S> {
    */
   encode(item: T, context: string = this.#putContext): unknown {
     return this.#b.encode(item, context);
+  }
+
+  /** The copies of a pipe end writing to the queue, if its backing counts them. */
+  get copies(): EndCopyRequests | undefined {
+    return this.#b.copies;
   }
 
   /**

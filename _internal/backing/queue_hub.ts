@@ -37,7 +37,7 @@ import type { QueueOrderName } from "../hub_objects.ts";
 import { priorityKey, withKey, withoutKey } from "../priority_key.ts";
 import { beforeGoodbye } from "../hub_client.ts";
 import type { WaitOptions } from "../wait.ts";
-import type { AheadFetch, JoinableQueueBacking } from "./queue.ts";
+import type { AheadFetch, EndCopyRequests, JoinableQueueBacking } from "./queue.ts";
 import { type Counted, InFlight } from "./queue_in_flight.ts";
 
 /**
@@ -347,6 +347,17 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
 
   close(): void {
     this.#b.client.post("queue.close", this.#b.id);
+  }
+
+  /** The copies of a pipe end writing to this queue: counted by the hub. */
+  get copies(): EndCopyRequests {
+    const { client, id } = this.#b;
+    return {
+      hold: () => client.post("queue.hold", id),
+      lend: (token, moves) => client.post("queue.lend", id, [token, moves]),
+      adopt: (token) => client.post("queue.adopt", id, [token]),
+      release: () => client.post("queue.release", id),
+    };
   }
 
   /**

@@ -126,11 +126,12 @@ test("SimpleQueue carries structured-clone items to a child and back", async (t)
   await p.join();
 });
 
-test("Pipe() is duplex between a parent and a child, and recv() rejects with EOFError at the end", async (t) => {
+test("Pipe() is duplex between a parent and a child that keeps its end when the parent closes its copy, and recv() rejects with EOFError at the end", async (t) => {
   const [mine, theirs] = Pipe();
   const p = new Process({ target: pipeEcho, args: [theirs] });
   p.start();
   stopAfter(t, p);
+  theirs.close(); // This process's copy (Python's idiom): the child's still works.
   mine.send([1, 2]);
   deepStrictEqual(await mine.recv(), [1, 2, 1, 2]);
   mine.send("bye");

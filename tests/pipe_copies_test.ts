@@ -1,0 +1,71 @@
+/**
+ * Copies of a pipe's end across processes and threads, as Python's file
+ * descriptors: an end handed to a child is the child's; closing the
+ * parent's copy after start() (Python's idiom) leaves the child's working;
+ * the other end reads EOF once every copy is closed, by close() or by its
+ * process or thread ending.
+ */
+import { deepStrictEqual, equal, rejects } from "node:assert/strict";
+import { Empty, EOFError, Pipe, Thread } from "../mod.ts";
+import { openLifelongResources } from "./_helpers.ts";
+import { pipeEcho, pipeSendAfter, pipeSendAll, pipeSendNoClose } from "./fixtures/queue_targets.ts";
+import { joinAll, start, WAIT } from "./_queue.ts";
+
+openLifelongResources();
+
+Deno.test("Pipe: the parent closes its copy of the child's end after start() (Python's idiom); the child keeps talking on it, and EOF comes once it closes", async () => {
+  for (const kind of ["process", "thread"] as const) {
+    const [here, there] = Pipe();
+    const child = kind === "process"
+      ? start(pipeEcho, [there])
+      : new Thread({ target: pipeEcho, args: [there] });
+    if (kind === "thread") child.start();
+    there.close(); // This process's copy only.
+    here.send("ping");
+    deepStrictEqual(await here.recv({ timeout: WAIT }), { echo: "ping" }, kind);
+    here.send({ n: 2 });
+    deepStrictEqual(await here.recv({ timeout: WAIT }), { echo: { n: 2 } }, kind);
+    here.send(null); // The child closes its end and ends.
+    await rejects(here.recv({ timeout: WAIT }), EOFError, kind);
+    if (kind === "process") await joinAll([child as ReturnType<typeof start>]);
+    else await (child as Thread).join({ timeout: WAIT });
+    here.close();
+  }
+});
+
+Deno.test("Pipe: a child that ends without close() closes its copy, so the reader gets EOFError after its messages", async () => {
+  const [readEnd, writeEnd] = Pipe(false);
+  await using p = start(pipeSendNoClose, [writeEnd, ["a", 2]]);
+  equal(await readEnd.recv({ timeout: WAIT }), "a");
+  equal(await readEnd.recv({ timeout: WAIT }), 2);
+  await rejects(readEnd.recv({ timeout: WAIT }), EOFError);
+  await joinAll([p]);
+  readEnd.close();
+});
+
+Deno.test("Pipe: an end held by two children reads EOF only once both have closed it", async () => {
+  const [readEnd, writeEnd] = Pipe(false);
+  await using first = start(pipeSendAll, [writeEnd, ["first"]]);
+  await using second = start(pipeSendAfter, [writeEnd, 300, ["second", "last"]]);
+  writeEnd.close();
+  equal(await readEnd.recv({ timeout: WAIT }), "first");
+  await joinAll([first]); // Closed and gone: the second child's copy is still open.
+  equal(await readEnd.recv({ timeout: WAIT }), "second");
+  equal(await readEnd.recv({ timeout: WAIT }), "last");
+  await rejects(readEnd.recv({ timeout: WAIT }), EOFError);
+  await joinAll([second]);
+  readEnd.close();
+});
+
+Deno.test("Pipe: a parent that still sends on an end it handed on holds its own copy, until it closes it", async () => {
+  const [readEnd, writeEnd] = Pipe(false);
+  await using p = start(pipeSendAll, [writeEnd, ["child"]]);
+  writeEnd.send("parent");
+  await joinAll([p]); // The child closed its copy and ended.
+  const got = [await readEnd.recv({ timeout: WAIT }), await readEnd.recv({ timeout: WAIT })];
+  deepStrictEqual(got.sort(), ["child", "parent"]);
+  await rejects(readEnd.recv({ timeout: 200 }), Empty); // Not EOF: the parent's copy is open.
+  writeEnd.close();
+  await rejects(readEnd.recv({ timeout: WAIT }), EOFError);
+  readEnd.close();
+});
