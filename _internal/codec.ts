@@ -129,17 +129,27 @@ export function encode(value: unknown, options: EncodeOptions): Encoded {
  * @throws {TypeError} If an instance's class is not exported where the sender found it.
  */
 export async function decode(enc: Encoded): Promise<unknown> {
+  await importFor(enc);
+  return decodeSync(enc);
+}
+
+/**
+ * Imports the modules an encoded value names (`m`: its handles' revivers,
+ * its instances' classes), once per process: what {@linkcode decode} does
+ * before {@linkcode decodeSync}.
+ *
+ * @param enc The encoded value.
+ */
+export async function importFor(enc: Encoded): Promise<void> {
   const m = enc.m;
-  if (m !== undefined) {
-    for (const url of m) {
-      // The program's own main module, still running, cannot be imported (it would wait for its
-      // own end): its classes are found among those this process located (see classOf).
-      if (!namespaces.has(url) && !isRunningMain(url)) {
-        namespaces.set(url, await importModule(url));
-      }
+  if (m === undefined) return;
+  for (const url of m) {
+    // The program's own main module, still running, cannot be imported (it would wait for its
+    // own end): its classes are found among those this process located (see classOf).
+    if (!namespaces.has(url) && !isRunningMain(url)) {
+      namespaces.set(url, await importModule(url));
     }
   }
-  return decodeSync(enc);
 }
 
 /**

@@ -95,6 +95,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/status_slots.ts",
   "_internal/stored_ref.ts",
   "_internal/target.ts",
+  "_internal/task_scope.ts",
   "_internal/until_closed.ts",
   "_internal/wait.ts",
   "_internal/wire.ts",

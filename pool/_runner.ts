@@ -11,18 +11,21 @@
  * @module
  */
 
-import { decode, decodeSync, encode, type Encoded, errorToData } from "../_internal/codec.ts";
+import {
+  decode,
+  decodeSync,
+  encode,
+  type Encoded,
+  errorToData,
+  importFor,
+} from "../_internal/codec.ts";
 import { importTarget } from "../_internal/import_target.ts";
+import { decodingTask, endTask, type TaskScoped } from "../_internal/task_scope.ts";
 import type { TargetRef } from "../_internal/target.ts";
 import { type FromWorker, isPlain, type ToWorker, type WorkerStart } from "./_protocol.ts";
 
 // deno-lint-ignore no-explicit-any
 type TaskFunction = (...args: any[]) => unknown;
-
-/** Decodes without a microtask when no module has to be imported (the usual case). */
-function decodeValue(enc: Encoded): unknown {
-  return enc.m === undefined ? decodeSync(enc) : decode(enc);
-}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === "object" || typeof value === "function") &&
@@ -82,6 +85,11 @@ export class TaskRunner {
   #stopping = false;
   #ready: Promise<boolean>;
   #onStop: () => void;
+  /**
+   * What the arguments of the chunks running revived that lets go when they end (a pipe end's
+   * copy), by chunk id: Python drops a task's arguments when it returns.
+   */
+  #scoped = new Map<number, TaskScoped[]>();
 
   /**
    * @param start The start message (its initializer runs first).
@@ -196,7 +204,7 @@ export class TaskRunner {
       if (fn === undefined) {
         throw new Error(`${this.#describe} as function ${run.f} was never defined`);
       }
-      const items = run.p ? run.a : decodeValue(run.a as Encoded);
+      const items = run.p ? run.a : this.#decodeArgs(run);
       if (typeof fn !== "function" || isThenable(items)) {
         return this.#runAsync(run, fn, items);
       }
@@ -212,6 +220,26 @@ export class TaskRunner {
       this.#fail(run, error);
     }
     return undefined;
+  }
+
+  /** A chunk's arguments, decoded; what they revive that lets go when it ends is noted. */
+  #decodeArgs(run: Run): unknown {
+    const enc = run.a as Encoded;
+    const scoped: TaskScoped[] = [];
+    const decoded = () => {
+      const value = decodingTask(scoped, () => decodeSync(enc));
+      if (scoped.length > 0) this.#scoped.set(run.i, scoped);
+      return value;
+    };
+    return enc.m === undefined ? decoded() : importFor(enc).then(decoded);
+  }
+
+  /** Chunk `id` ended: what its arguments revived lets go. */
+  #endScope(id: number): void {
+    const scoped = this.#scoped.get(id);
+    if (scoped === undefined) return;
+    this.#scoped.delete(id);
+    endTask(scoped);
   }
 
   async #runAsync(
@@ -253,6 +281,7 @@ export class TaskRunner {
     this.#done();
     if (isPlain(out, 1)) {
       this.#send([{ t: "ok", i: run.i, r: out, p: 1 }]);
+      this.#endScope(run.i);
       return;
     }
     let r: Encoded;
@@ -268,11 +297,13 @@ export class TaskRunner {
       return;
     }
     this.#send([{ t: "ok", i: run.i, r }]);
+    this.#endScope(run.i);
   }
 
   #fail(run: Run, error: unknown): void {
     this.#done();
     this.#send([{ t: "err", i: run.i, e: errorToData(error) }]);
+    this.#endScope(run.i);
   }
 
   #done(): void {

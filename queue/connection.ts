@@ -15,6 +15,7 @@ import {
 import { type EndCopyRequests, QueueFront } from "../_internal/backing/queue.ts";
 import { BufferTooShort, EOFError, QueueClosed } from "../_internal/errors.ts";
 import { randomKey } from "../_internal/runtime.ts";
+import { noteTaskScoped } from "../_internal/task_scope.ts";
 import { checkTimeout, type WaitOptions } from "../_internal/wait.ts";
 import type { Process } from "../process/process.ts";
 import type { Thread } from "../thread/thread.ts";
@@ -186,7 +187,20 @@ export class Connection implements Shareable {
       if (token === undefined) this.#copies.hold();
       else this.#copies.adopt(token);
       this.#holding = true;
+      // In a pool task's arguments, the copy goes when the task ends (Python drops them then).
+      if (token !== undefined) noteTaskScoped({ taskEnded: () => this.#letGo() });
     }
+  }
+
+  /**
+   * Lets go of this copy as if closed, but stays usable: the task that
+   * received it in its arguments ended (a later send holds a copy again).
+   */
+  #letGo(): void {
+    if (this.#closed || !this.#holding) return;
+    this.#outlet?.close(); // Its direct socket, if any, written out and ended; the queue stays.
+    this.#holding = false;
+    this.#copies!.release();
   }
 
   static {
@@ -588,8 +602,9 @@ export class Connection implements Shareable {
   }
 
   /**
-   * Closes this copy of the end. Once every copy is closed (by `close()`, or
-   * by its process or thread ending), the other end's `recv()` drains what
+   * Closes this copy of the end. Once every copy is closed (by `close()`, by
+   * its process or thread ending, or, for one a pool task received in its
+   * arguments, by the task ending), the other end's `recv()` drains what
    * was sent and rejects with `EOFError`. A copy handed to a child does not
    * keep the end open here: as in Python, the parent may close its copy
    * after `start()`, and the child's still works.

@@ -17,7 +17,8 @@ import { Queue } from "./queue.ts";
  * As Python's, an end can have copies in several processes and threads (it
  * is passed to them in `args`, or sent); the other end's `recv()` rejects
  * with `EOFError` once every copy is closed, by `close()` or by its process
- * or thread ending (killed too). A copy passed to a child no longer keeps
+ * or thread ending (killed too), or by the pool task that received it in its
+ * arguments ending. A copy passed to a child no longer keeps
  * the end open in the parent, unless the parent sends on it again.
  *
  * @param duplex Whether both ends can send.

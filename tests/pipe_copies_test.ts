@@ -6,7 +6,7 @@
  * process or thread ending.
  */
 import { deepStrictEqual, equal, rejects } from "node:assert/strict";
-import { Empty, EOFError, Pipe, Thread } from "../mod.ts";
+import { Empty, EOFError, Pipe, Pool, Thread, ThreadPool } from "../mod.ts";
 import { openLifelongResources } from "./_helpers.ts";
 import { pipeEcho, pipeSendAfter, pipeSendAll, pipeSendNoClose } from "./fixtures/queue_targets.ts";
 import { joinAll, start, WAIT } from "./_queue.ts";
@@ -68,4 +68,21 @@ Deno.test("Pipe: a parent that still sends on an end it handed on holds its own 
   writeEnd.close();
   await rejects(readEnd.recv({ timeout: WAIT }), EOFError);
   readEnd.close();
+});
+
+Deno.test("Pool and ThreadPool: a task's copy of an end it received goes when the task ends, as Python drops a task's arguments", async () => {
+  for (const PoolClass of [Pool, ThreadPool]) {
+    await using pool = new PoolClass({ processes: 1 });
+    const [readEnd, writeEnd] = Pipe(false);
+    // The task sends and returns without close(); the worker lives on.
+    await pool.apply(pipeSendNoClose, [writeEnd, ["a", "b"]]);
+    writeEnd.close();
+    deepStrictEqual(
+      [await readEnd.recv({ timeout: WAIT }), await readEnd.recv({ timeout: WAIT })],
+      ["a", "b"],
+      PoolClass.name,
+    );
+    await rejects(readEnd.recv({ timeout: WAIT }), EOFError, PoolClass.name);
+    readEnd.close();
+  }
 });
