@@ -314,6 +314,8 @@ export class QueueObject<T = unknown> implements HubObjectBase {
   usesApplied = 0;
   /** The copies of the pipe end that writes to it, if it is one's (see `state/end_copies.ts`). */
   copies: EndCopies | undefined;
+  /** Whether it was closed as no copy of its pipe end was left (it opens again with a new one). */
+  closedByCopies = false;
 
   constructor(options: QueueObjectOptions<T>) {
     this.state = new QueueState(options);
@@ -338,7 +340,10 @@ export class QueueObject<T = unknown> implements HubObjectBase {
     this.consumers.delete(owner);
     this.prefetchers.delete(owner);
     // Its copies of the pipe end go with it, as a process's descriptors do when it ends.
-    if (this.copies?.leave(owner) === false) this.state.close();
+    if (this.copies?.leave(owner) === false) {
+      this.state.close();
+      this.closedByCopies = true;
+    }
     // Items it was handed ahead of its gets and never used go back, even if its client could not
     // give them back before it said goodbye (a fetch ahead still on its way, say).
     if (clean) this.state.returnHeld(owner);
@@ -363,7 +368,22 @@ function token(a: unknown[]): string {
 function closeUnless(open: boolean, o: QueueObject, hub: ObjectHost, id: number): void {
   if (open) return;
   o.state.close();
+  o.closedByCopies = true;
   hub.publish(id, o);
+}
+
+/**
+ * The copies of a pipe end, about to count one more: an end closed as no copy was in use opens
+ * again (its holder hands it on again, or sends on it again), as it does in Python, where the
+ * holder's descriptor kept it open all along.
+ */
+function copiesOf(o: QueueObject, hub: ObjectHost, id: number): EndCopies {
+  if (o.closedByCopies) {
+    o.closedByCopies = false;
+    o.state.reopen();
+    hub.publish(id, o);
+  }
+  return o.copies ??= new EndCopies();
 }
 
 const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
@@ -433,15 +453,15 @@ const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
     hub.publish(id, o);
   },
   // The copies of the pipe end that writes to this queue: it closes with the last one.
-  hold: (o, _a, c) => {
-    (o.copies ??= new EndCopies()).hold(c.owner);
+  hold: (o, _a, c, hub, id) => {
+    copiesOf(o, hub, id).hold(c.owner);
   },
   lend: (o, a, c, hub, id) => {
-    const open = (o.copies ??= new EndCopies()).lend(c.owner, token(a), a[1] === true);
+    const open = copiesOf(o, hub, id).lend(c.owner, token(a), a[1] === true);
     closeUnless(open, o, hub, id);
   },
-  adopt: (o, a, c) => {
-    (o.copies ??= new EndCopies()).adopt(c.owner, token(a));
+  adopt: (o, a, c, hub, id) => {
+    copiesOf(o, hub, id).adopt(c.owner, token(a));
   },
   release: (o, _a, c, hub, id) => {
     if (o.copies) closeUnless(o.copies.release(c.owner), o, hub, id);

@@ -607,7 +607,9 @@ export class Connection implements Shareable {
    * arguments, by the task ending), the other end's `recv()` drains what
    * was sent and rejects with `EOFError`. A copy handed to a child does not
    * keep the end open here: as in Python, the parent may close its copy
-   * after `start()`, and the child's still works.
+   * after `start()`, and the child's still works (and, unlike Python, a
+   * parent that does not close it does not keep the end open: sending on it,
+   * or passing it on again, does, and opens it again if it had ended).
    */
   close(): void {
     if (this.#closed) return;

@@ -18,8 +18,9 @@ import { Queue } from "./queue.ts";
  * is passed to them in `args`, or sent); the other end's `recv()` rejects
  * with `EOFError` once every copy is closed, by `close()` or by its process
  * or thread ending (killed too), or by the pool task that received it in its
- * arguments ending. A copy passed to a child no longer keeps
- * the end open in the parent, unless the parent sends on it again.
+ * arguments ending. A copy passed to a child no longer keeps the end open
+ * in the parent, unless the parent sends on it or passes it on again (which
+ * opens an end that had ended: one end can serve one child after another).
  *
  * @param duplex Whether both ends can send.
  * @default {true}

@@ -57,6 +57,18 @@ Deno.test("Pipe: an end held by two children reads EOF only once both have close
   readEnd.close();
 });
 
+Deno.test("Pipe: an end passed to one child after another reaches each; EOF comes between them, while no copy is in use", async () => {
+  const [readEnd, writeEnd] = Pipe(false);
+  for (const round of [1, 2, 3]) {
+    await using p = start(pipeSendAll, [writeEnd, [round]]);
+    await joinAll([p]); // The child closed its copy and ended; the parent's went to it.
+    equal(await readEnd.recv({ timeout: WAIT }), round);
+    await rejects(readEnd.recv({ timeout: WAIT }), EOFError);
+  }
+  writeEnd.close();
+  readEnd.close();
+});
+
 Deno.test("Pipe: a parent that still sends on an end it handed on holds its own copy, until it closes it", async () => {
   const [readEnd, writeEnd] = Pipe(false);
   await using p = start(pipeSendAll, [writeEnd, ["child"]]);
@@ -74,14 +86,13 @@ Deno.test("Pool and ThreadPool: a task's copy of an end it received goes when th
   for (const PoolClass of [Pool, ThreadPool]) {
     await using pool = new PoolClass({ processes: 1 });
     const [readEnd, writeEnd] = Pipe(false);
-    // The task sends and returns without close(); the worker lives on.
+    // Each task sends and returns without close(); the worker lives on.
     await pool.apply(pipeSendNoClose, [writeEnd, ["a", "b"]]);
+    await pool.apply(pipeSendNoClose, [writeEnd, ["c"]]); // Passed on again: in use again.
     writeEnd.close();
-    deepStrictEqual(
-      [await readEnd.recv({ timeout: WAIT }), await readEnd.recv({ timeout: WAIT })],
-      ["a", "b"],
-      PoolClass.name,
-    );
+    const got = [];
+    for (let i = 0; i < 3; i++) got.push(await readEnd.recv({ timeout: WAIT }));
+    deepStrictEqual(got, ["a", "b", "c"], PoolClass.name);
     await rejects(readEnd.recv({ timeout: WAIT }), EOFError, PoolClass.name);
     readEnd.close();
   }

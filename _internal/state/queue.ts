@@ -360,6 +360,15 @@ export class QueueState<T = unknown> {
   }
 
   /**
+   * Opens a closed queue again: puts are taken and gets wait as before it
+   * closed. A pipe end's queue closes while no copy of the end is in use,
+   * and opens again when one is handed on again (see `end_copies.ts`).
+   */
+  reopen(): void {
+    this.#closed = false;
+  }
+
+  /**
    * Acknowledges one item taken from a joinable queue.
    *
    * Removes one outstanding record: the caller's oldest if it has one, else

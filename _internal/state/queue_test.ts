@@ -557,3 +557,15 @@ Deno.test("QueueState with tasks counts them without keeping what a dead consume
   assert.equal(await queue.join(), true);
   assert.throws(() => queue.taskDone(A), /task_done\(\) called too many times/);
 });
+
+Deno.test("QueueState.reopen(): a closed queue takes puts and makes gets wait again", async () => {
+  const queue = new QueueState();
+  queue.close();
+  await assert.rejects(queue.get(B), QueueClosed);
+  queue.reopen();
+  assert.equal(queue.closed, false);
+  const waiting = queue.get(B);
+  await assertBlocks(waiting);
+  await queue.put(A, "again");
+  assert.equal(await waiting, "again");
+});
