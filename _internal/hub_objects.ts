@@ -336,14 +336,17 @@ export class QueueObject<T = unknown> implements HubObjectBase {
     this.state.dropOwner(owner);
   }
 
+  /** Closes it as no copy of its pipe end is left (a new copy opens it again). */
+  closeForCopies(): void {
+    this.state.close();
+    this.closedByCopies = true;
+  }
+
   left(owner: Owner, clean: boolean): void {
     this.consumers.delete(owner);
     this.prefetchers.delete(owner);
     // Its copies of the pipe end go with it, as a process's descriptors do when it ends.
-    if (this.copies?.leave(owner) === false) {
-      this.state.close();
-      this.closedByCopies = true;
-    }
+    if (this.copies?.leave(owner) === false) this.closeForCopies();
     // Items it was handed ahead of its gets and never used go back, even if its client could not
     // give them back before it said goodbye (a fetch ahead still on its way, say).
     if (clean) this.state.returnHeld(owner);
@@ -367,8 +370,7 @@ function token(a: unknown[]): string {
 /** Closes a pipe end's queue once no copy of the end is left. */
 function closeUnless(open: boolean, o: QueueObject, hub: ObjectHost, id: number): void {
   if (open) return;
-  o.state.close();
-  o.closedByCopies = true;
+  o.closeForCopies();
   hub.publish(id, o);
 }
 

@@ -164,6 +164,8 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   #untilDone: UntilDone | undefined;
   /** The hub's folder, where large items' bytes are kept (see `item_store.ts`). */
   #dir: string;
+  /** The requests about a pipe end's copies, made on first use (see {@linkcode HubQueue.copies}). */
+  #copies: EndCopyRequests | undefined;
   /** The reply to the last report of an item used (see {@linkcode HubQueue.unpack}). */
   #usedReply: Promise<unknown> | undefined;
   /** Blocks of items used, freed once the hub has answered `reply` (it has recorded their use). */
@@ -352,7 +354,7 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
   /** The copies of a pipe end writing to this queue: counted by the hub. */
   get copies(): EndCopyRequests {
     const { client, id } = this.#b;
-    return {
+    return this.#copies ??= {
       hold: () => client.post("queue.hold", id),
       lend: (token, moves) => client.post("queue.lend", id, [token, moves]),
       adopt: (token) => client.post("queue.adopt", id, [token]),
