@@ -3,18 +3,21 @@
  * serialize+deserialize (the baseline) and, where JSON can carry the value,
  * `JSON.stringify`+`JSON.parse`, for a small object
  * `{ id, name, tags: [...] }`, a 1 KiB string, a 64 KiB `Uint8Array` and a
- * Map/Date/BigInt/Set mix; µs of CPU time per encode+decode, in one process,
- * no I/O.
+ * Map/Date/BigInt/Set mix; µs of CPU time per encode+decode, no I/O.
  *
  * The cases, the timing loop and the one adapter that says how the codec is
- * called (`ours()`) are in
- * `node/codec.mjs`, plain JavaScript shared by both runtimes:
+ * called (`ours()`) are in `node/codec.mjs`, plain JavaScript shared by both
+ * runtimes, which measures one implementation on one case per process (so
+ * that each pays for its own garbage, see `measureOne` there):
  *
- * 1. Deno: imports it and measures `_internal/codec.ts`.
+ * 1. Deno: runs it on `_internal/codec.ts`.
  * 2. Node: builds the npm package (`deno task build:npm`) into a temporary
- *    folder and runs `node/codec.mjs` with the Node of `tools/` (pinned by
+ *    folder and runs it with the Node of `tools/` (pinned by
  *    `tools/package.json`) on the build's `_internal/codec.js`.
- * 3. Prints one JSON line: multiproc's codec as `results` and `node:v8` as
+ * 3. Per runtime and case, the implementations' processes take turns, three
+ *    rounds of three samples each (one round with `--quick`), so that all
+ *    meet the machine's changing load alike.
+ * 4. Prints one JSON line: multiproc's codec as `results` and `node:v8` as
  *    `baseline_results` (see `Benchmark.baseline` in `run.ts`), case names
  *    prefixed with the runtime; the JSON rows are among `results`, marked
  *    "(reference)", and compare with `node:v8` too.
@@ -26,18 +29,19 @@
  * @module
  */
 
-import * as codec from "../_internal/codec.ts";
 import { emit, log, parseBenchArgs, type Result, result, round4 } from "./_bench.ts";
-import { measure, ours } from "./node/codec.mjs";
+import { CASES, IMPLS } from "./node/codec.mjs";
 
 const ROOT_PATH = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 /** The Node that runs the npm package's tests (tools/package.json pins it). */
 const NODE = `${ROOT_PATH}/tools/node_modules/.bin/node`;
+/** Samples per process. */
+const SAMPLES = 3;
 
-/** One implementation's samples of one case, as `node/codec.mjs` reports them. */
+/** One implementation's samples of one case. */
 interface Measured {
   case: string;
-  impl: "ours" | "node:v8" | "JSON";
+  impl: string;
   samples: number[];
   detail: Record<string, unknown>;
 }
@@ -58,20 +62,59 @@ async function run(cmd: string, args: string[]): Promise<string> {
   return decoder.decode(stdout);
 }
 
+/**
+ * Every implementation on every case, with `start` (the command that runs `node/codec.mjs` under
+ * a runtime, up to its arguments): per case, the implementations' processes take turns, round
+ * after round. Returns the measurements and the runtime's version as the script reported it.
+ */
+async function measureAll(
+  start: string[],
+  quick: boolean,
+): Promise<{ runtime: string; results: Measured[] }> {
+  const rounds = quick ? 1 : 3;
+  const results: Measured[] = [];
+  let runtime = "";
+  for (const [index, c] of CASES.entries()) {
+    log(`  ${c.name}`);
+    const impls = IMPLS.filter((impl) => impl !== "JSON" || c.json);
+    const byImpl = new Map(impls.map((impl) => {
+      const m: Measured = { case: c.name, impl, samples: [], detail: {} };
+      results.push(m);
+      return [impl, m];
+    }));
+    for (let round = 0; round < rounds; round++) {
+      for (const impl of impls) {
+        const out = await run(start[0], [
+          ...start.slice(1),
+          impl,
+          String(index),
+          String(SAMPLES),
+          ...(quick ? ["--quick"] : []),
+        ]);
+        const line = JSON.parse(out.trim().split("\n").at(-1) ?? "");
+        if (!Array.isArray(line?.samples)) throw new Error("node/codec.mjs printed no samples");
+        runtime = line.runtime;
+        const m = byImpl.get(impl)!;
+        m.samples.push(...line.samples);
+        const { batch, ...rest } = line.detail;
+        m.detail = { ...rest, batches: [...(m.detail.batches as number[] ?? []), batch] };
+      }
+    }
+  }
+  return { runtime, results };
+}
+
 /** Builds the npm package in a temporary folder and measures its codec under Node. */
-async function measureNode(quick: boolean): Promise<{ node: string; results: Measured[] }> {
+async function measureNode(quick: boolean): Promise<{ runtime: string; results: Measured[] }> {
   const dir = await Deno.makeTempDir({ prefix: "multiproc-bench-codec-" });
   try {
     log("building the npm package");
     await run(Deno.execPath(), ["task", "build:npm", `${dir}/npm`]);
-    const out = await run(NODE, [
-      "bench/node/codec.mjs",
-      `${dir}/npm/_internal/codec.js`,
-      ...(quick ? ["--quick"] : []),
-    ]);
-    const line = JSON.parse(out.trim().split("\n").at(-1) ?? "");
-    if (!Array.isArray(line?.results)) throw new Error("node/codec.mjs printed no results");
-    return line;
+    log("Node:");
+    return await measureAll(
+      [NODE, "bench/node/codec.mjs", `${dir}/npm/_internal/codec.js`],
+      quick,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -103,9 +146,17 @@ if (import.meta.main) {
   const { quick } = parseBenchArgs();
   const results: Result[] = [];
   const baseline: Result[] = [];
-  log(`Deno ${Deno.version.deno}, ${ours(codec).name}:`);
-  summarise("Deno", measure(codec, { quick, log }), results, baseline);
+  log("Deno:");
+  const deno = await measureAll(
+    [Deno.execPath(), "run", "-A", "bench/node/codec.mjs", `${ROOT_PATH}/_internal/codec.ts`],
+    quick,
+  );
+  summarise("Deno", deno.results, results, baseline);
   const node = await measureNode(quick);
   summarise("Node", node.results, results, baseline);
-  emit("codec", results, { baseline_results: baseline, node: node.node, codec: ours(codec).name });
+  emit("codec", results, {
+    baseline_results: baseline,
+    node: node.runtime,
+    codec: "encodeBytes + decodeBytesSync (binary)",
+  });
 }

@@ -105,38 +105,25 @@ const CODEC_LIMITS = `
 - **Binary data crosses as it is.** The codec walks the value straight into MessagePack
   (\`_internal/bytes_codec.ts\`, with the writer and reader of \`_internal/wire.ts\`), a typed array's
   bytes as one \`bin\`, copied once into the result (from 4 KiB on they are not copied into the write
-  buffer first). Decoding copies them into a buffer of the array's own, exactly its size, so a 64
-  KiB round trip is two copies; \`node:v8\`'s is one, as its \`deserialize\` returns a view into the
-  serialized buffer (whose \`.buffer\` is that whole buffer). On Node what costs most is allocating:
-  two fresh 64 KiB buffers per round trip (the encoded bytes, the decoded copy) cost about four
-  times one (in a loop that only allocates and copies as such a round trip does, glibc gave the
-  memory back and took it again with about 10,000 \`brk\` calls in 20,000 round trips), which is what
-  the previous table's run measured (126.7 µs against \`node:v8\`'s 53.8). Encoded results of up to
-  256 KiB are therefore carved from shared 1 MiB blocks, as results up to 32 KiB are from 256 KiB
-  blocks: one fresh buffer per round trip is left, the decoded copy's. On Node the 1 MiB blocks are
-  not zeroed (\`Buffer.allocUnsafeSlow\`, through the runtime adapter's \`uninitializedBytes\`;
-  every byte handed out is written first): zeroing a block cost as much as copying 64 KiB into it.
-  Measured in A/B runs against the zeroed blocks (Node 22.12, CPU time, load average 1.3–8): this
-  bench's 64 KiB case, nine alternating runs each, 21–31 µs against 24–46 (medians 26.5 and 28.8;
-  \`node:v8\` 10–16 in both, so 0.34–0.60 of its speed against 0.25–0.48); batches taking turns with
-  \`node:v8\` and a small object, eight runs each, 25.6 µs against 28.9 (medians); 10,000 round
-  trips in a loop, twelve runs each, 38.8 µs against 47.1. The goal, within 2× of \`node:v8\`, is
-  not met stably: on a quieter machine (load average 0.8) five more runs of this bench gave 23–33 µs
-  against 11–14 (0.41–0.47); the run recorded here gave 0.53× and a second one 0.46× (0.36× an
-  hour before, with the same code). What is left is the memory: a round trip writes 64 KiB into two fresh
-  places (the encoded bytes, the decoded copy), \`node:v8\`'s into one, and the garbage collector
-  frees them tens of MiB at a time (a scavenge for "external memory pressure" every ~220 round
-  trips), so they are out of the caches when they are used again, and glibc often gives that memory
-  back to the system and faults it in again (1–4 page faults and 4–14 µs of system time per round
-  trip in a loop; \`node:v8\`, with half the memory, swings between 10–13 µs and 30–42 µs by the
-  same cause). Tried and not kept: a decoded copy in memory not zeroed first (the zeroing only moved
-  into the copy, no gain), a buffer of its own for each encoded result (40–58 µs), blocks of 384 KiB
-  to 2 MiB (no difference), raising glibc's trim threshold (one 16 MiB buffer freed first: in a loop
-  134 \`brk\` calls instead of 810, and 30–35 µs instead of 35–46, but no change in this bench, and
-  it is a setting of the whole process's allocator, not the library's to make). Returning the
-  decoded array as a view into the encoded bytes, as \`node:v8\` does, measured 13 µs, but would
-  make its \`.buffer\` the whole message (a queue item's bytes are a view of the frame they came
-  in). Before the binary form, the bytes were base64 inside JSON: 1.1–4.6 ms on Node, whose V8 has
+  buffer first). Encoded results of up to 256 KiB are carved from shared 1 MiB blocks (on Node not
+  zeroed, \`Buffer.allocUnsafeSlow\` through the runtime adapter's \`uninitializedBytes\`: zeroing a
+  block cost as much as copying 64 KiB into it), so a round trip allocates one fresh buffer, the
+  decoded copy, exactly the array's size. \`node:v8\`'s \`deserialize\` returns a view into the
+  serialized buffer instead (whose \`.buffer\` is that whole buffer: for a queue item, the whole
+  frame it came in), but its \`serialize\` allocates a fresh \`Buffer\` each time.
+- **Each implementation pays for its own garbage.** A round trip's buffers are freed by the
+  collector later, in whatever code runs then. Until 2026-12-02 the implementations took turns in
+  one process, and each batch paid for the garbage of the batches before it: on Node the 64 KiB
+  array measured 8–9 µs for \`node:v8\` and 24–30 for ours that way (0.26–0.53×, recorded as missing
+  the goal of "within 2×"), but 40 µs for \`node:v8\` and 10.5 for ours each in a process of its
+  own (medians of 30 means of 1,000 round trips, after 3,000 of warm-up, three runs each;
+  2026-12-02, the means ranging 20–129 and 8–73). So each
+  implementation now runs in a process of its own (\`measureOne\` in \`bench/node/codec.mjs\`), the
+  processes taking turns, with batches of 100 ms (a collection of a 64 KiB array's garbage took a
+  round trip from 7–10 µs to 150–300) after at least 1 s and 4,000 round trips of warm-up (the
+  collector sizes its heap as it goes: \`node:v8\`'s small object took 12–15 µs a round trip over
+  its first 100,000 and 5–7 after). A longer warm-up favours \`node:v8\` here, whose garbage costs
+  more. Before the binary form, the bytes were base64 inside JSON: 1.1–4.6 ms on Node, whose V8 has
   no native base64.
 - **Small values are one walk each way.** The encoder writes strings, numbers, booleans, \`null\`,
   arrays and plain objects straight into the write buffer, and Maps, Sets, Dates, bigints,
@@ -158,11 +145,10 @@ const CODEC_LIMITS = `
 - **Map/Date/BigInt/Set** are tagged maps in the bytes (\`{ $t: "map", v: [[k, v], …] }\` and so on),
   written and read without building them as objects (a Date or a bigint is read as a small node
   first); \`node:v8\` writes them as they are.
-- **Samples are means of batches** of about 20 ms of this process's CPU time (not the clock's,
-  which on a busy machine also counts the waits for a core), the implementations' batches taking
-  turns case by case so that all meet the machine's load alike; each batch is sized after 200 ms of
-  warm-up (the first few hundred round trips of a 64 KiB array took 3–10 times as long as later
-  ones, and batches sized by them measured that). Read ratios, not absolute times.
+- **Samples are means of batches** of about 100 ms of the process's CPU time (not the clock's,
+  which on a busy machine also counts the waits for a core), three per process, three processes
+  per implementation and case, taking turns so that all meet the machine's load alike. CPU time
+  counts the collector's helper threads too. Read ratios, not absolute times.
 `;
 
 /** "What limits it" for pool. */
@@ -563,16 +549,17 @@ at all.
     title: "The codec alone",
     baseline: "node:v8",
     about: `
-How values are encoded to cross a process boundary, in one process with no I/O: multiproc's codec
-(encode then decode) against \`node:v8\`'s \`serialize\` then \`deserialize\` (structured clone,
-V8's own format), on Deno and on Node (the npm build, run by \`bench/codec.ts\` with the Node of
+How values are encoded to cross a process boundary, with no I/O: multiproc's codec (encode then
+decode) against \`node:v8\`'s \`serialize\` then \`deserialize\` (structured clone, V8's own
+format), on Deno and on Node (the npm build, run by \`bench/codec.ts\` with the Node of
 \`tools/\`), in µs per value. The cases: a small object \`{ id, name, tags: [3 strings] }\`, a
 1 KiB string, a 64 KiB \`Uint8Array\`, and a Map/Date/BigInt/Set mix. The "(reference)" rows are
 \`JSON.stringify\` then \`JSON.parse\` of the same value where JSON can carry it, against
-\`node:v8\` too. Each sample is the mean of a batch sized to take about 20 ms of the process's CPU
-time (not the clock's: on a shared machine that includes waiting for a core), sized after 200 ms of
-warm-up; every implementation's decoded copy is checked once. The cases and the one adapter that calls the
-codec are in \`bench/node/codec.mjs\`, shared by both runtimes.
+\`node:v8\` too. Each implementation runs in a process of its own, so that it pays for its own
+garbage (see below); each sample is the mean of a batch sized to take about 100 ms of the
+process's CPU time, after at least 1 s and 4,000 round trips of warm-up; every implementation's
+decoded copy is checked once. The cases and the one adapter that calls the codec are in
+\`bench/node/codec.mjs\`, shared by both runtimes.
 `,
     compare: ["Deno", "Node"].flatMap((runtime) =>
       ["small object", "1 KiB string", "64 KiB Uint8Array", "Map/Date/BigInt mix"].flatMap((c) => [

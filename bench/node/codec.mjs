@@ -1,18 +1,22 @@
 /**
  * The codec alone, measured the same way on Deno and on Node: this module
- * holds the cases and the timing loop, and is imported by `bench/codec.ts`
- * (Deno, with `_internal/codec.ts`) and run by it under Node:
+ * holds the cases and the timing loop, and runs one measurement per process
+ * for `bench/codec.ts`, which starts it under both runtimes:
  *
- *     node bench/node/codec.mjs <npm build>/_internal/codec.js [--quick]
+ *     deno run -A bench/node/codec.mjs _internal/codec.ts <impl> <case> <samples> [--quick]
+ *     node bench/node/codec.mjs <npm build>/_internal/codec.js <impl> <case> <samples> [--quick]
  *
- * For each case, the multiproc codec's encode+decode, `node:v8`'s
- * serialize+deserialize and, where JSON can carry the value,
- * `JSON.stringify`+`JSON.parse`, in µs of CPU time per value. Each sample is
- * the mean of a batch sized to take about 20 ms (5 ms with `--quick`) of CPU
- * time, after a warm-up of 200 ms (50);
- * the implementations' batches take turns, case by case.
- * Under Node, stdout gets one JSON line with each measurement's raw samples,
- * which `bench/codec.ts` summarises; progress goes to stderr.
+ * An implementation is the multiproc codec's encode+decode, `node:v8`'s
+ * serialize+deserialize or, where JSON can carry the value,
+ * `JSON.stringify`+`JSON.parse`; each sample is µs of CPU time per value,
+ * the mean of a batch sized to take about 100 ms (20 ms with `--quick`) of
+ * CPU time, long enough to take in the collections of the garbage a round
+ * trip leaves (a 64 KiB array's round trips on Node took 7–10 µs between
+ * them and 150–300 µs with one), after a warm-up of at least 1 s (100 ms)
+ * and 4,000 round trips: the collector sizes its heap to the garbage as it
+ * goes (`node:v8`'s small object took 12–15 µs a round trip over its first
+ * 100,000 round trips and 5–7 after). One implementation per process (see
+ * {@linkcode measureOne}); stdout gets one JSON line with its samples.
  *
  * Plain JavaScript so that Node runs it as it is (no TypeScript step).
  */
@@ -118,13 +122,17 @@ function cpuMicros() {
 /** Largest batch: keeps every loop bounded even if a clock misbehaves. */
 const MAX_BATCH = 1_000_000;
 
+/** Fewest round trips of warm-up, however long they take. */
+const WARM_RUNS = 4000;
+
 /**
  * The batch size that makes `roundTrip` take about `batchMs`: found by doubling it (which also
- * warms the code up) until a batch takes at least a quarter of that, then measured again over
- * `warmMs` of running it. The first batches are slower than the rest by far (code not yet
- * optimised, a heap and allocator that have not settled: a 64 KiB array's first few hundred
- * round trips took 3–10 times as long as later ones), so a batch sized by them alone was small
- * and its samples measured the warm-up.
+ * warms the code up) until a batch takes at least a quarter of that, then running such batches
+ * for at least `warmMs` and {@linkcode WARM_RUNS} round trips, and sizing it by the last quarter
+ * of them. A process's first round trips are slower than the rest by far (code not yet optimised,
+ * a heap and allocator that have not settled): measured on Node, a 64 KiB array's first ~2,000
+ * took 230–430 µs each with `node:v8` and 25–690 with ours, and 8–60 later on; samples of a batch
+ * sized and taken sooner measured the warm-up.
  */
 function calibrate(roundTrip, batchMs, warmMs) {
   let batch = 1;
@@ -134,72 +142,81 @@ function calibrate(roundTrip, batchMs, warmMs) {
     const ms = (cpuMicros() - t0) / 1000;
     if (ms >= batchMs / 4 || batch >= MAX_BATCH) break;
   }
+  const times = [];
   let runs = 0;
   const t0 = cpuMicros();
   do {
+    const t1 = cpuMicros();
     for (let i = 0; i < batch; i++) roundTrip();
+    times.push(cpuMicros() - t1);
     runs += batch;
-  } while (cpuMicros() - t0 < warmMs * 1000 && runs < MAX_BATCH);
-  const ms = (cpuMicros() - t0) / 1000;
-  return Math.min(MAX_BATCH, Math.max(1, Math.round((runs * batchMs) / Math.max(ms, 1e-3))));
+  } while ((cpuMicros() - t0 < warmMs * 1000 || runs < WARM_RUNS) && runs < MAX_BATCH);
+  const last = times.slice(-Math.max(1, times.length >> 2));
+  const micros = last.reduce((sum, t) => sum + t, 0);
+  const perRun = Math.max(micros, 1) / (last.length * batch);
+  return Math.min(MAX_BATCH, Math.max(1, Math.round((batchMs * 1000) / perRun)));
+}
+
+/** The implementations by name: multiproc's codec (through {@linkcode ours}), `node:v8`, JSON. */
+export const IMPLS = ["ours", "node:v8", "JSON"];
+
+/**
+ * Measures one implementation on one case, in this process: the implementation's decoded copy is
+ * checked once, its batch sized by {@linkcode calibrate}, then `samples` batches timed, each
+ * sample µs of this process's CPU time per encode+decode, the mean of a batch.
+ *
+ * One implementation per process, because each must pay for its own garbage: the buffers a
+ * round trip leaves (64 KiB ones, for the array) are freed by the collector later, in whatever
+ * code runs then. With implementations taking turns in one process, `node:v8`'s buffers were
+ * freed during multiproc's batches and the reverse (a 64 KiB round trip measured 8 µs for
+ * `node:v8` and 24 for ours taking turns, 40 and 10 each in a process of its own).
+ *
+ * @param {any} codec The codec module's namespace.
+ * @param {string} impl One of {@linkcode IMPLS}.
+ * @param {number} index The case's index in {@linkcode CASES}.
+ * @param {{ quick: boolean, samples: number }} options
+ * @returns {{ samples: number[], detail: Record<string, unknown> }}
+ */
+export function measureOne(codec, impl, index, { quick, samples }) {
+  const c = CASES[index];
+  const codecImpl = impl === "ours" ? ours(codec) : impl === "node:v8" ? V8 : JSON_TEXT;
+  if (c === undefined || !IMPLS.includes(impl) || (impl === "JSON" && !c.json)) {
+    throw new RangeError(`Cannot measure ${impl} on case ${index}: no such pair`);
+  }
+  const encoded = codecImpl.encode(c.value);
+  if (!c.check(codecImpl.decode(encoded))) {
+    throw new Error(`${impl} did not give back an equal ${c.name}`);
+  }
+  const size = typeof encoded === "string"
+    ? new TextEncoder().encode(encoded).length
+    : encoded.byteLength;
+  const roundTrip = () => codecImpl.decode(codecImpl.encode(c.value));
+  const batch = calibrate(roundTrip, quick ? 20 : 100, quick ? 100 : 1000);
+  const out = [];
+  for (let s = 0; s < samples; s++) {
+    const t0 = cpuMicros();
+    for (let i = 0; i < batch; i++) roundTrip();
+    out.push((cpuMicros() - t0) / batch);
+  }
+  return { samples: out, detail: { batch, encoded_bytes: size } };
 }
 
 /**
- * Measures every case with multiproc's codec (through {@linkcode ours}), `node:v8` and JSON: per
- * case, the implementations' batches take turns (ours, node:v8, JSON, ours, …), so that all meet
- * the machine's changing load alike; each sample is µs of CPU time per encode+decode, the mean
- * of a batch.
+ * Run as a script (by `bench/codec.ts`, under Deno or Node), measures one implementation on one
+ * case and prints one JSON line, `{ runtime, samples, detail }`:
  *
- * @param {any} codec The codec module's namespace.
- * @param {{ quick: boolean, log: (...parts: unknown[]) => void }} options
- * @returns {{ case: string, impl: "ours" | "node:v8" | "JSON", samples: number[], detail: Record<string, unknown> }[]}
+ *     <deno run -A | node> bench/node/codec.mjs <codec module> <impl> <case index> <samples> [--quick]
  */
-export function measure(codec, { quick, log }) {
-  const impls = [["ours", ours(codec)], ["node:v8", V8], ["JSON", JSON_TEXT]];
-  const samples = quick ? 5 : 15;
-  const batchMs = quick ? 5 : 20;
-  const warmMs = quick ? 50 : 200;
-  const out = [];
-  for (const c of CASES) {
-    log(`  ${c.name}`);
-    const runs = [];
-    for (const [impl, codecImpl] of impls) {
-      if (impl === "JSON" && !c.json) continue;
-      const encoded = codecImpl.encode(c.value);
-      if (!c.check(codecImpl.decode(encoded))) {
-        throw new Error(`${impl} did not give back an equal ${c.name}`);
-      }
-      const size = typeof encoded === "string"
-        ? new TextEncoder().encode(encoded).length
-        : encoded.byteLength;
-      const roundTrip = () => codecImpl.decode(codecImpl.encode(c.value));
-      const batch = calibrate(roundTrip, batchMs, warmMs);
-      const result = {
-        case: c.name,
-        impl,
-        samples: [],
-        detail: { batch, encoded_bytes: size },
-      };
-      runs.push({ roundTrip, batch, samples: result.samples });
-      out.push(result);
-    }
-    for (let s = 0; s < samples; s++) {
-      for (const { roundTrip, batch, samples } of runs) {
-        const t0 = cpuMicros();
-        for (let i = 0; i < batch; i++) roundTrip();
-        samples.push((cpuMicros() - t0) / batch);
-      }
-    }
-  }
-  return out;
-}
-
-// Under Node (not when bench/codec.ts imports this module): measure the npm build's codec.
-if (typeof Deno === "undefined" && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [codecPath, ...flags] = process.argv.slice(2);
+const isMain = typeof Deno !== "undefined"
+  ? import.meta.main
+  : import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  const [codecPath, impl, index, samples, ...flags] = process.argv.slice(2);
   const codec = await import(pathToFileURL(codecPath).href);
-  const log = (...parts) => console.error(...parts);
-  log(`Node ${process.version}, ${ours(codec).name}:`);
-  const results = measure(codec, { quick: flags.includes("--quick"), log });
-  console.log(JSON.stringify({ node: process.version, results }));
+  const measured = measureOne(codec, impl, Number(index), {
+    quick: flags.includes("--quick"),
+    samples: Number(samples),
+  });
+  const runtime = typeof Deno !== "undefined" ? `Deno ${Deno.version.deno}` : `Node ${process.version}`;
+  console.log(JSON.stringify({ runtime, ...measured }));
 }
