@@ -15,7 +15,7 @@ import { createRing, type RingReader } from "../_internal/pipe_ring.ts";
 import type { Item } from "../_internal/protocol.ts";
 import { connectUnix, cpuCount, type StreamConn, yieldCore } from "../_internal/runtime.ts";
 import { checkTimeout, type WaitOptions } from "../_internal/wait.ts";
-import { directCounts, DirectOffer, offers, REALM } from "./_direct.ts";
+import { directCounts, DirectOffer, OFFER_TTL_MS, offers, REALM } from "./_direct.ts";
 import type { Queue } from "./queue.ts";
 
 /** Longest pause between two looks at the queue while a receiver waits on a direct source. */
@@ -136,7 +136,7 @@ export class Inlet {
    */
   async recv(options: WaitOptions, what: string): Promise<unknown> {
     checkTimeout(options.timeout, what);
-    const deadline = performance.now() + (options.timeout ?? Infinity);
+    let deadline = performance.now() + (options.timeout ?? Infinity);
     for (;;) {
       options.signal?.throwIfAborted();
       const item = this.#next();
@@ -178,8 +178,14 @@ export class Inlet {
         this.#awake();
         continue;
       }
-      if (got instanceof DirectOffer) await this.#take(got);
-      else if (got !== NOTHING) return got;
+      if (got instanceof DirectOffer) {
+        await this.#take(got);
+        // An offer stands for a message sent already (its sender kept it, to write it on the
+        // socket once the offer is taken): it was here when this receive looked, so the receive
+        // waits for it past its timeout (as `poll()` said it was there), at most as long as the
+        // offer lasts, after which its sender puts what it kept on the queue.
+        deadline = Math.max(deadline, performance.now() + OFFER_TTL_MS);
+      } else if (got !== NOTHING) return got;
     }
   }
 

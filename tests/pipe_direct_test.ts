@@ -365,3 +365,25 @@ Deno.test("ring: with a child that cannot map memory (--deny-ffi) the conversati
   // The ring this end made for the child, never mapped by it, went with the socket.
   deepStrictEqual(ringFiles(), []);
 });
+
+Deno.test("a poll() that says a message is there is kept by recv({ timeout: 0 }), also when the message comes behind an offer of a socket", async () => {
+  for (const kind of ["process", "thread"]) {
+    const [here, there] = Pipe();
+    const child = kind === "process"
+      ? new Process({ target: talkThenSendTwo, args: [there] })
+      : new Thread({ target: talkThenSendTwo, args: [there] });
+    child.start();
+    here.send("a");
+    equal(await here.recv({ timeout: WAIT }), "a");
+    // Told to go on, the child offers its socket instead of putting "b" (they have talked).
+    here.send("go");
+    const until = Date.now() + WAIT;
+    while (!(await here.poll()) && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
+    equal(await here.recv({ timeout: 0 }), "b", kind);
+    equal(await here.recv({ timeout: WAIT }), "c");
+    here.send("bye");
+    await child.join({ timeout: WAIT });
+    equal(child.isAlive(), false);
+    here.close();
+  }
+});
