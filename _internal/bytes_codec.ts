@@ -52,13 +52,12 @@ import {
   readValue,
   unpackWith,
 } from "./wire_reader.ts";
+import { packExact, writeBytesLater } from "./wire_pack.ts";
 import {
   arrayHeader,
   mapHeader,
-  packExact,
   patchByte,
   u8,
-  writeBytesLater,
   writeNumber,
   writeString,
   writeValue,

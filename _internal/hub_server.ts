@@ -17,15 +17,15 @@ import type { ObjectOp, Reply, Request, WireError } from "./protocol.ts";
 import { type Item, MAX_OBJECTS, STATUS_SLOT_BYTES } from "./protocol.ts";
 import type { SharedFile } from "./runtime.ts";
 import type { Owner } from "./state/common.ts";
+import { num } from "./hub_object_base.ts";
 import {
   createObject,
   type HubObject,
-  num,
   type ObjectHost,
   type OpContext,
   OPS,
-  type QueueObject,
 } from "./hub_objects.ts";
+import type { QueueObject } from "./hub_queue_object.ts";
 import { SLOT_BYTES, slotOffset } from "./status_slots.ts";
 
 /** How long `whenGone` waits at most for a dead process's connections to close. */

@@ -430,8 +430,8 @@ at all.
   takes 8–15 µs, a \`set()\` of the same bytes into memory already there 1.5 µs. Reading the frames
   straight from the read buffer and leaving it to them (a new 256 KiB buffer per read) measured no
   better: the new buffer costs what the copies did. Handling the requests themselves (the queue's
-  state, without sockets) takes about 20–40 ms of the hub's CPU per 100k items. \`wire_writer.ts\`
-  kept one spare write buffer per thread, so while two sessions' writes were in flight (the
+  state, without sockets) takes about 20–40 ms of the hub's CPU per 100k items. The wire writer
+  (\`wire_pack.ts\`) kept one spare write buffer per thread, so while two sessions' writes were in flight (the
   consumer's 1 MiB reply and the producer's acknowledgements) the next reply was packed into a new
   256 KiB buffer that grew three times: 3.75 MB of fresh memory per reply. It now keeps up to four:
   in 3 alternating rounds the hub's CPU per 100k 1 KiB items went from 400–440 to 270–320 ms and its

@@ -1,6 +1,10 @@
 /**
  * `Connection`: one end of a {@linkcode Pipe}, Python's
- * `multiprocessing.connection.Connection`.
+ * `multiprocessing.connection.Connection`. The class checks and documents
+ * its calls; the parts it drives are private files beside it: what an end
+ * receives (`_end_receiver.ts`), its copy of a sending end
+ * (`_end_copy.ts`), the checks of bytes (`_bytes.ts`), and the wait on
+ * several objects (`_wait_ready.ts`).
  *
  * @module
  */
@@ -12,16 +16,19 @@ import {
   type Shareable,
   toHandle,
 } from "../_internal/codec.ts";
-import { type EndCopyRequests, QueueFront } from "../_internal/backing/queue.ts";
-import { BufferTooShort, EOFError, QueueClosed } from "../_internal/errors.ts";
-import { randomKey } from "../_internal/runtime.ts";
+import { QueueFront } from "../_internal/backing/queue.ts";
+import { BufferTooShort } from "../_internal/errors.ts";
 import { noteTaskScoped } from "../_internal/task_scope.ts";
 import { checkTimeout, type WaitOptions } from "../_internal/wait.ts";
 import type { Process } from "../process/process.ts";
 import type { Thread } from "../thread/thread.ts";
+import { bytesToFill, bytesToSend, checkCount } from "./_bytes.ts";
 import { Inlet } from "./_direct_inlet.ts";
-import { EndWatch } from "./_end_watch.ts";
+import { EndCopy } from "./_end_copy.ts";
+import { EndReceiver } from "./_end_receiver.ts";
 import { Outlet } from "./_direct_outlet.ts";
+import { checkStarted, firstReady } from "./_wait_ready.ts";
+import type { BytesLike, RecvBytesOptions } from "./connection_bytes.ts";
 import type { Queue, QueueOptions } from "./queue.ts";
 // For its side effect: the reviver of the queues inside a Connection. The import above is for types
 // only and is erased, so without this line a child whose target module does not import the
@@ -29,49 +36,6 @@ import type { Queue, QueueOptions } from "./queue.ts";
 import "./queue.ts";
 
 export { BufferTooShort, EOFError } from "../_internal/errors.ts";
-
-/**
- * Bytes as {@linkcode Connection.sendBytes} and
- * {@linkcode Connection.recvBytesInto} take them: a buffer, or any view of
- * one (offsets and sizes count bytes, whatever the view's element size).
- *
- * @example
- * ```ts
- * import { type BytesLike, Pipe } from "@multiproc/multiproc";
- * import { equal } from "node:assert/strict";
- *
- * const [a, b] = Pipe();
- * const floats: BytesLike = new Float64Array([1.5, 2.5]);
- * a.sendBytes(floats, 8); // the second number's 8 bytes
- * equal(new DataView((await b.recvBytes()).buffer).getFloat64(0, true), 2.5);
- * ```
- */
-export type BytesLike = ArrayBufferLike | ArrayBufferView;
-
-/**
- * Options of {@linkcode Connection.recvBytes}: `maxlength`, and the
- * `timeout` and `signal` of every blocking call.
- *
- * @example
- * ```ts
- * import { Empty, Pipe, type RecvBytesOptions } from "@multiproc/multiproc";
- * import { rejects } from "node:assert/strict";
- *
- * const [a, b] = Pipe();
- * const options: RecvBytesOptions = { maxlength: 1024, timeout: 10 };
- * await rejects(b.recvBytes(options), Empty); // nothing came within 10 ms
- * a.close();
- * ```
- */
-export interface RecvBytesOptions extends QueueOptions {
-  /**
-   * Most bytes the message may have: a longer one is refused with a
-   * `RangeError` and left for the next receive.
-   *
-   * @default {undefined}
-   */
-  maxlength?: number;
-}
 
 /**
  * What {@linkcode Connection.wait} waits for: an end of a pipe that can
@@ -91,38 +55,6 @@ export interface RecvBytesOptions extends QueueOptions {
  * ```
  */
 export type Waitable = Connection | Process | Thread;
-
-/** `value`'s bytes, if it is bytes (a buffer or a view of one). */
-function bytesOf(value: unknown): Uint8Array | undefined {
-  if (value instanceof Uint8Array) return value;
-  if (ArrayBuffer.isView(value)) {
-    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  }
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  if (typeof SharedArrayBuffer === "function" && value instanceof SharedArrayBuffer) {
-    return new Uint8Array(value);
-  }
-  return undefined;
-}
-
-/** Describes a received value that is not bytes, for an error message. */
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value !== "object") return typeof value;
-  return value.constructor?.name ?? "object";
-}
-
-/** Checks a byte count or offset given to a bytes method. */
-function checkCount(value: unknown, name: string, what: string): asserts value is number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value)) {
-    throw new TypeError(
-      `Cannot ${what} as ${name} is not an integer: received ${
-        typeof value === "number" ? value : typeof value
-      }`,
-    );
-  }
-  if (value < 0) throw new RangeError(`Cannot ${what} as ${name} is negative: received ${value}`);
-}
 
 /**
  * One end of a pipe: `send()` objects to the other end, `recv()` what it
@@ -153,25 +85,12 @@ function checkCount(value: unknown, name: string, what: string): asserts value i
 export class Connection implements Shareable {
   #in: Queue | undefined;
   #out: Queue | undefined;
-  #inlet: Inlet | undefined;
+  /** What this end has received and receives next, if it receives (see `_end_receiver.ts`). */
+  #receiver: EndReceiver | undefined;
   #outlet: Outlet | undefined;
   #closed = false;
-  /**
-   * Messages received but not handed out yet, the next ones out: refused by
-   * `recvBytes()` (not bytes, too long), or received while `wait()` watched
-   * this end.
-   */
-  #held: unknown[] = [];
-  /** The receives that {@linkcode Connection.wait} starts on this end (see `_end_watch.ts`). */
-  #watch: EndWatch = new EndWatch();
-  /**
-   * The copies of this end (if it sends), counted in the hub of its queue as
-   * Python's descriptors are across processes: the other end reads EOF once
-   * every copy is closed (see `_internal/state/end_copies.ts`).
-   */
-  #copies: EndCopyRequests | undefined;
-  /** Whether this copy counts there: not once handed on, until it sends again. */
-  #holding = false;
+  /** This copy of the end, if it sends, counted in the hub of its queue (see `_end_copy.ts`). */
+  #copy: EndCopy | undefined;
 
   /**
    * @internal Use {@linkcode Pipe}.
@@ -180,13 +99,13 @@ export class Connection implements Shareable {
   constructor(incoming: Queue | undefined, outgoing: Queue | undefined, token?: string) {
     this.#in = incoming;
     this.#out = outgoing;
-    this.#inlet = incoming && new Inlet(incoming);
+    this.#receiver = incoming && new EndReceiver(new Inlet(incoming), () => {
+      if (this.#outlet) this.#outlet.received = true;
+    });
     this.#outlet = outgoing && new Outlet(outgoing);
-    this.#copies = outgoing && QueueFront.of.get(outgoing)!.copies;
-    if (this.#copies !== undefined) {
-      if (token === undefined) this.#copies.hold();
-      else this.#copies.adopt(token);
-      this.#holding = true;
+    const copies = outgoing && QueueFront.of.get(outgoing)!.copies;
+    if (copies !== undefined) {
+      this.#copy = new EndCopy(copies, token);
       // In a pool task's arguments, the copy goes when the task ends (Python drops them then).
       if (token !== undefined) noteTaskScoped({ taskEnded: () => this.#letGo() });
     }
@@ -197,10 +116,9 @@ export class Connection implements Shareable {
    * received it in its arguments ended (a later send holds a copy again).
    */
   #letGo(): void {
-    if (this.#closed || !this.#holding) return;
+    if (this.#closed || !this.#copy?.holding) return;
     this.#outlet?.close(); // Its direct socket, if any, written out and ended; the queue stays.
-    this.#holding = false;
-    this.#copies!.release();
+    this.#copy.release();
   }
 
   static {
@@ -248,11 +166,7 @@ export class Connection implements Shareable {
     if (!this.#outlet) {
       throw new TypeError("Cannot send on a read-only connection (Pipe(false)'s first end)");
     }
-    if (!this.#holding && this.#copies !== undefined) {
-      // Handed on, and sending again: this copy is in use, and keeps the end open until closed.
-      this.#copies.hold();
-      this.#holding = true;
-    }
+    this.#copy?.use(); // If it was handed on: it is in use again.
     this.#outlet.send(obj);
   }
 
@@ -279,32 +193,7 @@ export class Connection implements Shareable {
    * ```
    */
   sendBytes(buf: BytesLike, offset = 0, size?: number): void {
-    const what = "send bytes";
-    const bytes = bytesOf(buf);
-    if (bytes === undefined) {
-      throw new TypeError(
-        `Cannot ${what} as the buffer is not an ArrayBuffer or a view of one: received ${
-          describe(buf)
-        }`,
-      );
-    }
-    checkCount(offset, "offset", what);
-    if (offset > bytes.byteLength) {
-      throw new RangeError(
-        `Cannot ${what} as offset ${offset} is past the end of the ${bytes.byteLength}-byte buffer`,
-      );
-    }
-    size ??= bytes.byteLength - offset;
-    checkCount(size, "size", what);
-    if (offset + size > bytes.byteLength) {
-      throw new RangeError(
-        `Cannot ${what} as offset ${offset} + size ${size} is past the end of the ${bytes.byteLength}-byte buffer`,
-      );
-    }
-    // A view of exactly these bytes: the message carries them and nothing else of the buffer. Bytes
-    // in shared memory are copied out (the message is a copy in any case; shared, it is refused).
-    const view = new Uint8Array(bytes.buffer, bytes.byteOffset + offset, size);
-    this.send(view.buffer instanceof ArrayBuffer ? view : view.slice());
+    this.send(bytesToSend(buf, offset, size));
   }
 
   /**
@@ -350,9 +239,9 @@ export class Connection implements Shareable {
     const { maxlength } = options;
     if (maxlength !== undefined) checkCount(maxlength, "maxlength", what);
     const message = await this.#take(options, what);
-    const bytes = this.#bytesOrKeep(message, what);
+    const bytes = this.#receiver!.bytesOrKeep(message, what);
     if (maxlength !== undefined && bytes.byteLength > maxlength) {
-      this.#held.unshift(message);
+      this.#receiver!.keep(message);
       throw new RangeError(
         `Cannot ${what} as the message has ${bytes.byteLength} bytes, more than maxlength ` +
           `${maxlength}: it is left for the next receive`,
@@ -388,19 +277,8 @@ export class Connection implements Shareable {
    */
   async recvBytesInto(buf: BytesLike, offset = 0, options: QueueOptions = {}): Promise<number> {
     const what = "receive bytes into the buffer";
-    const into = bytesOf(buf);
-    if (into === undefined) {
-      throw new TypeError(
-        `Cannot ${what} as it is not an ArrayBuffer or a view of one: received ${describe(buf)}`,
-      );
-    }
-    checkCount(offset, "offset", what);
-    if (offset > into.byteLength) {
-      throw new RangeError(
-        `Cannot ${what} as offset ${offset} is past the end of the ${into.byteLength}-byte buffer`,
-      );
-    }
-    const bytes = this.#bytesOrKeep(await this.#take(options, what), what);
+    const into = bytesToFill(buf, offset, what);
+    const bytes = this.#receiver!.bytesOrKeep(await this.#take(options, what), what);
     if (offset + bytes.byteLength > into.byteLength) {
       throw new BufferTooShort(
         `Cannot ${what} as the message has ${bytes.byteLength} bytes and ${
@@ -416,57 +294,10 @@ export class Connection implements Shareable {
   /** The next message: one given back first, else from the other end. */
   async #take(options: QueueOptions, what: string): Promise<unknown> {
     this.#check(what);
-    if (!this.#inlet) {
+    if (!this.#receiver) {
       throw new TypeError(`Cannot ${what} on a write-only connection (Pipe(false)'s second end)`);
     }
-    if (this.#watch.active) await this.#watch.settled(options, `${what} from the connection`);
-    if (this.#held.length > 0) {
-      options.signal?.throwIfAborted();
-      return this.#held.shift();
-    }
-    try {
-      const obj = await this.#inlet.recv(options, `${what} from the connection`);
-      if (this.#outlet) this.#outlet.received = true;
-      return obj;
-    } catch (error) {
-      if (error instanceof QueueClosed) {
-        throw new EOFError(`Cannot ${what} as the other end of the pipe is closed`, {
-          cause: error,
-        });
-      }
-      throw error;
-    }
-  }
-
-  /** Receives on this end until `stop` aborts, keeping what comes as the next message. */
-  #watchFor(stop: AbortSignal): Promise<void> {
-    return this.#watch.start(stop, () => this.#holdsNext(), async () => {
-      const message = await this.#inlet!.recv({ signal: stop }, "wait for the connection");
-      this.#held.push(message);
-      if (this.#outlet) this.#outlet.received = true;
-    });
-  }
-
-  /** The bytes of a message, or (it is not bytes) the message kept as the next one and an error. */
-  #bytesOrKeep(message: unknown, what: string): Uint8Array {
-    const bytes = bytesOf(message);
-    if (bytes !== undefined) return bytes;
-    this.#held.unshift(message);
-    throw new TypeError(
-      `Cannot ${what} as the next message is not bytes but ${
-        describe(message)
-      } (sent with send()): it is left for recv()`,
-    );
-  }
-
-  /** Whether the next message is here, received, or the other end is closed and nothing is left. */
-  #holdsNext(): boolean {
-    return this.#held.length > 0 || this.#inlet!.atEnd();
-  }
-
-  /** Whether `recv()` would not wait: a message is here, or the other end is closed and nothing is left. */
-  #readyNow(): boolean {
-    return this.#held.length > 0 || this.#inlet!.ready() || this.#inlet!.atEnd();
+    return await this.#receiver.take(options, what);
   }
 
   /**
@@ -480,7 +311,7 @@ export class Connection implements Shareable {
    */
   async poll(options: QueueOptions = {}): Promise<boolean> {
     this.#check("poll");
-    if (!this.#inlet) throw new TypeError("Cannot poll a write-only connection");
+    if (!this.#receiver) throw new TypeError("Cannot poll a write-only connection");
     checkTimeout(options.timeout, "poll connection");
     const ready = await Connection.wait([this], {
       timeout: options.timeout ?? 0,
@@ -540,19 +371,10 @@ export class Connection implements Shareable {
     for (const object of list) {
       if (object instanceof Connection) {
         object.#check("wait for it");
-        if (!object.#inlet) throw new TypeError(`Cannot ${what} as one is a write-only connection`);
-      } else if (
-        typeof (object as { isAlive?: unknown })?.isAlive !== "function" ||
-        typeof (object as { join?: unknown }).join !== "function"
-      ) {
-        throw new TypeError(
-          `Cannot ${what} as one is neither a Connection nor a Process or Thread: received ${
-            describe(object)
-          }`,
-        );
-      } else if (object.ident === null) {
-        throw new TypeError(`Cannot ${what} as ${object.name} was not started`);
-      }
+        if (!object.#receiver) {
+          throw new TypeError(`Cannot ${what} as one is a write-only connection`);
+        }
+      } else checkStarted(object, what);
     }
     // Only looking (no time to receive): what each end sees of its sockets and its queue. Else an
     // end is ready once it holds its next message, received (below): what it sees may be an
@@ -560,45 +382,14 @@ export class Connection implements Shareable {
     const look = options.timeout === 0;
     const isReady = (object: T) =>
       object instanceof Connection
-        ? (look ? object.#readyNow() : object.#holdsNext())
+        ? (look ? object.#receiver!.readyNow() : object.#receiver!.holdsNext())
         : !(object as Process).isAlive();
     const ready = list.filter(isReady);
     if (ready.length > 0 || look) return ready;
     options.signal?.throwIfAborted();
-    // Each end receives (what comes is kept as its next message) and each process or thread is
-    // joined until one is ready: no polling. Those still going are stopped when it returns.
-    const stop = new AbortController();
-    // What ended its watch (a message, the other end closed, a failure) or its join.
-    const done = new Set<T>();
-    let wake!: () => void;
-    const woken = new Promise<"woken">((resolve) => wake = () => resolve("woken"));
-    const ended = (o: T) => () => {
-      done.add(o);
-      wake();
-    };
-    for (const o of list) {
-      if (o instanceof Connection) o.#watchFor(stop.signal).then(ended(o));
-      else (o as Process).join({ signal: stop.signal }).then(ended(o), () => {});
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let onAbort: (() => void) | undefined;
-    try {
-      const { timeout, signal } = options;
-      const expired = new Promise<"timeout">((resolve, reject) => {
-        if (timeout !== undefined) timer = setTimeout(() => resolve("timeout"), timeout);
-        if (signal) {
-          onAbort = () => reject(signal.reason);
-          signal.addEventListener("abort", onAbort, { once: true });
-        }
-      });
-      await Promise.race([woken, expired]);
-      // Ended also counts: a receive that failed (the hub is gone) fails at once for the caller too.
-      return list.filter((o) => isReady(o) || done.has(o));
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) options.signal?.removeEventListener("abort", onAbort);
-      stop.abort();
-    }
+    const watch = (o: T, stop: AbortSignal) =>
+      o instanceof Connection ? o.#receiver!.watchFor(stop) : (o as Process).join({ signal: stop });
+    return await firstReady(list, isReady, watch, options);
   }
 
   /**
@@ -615,11 +406,10 @@ export class Connection implements Shareable {
     if (this.#closed) return;
     this.#closed = true;
     this.#outlet?.close();
-    this.#inlet?.close();
-    if (this.#holding) {
-      this.#holding = false;
+    this.#receiver?.close();
+    if (this.#copy?.holding) {
       try {
-        this.#copies!.release();
+        this.#copy.release();
       } catch {
         // The hub is gone: so is the end.
       }
@@ -639,32 +429,16 @@ export class Connection implements Shareable {
    *   that `recvBytes()` refused.
    */
   [toHandle](dest: "process" | "thread"): HandleData {
-    if (this.#held.length > 0) {
-      throw new Error(
-        `Cannot pass this end of the pipe to another process or thread: it holds ${this.#held.length} ` +
-          "message(s) that recvBytes() refused, which only this process or thread can receive. " +
-          "Receive them with recv() first",
-      );
-    }
-    if (this.#inlet?.direct) {
-      // Its sender writes to a socket that only this process reads: the copy would wait in vain.
-      throw new Error(
-        "Cannot pass this end of the pipe to another process or thread: it already receives " +
-          "over a direct connection to the other end, which only this process or thread reads. " +
-          "Pass an end on before it is used, or create a new Pipe() for the new reader",
-      );
-    }
+    this.#receiver?.checkPassable();
     const handle: HandleData = {
       kind: "connection",
       module: import.meta.url,
       in: this.#in?.[toHandle](dest),
       out: this.#out?.[toHandle](dest),
     };
-    if (this.#copies !== undefined) {
+    if (this.#copy !== undefined) {
       // The receiver adopts the copy lent under this token; the one held here goes with it.
-      handle.token = randomKey(12);
-      this.#copies.lend(handle.token as string, this.#holding);
-      this.#holding = false;
+      handle.token = this.#copy.lend();
     }
     return handle;
   }

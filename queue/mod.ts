@@ -29,5 +29,6 @@ export * from "./joinable_queue.ts";
 export * from "./lifo_queue.ts";
 export * from "./priority_queue.ts";
 export * from "./connection.ts";
+export * from "./connection_bytes.ts";
 export * from "./pipe.ts";
 export type { WaitOptions } from "../sync/wait_options.ts";

@@ -6,7 +6,7 @@
  */
 
 import { type HandleData, registerReviver } from "../_internal/codec.ts";
-import type { QueueOrderName } from "../_internal/hub_objects.ts";
+import type { QueueOrderName } from "../_internal/hub_queue_object.ts";
 import { reviveQueue } from "./_revive.ts";
 import { TaskQueue } from "./task_queue.ts";
 

@@ -10,7 +10,7 @@ import type { WaitOptions } from "../_internal/wait.ts";
 import type { Item } from "../_internal/protocol.ts";
 import { JoinableFront } from "../_internal/backing/queue.ts";
 import { type HubQueue, hubQueueFrom, newHubQueue } from "../_internal/backing/queue_hub.ts";
-import type { QueueOrderName } from "../_internal/hub_objects.ts";
+import type { QueueOrderName } from "../_internal/hub_queue_object.ts";
 import { queueRevival, reviveQueue } from "./_revive.ts";
 
 export { Empty, Full, QueueClosed } from "../_internal/errors.ts";

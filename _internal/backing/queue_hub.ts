@@ -33,7 +33,7 @@ import {
   hubHandle,
 } from "../shared.ts";
 import { QUEUE_SLOTS } from "../status_slots.ts";
-import type { QueueOrderName } from "../hub_objects.ts";
+import type { QueueOrderName } from "../hub_queue_object.ts";
 import { priorityKey, withKey, withoutKey } from "../priority_key.ts";
 import { beforeGoodbye } from "../hub_client.ts";
 import type { WaitOptions } from "../wait.ts";

@@ -2,8 +2,8 @@
 /**
  * What the state machines of the shared primitives have in common: one file
  * per machine beside this one (`semaphore.ts` (and so lock), `event.ts`,
- * `condition.ts`, `barrier.ts`, `queue.ts` with its `queue_ledger.ts`), all
- * blocking through `waiters.ts`.
+ * `condition.ts`, `barrier.ts`, `queue.ts` with its `queue_core.ts` and
+ * `queue_ledger.ts`), all blocking through `waiters.ts`.
  *
  * Each shared primitive keeps its state in one place, the hub of the process
  * that created it; other processes and threads send it operations. These

@@ -1,76 +1,24 @@
 // Copyright the multiproc authors. MIT license.
 /**
- * State machine of a queue, joinable or not; see `common.ts`.
+ * State machine of a queue, joinable or not; see `common.ts`. Its operations
+ * are here; its fields and the inner workings they share, in `queue_core.ts`.
  *
  * @module
  */
 
-import { Empty, Full, QueueClosed } from "../errors.ts";
+import { Empty, Full } from "../errors.ts";
 import { noWait, type Owner, type WaitOptions } from "./common.ts";
-import { type QueueOrder, type Shelf, shelfFor } from "./queue_order.ts";
-import { type Numbered, QueueLedger, sorted } from "./queue_ledger.ts";
-import { Returned } from "./queue_returned.ts";
-import { Waiters } from "./waiters.ts";
+import { QueueCore } from "./queue_core.ts";
+import { type Numbered, sorted } from "./queue_ledger.ts";
 
-/** Options of {@linkcode QueueState}. */
-export interface QueueStateOptions<T = unknown> {
-  /**
-   * Largest number of items the queue holds; `<= 0` (or `Infinity`) for no
-   * limit.
-   *
-   * @default {0}
-   */
-  maxsize?: number;
-  /**
-   * Whether the queue counts unfinished items for `taskDone()`/`join()` and
-   * keeps outstanding records for redelivery.
-   *
-   * @default {false}
-   */
-  joinable?: boolean;
-  /**
-   * Whether the queue counts unfinished items for `taskDone()`/`join()`
-   * without keeping outstanding records (Python's `queue.Queue`: a dead
-   * consumer's items are not redelivered, and nothing is kept for them).
-   * Joinable queues count them too.
-   *
-   * @default {false}
-   */
-  tasks?: boolean;
-  /**
-   * Size of an item, to bound the bytes one `getMany` returns (with
-   * `batchBytes`): a consumer fetching ahead then takes fewer big items.
-   */
-  weigh?: (item: T) => number;
-  /** Most bytes (as `weigh` counts them) one `getMany` returns, beyond its first item. */
-  batchBytes?: number;
-  /**
-   * The order items come out in: first in first out, last in first out, or
-   * lowest first by a comparison (equal ones first in first out).
-   *
-   * @default {"fifo"}
-   */
-  order?: QueueOrder<T>;
-}
-
-interface Getter {
-  readonly owner: Owner;
-  readonly max: number;
-  /** Whether the caller keeps every item for later (see {@linkcode QueueState.getMany}'s `ahead`). */
-  readonly ahead: boolean;
-}
-
-interface Putter<T> {
-  readonly owner: Owner;
-  readonly item: T;
-}
+export type { QueueStateOptions } from "./queue_core.ts";
 
 /**
  * State of a queue, optionally bounded and joinable, FIFO by default (LIFO
  * or by priority with the `order` option: see `queue_order.ts`). Items (of
  * type `T`) are opaque: never inspected, cloned or encoded, only weighed by
  * the `weigh` option and compared by the `order` one if given. Who has
- * which item handed out is kept by a {@linkcode QueueLedger}.
+ * which item handed out is kept by a `QueueLedger` (`queue_ledger.ts`).
  *
  * - Mirrors Python's `queue.Queue`/`multiprocessing.Queue`/`JoinableQueue`:
  *   `Full` and `Empty` on timeout, `unfinished` counted at put,
@@ -78,7 +26,7 @@ interface Putter<T> {
  * - FIFO among getters and among putters; a put hands its item directly to
  *   the oldest waiting getter; a get admits the oldest waiting putter.
  * - {@linkcode QueueState.close} (like Python 3.13's `shutdown()`): later
- *   puts and waiting putters reject with {@linkcode QueueClosed}; gets drain
+ *   puts and waiting putters reject with `QueueClosed`; gets drain
  *   what is left, then reject with it.
  * - Better than Python, joinable queues only: items returned by a get are
  *   "outstanding" until acknowledged by {@linkcode QueueState.taskDone};
@@ -88,115 +36,8 @@ interface Putter<T> {
  *   make the queue hold more than `maxsize` items for a while; putters wait
  *   until it is below again.
  */
-export class QueueState<T = unknown> {
-  #maxsize: number;
-  #joinable: boolean;
-  /** Whether `taskDone()` and `join()` may be called (joinable, or counting tasks only). */
-  #tasks: boolean;
-  #items: Shelf<T>;
-  #getters = new Waiters<T[], Getter>();
-  #putters = new Waiters<void, Putter<T>>();
-  #joiners = new Waiters<boolean>();
-  #closed = false;
-  #unfinished = 0;
+export class QueueState<T = unknown> extends QueueCore<T> {
   #redelivered = 0;
-  #ledger: QueueLedger<T>;
-  /** The number the next item put gets (see `deque.ts`). */
-  #nextSeq = 1;
-  /**
-   * Owners asked to give back what they hold (see
-   * {@linkcode QueueState.awaitReturn}): until they have, waiting getters
-   * are not served, so that none gets a newer item before an older one.
-   */
-  #awaiting = new Set<Owner>();
-  /** Items given back by live consumers: each goes only to a getter that has not had a newer one. */
-  #returned = new Returned<T>();
-
-  /**
-   * Creates the state of a queue.
-   *
-   * @param options The queue's size limit and whether it is joinable.
-   * @throws {RangeError} If `maxsize` is `NaN`.
-   */
-  constructor(options: QueueStateOptions<T> = {}) {
-    const {
-      maxsize = 0,
-      joinable = false,
-      tasks = false,
-      weigh,
-      batchBytes = Infinity,
-      order = "fifo",
-    } = options;
-    this.#items = shelfFor(order);
-    this.#weigh = weigh;
-    this.#batchBytes = batchBytes;
-    if (Number.isNaN(maxsize)) throw new RangeError("Queue maxsize must be a number: received NaN");
-    this.#maxsize = maxsize > 0 && maxsize !== Infinity ? maxsize : 0;
-    this.#joinable = joinable;
-    this.#tasks = joinable || tasks;
-    this.#ledger = new QueueLedger(joinable);
-  }
-
-  #weigh: ((item: T) => number) | undefined;
-  #batchBytes: number;
-
-  /** The size limit, 0 when unbounded. */
-  get maxsize(): number {
-    return this.#maxsize;
-  }
-
-  /** Whether the queue is joinable. */
-  get joinable(): boolean {
-    return this.#joinable;
-  }
-
-  /** Number of items in the queue. */
-  get qsize(): number {
-    return this.#items.length + this.#returned.length;
-  }
-
-  /** Whether the queue holds no item. */
-  get empty(): boolean {
-    return this.qsize === 0;
-  }
-
-  /** Whether the queue is bounded and holds `maxsize` items or more. */
-  get full(): boolean {
-    return this.#maxsize > 0 && this.qsize >= this.#maxsize;
-  }
-
-  /** Whether a get by `owner` would find an item for it now (a snapshot). */
-  hasFor(owner: Owner): boolean {
-    return this.#availableFor(owner) > 0;
-  }
-
-  /**
-   * Whether items given back wait while getters that must not have them do
-   * (see {@linkcode QueueState.releaseReturned}).
-   */
-  get stranded(): boolean {
-    return this.#returned.length > 0 && this.#getters.size > 0;
-  }
-
-  /** Whether {@linkcode QueueState.close} was called. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Number of items put and not yet acknowledged by `taskDone()` (joinable queues). */
-  get unfinished(): number {
-    return this.#unfinished;
-  }
-
-  /** Number of items taken and not yet acknowledged, which a death would redeliver. */
-  get outstanding(): number {
-    return this.#ledger.outstanding;
-  }
-
-  /** How many items handed out in batches are not used yet (counted in the published size). */
-  get held(): number {
-    return this.#ledger.held;
-  }
 
   /**
    * Records that `owner` used `n` of the items it holds (from a batch
@@ -206,24 +47,14 @@ export class QueueState<T = unknown> {
    * @param n How many it used.
    */
   consumed(owner: Owner, n: number): void {
-    this.#ledger.consumed(owner, n);
+    this.ledger.consumed(owner, n);
     // They took room until now.
-    this.#admitPutters();
+    this.admitPutters();
   }
 
   /** How many items were put back for redelivery after their consumer died. */
   get redelivered(): number {
     return this.#redelivered;
-  }
-
-  /** Number of pending gets. */
-  get getting(): number {
-    return this.#getters.size;
-  }
-
-  /** Number of pending puts. */
-  get putting(): number {
-    return this.#putters.size;
   }
 
   /**
@@ -238,16 +69,16 @@ export class QueueState<T = unknown> {
    */
   put(owner: Owner, item: T, opts: WaitOptions = {}): Promise<void> {
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
-    if (this.#closed) return Promise.reject(this.#closedError("put to"));
-    if (this.#hasRoom(1)) {
-      this.#enqueue(item);
+    if (this.isClosed) return Promise.reject(this.closedError("put to"));
+    if (this.hasRoom(1)) {
+      this.enqueue(item);
       return Promise.resolve();
     }
     const { timeout } = opts;
     if (noWait(timeout)) {
       return Promise.reject(new Full("Cannot put to the queue as it is full"));
     }
-    return this.#putters.wait(
+    return this.putters.wait(
       opts,
       () => new Full(`Cannot put to the queue as it is still full after ${timeout} ms`),
       { data: { owner, item } },
@@ -266,14 +97,14 @@ export class QueueState<T = unknown> {
    */
   putMany(owner: Owner, items: readonly T[]): void {
     void owner;
-    if (this.#closed) throw this.#closedError("put to");
+    if (this.isClosed) throw this.closedError("put to");
     if (items.length === 0) return;
-    if (!this.#hasRoom(items.length)) {
+    if (!this.hasRoom(items.length)) {
       throw new Full(`Cannot put ${items.length} items to the queue as it has no room for them`);
     }
-    this.#unfinished += items.length;
-    for (const item of items) this.#items.push(item, this.#nextSeq++);
-    this.#serve();
+    this.unfinishedCount += items.length;
+    for (const item of items) this.items.push(item, this.nextSeq++);
+    this.serve();
   }
 
   /**
@@ -292,7 +123,7 @@ export class QueueState<T = unknown> {
    *   closes while they wait: those still waiting are not put).
    */
   putWaiting(owner: Owner, items: readonly T[], opts: WaitOptions = {}): Promise<void> | undefined {
-    if (this.#hasRoom(items.length) || this.#closed) {
+    if (this.hasRoom(items.length) || this.isClosed) {
       this.putMany(owner, items);
       return undefined;
     }
@@ -344,18 +175,18 @@ export class QueueState<T = unknown> {
   }
 
   /**
-   * Closes the queue: later puts reject with {@linkcode QueueClosed}, and so
+   * Closes the queue: later puts reject with `QueueClosed`, and so
    * do waiting putters; gets drain what is left, then reject with it.
    * Closing again does nothing.
    */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#putters.rejectAll(this.#closedError("put to"));
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.putters.rejectAll(this.closedError("put to"));
     // Nothing newer will come: what was given back drains to whoever gets.
     this.releaseReturned();
-    if (this.#items.length === 0 && this.#awaiting.size === 0) {
-      this.#getters.rejectAll(this.#closedError("get from"));
+    if (this.items.length === 0 && this.awaiting.size === 0) {
+      this.getters.rejectAll(this.closedError("get from"));
     }
   }
 
@@ -365,7 +196,7 @@ export class QueueState<T = unknown> {
    * and opens again when one is handed on again (see `end_copies.ts`).
    */
   reopen(): void {
-    this.#closed = false;
+    this.isClosed = false;
   }
 
   /**
@@ -380,11 +211,11 @@ export class QueueState<T = unknown> {
    *   unfinished.
    */
   taskDone(owner: Owner): void {
-    this.#assertJoinable("taskDone");
-    if (this.#unfinished === 0) throw new Error("task_done() called too many times");
-    this.#unfinished--;
-    this.#ledger.acknowledge(owner, this.#unfinished);
-    if (this.#unfinished === 0) this.#joiners.wakeAll(true);
+    this.assertJoinable("taskDone");
+    if (this.unfinishedCount === 0) throw new Error("task_done() called too many times");
+    this.unfinishedCount--;
+    this.ledger.acknowledge(owner, this.unfinishedCount);
+    if (this.unfinishedCount === 0) this.joiners.wakeAll(true);
   }
 
   /**
@@ -398,14 +229,14 @@ export class QueueState<T = unknown> {
    */
   join(opts: WaitOptions = {}): Promise<boolean> {
     try {
-      this.#assertJoinable("join");
+      this.assertJoinable("join");
     } catch (error) {
       return Promise.reject(error);
     }
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
-    if (this.#unfinished === 0) return Promise.resolve(true);
+    if (this.unfinishedCount === 0) return Promise.resolve(true);
     if (noWait(opts.timeout)) return Promise.resolve(false);
-    return this.#joiners.wait(opts, () => false);
+    return this.joiners.wait(opts, () => false);
   }
 
   /**
@@ -420,7 +251,7 @@ export class QueueState<T = unknown> {
    * @returns How many items were redelivered.
    */
   dropOwner(owner: Owner): number {
-    const back = this.#ledger.dropOwner(owner);
+    const back = this.ledger.dropOwner(owner);
     this.#redelivered += back.items.length;
     this.#putBack(back);
     // What it gave back and will not come back for goes to anyone.
@@ -440,15 +271,15 @@ export class QueueState<T = unknown> {
    * @param items The unused items, oldest first.
    */
   unget(owner: Owner, items: readonly T[]): void {
-    const seqs = this.#ledger.unget(owner, items.length);
+    const seqs = this.ledger.unget(owner, items.length);
     const back = sorted({ items: items as T[], seqs });
-    if (this.#closed) {
+    if (this.isClosed) {
       this.#putBack(back);
     } else if (back.items.length > 0) {
       // Other consumers may have had newer items meanwhile (fetched ahead of these, or served
       // while the hub gave up waiting for them): these go only to a getter that has not.
-      this.#returned.add(back, owner);
-      this.#serve();
+      this.givenBack.add(back, owner);
+      this.serve();
     }
     this.returned(owner);
   }
@@ -461,7 +292,7 @@ export class QueueState<T = unknown> {
    * would keep them from the others for good.
    */
   releaseReturned(): void {
-    if (this.#returned.length > 0) this.#putBack(this.#returned.drain());
+    if (this.givenBack.length > 0) this.#putBack(this.givenBack.drain());
   }
 
   /**
@@ -470,7 +301,7 @@ export class QueueState<T = unknown> {
    * (had they gone to anyone, a getter that had newer ones could take them).
    */
   #releaseFrom(owner: Owner): void {
-    if (this.#returned.length > 0) this.#putBack(this.#returned.drainFrom(owner));
+    if (this.givenBack.length > 0) this.#putBack(this.givenBack.drainFrom(owner));
   }
 
   /**
@@ -481,7 +312,7 @@ export class QueueState<T = unknown> {
    * @param owner The owner that left.
    */
   returnHeld(owner: Owner): void {
-    this.#putBack(this.#ledger.returnHeld(owner));
+    this.#putBack(this.ledger.returnHeld(owner));
     this.#releaseFrom(owner); // As in dropOwner().
     this.returned(owner);
   }
@@ -496,7 +327,7 @@ export class QueueState<T = unknown> {
    * @param owner The owner asked to give back what it holds.
    */
   awaitReturn(owner: Owner): void {
-    this.#awaiting.add(owner);
+    this.awaiting.add(owner);
   }
 
   /**
@@ -506,13 +337,13 @@ export class QueueState<T = unknown> {
    * @param owner The owner.
    */
   returned(owner: Owner): void {
-    if (this.#awaiting.delete(owner) && this.#awaiting.size === 0) this.#serve();
+    if (this.awaiting.delete(owner) && this.awaiting.size === 0) this.serve();
   }
 
   /** Items given back or redelivered: to their places by number, then to waiting getters. */
   #putBack(back: Numbered<T>): void {
-    this.#items.merge(back.items, back.seqs);
-    this.#serve();
+    this.items.merge(back.items, back.seqs);
+    this.serve();
   }
 
   #get(
@@ -525,130 +356,25 @@ export class QueueState<T = unknown> {
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
     // Waiting getters are served first, and nobody while items are on their way back (see
     // awaitReturn()): a get then waits its turn, a fetch ahead finds nothing.
-    if (this.#getters.size === 0 && this.#awaiting.size === 0 && this.#availableFor(owner) > 0) {
-      const items = this.#takeFor(owner, max, ahead);
-      this.#admitPutters();
+    if (this.getters.size === 0 && this.awaiting.size === 0 && this.availableFor(owner) > 0) {
+      const items = this.takeFor(owner, max, ahead);
+      this.admitPutters();
       return Promise.resolve(items);
     }
-    if (this.#closed && this.qsize === 0 && this.#awaiting.size === 0) {
-      return Promise.reject(this.#closedError(what));
+    if (this.isClosed && this.qsize === 0 && this.awaiting.size === 0) {
+      return Promise.reject(this.closedError(what));
     }
     const { timeout } = opts;
     if (noWait(timeout)) {
       return Promise.reject(new Empty(`Cannot ${what} the queue as it is empty`));
     }
-    const waiting = this.#getters.wait(
+    const waiting = this.getters.wait(
       opts,
       () => new Empty(`Cannot ${what} the queue as it is still empty after ${timeout} ms`),
       { data: { owner, max, ahead } },
     );
     // Getters before it may wait for items that are not for them (given back) but for it.
-    if (this.#returned.length > 0) this.#serve();
+    if (this.givenBack.length > 0) this.serve();
     return waiting;
-  }
-
-  /**
-   * How many items `owner` may take now: all of them, unless items given
-   * back are there that it may not have (see `queue_returned.ts`); then none,
-   * as it takes nothing past them.
-   */
-  #availableFor(owner: Owner): number {
-    if (this.#returned.length === 0) return this.#items.length;
-    if (!this.#returned.mayHave(this.#ledger.newest(owner))) return 0;
-    return this.#returned.length + this.#items.length;
-  }
-
-  /**
-   * Takes up to `max` items for `owner`: first what was given back that it
-   * may have (older), then from the front of the queue; and records them.
-   */
-  #takeFor(owner: Owner, max: number, ahead: boolean): T[] {
-    const seqs: number[] = [];
-    let items = this.#returned.length === 0 ? [] : this.#returned.take(max, seqs);
-    if (items.length < max && this.#items.length > 0) {
-      const more = this.#items.take(max - items.length, seqs, this.#weigh, this.#batchBytes);
-      items = items.length === 0 ? more : items.concat(more);
-    }
-    this.#ledger.track(owner, items, seqs, ahead);
-    return items;
-  }
-
-  /**
-   * Whether `n` more items may enter now without overtaking waiting putters.
-   * Items handed out ahead of use still take room, as they count in the
-   * published size: a consumer fetching ahead does not let producers run
-   * ahead of a bounded queue's `maxsize`.
-   */
-  #hasRoom(n: number): boolean {
-    if (this.#putters.size > 0) return false;
-    return this.#maxsize === 0 || this.#occupied + n <= this.#maxsize;
-  }
-
-  /** What takes room in a bounded queue: the items in it and those handed out ahead of use. */
-  get #occupied(): number {
-    return this.qsize + this.#ledger.held;
-  }
-
-  /** Adds one new item at the end (to the oldest waiting getter, if any). */
-  #enqueue(item: T): void {
-    this.#unfinished++;
-    this.#items.push(item, this.#nextSeq++);
-    this.#serve();
-  }
-
-  /**
-   * Hands the items at the front to waiting getters, oldest getter first,
-   * unless owners are still giving back theirs (see
-   * {@linkcode QueueState.awaitReturn}).
-   */
-  #serve(): void {
-    if (this.#awaiting.size > 0) return;
-    let served = false;
-    while (this.#getters.size > 0) {
-      let getter = this.#getters.peek() as Getter;
-      let available = this.#availableFor(getter.owner);
-      if (available === 0) {
-        if (this.#returned.length === 0) break;
-        // The oldest getter may not have what was given back: the oldest one that may.
-        const found: Getter[] = [];
-        this.#getters.some((g) => this.#availableFor(g.owner) > 0 && found.push(g) > 0);
-        if (found.length === 0) break;
-        getter = found[0];
-        available = this.#availableFor(getter.owner);
-      }
-      // Several getters waiting share the items instead of the first taking them all.
-      const share = Math.ceil(available / this.#getters.size);
-      const batch = this.#takeFor(getter.owner, Math.min(getter.max, share), getter.ahead);
-      this.#getters.wakeFirstWhere((g) => g === getter, batch);
-      served = true;
-    }
-    // What a getter was handed (given back by another consumer, say) leaves room behind.
-    if (served && this.#putters.size > 0) this.#admitPutters();
-    if (this.#closed && this.qsize === 0) {
-      this.#getters.rejectAll(this.#closedError("get from"));
-    }
-  }
-
-  /** Moves the items of waiting putters into the queue while there is room. */
-  #admitPutters(): void {
-    while (this.#putters.size > 0 && (this.#maxsize === 0 || this.#occupied < this.#maxsize)) {
-      const putter = this.#putters.peek() as Putter<T>;
-      this.#putters.wakeFirst();
-      this.#enqueue(putter.item);
-    }
-  }
-
-  #assertJoinable(method: string): void {
-    if (!this.#tasks) {
-      throw new TypeError(`Cannot call ${method}() on the queue as it is not joinable`);
-    }
-  }
-
-  #closedError(what: string): QueueClosed {
-    return new QueueClosed(
-      what === "put to"
-        ? "Cannot put to the queue as it is closed"
-        : `Cannot ${what} the queue as it is closed and empty`,
-    );
   }
 }

@@ -2,7 +2,7 @@
 /**
  * Who has which item of a queue, for `QueueState`: what the queue
  * hands out and must be able to take back when the taker dies or gives it
- * back. The queue's items and waiters stay in `queue.ts`.
+ * back. The queue's items and waiters stay in `queue_core.ts`.
  *
  * Items are known by the number the queue gave each when it was put (its
  * `seq`, see `deque.ts`), so that what comes back goes back in its place.

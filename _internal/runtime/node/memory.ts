@@ -11,7 +11,7 @@ import { Buffer } from "node:buffer";
  * before anything reads it: `Buffer.allocUnsafeSlow`'s memory (not zeroed,
  * not from Node's shared pool), as a plain `Uint8Array` (a `Buffer`'s
  * `slice()` is a view, a `Uint8Array`'s a copy). Zeroing a 1 MiB block of
- * the wire writer's results (`wire_writer.ts`) cost as much as copying 64
+ * the wire writer's results (`wire_room.ts`) cost as much as copying 64
  * KiB into it: see `room()` there.
  *
  * @param n The size in bytes.
