@@ -123,7 +123,9 @@ const CODEC_LIMITS = `
   round trip from 7–10 µs to 150–300) after at least 1 s and 4,000 round trips of warm-up (the
   collector sizes its heap as it goes: \`node:v8\`'s small object took 12–15 µs a round trip over
   its first 100,000 and 5–7 after). A longer warm-up favours \`node:v8\` here, whose garbage costs
-  more. Before the binary form, the bytes were base64 inside JSON: 1.1–4.6 ms on Node, whose V8 has
+  more. Each call of \`node:v8\` also leaves native objects for the collector, so its small-value rows
+  vary most: its small object on Node took 3 µs taking turns, and 8–33 µs per batch in a process of
+  its own. Before the binary form, the bytes were base64 inside JSON: 1.1–4.6 ms on Node, whose V8 has
   no native base64.
 - **Small values are one walk each way.** The encoder writes strings, numbers, booleans, \`null\`,
   arrays and plain objects straight into the write buffer, and Maps, Sets, Dates, bigints,
