@@ -338,7 +338,7 @@ if (import.meta.main) {
   const wanted = (name: string) => only === undefined || name.includes(only);
   const reps = repetitions(quick);
   const scale = quick ? 10 : 1;
-  const smallN = 100_000 / scale;
+  const smallN = 400_000 / scale;
   const kibN = 100_000 / scale;
   const bytesN = 10_000 / scale;
   const perProducer = 60_000 / scale;

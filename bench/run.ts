@@ -315,7 +315,7 @@ export; and the library's real child entry point, \`process/_bootstrap.ts\`, run
     title: "Queues between processes",
     about: `
 Items per second through a queue between processes, start-up not timed (children signal ready and
-wait for a start Event). "1 producer -> 1 consumer": a producer child puts N items (100k small
+wait for a start Event). "1 producer -> 1 consumer": a producer child puts N items (400k small
 \`item-00042\` strings, 100k 1 KiB strings, or 10k fresh 64 KiB \`Uint8Array\`s, Python:
 \`bytes\`, numbered in their first bytes), a consumer child gets them and checks their order; the
 clock stops when the consumer reports. "Pipe round trip": the parent sends a small string on its
@@ -323,14 +323,20 @@ end of a \`Pipe()\` and a child sends it back, 2k times after 100 untimed ones, 
 trip (Python: \`multiprocessing.Pipe()\` to a \`spawn\` child; its queue cases use \`fork\`).
 "JoinableQueue 3 producers / 2 consumers": 180k items, daemon consumers call \`taskDone()\` per
 item, the clock stops when the producers are joined and \`join()\` has returned. "Queue(3)": 20k
-small strings through the seed's bounded queue; "Queue(1000)": 100k through a bounded queue with
+small strings through the seed's bounded queue; "Queue(1000)": 400k through a bounded queue with
 room for a backlog. "PriorityQueue": 20k \`[i % 100, small string]\`
 entries (Python has no \`multiprocessing\` PriorityQueue: a \`BaseManager\` serving
 \`queue.PriorityQueue\`, as Python shares one between processes). Each case runs
 for about a second or more on both sides, so that start-up (on our side, V8 compiling the hot
 paths) does not dominate it: with 20k 1 KiB items, as this table had before, the same code
 measured 0.76× Python; with 100k the code of that time measured 0.88–1.5× (both
-sides vary by a third from run to run on this shared machine). The Deno-only row is the floor: the
+sides vary by a third from run to run on this shared machine). Likewise the small strings: with
+100k, as this table had until 2026-12-02, our side ran about 0.35 s, half of it with children
+still compiling their hot paths (in a timeline of 400k, the consumer took 240–550 ms for its first
+50k items and 40–100 ms for each later 50k), and measured 2.0× Python in the last run
+of 2026-12-01 and 2.7× in the first of 2026-12-02;
+with 400k, 3.1–4.6×, Python's rate being the same at both sizes (95k–144k items/s on this machine,
+from run to run). The Deno-only row is the floor: the
 same small items as frames of 256 over one Unix socket from a child to the parent, with no queue
 at all.
 `,
@@ -418,7 +424,11 @@ at all.
 - **Per byte, 1 KiB strings** (CPU per 100k items, measured per process): producer, hub and consumer
   take about 320, 230 and 300 ms (375, 280 and 340 before the two changes of this stop below, in the
   same alternating rounds), so a run needs most of a second of CPU on two cores shared with other
-  processes. An empty fetch ahead (a consumer asking for the next batch before the producer has
+  processes, and it is the case that moves most from run to run: 2.5×, 2.2× and 1.4× Python in
+  three full runs of 2026-12-02 (ours 140k, 124k and 104k items/s, Python 57k, 57k and 76k). Made
+  before the start, as Python's list is, the 100k strings measured 75k–79k in three runs, against
+  115k–122k made as they are put: a heap holding 100 MB of ropes costs the producer's collector more
+  than making each string does. An empty fetch ahead (a consumer asking for the next batch before the producer has
   put it, about a fifth of the requests) was answered with an \`Empty\` error, a stack trace in the
   hub and another in the client, 11.6 µs; it is now an empty answer, 2.2 µs. The benchmark builds its strings as \`head + "x".repeat(…)\`, which V8 keeps as a
   rope: encoding flattens each one first (a string read from a file or made by \`JSON.stringify\` is
