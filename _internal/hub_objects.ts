@@ -48,6 +48,8 @@ export interface ObjectHost {
    * getters still wait that may not have them (see `QueueState.releaseReturned`).
    */
   releaseLater(id: number, obj: QueueObject): void;
+  /** Resolves once no session of process `pid` (which has exited) is open. */
+  whenGone(pid: number): Promise<void>;
 }
 
 /** An operation on an object of any kind (checked by {@linkcode OPS}'s entries). */

@@ -212,6 +212,14 @@ export const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
   adopt: (o, a, c, hub, id) => {
     copiesOf(o, hub, id).adopt(c.owner, token(a));
   },
+  lapse: (o, a, _c, hub, id) => {
+    const lent = token(a);
+    // After whatever the dead receiver sent (its adoption, its messages): those come first.
+    return hub.whenGone(num(a[1], "pid")).then(() => {
+      const open = o.copies?.lapse(lent);
+      if (open !== undefined) closeUnless(open, o, hub, id);
+    });
+  },
   release: (o, _a, c, hub, id) => {
     if (o.copies) closeUnless(o.copies.release(c.owner), o, hub, id);
   },

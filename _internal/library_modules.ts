@@ -47,6 +47,8 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/item_store.ts",
   "_internal/json_codec.ts",
   "_internal/library_modules.ts",
+  "_internal/loans.ts",
+  "_internal/noting.ts",
   "_internal/pipe_ring.ts",
   "_internal/pool_thread.ts",
   "_internal/priority_key.ts",

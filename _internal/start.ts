@@ -9,6 +9,7 @@
 
 import { encode, type Encoded } from "./codec.ts";
 import { checkNotBootstrapping } from "./import_target.ts";
+import { encodingLoans, type Loan } from "./loans.ts";
 import { mainModuleUrl } from "./runtime.ts";
 import { resolveTarget, type TargetRef, type TargetSpec } from "./target.ts";
 
@@ -44,6 +45,11 @@ export interface StartSpec {
   fn: TargetRef | Promise<TargetRef> | undefined;
   /** The arguments and the object's own fields, encoded. */
   payload: { args: Encoded; fields: Encoded };
+  /**
+   * The copies of pipe ends they lend the child, to let lapse if it dies
+   * before it adopts them (see `loans.ts`).
+   */
+  loans: Loan[];
 }
 
 /**
@@ -95,12 +101,10 @@ export function prepareStart(
   const options = dest === "thread"
     ? { context: `${describe} as`, mode: "clone", dest: "thread" } as const
     : { context: `${describe} as`, mode: "wire", dest: "process" } as const;
-  return {
-    cls: clsRef,
-    fn: fnRef,
-    payload: {
-      args: encode(args, { ...options, root: "args" }),
-      fields: encode(fields, { ...options, root: "this" }),
-    },
-  };
+  const loans: Loan[] = [];
+  const payload = encodingLoans(loans, () => ({
+    args: encode(args, { ...options, root: "args" }),
+    fields: encode(fields, { ...options, root: "this" }),
+  }));
+  return { cls: clsRef, fn: fnRef, payload, loans };
 }

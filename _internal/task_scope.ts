@@ -9,18 +9,19 @@
  * @module
  */
 
+import { eachQuietly, Noting } from "./noting.ts";
+
 /** Something a task's arguments revived that lets go of a resource when the task ends. */
 export interface TaskScoped {
   /** The task that received it ended. */
   taskEnded(): void;
 }
 
-/** Where {@linkcode noteTaskScoped} notes, while a task's arguments are decoded. */
-let noting: TaskScoped[] | undefined;
+const noting = new Noting<TaskScoped>();
 
 /** Notes `obj` for the task whose arguments are being decoded, if any. */
 export function noteTaskScoped(obj: TaskScoped): void {
-  noting?.push(obj);
+  noting.note(obj);
 }
 
 /**
@@ -28,22 +29,10 @@ export function noteTaskScoped(obj: TaskScoped): void {
  * what it revives that lets go when the task ends.
  */
 export function decodingTask<T>(into: TaskScoped[], decode: () => T): T {
-  const saved = noting;
-  noting = into;
-  try {
-    return decode();
-  } finally {
-    noting = saved;
-  }
+  return noting.during(into, decode);
 }
 
 /** The task ended: each of `scoped` lets go (one that fails does not keep the others). */
 export function endTask(scoped: readonly TaskScoped[]): void {
-  for (const obj of scoped) {
-    try {
-      obj.taskEnded();
-    } catch {
-      // Its hub is gone: so is what it held there.
-    }
-  }
+  eachQuietly(scoped, (obj) => obj.taskEnded());
 }

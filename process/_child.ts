@@ -16,6 +16,7 @@ import {
 } from "../_internal/context.ts";
 import { encodeFrames } from "../_internal/framing.ts";
 import { childExited } from "../_internal/hub_client.ts";
+import { lapseLoans } from "../_internal/loans.ts";
 import { waitAtMost, type WaitOptions } from "../_internal/wait.ts";
 import {
   type ChildHandle,
@@ -132,7 +133,7 @@ export class ChildRole implements ProcessRole {
     }
     // Resolved and encoded before spawning, so that a missing export or a value that cannot
     // cross throws here, synchronously.
-    const { cls, fn, payload } = prepareStart(
+    const { cls, fn, payload, loans } = prepareStart(
       spec.process,
       spec.base,
       "process",
@@ -187,6 +188,8 @@ export class ChildRole implements ProcessRole {
       );
     }
     this.#exited = handle.status.then(async (status) => {
+      // Copies of pipe ends it never adopted (it died first) lapse, after what it sent.
+      lapseLoans(loans, handle.pid);
       await childExited(handle.pid);
       this.#exitCode = exitCodeOf(status);
       removeChild(record);

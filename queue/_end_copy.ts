@@ -11,6 +11,7 @@
  */
 
 import type { EndCopyRequests } from "../_internal/backing/queue.ts";
+import { noteLoan } from "../_internal/loans.ts";
 import { randomKey } from "../_internal/runtime.ts";
 
 /** This realm's copy of a sending end, and whether it counts in the hub. */
@@ -62,14 +63,17 @@ export class EndCopy {
 
   /**
    * Lends this copy to a handle being made of the end: the copy held here
-   * goes with it.
+   * goes with it. In a start message, the loan lapses if the child dies
+   * before adopting it (see `_internal/loans.ts`).
    *
    * @returns The token the receiver adopts the copy under.
    */
   lend(): string {
     const token = randomKey(12);
-    this.#copies.lend(token, this.#holding);
+    const copies = this.#copies;
+    copies.lend(token, this.#holding);
     this.#holding = false;
+    noteLoan({ lapse: (pid) => copies.lapse(token, pid) });
     return token;
   }
 }

@@ -6,7 +6,7 @@
  * process or thread ending.
  */
 import { deepStrictEqual, equal, rejects } from "node:assert/strict";
-import { Empty, EOFError, Pipe, Pool, Thread, ThreadPool } from "../mod.ts";
+import { Empty, EOFError, Pipe, Pool, Process, Thread, ThreadPool } from "../mod.ts";
 import { openLifelongResources } from "./_helpers.ts";
 import { pipeEcho, pipeSendAfter, pipeSendAll, pipeSendNoClose } from "./fixtures/queue_targets.ts";
 import { joinAll, start, WAIT } from "./_queue.ts";
@@ -80,6 +80,23 @@ Deno.test("Pipe: a parent that still sends on an end it handed on holds its own 
   writeEnd.close();
   await rejects(readEnd.recv({ timeout: WAIT }), EOFError);
   readEnd.close();
+});
+
+Deno.test("Pipe: a child that dies before it revives its arguments (killed while its module loads, or its module throws) lets go of the end it was lent, so the reader gets EOFError", async () => {
+  for (
+    const [fixture, kill] of [["unstarted_slow.ts", true], ["unstarted_failing.ts", false]] as const
+  ) {
+    const [readEnd, writeEnd] = Pipe(false);
+    const module = new URL(`./fixtures/${fixture}`, import.meta.url).href;
+    await using p = new Process({ target: { module, export: "neverRuns" }, args: [writeEnd] });
+    p.start();
+    writeEnd.close(); // Python's idiom: the child's copy is the only one.
+    if (kill) p.kill();
+    await p.join({ timeout: WAIT });
+    equal(p.exitCode, kill ? -9 : 1, fixture);
+    await rejects(readEnd.recv({ timeout: WAIT }), EOFError, fixture);
+    readEnd.close();
+  }
 });
 
 Deno.test("Pool and ThreadPool: a task's copy of an end it received goes when the task ends, as Python drops a task's arguments", async () => {

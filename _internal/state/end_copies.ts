@@ -15,6 +15,9 @@
  * - `release` (`close()`) and the end of a session drop its copies; a
  *   session's pending loans end with it, as Python's resource sharer's
  *   descriptors end with their process.
+ * - A loan whose receiver died before adopting it (killed while starting,
+ *   or its target's module failed to load) lapses (`lapse`), as the
+ *   descriptor a dead Python child inherited closes with it.
  *
  * @module
  */
@@ -64,6 +67,17 @@ export class EndCopies {
   adopt(owner: Owner, token: string): void {
     if (!this.#lent.delete(token)) this.#early.add(token);
     this.hold(owner);
+  }
+
+  /**
+   * The copy lent under `token` will never be adopted (its receiver died
+   * first): it goes. Nothing changes if it was adopted.
+   *
+   * @returns Whether the end is still open; `undefined` if no loan was
+   *   pending under `token` (it was adopted).
+   */
+  lapse(token: string): boolean | undefined {
+    return this.#lent.delete(token) ? this.open : undefined;
   }
 
   /**

@@ -51,3 +51,20 @@ Deno.test("EndCopies: a session that ends drops its copies and its loans not ado
   equal(c.leave(1), true);
   equal(c.leave(3), false);
 });
+
+Deno.test("EndCopies: a loan whose receiver died before adopting it lapses; an adopted one does not", () => {
+  const c = new EndCopies();
+  c.hold(1);
+  c.lend(1, "dead", true); // The creator's copy goes to a child that dies first.
+  c.lend(1, "alive", false); // A second child adopts its copy.
+  c.adopt(2, "alive");
+  equal(c.lapse("alive"), undefined); // Adopted: nothing lapses.
+  equal(c.count, 2);
+  equal(c.lapse("dead"), true); // The second child's copy keeps the end open.
+  equal(c.lapse("dead"), undefined);
+  equal(c.release(2), false);
+  const d = new EndCopies();
+  d.hold(1);
+  d.lend(1, "only", true);
+  equal(d.lapse("only"), false); // The only copy lapsed: the end closes.
+});

@@ -1,0 +1,41 @@
+// Copyright the multiproc authors. MIT license.
+/**
+ * Noting what a synchronous piece of work makes, for whoever runs it to act
+ * on later: a reviver notes what a pool task's arguments hold that lets go
+ * when the task ends (`task_scope.ts`); an end being passed on notes the
+ * copy it lends, which lapses if its receiver dies first (`loans.ts`).
+ *
+ * @module
+ */
+
+/** Where one kind of thing is noted while work runs (see {@linkcode Noting.during}). */
+export class Noting<T> {
+  #into: T[] | undefined;
+
+  /** Notes `item` for the work under way, if any. */
+  note(item: T): void {
+    this.#into?.push(item);
+  }
+
+  /** Runs `work` (synchronous), noting into `into` what it notes. */
+  during<R>(into: T[], work: () => R): R {
+    const saved = this.#into;
+    this.#into = into;
+    try {
+      return work();
+    } finally {
+      this.#into = saved;
+    }
+  }
+}
+
+/** Calls `act` on each of `items`; one that throws does not keep the others (its hub is gone). */
+export function eachQuietly<T>(items: readonly T[], act: (item: T) => void): void {
+  for (const item of items) {
+    try {
+      act(item);
+    } catch {
+      // Its hub is gone: so is what it held there.
+    }
+  }
+}
