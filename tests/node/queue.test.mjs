@@ -222,6 +222,19 @@ test("Pipe(false): the first end only receives, the second only sends, and a chi
   readEnd.close();
 });
 
+test("a child that dies before it revives its arguments (its target's module fails to load) lets go of the end it was lent: the reader gets EOFError", async (t) => {
+  const [readEnd, writeEnd] = Pipe(false);
+  const module = new URL("./fixtures/unstarted_failing.mjs", import.meta.url).href;
+  const p = new Process({ target: { module, export: "neverRuns" }, args: [writeEnd] });
+  p.start();
+  stopAfter(t, p);
+  writeEnd.close(); // Python's idiom: the child's copy is the only one.
+  await p.join({ timeout: LONG });
+  equal(p.exitCode, 1);
+  await rejects(readEnd.recv({ timeout: LONG }), EOFError);
+  readEnd.close();
+});
+
 test("Connection.recv() in a child drains what the parent sent, then rejects with EOFError", async (t) => {
   const [readEnd, writeEnd] = Pipe(false);
   const out = new Queue();
