@@ -215,7 +215,8 @@ export const QUEUE_OPS: Record<string, OpOf<QueueObject>> = {
   lapse: (o, a, _c, hub, id) => {
     const lent = token(a);
     // After whatever the dead receiver sent (its adoption, its messages): those come first.
-    return hub.whenGone(num(a[1], "pid")).then(() => {
+    const gone = a[1] === undefined ? Promise.resolve() : hub.whenGone(num(a[1], "pid"));
+    return gone.then(() => {
       const open = o.copies?.lapse(lent);
       if (open !== undefined) closeUnless(open, o, hub, id);
     });

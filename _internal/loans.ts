@@ -1,13 +1,15 @@
 // Copyright the multiproc authors. MIT license.
 /**
- * The copies of pipe ends that a start message lends to a child (see
- * `queue/_end_copy.ts`): each is adopted when the child revives its
- * arguments. A child that dies before that (killed while it starts, or its
- * target's module failed to load) never adopts them, and an end lent that
- * way would stay open for good, its reader waiting forever; so the parent,
- * once it has seen the child exit, lets them lapse
- * ({@linkcode lapseLoans}), as a dead Python child's inherited descriptors
- * close with it. A loan the child adopted is unaffected.
+ * The copies of pipe ends that a start message (of a process or thread) or
+ * a pool task lends to its receiver (see `queue/_end_copy.ts`): each is
+ * adopted when the receiver revives its arguments. A receiver that dies
+ * before that (killed while it starts, or its target's module failed to
+ * load), or a task that is never sent (cancelled, or its pool terminated),
+ * never adopts them, and an end lent that way would stay open for good, its
+ * reader waiting forever; so the sender, once it has seen the receiver end
+ * or dropped the task, lets them lapse ({@linkcode lapseLoans}), as a dead
+ * Python child's inherited descriptors close with it. A loan that was
+ * adopted is unaffected.
  *
  * @module
  */
@@ -17,10 +19,16 @@ import { eachQuietly, Noting } from "./noting.ts";
 /** A copy lent to a receiver that may die before adopting it. */
 export interface Loan {
   /**
-   * Its receiver, process `pid`, has exited: the copy goes unless it was
-   * adopted (once its hub has handled all that the receiver sent).
+   * Its receiver has ended (process `pid`, if another process), or the
+   * message was never sent: the copy goes unless it was adopted (once its
+   * hub has handled all that the receiver process sent).
    */
-  lapse(pid: number): void;
+  lapse(pid?: number): void;
+  /**
+   * The message that lent it was never made (its encoding threw): the
+   * lender keeps its copy, as if it had never lent it.
+   */
+  cancel(): void;
 }
 
 const noting = new Noting<Loan>();
@@ -30,12 +38,25 @@ export function noteLoan(loan: Loan): void {
   noting.note(loan);
 }
 
-/** Runs `encode` (synchronous), noting into `into` the copies it lends. */
+/**
+ * Runs `encode` (synchronous), noting into `into` the copies it lends. An
+ * encoding that throws is never sent: the copies it lent go back to their
+ * lenders, as if never lent.
+ */
 export function encodingLoans<T>(into: Loan[], encode: () => T): T {
-  return noting.during(into, encode);
+  try {
+    return noting.during(into, encode);
+  } catch (error) {
+    eachQuietly(into.splice(0), (loan) => loan.cancel());
+    throw error;
+  }
 }
 
-/** The receiver of `loans`, process `pid`, has exited: those it did not adopt lapse. */
-export function lapseLoans(loans: readonly Loan[], pid: number): void {
+/**
+ * The receiver of `loans` has ended (process `pid`, if another process; a
+ * thread after its goodbye), or they were never sent: those it did not
+ * adopt lapse.
+ */
+export function lapseLoans(loans: readonly Loan[], pid?: number): void {
   eachQuietly(loans, (loan) => loan.lapse(pid));
 }

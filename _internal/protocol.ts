@@ -95,14 +95,14 @@ export interface ObjectOps {
   /**
    * The copies of the pipe end that writes to this queue (see `state/end_copies.ts`): the caller
    * holds one more; lends one under `token` (`moves`: the one it held); adopts the one lent under
-   * `token`; lets the one lent under `token` lapse if it was not adopted, once the hub has handled
-   * all that process `pid` (its receiver, dead) sent; closes one. The queue closes with the last
-   * copy.
+   * `token`; lets the one lent under `token` lapse if it was not adopted (its receiver died, or it
+   * was never sent), once the hub has handled all that process `pid` (the receiver, if another
+   * process) sent; closes one. The queue closes with the last copy.
    */
   "queue.hold": [];
   "queue.lend": [token: string, moves: boolean];
   "queue.adopt": [token: string];
-  "queue.lapse": [token: string, pid: number];
+  "queue.lapse": [token: string, pid?: number];
   "queue.release": [];
   /** One entry per `taskDone()` made in a burst. */
   "queue.taskDone": [entries: number[]];

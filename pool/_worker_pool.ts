@@ -31,6 +31,7 @@
 
 import { decode, decodeSync, encode, type Encoded, errorFromData } from "../_internal/codec.ts";
 import { CancelledError } from "../_internal/errors.ts";
+import { encodingLoans, lapseLoans, type Loan } from "../_internal/loans.ts";
 import type { TargetRef } from "../_internal/target.ts";
 import type { ChunkSink, Job, WorkerPoolOptions } from "./_core_types.ts";
 import { type FromWorker, isPlain, type ToWorker } from "./_protocol.ts";
@@ -85,14 +86,20 @@ export class WorkerPool extends WorkerSet {
     const dest = this.options.kind;
     let a: Encoded | unknown[];
     const plain = Array.isArray(items) && isPlain(items, star ? 2 : 1);
+    // Copies of pipe ends the items lend the worker: they lapse if the chunk is never run.
+    const loans: Loan[] = [];
     try {
-      a = plain
-        ? items
-        : encode(items, { context: describe, root: "items", mode: this.#mode, dest });
+      a = plain ? items : encodingLoans(
+        loans,
+        () => encode(items, { context: describe, root: "items", mode: this.#mode, dest }),
+      );
     } catch (error) {
-      // Say which item, counted in the caller's terms.
+      // Say which item, counted in the caller's terms (copies lent meanwhile lapse).
       for (let k = 0; k < items.length; k++) {
-        encode(items[k], { context: describe, root: root(k), mode: this.#mode, dest });
+        encodingLoans(
+          [],
+          () => encode(items[k], { context: describe, root: root(k), mode: this.#mode, dest }),
+        );
       }
       throw error;
     }
@@ -112,6 +119,7 @@ export class WorkerPool extends WorkerSet {
       index,
       sentAt: 0,
     };
+    if (loans.length > 0) job.loans = loans;
     this.queue.push(job);
     this.tally.queued += job.n;
     if (this.live++ === 0) this.setRef(true);
@@ -132,6 +140,7 @@ export class WorkerPool extends WorkerSet {
       this.tally.queued -= record.n;
       this.tally.failed += record.n;
       this.release();
+      if (record.loans) lapseLoans(record.loans);
       record.sink.reject(record.index, reason);
       return true;
     }

@@ -13,6 +13,7 @@
 
 import type { Encoded } from "../_internal/codec.ts";
 import { BrokenProcessPool, BrokenThreadPool, CancelledError } from "../_internal/errors.ts";
+import { lapseLoans, type Loan } from "../_internal/loans.ts";
 import { checkSocketPermission } from "../_internal/runtime.ts";
 import type { TargetRef } from "../_internal/target.ts";
 import {
@@ -41,6 +42,12 @@ export interface JobRecord extends Job {
   revoking?: boolean;
   /** When it was cancelled while a worker held it (performance.now()). */
   cancelledAt?: number;
+  /**
+   * The copies of pipe ends its items lend the worker, which lapse if it is
+   * never run: dropped unsent, or its worker died holding it (see
+   * `_internal/loans.ts`).
+   */
+  loans?: Loan[];
 }
 
 /** A worker, as the pool keeps it. */
@@ -279,6 +286,10 @@ export abstract class WorkerSet {
         }
       }
     }
+    // Chunks it held and never answered (the one it ran may have revived its items: those copies
+    // are adopted, and stay): their copies lapse, after what the worker sent.
+    const pid = slot.channel.pid ?? undefined;
+    for (const job of slot.outstanding.values()) if (job.loans) lapseLoans(job.loans, pid);
     for (let k = 0; k < slot.outstanding.size; k++) this.release();
     slot.outstanding.clear();
     this.slots.delete(slot);
@@ -354,6 +365,8 @@ export abstract class WorkerSet {
       if (job.state === "queued") {
         this.tally.queued -= job.n;
         this.release();
+        // Never sent: nobody will adopt its copies (a sent one's lapse when its worker is gone).
+        if (job.loans) lapseLoans(job.loans);
       } else this.tally.running -= job.n;
       this.tally.failed += job.n;
       job.state = "settled";

@@ -71,9 +71,17 @@ export class EndCopy {
   lend(): string {
     const token = randomKey(12);
     const copies = this.#copies;
-    copies.lend(token, this.#holding);
+    const held = this.#holding;
+    copies.lend(token, held);
     this.#holding = false;
-    noteLoan({ lapse: (pid) => copies.lapse(token, pid) });
+    noteLoan({
+      lapse: (pid) => copies.lapse(token, pid),
+      cancel: () => {
+        // Held again before the loan goes, so that the end never closes in between.
+        if (held) this.use();
+        copies.lapse(token);
+      },
+    });
     return token;
   }
 }

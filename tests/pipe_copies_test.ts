@@ -5,9 +5,21 @@
  * the other end reads EOF once every copy is closed, by close() or by its
  * process or thread ending.
  */
-import { deepStrictEqual, equal, rejects } from "node:assert/strict";
-import { Empty, EOFError, Pipe, Pool, Process, Thread, ThreadPool } from "../mod.ts";
+import { deepStrictEqual, equal, rejects, throws } from "node:assert/strict";
+import {
+  Empty,
+  EOFError,
+  Event,
+  Pipe,
+  Pool,
+  Process,
+  Queue,
+  setExcepthook,
+  Thread,
+  ThreadPool,
+} from "../mod.ts";
 import { openLifelongResources } from "./_helpers.ts";
+import { holdUntil } from "./fixtures/pool_tasks.ts";
 import { pipeEcho, pipeSendAfter, pipeSendAll, pipeSendNoClose } from "./fixtures/queue_targets.ts";
 import { joinAll, start, WAIT } from "./_queue.ts";
 
@@ -82,7 +94,7 @@ Deno.test("Pipe: a parent that still sends on an end it handed on holds its own 
   readEnd.close();
 });
 
-Deno.test("Pipe: a child that dies before it revives its arguments (killed while its module loads, or its module throws) lets go of the end it was lent, so the reader gets EOFError", async () => {
+Deno.test("Pipe: a child process or thread that dies before it revives its arguments (killed while its module loads, or its module throws) lets go of the end it was lent, so the reader gets EOFError", async () => {
   for (
     const [fixture, kill] of [["unstarted_slow.ts", true], ["unstarted_failing.ts", false]] as const
   ) {
@@ -97,6 +109,34 @@ Deno.test("Pipe: a child that dies before it revives its arguments (killed while
     await rejects(readEnd.recv({ timeout: WAIT }), EOFError, fixture);
     readEnd.close();
   }
+  // A thread whose target's module fails to load, likewise.
+  const [readEnd, writeEnd] = Pipe(false);
+  const module = new URL("./fixtures/unstarted_failing.ts", import.meta.url).href;
+  const thread = new Thread({ target: { module, export: "neverRuns" }, args: [writeEnd] });
+  const errors: Error[] = [];
+  setExcepthook(({ excValue }) => errors.push(excValue));
+  try {
+    thread.start();
+    writeEnd.close();
+    await thread.join({ timeout: WAIT });
+  } finally {
+    setExcepthook(null);
+  }
+  deepStrictEqual(errors.map((e) => e.message), ["this target's module fails to load"]);
+  await rejects(readEnd.recv({ timeout: WAIT }), EOFError, "thread");
+  readEnd.close();
+});
+
+Deno.test("Pipe: a start() that throws (an argument after the end cannot cross) leaves the parent's copy as it was: open until it closes it", async () => {
+  const [readEnd, writeEnd] = Pipe(false);
+  const p = new Process({ target: pipeSendAll, args: [writeEnd, [() => "a function"]] });
+  throws(() => p.start(), TypeError);
+  await rejects(readEnd.recv({ timeout: 200 }), Empty); // Not EOF: the parent's copy is open.
+  writeEnd.send("still mine");
+  equal(await readEnd.recv({ timeout: WAIT }), "still mine");
+  writeEnd.close();
+  await rejects(readEnd.recv({ timeout: WAIT }), EOFError);
+  readEnd.close();
 });
 
 Deno.test("Pool and ThreadPool: a task's copy of an end it received goes when the task ends, as Python drops a task's arguments", async () => {
@@ -112,5 +152,27 @@ Deno.test("Pool and ThreadPool: a task's copy of an end it received goes when th
     deepStrictEqual(got, ["a", "b", "c"], PoolClass.name);
     await rejects(readEnd.recv({ timeout: WAIT }), EOFError, PoolClass.name);
     readEnd.close();
+  }
+});
+
+Deno.test("Pool and ThreadPool: a task that never runs (queued when the pool is terminated) lets go of the end it was lent, so the reader gets EOFError", async () => {
+  for (const PoolClass of [Pool, ThreadPool]) {
+    const pool = new PoolClass({ processes: 1 });
+    try {
+      const started = new Queue<number>();
+      const release = new Event();
+      const busy = pool.applyAsync(holdUntil, [started, release]);
+      await started.get({ timeout: WAIT }); // The only worker is busy: the next task waits.
+      const [readEnd, writeEnd] = Pipe(false);
+      const never = pool.applyAsync(pipeSendNoClose, [writeEnd, ["never sent"]]);
+      writeEnd.close();
+      await pool.terminate();
+      await rejects(never.get({ timeout: WAIT }), PoolClass.name);
+      await rejects(busy.get({ timeout: WAIT }), PoolClass.name);
+      await rejects(readEnd.recv({ timeout: WAIT }), EOFError, PoolClass.name);
+      readEnd.close();
+    } finally {
+      await pool.terminate();
+    }
   }
 });

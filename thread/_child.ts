@@ -8,6 +8,7 @@
 import { errorFromData } from "../_internal/codec.ts";
 import { processIdentity, processShared } from "../_internal/context.ts";
 import { ownHub } from "../_internal/hub_client.ts";
+import { lapseLoans, type Loan } from "../_internal/loans.ts";
 import { startThread, type ThreadHandle } from "../_internal/runtime.ts";
 import { prepareStart } from "../_internal/start.ts";
 import type { TargetRef, TargetSpec } from "../_internal/target.ts";
@@ -47,6 +48,8 @@ export class ChildRole<T extends ThreadObject> implements ThreadRole {
   #handle: ThreadHandle | undefined;
   #finished: Promise<void> | undefined;
   #finish: (() => void) | undefined;
+  /** The copies of pipe ends its start message lent it (see `_internal/loans.ts`). */
+  #loans: Loan[] = [];
 
   /** @param spec The `Thread` object and what it was created with. */
   constructor(spec: ChildSpec<T>) {
@@ -71,7 +74,7 @@ export class ChildRole<T extends ThreadObject> implements ThreadRole {
     if (this.#state !== "initial") {
       throw new Error(`Cannot start thread "${name}": threads can only be started once`);
     }
-    const { cls: clsRef, fn: fnRef, payload } = prepareStart(
+    const { cls: clsRef, fn: fnRef, payload, loans } = prepareStart(
       spec.thread,
       spec.base,
       "thread",
@@ -95,6 +98,8 @@ export class ChildRole<T extends ThreadObject> implements ThreadRole {
     this.#state = "started";
     spec.running.add(spec.thread);
     this.#finished = new Promise((resolve) => (this.#finish = resolve));
+    // Copies of pipe ends it never adopted (it failed to start) lapse once it is done.
+    this.#loans = loans;
     handle.onMessage((message) => this.#report(message as ThreadReport));
     handle.onError((error) => {
       callExcepthook({ excType: "Error", excValue: new Error(error.message), thread: spec.thread });
@@ -142,6 +147,8 @@ export class ChildRole<T extends ThreadObject> implements ThreadRole {
     if (this.#state === "finished") return;
     this.#state = "finished";
     this.#handle?.terminate();
+    // After its goodbye, its hubs have handled what it sent: an adopted copy is not touched.
+    lapseLoans(this.#loans);
     this.#spec.running.delete(this.#spec.thread);
     this.#finish?.();
   }

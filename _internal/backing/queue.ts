@@ -96,8 +96,11 @@ export interface EndCopyRequests {
   lend(token: string, moves: boolean): void;
   /** This realm revived the copy lent under `token`. */
   adopt(token: string): void;
-  /** The copy lent under `token` lapses unless adopted: its receiver, process `pid`, died. */
-  lapse(token: string, pid: number): void;
+  /**
+   * The copy lent under `token` lapses unless adopted: its receiver died (process `pid`, if
+   * another process), or it was never sent.
+   */
+  lapse(token: string, pid?: number): void;
   /** This realm closed a copy: the queue closes with the last one. */
   release(): void;
 }

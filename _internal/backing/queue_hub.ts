@@ -358,7 +358,8 @@ export class HubQueue implements JoinableQueueBacking<Item>, AheadFetch<Item> {
       hold: () => client.post("queue.hold", id),
       lend: (token, moves) => client.post("queue.lend", id, [token, moves]),
       adopt: (token) => client.post("queue.adopt", id, [token]),
-      lapse: (token, pid) => client.post("queue.lapse", id, [token, pid]),
+      lapse: (token, pid) =>
+        client.post("queue.lapse", id, pid === undefined ? [token] : [token, pid]),
       release: () => client.post("queue.release", id),
     };
   }
