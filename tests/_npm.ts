@@ -137,7 +137,7 @@ export function install(): Promise<Installed> {
  */
 export const NODE_TESTS = {
   /** Every test file, on a Node.js without reusePort (before 22.12 / 23.1). */
-  all: 90,
+  all: 91,
   /** The TcpServer tests (tests/node/net*.test.mjs) alone, on such a Node.js. */
   net: 18,
   /** How many more the TcpServer tests have on a Node.js with reusePort (prefork modes serve). */
