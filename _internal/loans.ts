@@ -47,9 +47,14 @@ export function encodingLoans<T>(into: Loan[], encode: () => T): T {
   try {
     return noting.during(into, encode);
   } catch (error) {
-    eachQuietly(into.splice(0), (loan) => loan.cancel());
+    cancelLoans(into.splice(0));
     throw error;
   }
+}
+
+/** The message that lent `loans` was never sent (it failed, or its receiver could not start): they go back. */
+export function cancelLoans(loans: readonly Loan[]): void {
+  eachQuietly(loans, (loan) => loan.cancel());
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   Thread,
   ThreadPool,
 } from "../mod.ts";
-import { openLifelongResources } from "./_helpers.ts";
+import { openLifelongResources, runDeno } from "./_helpers.ts";
 import { holdUntil } from "./fixtures/pool_tasks.ts";
 import { pipeEcho, pipeSendAfter, pipeSendAll, pipeSendNoClose } from "./fixtures/queue_targets.ts";
 import { joinAll, start, WAIT } from "./_queue.ts";
@@ -137,6 +137,26 @@ Deno.test("Pipe: a start() that throws (an argument after the end cannot cross) 
   writeEnd.close();
   await rejects(readEnd.recv({ timeout: WAIT }), EOFError);
   readEnd.close();
+});
+
+Deno.test("Pipe: a start() that cannot spawn (no --allow-run) leaves the parent's copy as it was: open until it closes it", async () => {
+  const program = new URL("./fixtures/no_run_pipe_program.ts", import.meta.url).pathname;
+  const result = await runDeno([
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-ffi",
+    "--allow-sys",
+    "--allow-net",
+    program,
+  ]);
+  equal(result.code, 0, result.stderr);
+  deepStrictEqual(JSON.parse(result.stdout), {
+    threw: "NotCapable",
+    before: "Empty",
+    sent: "still mine",
+    after: "EOFError",
+  });
 });
 
 Deno.test("Pool and ThreadPool: a task's copy of an end it received goes when the task ends, as Python drops a task's arguments", async () => {
