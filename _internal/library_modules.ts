@@ -27,6 +27,7 @@ export const LIBRARY_MODULES: ReadonlySet<string> = new Set([
   "_internal/codec.ts",
   "_internal/codec_tree.ts",
   "_internal/context.ts",
+  "_internal/dynamic.ts",
   "_internal/error_data.ts",
   "_internal/errors.ts",
   "_internal/exec_argv.ts",

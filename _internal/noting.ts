@@ -8,24 +8,20 @@
  * @module
  */
 
+import { Dynamic } from "./dynamic.ts";
+
 /** Where one kind of thing is noted while work runs (see {@linkcode Noting.during}). */
 export class Noting<T> {
-  #into: T[] | undefined;
+  #into = new Dynamic<T[]>();
 
   /** Notes `item` for the work under way, if any. */
   note(item: T): void {
-    this.#into?.push(item);
+    this.#into.value?.push(item);
   }
 
   /** Runs `work` (synchronous), noting into `into` what it notes. */
   during<R>(into: T[], work: () => R): R {
-    const saved = this.#into;
-    this.#into = into;
-    try {
-      return work();
-    } finally {
-      this.#into = saved;
-    }
+    return this.#into.run(into, work);
   }
 }
 

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { Dynamic } from "./dynamic.ts";
+
 /**
  * The handle data a class's constructor is reviving, if any.
  *
@@ -31,11 +33,11 @@
  * ```
  */
 export class Reviving<D> {
-  #data: D | undefined;
+  #data = new Dynamic<D>();
 
   /** The data being revived while {@linkcode Reviving.construct} runs, else `undefined`. */
   get data(): D | undefined {
-    return this.#data;
+    return this.#data.value;
   }
 
   /**
@@ -46,12 +48,6 @@ export class Reviving<D> {
    * @returns The instance.
    */
   construct<T>(data: D, construct: () => T): T {
-    const outer = this.#data;
-    this.#data = data;
-    try {
-      return construct();
-    } finally {
-      this.#data = outer;
-    }
+    return this.#data.run(data, construct);
   }
 }
