@@ -28,6 +28,7 @@ import {
   RING_FILE_BYTES,
   ringPath,
   storedWeight,
+  u32,
 } from "./stored_ref.ts";
 import { canMapShared, mapShared } from "./runtime.ts";
 
@@ -146,7 +147,7 @@ Deno.test("item store: a reference whose block was freed (or released) throws a 
 
     // Its space written over by a newer block: still refused, not read as the newer one.
     const newer = store(pattern(10_000, 3), dir);
-    equal(new DataView(newer.buffer).getUint32(4, true), 0, "the ring did not reuse its space");
+    equal(u32(newer, 4), 0, "the ring did not reuse its space");
     throws(() => loadStored(ref, dir), /freed/);
     readAndFree(newer, dir, pattern(10_000, 3), "the newer block");
   });
@@ -177,7 +178,7 @@ Deno.test("item store: a ring wraps around, reusing the space its consumers free
     for (let i = 0; i < 100; i++) {
       const ref = store(pattern(size, i), dir);
       ok(isStoredRef(ref), `item ${i} went inline`);
-      const at = new DataView(ref.buffer).getUint32(4, true);
+      const at = u32(ref, 4);
       if (at < lastAt) wrapped = true;
       lastAt = at;
       live.push({ ref, i });
@@ -228,7 +229,7 @@ Deno.test("item store: with every ring full an item goes inline, intact; space f
       ok(isStoredRef(ref), "the space freed was not reused");
       equal(ringOf(ref), first, "not stored in the ring that has room");
     }
-    equal(new DataView(reused[0].buffer).getUint32(4, true), 0);
+    equal(u32(reused[0], 4), 0);
 
     // Nothing else was written over: every block still in use reads exactly.
     for (let i = 3; i < refs.length; i++) readAndFree(refs[i], dir, pattern(size, i), `item ${i}`);

@@ -43,6 +43,15 @@ export function room(n: number): Uint8Array {
     const placed = placer(n);
     if (placed !== undefined) return placed;
   }
+  return blockRoom(n);
+}
+
+/**
+ * Room for `n` bytes carved from {@linkcode room}'s shared blocks, whatever
+ * {@linkcode placeResults} says: for small records of their own that live
+ * as long as the results do (a stored item's reference, `item_store.ts`).
+ */
+export function blockRoom(n: number): Uint8Array {
   if (n <= ARENA_BYTES / 8) {
     if (arenaAt + n > ARENA_BYTES) {
       arena = new Uint8Array(ARENA_BYTES);

@@ -378,8 +378,8 @@ at all.
   → consumer. Python's \`mp.Queue\` is one pipe from producer to consumer. In each frame (MessagePack,
   see README's "How it works") an item is its encoded bytes, written straight in by the producer,
   kept undecoded by the hub and decoded once by the consumer: no JSON, no escaping, no base64. An
-  item of 4 KiB or more (the 64 KiB case) has its bytes in shared memory instead, and only a 24-byte
-  reference takes that path (below).
+  item of 768 bytes or more (the 1 KiB and 64 KiB cases) has its bytes in shared memory instead, and
+  only a 24-byte reference takes that path (below).
 - **Batching is what makes it fast.** Puts made in a burst travel as one request (\`queue.putMany\`),
   a consumer with a backlog fetches up to 1024 items (1 MiB) per request and asks for the next batch
   half-way through the current one, and the hub's acknowledgements of puts ride with its next reply.
@@ -421,7 +421,9 @@ at all.
   run, 60–90 µs in the others). Before those, four alternating runs against the code before it measured the 1 KiB case at 158k–201k items/s
   against 166k–216k, and small strings 433k–483k against 414k–463k (the shared-memory store's
   bookkeeping, before strings under 4 KiB skipped it, cost the 1 KiB case about 8%).
-- **Per byte, 1 KiB strings** (CPU per 100k items, measured per process): producer, hub and consumer
+- **Per byte, 1 KiB strings inline** (before they went through shared memory, below: still the path
+  of items under 768 bytes, and of every item where memory cannot be mapped; CPU per 100k items,
+  measured per process): producer, hub and consumer
   take about 320, 230 and 300 ms (375, 280 and 340 before the two changes of this stop below, in the
   same alternating rounds), so a run needs most of a second of CPU on two cores shared with other
   processes, and it is the case that moves most from run to run: 2.5×, 2.2× and 1.4× Python in
@@ -450,12 +452,12 @@ at all.
   page faults halved, and the 64 KiB case went from 5.5k to 6.5–6.9k items/s.
 - **Three processes on two cores**: producer, consumer and the parent's hub thread compete for the
   cores in every Deno case, where Python's pipe needs no third party.
-- **64 KiB arrays skip the hub.** With the items inline, each was copied once when \`put()\` took
+- **Items of 768 bytes or more skip the hub.** With the items inline, each was copied once when \`put()\` took
   it, into the frame, by the hub out of its socket and into its reply, and by the consumer into the
   array it returns, besides the kernel's copies on four socket hops; the hub alone spent about 120
   µs of CPU per item, more than Python's whole pipe (0.72–0.83× Python in this table before). Now,
   where memory can be mapped (Deno on Linux with \`--allow-ffi\`, which \`-A\` grants), the encoder
-  writes an item of 4 KiB or more straight into a ring of the producer's own, a 16 MiB file in the
+  writes an item of 768 bytes or more straight into a ring of the producer's own, a 16 MiB file in the
   hub's folder mapped by producer and consumers (\`_internal/item_store.ts\`); the queue carries a
   24-byte reference, and the consumer decodes the bytes where they are, into the array \`get()\`
   returns: two copies, as Python's pickle into the pipe and unpickle out of it. The hub still
@@ -473,9 +475,15 @@ at all.
   that does not keep up (a wait of 100 ms with no room, or three quarters of its time spent waiting
   over a second), so a slow consumer does not set an unbounded queue's producer's pace: 400 such
   puts against a consumer taking 50 a second took 4.4 s with waits alone, 1.1 s with this rule.
-  1 KiB strings stay inline: through the rings the hub's CPU per 100k went from about 400 to 200 ms,
-  but the producer's and the consumer's rose by about as much (a reference to write, read and free
-  per item), and the rate did not improve.
+  (The CPU times above are of 64 KiB arrays.) Until 2026-12-02 only items of 4 KiB or more went
+  this way: through the rings the hub's CPU per 100k 1 KiB strings went from about 400 to 200 ms,
+  but the producer's and the consumer's rose by about as much, and the rate did not improve. The
+  reference was what cost: each was a \`Uint8Array\` of its own, and an \`ArrayBuffer\` per item
+  cost more than all the rest of storing a 1 KiB item. Carved from a block shared with other
+  results, as encoded items are, strings through the rings moved, in alternating runs of 300k
+  items each (5 samples, medians): 1 KiB 324k–421k items/s against 228k–266k inline, 2 KiB
+  243k–261k against 177k–187k, 768 bytes 316k–368k against 292k; but 512 bytes 7–12% fewer than
+  inline, and 256 bytes 2–17% fewer. Hence the threshold, 768 bytes of encoding.
 - **A Pipe round trip crosses shared memory, with a spin.** \`Pipe()\` is two queues in the hub of
   the process that created them, so its first messages go parent → hub → child and back, four hops
   each an event-loop wake-up (607 µs per round trip, 0.14× Python, two stops ago). Once both ends
