@@ -339,7 +339,7 @@ if (import.meta.main) {
   const reps = repetitions(quick);
   const scale = quick ? 10 : 1;
   const smallN = 400_000 / scale;
-  const kibN = 100_000 / scale;
+  const kibN = 300_000 / scale;
   const bytesN = 10_000 / scale;
   const perProducer = 60_000 / scale;
   const roundTrips = 2_000 / scale;

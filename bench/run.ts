@@ -316,7 +316,7 @@ export; and the library's real child entry point, \`process/_bootstrap.ts\`, run
     about: `
 Items per second through a queue between processes, start-up not timed (children signal ready and
 wait for a start Event). "1 producer -> 1 consumer": a producer child puts N items (400k small
-\`item-00042\` strings, 100k 1 KiB strings, or 10k fresh 64 KiB \`Uint8Array\`s, Python:
+\`item-00042\` strings, 300k 1 KiB strings, or 10k fresh 64 KiB \`Uint8Array\`s, Python:
 \`bytes\`, numbered in their first bytes), a consumer child gets them and checks their order; the
 clock stops when the consumer reports. "Pipe round trip": the parent sends a small string on its
 end of a \`Pipe()\` and a child sends it back, 2k times after 100 untimed ones, in µs per round
@@ -336,7 +336,11 @@ still compiling their hot paths (in a timeline of 400k, the consumer took 240–
 50k items and 40–100 ms for each later 50k), and measured 2.0× Python in the last run
 of 2026-12-01 and 2.7× in the first of 2026-12-02;
 with 400k, 3.1–4.6×, Python's rate being the same at both sizes (95k–144k items/s on this machine,
-from run to run). The Deno-only row is the floor: the
+from run to run). And the 1 KiB strings: with 100k, as this table had until 2026-12-02, our side
+ran 0.3–0.5 s, of which the first 20k items took 150–200 ms and each later 20k 30–50 (a timeline
+on another machine of the same kind), and measured 1.4–1.5× Python in two alternating pairs of
+runs where 300k measured 1.9–2.1×, Python's rate again the same at both sizes (139k–175k items/s).
+The Deno-only row is the floor: the
 same small items as frames of 256 over one Unix socket from a child to the parent, with no queue
 at all.
 `,

@@ -281,7 +281,7 @@ def main() -> None:
     scale = 10 if args.quick else 1
     # Runs long enough (about a second a case) that start-up does not dominate either side.
     small_n, kib_n, jq_per_producer = (
-        400_000 // scale, 100_000 // scale, 60_000 // scale)
+        400_000 // scale, 300_000 // scale, 60_000 // scale)
     bytes_n, round_trips = 10_000 // scale, 2_000 // scale
     bounded_n, priority_n = 20_000 // scale, 20_000 // scale
 
