@@ -283,10 +283,11 @@ Deno.test("ring: a conversation's messages cross through rings in shared memory 
 
 Deno.test("ring: what does not fit takes the socket, and every message still arrives in order", async () => {
   const [here, there] = Pipe();
-  // 1200 characters: inline items (not in the large items' store) of about 1.2 KiB, so 500 of
-  // them are more than the ring holds (256 KiB) and the rest of a burst takes the socket.
+  // 700 characters: inline items (under the 768 bytes from which items go into the large items'
+  // store, whose 24-byte references would all fit), so 500 of them are more than the ring holds
+  // (256 KiB) and the rest of a burst takes the socket.
   const n = 500;
-  const pad = 1200;
+  const pad = 700;
   const written = new Event();
   await using p = start(echoThenTwoBursts, [there, n, pad, written]);
   await untilRing(here);
