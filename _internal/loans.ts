@@ -33,7 +33,7 @@ export interface Loan {
 
 const noting = new Noting<Loan>();
 
-/** Notes a copy lent by the encoding under way, if it is a start message's (see {@linkcode encodingLoans}). */
+/** Notes a copy lent by the encoding under way, if that notes them (see {@linkcode encodingLoans}). */
 export function noteLoan(loan: Loan): void {
   noting.note(loan);
 }

@@ -63,8 +63,9 @@ export class EndCopy {
 
   /**
    * Lends this copy to a handle being made of the end: the copy held here
-   * goes with it. In a start message, the loan lapses if the child dies
-   * before adopting it (see `_internal/loans.ts`).
+   * goes with it. A start message or a pool task notes the loan: it lapses
+   * if its receiver never adopts it, and goes back if the message is never
+   * sent (see `_internal/loans.ts`).
    *
    * @returns The token the receiver adopts the copy under.
    */

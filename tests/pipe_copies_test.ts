@@ -7,6 +7,7 @@
  */
 import { deepStrictEqual, equal, rejects, throws } from "node:assert/strict";
 import {
+  type Connection,
   Empty,
   EOFError,
   Event,
@@ -157,6 +158,19 @@ Deno.test("Pipe: a start() that cannot spawn (no --allow-run) leaves the parent'
     sent: "still mine",
     after: "EOFError",
   });
+});
+
+Deno.test("Pool: a submission that throws (an item after one holding the end cannot cross) leaves the parent's copy as it was: open until it closes it", async () => {
+  await using pool = new Pool({ processes: 1 });
+  const [readEnd, writeEnd] = Pipe(false);
+  const items: [Connection, unknown[]][] = [[writeEnd, ["a"]], [writeEnd, [() => "a function"]]];
+  await rejects(pool.starmap(pipeSendAll, items, { chunksize: 2 }), TypeError);
+  await rejects(readEnd.recv({ timeout: 200 }), Empty); // Not EOF: the parent's copy is open.
+  writeEnd.send("still mine");
+  equal(await readEnd.recv({ timeout: WAIT }), "still mine");
+  writeEnd.close();
+  await rejects(readEnd.recv({ timeout: WAIT }), EOFError);
+  readEnd.close();
 });
 
 Deno.test("Pool and ThreadPool: a task's copy of an end it received goes when the task ends, as Python drops a task's arguments", async () => {
