@@ -75,6 +75,7 @@ import { type ErrorData, stripTag } from "./error_data.ts";
 import { JsonDecoder, JsonEncoder } from "./json_codec.ts";
 import { pack, packValueString } from "./wire.ts";
 import { BytesEncoder, decodeBytes } from "./bytes_codec.ts";
+import { encodingLoans } from "./loans.ts";
 
 export {
   type HandleData,
@@ -112,10 +113,15 @@ export function encode(value: unknown, options: EncodeOptions): Encoded {
   ) {
     return { v: value };
   }
-  return options.mode === "clone"
-    ? new CloneEncoder(options.dest ?? "process").run(value, options)
-    : new JsonEncoder(options.dest ?? "process", options.mode === "wire" ? "copy" : "base64")
-      .run(value, options);
+  // A value that cannot cross gives back the copies of pipe ends it lent before it (loans.ts).
+  return encodingLoans(
+    [],
+    () =>
+      options.mode === "clone"
+        ? new CloneEncoder(options.dest ?? "process").run(value, options)
+        : new JsonEncoder(options.dest ?? "process", options.mode === "wire" ? "copy" : "base64")
+          .run(value, options),
+  );
 }
 
 /**
@@ -218,7 +224,8 @@ export function encodeBytes(value: unknown, options: EncodeOptions): Uint8Array 
   ) {
     return pack({ v: value });
   }
-  return new BytesEncoder(options.dest ?? "process").run(value, options);
+  // A value that cannot cross gives back the copies of pipe ends it lent before it (loans.ts).
+  return encodingLoans([], () => new BytesEncoder(options.dest ?? "process").run(value, options));
 }
 
 /**

@@ -39,15 +39,18 @@ export function noteLoan(loan: Loan): void {
 }
 
 /**
- * Runs `encode` (synchronous), noting into `into` the copies it lends. An
- * encoding that throws is never sent: the copies it lent go back to their
- * lenders, as if never lent.
+ * Runs `encode` (synchronous), noting into `into` the copies it lends (and
+ * into the enclosing encoding's list, if any, once it returns). An encoding
+ * that throws is never sent: the copies it lent go back to their lenders,
+ * as if never lent. Every encoding of the codec runs inside one, so that a
+ * value that cannot cross leaves the pipe ends before it as they were.
  */
 export function encodingLoans<T>(into: Loan[], encode: () => T): T {
+  const from = into.length;
   try {
     return noting.during(into, encode);
   } catch (error) {
-    cancelLoans(into.splice(0));
+    cancelLoans(into.splice(from));
     throw error;
   }
 }

@@ -19,9 +19,17 @@ export class Noting<T> {
     this.#into.value?.push(item);
   }
 
-  /** Runs `work` (synchronous), noting into `into` what it notes. */
+  /**
+   * Runs `work` (synchronous), noting into `into` what it notes. Work that
+   * runs inside other work notes for both: once it returns, what it noted is
+   * also the enclosing work's.
+   */
   during<R>(into: T[], work: () => R): R {
-    return this.#into.run(into, work);
+    const outer = this.#into.value;
+    const from = into.length;
+    const result = this.#into.run(into, work);
+    if (outer !== undefined) { for (let i = from; i < into.length; i++) outer.push(into[i]); }
+    return result;
   }
 }
 

@@ -173,6 +173,19 @@ Deno.test("Pool: a submission that throws (an item after one holding the end can
   readEnd.close();
 });
 
+Deno.test("Pipe: a put() of an end that throws (a value after it cannot cross) leaves this process's copy as it was: open until it closes it", async () => {
+  const [readEnd, writeEnd] = Pipe(false);
+  const q = new Queue<unknown>();
+  await rejects(q.put([writeEnd, () => "a function"]), TypeError);
+  equal(q.qsize(), 0);
+  await rejects(readEnd.recv({ timeout: 200 }), Empty); // Not EOF: this process's copy is open.
+  writeEnd.send("still mine");
+  equal(await readEnd.recv({ timeout: WAIT }), "still mine");
+  writeEnd.close();
+  await rejects(readEnd.recv({ timeout: WAIT }), EOFError);
+  readEnd.close();
+});
+
 Deno.test("Pool and ThreadPool: a task's copy of an end it received goes when the task ends, as Python drops a task's arguments", async () => {
   for (const PoolClass of [Pool, ThreadPool]) {
     await using pool = new PoolClass({ processes: 1 });
