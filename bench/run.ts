@@ -411,10 +411,15 @@ at all.
   With 1 KiB strings the producer's writes meet the hub's reads through a socket buffer of about 200
   KiB, so every couple of hundred items both sides sleep and wake once (\`strace\` counts about
   160–200 KiB per send and per receive: system calls are not where the time goes).
-- **Runs vary, and machines more.** The table's run (11:34Z) and three more (2026-12-01
-  10:40–11:05Z) ran on another virtual machine than the earlier stops', where both sides were slower
+- **Runs vary, and machines more.** The table's run (2026-12-02 03:46Z) was on yet another virtual
+  machine of the same kind, where Python was faster than on the earlier ones (its small strings at
+  266k items/s); four alternating pairs of runs of one case each right after it (04:15Z, load
+  average about 2) measured 1 KiB strings at 2.2–3.0× (ours 343k–457k items/s, Python 130k–177k)
+  and small strings at 3.8–4.5× (ours 1.02M–1.12M, Python 246k–274k). The run of 2026-12-01 11:34Z
+  and three more (10:40–11:05Z) ran on another virtual machine than the earlier stops', where both
+  sides were slower
   (Python's small strings at 70–72k items/s against 110k–167k before, its Pipe round trip at 62–103
-  µs): small strings 3.0–4.2×, 1 KiB strings 1.5–2.4× (the table's run the lowest: 92k items/s
+  µs): small strings 3.0–4.2×, 1 KiB strings 1.5–2.4× (11:34Z the lowest: 92k items/s
   against 100k–122k in the others, and 107k–116k in two runs of that case alone right after it), 64 KiB arrays
   1.3–1.6×, the Pipe 0.97–1.8×, JoinableQueue 2.7–4.4×, \`Queue(1000)\` 2.7–3.8×, \`Queue(3)\`
   0.19–0.23×. Earlier, six runs (02:40–03:55Z, a noisier
