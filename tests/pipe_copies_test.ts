@@ -26,6 +26,20 @@ import { joinAll, start, WAIT } from "./_queue.ts";
 
 openLifelongResources();
 
+/**
+ * Checks that this process still holds its copy of `writeEnd`, as if it had
+ * never passed it on: the reader gets no EOF, a message sent arrives, and EOF
+ * comes once this copy is closed. Closes both ends.
+ */
+async function stillHeldHere(readEnd: Connection, writeEnd: Connection): Promise<void> {
+  await rejects(readEnd.recv({ timeout: 200 }), Empty); // Not EOF: this process's copy is open.
+  writeEnd.send("still mine");
+  equal(await readEnd.recv({ timeout: WAIT }), "still mine");
+  writeEnd.close();
+  await rejects(readEnd.recv({ timeout: WAIT }), EOFError);
+  readEnd.close();
+}
+
 Deno.test("Pipe: the parent closes its copy of the child's end after start() (Python's idiom); the child keeps talking on it, and EOF comes once it closes", async () => {
   for (const kind of ["process", "thread"] as const) {
     const [here, there] = Pipe();
@@ -132,12 +146,7 @@ Deno.test("Pipe: a start() that throws (an argument after the end cannot cross) 
   const [readEnd, writeEnd] = Pipe(false);
   const p = new Process({ target: pipeSendAll, args: [writeEnd, [() => "a function"]] });
   throws(() => p.start(), TypeError);
-  await rejects(readEnd.recv({ timeout: 200 }), Empty); // Not EOF: the parent's copy is open.
-  writeEnd.send("still mine");
-  equal(await readEnd.recv({ timeout: WAIT }), "still mine");
-  writeEnd.close();
-  await rejects(readEnd.recv({ timeout: WAIT }), EOFError);
-  readEnd.close();
+  await stillHeldHere(readEnd, writeEnd);
 });
 
 Deno.test("Pipe: a start() that cannot spawn (no --allow-run) leaves the parent's copy as it was: open until it closes it", async () => {
@@ -165,12 +174,7 @@ Deno.test("Pool: a submission that throws (an item after one holding the end can
   const [readEnd, writeEnd] = Pipe(false);
   const items: [Connection, unknown[]][] = [[writeEnd, ["a"]], [writeEnd, [() => "a function"]]];
   await rejects(pool.starmap(pipeSendAll, items, { chunksize: 2 }), TypeError);
-  await rejects(readEnd.recv({ timeout: 200 }), Empty); // Not EOF: the parent's copy is open.
-  writeEnd.send("still mine");
-  equal(await readEnd.recv({ timeout: WAIT }), "still mine");
-  writeEnd.close();
-  await rejects(readEnd.recv({ timeout: WAIT }), EOFError);
-  readEnd.close();
+  await stillHeldHere(readEnd, writeEnd);
 });
 
 Deno.test("Pipe: a put() of an end that throws (a value after it cannot cross) leaves this process's copy as it was: open until it closes it", async () => {
@@ -178,12 +182,7 @@ Deno.test("Pipe: a put() of an end that throws (a value after it cannot cross) l
   const q = new Queue<unknown>();
   await rejects(q.put([writeEnd, () => "a function"]), TypeError);
   equal(q.qsize(), 0);
-  await rejects(readEnd.recv({ timeout: 200 }), Empty); // Not EOF: this process's copy is open.
-  writeEnd.send("still mine");
-  equal(await readEnd.recv({ timeout: WAIT }), "still mine");
-  writeEnd.close();
-  await rejects(readEnd.recv({ timeout: WAIT }), EOFError);
-  readEnd.close();
+  await stillHeldHere(readEnd, writeEnd);
 });
 
 Deno.test("Pool and ThreadPool: a task's copy of an end it received goes when the task ends, as Python drops a task's arguments", async () => {
