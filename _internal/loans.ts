@@ -61,6 +61,32 @@ export function cancelLoans(loans: readonly Loan[]): void {
 }
 
 /**
+ * Sends, with `send`, a message that lent `loans`: if it throws (the
+ * receiver could not be started), they go back, as if never lent.
+ */
+export function sendingLoans<T>(loans: readonly Loan[], send: () => T): T {
+  try {
+    return send();
+  } catch (error) {
+    cancelLoans(loans);
+    throw error;
+  }
+}
+
+/**
+ * Runs `encode` (synchronous) for its errors alone: what it makes is never
+ * sent, so the copies it lends go back whether it throws or not.
+ */
+export function trialEncoding<T>(encode: () => T): T {
+  const lent: Loan[] = [];
+  try {
+    return noting.during(lent, encode);
+  } finally {
+    cancelLoans(lent);
+  }
+}
+
+/**
  * The receiver of `loans` has ended (process `pid`, if another process; a
  * thread after its goodbye), or they were never sent: those it did not
  * adopt lapse.

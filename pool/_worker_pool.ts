@@ -31,7 +31,7 @@
 
 import { decode, decodeSync, encode, type Encoded, errorFromData } from "../_internal/codec.ts";
 import { CancelledError } from "../_internal/errors.ts";
-import { cancelLoans, encodingLoans, lapseLoans, type Loan } from "../_internal/loans.ts";
+import { encodingLoans, lapseLoans, type Loan, trialEncoding } from "../_internal/loans.ts";
 import type { TargetRef } from "../_internal/target.ts";
 import type { ChunkSink, Job, WorkerPoolOptions } from "./_core_types.ts";
 import { type FromWorker, isPlain, type ToWorker } from "./_protocol.ts";
@@ -94,18 +94,12 @@ export class WorkerPool extends WorkerSet {
         () => encode(items, { context: describe, root: "items", mode: this.#mode, dest }),
       );
     } catch (error) {
-      // Say which item, counted in the caller's terms; the copies these encodings lend go back.
-      const lent: Loan[] = [];
-      try {
+      // Say which item, counted in the caller's terms (these encodings are never sent).
+      trialEncoding(() => {
         for (let k = 0; k < items.length; k++) {
-          encodingLoans(
-            lent,
-            () => encode(items[k], { context: describe, root: root(k), mode: this.#mode, dest }),
-          );
+          encode(items[k], { context: describe, root: root(k), mode: this.#mode, dest });
         }
-      } finally {
-        cancelLoans(lent);
-      }
+      });
       throw error;
     }
     const key = `${ref.module}#${ref.export}#${ref.hash}`;

@@ -16,7 +16,7 @@ import {
 } from "../_internal/context.ts";
 import { encodeFrames } from "../_internal/framing.ts";
 import { childExited } from "../_internal/hub_client.ts";
-import { cancelLoans, lapseLoans } from "../_internal/loans.ts";
+import { lapseLoans, sendingLoans } from "../_internal/loans.ts";
 import { waitAtMost, type WaitOptions } from "../_internal/wait.ts";
 import {
   type ChildHandle,
@@ -146,14 +146,11 @@ export class ChildRole implements ProcessRole {
     const main = mainModuleUrl();
     const importUrls = [spec.caller, main, ...remoteModulesSeen()];
     for (const ref of [cls, fn]) if (ref && !(ref instanceof Promise)) importUrls.push(ref.module);
-    let handle: ReturnType<typeof spawnRuntime>;
-    try {
-      handle = spawnRuntime(BOOTSTRAP, { runtimeArgs: [...spec.execArgv], importUrls });
-    } catch (error) {
-      // No child: the copies of pipe ends its arguments lent go back, as if never lent.
-      cancelLoans(loans);
-      throw error;
-    }
+    // No child (say, no --allow-run): the copies of pipe ends its arguments lent go back.
+    const handle = sendingLoans(
+      loans,
+      () => spawnRuntime(BOOTSTRAP, { runtimeArgs: [...spec.execArgv], importUrls }),
+    );
     this.#handle = handle;
     this.#pid = handle.pid;
     this.#state = "started";

@@ -8,7 +8,7 @@
 import { errorFromData } from "../_internal/codec.ts";
 import { processIdentity, processShared } from "../_internal/context.ts";
 import { ownHub } from "../_internal/hub_client.ts";
-import { cancelLoans, lapseLoans, type Loan } from "../_internal/loans.ts";
+import { lapseLoans, type Loan, sendingLoans } from "../_internal/loans.ts";
 import { startThread, type ThreadHandle } from "../_internal/runtime.ts";
 import { prepareStart } from "../_internal/start.ts";
 import type { TargetRef, TargetSpec } from "../_internal/target.ts";
@@ -92,14 +92,8 @@ export class ChildRole<T extends ThreadObject> implements ThreadRole {
     const identity: ThreadIdentity = { name, ident: nextIdent(), daemon };
     // Daemon threads run on unref'd workers (see runtime.ts): like Python's, they do not keep the
     // program alive and end with it, so no bookkeeping is needed here.
-    let handle: ThreadHandle;
-    try {
-      handle = startThread(BOOTSTRAP, name, daemon);
-    } catch (error) {
-      // No thread: the copies of pipe ends its arguments lent go back, as if never lent.
-      cancelLoans(loans);
-      throw error;
-    }
+    // No thread: the copies of pipe ends its arguments lent go back, as if never lent.
+    const handle = sendingLoans(loans, () => startThread(BOOTSTRAP, name, daemon));
     this.#handle = handle;
     this.#ident = identity.ident;
     this.#state = "started";
